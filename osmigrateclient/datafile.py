@@ -1,0 +1,249 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""Data files: one YAML file of resources per type in a data directory.
+
+The format is the pioneering os-migrate tool's, so that its files load
+unchanged::
+
+    os_migrate_version: <version>
+    resources:
+    - type: openstack.network.Network
+      params: {...}
+      _info: {...}
+      _migration_params: {...}
+"""
+
+import errno
+import os
+import tempfile
+import typing as ty
+
+import yaml
+
+from osmigrateclient import exceptions
+
+#: The version written into files.  Major 2 is this client's format; majors
+#: 0 and 1 are the pioneering tool's, which has the same shape.
+FORMAT_VERSION = '2.0.0'
+ACCEPTED_MAJORS = (0, 1, 2)
+
+VERSION_KEY = 'os_migrate_version'
+RESOURCES_KEY = 'resources'
+ENTRY_KEYS = ('type', 'params', '_info')
+
+Entry = dict[str, ty.Any]
+
+
+class DataFile(ty.NamedTuple):
+    path: str
+    version: str
+    resources: list[Entry]
+
+
+def label(entry: ty.Any, index: int | None = None) -> str:
+    """Describe a resource for a message: ``resource 3 (type 'name')``."""
+    parts = []
+    if index is not None:
+        parts.append('resource %d' % index)
+    if isinstance(entry, dict):
+        params = entry.get('params')
+        name = params.get('name') if isinstance(params, dict) else None
+        desc = ' '.join(
+            str(p) for p in (entry.get('type'), name and repr(name)) if p
+        )
+        if desc:
+            parts.append('(%s)' % desc if parts else desc)
+    return ' '.join(parts) or 'resource'
+
+
+def check_version(version: ty.Any, path: str) -> str:
+    """Return the version string if this client can read it, else raise."""
+    accepted = ', '.join('%d.x' % m for m in ACCEPTED_MAJORS)
+    try:
+        major = int(str(version).split('.')[0])
+    except ValueError:
+        major = None
+    if major not in ACCEPTED_MAJORS:
+        raise exceptions.DataFileError(
+            'unsupported %s %r (this client reads %s)'
+            % (VERSION_KEY, version, accepted),
+            path=path,
+            field=VERSION_KEY,
+        )
+    return str(version)
+
+
+def parse(text: str, path: str) -> DataFile:
+    """Parse and check the text of a data file."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = (
+            'line %d, column %d: ' % (mark.line + 1, mark.column + 1)
+            if mark
+            else ''
+        )
+        raise exceptions.DataFileError(
+            'invalid YAML: %s%s' % (where, e.problem or e.context), path=path
+        )
+    except yaml.YAMLError as e:
+        raise exceptions.DataFileError('invalid YAML: %s' % e, path=path)
+    if doc is None:
+        raise exceptions.DataFileError('the file is empty', path=path)
+    if not isinstance(doc, dict) or VERSION_KEY not in doc:
+        raise exceptions.DataFileError(
+            'not a migration data file (no top-level %r key)' % VERSION_KEY,
+            path=path,
+        )
+    version = check_version(doc[VERSION_KEY], path)
+    resources = doc.get(RESOURCES_KEY)
+    if resources is None:
+        resources = []
+    if not isinstance(resources, list):
+        raise exceptions.DataFileError(
+            'must be a list', path=path, field=RESOURCES_KEY
+        )
+    for index, entry in enumerate(resources):
+        check_entry(entry, path, index)
+    return DataFile(path, version, resources)
+
+
+def check_entry(entry: ty.Any, path: str, index: int) -> None:
+    """Raise DataFileError unless ``entry`` has the keys every resource has."""
+    if not isinstance(entry, dict):
+        raise exceptions.DataFileError(
+            'must be a mapping', path=path, resource=label(entry, index)
+        )
+    for key in ENTRY_KEYS:
+        if key not in entry:
+            raise exceptions.DataFileError(
+                'missing', path=path, resource=label(entry, index), field=key
+            )
+    for key in ('params', '_info'):
+        if not isinstance(entry[key], dict):
+            raise exceptions.DataFileError(
+                'must be a mapping',
+                path=path,
+                resource=label(entry, index),
+                field=key,
+            )
+
+
+def load(path: str) -> DataFile:
+    """Read a data file; a missing file raises DataFileError."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise exceptions.DataFileError('no such file', path=path)
+    except (OSError, UnicodeDecodeError) as e:
+        raise exceptions.DataFileError('cannot read: %s' % e, path=path)
+    return parse(text, path)
+
+
+def load_or_empty(path: str) -> DataFile:
+    """Like :func:`load`, but a file that does not exist yet is empty."""
+    if not os.path.exists(path):
+        return DataFile(path, FORMAT_VERSION, [])
+    return load(path)
+
+
+def dump(resources: list[Entry]) -> str:
+    """The YAML text of a data file, deterministic for the same input."""
+    return yaml.safe_dump(
+        {VERSION_KEY: FORMAT_VERSION, RESOURCES_KEY: resources},
+        default_flow_style=False,
+        sort_keys=True,
+        allow_unicode=True,
+        width=100,
+    )
+
+
+def ensure_dir(path: str) -> None:
+    """Create the data directory (mode 0700) if needed; check it is usable."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except OSError as e:
+        raise exceptions.DataFileError(
+            'cannot create the data directory: %s' % e.strerror, path=path
+        )
+    if not os.path.isdir(path):
+        raise exceptions.DataFileError('not a directory', path=path)
+
+
+def write(path: str, resources: list[Entry]) -> bool:
+    """Atomically write a data file (mode 0600); return False if unchanged.
+
+    The text goes to a temporary file in the same directory that is renamed
+    over ``path`` only once complete, so a failure never leaves a truncated
+    file behind.
+    """
+    text = dump(resources)
+    try:
+        with open(path, encoding='utf-8') as f:
+            if f.read() == text:
+                return False
+    except OSError:
+        pass
+    directory = os.path.dirname(os.path.abspath(path))
+    ensure_dir(directory)
+    try:
+        fd, tmp = tempfile.mkstemp(
+            dir=directory, prefix='.' + os.path.basename(path), suffix='.tmp'
+        )
+    except OSError as e:
+        raise exceptions.DataFileError(
+            'cannot write: %s' % (e.strerror or e), path=path
+        )
+    try:
+        # mkstemp already creates the file 0600; say so for readers.
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError as e2:
+            if e2.errno != errno.ENOENT:
+                raise
+        raise exceptions.DataFileError(
+            'cannot write: %s' % (e.strerror or e), path=path
+        )
+    return True
+
+
+def identity(entry: Entry) -> tuple[str, ty.Any]:
+    """What makes two exports of a resource the same one."""
+    return entry['type'], entry['_info'].get('id')
+
+
+def merge(
+    existing: list[Entry],
+    new: list[Entry],
+    key: ty.Callable[[Entry], ty.Hashable] = identity,
+) -> list[Entry]:
+    """Replace existing entries with the new ones of the same key, append
+    the rest in their given order; the order of the file is kept otherwise.
+    """
+    by_key = {key(e): e for e in new}
+    merged = []
+    for entry in existing:
+        k = key(entry)
+        merged.append(by_key.pop(k, entry))
+    seen = set(key(e) for e in existing)
+    merged.extend(e for e in new if key(e) not in seen)
+    return merged

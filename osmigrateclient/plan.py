@@ -1,0 +1,175 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""Export, import and plan over several resource types, in dependency order.
+
+The commands call these functions; they read and write the data files and
+leave the per-resource work to the resource classes.
+"""
+
+import collections
+import logging
+import os
+import typing as ty
+
+from osmigrateclient import datafile
+from osmigrateclient import exceptions
+from osmigrateclient.resources import base
+from osmigrateclient.resources import refs
+
+LOG = logging.getLogger(__name__)
+
+
+class ExportRow(ty.NamedTuple):
+    resource: str
+    file: str
+    exported: int
+    added: int
+    written: bool
+
+
+class Summary(ty.NamedTuple):
+    resource: str
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+
+
+def data_path(data_dir: str, resource: base.Resource) -> str:
+    return os.path.join(data_dir, resource.file_name)
+
+
+def export(
+    types: list[base.Resource],
+    lookup: refs.Lookup,
+    data_dir: str,
+    match: ty.Callable[[str], bool],
+) -> list[ExportRow]:
+    """Export each type into its file, merging with what the file holds."""
+    datafile.ensure_dir(data_dir)
+    rows = []
+    for resource in types:
+        path = data_path(data_dir, resource)
+        # Read (and so check) the old file before asking the cloud anything.
+        old = datafile.load_or_empty(path).resources
+        entries = resource.export(lookup, match)
+        merged = datafile.merge(old, entries, key=resource.export_key)
+        written = datafile.write(path, merged)
+        rows.append(
+            ExportRow(
+                resource.cli_name,
+                path,
+                len(entries),
+                len(merged) - len(old),
+                written,
+            )
+        )
+    return rows
+
+
+def entries_of(
+    resource: base.Resource, data_dir: str, required: bool = True
+) -> list[datafile.Entry]:
+    """The entries of ``resource``'s type in its data file.
+
+    :param required: a missing file is an error; otherwise it holds nothing
+    """
+    path = data_path(data_dir, resource)
+    if not required and not os.path.exists(path):
+        return []
+    loaded = datafile.load(path)
+    for index, entry in enumerate(loaded.resources):
+        if entry['type'] != resource.type:
+            raise exceptions.DataFileError(
+                'is %r, but %s holds %s resources'
+                % (entry['type'], resource.file_name, resource.type),
+                path=path,
+                resource=datafile.label(entry, index),
+                field='type',
+            )
+    return loaded.resources
+
+
+class _Placeholder:
+    """Stands in, during a dry run, for a resource the plan would create."""
+
+    def __init__(self, name: str, project_id: str) -> None:
+        self.id = '(to be created: %s)' % name
+        self.name = name
+        self.project_id = project_id
+
+    def __getattr__(self, attr: str) -> None:
+        return None
+
+
+def import_(
+    types: list[base.Resource],
+    lookup: refs.Lookup,
+    data_dir: str,
+    match: ty.Callable[[str], bool],
+    dry_run: bool = False,
+    required: bool = True,
+) -> list[base.Outcome]:
+    """Import (or, with ``dry_run``, plan) each type from its file.
+
+    Every data file is read and checked before the first write, so that a
+    broken file stops the import before anything is created.
+    """
+    loaded = [(r, entries_of(r, data_dir, required)) for r in types]
+    outcomes = []
+    for resource, entries in loaded:
+        for entry in entries:
+            if not match(resource.name_of(entry)):
+                continue
+            outcome = resource.apply(lookup, entry, dry_run=dry_run)
+            if dry_run and outcome.action == base.CREATE:
+                lookup.remember(
+                    resource.kind,
+                    _Placeholder(outcome.name, lookup.project_id),
+                )
+            outcomes.append(outcome)
+    return outcomes
+
+
+def summarize(
+    types: list[base.Resource], outcomes: list[base.Outcome]
+) -> list[Summary]:
+    """Counts per type: created, updated, unchanged, failed."""
+    counts: dict[str, collections.Counter] = {
+        r.type: collections.Counter() for r in types
+    }
+    for outcome in outcomes:
+        action = outcome.action
+        if action not in ('created', 'updated', 'unchanged'):
+            action = 'failed'
+        counts[outcome.type][action] += 1
+    return [
+        Summary(
+            r.cli_name,
+            counts[r.type]['created'],
+            counts[r.type]['updated'],
+            counts[r.type]['unchanged'],
+            counts[r.type]['failed'],
+        )
+        for r in types
+    ]
+
+
+def succeeded(outcome: base.Outcome) -> bool:
+    return outcome.action in (
+        'created',
+        'updated',
+        'unchanged',
+        base.CREATE,
+        base.UPDATE,
+    )

@@ -1,0 +1,389 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""The base class of every migrated resource type.
+
+A resource module declares what to copy and the base class does the rest::
+
+    class Network(base.Resource):
+        type = 'openstack.network.Network'
+        cli_name = 'network'
+        kind = 'network'
+        file_name = 'networks.yml'
+        params_fields = ('name', 'description', 'mtu', ...)
+        info_fields = ('id', 'project_id', 'status', ...)
+        references = {
+            'qos_policy_ref': base.RefField('qos_policy', 'qos_policy_id'),
+        }
+
+Export turns an SDK object into a data-file entry (``params`` to create it
+again, ``_info`` for the record).  Import resolves the references of an
+entry in the destination, finds the destination twin by name in the
+destination project, and creates it, updates the editable fields that
+differ, or leaves it unchanged.  Comparison re-exports the destination twin
+and compares ``params`` only, so ``_info`` and ``_migration_params`` never
+cause an update.
+"""
+
+import json
+import logging
+import typing as ty
+
+from openstack import exceptions as sdk_exceptions
+
+from osmigrateclient import datafile
+from osmigrateclient import exceptions
+from osmigrateclient.resources import refs
+
+LOG = logging.getLogger(__name__)
+
+Entry = datafile.Entry
+
+# Actions of a plan, and what import reports once it has done them.
+CREATE, UPDATE, UNCHANGED, BLOCKED, CONFLICT = (
+    'create',
+    'update',
+    'unchanged',
+    'blocked',
+    'conflict',
+)
+DONE = {CREATE: 'created', UPDATE: 'updated', UNCHANGED: 'unchanged'}
+FAILED = 'failed'
+
+
+class RefField(ty.NamedTuple):
+    """A reference in ``params`` and the raw id it stands for in ``_info``."""
+
+    kind: str
+    id_attr: str
+    #: the id is a list of ids (``security_group_ids``)
+    many: bool = False
+
+
+class Outcome(ty.NamedTuple):
+    """What import did (or plan would do) with one resource."""
+
+    type: str
+    name: str
+    action: str
+    detail: str = ''
+
+
+class Plan(ty.NamedTuple):
+    action: str
+    detail: str
+    existing: ty.Any = None
+    changes: dict[str, ty.Any] | None = None
+
+
+def is_empty(value: ty.Any) -> bool:
+    return value is None or value == '' or value == [] or value == {}
+
+
+def plain(value: ty.Any) -> ty.Any:
+    """A copy of an SDK value made of YAML-safe builtin types only."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def sort_list(value: ty.Any) -> ty.Any:
+    """Sort a list whose order means nothing, so exports are stable."""
+    if not isinstance(value, list):
+        return value
+    return sorted(value, key=lambda v: json.dumps(v, sort_keys=True))
+
+
+def same(a: ty.Any, b: ty.Any) -> bool:
+    """Equal, counting every kind of emptiness as the same."""
+    if is_empty(a) and is_empty(b):
+        return True
+    return a == b
+
+
+class Resource:
+    """One migrated resource type; subclasses declare, this class acts."""
+
+    #: the type string of data-file entries (the pioneering tool's)
+    type: ty.ClassVar[str]
+    #: the name on the command line: ``migrate export <cli_name>``
+    cli_name: ty.ClassVar[str]
+    #: the data file, in the data directory
+    file_name: ty.ClassVar[str]
+    #: the key of :data:`refs.LISTERS` that lists these resources
+    kind: ty.ClassVar[str]
+    #: ``cli_name`` of the types whose resources these ones reference
+    depends_on: ty.ClassVar[tuple[str, ...]] = ()
+    #: where the type comes in ``export all`` when dependencies allow
+    rank: ty.ClassVar[int] = 100
+    #: openstacksdk proxy holding ``create_<kind>`` and ``update_<kind>``
+    service: ty.ClassVar[str] = 'network'
+    #: only an admin can export or import this type
+    admin_only: ty.ClassVar[bool] = False
+    #: part of ``migrate export all`` / ``migrate import all``
+    pre_workload: ty.ClassVar[bool] = True
+
+    #: SDK attributes copied into ``params``: what to create
+    params_fields: ty.ClassVar[tuple[str, ...]] = ('name',)
+    #: SDK attributes copied into ``_info``: facts for the record
+    info_fields: ty.ClassVar[tuple[str, ...]] = ('id',)
+    #: references in ``params``, by param name
+    references: ty.ClassVar[dict[str, RefField]] = {}
+    #: list fields whose order means nothing (sorted for stable files)
+    sorted_fields: ty.ClassVar[tuple[str, ...]] = ('tags',)
+    #: params that cannot change once the resource exists
+    create_only: ty.ClassVar[tuple[str, ...]] = ()
+    #: params set by their own API call after create / update
+    tag_field: ty.ClassVar[str | None] = 'tags'
+
+    def reachable(self, lookup: refs.Lookup) -> bool:
+        """Whether the caller's role may migrate this type."""
+        return not self.admin_only or lookup.is_admin
+
+    # -- names and identities -----------------------------------------------
+
+    def name_of(self, entry: Entry) -> str:
+        """The name that ``--name`` / ``--name-regex`` match on import."""
+        return entry['params'].get('name') or ''
+
+    def import_identity(self, entry: Entry) -> str:
+        """Two entries with the same identity would import as one."""
+        return '%s:%s' % (self.type, self.name_of(entry))
+
+    def export_key(self, entry: Entry) -> ty.Hashable:
+        """Re-exporting replaces the entry with the same key."""
+        return datafile.identity(entry)
+
+    # -- export -------------------------------------------------------------
+
+    def list_source(self, lookup: refs.Lookup) -> list[ty.Any]:
+        """The SDK objects to export: those of the authenticated project."""
+        return lookup.owned(self.kind)
+
+    def source_name(self, lookup: refs.Lookup, obj: ty.Any) -> str:
+        """The name that ``--name`` / ``--name-regex`` match on export."""
+        return obj.name or ''
+
+    def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> Entry:
+        """The data-file entry of an SDK object."""
+        params = {f: plain(getattr(obj, f, None)) for f in self.params_fields}
+        info = {f: plain(getattr(obj, f, None)) for f in self.info_fields}
+        for field in self.sorted_fields:
+            for part in (params, info):
+                if field in part:
+                    part[field] = sort_list(part[field])
+        for param, ref in self.references.items():
+            raw = getattr(obj, ref.id_attr, None)
+            info[ref.id_attr] = plain(raw)
+            if ref.many:
+                params[param] = sort_list(
+                    [lookup.ref(ref.kind, i) for i in raw or []]
+                )
+            else:
+                params[param] = lookup.ref(ref.kind, raw)
+        return {
+            'type': self.type,
+            'params': params,
+            '_info': info,
+            '_migration_params': {},
+        }
+
+    def export(
+        self, lookup: refs.Lookup, match: ty.Callable[[str], bool]
+    ) -> list[Entry]:
+        """Entries for the matching source resources, in a stable order."""
+        entries = [
+            self.from_sdk(lookup, obj)
+            for obj in self.list_source(lookup)
+            if match(self.source_name(lookup, obj))
+        ]
+        return sorted(
+            entries,
+            key=lambda e: (self.name_of(e), str(e['_info'].get('id'))),
+        )
+
+    # -- import -------------------------------------------------------------
+
+    def proxy(self, lookup: refs.Lookup) -> ty.Any:
+        return getattr(lookup.conn, self.service)
+
+    def sdk_attrs(self, lookup: refs.Lookup, params: dict) -> dict:
+        """The SDK keyword arguments for ``params``, references resolved.
+
+        :raises osmigrateclient.exceptions.UnresolvedReference: with the
+            ``field`` set to the reference that does not resolve
+        """
+        attrs = {}
+        for key, value in params.items():
+            ref = self.references.get(key)
+            if ref is None:
+                attrs[key] = value
+                continue
+            try:
+                if ref.many:
+                    attrs[ref.id_attr] = [
+                        lookup.resolve(ref.kind, r).id for r in value or []
+                    ]
+                elif value is not None:
+                    attrs[ref.id_attr] = lookup.resolve(ref.kind, value).id
+            except exceptions.UnresolvedReference as e:
+                e.field = key
+                raise
+        return attrs
+
+    def find_existing(self, lookup: refs.Lookup, entry: Entry) -> ty.Any:
+        """The destination twin of ``entry``, or None.
+
+        :raises osmigrateclient.exceptions.Conflict: several candidates
+        """
+        name = self.name_of(entry)
+        matches = [o for o in lookup.owned(self.kind) if o.name == name]
+        if len(matches) > 1:
+            raise exceptions.Conflict(
+                '%d %s resources named %r in the destination project: '
+                'cannot tell which one to update'
+                % (len(matches), self.cli_name, name)
+            )
+        return matches[0] if matches else None
+
+    def diff(
+        self, lookup: refs.Lookup, existing: ty.Any, entry: Entry
+    ) -> dict[str, tuple[ty.Any, ty.Any]]:
+        """The params that differ: ``{field: (destination, file)}``.
+
+        Only fields present in the file count, so files that lack fields
+        this client knows (older exports) never cause updates.
+        """
+        current = self.from_sdk(lookup, existing)['params']
+        wanted = entry['params']
+        changes = {}
+        for key, value in wanted.items():
+            if key not in current:
+                continue
+            have = current[key]
+            if key in self.sorted_fields or (
+                key in self.references and self.references[key].many
+            ):
+                have, value = sort_list(have), sort_list(value)
+            if not same(have, value):
+                changes[key] = (have, value)
+        return changes
+
+    def plan(self, lookup: refs.Lookup, entry: Entry) -> Plan:
+        """What importing ``entry`` would do; makes no write call."""
+        try:
+            self.sdk_attrs(lookup, entry['params'])
+        except exceptions.UnresolvedReference as e:
+            return Plan(BLOCKED, '%s: %s' % (e.field, e.problem))
+        try:
+            existing = self.find_existing(lookup, entry)
+        except exceptions.Conflict as e:
+            return Plan(CONFLICT, e.problem)
+        if existing is None:
+            return Plan(CREATE, '')
+        changes = self.diff(lookup, existing, entry)
+        if not changes:
+            return Plan(UNCHANGED, '', existing)
+        fixed = sorted(k for k in changes if k in self.create_only)
+        if fixed:
+            return Plan(
+                CONFLICT,
+                'cannot change %s of an existing resource: %s'
+                % (
+                    ', '.join(fixed),
+                    '; '.join(
+                        '%s is %r, the file says %r'
+                        % (k, changes[k][0], changes[k][1])
+                        for k in fixed
+                    ),
+                ),
+                existing,
+                changes,
+            )
+        return Plan(UPDATE, ', '.join(sorted(changes)), existing, changes)
+
+    def create(self, lookup: refs.Lookup, entry: Entry) -> ty.Any:
+        """Create the destination resource of ``entry``; return it."""
+        params = {
+            k: v
+            for k, v in entry['params'].items()
+            if v is not None and k != self.tag_field
+        }
+        attrs = self.sdk_attrs(lookup, params)
+        proxy = self.proxy(lookup)
+        obj = getattr(proxy, 'create_' + self.kind)(**attrs)
+        try:
+            return self.after_create(lookup, obj, entry)
+        except Exception:
+            # Leave nothing half-made: a re-run creates it whole.
+            LOG.debug('Deleting the half-made %s %s', self.kind, obj.id)
+            getattr(proxy, 'delete_' + self.kind)(obj, ignore_missing=True)
+            raise
+
+    def after_create(
+        self, lookup: refs.Lookup, obj: ty.Any, entry: Entry
+    ) -> ty.Any:
+        """Finish a new resource with what its create call cannot set."""
+        tags = entry['params'].get(self.tag_field) if self.tag_field else None
+        if tags:
+            obj = self.proxy(lookup).set_tags(obj, sorted(tags))
+        return obj
+
+    def update(
+        self, lookup: refs.Lookup, existing: ty.Any, changes: dict
+    ) -> ty.Any:
+        """Apply the changed params to the destination resource."""
+        params = {k: new for k, (_, new) in changes.items()}
+        tags = params.pop(self.tag_field, None) if self.tag_field else None
+        obj = existing
+        if params:
+            attrs = self.sdk_attrs(lookup, params)
+            obj = getattr(self.proxy(lookup), 'update_' + self.kind)(
+                existing, **attrs
+            )
+        if self.tag_field in changes:
+            obj = self.proxy(lookup).set_tags(obj, sorted(tags or []))
+        return obj
+
+    def apply(
+        self, lookup: refs.Lookup, entry: Entry, dry_run: bool = False
+    ) -> Outcome:
+        """Import one entry: create, update or leave it.
+
+        Errors are reported in the outcome, never raised, so that a
+        multi-resource import goes on with the other resources.
+        """
+        name = self.name_of(entry)
+        plan = self.plan(lookup, entry)
+        if dry_run or plan.action in (UNCHANGED, BLOCKED, CONFLICT):
+            return Outcome(self.type, name, plan.action, plan.detail)
+        try:
+            if plan.action == CREATE:
+                obj = self.create(lookup, entry)
+            else:
+                obj = self.update(lookup, plan.existing, plan.changes)
+        except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:
+            LOG.debug('%s %r failed', plan.action, name, exc_info=True)
+            return Outcome(self.type, name, FAILED, _api_message(e))
+        lookup.remember(self.kind, obj)
+        return Outcome(self.type, name, DONE[plan.action], plan.detail)
+
+
+def _api_message(e: Exception) -> str:
+    """The useful part of an SDK error, without request ids and tracebacks."""
+    details = getattr(e, 'details', None)
+    message = str(details or e).strip()
+    return message.splitlines()[0] if message else e.__class__.__name__

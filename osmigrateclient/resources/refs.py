@@ -1,0 +1,238 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""References between resources, and the cached lookups behind them.
+
+A reference is ``{name, project_name, domain_name}``.  ``'%auth%'`` in
+``project_name`` / ``domain_name`` means "the project I am authenticated
+to": the source project on export, the destination project on import.  A
+project that the caller may not look up is written as ``None``, and the
+reference is then resolved by name alone.
+
+:class:`Lookup` lists each kind of resource once per cloud and answers every
+later question from that list, so that importing N resources does not cost
+N identical API calls.
+"""
+
+import logging
+import typing as ty
+
+from openstack import exceptions as sdk_exceptions
+
+from osmigrateclient import exceptions
+
+LOG = logging.getLogger(__name__)
+
+AUTH = '%auth%'
+
+Ref = dict[str, ty.Any]
+
+#: How to list every visible resource of a kind, in one (paginated) call.
+LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
+    'address_group': lambda c: c.network.address_groups(),
+    'network': lambda c: c.network.networks(),
+    'qos_policy': lambda c: c.network.qos_policies(),
+    'router': lambda c: c.network.routers(),
+    'security_group': lambda c: c.network.security_groups(),
+    'security_group_rule': lambda c: c.network.security_group_rules(),
+    'segment': lambda c: c.network.segments(),
+    'subnet': lambda c: c.network.subnets(),
+    'subnet_pool': lambda c: c.network.subnet_pools(),
+    'flavor': lambda c: c.compute.flavors(is_public=None),
+    'image': lambda c: c.image.images(),
+    'keypair': lambda c: c.compute.keypairs(),
+    'domain': lambda c: c.identity.domains(),
+    'project': lambda c: c.identity.projects(),
+    'role': lambda c: c.identity.roles(),
+    'user': lambda c: c.identity.users(),
+}
+
+#: Kinds that belong to no project: references to them carry no project.
+UNOWNED = frozenset(['flavor', 'domain', 'role'])
+
+
+def make_ref(
+    name: str | None,
+    project_name: str | None = None,
+    domain_name: str | None = None,
+) -> Ref:
+    return {
+        'name': name,
+        'project_name': project_name,
+        'domain_name': domain_name,
+    }
+
+
+def owner_of(obj: ty.Any) -> str | None:
+    """The project that owns an SDK resource, whatever the service calls it."""
+    for attr in ('project_id', 'owner', 'owner_id', 'tenant_id'):
+        value = getattr(obj, attr, None)
+        if value:
+            return value
+    return None
+
+
+def describe(kind: str, ref: ty.Any) -> str:
+    """``network 'net1' (project '%auth%')`` for messages."""
+    if not isinstance(ref, dict):
+        return '%s %r' % (kind.replace('_', ' '), ref)
+    text = '%s %r' % (kind.replace('_', ' '), ref.get('name'))
+    if ref.get('project_name'):
+        text += ' (project %r)' % ref['project_name']
+    return text
+
+
+class Lookup:
+    """Cached name and id lookups in one cloud."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self._lists: dict[str, list[ty.Any]] = {}
+        self._projects: dict[str, tuple[str | None, str | None]] = {}
+        self._project_ids: dict[tuple[str, str | None], str | None] = {}
+
+    @property
+    def project_id(self) -> str:
+        return self.conn.current_project_id
+
+    @property
+    def user_id(self) -> str:
+        return self.conn.current_user_id
+
+    @property
+    def is_admin(self) -> bool:
+        access = self.conn.session.auth.get_access(self.conn.session)
+        return 'admin' in access.role_names
+
+    # -- the cached lists ---------------------------------------------------
+
+    def all(self, kind: str) -> list[ty.Any]:
+        """Every visible resource of ``kind``, listed once."""
+        if kind not in self._lists:
+            LOG.debug('Listing %s resources', kind)
+            self._lists[kind] = list(LISTERS[kind](self.conn))
+        return self._lists[kind]
+
+    def get(self, kind: str, id_: str | None) -> ty.Any:
+        """The resource of ``kind`` with this id, or None."""
+        if not id_:
+            return None
+        for obj in self.all(kind):
+            if obj.id == id_:
+                return obj
+        return None
+
+    def remember(self, kind: str, obj: ty.Any) -> None:
+        """Record a resource created or updated since the list was made."""
+        if kind in self._lists:
+            self.forget(kind, obj.id)
+            self._lists[kind].append(obj)
+
+    def forget(self, kind: str, id_: str) -> None:
+        if kind in self._lists:
+            self._lists[kind] = [o for o in self._lists[kind] if o.id != id_]
+
+    def owned(self, kind: str) -> list[ty.Any]:
+        """The resources of ``kind`` owned by the authenticated project."""
+        return [o for o in self.all(kind) if owner_of(o) == self.project_id]
+
+    # -- projects -----------------------------------------------------------
+
+    def project_names(self, project_id: str) -> tuple[str | None, str | None]:
+        """(project name, domain name), or (None, None) if not visible."""
+        if project_id not in self._projects:
+            try:
+                project = self.conn.identity.get_project(project_id)
+                domain = self.conn.identity.get_domain(project.domain_id)
+                self._projects[project_id] = (project.name, domain.name)
+            except (
+                sdk_exceptions.ForbiddenException,
+                sdk_exceptions.NotFoundException,
+            ):
+                self._projects[project_id] = (None, None)
+        return self._projects[project_id]
+
+    def project_id_for(self, name: str, domain_name: str | None) -> str | None:
+        """The id of a named project, or None if it cannot be looked up."""
+        key = (name, domain_name)
+        if key not in self._project_ids:
+            try:
+                kwargs = {}
+                if domain_name:
+                    domain = self.conn.identity.find_domain(domain_name)
+                    if domain is not None:
+                        kwargs['domain_id'] = domain.id
+                project = self.conn.identity.find_project(name, **kwargs)
+                self._project_ids[key] = project.id if project else None
+            except (
+                sdk_exceptions.ForbiddenException,
+                sdk_exceptions.NotFoundException,
+            ):
+                self._project_ids[key] = None
+        return self._project_ids[key]
+
+    # -- references ---------------------------------------------------------
+
+    def ref(self, kind: str, id_: str | None) -> Ref | None:
+        """The reference to the resource of ``kind`` with this id.
+
+        A resource that is not visible keeps its id as its only trace in
+        ``_info``; its reference is None.
+        """
+        obj = self.get(kind, id_)
+        if obj is None:
+            return None
+        return self.ref_to(kind, obj)
+
+    def ref_to(self, kind: str, obj: ty.Any) -> Ref:
+        if kind in UNOWNED:
+            return make_ref(obj.name)
+        owner = owner_of(obj)
+        if owner is None or owner == self.project_id:
+            return make_ref(obj.name, AUTH, AUTH)
+        return make_ref(obj.name, *self.project_names(owner))
+
+    def resolve(self, kind: str, ref: Ref) -> ty.Any:
+        """The one resource a reference names.
+
+        :raises osmigrateclient.exceptions.UnresolvedReference: none or
+            several resources match
+        """
+        if not isinstance(ref, dict) or not ref.get('name'):
+            raise exceptions.UnresolvedReference(
+                'not a reference (a mapping with a name): %r' % (ref,)
+            )
+        matches = [o for o in self.all(kind) if o.name == ref['name']]
+        project = ref.get('project_name')
+        if kind not in UNOWNED and project:
+            if project == AUTH:
+                project_id = self.project_id
+            else:
+                project_id = self.project_id_for(
+                    project, ref.get('domain_name')
+                )
+            if project_id is not None:
+                matches = [o for o in matches if owner_of(o) == project_id]
+        if not matches:
+            raise exceptions.UnresolvedReference(
+                '%s not found' % describe(kind, ref)
+            )
+        if len(matches) > 1:
+            raise exceptions.UnresolvedReference(
+                '%s is ambiguous: %d match (%s)'
+                % (
+                    describe(kind, ref),
+                    len(matches),
+                    ', '.join(sorted(o.id for o in matches)),
+                )
+            )
+        return matches[0]

@@ -1,0 +1,148 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""Checks of a whole data directory, before anything is imported."""
+
+import collections
+import glob
+import os
+import typing as ty
+
+from osmigrateclient import datafile
+from osmigrateclient import exceptions
+from osmigrateclient import resources
+from osmigrateclient.resources import refs
+
+
+class Problem(ty.NamedTuple):
+    file: str
+    resource: str
+    field: str
+    problem: str
+
+
+def data_files(data_dir: str) -> list[str]:
+    return sorted(
+        glob.glob(os.path.join(data_dir, '*.yml'))
+        + glob.glob(os.path.join(data_dir, '*.yaml'))
+    )
+
+
+def validate(
+    data_dir: str, lookup: refs.Lookup | None = None
+) -> tuple[list[Problem], int, int]:
+    """Check every data file of ``data_dir``.
+
+    References are checked against the data directory; those it cannot
+    answer (resources of other projects, types that are not migrated) are
+    checked against the destination when ``lookup`` is given.
+
+    :returns: (problems, number of files, number of resources)
+    """
+    if not os.path.isdir(data_dir):
+        raise exceptions.DataFileError('no such directory', path=data_dir)
+    types = resources.by_type()
+    problems: list[Problem] = []
+    loaded = []
+    paths = data_files(data_dir)
+    for path in paths:
+        try:
+            loaded.append(datafile.load(path))
+        except exceptions.DataFileError as e:
+            problems.append(
+                Problem(path, e.resource or '', e.field or '', e.problem)
+            )
+
+    # What the data dir holds, for duplicates and references.
+    identities = collections.defaultdict(list)
+    held = collections.defaultdict(set)
+    count = 0
+    for df in loaded:
+        for index, entry in enumerate(df.resources):
+            count += 1
+            resource = types.get(entry['type'])
+            if resource is None:
+                problems.append(
+                    Problem(
+                        df.path,
+                        datafile.label(entry, index),
+                        'type',
+                        'unknown type %r' % entry['type'],
+                    )
+                )
+                continue
+            identities[resource.import_identity(entry)].append(
+                (df.path, index, entry)
+            )
+            held[resource.kind].add(entry['params'].get('name'))
+
+    for identity, places in sorted(identities.items()):
+        if len(places) > 1:
+            for path, index, entry in places:
+                problems.append(
+                    Problem(
+                        path,
+                        datafile.label(entry, index),
+                        'params.name',
+                        'duplicate: %d resources would import as %r'
+                        % (len(places), identity),
+                    )
+                )
+
+    for df in loaded:
+        for index, entry in enumerate(df.resources):
+            resource = types.get(entry['type'])
+            if resource is None:
+                continue
+            for param, ref_field in sorted(resource.references.items()):
+                value = entry['params'].get(param)
+                values = value if ref_field.many else [value]
+                for ref in values or []:
+                    if ref is None:
+                        continue
+                    problem = _check_ref(ref_field.kind, ref, held, lookup)
+                    if problem:
+                        problems.append(
+                            Problem(
+                                df.path,
+                                datafile.label(entry, index),
+                                'params.' + param,
+                                problem,
+                            )
+                        )
+    return problems, len(paths), count
+
+
+def _check_ref(
+    kind: str, ref: ty.Any, held: dict, lookup: refs.Lookup | None
+) -> str | None:
+    """Why a reference does not resolve, or None if it does."""
+    if not isinstance(ref, dict) or not ref.get('name'):
+        return 'not a reference (a mapping with a name): %r' % (ref,)
+    own = ref.get('project_name') == refs.AUTH or kind in refs.UNOWNED
+    if own and ref['name'] in held.get(kind, ()):
+        return None
+    if lookup is None:
+        if own and kind in _migrated_kinds():
+            return '%s is not in the data directory' % refs.describe(kind, ref)
+        return None
+    try:
+        lookup.resolve(kind, ref)
+    except exceptions.UnresolvedReference as e:
+        return '%s, neither in the data directory nor in the destination' % (
+            e.problem
+        )
+    return None
+
+
+def _migrated_kinds() -> set[str]:
+    return {r.kind for r in resources.by_cli_name().values()}
