@@ -21,6 +21,7 @@ cloud, not the named one.  A side that is not named is OSC's own cloud.
 import argparse
 import logging
 
+from keystoneauth1 import exceptions as ksa_exceptions
 import openstack
 from openstack.config import exceptions as config_exceptions
 from osc_lib import exceptions
@@ -70,9 +71,18 @@ def connect(
             region = config.get_one(
                 cloud=app.options.cloud, argparse=app.options, validate=True
             )
-    except config_exceptions.OpenStackConfigException as e:
+    except (
+        config_exceptions.OpenStackConfigException,
+        # validate=True loads the auth plugin: a missing auth_url or an
+        # unknown auth_type are configuration errors too.
+        ksa_exceptions.AuthPluginException,
+    ) as e:
         if name and name not in config.get_cloud_names():
-            known = ', '.join(sorted(config.get_cloud_names())) or 'none'
+            names = set(config.get_cloud_names())
+            if getattr(config, 'config_filename', None) is None:
+                # No clouds.yaml: openstacksdk invents a 'defaults' cloud.
+                names.discard('defaults')
+            known = ', '.join(sorted(names)) or 'none'
             raise exceptions.CommandError(
                 '--%s-cloud: cloud %r is not in clouds.yaml (known: %s)'
                 % (side, name, known)

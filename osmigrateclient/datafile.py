@@ -174,6 +174,9 @@ def ensure_dir(path: str) -> None:
     """Create the data directory (mode 0700) if needed; check it is usable."""
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
+    except FileExistsError:
+        # Something that is not a directory is in the way: said below.
+        pass
     except OSError as e:
         raise exceptions.DataFileError(
             'cannot create the data directory: %s' % e.strerror, path=path

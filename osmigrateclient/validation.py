@@ -30,10 +30,21 @@ class Problem(ty.NamedTuple):
     problem: str
 
 
+#: YAML files that may sit in a data directory without being data files:
+#: the pioneering tool rendered the clouds.yaml of its runs there.
+NOT_DATA_FILES = frozenset(
+    ['clouds.yaml', 'clouds.yml', 'secure.yaml', 'secure.yml']
+)
+
+
 def data_files(data_dir: str) -> list[str]:
     return sorted(
-        glob.glob(os.path.join(data_dir, '*.yml'))
-        + glob.glob(os.path.join(data_dir, '*.yaml'))
+        path
+        for path in (
+            glob.glob(os.path.join(data_dir, '*.yml'))
+            + glob.glob(os.path.join(data_dir, '*.yaml'))
+        )
+        if os.path.basename(path) not in NOT_DATA_FILES
     )
 
 

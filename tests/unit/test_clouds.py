@@ -1,0 +1,280 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""Connections to the named clouds, from a real clouds.yaml.
+
+Connection objects are made but never used: openstacksdk does not
+authenticate before the first API call, so no test touches the network.
+"""
+
+import argparse
+import os
+import types
+
+import fixtures
+from openstack.config import loader
+from osc_lib import exceptions
+import testtools
+
+from osmigrateclient import clouds
+
+CLOUDS_YAML = """\
+clouds:
+  a:
+    auth:
+      auth_url: http://a.example:5000/v3
+      username: user-a
+      password: secret-a
+      project_name: proj-a
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionA
+  b:
+    auth:
+      auth_url: http://b.example:5000/v3
+      username: user-b
+      password: secret-b
+      project_name: proj-b
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionB
+"""
+
+INCOMPLETE = """\
+  c:
+    auth:
+      username: user-c
+    region_name: RegionC
+"""
+
+
+def options(**kwargs):
+    """OSC's global options, as argparse leaves them by default."""
+    values = dict(
+        cloud=None,
+        region_name=None,
+        auth_type=None,
+        auth_url=None,
+        username=None,
+        password=None,
+        project_name=None,
+        interface=None,
+    )
+    values.update(kwargs)
+    return argparse.Namespace(**values)
+
+
+class Base(testtools.TestCase):
+    extra = ''
+
+    def setUp(self):
+        super().setUp()
+        # No OS_* variable of the environment may leak into the config.
+        for var in list(os.environ):
+            if var.startswith('OS_'):
+                self.useFixture(fixtures.EnvironmentVariable(var))
+        directory = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(directory, 'clouds.yaml')
+        with open(path, 'w') as f:
+            f.write(CLOUDS_YAML + self.extra)
+        self.config = loader.OpenStackConfig(
+            config_files=[path], vendor_files=[], secure_files=[]
+        )
+        self.app = types.SimpleNamespace(
+            cloud_config=self.config, options=options()
+        )
+
+
+class TestConnect(Base):
+    def test_named_cloud(self):
+        conn = clouds.connect(self.app, clouds.SOURCE, 'a')
+        self.assertEqual('a', conn.config.name)
+        self.assertEqual('RegionA', conn.config.region_name)
+        self.assertEqual(
+            'http://a.example:5000/v3', conn.config.auth['auth_url']
+        )
+        self.assertEqual('user-a', conn.config.auth['username'])
+
+    def test_both_sides(self):
+        src = clouds.connect(self.app, clouds.SOURCE, 'a')
+        dst = clouds.connect(self.app, clouds.DESTINATION, 'b')
+        self.assertEqual('RegionA', src.config.region_name)
+        self.assertEqual('RegionB', dst.config.region_name)
+        self.assertEqual('proj-b', dst.config.auth['project_name'])
+
+    def test_named_cloud_ignores_osc_global_options(self):
+        self.app.options = options(
+            cloud='b',
+            region_name='Other',
+            username='someone-else',
+            project_name='another',
+        )
+        conn = clouds.connect(self.app, clouds.DESTINATION, 'a')
+        self.assertEqual('a', conn.config.name)
+        self.assertEqual('RegionA', conn.config.region_name)
+        self.assertEqual('user-a', conn.config.auth['username'])
+        self.assertEqual('proj-a', conn.config.auth['project_name'])
+
+    def test_unnamed_side_is_oscs_cloud_with_its_options(self):
+        self.app.options = options(cloud='b', project_name='override')
+        conn = clouds.connect(self.app, clouds.SOURCE, None)
+        self.assertEqual('b', conn.config.name)
+        self.assertEqual('RegionB', conn.config.region_name)
+        self.assertEqual('override', conn.config.auth['project_name'])
+
+    def test_unknown_cloud(self):
+        e = self.assertRaises(
+            exceptions.CommandError,
+            clouds.connect,
+            self.app,
+            clouds.SOURCE,
+            'nope',
+        )
+        self.assertEqual(
+            "--src-cloud: cloud 'nope' is not in clouds.yaml (known: a, b)",
+            str(e),
+        )
+
+    def test_unknown_destination_cloud(self):
+        e = self.assertRaises(
+            exceptions.CommandError,
+            clouds.connect,
+            self.app,
+            clouds.DESTINATION,
+            'nope',
+        )
+        self.assertEqual(
+            "--dst-cloud: cloud 'nope' is not in clouds.yaml (known: a, b)",
+            str(e),
+        )
+
+    def test_osc_region_not_of_the_cloud(self):
+        self.app.options = options(cloud='a', region_name='Other')
+        e = self.assertRaises(
+            exceptions.CommandError,
+            clouds.connect,
+            self.app,
+            clouds.SOURCE,
+            None,
+        )
+        self.assertTrue(
+            str(e).startswith(
+                'cannot configure the source cloud: Region Other is not a '
+                'valid region name for cloud a.'
+            ),
+            str(e),
+        )
+
+
+class TestIncompleteCloud(Base):
+    extra = INCOMPLETE
+
+    def test_incomplete_cloud(self):
+        e = self.assertRaises(
+            exceptions.CommandError,
+            clouds.connect,
+            self.app,
+            clouds.DESTINATION,
+            'c',
+        )
+        self.assertEqual(
+            'cannot configure the destination cloud: Auth plugin requires '
+            'parameters which were not given: auth_url',
+            str(e),
+        )
+
+    def test_known_list_sorted(self):
+        e = self.assertRaises(
+            exceptions.CommandError,
+            clouds.connect,
+            self.app,
+            clouds.SOURCE,
+            'zz',
+        )
+        self.assertEqual(
+            "--src-cloud: cloud 'zz' is not in clouds.yaml (known: a, b, c)",
+            str(e),
+        )
+
+
+class TestNoClouds(testtools.TestCase):
+    def test_no_clouds_at_all(self):
+        for var in list(os.environ):
+            if var.startswith('OS_'):
+                self.useFixture(fixtures.EnvironmentVariable(var))
+        directory = self.useFixture(fixtures.TempDir()).path
+        config = loader.OpenStackConfig(
+            config_files=[os.path.join(directory, 'none.yaml')],
+            vendor_files=[],
+            secure_files=[],
+        )
+        app = types.SimpleNamespace(cloud_config=config, options=options())
+        e = self.assertRaises(
+            exceptions.CommandError, clouds.connect, app, clouds.SOURCE, 'src'
+        )
+        self.assertEqual(
+            "--src-cloud: cloud 'src' is not in clouds.yaml (known: none)",
+            str(e),
+        )
+
+
+class TestArgument(testtools.TestCase):
+    def parser(self, side):
+        parser = argparse.ArgumentParser()
+        clouds.add_cloud_argument(parser, side)
+        return parser
+
+    def test_no_default(self):
+        self.useFixture(fixtures.EnvironmentVariable('OS_MIGRATE_SRC_CLOUD'))
+        self.useFixture(fixtures.EnvironmentVariable('OS_MIGRATE_DST_CLOUD'))
+        self.assertIsNone(self.parser(clouds.SOURCE).parse_args([]).src_cloud)
+        self.assertIsNone(
+            self.parser(clouds.DESTINATION).parse_args([]).dst_cloud
+        )
+
+    def test_given(self):
+        args = self.parser(clouds.SOURCE).parse_args(['--src-cloud', 'a'])
+        self.assertEqual('a', args.src_cloud)
+
+    def test_env_default(self):
+        self.useFixture(
+            fixtures.EnvironmentVariable('OS_MIGRATE_SRC_CLOUD', 'from-env')
+        )
+        self.useFixture(
+            fixtures.EnvironmentVariable('OS_MIGRATE_DST_CLOUD', 'dst-env')
+        )
+        self.assertEqual(
+            'from-env', self.parser(clouds.SOURCE).parse_args([]).src_cloud
+        )
+        self.assertEqual(
+            'given',
+            self.parser(clouds.SOURCE)
+            .parse_args(['--src-cloud', 'given'])
+            .src_cloud,
+        )
+        self.assertEqual(
+            'dst-env',
+            self.parser(clouds.DESTINATION).parse_args([]).dst_cloud,
+        )
+
+    def test_empty_env_is_no_default(self):
+        self.useFixture(
+            fixtures.EnvironmentVariable('OS_MIGRATE_DST_CLOUD', '')
+        )
+        self.assertIsNone(
+            self.parser(clouds.DESTINATION).parse_args([]).dst_cloud
+        )
+
+    def test_help(self):
+        text = self.parser(clouds.DESTINATION).format_help()
+        self.assertIn('--dst-cloud <cloud>', text)
+        self.assertIn('OS_MIGRATE_DST_CLOUD', text)
