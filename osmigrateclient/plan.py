@@ -135,10 +135,52 @@ def import_(
             if dry_run and outcome.action == base.CREATE:
                 lookup.remember(
                     resource.kind,
-                    _Placeholder(outcome.name, lookup.project_id),
+                    _Placeholder(resource.name_of(entry), lookup.project_id),
                 )
             outcomes.append(outcome)
+    if not dry_run:
+        _finish(loaded, lookup, match, outcomes)
     return outcomes
+
+
+def _finish(
+    loaded: list[tuple[base.Resource, list[datafile.Entry]]],
+    lookup: refs.Lookup,
+    match: ty.Callable[[str], bool],
+    outcomes: list[base.Outcome],
+) -> None:
+    """Apply once more the entries that other types' imports let finish.
+
+    The second outcome of an entry replaces its first one, keeping the
+    first action when it was a create or an update.
+    """
+    imported = {r.cli_name for r, _ in loaded}
+    for resource, entries in loaded:
+        if not imported.intersection(resource.finish_after):
+            continue
+        for entry in entries:
+            if not match(resource.name_of(entry)):
+                continue
+            first_index = next(
+                (
+                    i
+                    for i, o in enumerate(outcomes)
+                    if o.type == resource.type
+                    and o.name == resource.label_of(entry)
+                ),
+                None,
+            )
+            first = outcomes[first_index] if first_index is not None else None
+            if first is not None and not succeeded(first):
+                continue
+            second = resource.apply(lookup, entry)
+            if first is None:
+                outcomes.append(second)
+            elif second.action != 'unchanged' or not succeeded(second):
+                action = second.action
+                if succeeded(second) and first.action in ('created',):
+                    action = first.action
+                outcomes[first_index] = second._replace(action=action)
 
 
 def summarize(

@@ -146,8 +146,15 @@ class Resource:
     sorted_fields: ty.ClassVar[tuple[str, ...]] = ('tags',)
     #: params that cannot change once the resource exists
     create_only: ty.ClassVar[tuple[str, ...]] = ()
+    #: params not sent on create when empty ('' or []): Neutron refuses
+    #: them where the extension behind them is missing
+    skip_empty: ty.ClassVar[tuple[str, ...]] = ()
     #: params set by their own API call after create / update
     tag_field: ty.ClassVar[str | None] = 'tags'
+    #: ``cli_name`` of types whose import lets this type's resources be
+    #: finished (a router's static routes need its interfaces): an import
+    #: of both applies this type's entries once more after them
+    finish_after: ty.ClassVar[tuple[str, ...]] = ()
 
     def reachable(self, lookup: refs.Lookup) -> bool:
         """Whether the caller's role may migrate this type."""
@@ -158,6 +165,10 @@ class Resource:
     def name_of(self, entry: Entry) -> str:
         """The name that ``--name`` / ``--name-regex`` match on import."""
         return entry['params'].get('name') or ''
+
+    def label_of(self, entry: Entry) -> str:
+        """How outcomes name the resource (nameless types say more)."""
+        return self.name_of(entry)
 
     def import_identity(self, entry: Entry) -> str:
         """Two entries with the same identity would import as one."""
@@ -239,6 +250,8 @@ class Resource:
                     ]
                 elif value is not None:
                     attrs[ref.id_attr] = lookup.resolve(ref.kind, value).id
+                else:
+                    attrs[ref.id_attr] = None
             except exceptions.UnresolvedReference as e:
                 e.field = key
                 raise
@@ -315,16 +328,25 @@ class Resource:
             )
         return Plan(UPDATE, ', '.join(sorted(changes)), existing, changes)
 
-    def create(self, lookup: refs.Lookup, entry: Entry) -> ty.Any:
-        """Create the destination resource of ``entry``; return it."""
+    def create_attrs(self, lookup: refs.Lookup, entry: Entry) -> dict:
+        """The SDK keyword arguments that create ``entry``'s resource."""
         params = {
             k: v
             for k, v in entry['params'].items()
-            if v is not None and k != self.tag_field
+            if v is not None
+            and k != self.tag_field
+            and not (k in self.skip_empty and is_empty(v))
         }
-        attrs = self.sdk_attrs(lookup, params)
+        return self.sdk_attrs(lookup, params)
+
+    def create_sdk(self, lookup: refs.Lookup, attrs: dict) -> ty.Any:
+        """Create the resource from its SDK arguments; return it."""
+        return getattr(self.proxy(lookup), 'create_' + self.kind)(**attrs)
+
+    def create(self, lookup: refs.Lookup, entry: Entry) -> ty.Any:
+        """Create the destination resource of ``entry``; return it."""
         proxy = self.proxy(lookup)
-        obj = getattr(proxy, 'create_' + self.kind)(**attrs)
+        obj = self.create_sdk(lookup, self.create_attrs(lookup, entry))
         try:
             return self.after_create(lookup, obj, entry)
         except Exception:
@@ -358,6 +380,10 @@ class Resource:
             obj = self.proxy(lookup).set_tags(obj, sorted(tags or []))
         return obj
 
+    def remarks(self, lookup: refs.Lookup, obj: ty.Any, entry: Entry) -> str:
+        """What a create or update could not apply, for the outcome."""
+        return ''
+
     def apply(
         self, lookup: refs.Lookup, entry: Entry, dry_run: bool = False
     ) -> Outcome:
@@ -366,7 +392,7 @@ class Resource:
         Errors are reported in the outcome, never raised, so that a
         multi-resource import goes on with the other resources.
         """
-        name = self.name_of(entry)
+        name = self.label_of(entry)
         plan = self.plan(lookup, entry)
         if dry_run or plan.action in (UNCHANGED, BLOCKED, CONFLICT):
             return Outcome(self.type, name, plan.action, plan.detail)
@@ -379,7 +405,10 @@ class Resource:
             LOG.debug('%s %r failed', plan.action, name, exc_info=True)
             return Outcome(self.type, name, FAILED, _api_message(e))
         lookup.remember(self.kind, obj)
-        return Outcome(self.type, name, DONE[plan.action], plan.detail)
+        detail = '; '.join(
+            d for d in (plan.detail, self.remarks(lookup, obj, entry)) if d
+        )
+        return Outcome(self.type, name, DONE[plan.action], detail)
 
 
 def _api_message(e: Exception) -> str:

@@ -61,6 +61,7 @@ class Network(base.Resource):
         'subnet_ids',
         'tags',
     )
+    skip_empty = ('availability_zone_hints', 'dns_domain')
     create_only = (
         'provider_network_type',
         'provider_physical_network',

@@ -36,12 +36,26 @@ AUTH = '%auth%'
 
 Ref = dict[str, ty.Any]
 
+#: The ``device_owner`` of a router's interface ports (plain, HA, DVR).
+ROUTER_INTERFACE_OWNERS = (
+    'network:router_interface',
+    'network:ha_router_replicated_interface',
+    'network:router_interface_distributed',
+)
+
 #: How to list every visible resource of a kind, in one (paginated) call.
 LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'address_group': lambda c: c.network.address_groups(),
     'network': lambda c: c.network.networks(),
+    'network_flavor': lambda c: c.network.flavors(),
+    'port': lambda c: c.network.ports(),
     'qos_policy': lambda c: c.network.qos_policies(),
     'router': lambda c: c.network.routers(),
+    'router_interface': lambda c: [
+        p
+        for owner in ROUTER_INTERFACE_OWNERS
+        for p in c.network.ports(device_owner=owner)
+    ],
     'security_group': lambda c: c.network.security_groups(),
     'security_group_rule': lambda c: c.network.security_group_rules(),
     'segment': lambda c: c.network.segments(),
@@ -57,7 +71,7 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
 }
 
 #: Kinds that belong to no project: references to them carry no project.
-UNOWNED = frozenset(['flavor', 'domain', 'role'])
+UNOWNED = frozenset(['flavor', 'domain', 'role', 'network_flavor'])
 
 
 def make_ref(

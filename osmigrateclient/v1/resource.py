@@ -78,8 +78,17 @@ def _outcome_rows(outcomes):
 
 def _report_failures(cmd, outcomes):
     failed = [o for o in outcomes if not plan.succeeded(o)]
+    files = {r.type: r.file_name for r in resources.by_cli_name().values()}
     for o in failed:
-        LOG.error('%s %r: %s: %s', o.type, o.name, o.action, o.detail)
+        # <file>: <type> '<name>': <action>: <field>: <problem>
+        LOG.error(
+            '%s: %s %r: %s: %s',
+            files.get(o.type, '?'),
+            o.type,
+            o.name,
+            o.action,
+            o.detail,
+        )
     if failed:
         cmd.exit_code = 1
     return failed

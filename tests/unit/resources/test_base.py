@@ -1,0 +1,524 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""The generic resource behaviour, through networks."""
+
+import copy
+import datetime
+
+from openstack import exceptions as sdk_exceptions
+import testtools
+
+from osmigrateclient import exceptions
+from osmigrateclient.resources import base
+from osmigrateclient.resources import network
+from osmigrateclient.resources import refs
+from tests.unit import fakes
+from tests.unit.resources.test_network import source_network
+
+SRC = 'p-src'
+DST = 'p-dst'
+AUTH_QOS = {'name': 'qos1', 'project_name': '%auth%', 'domain_name': '%auth%'}
+
+
+class TestHelpers(testtools.TestCase):
+    def test_is_empty(self):
+        for value in (None, '', [], {}):
+            self.assertTrue(base.is_empty(value), value)
+        for value in (0, False, 'x', [None], {'a': 1}):
+            self.assertFalse(base.is_empty(value), value)
+
+    def test_same(self):
+        self.assertTrue(base.same(None, ''))
+        self.assertTrue(base.same([], None))
+        self.assertTrue(base.same('', []))
+        self.assertTrue(base.same({}, None))
+        self.assertTrue(base.same('a', 'a'))
+        self.assertFalse(base.same('a', 'b'))
+        self.assertFalse(base.same(0, None))
+        self.assertFalse(base.same(False, None))
+        self.assertFalse(base.same(['a'], []))
+
+    def test_plain(self):
+        when = datetime.datetime(2024, 1, 2, 3, 4, 5)
+        self.assertEqual(
+            {
+                'a': [1, 'x', None, True, 1.5],
+                '2': {'b': '2024-01-02 03:04:05'},
+            },
+            base.plain({'a': (1, 'x', None, True, 1.5), 2: {'b': when}}),
+        )
+        self.assertEqual(['only'], base.plain({'only'}))
+
+    def test_sort_list(self):
+        self.assertEqual(['a', 'b', 'c'], base.sort_list(['c', 'a', 'b']))
+        self.assertEqual(
+            [{'start': '10.0.0.2'}, {'start': '10.0.0.9'}],
+            base.sort_list([{'start': '10.0.0.9'}, {'start': '10.0.0.2'}]),
+        )
+        self.assertEqual('x', base.sort_list('x'))
+        self.assertIsNone(base.sort_list(None))
+
+    def test_api_message(self):
+        self.assertEqual(
+            'Invalid tag',
+            base._api_message(
+                sdk_exceptions.BadRequestException('Invalid tag')
+            ),
+        )
+        self.assertEqual(
+            'first line',
+            base._api_message(
+                sdk_exceptions.ConflictException(
+                    message='Conflict', details='first line\nsecond'
+                )
+            ),
+        )
+        self.assertEqual(
+            'SDKException', base._api_message(sdk_exceptions.SDKException(''))
+        )
+
+
+class Base(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.src = fakes.FakeConnection(project_id=SRC)
+        self.dst = fakes.FakeConnection(project_id=DST)
+        self.lookup = refs.Lookup(self.dst)
+        self.res = network.Network()
+
+    def entry(self, **attrs):
+        obj = source_network(self.src, **attrs)
+        return self.res.from_sdk(refs.Lookup(self.src), obj)
+
+    def twin(self, **attrs):
+        """The destination copy of the default source network."""
+        attrs.setdefault('id', 'net-dst-1')
+        attrs.setdefault('project_id', DST)
+        return source_network(self.dst, **attrs)
+
+
+class TestIdentities(Base):
+    def test_names(self):
+        entry = self.entry()
+        self.assertEqual('net1', self.res.name_of(entry))
+        self.assertEqual(
+            'openstack.network.Network:net1', self.res.import_identity(entry)
+        )
+        self.assertEqual(
+            ('openstack.network.Network', 'net-src-1'),
+            self.res.export_key(entry),
+        )
+        entry['params']['name'] = None
+        self.assertEqual('', self.res.name_of(entry))
+
+    def test_reachable(self):
+        self.assertTrue(self.res.reachable(self.lookup))
+
+        class AdminOnly(network.Network):
+            admin_only = True
+
+        self.assertFalse(AdminOnly().reachable(self.lookup))
+        admin = refs.Lookup(fakes.FakeConnection(roles=['admin']))
+        self.assertTrue(AdminOnly().reachable(admin))
+
+
+class TestDiff(Base):
+    def test_identical(self):
+        entry = self.entry()
+        self.assertEqual({}, self.res.diff(self.lookup, self.twin(), entry))
+
+    def test_ignores_info_and_migration_params(self):
+        entry = self.entry()
+        entry['_info'] = {'id': 'other', 'status': 'DOWN', 'mtu': 9000}
+        entry['_migration_params'] = {'anything': True}
+        self.assertEqual({}, self.res.diff(self.lookup, self.twin(), entry))
+
+    def test_ignores_fields_absent_from_file(self):
+        entry = self.entry()
+        del entry['params']['mtu']
+        del entry['params']['description']
+        twin = self.twin(mtu=9000, description='changed')
+        self.assertEqual({}, self.res.diff(self.lookup, twin, entry))
+
+    def test_ignores_unknown_fields_of_file(self):
+        entry = self.entry()
+        entry['params']['qos_policy_name'] = None
+        entry['params']['some_future_field'] = 'x'
+        self.assertEqual({}, self.res.diff(self.lookup, self.twin(), entry))
+
+    def test_empty_values_alike(self):
+        entry = self.entry(description=None, tags=[], dns_domain=None)
+        twin = self.twin(description='', tags=None, dns_domain='')
+        self.assertEqual({}, self.res.diff(self.lookup, twin, entry))
+
+    def test_list_order_ignored(self):
+        entry = self.entry()
+        entry['params']['tags'] = ['zeta', 'alpha']
+        entry['params']['availability_zone_hints'] = ['az2', 'az1']
+        self.assertEqual({}, self.res.diff(self.lookup, self.twin(), entry))
+
+    def test_changes(self):
+        entry = self.entry(description='new', tags=['b'])
+        twin = self.twin(description='old', tags=['a'])
+        self.assertEqual(
+            {'description': ('old', 'new'), 'tags': (['a'], ['b'])},
+            self.res.diff(self.lookup, twin, entry),
+        )
+
+    def test_reference_compared(self):
+        self.src.add('qos_policy', name='qos1', id='q-src')
+        self.dst.add('qos_policy', name='qos2', id='q-dst2')
+        entry = self.entry(qos_policy_id='q-src')
+        twin = self.twin(qos_policy_id='q-dst2')
+        self.assertEqual(
+            {
+                'qos_policy_ref': (
+                    {
+                        'name': 'qos2',
+                        'project_name': '%auth%',
+                        'domain_name': '%auth%',
+                    },
+                    AUTH_QOS,
+                )
+            },
+            self.res.diff(self.lookup, twin, entry),
+        )
+
+
+class TestPlan(Base):
+    def test_create(self):
+        self.assertEqual(
+            base.Plan('create', ''), self.res.plan(self.lookup, self.entry())
+        )
+
+    def test_other_projects_twin_is_not_ours(self):
+        self.twin(project_id='p-other')
+        self.assertEqual(
+            'create', self.res.plan(self.lookup, self.entry()).action
+        )
+
+    def test_unchanged(self):
+        twin = self.twin()
+        self.assertEqual(
+            base.Plan('unchanged', '', twin),
+            self.res.plan(self.lookup, self.entry()),
+        )
+
+    def test_update(self):
+        twin = self.twin(description='old', mtu=1400)
+        self.assertEqual(
+            base.Plan(
+                'update',
+                'description, mtu',
+                twin,
+                {'description': ('old', 'the network'), 'mtu': (1400, 1450)},
+            ),
+            self.res.plan(self.lookup, self.entry()),
+        )
+
+    def test_blocked_names_the_field(self):
+        self.src.add('qos_policy', name='qos1', id='q-src')
+        entry = self.entry(qos_policy_id='q-src')
+        self.assertEqual(
+            base.Plan(
+                'blocked',
+                "qos_policy_ref: qos policy 'qos1' (project '%auth%') "
+                'not found',
+            ),
+            self.res.plan(self.lookup, entry),
+        )
+
+    def test_blocked_not_a_reference(self):
+        entry = self.entry()
+        entry['params']['qos_policy_ref'] = 'qos1'
+        self.assertEqual(
+            base.Plan(
+                'blocked',
+                "qos_policy_ref: not a reference (a mapping with a name): "
+                "'qos1'",
+            ),
+            self.res.plan(self.lookup, entry),
+        )
+
+    def test_conflict_two_twins(self):
+        self.twin(id='d1')
+        self.twin(id='d2')
+        self.assertEqual(
+            base.Plan(
+                'conflict',
+                "2 network resources named 'net1' in the destination "
+                'project: cannot tell which one to update',
+            ),
+            self.res.plan(self.lookup, self.entry()),
+        )
+
+    def test_conflict_create_only(self):
+        twin = self.twin(is_vlan_transparent=True, description='old')
+        plan = self.res.plan(
+            self.lookup, self.entry(is_vlan_transparent=False)
+        )
+        self.assertEqual('conflict', plan.action)
+        self.assertEqual(
+            'cannot change is_vlan_transparent of an existing resource: '
+            'is_vlan_transparent is True, the file says False',
+            plan.detail,
+        )
+        self.assertIs(twin, plan.existing)
+
+    def test_plan_makes_no_write_call(self):
+        self.twin(description='old')
+        self.res.plan(self.lookup, self.entry())
+        self.assertEqual(['network.networks'], self.dst.call_names())
+
+
+class TestApply(Base):
+    def test_dry_run_create(self):
+        outcome = self.res.apply(self.lookup, self.entry(), dry_run=True)
+        self.assertEqual(
+            base.Outcome('openstack.network.Network', 'net1', 'create', ''),
+            outcome,
+        )
+        self.assertEqual([], self.dst.write_calls())
+
+    def test_dry_run_update(self):
+        self.twin(description='old')
+        outcome = self.res.apply(self.lookup, self.entry(), dry_run=True)
+        self.assertEqual(
+            base.Outcome(
+                'openstack.network.Network', 'net1', 'update', 'description'
+            ),
+            outcome,
+        )
+        self.assertEqual([], self.dst.write_calls())
+
+    def test_create(self):
+        self.src.add('qos_policy', name='qos1', id='q-src')
+        self.dst.add('qos_policy', name='qos1', id='q-dst')
+        entry = self.entry(
+            qos_policy_id='q-src', dns_domain='example.org.', mtu=None
+        )
+        outcome = self.res.apply(self.lookup, entry)
+        self.assertEqual(
+            base.Outcome('openstack.network.Network', 'net1', 'created', ''),
+            outcome,
+        )
+        self.assertEqual(
+            ['network.create_network', 'network.set_tags'],
+            self.dst.write_calls(),
+        )
+        [(args, kwargs)] = self.dst.calls_to('network.create_network')
+        # None-valued params are not sent, tags come afterwards.
+        self.assertEqual(
+            {
+                'availability_zone_hints': ['az1', 'az2'],
+                'description': 'the network',
+                'dns_domain': 'example.org.',
+                'is_admin_state_up': True,
+                'is_port_security_enabled': True,
+                'is_router_external': False,
+                'is_shared': False,
+                'name': 'net1',
+                'qos_policy_id': 'q-dst',
+            },
+            kwargs,
+        )
+        [(args, kwargs)] = self.dst.calls_to('network.set_tags')
+        created = args[0]
+        self.assertEqual('net1', created.name)
+        self.assertEqual((created, ['alpha', 'zeta']), args)
+        # The new network is known to later lookups without a new list.
+        self.assertIs(
+            created,
+            self.lookup.resolve(
+                'network', refs.make_ref('net1', refs.AUTH, refs.AUTH)
+            ),
+        )
+        self.assertEqual(1, len(self.dst.calls_to('network.networks')))
+
+    def test_create_without_tags_no_set_tags(self):
+        outcome = self.res.apply(self.lookup, self.entry(tags=[]))
+        self.assertEqual('created', outcome.action)
+        self.assertEqual([], self.dst.calls_to('network.set_tags'))
+
+    def test_failing_set_tags_deletes_the_half_made_network(self):
+        self.dst.fail(
+            'network.set_tags',
+            sdk_exceptions.BadRequestException('Invalid tag zeta'),
+        )
+        outcome = self.res.apply(self.lookup, self.entry())
+        self.assertEqual(
+            base.Outcome(
+                'openstack.network.Network',
+                'net1',
+                'failed',
+                'Invalid tag zeta',
+            ),
+            outcome,
+        )
+        [(args, _)] = self.dst.calls_to('network.create_network')
+        [(args, kwargs)] = self.dst.calls_to('network.delete_network')
+        self.assertEqual('net1', args[0].name)
+        self.assertEqual({'ignore_missing': True}, kwargs)
+        self.assertEqual([], self.dst.store['network'])
+        self.assertEqual(
+            [
+                'network.create_network',
+                'network.set_tags',
+                'network.delete_network',
+            ],
+            self.dst.write_calls(),
+        )
+
+    def test_failing_create(self):
+        self.dst.fail(
+            'network.create_network',
+            sdk_exceptions.ConflictException(
+                message='Conflict', details='Quota exceeded for network.\nx'
+            ),
+        )
+        outcome = self.res.apply(self.lookup, self.entry())
+        self.assertEqual(
+            base.Outcome(
+                'openstack.network.Network',
+                'net1',
+                'failed',
+                'Quota exceeded for network.',
+            ),
+            outcome,
+        )
+        self.assertEqual([], self.dst.calls_to('network.delete_network'))
+
+    def test_unchanged_makes_no_write(self):
+        self.twin()
+        outcome = self.res.apply(self.lookup, self.entry())
+        self.assertEqual(
+            base.Outcome('openstack.network.Network', 'net1', 'unchanged', ''),
+            outcome,
+        )
+        self.assertEqual([], self.dst.write_calls())
+
+    def test_blocked_and_conflict_make_no_write(self):
+        self.src.add('qos_policy', name='qos1', id='q-src')
+        outcome = self.res.apply(
+            self.lookup, self.entry(qos_policy_id='q-src')
+        )
+        self.assertEqual('blocked', outcome.action)
+        self.twin(id='a')
+        self.twin(id='b')
+        self.assertEqual(
+            'conflict', self.res.apply(self.lookup, self.entry()).action
+        )
+        self.assertEqual([], self.dst.write_calls())
+
+    def test_update_sends_only_changed_fields(self):
+        twin = self.twin(description='old', mtu=1400)
+        outcome = self.res.apply(self.lookup, self.entry())
+        self.assertEqual(
+            base.Outcome(
+                'openstack.network.Network',
+                'net1',
+                'updated',
+                'description, mtu',
+            ),
+            outcome,
+        )
+        self.assertEqual(
+            [((twin,), {'description': 'the network', 'mtu': 1450})],
+            self.dst.calls_to('network.update_network'),
+        )
+        self.assertEqual(['network.update_network'], self.dst.write_calls())
+
+    def test_update_tags_only(self):
+        twin = self.twin(tags=['old'])
+        outcome = self.res.apply(self.lookup, self.entry())
+        self.assertEqual('updated', outcome.action)
+        self.assertEqual('tags', outcome.detail)
+        self.assertEqual(
+            [((twin, ['alpha', 'zeta']), {})],
+            self.dst.calls_to('network.set_tags'),
+        )
+        self.assertEqual(['network.set_tags'], self.dst.write_calls())
+
+    def test_update_removes_all_tags(self):
+        twin = self.twin()
+        outcome = self.res.apply(self.lookup, self.entry(tags=[]))
+        self.assertEqual('updated', outcome.action)
+        self.assertEqual(
+            [((twin, []), {})], self.dst.calls_to('network.set_tags')
+        )
+
+    def test_update_resolves_reference(self):
+        self.src.add('qos_policy', name='qos1', id='q-src')
+        self.dst.add('qos_policy', name='qos1', id='q-dst')
+        twin = self.twin()
+        self.res.apply(self.lookup, self.entry(qos_policy_id='q-src'))
+        self.assertEqual(
+            [((twin,), {'qos_policy_id': 'q-dst'})],
+            self.dst.calls_to('network.update_network'),
+        )
+
+    def test_update_clears_reference(self):
+        # The file says "no QoS policy" and the twin has one: the update
+        # must detach it, else every import reports the same update again.
+        self.dst.add('qos_policy', name='qos1', id='q-dst')
+        twin = self.twin(qos_policy_id='q-dst')
+        entry = self.entry()
+        self.assertEqual('updated', self.res.apply(self.lookup, entry).action)
+        self.assertEqual(
+            [((twin,), {'qos_policy_id': None})],
+            self.dst.calls_to('network.update_network'),
+        )
+        self.assertEqual(
+            'unchanged', self.res.apply(refs.Lookup(self.dst), entry).action
+        )
+
+    def test_failing_update(self):
+        self.twin(description='old')
+        self.dst.fail(
+            'network.update_network',
+            sdk_exceptions.ForbiddenException('Policy forbids it'),
+        )
+        outcome = self.res.apply(self.lookup, self.entry())
+        self.assertEqual(
+            base.Outcome(
+                'openstack.network.Network',
+                'net1',
+                'failed',
+                'Policy forbids it',
+            ),
+            outcome,
+        )
+
+    def test_entry_not_modified(self):
+        self.src.add('qos_policy', name='qos1', id='q-src')
+        self.dst.add('qos_policy', name='qos1', id='q-dst')
+        entry = self.entry(qos_policy_id='q-src')
+        before = copy.deepcopy(entry)
+        self.res.apply(self.lookup, entry)
+        self.assertEqual(before, entry)
+
+
+class TestSdkAttrs(Base):
+    def test_unresolved_sets_field(self):
+        e = self.assertRaises(
+            exceptions.UnresolvedReference,
+            self.res.sdk_attrs,
+            self.lookup,
+            {'name': 'n', 'qos_policy_ref': AUTH_QOS},
+        )
+        self.assertEqual('qos_policy_ref', e.field)
+        self.assertEqual(
+            "field qos_policy_ref: qos policy 'qos1' (project '%auth%') "
+            'not found',
+            str(e),
+        )

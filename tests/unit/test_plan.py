@@ -1,0 +1,433 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+import os
+
+import fixtures
+import testtools
+
+from osmigrateclient import datafile
+from osmigrateclient import exceptions
+from osmigrateclient import plan
+from osmigrateclient.resources import base
+from osmigrateclient.resources import network
+from osmigrateclient.resources import refs
+from tests.unit import fakes
+
+SRC = 'p-src'
+DST = 'p-dst'
+NET = 'openstack.network.Network'
+CHILD = 'test.Child'
+
+
+def everything(name):
+    return True
+
+
+class Child(base.Resource):
+    """A made-up type that references networks (like a subnet)."""
+
+    type = CHILD
+    cli_name = 'child'
+    kind = 'subnet'
+    file_name = 'children.yml'
+    depends_on = ('network',)
+    params_fields = ('name', 'description')
+    info_fields = ('id', 'project_id')
+    references = {'network_ref': base.RefField('network', 'network_id')}
+
+
+class OtherNetworks(network.Network):
+    type = 'test.OtherNetwork'
+    cli_name = 'other network'
+    file_name = 'other_networks.yml'
+
+
+def net_entry(name, id_, **params):
+    params.setdefault('description', '')
+    params['name'] = name
+    return {
+        'type': NET,
+        'params': params,
+        '_info': {'id': id_},
+        '_migration_params': {},
+    }
+
+
+def child_entry(name, network_name, id_='c1'):
+    return {
+        'type': CHILD,
+        'params': {
+            'name': name,
+            'description': '',
+            'network_ref': refs.make_ref(network_name, refs.AUTH, refs.AUTH),
+        },
+        '_info': {'id': id_},
+        '_migration_params': {},
+    }
+
+
+class Base(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.net = network.Network()
+        self.child = Child()
+        self.src = fakes.FakeConnection(project_id=SRC)
+        self.dst = fakes.FakeConnection(project_id=DST)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def read(self, name):
+        with open(self.path(name), 'rb') as f:
+            return f.read()
+
+    def write_text(self, name, text):
+        with open(self.path(name), 'w') as f:
+            f.write(text)
+
+
+class TestExport(Base):
+    def export(self, match=everything, types=None):
+        return plan.export(
+            types or [self.net], refs.Lookup(self.src), self.dir, match
+        )
+
+    def test_export_writes_the_file(self):
+        self.src.add('network', name='b', id='i-b')
+        self.src.add('network', name='a', id='i-a')
+        self.src.add('network', name='x', id='i-x', project_id='p-other')
+        rows = self.export()
+        path = self.path('networks.yml')
+        self.assertEqual([plan.ExportRow('network', path, 2, 2, True)], rows)
+        df = datafile.load(path)
+        self.assertEqual('2.0.0', df.version)
+        self.assertEqual(
+            [('a', 'i-a'), ('b', 'i-b')],
+            [(e['params']['name'], e['_info']['id']) for e in df.resources],
+        )
+        self.assertEqual(0o600, os.stat(path).st_mode & 0o777)
+
+    def test_export_creates_the_data_dir(self):
+        self.dir = os.path.join(self.dir, 'proj')
+        self.src.add('network', name='a', id='i-a')
+        rows = self.export()
+        self.assertEqual(1, rows[0].exported)
+        self.assertEqual(0o700, os.stat(self.dir).st_mode & 0o777)
+
+    def test_filter(self):
+        self.src.add('network', name='a', id='i-a')
+        self.src.add('network', name='b', id='i-b')
+        rows = self.export(match=lambda n: n == 'b')
+        self.assertEqual(1, rows[0].exported)
+        df = datafile.load(self.path('networks.yml'))
+        self.assertEqual(['b'], [e['params']['name'] for e in df.resources])
+
+    def test_reexport_unchanged_is_byte_identical(self):
+        self.src.add('network', name='a', id='i-a', tags=['y', 'x'])
+        self.src.add('network', name='b', id='i-b')
+        self.export()
+        before = self.read('networks.yml')
+        mtime = os.stat(self.path('networks.yml')).st_mtime_ns
+        rows = self.export()
+        self.assertEqual(
+            [
+                plan.ExportRow(
+                    'network', self.path('networks.yml'), 2, 0, False
+                )
+            ],
+            rows,
+        )
+        self.assertEqual(before, self.read('networks.yml'))
+        self.assertEqual(mtime, os.stat(self.path('networks.yml')).st_mtime_ns)
+
+    def test_reexport_merges(self):
+        # The file holds a hand-added network and an old copy of 'a'.
+        old_a = net_entry('a', 'i-a', description='old')
+        hand = net_entry('hand-made', 'i-hand')
+        datafile.write(self.path('networks.yml'), [hand, old_a])
+        self.src.add('network', name='b', id='i-b', description='')
+        self.src.add('network', name='a', id='i-a', description='new')
+        rows = self.export()
+        self.assertEqual(
+            [plan.ExportRow('network', self.path('networks.yml'), 2, 1, True)],
+            rows,
+        )
+        df = datafile.load(self.path('networks.yml'))
+        self.assertEqual(
+            [('hand-made', ''), ('a', 'new'), ('b', '')],
+            [
+                (e['params']['name'], e['params']['description'])
+                for e in df.resources
+            ],
+        )
+        self.assertEqual(hand, df.resources[0])
+
+    def test_reexport_pioneer_file(self):
+        self.write_text(
+            'networks.yml',
+            'os_migrate_version: 1.0.5\nresources:\n'
+            + datafile.dump([net_entry('old', 'i-old')]).split(
+                'resources:\n', 1
+            )[1],
+        )
+        self.src.add('network', name='a', id='i-a')
+        rows = self.export()
+        self.assertEqual((1, 1, True), rows[0][2:])
+        df = datafile.load(self.path('networks.yml'))
+        self.assertEqual(datafile.FORMAT_VERSION, df.version)
+        self.assertEqual(
+            ['old', 'a'], [e['params']['name'] for e in df.resources]
+        )
+
+    def test_broken_old_file_stops_before_the_cloud(self):
+        self.write_text('networks.yml', 'os_migrate_version: 9.0.0\n')
+        self.src.add('network', name='a', id='i-a')
+        e = self.assertRaises(exceptions.DataFileError, self.export)
+        self.assertEqual(
+            '%s: field os_migrate_version: unsupported os_migrate_version '
+            "'9.0.0' (this client reads 0.x, 1.x, 2.x)"
+            % self.path('networks.yml'),
+            str(e),
+        )
+        self.assertEqual([], self.src.calls)
+        self.assertEqual(
+            b'os_migrate_version: 9.0.0\n', self.read('networks.yml')
+        )
+
+    def test_several_types(self):
+        net = self.src.add('network', name='n', id='i-n')
+        self.src.add('subnet', name='s', id='i-s', network_id=net.id)
+        rows = self.export(types=[self.net, self.child])
+        self.assertEqual(
+            [
+                plan.ExportRow(
+                    'network', self.path('networks.yml'), 1, 1, True
+                ),
+                plan.ExportRow('child', self.path('children.yml'), 1, 1, True),
+            ],
+            rows,
+        )
+        [child] = datafile.load(self.path('children.yml')).resources
+        self.assertEqual(
+            refs.make_ref('n', refs.AUTH, refs.AUTH),
+            child['params']['network_ref'],
+        )
+        self.assertEqual('i-n', child['_info']['network_id'])
+
+
+class TestEntriesOf(Base):
+    def test_wrong_type(self):
+        datafile.write(
+            self.path('networks.yml'),
+            [
+                net_entry('a', 'i-a'),
+                dict(net_entry('s', 'i-s'), type='openstack.subnet.Subnet'),
+            ],
+        )
+        e = self.assertRaises(
+            exceptions.DataFileError, plan.entries_of, self.net, self.dir
+        )
+        self.assertEqual(
+            "%s: resource 1 (openstack.subnet.Subnet 's'): field type: is "
+            "'openstack.subnet.Subnet', but networks.yml holds "
+            'openstack.network.Network resources' % self.path('networks.yml'),
+            str(e),
+        )
+        self.assertEqual('type', e.field)
+
+    def test_missing_file(self):
+        e = self.assertRaises(
+            exceptions.DataFileError, plan.entries_of, self.net, self.dir
+        )
+        self.assertEqual(
+            '%s: no such file' % self.path('networks.yml'), str(e)
+        )
+        self.assertEqual(
+            [], plan.entries_of(self.net, self.dir, required=False)
+        )
+
+    def test_data_path(self):
+        self.assertEqual(
+            os.path.join('/d', 'networks.yml'), plan.data_path('/d', self.net)
+        )
+
+
+class TestImport(Base):
+    def import_(self, types=None, dry_run=False, required=True, match=None):
+        self.lookup = refs.Lookup(self.dst)
+        return plan.import_(
+            types or [self.net, self.child],
+            self.lookup,
+            self.dir,
+            match or everything,
+            dry_run=dry_run,
+            required=required,
+        )
+
+    def test_every_file_read_before_any_write(self):
+        datafile.write(self.path('networks.yml'), [net_entry('a', 'i-a')])
+        self.write_text('other_networks.yml', 'resources: [\n')
+        e = self.assertRaises(
+            exceptions.DataFileError,
+            self.import_,
+            [self.net, OtherNetworks()],
+        )
+        self.assertEqual(
+            '%s: invalid YAML: line 2, column 1: expected the node '
+            "content, but found '<stream end>'"
+            % self.path('other_networks.yml'),
+            str(e),
+        )
+        self.assertEqual([], self.dst.calls_to('network.create_network'))
+        self.assertEqual([], self.dst.calls)
+
+    def test_missing_later_file_stops_before_any_write(self):
+        datafile.write(self.path('networks.yml'), [net_entry('a', 'i-a')])
+        self.assertRaises(exceptions.DataFileError, self.import_)
+        self.assertEqual([], self.dst.calls)
+
+    def test_missing_files_skipped_when_not_required(self):
+        self.assertEqual([], self.import_(required=False))
+        self.assertEqual([], self.dst.calls)
+
+    def test_wrong_type_stops_before_any_write(self):
+        datafile.write(self.path('networks.yml'), [net_entry('a', 'i-a')])
+        datafile.write(
+            self.path('children.yml'), [net_entry('oops', 'i-oops')]
+        )
+        e = self.assertRaises(exceptions.DataFileError, self.import_)
+        self.assertEqual(
+            "%s: resource 0 (openstack.network.Network 'oops'): field "
+            "type: is 'openstack.network.Network', but children.yml holds "
+            'test.Child resources' % self.path('children.yml'),
+            str(e),
+        )
+        self.assertEqual([], self.dst.calls)
+
+    def test_dry_run_placeholders_resolve_later_references(self):
+        datafile.write(self.path('networks.yml'), [net_entry('n1', 'i-n1')])
+        datafile.write(
+            self.path('children.yml'),
+            [child_entry('c1', 'n1'), child_entry('c2', 'nope', 'c2')],
+        )
+        outcomes = self.import_(dry_run=True)
+        self.assertEqual(
+            [
+                base.Outcome(NET, 'n1', 'create', ''),
+                base.Outcome(CHILD, 'c1', 'create', ''),
+                base.Outcome(
+                    CHILD,
+                    'c2',
+                    'blocked',
+                    "network_ref: network 'nope' (project '%auth%') not found",
+                ),
+            ],
+            outcomes,
+        )
+        self.assertEqual([], self.dst.write_calls())
+        # The placeholder is the destination project's, and no more.
+        placeholder = self.lookup.resolve(
+            'network', refs.make_ref('n1', refs.AUTH, refs.AUTH)
+        )
+        self.assertEqual('n1', placeholder.name)
+        self.assertEqual(DST, placeholder.project_id)
+        self.assertEqual([], self.dst.store.get('network', []))
+
+    def test_dry_run_without_placeholder_is_blocked(self):
+        # Only the child file is planned: nothing creates n1.
+        datafile.write(self.path('children.yml'), [child_entry('c1', 'n1')])
+        outcomes = self.import_(types=[self.child], dry_run=True)
+        self.assertEqual('blocked', outcomes[0].action)
+
+    def test_import_creates_in_order(self):
+        datafile.write(self.path('networks.yml'), [net_entry('n1', 'i-n1')])
+        datafile.write(self.path('children.yml'), [child_entry('c1', 'n1')])
+        outcomes = self.import_()
+        self.assertEqual(
+            [
+                base.Outcome(NET, 'n1', 'created', ''),
+                base.Outcome(CHILD, 'c1', 'created', ''),
+            ],
+            outcomes,
+        )
+        [net] = self.dst.store['network']
+        [(_, kwargs)] = self.dst.calls_to('network.create_subnet')
+        self.assertEqual(
+            {'name': 'c1', 'description': '', 'network_id': net.id}, kwargs
+        )
+        self.assertEqual(1, len(self.dst.calls_to('network.networks')))
+
+    def test_import_again_unchanged(self):
+        datafile.write(self.path('networks.yml'), [net_entry('n1', 'i-n1')])
+        datafile.write(self.path('children.yml'), [child_entry('c1', 'n1')])
+        self.import_()
+        self.dst.calls.clear()
+        outcomes = self.import_()
+        self.assertEqual(
+            ['unchanged', 'unchanged'], [o.action for o in outcomes]
+        )
+        self.assertEqual([], self.dst.write_calls())
+
+    def test_match_filters_on_params_name(self):
+        datafile.write(
+            self.path('networks.yml'),
+            [net_entry('n1', 'i-n1'), net_entry('n2', 'i-n2')],
+        )
+        outcomes = self.import_(types=[self.net], match=lambda n: n == 'n2')
+        self.assertEqual([base.Outcome(NET, 'n2', 'created', '')], outcomes)
+        self.assertEqual(['n2'], [o.name for o in self.dst.store['network']])
+
+    def test_failure_goes_on(self):
+        datafile.write(
+            self.path('networks.yml'),
+            [net_entry('n1', 'i-n1'), net_entry('n2', 'i-n2')],
+        )
+        self.dst.add('network', name='n1', id='d1')
+        self.dst.add('network', name='n1', id='d2')
+        outcomes = self.import_(types=[self.net])
+        self.assertEqual(['conflict', 'created'], [o.action for o in outcomes])
+
+
+class TestSummary(testtools.TestCase):
+    def test_summarize(self):
+        net, child = network.Network(), Child()
+        outcomes = [
+            base.Outcome(NET, 'a', 'created'),
+            base.Outcome(NET, 'b', 'created'),
+            base.Outcome(NET, 'c', 'updated'),
+            base.Outcome(NET, 'd', 'unchanged'),
+            base.Outcome(NET, 'e', 'failed', 'boom'),
+            base.Outcome(NET, 'f', 'blocked', 'x'),
+            base.Outcome(CHILD, 'g', 'conflict', 'y'),
+            base.Outcome(CHILD, 'h', 'unchanged'),
+        ]
+        self.assertEqual(
+            [
+                plan.Summary('network', 2, 1, 1, 2),
+                plan.Summary('child', 0, 0, 1, 1),
+            ],
+            plan.summarize([net, child], outcomes),
+        )
+
+    def test_summarize_nothing(self):
+        self.assertEqual(
+            [plan.Summary('network', 0, 0, 0, 0)],
+            plan.summarize([network.Network()], []),
+        )
+
+    def test_succeeded(self):
+        for action in ('created', 'updated', 'unchanged', 'create', 'update'):
+            self.assertTrue(plan.succeeded(base.Outcome(NET, 'a', action)))
+        for action in ('failed', 'blocked', 'conflict'):
+            self.assertFalse(plan.succeeded(base.Outcome(NET, 'a', action)))
