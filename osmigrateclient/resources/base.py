@@ -156,6 +156,13 @@ class Resource:
     #: of both applies this type's entries once more after them
     finish_after: ty.ClassVar[tuple[str, ...]] = ()
 
+    def add_arguments(self, parser: ty.Any, verb: str) -> None:
+        """Add this type's own options to its ``export`` / ``import``
+        command (``verb``); the values reach the type as
+        ``lookup.options``.  Option names must differ between types, as
+        ``export all`` / ``import all`` take every type's options.
+        """
+
     def reachable(self, lookup: refs.Lookup) -> bool:
         """Whether the caller's role may migrate this type."""
         return not self.admin_only or lookup.is_admin

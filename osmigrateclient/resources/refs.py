@@ -108,8 +108,17 @@ def describe(kind: str, ref: ty.Any) -> str:
 class Lookup:
     """Cached name and id lookups in one cloud."""
 
-    def __init__(self, conn) -> None:
+    def __init__(
+        self,
+        conn,
+        data_dir: str | None = None,
+        options: ty.Any = None,
+    ) -> None:
         self.conn = conn
+        #: the data directory and the command's parsed options, for the
+        #: types whose work goes beyond one cloud (image blobs, say)
+        self.data_dir = data_dir
+        self.options = options
         self._lists: dict[str, list[ty.Any]] = {}
         self._projects: dict[str, tuple[str | None, str | None]] = {}
         self._project_ids: dict[tuple[str, str | None], str | None] = {}

@@ -58,7 +58,12 @@ class MigrateMixin:
         self, side: str, parsed_args: argparse.Namespace
     ) -> refs.Lookup:
         name = getattr(parsed_args, '%s_cloud' % side)
-        return refs.Lookup(clouds.connect(self.app, side, name))
+        data_dir = getattr(parsed_args, 'data_dir', None)
+        return refs.Lookup(
+            clouds.connect(self.app, side, name),
+            data_dir=os.path.abspath(data_dir) if data_dir else None,
+            options=parsed_args,
+        )
 
     def run(self, parsed_args: argparse.Namespace) -> int:
         result = super().run(parsed_args)

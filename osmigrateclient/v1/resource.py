@@ -94,6 +94,59 @@ def _report_failures(cmd, outcomes):
     return failed
 
 
+def _pre_workload_types():
+    return [r for r in resources.in_order() if r.pre_workload]
+
+
+def _add_export_arguments(parser, types):
+    common.add_data_dir_argument(parser)
+    clouds.add_cloud_argument(parser, clouds.SOURCE)
+    filters.add_arguments(parser, 'resources')
+    for resource in types:
+        resource.add_arguments(parser, 'export')
+
+
+def _add_import_arguments(parser, types):
+    common.add_data_dir_argument(parser)
+    clouds.add_cloud_argument(parser, clouds.DESTINATION)
+    filters.add_arguments(parser, 'resources')
+    parser.add_argument(
+        '--dry-run',
+        action='store_true',
+        help='Only show what would be done (like "migrate plan")',
+    )
+    for resource in types:
+        resource.add_arguments(parser, 'import')
+
+
+def _export(cmd, parsed_args, types):
+    data_dir = common.data_dir(parsed_args)
+    match = filters.NameFilter.from_args(parsed_args)
+    lookup = cmd.lookup(clouds.SOURCE, parsed_args)
+    types = [t for t in types if t.reachable(lookup)]
+    rows = plan.export(types, lookup, data_dir, match)
+    return EXPORT_COLUMNS, [
+        (r.resource, r.file, r.exported, r.added) for r in rows
+    ]
+
+
+def _import(cmd, parsed_args, types, required):
+    data_dir = common.data_dir(parsed_args)
+    match = filters.NameFilter.from_args(parsed_args)
+    lookup = cmd.lookup(clouds.DESTINATION, parsed_args)
+    types = [t for t in types if t.reachable(lookup)]
+    outcomes = plan.import_(
+        types,
+        lookup,
+        data_dir,
+        match,
+        dry_run=parsed_args.dry_run,
+        required=required,
+    )
+    _report_failures(cmd, outcomes)
+    return types, outcomes
+
+
 class ExportResource(_OneResource):
     """Export the source project's {plural} into {file}.
 
@@ -107,19 +160,11 @@ class ExportResource(_OneResource):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        common.add_data_dir_argument(parser)
-        clouds.add_cloud_argument(parser, clouds.SOURCE)
-        filters.add_arguments(parser, 'resources')
+        _add_export_arguments(parser, [self.resource])
         return parser
 
     def take_action(self, parsed_args):
-        data_dir = common.data_dir(parsed_args)
-        match = filters.NameFilter.from_args(parsed_args)
-        lookup = self.lookup(clouds.SOURCE, parsed_args)
-        rows = plan.export([self.resource], lookup, data_dir, match)
-        return EXPORT_COLUMNS, [
-            (r.resource, r.file, r.exported, r.added) for r in rows
-        ]
+        return _export(self, parsed_args, [self.resource])
 
 
 class ImportResource(_OneResource):
@@ -136,93 +181,48 @@ class ImportResource(_OneResource):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        common.add_data_dir_argument(parser)
-        clouds.add_cloud_argument(parser, clouds.DESTINATION)
-        filters.add_arguments(parser, 'resources')
-        parser.add_argument(
-            '--dry-run',
-            action='store_true',
-            help='Only show what would be done (like "migrate plan")',
-        )
+        _add_import_arguments(parser, [self.resource])
         return parser
 
     def take_action(self, parsed_args):
-        data_dir = common.data_dir(parsed_args)
-        match = filters.NameFilter.from_args(parsed_args)
-        lookup = self.lookup(clouds.DESTINATION, parsed_args)
-        outcomes = plan.import_(
-            [self.resource],
-            lookup,
-            data_dir,
-            match,
-            dry_run=parsed_args.dry_run,
-        )
-        _report_failures(self, outcomes)
+        _, outcomes = _import(self, parsed_args, [self.resource], True)
         return OUTCOME_COLUMNS, _outcome_rows(outcomes)
-
-
-def _pre_workload_types():
-    return [r for r in resources.in_order() if r.pre_workload]
 
 
 class ExportAll(common.MigrateLister):
     """Export every pre-workload resource type, in dependency order.
 
-    The --name / --name-regex filters apply to every type.
+    Types that need a role the caller lacks (admin) are left out.  The
+    --name / --name-regex filters apply to every type.
     """
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        common.add_data_dir_argument(parser)
-        clouds.add_cloud_argument(parser, clouds.SOURCE)
-        filters.add_arguments(parser, 'resources')
+        _add_export_arguments(parser, _pre_workload_types())
         return parser
 
     def take_action(self, parsed_args):
-        data_dir = common.data_dir(parsed_args)
-        match = filters.NameFilter.from_args(parsed_args)
-        lookup = self.lookup(clouds.SOURCE, parsed_args)
-        types = [t for t in _pre_workload_types() if t.reachable(lookup)]
-        rows = plan.export(types, lookup, data_dir, match)
-        return EXPORT_COLUMNS, [
-            (r.resource, r.file, r.exported, r.added) for r in rows
-        ]
+        return _export(self, parsed_args, _pre_workload_types())
 
 
 class ImportAll(common.MigrateLister):
     """Import every pre-workload data file, in dependency order.
 
-    Data files that do not exist are skipped.  Prints one summary row per
-    type; failures are listed on stderr as they happen, and the command
-    exits non-zero if there was any.
+    Data files that do not exist are skipped, and so are types that need a
+    role the caller lacks (admin).  Prints one summary row per type;
+    failures are listed on stderr as they happen, and the command exits
+    non-zero if there was any.
     """
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        common.add_data_dir_argument(parser)
-        clouds.add_cloud_argument(parser, clouds.DESTINATION)
-        filters.add_arguments(parser, 'resources')
-        parser.add_argument(
-            '--dry-run',
-            action='store_true',
-            help='Only show what would be done (like "migrate plan")',
-        )
+        _add_import_arguments(parser, _pre_workload_types())
         return parser
 
     def take_action(self, parsed_args):
-        data_dir = common.data_dir(parsed_args)
-        match = filters.NameFilter.from_args(parsed_args)
-        lookup = self.lookup(clouds.DESTINATION, parsed_args)
-        types = [t for t in _pre_workload_types() if t.reachable(lookup)]
-        outcomes = plan.import_(
-            types,
-            lookup,
-            data_dir,
-            match,
-            dry_run=parsed_args.dry_run,
-            required=False,
+        types, outcomes = _import(
+            self, parsed_args, _pre_workload_types(), False
         )
-        _report_failures(self, outcomes)
         if parsed_args.dry_run:
             return OUTCOME_COLUMNS, _outcome_rows(outcomes)
         return SUMMARY_COLUMNS, plan.summarize(types, outcomes)
