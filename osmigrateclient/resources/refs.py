@@ -62,16 +62,23 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'subnet': lambda c: c.network.subnets(),
     'subnet_pool': lambda c: c.network.subnet_pools(),
     'flavor': lambda c: c.compute.flavors(is_public=None),
-    'image': lambda c: c.image.images(),
+    # Glance pages by 25 unless asked: 1000 is its usual maximum page.
+    'image': lambda c: c.image.images(limit=1000),
     'keypair': lambda c: c.compute.keypairs(),
     'domain': lambda c: c.identity.domains(),
     'project': lambda c: c.identity.projects(),
     'role': lambda c: c.identity.roles(),
     'user': lambda c: c.identity.users(),
+    'group': lambda c: c.identity.groups(),
+    'role_assignment': lambda c: c.identity.role_assignments(),
 }
 
 #: Kinds that belong to no project: references to them carry no project.
 UNOWNED = frozenset(['flavor', 'domain', 'role', 'network_flavor'])
+
+#: Identity kinds that belong to a domain: references to them carry the
+#: domain's name and no project, and resolve within that domain.
+DOMAIN_OWNED = frozenset(['project', 'user', 'group'])
 
 
 def make_ref(
@@ -219,6 +226,9 @@ class Lookup:
     def ref_to(self, kind: str, obj: ty.Any) -> Ref:
         if kind in UNOWNED:
             return make_ref(obj.name)
+        if kind in DOMAIN_OWNED:
+            domain = self.get('domain', obj.domain_id)
+            return make_ref(obj.name, None, domain.name if domain else None)
         owner = owner_of(obj)
         if owner is None or owner == self.project_id:
             return make_ref(obj.name, AUTH, AUTH)
@@ -236,7 +246,18 @@ class Lookup:
             )
         matches = [o for o in self.all(kind) if o.name == ref['name']]
         project = ref.get('project_name')
-        if kind not in UNOWNED and project:
+        domain_name = ref.get('domain_name')
+        if kind in DOMAIN_OWNED:
+            if domain_name and domain_name != AUTH:
+                domains = {
+                    d.id for d in self.all('domain') if d.name == domain_name
+                }
+                if not domains:
+                    raise exceptions.UnresolvedReference(
+                        'domain %r not found' % domain_name
+                    )
+                matches = [o for o in matches if o.domain_id in domains]
+        elif kind not in UNOWNED and project:
             if project == AUTH:
                 project_id = self.project_id
             else:

@@ -73,6 +73,9 @@ SDK_CLASSES = {
 
 _ids = itertools.count(1)
 
+#: lister arguments that page, not filter
+_PAGING = frozenset(['limit', 'marker'])
+
 
 def sdk_class(kind: str) -> type:
     module, cls = SDK_CLASSES[kind].split(':')
@@ -252,6 +255,7 @@ class FakeConnection:
                 if all(
                     v is None or getattr(obj, k, None) == v
                     for k, v in filters.items()
+                    if k not in _PAGING
                 ):
                     found.append(obj)
         return found
