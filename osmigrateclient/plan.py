@@ -58,6 +58,7 @@ def export(
     """Export each type into its file, merging with what the file holds."""
     datafile.ensure_dir(data_dir)
     rows = []
+    failures = []
     for resource in types:
         path = data_path(data_dir, resource)
         # Read (and so check) the old file before asking the cloud anything.
@@ -74,6 +75,13 @@ def export(
                 written,
             )
         )
+        try:
+            resource.after_export(lookup, entries)
+        except exceptions.MigrateError as e:
+            failures.append(str(e))
+    if failures:
+        # The data files are written: only what lies beside them failed.
+        raise exceptions.MigrateError('; '.join(failures))
     return rows
 
 

@@ -233,6 +233,13 @@ class Resource:
             key=lambda e: (self.name_of(e), str(e['_info'].get('id'))),
         )
 
+    def after_export(self, lookup: refs.Lookup, entries: list[Entry]) -> None:
+        """Export what lies beside the data file (image bytes, say), once
+        the file holds ``entries``.
+
+        :raises osmigrateclient.exceptions.MigrateError: some of it failed
+        """
+
     # -- import -------------------------------------------------------------
 
     def proxy(self, lookup: refs.Lookup) -> ty.Any:

@@ -1,0 +1,641 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""Glance images, with their bytes.
+
+``params`` and ``_info`` are the pioneering tool's: the typed Glance fields
+(``hw_*``, ``os_*``, ...) and ``properties``, a dict of the other
+properties (``hw_firmware_type``, custom keys, ...).  Beyond it, ``tags``
+and ``members`` (the projects an image is shared with, by name).
+
+Export takes the images the source project owns (one list call), writes
+their metadata, then downloads each one's bytes into ``image_blobs/``
+(see :mod:`osmigrateclient.transfer.image_blobs`) unless ``--no-blobs``.
+
+Import finds the destination twin by name among the images the destination
+project owns:
+
+- none: the image is created, its blob uploaded (or, with ``--direct``,
+  streamed from the source Glance), and the destination's checksum compared
+  with the source's; an image whose bytes do not match is deleted again;
+- one holding the same bytes (same multihash, else same md5 checksum): the
+  metadata that differs is updated, the bytes are left alone;
+- one holding other bytes: a conflict, reported and left alone.
+
+Glance stores every property but the core fields as a string, so values
+are sent as strings (``true``/``false`` for booleans).
+"""
+
+import argparse
+import logging
+import typing as ty
+
+import openstack.config
+from openstack import exceptions as sdk_exceptions
+from openstack.image.v2 import image as sdk_image
+
+from osmigrateclient import clouds
+from osmigrateclient import exceptions
+from osmigrateclient.resources import base
+from osmigrateclient.resources import refs
+from osmigrateclient.transfer import image_blobs
+
+LOG = logging.getLogger(__name__)
+
+#: the pioneering tool's params (os-migrate-facts.md §1, Image), refs aside
+PIONEER_PARAMS = (
+    'architecture',
+    'container_format',
+    'disk_format',
+    'has_auto_disk_config',
+    'hash_algo',
+    'hash_value',
+    'hw_cpu_cores',
+    'hw_cpu_policy',
+    'hw_cpu_sockets',
+    'hw_cpu_thread_policy',
+    'hw_cpu_threads',
+    'hw_disk_bus',
+    'hw_machine_type',
+    'hw_qemu_guest_agent',
+    'hw_rng_model',
+    'hw_scsi_model',
+    'hw_serial_port_count',
+    'hw_video_model',
+    'hw_video_ram',
+    'hw_vif_model',
+    'hw_watchdog_action',
+    'hypervisor_type',
+    'instance_type_rxtx_factor',
+    'is_hidden',
+    'is_hw_boot_menu_enabled',
+    'is_hw_vif_multiqueue_enabled',
+    'is_protected',
+    'min_disk',
+    'min_ram',
+    'name',
+    'needs_config_drive',
+    'needs_secure_boot',
+    'os_admin_user',
+    'os_command_line',
+    'os_distro',
+    'os_require_quiesce',
+    'os_shutdown_timeout',
+    'os_type',
+    'os_version',
+    'properties',
+    'visibility',
+    'vm_mode',
+    'vmware_adaptertype',
+    'vmware_ostype',
+)
+
+#: Glance's own fields: sent with their JSON type, not as strings.
+_CORE = frozenset(
+    [
+        'name',
+        'container_format',
+        'disk_format',
+        'min_disk',
+        'min_ram',
+        'visibility',
+        'is_protected',
+        'is_hidden',
+        'tags',
+        'kernel_id',
+        'ramdisk_id',
+    ]
+)
+#: params that describe the bytes: compared, never sent
+DATA_FIELDS = ('hash_algo', 'hash_value')
+#: ``properties`` keys that are Glance's bookkeeping, not the image's
+_DROPPED_PROPERTIES = frozenset(['self', 'stores'])
+_RESERVED_PREFIX = 'os_glance'
+#: the pseudo-change of an existing destination image that has no data yet
+DATA = '(data)'
+#: disk formats of images that others reference: imported first
+_REFERENCED_FORMATS = ('aki', 'ari')
+
+
+def digest_of_entry(entry: base.Entry) -> image_blobs.Digest:
+    """What the source's Glance said the bytes of an image are."""
+    params, info = entry['params'], entry['_info']
+    return image_blobs.Digest(
+        info.get('size'),
+        params.get('hash_algo'),
+        params.get('hash_value'),
+        info.get('checksum'),
+    )
+
+
+def _kept_properties(props: dict | None) -> dict:
+    return {
+        str(k): v
+        for k, v in (props or {}).items()
+        if k not in _DROPPED_PROPERTIES
+        and not str(k).startswith(_RESERVED_PREFIX)
+    }
+
+
+def _glance_string(value: ty.Any) -> ty.Any:
+    """A property value as Glance stores it."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return str(value)
+
+
+class Image(base.Resource):
+    type = 'openstack.image.Image'
+    cli_name = 'image'
+    kind = 'image'
+    file_name = 'images.yml'
+    service = 'image'
+    rank = 60
+
+    params_fields = PIONEER_PARAMS + ('tags',)
+    info_fields = (
+        'checksum',
+        'created_at',
+        'direct_url',
+        'file',
+        'id',
+        'instance_uuid',
+        'locations',
+        'metadata',
+        'owner_id',
+        'schema',
+        'size',
+        'status',
+        'store',
+        'updated_at',
+        'url',
+        'virtual_size',
+    )
+    references = {
+        'kernel_ref': base.RefField('image', 'kernel_id'),
+        'ramdisk_ref': base.RefField('image', 'ramdisk_id'),
+    }
+    sorted_fields = ('tags',)
+    tag_field = None
+    create_only = ('container_format', 'disk_format')
+
+    def __init__(self) -> None:
+        #: what a create or update could not do, by destination image id
+        self._notes: dict[str, list[str]] = {}
+        self._source_conn: ty.Any = None
+        #: the entry that apply() is importing
+        self._applying: base.Entry = {}
+
+    # -- options ------------------------------------------------------------
+
+    def add_arguments(self, parser: ty.Any, verb: str) -> None:
+        if verb == 'export':
+            parser.add_argument(
+                '--no-blobs',
+                action='store_true',
+                help='Images: export the metadata only, not the bytes',
+            )
+        else:
+            parser.add_argument(
+                '--direct',
+                action='store_true',
+                help='Images: stream the bytes from the source Glance to the '
+                'destination Glance, without image_blobs/ (needs '
+                '--src-cloud)',
+            )
+            clouds.add_cloud_argument(parser, clouds.SOURCE)
+        parser.add_argument(
+            '--progress',
+            action='store_true',
+            help='Images: draw a progress bar on stderr even when it is not '
+            'a terminal',
+        )
+
+    @staticmethod
+    def _option(lookup: refs.Lookup, name: str) -> ty.Any:
+        return getattr(lookup.options, name, None)
+
+    def _progress(self, lookup: refs.Lookup) -> image_blobs.Progress:
+        return image_blobs.Progress(
+            bar=True if self._option(lookup, 'progress') else None
+        )
+
+    def _direct(self, lookup: refs.Lookup) -> bool:
+        return bool(self._option(lookup, 'direct'))
+
+    # -- export -------------------------------------------------------------
+
+    def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:
+        entry = super().from_sdk(lookup, obj)
+        entry['params']['properties'] = base.plain(
+            _kept_properties(obj.properties)
+        )
+        members = None
+        if obj.visibility == 'shared':
+            members = self._member_ids(lookup, obj)
+        if members is None:
+            entry['params']['members'] = []
+        else:
+            entry['_info']['member_ids'] = sorted(members)
+            entry['params']['members'] = base.sort_list(
+                [self._member_ref(lookup, m) for m in members]
+            )
+        return entry
+
+    @staticmethod
+    def _member_ids(lookup: refs.Lookup, obj: ty.Any) -> list[str] | None:
+        """The projects an image is shared with; None if not visible."""
+        try:
+            return [m.member_id for m in lookup.conn.image.members(obj)]
+        except (
+            sdk_exceptions.ForbiddenException,
+            sdk_exceptions.NotFoundException,
+        ) as e:
+            LOG.info('Members of image %r not visible: %s', obj.name, e)
+            return None
+
+    @staticmethod
+    def _member_ref(lookup: refs.Lookup, project_id: str) -> dict:
+        name, domain = lookup.project_names(project_id)
+        return {'project_name': name, 'domain_name': domain}
+
+    def export(
+        self, lookup: refs.Lookup, match: ty.Callable[[str], bool]
+    ) -> list[base.Entry]:
+        entries = super().export(lookup, match)
+        # Kernels and ramdisks first: the images referencing them follow.
+        return sorted(
+            entries,
+            key=lambda e: (
+                e['params'].get('disk_format') not in _REFERENCED_FORMATS,
+                self.name_of(e),
+                str(e['_info'].get('id')),
+            ),
+        )
+
+    def after_export(
+        self, lookup: refs.Lookup, entries: list[base.Entry]
+    ) -> None:
+        """Download the bytes of every exported image into image_blobs/.
+
+        :raises osmigrateclient.exceptions.MigrateError: some downloads
+            failed (after every image was tried)
+        """
+        if self._option(lookup, 'no_blobs') or not lookup.data_dir:
+            return
+        progress = self._progress(lookup)
+        failures = []
+        for entry in entries:
+            info, name = entry['_info'], self.name_of(entry)
+            if info.get('status') != 'active':
+                LOG.warning(
+                    'Image %r is %s in the source: it has no bytes to export',
+                    name,
+                    info.get('status'),
+                )
+                continue
+            path = image_blobs.blob_path(lookup.data_dir, info['id'], name)
+            try:
+                image_blobs.download(
+                    lookup.conn,
+                    info['id'],
+                    path,
+                    digest_of_entry(entry),
+                    progress,
+                    label='image %r' % name,
+                )
+            except exceptions.MigrateError as e:
+                failures.append('%s %r: %s' % (self.cli_name, name, e))
+        if failures:
+            raise exceptions.MigrateError(
+                'the bytes of %d image(s) were not exported (their metadata '
+                'was): %s' % (len(failures), '; '.join(failures))
+            )
+
+    # -- import: what to do -------------------------------------------------
+
+    def _blob(self, lookup: refs.Lookup, entry: base.Entry) -> str | None:
+        return image_blobs.find_blob(
+            lookup.data_dir or '',
+            entry['_info'].get('id') or '',
+            self.name_of(entry),
+        )
+
+    def _missing_data(self, lookup: refs.Lookup, entry: base.Entry) -> str:
+        """Why the bytes of ``entry`` cannot be imported, or ''."""
+        if self._direct(lookup):
+            return ''
+        if self._blob(lookup, entry):
+            return ''
+        expected = image_blobs.blob_path(
+            lookup.data_dir or '',
+            entry['_info'].get('id') or '',
+            self.name_of(entry),
+        )
+        return (
+            'blob: %s does not exist (export the image without --no-blobs, '
+            'or import with --direct --src-cloud <cloud>)' % expected
+        )
+
+    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+        planned = super().plan(lookup, entry)
+        if planned.action == base.CREATE:
+            missing = self._missing_data(lookup, entry)
+            if missing:
+                return base.Plan(base.BLOCKED, missing)
+            return planned
+        existing = planned.existing
+        if existing is None or planned.action == base.BLOCKED:
+            return planned
+        if existing.status == 'queued' and planned.action != base.CONFLICT:
+            missing = self._missing_data(lookup, entry)
+            if missing:
+                return base.Plan(base.BLOCKED, missing, existing)
+            changes = dict(planned.changes or {})
+            changes[DATA] = (None, entry['_info'].get('checksum'))
+            return base.Plan(
+                base.UPDATE,
+                ', '.join(sorted(changes)),
+                existing,
+                changes,
+            )
+        wanted = digest_of_entry(entry)
+        have = image_blobs.digest_of(existing)
+        if wanted.matches(have) is False:
+            return base.Plan(
+                base.CONFLICT,
+                'checksum: the destination image %s holds other bytes '
+                '(checksum %s, %s %s) than the source image %s (checksum '
+                '%s, %s %s); rename or delete one of them'
+                % (
+                    existing.id,
+                    have.md5,
+                    have.algo,
+                    have.value,
+                    entry['_info'].get('id'),
+                    wanted.md5,
+                    wanted.algo,
+                    wanted.value,
+                ),
+                existing,
+            )
+        return planned
+
+    def diff(
+        self, lookup: refs.Lookup, existing: ty.Any, entry: base.Entry
+    ) -> dict[str, tuple[ty.Any, ty.Any]]:
+        current = base.Resource.from_sdk(self, lookup, existing)['params']
+        current['properties'] = _kept_properties(existing.properties)
+        changes: dict[str, tuple[ty.Any, ty.Any]] = {}
+        for key, value in entry['params'].items():
+            if key in DATA_FIELDS or key == 'members' or key not in current:
+                continue
+            have = current[key]
+            if key == 'properties':
+                have = have or {}
+                differ = {
+                    k: v
+                    for k, v in (value or {}).items()
+                    if v is not None
+                    and _glance_string(have.get(k)) != _glance_string(v)
+                }
+                if differ:
+                    changes[key] = ({k: have.get(k) for k in differ}, differ)
+                continue
+            if key in self.sorted_fields:
+                have, value = base.sort_list(have), base.sort_list(value)
+            if not base.same(have, value):
+                changes[key] = (have, value)
+        missing = self._missing_members(lookup, existing, entry)
+        if missing:
+            changes['members'] = (None, missing)
+        return changes
+
+    # -- import: doing it ---------------------------------------------------
+
+    def sdk_attrs(self, lookup: refs.Lookup, params: dict) -> dict:
+        rest = {
+            k: v
+            for k, v in params.items()
+            if k not in DATA_FIELDS and k not in ('members', 'properties')
+        }
+        attrs = {
+            k: v if k in _CORE else _glance_string(v)
+            for k, v in super().sdk_attrs(lookup, rest).items()
+        }
+        for key, value in _kept_properties(params.get('properties')).items():
+            if value is not None:
+                attrs.setdefault(key, _glance_string(value))
+        return attrs
+
+    def create_sdk(self, lookup: refs.Lookup, attrs: dict) -> ty.Any:
+        proxy = self.proxy(lookup)
+        try:
+            return sdk_image.Image.new(**attrs).create(proxy)
+        except sdk_exceptions.ForbiddenException:
+            if attrs.get('visibility') != 'public':
+                raise
+            # Only admins may publish images by default.
+            obj = sdk_image.Image.new(
+                **dict(attrs, visibility='private')
+            ).create(proxy)
+            self._note(
+                obj,
+                'created private: the destination refused visibility '
+                'public (admin only)',
+            )
+            return obj
+
+    def after_create(
+        self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
+    ) -> ty.Any:
+        obj = self._put_data(lookup, obj, entry)
+        self._add_members(lookup, obj, entry)
+        return obj
+
+    def update(
+        self, lookup: refs.Lookup, existing: ty.Any, changes: dict
+    ) -> ty.Any:
+        changes = dict(changes)
+        data = changes.pop(DATA, None)
+        members = changes.pop('members', None)
+        tags = changes.pop('tags', None)
+        properties = changes.pop('properties', None)
+        params = {k: new for k, (_, new) in changes.items() if new is not None}
+        attrs = self.sdk_attrs(lookup, params)
+        if properties is not None:
+            # openstacksdk sends the properties it is given as the whole
+            # set: the others would be removed.
+            attrs.update(existing.properties or {})
+            attrs.update(
+                {k: _glance_string(v) for k, v in properties[1].items()}
+            )
+        proxy = self.proxy(lookup)
+        obj = existing
+        if attrs:
+            obj = proxy.update_image(existing, **attrs)
+        if tags is not None:
+            have, want = set(tags[0] or []), set(tags[1] or [])
+            for tag in sorted(want - have):
+                proxy.add_tag(obj, tag)
+            for tag in sorted(have - want):
+                proxy.remove_tag(obj, tag)
+            obj = proxy.get_image(obj.id)
+        if data is not None:
+            obj = self._put_data(lookup, obj, self._applying)
+        if members:
+            self._add_member_ids(lookup, obj, members)
+        return obj
+
+    def apply(
+        self, lookup: refs.Lookup, entry: base.Entry, dry_run: bool = False
+    ) -> base.Outcome:
+        # update() gets the changes only: keep the entry for the data.
+        self._applying = entry
+        try:
+            return super().apply(lookup, entry, dry_run=dry_run)
+        finally:
+            self._applying = {}
+
+    def _put_data(
+        self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
+    ) -> ty.Any:
+        """Upload (or stream) the bytes into an empty destination image and
+        check that the destination now holds the source's bytes."""
+        proxy = self.proxy(lookup)
+        name = self.name_of(entry)
+        digest = digest_of_entry(entry)
+        progress = self._progress(lookup)
+        label = 'image %r' % name
+        if self._direct(lookup):
+            image_blobs.copy(
+                self._source(lookup),
+                entry['_info']['id'],
+                digest,
+                lookup.conn,
+                obj,
+                progress,
+                label,
+            )
+        else:
+            path = self._blob(lookup, entry)
+            if path is None:
+                raise exceptions.MigrateError(
+                    self._missing_data(lookup, entry)
+                )
+            image_blobs.upload(lookup.conn, obj, path, progress, label)
+        obj = proxy.get_image(obj.id)
+        problem = image_blobs.check_uploaded(obj, digest)
+        if problem:
+            raise exceptions.MigrateError(
+                'the uploaded bytes do not match the source: %s' % problem,
+                field='checksum',
+            )
+        return obj
+
+    def _source(self, lookup: refs.Lookup) -> ty.Any:
+        """The source cloud of ``--direct``."""
+        if self._source_conn is None:
+            name = self._option(lookup, 'src_cloud')
+            if not name:
+                raise exceptions.MigrateError(
+                    '--direct needs the source cloud: give --src-cloud or '
+                    'set OS_MIGRATE_SRC_CLOUD'
+                )
+            # clouds.connect wants OSC's application for its config loader;
+            # a fresh loader reads the same clouds.yaml.
+            app = argparse.Namespace(
+                cloud_config=openstack.config.OpenStackConfig(),
+                options=argparse.Namespace(cloud=None),
+            )
+            self._source_conn = clouds.connect(app, clouds.SOURCE, name)
+        return self._source_conn
+
+    # -- members ------------------------------------------------------------
+
+    def _wanted_members(
+        self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
+    ) -> list[str]:
+        """Destination ids of the entry's member projects that resolve;
+        the others are noted."""
+        ids = []
+        for member in entry['params'].get('members') or []:
+            name = member.get('project_name')
+            project_id = (
+                lookup.project_id_for(name, member.get('domain_name'))
+                if name
+                else None
+            )
+            if project_id is None:
+                self._note(
+                    obj,
+                    'member project %s not added (not visible to the caller '
+                    'in the destination)'
+                    % (name or '(unnamed in the source)'),
+                )
+            elif project_id != lookup.project_id:
+                ids.append(project_id)
+        return ids
+
+    def _missing_members(
+        self, lookup: refs.Lookup, existing: ty.Any, entry: base.Entry
+    ) -> list[str]:
+        if not entry['params'].get('members'):
+            return []
+        wanted = self._wanted_members(lookup, existing, entry)
+        if not wanted:
+            return []
+        have = self._member_ids(lookup, existing) or []
+        return sorted(set(wanted) - set(have))
+
+    def _add_members(
+        self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
+    ) -> None:
+        if entry['params'].get('members'):
+            self._add_member_ids(
+                lookup, obj, self._wanted_members(lookup, obj, entry)
+            )
+
+    def _add_member_ids(
+        self, lookup: refs.Lookup, obj: ty.Any, ids: list[str]
+    ) -> None:
+        for project_id in ids:
+            try:
+                lookup.conn.image.add_member(obj, member_id=project_id)
+            except sdk_exceptions.ConflictException:
+                pass  # already a member
+            except (
+                sdk_exceptions.ForbiddenException,
+                sdk_exceptions.BadRequestException,
+            ) as e:
+                self._note(
+                    obj,
+                    'member project %s not added: %s'
+                    % (project_id, base._api_message(e)),
+                )
+
+    # -- outcomes -----------------------------------------------------------
+
+    def _note(self, obj: ty.Any, text: str) -> None:
+        notes = self._notes.setdefault(obj.id, [])
+        if text not in notes:
+            notes.append(text)
+
+    def remarks(
+        self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
+    ) -> str:
+        return '; '.join(self._notes.pop(obj.id, []))
+
+
+RESOURCE = Image
