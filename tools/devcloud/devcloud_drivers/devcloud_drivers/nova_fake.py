@@ -1,0 +1,192 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+"""A nova virt driver for the development cloud, built on nova's FakeDriver.
+
+Upstream ``nova.virt.fake.FakeDriver`` is made for nova's own unit tests and
+has three problems in a long-lived development cloud:
+
+1. Restart: its node uuid is a random per-process sentinel, so a restarted
+   nova-compute finds "a different node" for the same host and dies
+   (``No local node identity found, but this is not our first startup`` and
+   later ``Duplicate compute node record``).  Here the node uuid is
+   ``uuid5(NAMESPACE_DNS, nodename)``; ``devcloud start`` writes the same
+   value to ``$state_path/compute_id`` before the first start.
+2. Restart again: servers live only in the driver's memory, so after a restart
+   nova sees every server "vanished".  Here an instance nova asks about is
+   adopted from its database record (ACTIVE -> running, STOPPED -> shut
+   down, ...), so servers keep their state across restarts.
+3. Snapshots: upstream never uploads image data, so snapshot images stay
+   ``queued`` forever.  Here the bytes of the server's boot image are
+   uploaded, so a snapshot becomes ``active`` with the boot image's checksum.
+
+Servers have no data plane: nothing runs, disks have no contents.  Volumes do
+have contents (cinder's NFS driver keeps them as plain files).
+
+nova only loads drivers from ``nova.virt.*``; ``devcloud-nova-compute``
+(:mod:`devcloud_drivers.nova_compute`) registers this module as
+``nova.virt.devcloud_fake``.  Config: ``compute_driver =
+devcloud_fake.DevcloudFakeDriver``.
+"""
+
+import os
+import tempfile
+import uuid
+
+from oslo_log import log as logging
+
+from nova.compute import power_state
+from nova.compute import task_states
+from nova.compute import vm_states
+from nova import exception
+from nova.image import glance
+from nova.virt import fake
+
+LOG = logging.getLogger(__name__)
+
+# vm_state recorded in nova's DB -> power state the adopted instance gets
+_ADOPT_STATES = {
+    vm_states.ACTIVE: power_state.RUNNING,
+    vm_states.RESCUED: power_state.RUNNING,
+    vm_states.RESIZED: power_state.RUNNING,
+    vm_states.STOPPED: power_state.SHUTDOWN,
+    vm_states.PAUSED: power_state.PAUSED,
+    vm_states.SUSPENDED: power_state.SUSPENDED,
+}
+
+
+def node_uuid(nodename):
+    """The stable node uuid; devcloud pre-seeds compute_id with it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, nodename))
+
+
+class DevcloudFakeDriver(fake.FakeDriver):
+    """Restart-safe FakeDriver whose snapshots carry real image data."""
+
+    def __init__(self, virtapi, read_only=False):
+        super().__init__(virtapi, read_only=read_only)
+        self._image_api = glance.API()
+
+    # --- 1. stable node identity -------------------------------------------
+
+    def get_available_resource(self, nodename):
+        resources = super().get_available_resource(nodename)
+        if resources:
+            resources['uuid'] = node_uuid(nodename)
+        return resources
+
+    def get_nodenames_by_uuid(self, refresh=False):
+        return {node_uuid(n): n for n in self.get_available_nodes()}
+
+    # --- 2. adopt instances known to nova's DB after a restart ---------------
+
+    def _adopt(self, instance):
+        """Track a DB instance this process never spawned (it restarted)."""
+        if instance.uuid in self.instances:
+            return
+        state = _ADOPT_STATES.get(getattr(instance, 'vm_state', None))
+        if state is None:
+            return  # building, deleted, error...: nothing to adopt
+        LOG.info(
+            'Adopting instance in state %s after restart',
+            instance.vm_state,
+            instance=instance,
+        )
+        flavor = instance.flavor
+        self.resources.claim(
+            vcpus=flavor.vcpus, mem=flavor.memory_mb, disk=flavor.root_gb
+        )
+        self.instances[instance.uuid] = fake.FakeInstance(
+            instance.name, state, instance.uuid
+        )
+
+    def get_info(self, instance, use_cache=True):
+        self._adopt(instance)
+        return super().get_info(instance, use_cache=use_cache)
+
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        self._adopt(instance)
+        return super().power_off(instance, timeout, retry_interval)
+
+    def power_on(
+        self,
+        context,
+        instance,
+        network_info,
+        block_device_info=None,
+        accel_info=None,
+        share_info=None,
+    ):
+        self._adopt(instance)
+        return super().power_on(
+            context,
+            instance,
+            network_info,
+            block_device_info=block_device_info,
+            accel_info=accel_info,
+            share_info=share_info,
+        )
+
+    def destroy(
+        self,
+        context,
+        instance,
+        network_info,
+        block_device_info=None,
+        destroy_disks=True,
+        destroy_secrets=True,
+    ):
+        self._adopt(instance)
+        return super().destroy(
+            context,
+            instance,
+            network_info,
+            block_device_info=block_device_info,
+            destroy_disks=destroy_disks,
+            destroy_secrets=destroy_secrets,
+        )
+
+    # --- 3. snapshots that upload real bytes ---------------------------------
+
+    def snapshot(self, context, instance, image_id, update_task_state):
+        """Upload the bytes of the server's boot image as the snapshot."""
+        self._adopt(instance)
+        if instance.uuid not in self.instances:
+            raise exception.InstanceNotRunning(instance_id=instance.uuid)
+        update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD)
+        base = instance.image_meta
+        metadata = {
+            'disk_format': base.obj_attr_is_set('disk_format')
+            and base.disk_format
+            or 'raw',
+            'container_format': base.obj_attr_is_set('container_format')
+            and base.container_format
+            or 'bare',
+        }
+        update_task_state(
+            task_state=task_states.IMAGE_UPLOADING,
+            expected_state=task_states.IMAGE_PENDING_UPLOAD,
+        )
+        fd, path = tempfile.mkstemp(
+            prefix='snapshot-', dir=self._scratch_dir()
+        )
+        os.close(fd)
+        try:
+            if instance.image_ref:
+                self._image_api.download(
+                    context, instance.image_ref, dest_path=path
+                )
+            with open(path, 'rb') as data:
+                # purge_props=False keeps the properties the compute API set
+                # (image_type=snapshot, instance_uuid, base_image_ref, ...)
+                self._image_api.update(
+                    context, image_id, metadata, data, purge_props=False
+                )
+        finally:
+            os.unlink(path)
+
+    @staticmethod
+    def _scratch_dir():
+        path = fake.CONF.instances_path
+        os.makedirs(path, exist_ok=True)
+        return path

@@ -1,0 +1,524 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+"""Generate every configuration file of the development cloud.
+
+Files are rewritten on every ``start`` (they are cheap and deterministic),
+so a change here takes effect at the next start.  Standard library only.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+
+from devcloudlib import layout as L
+
+
+def ini(sections):
+    """Render {section: {key: value}} as an ini file (ordered)."""
+    out = []
+    for section, values in sections.items():
+        out.append('[%s]' % section)
+        for key, value in values.items():
+            if isinstance(value, bool):
+                value = 'true' if value else 'false'
+            out.append('%s = %s' % (key, value))
+        out.append('')
+    return '\n'.join(out)
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def authtoken(user):
+    """[keystone_authtoken] of a service: validates incoming tokens."""
+    return {
+        'www_authenticate_uri': L.AUTH_URL,
+        'auth_url': L.AUTH_URL,
+        'auth_type': 'password',
+        'project_domain_name': 'Default',
+        'user_domain_name': 'Default',
+        'project_name': 'service',
+        'username': user,
+        'password': user,
+        'service_token_roles_required': True,
+    }
+
+
+def client_auth(user, region=None, **extra):
+    """Credentials a service uses to call another service."""
+    conf = {
+        'auth_url': L.AUTH_URL,
+        'auth_type': 'password',
+        'project_domain_name': 'Default',
+        'user_domain_name': 'Default',
+        'project_name': 'service',
+        'username': user,
+        'password': user,
+    }
+    if region:
+        conf['region_name'] = region.name
+    conf.update(extra)
+    return conf
+
+
+def privsep(lay, conf_file):
+    # We run as root without sudo or rootwrap: start privsep daemons directly.
+    return {
+        'helper_command': '%s --config-file %s'
+        % (lay.venv_bin('privsep-helper'), conf_file)
+    }
+
+
+def copy_from_venv(lay, relative, dest):
+    """Copy a paste/policy file shipped in the venv's etc/ (data_files)."""
+    src = os.path.join(lay.venv, 'etc', relative)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    shutil.copyfile(src, dest)
+
+
+def mysql(lay):
+    write(
+        os.path.join(lay.etc, 'my.cnf'),
+        ini(
+            {
+                'mysqld': {
+                    'datadir': os.path.join(lay.data, 'mysql'),
+                    'user': 'root',
+                    'bind-address': L.HOST,
+                    'port': L.MYSQL_PORT,
+                    'socket': lay.mysql_sock,
+                    'pid-file': os.path.join(lay.run, 'mysqld.pidfile'),
+                    'log-error': os.path.join(lay.log, 'mysql.err'),
+                    'skip-log-bin': '',
+                    'innodb_buffer_pool_size': '128M',
+                    'innodb_flush_log_at_trx_commit': 2,
+                    'innodb_log_file_size': '32M',
+                    'max_connections': 1000,
+                    'performance_schema': 'OFF',
+                    'character-set-server': 'utf8mb4',
+                    'collation-server': 'utf8mb4_general_ci',
+                    'skip-name-resolve': '',
+                },
+                'client': {'socket': lay.mysql_sock, 'port': L.MYSQL_PORT},
+            }
+        ).replace(' = \n', '\n'),
+    )
+
+
+def rabbit_password_hash(password, salt=b'dvcl'):
+    """RabbitMQ's rabbit_password_hashing_sha256 format."""
+    digest = hashlib.sha256(salt + password.encode()).digest()
+    return base64.b64encode(salt + digest).decode()
+
+
+def rabbitmq(lay, regions):
+    d = os.path.join(lay.etc, 'rabbitmq')
+    # one vhost per region; imported at every boot (idempotent)
+    write(
+        os.path.join(d, 'definitions.json'),
+        json.dumps(
+            {
+                'users': [
+                    {
+                        'name': 'guest',
+                        'password_hash': rabbit_password_hash('guest'),
+                        'hashing_algorithm': 'rabbit_password_hashing_sha256',
+                        'tags': ['administrator'],
+                    }
+                ],
+                'vhosts': [{'name': r.tag} for r in regions],
+                'permissions': [
+                    {
+                        'user': 'guest',
+                        'vhost': r.tag,
+                        'configure': '.*',
+                        'write': '.*',
+                        'read': '.*',
+                    }
+                    for r in regions
+                ],
+            },
+            indent=2,
+        )
+        + '\n',
+    )
+    write(
+        os.path.join(d, 'rabbitmq-env.conf'),
+        '\n'.join(
+            [
+                'NODENAME=rabbit@localhost',
+                'NODE_IP_ADDRESS=%s' % L.HOST,
+                'NODE_PORT=%d' % L.RABBIT_PORT,
+                'DIST_PORT=%d' % L.RABBIT_DIST_PORT,
+                'MNESIA_BASE=%s'
+                % os.path.join(lay.data, 'rabbitmq', 'mnesia'),
+                'LOG_BASE=%s' % os.path.join(lay.log, 'rabbitmq'),
+                'CONFIG_FILE=%s' % os.path.join(d, 'rabbitmq'),
+                'ENABLED_PLUGINS_FILE=%s' % os.path.join(d, 'enabled_plugins'),
+                'PID_FILE=%s' % os.path.join(lay.run, 'rabbitmq.pidfile'),
+                'SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface '
+                '{127,0,0,1}"',
+                'CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"',
+                '',
+            ]
+        ),
+    )
+    write(
+        os.path.join(d, 'rabbitmq.conf'),
+        '\n'.join(
+            [
+                'listeners.tcp.default = %s:%d' % (L.HOST, L.RABBIT_PORT),
+                'loopback_users = none',
+                'default_user = guest',
+                'default_pass = guest',
+                'disk_free_limit.absolute = 50MB',
+                'vm_memory_high_watermark.relative = 0.2',
+                'definitions.import_backend = local_filesystem',
+                'definitions.local.path = %s'
+                % os.path.join(d, 'definitions.json'),
+                '',
+            ]
+        ),
+    )
+    # no plugins (no management UI): faster start, fewer ports
+    write(os.path.join(d, 'enabled_plugins'), '[].\n')
+
+
+def rabbit_env(lay):
+    """Environment for rabbitmq-server, rabbitmqctl and epmd."""
+    return {
+        'RABBITMQ_CONF_ENV_FILE': os.path.join(
+            lay.etc, 'rabbitmq', 'rabbitmq-env.conf'
+        ),
+        'HOME': os.path.join(lay.data, 'rabbitmq'),  # .erlang.cookie
+        'ERL_EPMD_PORT': str(L.EPMD_PORT),
+        'ERL_EPMD_ADDRESS': L.HOST,
+    }
+
+
+def keystone(lay):
+    d = lay.data
+    write(
+        os.path.join(lay.etc, 'keystone', 'keystone.conf'),
+        ini(
+            {
+                'DEFAULT': {'log_file': os.path.join(lay.log, 'keystone.log')},
+                'database': {
+                    # MariaDB, not SQLite: parallel tests write concurrently
+                    # ("database is locked" with SQLite)
+                    'connection': L.db_url('keystone')
+                },
+                # bcrypt cost 4, not 12: each authentication ~0.2 s faster
+                'identity': {'password_hash_rounds': 4},
+                'token': {'provider': 'fernet', 'expiration': 86400},
+                'fernet_tokens': {
+                    'key_repository': os.path.join(d, 'keystone-fernet-keys')
+                },
+                'fernet_receipts': {
+                    'key_repository': os.path.join(d, 'keystone-fernet-keys')
+                },
+                'credential': {
+                    'key_repository': os.path.join(
+                        d, 'keystone-credential-keys'
+                    )
+                },
+            }
+        ),
+    )
+
+
+def glance(lay, r):
+    d = os.path.join(r.etc, 'glance')
+    data = os.path.join(r.data, 'glance')
+    write(
+        os.path.join(d, 'glance-api.conf'),
+        ini(
+            {
+                'DEFAULT': {
+                    'log_file': os.path.join(r.log, 'glance-api.log'),
+                    'enabled_backends': 'fs:file',
+                    'enabled_import_methods': '[glance-direct,copy-image]',
+                },
+                'database': {'connection': r.db_url('glance')},
+                'glance_store': {'default_backend': 'fs'},
+                'fs': {'filesystem_store_datadir': data + '/images/'},
+                'os_glance_staging_store': {
+                    'filesystem_store_datadir': data + '/staging/'
+                },
+                'os_glance_tasks_store': {
+                    'filesystem_store_datadir': data + '/tasks/'
+                },
+                'keystone_authtoken': authtoken('glance'),
+                'paste_deploy': {'flavor': 'keystone'},
+                'oslo_concurrency': {
+                    'lock_path': os.path.join(r.data, 'lock')
+                },
+            }
+        ),
+    )
+    copy_from_venv(
+        lay,
+        'glance/glance-api-paste.ini',
+        os.path.join(d, 'glance-api-paste.ini'),
+    )
+
+
+def neutron(lay, r):
+    d = os.path.join(r.etc, 'neutron')
+    write(
+        os.path.join(d, 'neutron.conf'),
+        ini(
+            {
+                'DEFAULT': {
+                    'log_file': os.path.join(r.log, 'neutron-api.log'),
+                    'core_plugin': 'ml2',
+                    'service_plugins': 'router',
+                    'auth_strategy': 'keystone',
+                    'allow_overlapping_ips': True,
+                    'api_paste_config': os.path.join(d, 'api-paste.ini'),
+                    'transport_url': r.transport_url,
+                    # no DHCP agent exists: don't try to notify one
+                    'dhcp_agent_notification': False,
+                    'notify_nova_on_port_status_changes': True,
+                    'notify_nova_on_port_data_changes': True,
+                },
+                'database': {'connection': r.db_url('neutron')},
+                'keystone_authtoken': authtoken('neutron'),
+                'nova': client_auth('nova', r),
+                'oslo_concurrency': {
+                    'lock_path': os.path.join(r.data, 'lock')
+                },
+                'oslo_messaging_notifications': {'driver': 'noop'},
+            }
+        ),
+    )
+    write(
+        os.path.join(d, 'plugins', 'ml2', 'ml2_conf.ini'),
+        ini(
+            {
+                'ml2': {
+                    'type_drivers': 'flat,vlan,vxlan,local',
+                    'tenant_network_types': 'vxlan',
+                    # devcloud_drivers.ml2: binds every port, no agent
+                    'mechanism_drivers': 'devcloud_agentless',
+                    'extension_drivers': 'port_security',
+                },
+                'ml2_type_flat': {'flat_networks': 'public'},
+                'ml2_type_vlan': {'network_vlan_ranges': 'public:100:200'},
+                'ml2_type_vxlan': {'vni_ranges': '1:10000'},
+                'securitygroup': {
+                    'enable_security_group': True,
+                    'firewall_driver': 'noop',
+                },
+            }
+        ),
+    )
+    copy_from_venv(
+        lay, 'neutron/api-paste.ini', os.path.join(d, 'api-paste.ini')
+    )
+
+
+def placement(lay, r):
+    write(
+        os.path.join(r.etc, 'placement', 'placement.conf'),
+        ini(
+            {
+                'DEFAULT': {
+                    'log_file': os.path.join(r.log, 'placement-api.log')
+                },
+                'api': {'auth_strategy': 'keystone'},
+                'placement_database': {'connection': r.db_url('placement')},
+                'keystone_authtoken': authtoken('placement'),
+            }
+        ),
+    )
+
+
+def nova(lay, r):
+    d = os.path.join(r.etc, 'nova')
+    conf_file = os.path.join(d, 'nova.conf')
+    state = os.path.join(r.data, 'nova')
+    write(
+        conf_file,
+        ini(
+            {
+                'DEFAULT': {
+                    'transport_url': r.transport_url,
+                    # devcloud_drivers.nova_fake via devcloud-nova-compute
+                    'compute_driver': 'devcloud_fake.DevcloudFakeDriver',
+                    'host': r.compute_host,
+                    'my_ip': L.HOST,
+                    'state_path': state,
+                    'instances_path': os.path.join(state, 'instances'),
+                },
+                'api': {'auth_strategy': 'keystone'},
+                'wsgi': {'api_paste_config': os.path.join(d, 'api-paste.ini')},
+                'api_database': {'connection': r.db_url('nova_api')},
+                'database': {'connection': r.db_url('nova')},
+                'keystone_authtoken': authtoken('nova'),
+                'service_user': client_auth(
+                    'nova', send_service_user_token=True
+                ),
+                'placement': client_auth('placement', r),
+                'neutron': client_auth('neutron', r),
+                'glance': {'region_name': r.name},
+                'cinder': client_auth('cinder', os_region_name=r.name),
+                'scheduler': {
+                    'discover_hosts_in_cells_interval': 10,
+                    'workers': 1,
+                },
+                'conductor': {'workers': 1},
+                'vnc': {'enabled': False},
+                'oslo_concurrency': {
+                    'lock_path': os.path.join(r.data, 'lock')
+                },
+                'oslo_messaging_notifications': {'driver': 'noop'},
+                'nova_sys_admin': privsep(lay, conf_file),
+                'privsep_osbrick': privsep(lay, conf_file),
+            }
+        ),
+    )
+    write(
+        os.path.join(d, 'nova-api.conf'),
+        ini({'DEFAULT': {'log_file': os.path.join(r.log, 'nova-api.log')}}),
+    )
+    copy_from_venv(lay, 'nova/api-paste.ini', os.path.join(d, 'api-paste.ini'))
+
+
+def cinder(lay, r):
+    d = os.path.join(r.etc, 'cinder')
+    conf_file = os.path.join(d, 'cinder.conf')
+    base = os.path.join(r.data, 'cinder')
+    write(
+        conf_file,
+        ini(
+            {
+                'DEFAULT': {
+                    'transport_url': r.transport_url,
+                    'auth_strategy': 'keystone',
+                    'api_paste_config': os.path.join(d, 'api-paste.ini'),
+                    'resource_query_filters_file': os.path.join(
+                        d, 'resource_filters.json'
+                    ),
+                    'state_path': os.path.join(base, 'state'),
+                    'image_conversion_dir': os.path.join(base, 'conversion'),
+                    'host': r.volume_host,
+                    'my_ip': L.HOST,
+                    'enabled_backends': 'nfs1',
+                    'default_volume_type': 'nfs',
+                    'glance_api_servers': r.url('glance'),
+                },
+                'database': {'connection': r.db_url('cinder')},
+                'keystone_authtoken': authtoken('cinder'),
+                'service_user': client_auth(
+                    'cinder', send_service_user_token=True
+                ),
+                'nova': client_auth('nova', r, interface='public'),
+                'oslo_concurrency': {
+                    'lock_path': os.path.join(r.data, 'lock')
+                },
+                'oslo_messaging_notifications': {'driver': 'noop'},
+                'cinder_sys_admin': privsep(lay, conf_file),
+                'privsep_osbrick': privsep(lay, conf_file),
+                'nfs1': {
+                    'volume_backend_name': 'nfs1',
+                    'volume_driver': 'cinder.volume.drivers.nfs.NfsDriver',
+                    # The "NFS share" is a bind mount of
+                    # data/rN/cinder/nfs-export on the mount point os-brick
+                    # expects (see devcloud start): volumes are plain sparse
+                    # files that tests can read and write.
+                    'nfs_shares_config': os.path.join(d, 'nfs_shares'),
+                    'nfs_mount_point_base': os.path.join(base, 'mnt'),
+                    'nfs_sparsed_volumes': True,
+                    'nfs_qcow2_volumes': False,
+                    'nfs_snapshot_support': True,
+                    'nas_secure_file_operations': False,
+                    'nas_secure_file_permissions': False,
+                    'target_helper': 'fake',
+                },
+            }
+        ),
+    )
+    write(
+        os.path.join(d, 'cinder-api.conf'),
+        ini({'DEFAULT': {'log_file': os.path.join(r.log, 'cinder-api.log')}}),
+    )
+    write(os.path.join(d, 'nfs_shares'), r.nfs_share + '\n')
+    copy_from_venv(
+        lay, 'cinder/api-paste.ini', os.path.join(d, 'api-paste.ini')
+    )
+    copy_from_venv(
+        lay,
+        'cinder/resource_filters.json',
+        os.path.join(d, 'resource_filters.json'),
+    )
+
+
+def clouds_yaml(lay):
+    def cloud(user, project, region):
+        return '\n'.join(
+            [
+                '    auth:',
+                '      auth_url: %s' % L.AUTH_URL,
+                '      username: %s' % user,
+                '      password: %s' % user,
+                '      project_name: %s' % project,
+                '      user_domain_name: Default',
+                '      project_domain_name: Default',
+                '    region_name: %s' % region,
+                '    identity_api_version: 3',
+                '    interface: public',
+            ]
+        )
+
+    entries = [
+        ('src', 'src', 'src', 'RegionOne'),
+        ('dst', 'dst', 'dst', 'RegionTwo'),
+        ('dst-local', 'dst', 'dst', 'RegionOne'),
+        ('src-admin', 'admin', 'admin', 'RegionOne'),
+        ('dst-admin', 'admin', 'admin', 'RegionTwo'),
+    ]
+    text = [
+        '# Generated by tools/devcloud/devcloud start; do not edit.',
+        'clouds:',
+    ]
+    for name, user, project, region in entries:
+        text.append('  %s:' % name)
+        text.append(cloud(user, project, region))
+    write(lay.clouds_yaml, '\n'.join(text) + '\n')
+
+
+def generate(lay, regions):
+    for sub in ('etc', 'data', 'log', 'run'):
+        os.makedirs(os.path.join(lay.home, sub), exist_ok=True)
+    mysql(lay)
+    rabbitmq(lay, lay.regions(2))
+    keystone(lay)
+    for r in regions:
+        for sub in (
+            'glance/images',
+            'glance/staging',
+            'glance/tasks',
+            'nova/instances',
+            'cinder/state',
+            'cinder/conversion',
+            'cinder/nfs-export',
+            'lock',
+        ):
+            os.makedirs(os.path.join(r.data, sub), exist_ok=True)
+        os.makedirs(r.nfs_mount, exist_ok=True)
+        os.makedirs(r.log, exist_ok=True)
+        glance(lay, r)
+        neutron(lay, r)
+        placement(lay, r)
+        nova(lay, r)
+        cinder(lay, r)
+    clouds_yaml(lay)

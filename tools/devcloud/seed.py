@@ -1,0 +1,314 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+"""Seed the development cloud (idempotent).  Run with the devcloud venv:
+
+    venv/bin/python tools/devcloud/seed.py --home H --regions N identity
+    venv/bin/python tools/devcloud/seed.py --home H --regions N cloud
+
+``identity``: projects, users, roles, services and endpoints in keystone.
+``cloud`` (per region): waits for nova-compute and cinder-volume, maps the
+compute host to its cell, then creates flavors, the default volume type, the
+external network ``public``, the image ``devcloud-image`` and raises the
+quotas of ``src`` and ``dst``.  Everything is find-or-create.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import os
+import subprocess
+import sys
+import time
+
+import openstack
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devcloudlib import layout as L  # noqa: E402
+
+openstack.enable_logging(debug=False)
+
+TENANTS = ('src', 'dst')
+IMAGE_NAME = 'devcloud-image'
+VOLUME_TYPE = 'nfs'
+FLAVORS = {
+    'm1.tiny': dict(ram=512, vcpus=1, disk=1),
+    'm1.small': dict(ram=2048, vcpus=1, disk=20),
+}
+QUOTAS_COMPUTE = dict(
+    instances=1000,
+    cores=4000,
+    ram=4096000,
+    server_groups=1000,
+    server_group_members=1000,
+    key_pairs=1000,
+    metadata_items=1000,
+)
+QUOTAS_NETWORK = dict(
+    networks=1000,
+    subnets=1000,
+    ports=5000,
+    routers=1000,
+    floating_ips=1000,
+    security_groups=1000,
+    security_group_rules=10000,
+    rbac_policies=1000,
+    subnet_pools=1000,
+)
+QUOTAS_VOLUME = dict(
+    volumes=1000,
+    gigabytes=100000,
+    snapshots=1000,
+    backups=1000,
+    backup_gigabytes=100000,
+    per_volume_gigabytes=-1,
+    groups=1000,
+)
+
+
+def log(msg):
+    print('%s %s' % (time.strftime('%H:%M:%S'), msg), flush=True)
+
+
+def admin_conn(region):
+    return openstack.connect(
+        auth_url=L.AUTH_URL,
+        username='admin',
+        password='admin',  # noqa: S106 - loopback test cloud
+        project_name='admin',
+        user_domain_name='Default',
+        project_domain_name='Default',
+        region_name=region,
+        identity_api_version='3',
+        interface='public',
+        # our uWSGI servers close every connection: retry on resets
+        connect_retries=3,
+    )
+
+
+def wait_for(what, fn, timeout=300, interval=1.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            if fn():
+                return
+        except Exception as e:  # noqa: B902 - services still coming up
+            last = e
+        time.sleep(interval)
+    raise SystemExit(
+        'timed out after %ds waiting for %s (%s)' % (timeout, what, last)
+    )
+
+
+# --------------------------------------------------------------------------
+# identity
+# --------------------------------------------------------------------------
+
+
+def seed_identity(regions):
+    conn = admin_conn('RegionOne')
+    ident = conn.identity
+    domain = ident.find_domain('default') or ident.find_domain('Default')
+
+    def role(name):
+        return ident.find_role(name) or ident.create_role(name=name)
+
+    def project(name, description):
+        return ident.find_project(
+            name, domain_id=domain.id
+        ) or ident.create_project(
+            name=name, domain_id=domain.id, description=description
+        )
+
+    def user(name, proj):
+        return ident.find_user(name, domain_id=domain.id) or ident.create_user(
+            name=name,
+            password=name,
+            domain_id=domain.id,
+            default_project_id=proj.id,
+        )
+
+    roles = {n: role(n) for n in ('admin', 'member', 'reader', 'service')}
+    service_project = project('service', 'devcloud service users')
+    for name in TENANTS:
+        proj = project(name, 'devcloud tenant %s' % name)
+        u = user(name, proj)
+        for r in ('member', 'reader'):
+            ident.assign_project_role_to_user(proj, u, roles[r])
+    for name in L.SERVICE_USERS:
+        u = user(name, service_project)
+        for r in ('admin', 'service'):
+            ident.assign_project_role_to_user(service_project, u, roles[r])
+
+    existing_regions = {r.id for r in ident.regions()}
+    services = {s.name: s for s in ident.services()}
+    endpoints = {
+        (e.service_id, e.interface, e.region_id) for e in ident.endpoints()
+    }
+    for region in regions:
+        if region.name not in existing_regions:
+            ident.create_region(id=region.name)
+        # identity endpoints in every region, so clients scoped to
+        # RegionTwo find keystone too
+        wanted = [('keystone', 'identity', L.AUTH_URL)] + region.endpoints()
+        for sname, stype, url in wanted:
+            svc = services.get(sname)
+            if svc is None:
+                svc = ident.create_service(
+                    name=sname, type=stype, enabled=True
+                )
+                services[sname] = svc
+            for iface in ('public', 'internal'):
+                if (svc.id, iface, region.name) not in endpoints:
+                    ident.create_endpoint(
+                        service_id=svc.id,
+                        interface=iface,
+                        url=url,
+                        region_id=region.name,
+                    )
+                    endpoints.add((svc.id, iface, region.name))
+    log('identity seeded')
+
+
+# --------------------------------------------------------------------------
+# per region content
+# --------------------------------------------------------------------------
+
+
+def service_up(services, binary, since):
+    """A service record that is up, enabled and reported since ``since``.
+
+    Right after a restart the record of the previous process still looks
+    "up" for a minute: only a report newer than ``since`` proves the new
+    process is alive.
+    """
+    for s in services:
+        if s.binary != binary or s.state != 'up' or s.status != 'enabled':
+            continue
+        updated = datetime.datetime.fromisoformat(
+            s.updated_at.replace('Z', '')
+        ).replace(tzinfo=datetime.timezone.utc)
+        if updated.timestamp() >= since:
+            return True
+    return False
+
+
+def seed_region(home, region, since):
+    conn = admin_conn(region.name)
+    tag = region.name
+
+    wait_for(
+        '%s nova-compute' % tag,
+        lambda: (
+            service_up(conn.compute.services(), 'nova-compute', since)
+            and list(conn.compute.hypervisors())
+        ),
+    )
+    stamp = os.path.join(home, 'data', '.done-%s-discover-hosts' % region.tag)
+    if not os.path.exists(stamp):
+        # map the compute host to cell1 (once: the mapping is in the DB)
+        venv_bin = os.path.dirname(sys.executable)
+        subprocess.run(
+            [
+                os.path.join(venv_bin, 'nova-manage'),
+                '--config-file',
+                os.path.join(region.etc, 'nova', 'nova.conf'),
+                'cell_v2',
+                'discover_hosts',
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        open(stamp, 'w').close()
+    wait_for(
+        '%s cinder-volume' % tag,
+        lambda: service_up(
+            conn.block_storage.services(), 'cinder-volume', since
+        ),
+    )
+
+    for name, spec in FLAVORS.items():
+        if not conn.compute.find_flavor(name):
+            conn.compute.create_flavor(name=name, is_public=True, **spec)
+
+    vt = conn.block_storage.find_type(VOLUME_TYPE)
+    if not vt:
+        conn.block_storage.create_type(
+            name=VOLUME_TYPE,
+            is_public=True,
+            extra_specs={'volume_backend_name': 'nfs1'},
+        )
+
+    net = conn.network.find_network('public')
+    if not net:
+        net = conn.network.create_network(
+            name='public',
+            is_router_external=True,
+            is_shared=True,
+            provider_network_type='flat',
+            provider_physical_network='public',
+        )
+    if not conn.network.find_subnet('public-subnet', network_id=net.id):
+        cidr = region.public_cidr
+        prefix = cidr.rsplit('.', 1)[0]
+        conn.network.create_subnet(
+            name='public-subnet',
+            network_id=net.id,
+            ip_version=4,
+            cidr=cidr,
+            gateway_ip=prefix + '.1',
+            enable_dhcp=False,
+            allocation_pools=[
+                {'start': prefix + '.10', 'end': prefix + '.250'}
+            ],
+        )
+
+    image = conn.image.find_image(IMAGE_NAME)
+    if image and image.status != 'active':
+        conn.image.delete_image(image)  # a crashed earlier upload
+        image = None
+    if not image:
+        conn.image.create_image(
+            name=IMAGE_NAME,
+            filename=os.path.join(home, 'data', 'devcloud-image.qcow2'),
+            disk_format='qcow2',
+            container_format='bare',
+            visibility='public',
+            wait=True,
+            timeout=120,
+        )
+
+    for name in TENANTS:
+        proj = conn.identity.find_project(name, domain_id='default')
+        conn.compute.update_quota_set(proj.id, **QUOTAS_COMPUTE)
+        conn.network.update_quota(proj.id, **QUOTAS_NETWORK)
+        conn.block_storage.update_quota_set(proj.id, **QUOTAS_VOLUME)
+    log('%s seeded' % tag)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--home', required=True)
+    parser.add_argument('--regions', type=int, default=2)
+    parser.add_argument(
+        '--since',
+        type=float,
+        default=0,
+        help='services must have reported after this time',
+    )
+    parser.add_argument('phase', choices=('identity', 'cloud'))
+    args = parser.parse_args()
+    regions = [L.Region(args.home, i) for i in range(1, args.regions + 1)]
+    if args.phase == 'identity':
+        seed_identity(regions)
+        return
+    with concurrent.futures.ThreadPoolExecutor(len(regions)) as pool:
+        for f in [
+            pool.submit(seed_region, args.home, r, args.since) for r in regions
+        ]:
+            f.result()
+
+
+if __name__ == '__main__':
+    main()
