@@ -16,6 +16,12 @@
 resolved through the config loader OSC already holds, but without OSC's
 global options (``--os-region-name`` and friends), which describe OSC's own
 cloud, not the named one.  A side that is not named is OSC's own cloud.
+
+``--src-project`` and ``--dst-project`` re-scope a side's user (typically an
+admin) to another project, so that the command sees and creates what a
+member of that project would: ``'%auth%'`` references and ownership are
+that project's.  The user needs a role on it (``openstack migrate access
+grant`` gives one).
 """
 
 import argparse
@@ -24,6 +30,7 @@ import logging
 from keystoneauth1 import exceptions as ksa_exceptions
 import openstack
 from openstack.config import exceptions as config_exceptions
+from openstack import exceptions as sdk_exceptions
 from osc_lib import exceptions
 from osc_lib import utils
 
@@ -37,9 +44,17 @@ _SIDES = {
     DESTINATION: ('destination', 'OS_MIGRATE_DST_CLOUD'),
 }
 
+_PROJECT_ENV = {
+    SOURCE: 'OS_MIGRATE_SRC_PROJECT',
+    DESTINATION: 'OS_MIGRATE_DST_PROJECT',
+}
 
-def add_cloud_argument(parser: argparse.ArgumentParser, side: str) -> None:
-    """Add ``--src-cloud`` or ``--dst-cloud`` to a command's parser."""
+
+def add_cloud_argument(
+    parser: argparse.ArgumentParser, side: str, project: bool = True
+) -> None:
+    """Add ``--src-cloud`` and (unless ``project`` is false)
+    ``--src-project``, or the ``--dst-...`` pair, to a command's parser."""
     what, env = _SIDES[side]
     parser.add_argument(
         '--%s-cloud' % side,
@@ -49,18 +64,33 @@ def add_cloud_argument(parser: argparse.ArgumentParser, side: str) -> None:
         help='Name of the %s cloud in clouds.yaml; OSC\'s own cloud '
         '(--os-cloud) when not given (Env: %s)' % (what, env),
     )
+    if not project:
+        return
+    project_env = _PROJECT_ENV[side]
+    parser.add_argument(
+        '--%s-project' % side,
+        metavar='<project>',
+        dest='%s_project' % side,
+        default=utils.env(project_env) or None,
+        help='Work in this %s project (name or ID) instead of the '
+        'project of the cloud\'s credentials: the same user, re-scoped; '
+        'it needs a role on the project (see "openstack migrate access '
+        'grant") (Env: %s)' % (what, project_env),
+    )
 
 
 def connect(
-    app, side: str, name: str | None
+    app, side: str, name: str | None, project: str | None = None
 ) -> openstack.connection.Connection:
     """An openstacksdk connection to one side of the migration.
 
     :param app: the OSC application (``Command.app``)
     :param side: ``'src'`` or ``'dst'``, for messages
     :param name: the clouds.yaml entry, or None for OSC's own cloud
+    :param project: re-scope the cloud's user to this project (name or ID)
     :raises osc_lib.exceptions.CommandError: the cloud is not known or its
-        configuration is incomplete
+        configuration is incomplete; the project is not found or the user
+        has no role on it
     """
     what = _SIDES[side][0]
     config = app.cloud_config
@@ -96,4 +126,76 @@ def connect(
         name or app.options.cloud or '(OSC default)',
         region.region_name,
     )
-    return openstack.connection.Connection(config=region)
+    conn = openstack.connection.Connection(config=region)
+    if project:
+        conn = scope(conn, side, project)
+    return conn
+
+
+def find_project(conn: openstack.connection.Connection, side: str, project):
+    """The project named (or with the ID) ``project``, as ``conn`` sees it.
+
+    An admin finds any project; another user only the projects it has a
+    role on.
+
+    :raises osc_lib.exceptions.CommandError: no or several such projects
+    """
+    what = _SIDES[side][0]
+    try:
+        try:
+            found = conn.identity.find_project(project, ignore_missing=True)
+        except sdk_exceptions.ForbiddenException:
+            found = next(
+                (
+                    p
+                    for p in conn.identity.user_projects(conn.current_user_id)
+                    if project in (p.id, p.name)
+                ),
+                None,
+            )
+    except sdk_exceptions.DuplicateResource:
+        raise exceptions.CommandError(
+            '--%s-project: several projects named %r in the %s cloud: give '
+            'its ID' % (side, project, what)
+        )
+    except (sdk_exceptions.SDKException, ksa_exceptions.ClientException) as e:
+        raise exceptions.CommandError(
+            '--%s-project: cannot look project %r up in the %s cloud: %s'
+            % (side, project, what, e)
+        )
+    if found is None:
+        raise exceptions.CommandError(
+            '--%s-project: project %r not found in the %s cloud'
+            % (side, project, what)
+        )
+    return found
+
+
+def scope(
+    conn: openstack.connection.Connection, side: str, project
+) -> openstack.connection.Connection:
+    """A connection of ``conn``'s user scoped to ``project``.
+
+    :param project: a name or ID, or an SDK project
+    :raises osc_lib.exceptions.CommandError: the project is not found, or
+        the user has no role on it
+    """
+    what = _SIDES[side][0]
+    if isinstance(project, str):
+        project = find_project(conn, side, project)
+    LOG.debug(
+        'Re-scoping the %s cloud to project %s (%s)',
+        what,
+        project.name,
+        project.id,
+    )
+    scoped = conn.connect_as(project_id=project.id)
+    try:
+        scoped.authorize()
+    except (sdk_exceptions.SDKException, ksa_exceptions.ClientException) as e:
+        raise exceptions.CommandError(
+            '--%s-project: cannot work in project %r of the %s cloud (the '
+            'user needs a role on it: run "openstack migrate access grant" '
+            'first): %s' % (side, project.name, what, e)
+        )
+    return scoped

@@ -192,7 +192,12 @@ def write(path: str, resources: list[Entry]) -> bool:
     over ``path`` only once complete, so a failure never leaves a truncated
     file behind.
     """
-    text = dump(resources)
+    return write_text(path, dump(resources))
+
+
+def write_text(path: str, text: str) -> bool:
+    """Atomically write any file of the data directory (mode 0600), as
+    :func:`write` does; return False if unchanged."""
     try:
         with open(path, encoding='utf-8') as f:
             if f.read() == text:

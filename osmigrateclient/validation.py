@@ -31,9 +31,16 @@ class Problem(ty.NamedTuple):
 
 
 #: YAML files that may sit in a data directory without being data files:
-#: the pioneering tool rendered the clouds.yaml of its runs there.
+#: the pioneering tool rendered the clouds.yaml of its runs there; the
+#: journal of ``migrate access grant`` is ours.
 NOT_DATA_FILES = frozenset(
-    ['clouds.yaml', 'clouds.yml', 'secure.yaml', 'secure.yml']
+    [
+        'clouds.yaml',
+        'clouds.yml',
+        'secure.yaml',
+        'secure.yml',
+        'access_journal.yml',
+    ]
 )
 
 

@@ -15,6 +15,7 @@
 import argparse
 import os
 
+import openstack
 from osc_lib.command import command
 from osc_lib import exceptions
 from osc_lib import utils
@@ -54,13 +55,29 @@ class MigrateMixin:
     #: it produced its output (some resources failed)
     exit_code = 0
 
-    def lookup(
+    def connect(
         self, side: str, parsed_args: argparse.Namespace
+    ) -> openstack.connection.Connection:
+        """The side's connection, re-scoped to ``--<side>-project``."""
+        return clouds.connect(
+            self.app,
+            side,
+            getattr(parsed_args, '%s_cloud' % side),
+            getattr(parsed_args, '%s_project' % side, None),
+        )
+
+    def lookup(
+        self,
+        side: str,
+        parsed_args: argparse.Namespace,
+        conn: openstack.connection.Connection | None = None,
+        data_dir: str | None = None,
     ) -> refs.Lookup:
-        name = getattr(parsed_args, '%s_cloud' % side)
-        data_dir = getattr(parsed_args, 'data_dir', None)
+        """Lookups in the side's cloud (or in ``conn``) for the data
+        directory of the command (or ``data_dir``)."""
+        data_dir = data_dir or getattr(parsed_args, 'data_dir', None)
         return refs.Lookup(
-            clouds.connect(self.app, side, name),
+            conn or self.connect(side, parsed_args),
             data_dir=os.path.abspath(data_dir) if data_dir else None,
             options=parsed_args,
         )

@@ -19,13 +19,17 @@ module and an entry point per verb.
 """
 
 import logging
+import os
 
 from osc_lib import exceptions
 
 from osmigrateclient import clouds
+from osmigrateclient import exceptions as migrate_exceptions
 from osmigrateclient import filters
 from osmigrateclient import plan
+from osmigrateclient import preflight
 from osmigrateclient import resources
+from osmigrateclient import validation
 from osmigrateclient.v1 import common
 
 LOG = logging.getLogger(__name__)
@@ -33,6 +37,7 @@ LOG = logging.getLogger(__name__)
 OUTCOME_COLUMNS = ('Type', 'Name', 'Action', 'Detail')
 SUMMARY_COLUMNS = ('Type', 'Created', 'Updated', 'Unchanged', 'Failed')
 EXPORT_COLUMNS = ('Type', 'File', 'Exported', 'New')
+PROJECT = ('Project',)
 
 
 class _OneResource(common.MigrateLister):
@@ -76,14 +81,15 @@ def _outcome_rows(outcomes):
     return [(o.type, o.name, o.action, o.detail) for o in outcomes]
 
 
-def _report_failures(cmd, outcomes):
+def _report_failures(cmd, outcomes, project=None):
     failed = [o for o in outcomes if not plan.succeeded(o)]
     files = {r.type: r.file_name for r in resources.by_cli_name().values()}
     for o in failed:
         # <file>: <type> '<name>': <action>: <field>: <problem>
+        where = files.get(o.type, o.type)
         LOG.error(
             '%s: %s %r: %s: %s',
-            files.get(o.type, '?'),
+            os.path.join(project, where) if project else where,
             o.type,
             o.name,
             o.action,
@@ -119,32 +125,166 @@ def _add_import_arguments(parser, types):
         resource.add_arguments(parser, 'import')
 
 
-def _export(cmd, parsed_args, types):
+def _add_projects_arguments(parser, side):
+    """``--project`` / ``--all-projects``: the multi-project layout."""
+    what = 'source' if side == clouds.SOURCE else 'destination'
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        '--project',
+        metavar='<project>',
+        dest='projects',
+        action='append',
+        default=[],
+        help='Work on this project (repeat for several), with the data '
+        'of each in <data-dir>/<project name>/: the user of the %s cloud '
+        '(an admin) is re-scoped to each project in turn, so it needs a '
+        'role on them (see "openstack migrate access grant")' % what,
+    )
+    which.add_argument(
+        '--all-projects',
+        action='store_true',
+        help=(
+            'Like --project, for every project of the source cloud'
+            if side == clouds.SOURCE
+            else 'Like --project, for every project sub-directory of the '
+            'data directory'
+        ),
+    )
+
+
+def _multi_project(parsed_args):
+    return bool(
+        getattr(parsed_args, 'projects', None)
+        or getattr(parsed_args, 'all_projects', False)
+    )
+
+
+def _project_dir(data_dir, name):
+    if not name or name in ('.', '..') or os.sep in name:
+        raise exceptions.CommandError(
+            'project %r: its name cannot be a directory of %s'
+            % (name, data_dir)
+        )
+    return os.path.join(data_dir, name)
+
+
+def _chosen_projects(parsed_args, side, conn, data_dir):
+    """The SDK projects of --project / --all-projects in the side's cloud."""
+    if parsed_args.all_projects and side == clouds.SOURCE:
+        return sorted(
+            (p for p in conn.identity.projects() if not p.is_domain),
+            key=lambda p: p.name,
+        )
+    if parsed_args.all_projects:
+        names = sorted(
+            name
+            for name in os.listdir(data_dir)
+            if os.path.isdir(os.path.join(data_dir, name))
+            and validation.data_files(os.path.join(data_dir, name))
+        )
+        if not names:
+            raise exceptions.CommandError(
+                '--all-projects: no project sub-directory with data files '
+                'in %s' % data_dir
+            )
+    else:
+        names = parsed_args.projects
+    return [clouds.find_project(conn, side, name) for name in names]
+
+
+def _per_project(cmd, parsed_args, side):
+    """``[(project name, lookup)]``: the side's user re-scoped to each
+    chosen project, with the project's sub-directory as data directory.
+
+    Every project is found and entered before any work starts.
+    """
     data_dir = common.data_dir(parsed_args)
-    match = filters.NameFilter.from_args(parsed_args)
-    lookup = cmd.lookup(clouds.SOURCE, parsed_args)
+    if getattr(parsed_args, '%s_project' % side, None):
+        raise exceptions.CommandError(
+            '--%s-project cannot go with --project or --all-projects' % side
+        )
+    base = clouds.connect(
+        cmd.app, side, getattr(parsed_args, '%s_cloud' % side)
+    )
+    scoped, errors = [], []
+    for project in _chosen_projects(parsed_args, side, base, data_dir):
+        try:
+            conn = clouds.scope(base, side, project)
+        except exceptions.CommandError as e:
+            errors.append(str(e))
+            continue
+        sub = _project_dir(data_dir, project.name)
+        scoped.append(
+            (project.name, cmd.lookup(side, parsed_args, conn, data_dir=sub))
+        )
+    if errors:
+        raise exceptions.CommandError('; '.join(errors))
+    return scoped
+
+
+def _export_rows(types, lookup, match):
     types = [t for t in types if t.reachable(lookup)]
-    rows = plan.export(types, lookup, data_dir, match)
-    return EXPORT_COLUMNS, [
-        (r.resource, r.file, r.exported, r.added) for r in rows
-    ]
+    rows = plan.export(types, lookup, lookup.data_dir, match)
+    return [(r.resource, r.file, r.exported, r.added) for r in rows]
+
+
+def _export(cmd, parsed_args, types):
+    match = filters.NameFilter.from_args(parsed_args)
+    if not _multi_project(parsed_args):
+        data_dir = common.data_dir(parsed_args)
+        lookup = cmd.lookup(clouds.SOURCE, parsed_args, data_dir=data_dir)
+        return EXPORT_COLUMNS, _export_rows(types, lookup, match)
+    rows = []
+    for name, lookup in _per_project(cmd, parsed_args, clouds.SOURCE):
+        try:
+            rows += [(name,) + r for r in _export_rows(types, lookup, match)]
+        except migrate_exceptions.MigrateError as e:
+            LOG.error('%s: %s', lookup.data_dir, e)
+            cmd.exit_code = 1
+    return PROJECT + EXPORT_COLUMNS, rows
+
+
+def _import_into(cmd, parsed_args, types, required, lookup, project=None):
+    """Import (or plan) into one lookup's project: (types, outcomes).
+
+    A dry run also checks the destination's quotas.
+    """
+    match = filters.NameFilter.from_args(parsed_args)
+    types = [t for t in types if t.reachable(lookup)]
+    dry_run = getattr(parsed_args, 'dry_run', True)
+    outcomes = plan.import_(
+        types,
+        lookup,
+        lookup.data_dir,
+        match,
+        dry_run=dry_run,
+        required=required,
+    )
+    if dry_run:
+        outcomes = preflight.quota_shortfalls(lookup, outcomes) + outcomes
+    _report_failures(cmd, outcomes, project)
+    return types, outcomes
 
 
 def _import(cmd, parsed_args, types, required):
     data_dir = common.data_dir(parsed_args)
-    match = filters.NameFilter.from_args(parsed_args)
-    lookup = cmd.lookup(clouds.DESTINATION, parsed_args)
-    types = [t for t in types if t.reachable(lookup)]
-    outcomes = plan.import_(
-        types,
-        lookup,
-        data_dir,
-        match,
-        dry_run=parsed_args.dry_run,
-        required=required,
-    )
-    _report_failures(cmd, outcomes)
-    return types, outcomes
+    lookup = cmd.lookup(clouds.DESTINATION, parsed_args, data_dir=data_dir)
+    return _import_into(cmd, parsed_args, types, required, lookup)
+
+
+def _import_projects(cmd, parsed_args, types, required):
+    """``[(project name, types, outcomes)]`` of --project / --all-projects."""
+    done = []
+    for name, lookup in _per_project(cmd, parsed_args, clouds.DESTINATION):
+        try:
+            done.append(
+                (name,)
+                + _import_into(cmd, parsed_args, types, required, lookup, name)
+            )
+        except migrate_exceptions.MigrateError as e:
+            LOG.error('%s: %s', lookup.data_dir, e)
+            cmd.exit_code = 1
+    return done
 
 
 class ExportResource(_OneResource):
@@ -199,6 +339,7 @@ class ExportAll(common.MigrateLister):
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _add_export_arguments(parser, _pre_workload_types())
+        _add_projects_arguments(parser, clouds.SOURCE)
         return parser
 
     def take_action(self, parsed_args):
@@ -217,9 +358,25 @@ class ImportAll(common.MigrateLister):
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _add_import_arguments(parser, _pre_workload_types())
+        _add_projects_arguments(parser, clouds.DESTINATION)
         return parser
 
     def take_action(self, parsed_args):
+        if _multi_project(parsed_args):
+            done = _import_projects(
+                self, parsed_args, _pre_workload_types(), False
+            )
+            if parsed_args.dry_run:
+                return PROJECT + OUTCOME_COLUMNS, [
+                    (name,) + row
+                    for name, _, outcomes in done
+                    for row in _outcome_rows(outcomes)
+                ]
+            return PROJECT + SUMMARY_COLUMNS, [
+                (name,) + tuple(row)
+                for name, types, outcomes in done
+                for row in plan.summarize(types, outcomes)
+            ]
         types, outcomes = _import(
             self, parsed_args, _pre_workload_types(), False
         )
@@ -249,11 +406,11 @@ class Plan(common.MigrateLister):
         common.add_data_dir_argument(parser)
         clouds.add_cloud_argument(parser, clouds.DESTINATION)
         filters.add_arguments(parser, 'resources')
+        _add_projects_arguments(parser, clouds.DESTINATION)
         return parser
 
     def take_action(self, parsed_args):
         data_dir = common.data_dir(parsed_args)
-        match = filters.NameFilter.from_args(parsed_args)
         known = resources.by_cli_name()
         names = [
             t.replace('_', ' ').replace('-', ' ') for t in parsed_args.types
@@ -264,15 +421,18 @@ class Plan(common.MigrateLister):
                 'unknown resource type(s): %s (known: %s)'
                 % (', '.join(unknown), ', '.join(sorted(known)))
             )
-        lookup = self.lookup(clouds.DESTINATION, parsed_args)
         types = resources.in_order(names) if names else _pre_workload_types()
-        outcomes = plan.import_(
-            types,
-            lookup,
-            data_dir,
-            match,
-            dry_run=True,
-            required=bool(names),
+        if _multi_project(parsed_args):
+            done = _import_projects(self, parsed_args, types, bool(names))
+            return PROJECT + OUTCOME_COLUMNS, [
+                (name,) + row
+                for name, _, outcomes in done
+                for row in _outcome_rows(outcomes)
+            ]
+        lookup = self.lookup(
+            clouds.DESTINATION, parsed_args, data_dir=data_dir
         )
-        _report_failures(self, outcomes)
+        _, outcomes = _import_into(
+            self, parsed_args, types, bool(names), lookup
+        )
         return OUTCOME_COLUMNS, _outcome_rows(outcomes)

@@ -28,9 +28,10 @@ class Validate(common.MigrateLister):
     missing keys, unsupported versions, resources that would import as the
     same destination resource, and references that no resource answers:
     references to the source project's own resources must be in the data
-    directory; with --dst-cloud, the others (shared networks, QoS policies,
-    ...) are looked up in the destination too.  Prints one row per problem
-    and exits non-zero if there is any.  Changes nothing.
+    directory; with --dst-cloud (or --dst-project), the others (shared
+    networks, QoS policies, ...) are looked up in the destination too.
+    Prints one row per problem and exits non-zero if there is any.  Changes
+    nothing.
     """
 
     def get_parser(self, prog_name):
@@ -43,7 +44,7 @@ class Validate(common.MigrateLister):
         data_dir = common.data_dir(parsed_args)
         lookup = (
             self.lookup(clouds.DESTINATION, parsed_args)
-            if parsed_args.dst_cloud
+            if parsed_args.dst_cloud or parsed_args.dst_project
             else None
         )
         problems, files, count = validation.validate(data_dir, lookup)

@@ -22,6 +22,7 @@ import types
 
 import fixtures
 from openstack.config import loader
+from openstack import exceptions as sdk_exceptions
 from osc_lib import exceptions
 import testtools
 
@@ -278,3 +279,141 @@ class TestArgument(testtools.TestCase):
         text = self.parser(clouds.DESTINATION).format_help()
         self.assertIn('--dst-cloud <cloud>', text)
         self.assertIn('OS_MIGRATE_DST_CLOUD', text)
+
+
+class TestProjectArgument(testtools.TestCase):
+    def parser(self, side, project=True):
+        parser = argparse.ArgumentParser()
+        clouds.add_cloud_argument(parser, side, project=project)
+        return parser
+
+    def test_given_and_env(self):
+        self.useFixture(
+            fixtures.EnvironmentVariable('OS_MIGRATE_SRC_PROJECT', 'env-p')
+        )
+        self.useFixture(fixtures.EnvironmentVariable('OS_MIGRATE_DST_PROJECT'))
+        self.assertEqual(
+            'env-p', self.parser(clouds.SOURCE).parse_args([]).src_project
+        )
+        self.assertEqual(
+            'given',
+            self.parser(clouds.DESTINATION)
+            .parse_args(['--dst-project', 'given'])
+            .dst_project,
+        )
+        self.assertIsNone(
+            self.parser(clouds.DESTINATION).parse_args([]).dst_project
+        )
+
+    def test_help_and_without(self):
+        text = self.parser(clouds.SOURCE).format_help()
+        self.assertIn('--src-project <project>', text)
+        self.assertIn('OS_MIGRATE_SRC_PROJECT', text)
+        self.assertNotIn(
+            '--src-project',
+            self.parser(clouds.SOURCE, project=False).format_help(),
+        )
+
+
+class _Identity:
+    def __init__(self, projects, forbidden=False):
+        self.projects = projects
+        self.forbidden = forbidden
+
+    def find_project(self, name_or_id, ignore_missing=True):
+        if self.forbidden:
+            raise sdk_exceptions.ForbiddenException('no')
+        found = [p for p in self.projects if name_or_id in (p.id, p.name)]
+        if len(found) > 1:
+            raise sdk_exceptions.DuplicateResource('many')
+        return found[0] if found else None
+
+    def user_projects(self, user_id):
+        return self.projects
+
+
+class _Conn:
+    def __init__(self, projects, forbidden=False, authorize_error=None):
+        self.identity = _Identity(projects, forbidden)
+        self.current_user_id = 'u1'
+        self.authorize_error = authorize_error
+        self.scoped_to = None
+
+    def connect_as(self, **auth):
+        scoped = _Conn(self.identity.projects)
+        scoped.scoped_to = auth
+        scoped.authorize_error = self.authorize_error
+        return scoped
+
+    def authorize(self):
+        if self.authorize_error:
+            raise self.authorize_error
+        return 'token'
+
+
+class TestScope(testtools.TestCase):
+    projects = [
+        types.SimpleNamespace(id='p1', name='alpha'),
+        types.SimpleNamespace(id='p2', name='beta'),
+    ]
+
+    def test_by_name_or_id(self):
+        conn = _Conn(self.projects)
+        self.assertEqual(
+            {'project_id': 'p2'},
+            clouds.scope(conn, clouds.SOURCE, 'beta').scoped_to,
+        )
+        self.assertEqual(
+            {'project_id': 'p1'},
+            clouds.scope(conn, clouds.DESTINATION, 'p1').scoped_to,
+        )
+
+    def test_not_admin_finds_own_projects(self):
+        conn = _Conn(self.projects, forbidden=True)
+        self.assertEqual(
+            'p2', clouds.find_project(conn, clouds.SOURCE, 'beta').id
+        )
+
+    def test_not_found(self):
+        e = self.assertRaises(
+            exceptions.CommandError,
+            clouds.scope,
+            _Conn(self.projects),
+            clouds.DESTINATION,
+            'gamma',
+        )
+        self.assertEqual(
+            "--dst-project: project 'gamma' not found in the destination "
+            'cloud',
+            str(e),
+        )
+
+    def test_ambiguous(self):
+        twins = self.projects + [types.SimpleNamespace(id='p3', name='beta')]
+        e = self.assertRaises(
+            exceptions.CommandError,
+            clouds.find_project,
+            _Conn(twins),
+            clouds.SOURCE,
+            'beta',
+        )
+        self.assertEqual(
+            "--src-project: several projects named 'beta' in the source "
+            'cloud: give its ID',
+            str(e),
+        )
+
+    def test_no_role_says_grant(self):
+        conn = _Conn(
+            self.projects,
+            authorize_error=sdk_exceptions.SDKException('HTTP 401'),
+        )
+        e = self.assertRaises(
+            exceptions.CommandError, clouds.scope, conn, clouds.SOURCE, 'alpha'
+        )
+        self.assertEqual(
+            "--src-project: cannot work in project 'alpha' of the source "
+            'cloud (the user needs a role on it: run "openstack migrate '
+            'access grant" first): HTTP 401',
+            str(e),
+        )

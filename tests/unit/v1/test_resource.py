@@ -1,0 +1,104 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""The multi-project options of ``export all`` / ``import all`` / ``plan``."""
+
+import argparse
+import io
+import os
+import types
+from unittest import mock
+
+import fixtures
+from osc_lib import exceptions
+import testtools
+
+from osmigrateclient import clouds
+from osmigrateclient import datafile
+from osmigrateclient.v1 import resource
+
+
+class TestProjectOptions(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        for var in list(os.environ):
+            if var.startswith('OS_'):
+                self.useFixture(fixtures.EnvironmentVariable(var))
+        self.dir = self.useFixture(fixtures.TempDir()).path
+
+    def parse(self, cls, *argv):
+        app = types.SimpleNamespace(stdout=io.StringIO(), options=None)
+        cmd = cls(app, None)
+        return cmd, cmd.get_parser('openstack migrate x').parse_args(
+            ['--data-dir', self.dir] + list(argv)
+        )
+
+    def test_repeatable_and_exclusive(self):
+        for cls in (resource.ExportAll, resource.ImportAll, resource.Plan):
+            _, args = self.parse(cls, '--project', 'a', '--project', 'b')
+            self.assertEqual(['a', 'b'], args.projects)
+            self.assertTrue(resource._multi_project(args))
+            with mock.patch('sys.stderr', io.StringIO()):
+                self.assertRaises(
+                    SystemExit,
+                    self.parse,
+                    cls,
+                    '--project',
+                    'a',
+                    '--all-projects',
+                )
+        _, args = self.parse(resource.Plan)
+        self.assertFalse(resource._multi_project(args))
+
+    def test_not_with_side_project(self):
+        cmd, args = self.parse(
+            resource.ImportAll, '--project', 'a', '--dst-project', 'b'
+        )
+        e = self.assertRaises(
+            exceptions.CommandError,
+            resource._per_project,
+            cmd,
+            args,
+            clouds.DESTINATION,
+        )
+        self.assertEqual(
+            '--dst-project cannot go with --project or --all-projects', str(e)
+        )
+
+    def test_project_dir(self):
+        self.assertEqual(
+            os.path.join(self.dir, 'alpha'),
+            resource._project_dir(self.dir, 'alpha'),
+        )
+        for bad in ('..', 'a/b', ''):
+            self.assertRaises(
+                exceptions.CommandError, resource._project_dir, self.dir, bad
+            )
+
+    def test_all_projects_of_the_data_dir(self):
+        for name in ('beta', 'alpha'):
+            datafile.write(os.path.join(self.dir, name, 'networks.yml'), [])
+        os.mkdir(os.path.join(self.dir, 'empty'))
+        datafile.write(os.path.join(self.dir, 'projects.yml'), [])
+        found = []
+
+        def find(conn, side, name):
+            found.append((side, name))
+            return types.SimpleNamespace(name=name)
+
+        args = argparse.Namespace(all_projects=True, projects=[])
+        with mock.patch.object(clouds, 'find_project', side_effect=find):
+            projects = resource._chosen_projects(
+                args, clouds.DESTINATION, None, self.dir
+            )
+        self.assertEqual(['alpha', 'beta'], [p.name for p in projects])
+        self.assertEqual([('dst', 'alpha'), ('dst', 'beta')], found)
