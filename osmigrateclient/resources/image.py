@@ -35,11 +35,9 @@ Glance stores every property but the core fields as a string, so values
 are sent as strings (``true``/``false`` for booleans).
 """
 
-import argparse
 import logging
 import typing as ty
 
-import openstack.config
 from openstack import exceptions as sdk_exceptions
 from openstack.image.v2 import image as sdk_image
 
@@ -193,7 +191,6 @@ class Image(base.Resource):
     def __init__(self) -> None:
         #: what a create or update could not do, by destination image id
         self._notes: dict[str, list[str]] = {}
-        self._source_conn: ty.Any = None
         #: the entry that apply() is importing
         self._applying: base.Entry = {}
 
@@ -546,21 +543,12 @@ class Image(base.Resource):
 
     def _source(self, lookup: refs.Lookup) -> ty.Any:
         """The source cloud of ``--direct``."""
-        if self._source_conn is None:
-            name = self._option(lookup, 'src_cloud')
-            if not name:
-                raise exceptions.MigrateError(
-                    '--direct needs the source cloud: give --src-cloud or '
-                    'set OS_MIGRATE_SRC_CLOUD'
-                )
-            # clouds.connect wants OSC's application for its config loader;
-            # a fresh loader reads the same clouds.yaml.
-            app = argparse.Namespace(
-                cloud_config=openstack.config.OpenStackConfig(),
-                options=argparse.Namespace(cloud=None),
+        if not self._option(lookup, 'src_cloud'):
+            raise exceptions.MigrateError(
+                '--direct needs the source cloud: give --src-cloud or '
+                'set OS_MIGRATE_SRC_CLOUD'
             )
-            self._source_conn = clouds.connect(app, clouds.SOURCE, name)
-        return self._source_conn
+        return lookup.other_side(clouds.SOURCE)
 
     # -- members ------------------------------------------------------------
 

@@ -120,12 +120,15 @@ class Lookup:
         conn,
         data_dir: str | None = None,
         options: ty.Any = None,
+        connect: ty.Callable[[str], ty.Any] | None = None,
     ) -> None:
         self.conn = conn
         #: the data directory and the command's parsed options, for the
         #: types whose work goes beyond one cloud (image blobs, say)
         self.data_dir = data_dir
         self.options = options
+        self._connect = connect
+        self._others: dict[str, ty.Any] = {}
         self._lists: dict[str, list[ty.Any]] = {}
         self._projects: dict[str, tuple[str | None, str | None]] = {}
         self._project_ids: dict[tuple[str, str | None], str | None] = {}
@@ -137,6 +140,17 @@ class Lookup:
     @property
     def user_id(self) -> str:
         return self.conn.current_user_id
+
+    def other_side(self, side: str) -> ty.Any:
+        """A connection to the other cloud of the command (``'src'`` for
+        an import), as its options name it; made once."""
+        if side not in self._others:
+            if self._connect is None:
+                raise exceptions.MigrateError(
+                    'this command has no %s cloud' % side
+                )
+            self._others[side] = self._connect(side)
+        return self._others[side]
 
     @property
     def is_admin(self) -> bool:

@@ -124,8 +124,12 @@ class ImageTestCase(testtools.TestCase):
         return self.res.from_sdk(refs.Lookup(self.src), self.source(**attrs))
 
     def dst_lookup(self, **options):
+        options.setdefault('src_cloud', 'src')
         return refs.Lookup(
-            self.dst, data_dir=self.dir, options=argparse.Namespace(**options)
+            self.dst,
+            data_dir=self.dir,
+            options=argparse.Namespace(**options),
+            connect={'src': self.src}.get,
         )
 
     def write_blob(self, entry):
@@ -372,7 +376,6 @@ class TestImport(ImageTestCase):
                 ),
             )
         )
-        self.res._source_conn = self.src
         outcome = self.res.apply(self.dst_lookup(direct=True), e)
         self.assertEqual('created', outcome.action)
         self.assertEqual(['src-1'], copies)
