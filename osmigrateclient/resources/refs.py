@@ -71,6 +71,7 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'user': lambda c: c.identity.users(),
     'group': lambda c: c.identity.groups(),
     'role_assignment': lambda c: c.identity.role_assignments(),
+    'volume': lambda c: c.block_storage.volumes(details=True),
 }
 
 #: Kinds that belong to no project: references to them carry no project.

@@ -173,7 +173,13 @@ class FakeConnection:
         self.calls: list[tuple[str, tuple, dict]] = []
         self._failures: dict[str, BaseException] = {}
         self._listers = _lister_methods()
-        for service in ('network', 'compute', 'identity', 'image'):
+        for service in (
+            'network',
+            'compute',
+            'identity',
+            'image',
+            'block_storage',
+        ):
             setattr(self, service, FakeProxy(self, service))
 
     # -- setting up ---------------------------------------------------------

@@ -1,0 +1,301 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""Commands on a conversion host, over SSH, with a pinned host key.
+
+A host's key is never taken on first use: it comes from the block that
+cloud-init prints on the server's console::
+
+    -----BEGIN SSH HOST KEY KEYS-----
+    ssh-ed25519 AAAA... root@host
+    -----END SSH HOST KEY KEYS-----
+
+and is written into a known_hosts file of the data directory, which every
+``ssh`` call then checks strictly (``StrictHostKeyChecking=yes``, no global
+known_hosts).  Calls never prompt (``BatchMode=yes``) and give up on an
+unreachable host after ``ConnectTimeout`` seconds.
+
+The keys live in ``<data-dir>/conversion/`` (the pioneering tool's
+layout): ``ssh.key`` (migrator to hosts), ``link-ssh.key`` (destination
+host to source host) and ``known_hosts``.
+"""
+
+import logging
+import os
+import shlex
+import subprocess
+import typing as ty
+
+from osmigrateclient import datafile
+from osmigrateclient import exceptions
+
+LOG = logging.getLogger(__name__)
+
+CONVERSION_DIR = 'conversion'
+KEY_FILE = 'ssh.key'
+LINK_KEY_FILE = 'link-ssh.key'
+KNOWN_HOSTS_FILE = 'known_hosts'
+
+BEGIN = '-----BEGIN SSH HOST KEY KEYS-----'
+END = '-----END SSH HOST KEY KEYS-----'
+
+#: seconds ssh waits for the TCP connection
+CONNECT_TIMEOUT = 10
+#: the fastest cipher measured between the loopback hosts (issue 6)
+CIPHER = 'aes128-gcm@openssh.com'
+
+_KEY_TYPES = (
+    'ssh-ed25519',
+    'ssh-rsa',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'sk-ssh-ed25519@openssh.com',
+    'sk-ecdsa-sha2-nistp256@openssh.com',
+)
+
+
+def conversion_dir(data_dir: str) -> str:
+    return os.path.join(data_dir, CONVERSION_DIR)
+
+
+def key_path(data_dir: str) -> str:
+    """The private key the migrator logs into conversion hosts with."""
+    return os.path.join(conversion_dir(data_dir), KEY_FILE)
+
+
+def link_key_path(data_dir: str) -> str:
+    """The private key the destination host reaches the source host with."""
+    return os.path.join(conversion_dir(data_dir), LINK_KEY_FILE)
+
+
+def known_hosts_path(data_dir: str) -> str:
+    return os.path.join(conversion_dir(data_dir), KNOWN_HOSTS_FILE)
+
+
+# -- host keys ---------------------------------------------------------------
+
+
+def host_keys_from_console(console: str) -> list[str]:
+    """The host public keys (``<type> <base64>``) of a console log.
+
+    The last complete block counts (a rebuilt server prints a new one);
+    comments and lines that are not keys are dropped.  Empty when the log
+    holds no complete block yet.
+    """
+    keys: list[str] = []
+    current: list[str] | None = None
+    for raw in (console or '').splitlines():
+        # Consoles prefix lines with timestamps or "ci-info:"; keep the key.
+        line = raw.strip()
+        if line.endswith(BEGIN):
+            current = []
+            continue
+        if line.endswith(END):
+            if current is not None:
+                keys = current
+            current = None
+            continue
+        if current is None:
+            continue
+        for i, word in enumerate(line.split()):
+            if word in _KEY_TYPES:
+                fields = line.split()[i : i + 2]
+                if len(fields) == 2:
+                    current.append(' '.join(fields))
+                break
+    return keys
+
+
+def known_hosts_lines(address: str, keys: ty.Iterable[str], port: int = 22):
+    """known_hosts lines that pin ``keys`` for ``address``."""
+    host = address if port == 22 else '[%s]:%d' % (address, port)
+    return ['%s %s' % (host, key) for key in keys]
+
+
+def pin_host_keys(
+    path: str, address: str, keys: list[str], port: int = 22
+) -> bool:
+    """Make ``path`` hold exactly ``keys`` for ``address`` (other hosts'
+    lines are kept); atomic, mode 0600.  Returns False if unchanged.
+
+    :raises osmigrateclient.exceptions.MigrateError: no key to pin
+    """
+    if not keys:
+        raise exceptions.MigrateError(
+            'no SSH host key found for %s in its console log: cannot pin '
+            'it (is cloud-init printing %s?)' % (address, BEGIN)
+        )
+    host = address if port == 22 else '[%s]:%d' % (address, port)
+    try:
+        with open(path, encoding='utf-8') as f:
+            kept = [
+                line
+                for line in f.read().splitlines()
+                if line.strip() and line.split()[0] != host
+            ]
+    except FileNotFoundError:
+        kept = []
+    lines = kept + known_hosts_lines(address, keys, port)
+    return datafile.write_text(path, '\n'.join(lines) + '\n')
+
+
+# -- running commands --------------------------------------------------------
+
+
+class Completed(ty.NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class Runner:
+    """Runs local processes; tests give a fake one."""
+
+    def run(
+        self,
+        argv: list[str],
+        timeout: float | None = None,
+        input: str | None = None,
+    ) -> Completed:
+        try:
+            proc = subprocess.run(
+                argv,
+                input=input,
+                stdin=None if input is not None else subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as e:
+            raise exceptions.MigrateError(
+                'timed out after %s s: %s' % (timeout, shlex.join(argv[-1:]))
+            ) from e
+        return Completed(proc.returncode, proc.stdout, proc.stderr)
+
+    def start(self, argv: list[str]) -> ty.Any:
+        """A running process (``subprocess.Popen``), stdout and stderr
+        piped as text."""
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+
+
+class Host(ty.NamedTuple):
+    """A conversion host, as the migrator reaches it."""
+
+    address: str
+    key_file: str
+    known_hosts: str
+    user: str = 'root'
+    port: int = 22
+    connect_timeout: int = CONNECT_TIMEOUT
+    #: a name for messages (the server's)
+    name: str = ''
+
+    @property
+    def label(self) -> str:
+        return self.name or self.address
+
+
+def ssh_options(
+    key_file: str,
+    known_hosts: str,
+    connect_timeout: int = CONNECT_TIMEOUT,
+) -> list[str]:
+    """The options of every ssh call: key only, pinned host key, no prompt."""
+    return [
+        '-i',
+        key_file,
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'UserKnownHostsFile=%s' % known_hosts,
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-o',
+        'ConnectTimeout=%d' % connect_timeout,
+        '-o',
+        'ServerAliveInterval=15',
+        '-o',
+        'ServerAliveCountMax=4',
+        '-o',
+        'LogLevel=ERROR',
+    ]
+
+
+def command_text(command: str | ty.Sequence[str]) -> str:
+    """A remote command line: a sequence is quoted word by word, a string
+    is a shell script taken as it is."""
+    if isinstance(command, str):
+        return command
+    return shlex.join(command)
+
+
+def ssh_argv(host: Host, command: str | ty.Sequence[str]) -> list[str]:
+    """The local argv that runs ``command`` on ``host``."""
+    return (
+        ['ssh']
+        + ssh_options(host.key_file, host.known_hosts, host.connect_timeout)
+        + ['-p', str(host.port), '-l', host.user, '-T', '--', host.address]
+        + [command_text(command)]
+    )
+
+
+def run(
+    runner: Runner,
+    host: Host,
+    command: str | ty.Sequence[str],
+    timeout: float | None = None,
+    check: bool = True,
+) -> Completed:
+    """Run ``command`` on ``host`` and wait for it.
+
+    :raises osmigrateclient.exceptions.MigrateError: it failed (exit code
+        not 0) and ``check`` is set; ssh's own failures have code 255
+    """
+    done = runner.run(ssh_argv(host, command), timeout=timeout)
+    if check and done.returncode != 0:
+        raise exceptions.MigrateError(
+            '%s on %s failed (exit code %d): %s'
+            % (
+                _short(command),
+                host.label,
+                done.returncode,
+                done.stderr.strip() or done.stdout.strip(),
+            )
+        )
+    return done
+
+
+def start(runner: Runner, host: Host, command: str | ty.Sequence[str]):
+    """Start ``command`` on ``host``; the local ssh process is returned.
+
+    Ending the local process ends the SSH session, and with it remote
+    commands that exit with their parent.
+    """
+    return runner.start(ssh_argv(host, command))
+
+
+def _short(command: str | ty.Sequence[str]) -> str:
+    text = command_text(command).strip().splitlines()
+    first = text[0] if text else ''
+    return repr(first if len(first) <= 60 else first[:57] + '...')

@@ -1,0 +1,120 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+
+import os
+import stat
+
+import fixtures
+from oslotest import base
+
+from osmigrateclient import exceptions
+from osmigrateclient.transfer import ssh
+
+CONSOLE = """\
+[   12.1] cloud-init[801]: Generating public/private ed25519 key pair.
+-----BEGIN SSH HOST KEY KEYS-----
+ecdsa-sha2-nistp256 AAAAold root@conv
+-----END SSH HOST KEY KEYS-----
+[   40.0] reboot
+ci-info: -----BEGIN SSH HOST KEY KEYS-----
+ci-info: ssh-ed25519 AAAAC3Nza root@conv
+ci-info: ssh-rsa AAAAB3Nza root@conv
+ci-info: -----END SSH HOST KEY KEYS-----
+-----BEGIN SSH HOST KEY KEYS-----
+ssh-ed25519 AAAAtruncated
+"""
+
+
+class TestHostKeys(base.BaseTestCase):
+    def test_last_complete_block(self):
+        self.assertEqual(
+            ['ssh-ed25519 AAAAC3Nza', 'ssh-rsa AAAAB3Nza'],
+            ssh.host_keys_from_console(CONSOLE),
+        )
+
+    def test_no_block(self):
+        self.assertEqual([], ssh.host_keys_from_console('booting\n'))
+
+    def test_pin_replaces_the_host_lines_only(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path, 'kh')
+        with open(path, 'w') as f:
+            f.write('10.0.0.9 ssh-ed25519 OTHER\n10.0.0.5 ssh-rsa OLD\n')
+        self.assertTrue(ssh.pin_host_keys(path, '10.0.0.5', ['ssh-ed25519 K']))
+        with open(path) as f:
+            self.assertEqual(
+                '10.0.0.9 ssh-ed25519 OTHER\n10.0.0.5 ssh-ed25519 K\n',
+                f.read(),
+            )
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
+        self.assertFalse(
+            ssh.pin_host_keys(path, '10.0.0.5', ['ssh-ed25519 K'])
+        )
+
+    def test_pin_nothing_fails(self):
+        self.assertRaises(
+            exceptions.MigrateError, ssh.pin_host_keys, '/x', '10.0.0.5', []
+        )
+
+
+class TestCommands(base.BaseTestCase):
+    def test_ssh_argv(self):
+        host = ssh.Host('192.0.2.7', '/d/conversion/ssh.key', '/d/kh')
+        self.assertEqual(
+            [
+                'ssh',
+                '-i',
+                '/d/conversion/ssh.key',
+                '-o',
+                'IdentitiesOnly=yes',
+                '-o',
+                'BatchMode=yes',
+                '-o',
+                'StrictHostKeyChecking=yes',
+                '-o',
+                'UserKnownHostsFile=/d/kh',
+                '-o',
+                'GlobalKnownHostsFile=/dev/null',
+                '-o',
+                'ConnectTimeout=10',
+                '-o',
+                'ServerAliveInterval=15',
+                '-o',
+                'ServerAliveCountMax=4',
+                '-o',
+                'LogLevel=ERROR',
+                '-p',
+                '22',
+                '-l',
+                'root',
+                '-T',
+                '--',
+                '192.0.2.7',
+                "head -c 5 '/dev/disk/by-id/virtio-a b'",
+            ],
+            ssh.ssh_argv(
+                host, ['head', '-c', '5', '/dev/disk/by-id/virtio-a b']
+            ),
+        )
+
+    def test_key_paths(self):
+        self.assertEqual('/d/conversion/ssh.key', ssh.key_path('/d'))
+        self.assertEqual('/d/conversion/link-ssh.key', ssh.link_key_path('/d'))
+        self.assertEqual(
+            '/d/conversion/known_hosts', ssh.known_hosts_path('/d')
+        )
+
+    def test_run_failure_names_the_host(self):
+        class Runner:
+            def run(self, argv, timeout=None, input=None):
+                return ssh.Completed(255, '', 'Host key verification failed.')
+
+        host = ssh.Host('192.0.2.7', 'k', 'kh', name='conv-src')
+        e = self.assertRaises(
+            exceptions.MigrateError, ssh.run, Runner(), host, ['true']
+        )
+        self.assertEqual(
+            "'true' on conv-src failed (exit code 255): Host key "
+            'verification failed.',
+            str(e),
+        )
