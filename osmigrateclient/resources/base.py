@@ -149,6 +149,13 @@ class Resource:
     #: params not sent on create when empty ('' or []): Neutron refuses
     #: them where the extension behind them is missing
     skip_empty: ty.ClassVar[tuple[str, ...]] = ()
+    #: params whose null in a file means "not known", not a value: an
+    #: attribute the exporter could not see (a tenant does not see provider
+    #: attributes) or the pioneering tool left unset (``is_vlan_transparent:
+    #: null``).  Create does not send them (no null is sent), and diff does
+    #: not compare them, so that a re-run leaves the destination's own value
+    #: alone instead of trying to null it (a conflict or a refused update).
+    none_is_unknown: ty.ClassVar[tuple[str, ...]] = ()
     #: params set by their own API call after create / update
     tag_field: ty.ClassVar[str | None] = 'tags'
     #: ``cli_name`` of types whose import lets this type's resources be
@@ -292,13 +299,16 @@ class Resource:
         """The params that differ: ``{field: (destination, file)}``.
 
         Only fields present in the file count, so files that lack fields
-        this client knows (older exports) never cause updates.
+        this client knows (older exports) never cause updates; nor do the
+        :attr:`none_is_unknown` fields that the file leaves null.
         """
         current = self.from_sdk(lookup, existing)['params']
         wanted = entry['params']
         changes = {}
         for key, value in wanted.items():
             if key not in current:
+                continue
+            if value is None and key in self.none_is_unknown:
                 continue
             have = current[key]
             if key in self.sorted_fields or (

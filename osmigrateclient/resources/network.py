@@ -62,6 +62,22 @@ class Network(base.Resource):
         'tags',
     )
     skip_empty = ('availability_zone_hints', 'dns_domain')
+    # Neutron holds no null for these: a null in a file is unknown (a
+    # tenant's export of provider attributes, the pioneering tool's
+    # ``is_default`` / ``is_vlan_transparent``).
+    none_is_unknown = (
+        'is_admin_state_up',
+        'is_default',
+        'is_port_security_enabled',
+        'is_router_external',
+        'is_shared',
+        'is_vlan_transparent',
+        'mtu',
+        'provider_network_type',
+        'provider_physical_network',
+        'provider_segmentation_id',
+        'segments',
+    )
     create_only = (
         'provider_network_type',
         'provider_physical_network',

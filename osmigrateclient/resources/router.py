@@ -101,6 +101,9 @@ class Router(base.Resource):
         'tags',
     )
     skip_empty = ('availability_zone_hints',)
+    # Admin-only or unset in the pioneering tool's files (``is_ha: null``):
+    # a null in a file is unknown.
+    none_is_unknown = ('is_admin_state_up', 'is_distributed', 'is_ha')
     create_only = (
         'availability_zone_hints',
         'flavor_ref',
@@ -246,11 +249,17 @@ class Router(base.Resource):
     def _set_routes(
         self, lookup: refs.Lookup, obj: ty.Any, routes: list[dict]
     ) -> ty.Any:
+        have = list(obj.routes or [])
         try:
             return self.proxy(lookup).update_router(obj, routes=routes)
         except sdk_exceptions.BadRequestException as e:
-            # A next hop is not on the router's subnets yet.
+            # A next hop is not on the router's subnets yet.  openstacksdk
+            # sets the routes on the object before Neutron refuses them:
+            # put back what Neutron holds, or the cached router would claim
+            # them, and the pass after the interfaces (import all) would
+            # find nothing left to set.
             LOG.debug('Routes of %r not set: %s', obj.name, e)
+            obj.routes = have
             return obj
 
     def diff(

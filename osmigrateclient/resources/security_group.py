@@ -42,6 +42,7 @@ class SecurityGroup(base.Resource):
     rank = 30
 
     params_fields = ('description', 'name', 'stateful', 'tags')
+    none_is_unknown = ('stateful',)
     info_fields = (
         'created_at',
         'id',

@@ -71,6 +71,13 @@ class Subnet(base.Resource):
         'tags',
     )
     skip_empty = ('service_types',)
+    # Neutron holds no null for these; a null in a file is unknown.
+    none_is_unknown = (
+        'dns_publish_fixed_ip',
+        'ip_version',
+        'is_dhcp_enabled',
+        'use_default_subnet_pool',
+    )
     create_only = (
         'cidr',
         'ip_version',

@@ -12,6 +12,8 @@ whatever carries the prefix in every cloud it touched.
 import collections
 import json
 import os
+import re
+import subprocess
 
 import fixtures
 import yaml
@@ -29,6 +31,16 @@ SUBNET_FIELDS = (
     'ipv6_address_mode',
     'ipv6_ra_mode',
     'is_dhcp_enabled',
+)
+
+#: The ``cli_name`` of the types under test, in dependency order.
+NETWORK_TYPES = (
+    'network',
+    'subnet',
+    'security group',
+    'security group rule',
+    'router',
+    'router interface',
 )
 
 
@@ -272,23 +284,32 @@ def snapshot(conn, prefix):
             continue
         rules = sorted(
             (
-                x.direction,
-                x.ether_type,
-                x.protocol,
-                x.port_range_min,
-                x.port_range_max,
-                x.remote_ip_prefix,
-                groups[x.remote_group_id].name if x.remote_group_id else None,
-                address_groups.get(x.remote_address_group_id),
-                x.description,
-            )
-            for x in net.security_group_rules(security_group_id=g.id)
+                tuple(
+                    '' if v is None else v
+                    for v in (
+                        x.direction,
+                        x.ether_type,
+                        x.protocol,
+                        x.port_range_min,
+                        x.port_range_max,
+                        x.remote_ip_prefix,
+                        groups[x.remote_group_id].name
+                        if x.remote_group_id
+                        else None,
+                        address_groups.get(x.remote_address_group_id),
+                        x.description,
+                    )
+                )
+                for x in net.security_group_rules(security_group_id=g.id)
+            ),
+            # Ports are ints and the rest strings: compare as text.
+            key=lambda r: tuple(str(v) for v in r),
         )
         snap['groups'][g.name] = {
             'description': g.description,
             'stateful': g.stateful,
             'tags': sorted(g.tags),
-            'rules': [tuple('' if v is None else v for v in r) for r in rules],
+            'rules': rules,
         }
     return snap
 
@@ -358,6 +379,36 @@ class MigrateTestCase(base.FunctionalTestCase):
             expect_fail=expect_fail,
         )
 
+    def import_logged(self, cloud='dst'):
+        """``import all`` with ``--debug``: its rows, and the (method,
+        url) of every request it made."""
+        argv = [
+            self.openstack_cli,
+            '--debug',
+            'migrate',
+            'import',
+            'all',
+            '--data-dir',
+            self.data_dir,
+            '--dst-cloud',
+            cloud,
+            '--name-regex',
+            '^' + self.prefix,
+            '-f',
+            'json',
+        ]
+        proc = subprocess.run(
+            argv,
+            env=self.cli_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=self.CLI_TIMEOUT,
+        )
+        self.assertEqual(0, proc.returncode, proc.stderr[-5000:])
+        requests = re.findall(r'REQ: curl .*?-X (\w+) (\S+)', proc.stderr)
+        return json.loads(proc.stdout), requests
+
     def plan(self, *types, cloud='dst', expect_fail=False):
         """The rows of ``migrate plan``; it must fail if ``expect_fail``."""
         result = self.migrate(
@@ -393,7 +444,8 @@ class MigrateTestCase(base.FunctionalTestCase):
 
 class TestNetworkResources(MigrateTestCase):
     def summary(self, rows):
-        return {
+        """Counts of the network types; the other types did nothing."""
+        counts = {
             r['Type']: (
                 r['Created'],
                 r['Updated'],
@@ -402,6 +454,13 @@ class TestNetworkResources(MigrateTestCase):
             )
             for r in rows
         }
+        others = {
+            t: c
+            for t, c in counts.items()
+            if t not in NETWORK_TYPES and any(c)
+        }
+        self.assertEqual({}, others)
+        return {t: c for t, c in counts.items() if t in NETWORK_TYPES}
 
     def test_export_import_all(self):
         src, dst = self.conn('src'), self.conn('dst')
@@ -418,7 +477,7 @@ class TestNetworkResources(MigrateTestCase):
             remote_address_group_id=src_ag.id,
         )
 
-        exported = self.export_all()
+        exported = [(r['Type'], r['Exported']) for r in self.export_all()]
         self.assertEqual(
             [
                 ('network', 3),
@@ -428,7 +487,16 @@ class TestNetworkResources(MigrateTestCase):
                 ('router', 2),
                 ('router interface', 4),
             ],
-            [(r['Type'], r['Exported']) for r in exported],
+            [row for row in exported if row[0] in NETWORK_TYPES],
+        )
+        # The other pre-workload types hold nothing under the prefix.
+        self.assertEqual(
+            [],
+            [
+                row
+                for row in exported
+                if row[0] not in NETWORK_TYPES and row[1]
+            ],
         )
         routers = self.load('routers.yml')['resources']
         router1 = next(
@@ -490,7 +558,8 @@ class TestNetworkResources(MigrateTestCase):
         self.assertEqual(
             [
                 (p + '-sub1', '10.51.0.1'),
-                (p + '-sub1v6', 'fd51::1'),
+                # Neutron's choice of gateway (fd51:: or fd51::1 by release).
+                (p + '-sub1v6', t.sub1v6.gateway_ip),
                 (p + '-sub2', '10.52.0.5'),
             ],
             got['routers'][p + '-router1']['interfaces'],
@@ -499,9 +568,19 @@ class TestNetworkResources(MigrateTestCase):
             base.PUBLIC_NETWORK, got['routers'][p + '-router1']['gateway']
         )
 
-        # Twice: every resource unchanged, nothing written.
+        # Twice: every resource unchanged, nothing written (no request
+        # but GETs and the token's POST, as the client logs them).
         before = revisions(dst, self.prefix)
-        rows = self.import_()
+        rows, requests = self.import_logged()
+        self.assertNotEqual([], requests)
+        self.assertEqual(
+            [],
+            [
+                r
+                for r in requests
+                if r[0] != 'GET' and not r[1].endswith('/auth/tokens')
+            ],
+        )
         self.assertEqual(
             {
                 'network': (0, 0, 3, 0),
@@ -525,22 +604,18 @@ class TestNetworkResources(MigrateTestCase):
         self.import_()
         p = self.prefix
 
-        # Rename net3 (and its references) and change a rule's port.
-        for file_name in (
-            'networks.yml',
-            'subnets.yml',
-            'router_interfaces.yml',
-        ):
-            path = self.path(file_name)
-            with open(path) as f:
-                text = f.read()
-            with open(path, 'w') as f:
-                f.write(text.replace(p + '-net3', p + '-net3b'))
+        # Rename net3, edit net1 and change a rule's port.  A name is its
+        # resource's identity: the renamed entry is a new network, and the
+        # destination's net3 stays, with its subnet (a subnet cannot move
+        # to another network; see the end).
         nets = self.load('networks.yml')
         for e in nets['resources']:
             if e['params']['name'] == p + '-net1':
                 e['params']['description'] = 'edited'
                 e['params']['tags'] = ['green']
+            if e['params']['name'] == p + '-net3':
+                e['params']['name'] = p + '-net3b'
+                e['params']['description'] = 'renamed'
         self.save('networks.yml', nets)
         rules = self.load('security_group_rules.yml')
         [http] = [
@@ -553,21 +628,38 @@ class TestNetworkResources(MigrateTestCase):
         )
         self.save('security_group_rules.yml', rules)
 
-        plan = {(r['Type'], r['Name']): r for r in self.plan()}
-        net1 = plan[('openstack.network.Network', p + '-net1')]
+        plan = self.plan()
         self.assertEqual(
-            ('update', 'description, tags'), (net1['Action'], net1['Detail'])
+            [
+                ('openstack.network.Network', p + '-net1', 'update'),
+                ('openstack.network.Network', p + '-net3b', 'create'),
+                (
+                    'openstack.network.SecurityGroupRule',
+                    p + '-web: ingress IPv4 tcp 8080 from 0.0.0.0/0',
+                    'create',
+                ),
+            ],
+            sorted(
+                (r['Type'], r['Name'], r['Action'])
+                for r in plan
+                if r['Action'] != 'unchanged'
+            ),
         )
-        self.assertEqual(
-            'create',
-            plan[('openstack.network.Network', p + '-net3b')]['Action'],
-        )
+        [net1] = [r for r in plan if r['Name'] == p + '-net1']
+        self.assertEqual('description, tags', net1['Detail'])
 
         self.import_()
         got = snapshot(dst, p)
         self.assertEqual('edited', got['networks'][p + '-net1']['description'])
         self.assertEqual(['green'], got['networks'][p + '-net1']['tags'])
-        self.assertEqual('net3b', got['subnets'][p + '-sub3']['network'][-5:])
+        self.assertEqual(
+            'renamed', got['networks'][p + '-net3b']['description']
+        )
+        self.assertEqual(
+            got['networks'][p + '-net3'],
+            dict(got['networks'][p + '-net3b'], description=''),
+        )
+        self.assertEqual(p + '-net3', got['subnets'][p + '-sub3']['network'])
         web = got['groups'][p + '-web']['rules']
         self.assertIn(
             (
@@ -583,6 +675,22 @@ class TestNetworkResources(MigrateTestCase):
             ),
             web,
         )
+
+        # Moving the existing sub3 to net3b is a conflict, not a change.
+        subnets = self.load('subnets.yml')
+        for e in subnets['resources']:
+            if e['params']['name'] == p + '-sub3':
+                e['params']['network_ref']['name'] = p + '-net3b'
+        self.save('subnets.yml', subnets)
+        before = revisions(dst, p)
+        [sub3] = [
+            r
+            for r in self.plan('subnet', expect_fail=True)
+            if r['Name'] == p + '-sub3'
+        ]
+        self.assertEqual('conflict', sub3['Action'])
+        self.assertIn('cannot change network_ref', sub3['Detail'])
+        self.assertEqual(before, revisions(dst, p))
 
     def test_broken_reference_blocks_only_that_resource(self):
         src, dst = self.conn('src'), self.conn('dst')

@@ -295,3 +295,35 @@ class TestImport(testtools.TestCase):
         outcome = self.res.apply(again, entry)
         self.assertEqual('unchanged', outcome.action)
         self.assertEqual([], self.dst.write_calls())
+
+    def test_unknown_values_of_a_file_are_not_changes(self):
+        # The pioneering tool writes is_vlan_transparent / is_default as
+        # null, a tenant's export holds null provider attributes: the
+        # destination's own values (what Neutron chose at create, what an
+        # admin sees) are neither a conflict nor an update to null.
+        entry = self.entry()
+        self.assertIsNone(entry['params']['is_vlan_transparent'])
+        self.assertIsNone(entry['params']['provider_network_type'])
+        entry['params']['mtu'] = None
+        self.assertEqual(
+            'created', self.res.apply(self.dst_lookup, entry).action
+        )
+        [(_, kwargs)] = self.dst.calls_to('network.create_network')
+        self.assertNotIn('is_vlan_transparent', kwargs)
+        self.assertNotIn('mtu', kwargs)
+        [twin] = self.dst.store['network']
+        twin.is_vlan_transparent = False
+        twin.is_default = False
+        twin.provider_network_type = 'geneve'
+        twin.provider_segmentation_id = 7
+        self.dst.calls.clear()
+        outcome = self.res.apply(refs.Lookup(self.dst), entry)
+        self.assertEqual(('unchanged', ''), (outcome.action, outcome.detail))
+        self.assertEqual([], self.dst.write_calls())
+
+    def test_known_values_still_conflict(self):
+        entry = self.entry(is_vlan_transparent=True)
+        source_network(self.dst, id='d1', is_vlan_transparent=False)
+        outcome = self.res.apply(self.dst_lookup, entry)
+        self.assertEqual('conflict', outcome.action)
+        self.assertIn('is_vlan_transparent', outcome.detail)

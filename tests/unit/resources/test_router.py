@@ -200,3 +200,56 @@ class TestRouter(testtools.TestCase):
         self.assertTrue(
             outcome.detail.startswith('external_gateway_refinfo.network_ref: ')
         )
+
+    def test_pioneer_null_flags_are_not_a_conflict(self):
+        # The pioneering tool writes is_ha / is_distributed as null; an
+        # admin sees them as false in the destination.
+        e = self.entry(routes=[], is_ha=None, is_distributed=None)
+        self.dst.add(
+            'router',
+            name='r1',
+            description='edge',
+            is_admin_state_up=True,
+            is_ha=False,
+            is_distributed=False,
+            routes=[],
+            tags=['t'],
+            external_gateway_info={'network_id': 'pub-d'},
+        )
+        outcome = self.res.apply(refs.Lookup(self.dst), e)
+        self.assertEqual(('unchanged', ''), (outcome.action, outcome.detail))
+        self.assertEqual([], self.dst.write_calls())
+
+    def test_refused_routes_are_set_on_the_next_pass(self):
+        # Routes refused before the interfaces exist must not stay on the
+        # cached router (openstacksdk sets them on the object before the
+        # call fails): the pass after the interfaces sets them.
+        e = self.entry()
+        self.dst.add(
+            'router',
+            name='r1',
+            description='edge',
+            is_admin_state_up=True,
+            routes=[],
+            tags=['t'],
+            external_gateway_info={'network_id': 'pub-d'},
+        )
+        interfaces = []
+
+        def update_router(obj, **attrs):
+            obj._update(**attrs)  # as openstacksdk does, before the PUT
+            if 'routes' in attrs and not interfaces:
+                raise sdk_exceptions.BadRequestException('nexthop')
+            return obj
+
+        self.dst._api_update_router = update_router
+        lookup = refs.Lookup(self.dst)
+        outcome = self.res.apply(lookup, e)
+        self.assertEqual('updated', outcome.action)
+        self.assertIn('static routes pending', outcome.detail)
+        interfaces.append('now')
+        outcome = self.res.apply(lookup, e)
+        self.assertEqual(('updated', 'routes'), outcome[2:])
+        self.assertEqual(2, len(self.dst.calls_to('network.update_router')))
+        [router_obj] = self.dst.store['router']
+        self.assertEqual(ROUTES, router_obj.routes)
