@@ -284,14 +284,21 @@ class Resource:
         :raises osmigrateclient.exceptions.Conflict: several candidates
         """
         name = self.name_of(entry)
-        matches = [o for o in lookup.owned(self.kind) if o.name == name]
+        matches = [o for o in self.candidates(lookup, entry) if o.name == name]
         if len(matches) > 1:
             raise exceptions.Conflict(
-                '%d %s resources named %r in the destination project: '
+                '%d %s resources named %r in the destination %s: '
                 'cannot tell which one to update'
-                % (len(matches), self.cli_name, name)
+                % (len(matches), self.cli_name, name, self.scope)
             )
         return matches[0] if matches else None
+
+    #: where ``find_existing`` looks, for its messages
+    scope: ty.ClassVar[str] = 'project'
+
+    def candidates(self, lookup: refs.Lookup, entry: Entry) -> list[ty.Any]:
+        """The destination resources among which the twin has its name."""
+        return lookup.owned(self.kind)
 
     def diff(
         self, lookup: refs.Lookup, existing: ty.Any, entry: Entry

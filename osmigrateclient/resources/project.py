@@ -26,7 +26,6 @@ creates them in an order Keystone accepts.
 
 import typing as ty
 
-from osmigrateclient import exceptions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -105,21 +104,15 @@ class Project(base.Resource):
         attrs = super().create_attrs(lookup, entry)
         return {k: v for k, v in attrs.items() if v is not None}
 
-    def find_existing(self, lookup: refs.Lookup, entry: base.Entry) -> ty.Any:
+    scope = 'domain'
+
+    def candidates(self, lookup: refs.Lookup, entry: base.Entry) -> list:
         domain_id = self.sdk_attrs(lookup, entry['params']).get('domain_id')
-        name = self.name_of(entry)
-        matches = [
-            p
-            for p in lookup.all(self.kind)
-            if p.name == name
-            and (domain_id is None or p.domain_id == domain_id)
+        return [
+            o
+            for o in lookup.all(self.kind)
+            if domain_id is None or o.domain_id == domain_id
         ]
-        if len(matches) > 1:
-            raise exceptions.Conflict(
-                '%d projects named %r in the destination: give domain_ref'
-                % (len(matches), name)
-            )
-        return matches[0] if matches else None
 
     def diff(
         self, lookup: refs.Lookup, existing: ty.Any, entry: base.Entry

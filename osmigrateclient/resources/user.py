@@ -35,7 +35,6 @@ import typing as ty
 
 import yaml
 
-from osmigrateclient import exceptions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -179,21 +178,15 @@ class User(base.Resource):
 
     # -- import -------------------------------------------------------------
 
-    def find_existing(self, lookup: refs.Lookup, entry: base.Entry) -> ty.Any:
+    scope = 'domain'
+
+    def candidates(self, lookup: refs.Lookup, entry: base.Entry) -> list:
         domain_id = self.sdk_attrs(lookup, entry['params']).get('domain_id')
-        name = self.name_of(entry)
-        matches = [
-            u
-            for u in lookup.all(self.kind)
-            if u.name == name
-            and (domain_id is None or u.domain_id == domain_id)
+        return [
+            o
+            for o in lookup.all(self.kind)
+            if domain_id is None or o.domain_id == domain_id
         ]
-        if len(matches) > 1:
-            raise exceptions.Conflict(
-                '%d users named %r in the destination: give domain_ref'
-                % (len(matches), name)
-            )
-        return matches[0] if matches else None
 
     def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
         plan = super().plan(lookup, entry)
