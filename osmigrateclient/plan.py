@@ -134,7 +134,9 @@ def import_(
     broken file stops the import before anything is created.
     """
     loaded = [(r, entries_of(r, data_dir, required)) for r in types]
-    outcomes = []
+    outcomes: list[base.Outcome] = []
+    #: where each imported entry's outcome is, by id() of the entry
+    placed: dict[int, int] = {}
     for resource, entries in loaded:
         for entry in entries:
             if not match(resource.name_of(entry)):
@@ -145,50 +147,39 @@ def import_(
                     resource.kind,
                     _Placeholder(resource.name_of(entry), lookup.project_id),
                 )
+            placed[id(entry)] = len(outcomes)
             outcomes.append(outcome)
     if not dry_run:
-        _finish(loaded, lookup, match, outcomes)
+        _finish(loaded, lookup, placed, outcomes)
     return outcomes
 
 
 def _finish(
     loaded: list[tuple[base.Resource, list[datafile.Entry]]],
     lookup: refs.Lookup,
-    match: ty.Callable[[str], bool],
+    placed: dict[int, int],
     outcomes: list[base.Outcome],
 ) -> None:
-    """Apply once more the entries that other types' imports let finish.
+    """Apply once more the entries of types that wait for others (a
+    router's static routes wait for its interfaces).
 
-    The second outcome of an entry replaces its first one, keeping the
-    first action when it was a create or an update.
+    An entry's second outcome replaces its first unless it changed
+    nothing; a create stays a create.
     """
     imported = {r.cli_name for r, _ in loaded}
     for resource, entries in loaded:
         if not imported.intersection(resource.finish_after):
             continue
         for entry in entries:
-            if not match(resource.name_of(entry)):
-                continue
-            first_index = next(
-                (
-                    i
-                    for i, o in enumerate(outcomes)
-                    if o.type == resource.type
-                    and o.name == resource.label_of(entry)
-                ),
-                None,
-            )
-            first = outcomes[first_index] if first_index is not None else None
-            if first is not None and not succeeded(first):
+            index = placed.get(id(entry))
+            if index is None or not succeeded(outcomes[index]):
                 continue
             second = resource.apply(lookup, entry)
-            if first is None:
-                outcomes.append(second)
-            elif second.action != 'unchanged' or not succeeded(second):
-                action = second.action
-                if succeeded(second) and first.action in ('created',):
-                    action = first.action
-                outcomes[first_index] = second._replace(action=action)
+            if second.action == 'unchanged':
+                continue
+            if succeeded(second) and outcomes[index].action == 'created':
+                second = second._replace(action='created')
+            outcomes[index] = second
 
 
 def summarize(
