@@ -9,8 +9,10 @@
 ``identity``: projects, users, roles, services and endpoints in keystone.
 ``cloud`` (per region): waits for nova-compute and cinder-volume, maps the
 compute host to its cell, then creates flavors, the default volume type, the
-external network ``public``, the image ``devcloud-image`` and raises the
-quotas of ``src`` and ``dst``.  Everything is find-or-create.
+external network ``public``, the images ``devcloud-image`` and
+``devcloud-loopback`` (servers booted from it are loopback hosts, see
+devcloud_drivers/loopback.py) and raises the quotas of ``src`` and
+``dst``.  Everything is find-or-create.
 """
 
 import argparse
@@ -30,6 +32,13 @@ openstack.enable_logging(debug=False)
 
 TENANTS = ('src', 'dst')
 IMAGE_NAME = 'devcloud-image'
+LOOPBACK_IMAGE_NAME = 'devcloud-loopback'
+# read by devcloud_drivers.loopback (nova system metadata image_*)
+LOOPBACK_PROPERTIES = {
+    'devcloud_loopback_host': 'true',
+    'devcloud_loopback_user': 'cloud-user',
+    'os_distro': 'debian',
+}
 VOLUME_TYPE = 'nfs'
 FLAVORS = {
     'm1.tiny': dict(ram=512, vcpus=1, disk=1),
@@ -264,20 +273,25 @@ def seed_region(home, region, since):
             ],
         )
 
-    image = conn.image.find_image(IMAGE_NAME)
-    if image and image.status != 'active':
-        conn.image.delete_image(image)  # a crashed earlier upload
-        image = None
-    if not image:
-        conn.image.create_image(
-            name=IMAGE_NAME,
-            filename=os.path.join(home, 'data', 'devcloud-image.qcow2'),
-            disk_format='qcow2',
-            container_format='bare',
-            visibility='public',
-            wait=True,
-            timeout=120,
-        )
+    for name, filename, props in (
+        (IMAGE_NAME, 'devcloud-image.qcow2', {}),
+        (LOOPBACK_IMAGE_NAME, 'devcloud-loopback.qcow2', LOOPBACK_PROPERTIES),
+    ):
+        image = conn.image.find_image(name)
+        if image and image.status != 'active':
+            conn.image.delete_image(image)  # a crashed earlier upload
+            image = None
+        if not image:
+            conn.image.create_image(
+                name=name,
+                filename=os.path.join(home, 'data', filename),
+                disk_format='qcow2',
+                container_format='bare',
+                visibility='public',
+                meta=props,
+                wait=True,
+                timeout=120,
+            )
 
     for name in TENANTS:
         proj = conn.identity.find_project(name, domain_id='default')

@@ -123,6 +123,9 @@ class Layout:
         self.clouds_yaml = os.path.join(self.home, 'clouds.yaml')
         self.mysql_sock = os.path.join(self.run, 'mysql.sock')
         self.image_file = os.path.join(self.data, 'devcloud-image.qcow2')
+        self.loopback_image_file = os.path.join(
+            self.data, 'devcloud-loopback.qcow2'
+        )
 
     def regions(self, count):
         return [Region(self.home, i) for i in range(1, count + 1)]

@@ -11,6 +11,9 @@ segment offered, with ``vif_type=ovs`` and status ACTIVE.  Nothing is plugged
 anywhere: ports are active "by fiat", which is all an API-level migration
 tool needs.
 
+It also subscribes the floating IP hook of loopback hosts
+(:mod:`devcloud_drivers.neutron_loopback`).
+
 Enabled in ml2_conf.ini with ``mechanism_drivers = devcloud_agentless``
 (entry point ``neutron.ml2.mechanism_drivers``).
 """
@@ -19,13 +22,15 @@ from neutron_lib.api.definitions import portbindings
 from neutron_lib import constants
 from neutron_lib.plugins.ml2 import api
 
+from devcloud_drivers import neutron_loopback
+
 
 class AgentlessMechanismDriver(api.MechanismDriver):
     """Bind every port to the first segment, no agent required."""
 
     def initialize(self):
-        # Nothing to set up: there is no backend.
-        pass
+        # No backend; floating IPs of loopback hosts answer on this machine.
+        neutron_loopback.subscribe()
 
     @property
     def connectivity(self):

@@ -21,7 +21,11 @@ has three problems in a long-lived development cloud:
    uploaded, so a snapshot becomes ``active`` with the boot image's checksum.
 
 Servers have no data plane: nothing runs, disks have no contents.  Volumes do
-have contents (cinder's NFS driver keeps them as plain files).
+have contents (cinder's NFS driver keeps them as plain files).  The exception
+are *loopback hosts*, servers booted from an image with the property
+``devcloud_loopback_host=true``: they run as a network namespace with its own
+sshd and get their volumes as loop devices (:mod:`devcloud_drivers.loopback`,
+glue in :mod:`devcloud_drivers.nova_loopback`).
 
 nova only loads drivers from ``nova.virt.*``; ``devcloud-nova-compute``
 (:mod:`devcloud_drivers.nova_compute`) registers this module as
@@ -42,6 +46,8 @@ from nova import exception
 from nova.image import glance
 from nova.virt import fake
 
+from devcloud_drivers import nova_loopback
+
 LOG = logging.getLogger(__name__)
 
 # vm_state recorded in nova's DB -> power state the adopted instance gets
@@ -60,7 +66,7 @@ def node_uuid(nodename):
     return str(uuid.uuid5(uuid.NAMESPACE_DNS, nodename))
 
 
-class DevcloudFakeDriver(fake.FakeDriver):
+class DevcloudFakeDriver(nova_loopback.LoopbackMixin, fake.FakeDriver):
     """Restart-safe FakeDriver whose snapshots carry real image data."""
 
     def __init__(self, virtapi, read_only=False):
@@ -106,7 +112,8 @@ class DevcloudFakeDriver(fake.FakeDriver):
 
     def power_off(self, instance, timeout=0, retry_interval=0):
         self._adopt(instance)
-        return super().power_off(instance, timeout, retry_interval)
+        super().power_off(instance, timeout, retry_interval)
+        self._lb_power(instance, on=False)
 
     def power_on(
         self,
@@ -118,7 +125,7 @@ class DevcloudFakeDriver(fake.FakeDriver):
         share_info=None,
     ):
         self._adopt(instance)
-        return super().power_on(
+        super().power_on(
             context,
             instance,
             network_info,
@@ -126,6 +133,7 @@ class DevcloudFakeDriver(fake.FakeDriver):
             accel_info=accel_info,
             share_info=share_info,
         )
+        self._lb_power(instance, on=True)
 
     def destroy(
         self,
@@ -137,7 +145,7 @@ class DevcloudFakeDriver(fake.FakeDriver):
         destroy_secrets=True,
     ):
         self._adopt(instance)
-        return super().destroy(
+        super().destroy(
             context,
             instance,
             network_info,
@@ -145,6 +153,82 @@ class DevcloudFakeDriver(fake.FakeDriver):
             destroy_disks=destroy_disks,
             destroy_secrets=destroy_secrets,
         )
+        self._lb_destroy(instance)
+
+    # --- 4. loopback hosts (nova_loopback.LoopbackMixin) -------------------
+
+    def spawn(
+        self,
+        context,
+        instance,
+        image_meta,
+        injected_files,
+        admin_password,
+        allocations,
+        network_info=None,
+        block_device_info=None,
+        power_on=True,
+        accel_info=None,
+    ):
+        super().spawn(
+            context,
+            instance,
+            image_meta,
+            injected_files,
+            admin_password,
+            allocations,
+            network_info=network_info,
+            block_device_info=block_device_info,
+            power_on=power_on,
+            accel_info=accel_info,
+        )
+        try:
+            self._lb_spawn(instance, network_info)
+        except Exception:
+            super().destroy(context, instance, network_info)
+            raise
+
+    def attach_volume(
+        self,
+        context,
+        connection_info,
+        instance,
+        mountpoint,
+        disk_bus=None,
+        device_type=None,
+        encryption=None,
+    ):
+        self._lb_attach(instance, connection_info)
+        return super().attach_volume(
+            context,
+            connection_info,
+            instance,
+            mountpoint,
+            disk_bus=disk_bus,
+            device_type=device_type,
+            encryption=encryption,
+        )
+
+    def detach_volume(
+        self, context, connection_info, instance, mountpoint, encryption=None
+    ):
+        self._lb_detach(instance, connection_info)
+        return super().detach_volume(
+            context,
+            connection_info,
+            instance,
+            mountpoint,
+            encryption=encryption,
+        )
+
+    def get_console_output(self, context, instance):
+        if self._lb().exists(instance.uuid):
+            return self._lb().console(instance.uuid)
+        return super().get_console_output(context, instance)
+
+    def process_instances_at_startup(self, context, instances):
+        self._lb_startup(instances, self._host)
+        return super().process_instances_at_startup(context, instances)
 
     # --- 3. snapshots that upload real bytes ---------------------------------
 
