@@ -74,9 +74,11 @@ class TestLoopbackHost(base.FunctionalTestCase):
         if self.image is None or not os.path.isdir(
             os.path.join(self.home, 'data', self.region_tag)
         ):
-            self.skipTest(
-                'not the development cloud (no %s image or no %s)'
-                % (LOOPBACK_IMAGE, self.home)
+            # A missing loopback image is a broken devcloud, not a reason
+            # to skip the proof of the data plane.
+            self.fail(
+                'not the development cloud (no %s image or no %s): run '
+                'tools/devcloud/devcloud start' % (LOOPBACK_IMAGE, self.home)
             )
         self.tmp = self.useFixture(fixtures.TempDir()).path
 
