@@ -32,6 +32,13 @@ temporary qcow2 image in the source, the image's bytes are streamed from
 the source Glance to a temporary image in the destination Glance (hash
 checked), the destination volume is created from it, and both temporary
 images are deleted.
+
+``--transfer-method conversion-host`` (the default): the destination
+volume is created empty (same type and size), the source volume is
+attached to the source conversion host and the new one to the destination
+host through Nova, each device is found by its serial, the bytes are copied
+host to host (:mod:`osmigrateclient.transfer.blockcopy`) and verified, and
+both volumes are detached, on every path.
 """
 
 import logging
@@ -47,7 +54,10 @@ from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
+from osmigrateclient.transfer import blockcopy
+from osmigrateclient.transfer import conversion_host
 from osmigrateclient.transfer import image_blobs
+from osmigrateclient.transfer import ssh
 
 LOG = logging.getLogger(__name__)
 
@@ -228,11 +238,15 @@ class Volume(base.Resource):
         planned = super().plan(lookup, entry)
         method = self._option(lookup, 'transfer_method', HOST_METHOD)
         if planned.action == base.CREATE and method != IMAGE_METHOD:
-            return base.Plan(
-                base.BLOCKED,
-                'transfer: the conversion-host method is not available yet '
-                'for detached volumes; use --transfer-method image',
-            )
+            hosts = conversion_host.load_hosts(lookup.data_dir or '')
+            missing = [s for s in conversion_host.SIDES if s not in hosts]
+            if missing:
+                return base.Plan(
+                    base.BLOCKED,
+                    'transfer: no %s conversion host: run "openstack migrate '
+                    'conversion host deploy" first, or use '
+                    '--transfer-method image' % ' or '.join(missing),
+                )
         if planned.action == base.CREATE:
             record = self._journal(lookup).get(entry['_info']['id'])
             if record:
@@ -271,8 +285,12 @@ class Volume(base.Resource):
         src = self._source(lookup)
         self._clean(lookup, src, journal, source_id)
         journal.set(source_id, state=STARTED, dest_id=None)
+        method = self._option(lookup, 'transfer_method', HOST_METHOD)
         try:
-            obj = self._copy_by_image(lookup, src, journal, entry)
+            if method == IMAGE_METHOD:
+                obj = self._copy_by_image(lookup, src, journal, entry)
+            else:
+                obj = self._copy_by_host(lookup, src, journal, entry)
         except BaseException:
             self._clean(lookup, src, journal, source_id)
             raise
@@ -370,6 +388,145 @@ class Volume(base.Resource):
             volume = dst.block_storage.get_volume(volume.id)
         return volume
 
+    # -- conversion hosts ---------------------------------------------------
+
+    #: injected by tests
+    runner: ssh.Runner | None = None
+    progress: image_blobs.Progress | None = None
+
+    def _copy_by_host(self, lookup, src, journal, entry):
+        source_id = entry['_info']['id']
+        timeout = self._timeout(lookup)
+        hosts = conversion_host.load_hosts(lookup.data_dir)
+        if any(s not in hosts for s in conversion_host.SIDES):
+            raise exceptions.MigrateError(
+                'no conversion hosts: run "openstack migrate conversion '
+                'host deploy" first'
+            )
+        src_volume = src.block_storage.get_volume(source_id)
+        if src_volume.status != 'available':
+            raise exceptions.MigrateError(
+                'the source volume %s is %s, not available'
+                % (source_id, src_volume.status)
+            )
+        dst = lookup.conn
+        attrs = self.sdk_attrs(lookup, entry['params'])
+        attrs.update(size=entry['_info']['size'])
+        volume = dst.block_storage.create_volume(**attrs)
+        journal.set(source_id, dest_id=volume.id)
+        volume = self._wait(
+            'destination volume %s' % volume.id,
+            lambda: dst.block_storage.get_volume(volume.id),
+            lambda v: v.status == 'available',
+            lambda v: v.status.startswith('error'),
+            timeout,
+        )
+        runner = self.runner or ssh.Runner()
+        data_dir = lookup.data_dir
+        src_host = conversion_host.ssh_host(data_dir, hosts['src'])
+        dst_host = conversion_host.ssh_host(data_dir, hosts['dst'])
+        try:
+            src_dev = self._attach(
+                src,
+                hosts['src']['server_id'],
+                source_id,
+                journal,
+                source_id,
+                'src',
+                runner,
+                src_host,
+                timeout,
+            )
+            dst_dev = self._attach(
+                dst,
+                hosts['dst']['server_id'],
+                volume.id,
+                journal,
+                source_id,
+                'dst',
+                runner,
+                dst_host,
+                timeout,
+            )
+            copier = blockcopy.BlockCopy(
+                src_host,
+                dst_host,
+                conversion_host.link_of(hosts['src']),
+                runner,
+                self.progress,
+            )
+            result = copier.copy(
+                blockcopy.Volume(
+                    src_dev,
+                    dst_dev,
+                    int(entry['_info']['size']) * 1024**3,
+                    label=self.name_of(entry) or source_id,
+                )
+            )
+        finally:
+            self._detach_all(lookup, src, journal, source_id)
+        journal.set(source_id, algo=result.algo, digest=result.digest)
+        volume = dst.block_storage.get_volume(volume.id)
+        bootable = bool(entry['_info'].get('is_bootable'))
+        if bool(volume.is_bootable) != bootable:
+            dst.block_storage.set_volume_bootable_status(volume, bootable)
+            volume = dst.block_storage.get_volume(volume.id)
+        return volume
+
+    def _attach(
+        self,
+        conn,
+        server_id,
+        volume_id,
+        journal,
+        source_id,
+        side,
+        runner,
+        host,
+        timeout,
+    ) -> str:
+        """Attach ``volume_id`` to the conversion host; its device."""
+        attached = list(journal.get(source_id).get('attached') or [])
+        attached.append(
+            {'side': side, 'server': server_id, 'volume': volume_id}
+        )
+        journal.set(source_id, attached=attached)
+        conn.compute.create_volume_attachment(server_id, volume_id=volume_id)
+        self._wait(
+            'volume %s to attach' % volume_id,
+            lambda: conn.block_storage.get_volume(volume_id),
+            lambda v: v.status == 'in-use',
+            lambda v: v.status.startswith('error'),
+            timeout,
+        )
+        found = self._wait(
+            'the device of volume %s on %s' % (volume_id, host.label),
+            lambda: find_device(runner, host, volume_id),
+            bool,
+            lambda d: False,
+            timeout,
+        )
+        return found
+
+    def _detach_all(self, lookup, src, journal, source_id) -> None:
+        """Detach what the journal says this volume's copy attached."""
+        conns = {'src': src, 'dst': lookup.conn}
+        for item in journal.get(source_id).get('attached') or []:
+            conn = conns[item['side']]
+            conn.compute.delete_volume_attachment(
+                item['server'], item['volume'], ignore_missing=True
+            )
+            self._wait(
+                'volume %s to detach' % item['volume'],
+                lambda c=conn, i=item: c.block_storage.find_volume(
+                    i['volume']
+                ),
+                lambda v: v is None or v.status == 'available',
+                lambda v: v.status.startswith('error'),
+                self._timeout(lookup),
+            )
+        journal.set(source_id, attached=[])
+
     def _delete_images(self, lookup, src, journal, source_id) -> None:
         record = journal.get(source_id)
         for conn, key in (
@@ -385,6 +542,8 @@ class Volume(base.Resource):
         record = journal.get(source_id)
         if not record:
             return
+        if record.get('attached'):
+            self._detach_all(lookup, src, journal, source_id)
         self._delete_images(lookup, src, journal, source_id)
         if record.get('state') != DONE and record.get('dest_id'):
             LOG.info('Deleting the half-made volume %s', record['dest_id'])
@@ -398,6 +557,26 @@ class Volume(base.Resource):
                 self._timeout(lookup),
             )
             journal.set(source_id, dest_id=None)
+
+
+def device_script(volume_id: str) -> str:
+    """Prints the device of a volume: its by-id link, else the disk whose
+    serial lsblk reports (attachment order does not matter)."""
+    serial = volume_id[:20]
+    link = '/dev/disk/by-id/virtio-%s' % serial
+    return (
+        'if [ -b %s ]; then echo %s; else lsblk -dnpo NAME,SERIAL | '
+        'awk \'$2 == "%s" {print $1}\'; fi' % (link, link, serial)
+    )
+
+
+def find_device(runner: ssh.Runner, host: ssh.Host, volume_id: str) -> str:
+    """The device of ``volume_id`` on ``host``, '' while not there."""
+    done = ssh.run(
+        runner, host, device_script(volume_id), timeout=60, check=False
+    )
+    lines = done.stdout.split()
+    return lines[0] if done.returncode == 0 and len(lines) == 1 else ''
 
 
 RESOURCE = Volume

@@ -1,0 +1,602 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""Conversion hosts: one server per side that moves volume bytes.
+
+``deploy`` makes, idempotently, per side: the SSH key pairs of the data
+directory (``<data-dir>/conversion/ssh.key`` and ``link-ssh.key``, 0600),
+a Nova keypair, a security group admitting tcp/22 only from the migrator's
+address (and, on the source, from the destination host), and the server.
+It then pins the host key from the console log, waits for SSH, checks the
+tools and links the hosts: the destination host gets the private half of
+the link key and the source host's pinned key, the source host the public
+half in ``authorized_keys``.
+
+What ``deploy`` made is recorded in ``<data-dir>/conversion/hosts.yml``
+(0600), so that ``delete`` removes exactly that.  A host brought by the
+user (``server`` given) is used as it is and never deleted.
+"""
+
+import ipaddress
+import logging
+import os
+import shlex
+import time
+import typing as ty
+
+import yaml
+from openstack import exceptions as sdk_exceptions
+
+from osmigrateclient import datafile
+from osmigrateclient import exceptions
+from osmigrateclient.transfer import blockcopy
+from osmigrateclient.transfer import ssh
+
+LOG = logging.getLogger(__name__)
+
+SRC, DST = 'src', 'dst'
+SIDES = (SRC, DST)
+HOSTS_FILE = 'hosts.yml'
+DEFAULT_NAMES = {SRC: 'osmigrate-conv-src', DST: 'osmigrate-conv-dst'}
+DEFAULT_IMAGE = 'os_migrate_conv'
+#: seconds for the server to go ACTIVE, its host key to show, SSH to answer
+TIMEOUT = 600.0
+SSH_TIMEOUT = 300.0
+
+#: (what, any of these commands) a conversion host needs
+TOOLS = (
+    ('nbd server', ('nbdkit', 'qemu-nbd')),
+    ('nbdcopy', ('nbdcopy',)),
+    ('nbdinfo', ('nbdinfo',)),
+    ('ssh', ('ssh',)),
+    ('hash', tuple(tool for tool, _ in blockcopy.HASHES)),
+)
+#: packages that bring the tools, per package manager
+PACKAGES = {
+    'dnf': ['nbdkit', 'libnbd', 'openssh-clients', 'xxhash'],
+    'apt-get': ['nbdkit', 'libnbd-bin', 'openssh-client', 'xxhash'],
+}
+
+
+def hosts_path(data_dir: str) -> str:
+    return os.path.join(ssh.conversion_dir(data_dir), HOSTS_FILE)
+
+
+def load_hosts(data_dir: str) -> dict:
+    """side -> record of ``hosts.yml`` (empty when none)."""
+    try:
+        with open(hosts_path(data_dir), encoding='utf-8') as f:
+            return (yaml.safe_load(f) or {}).get('hosts') or {}
+    except FileNotFoundError:
+        return {}
+
+
+def save_hosts(data_dir: str, hosts: dict) -> None:
+    datafile.write_text(
+        hosts_path(data_dir),
+        yaml.safe_dump({'hosts': hosts}, default_flow_style=False),
+    )
+
+
+def ssh_host(data_dir: str, record: dict) -> ssh.Host:
+    return ssh.Host(
+        record['address'],
+        ssh.key_path(data_dir),
+        ssh.known_hosts_path(data_dir),
+        user=record.get('user') or 'root',
+        name=record.get('name') or '',
+    )
+
+
+def link_of(record: dict) -> blockcopy.Link:
+    """How the destination host reaches the source host ``record``."""
+    return blockcopy.Link(record.get('link_address') or record['address'])
+
+
+# -- local keys and addresses ------------------------------------------------
+
+
+def ensure_key(runner: ssh.Runner, path: str) -> str:
+    """Generate an ed25519 key pair at ``path`` if missing; its public
+    half (``<type> <base64>``)."""
+    datafile.ensure_dir(os.path.dirname(path))
+    if not os.path.exists(path):
+        done = runner.run(
+            [
+                'ssh-keygen',
+                '-q',
+                '-t',
+                'ed25519',
+                '-N',
+                '',
+                '-C',
+                'os-migrate',
+                '-f',
+                path,
+            ],
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise exceptions.MigrateError(
+                'ssh-keygen failed: %s' % done.stderr.strip()
+            )
+    os.chmod(path, 0o600)
+    with open(path + '.pub', encoding='utf-8') as f:
+        return ' '.join(f.read().split()[:2])
+
+
+def local_address(runner: ssh.Runner, destination: str) -> str:
+    """The address this machine uses to reach ``destination``
+    (``ip route get``)."""
+    done = runner.run(['ip', 'route', 'get', destination], timeout=30)
+    words = done.stdout.split()
+    if done.returncode == 0 and 'src' in words[:-1]:
+        return words[words.index('src') + 1]
+    raise exceptions.MigrateError(
+        'cannot find the local address that reaches %s (ip route get: %s); '
+        'give --allowed-cidr' % (destination, done.stderr.strip())
+    )
+
+
+def as_cidr(address: str) -> str:
+    net = ipaddress.ip_network(address, strict=False)
+    return str(net)
+
+
+# -- remote scripts -----------------------------------------------------------
+
+
+def tools_script() -> str:
+    """Prints one line per missing tool group (``what``)."""
+    lines = []
+    for what, tools in TOOLS:
+        test = ' || '.join('command -v %s >/dev/null' % t for t in tools)
+        lines.append('{ %s; } || echo %s' % (test, shlex.quote(what)))
+    return '\n'.join(lines + ['true'])
+
+
+def install_script() -> str:
+    return '\n'.join(
+        [
+            'set -e',
+            'if command -v dnf >/dev/null; then dnf install -y %s'
+            % ' '.join(PACKAGES['dnf']),
+            'elif command -v apt-get >/dev/null; then'
+            ' DEBIAN_FRONTEND=noninteractive apt-get install -y %s'
+            % ' '.join(PACKAGES['apt-get']),
+            'else echo "no dnf or apt-get" >&2; exit 3; fi',
+        ]
+    )
+
+
+def authorize_script(public_key: str) -> str:
+    """Adds ``public_key`` to the user's authorized_keys once."""
+    key = shlex.quote(public_key)
+    return (
+        'umask 077; mkdir -p ~/.ssh && touch ~/.ssh/authorized_keys && '
+        '{ grep -qxF %s ~/.ssh/authorized_keys || echo %s >> '
+        '~/.ssh/authorized_keys; }' % (key, key)
+    )
+
+
+def write_file_script(path: str) -> str:
+    """Writes stdin to ``path`` (0600)."""
+    quoted = shlex.quote(path)
+    return (
+        'umask 077; mkdir -p "$(dirname %s)" && cat > %s && chmod 600 %s'
+        % (
+            quoted,
+            quoted,
+            quoted,
+        )
+    )
+
+
+def link_check_argv(link: blockcopy.Link) -> list[str]:
+    """Run on the destination host: logs into the source host."""
+    return (
+        ['ssh']
+        + ssh.ssh_options(link.key_file, link.known_hosts)
+        + ['-p', str(link.port), '-l', link.user, '--', link.address, 'true']
+    )
+
+
+# -- the work -----------------------------------------------------------------
+
+
+class Options(ty.NamedTuple):
+    name: str
+    image: str = DEFAULT_IMAGE
+    flavor: str | None = None
+    network: str | None = None
+    allowed_cidrs: tuple[str, ...] = ()
+    floating_ip: bool = False
+    floating_network: str = 'public'
+    server: str | None = None
+    user: str = 'root'
+    install_tools: bool = False
+
+
+class Status(ty.NamedTuple):
+    side: str
+    name: str
+    id: str
+    address: str
+    status: str
+    ready: str
+
+
+class Hosts:
+    """Deploys, checks and deletes the conversion hosts of a data dir."""
+
+    def __init__(
+        self,
+        data_dir: str,
+        runner: ssh.Runner | None = None,
+        clock: ty.Callable[[], float] = time.monotonic,
+        pause: ty.Callable[[float], None] = time.sleep,
+        timeout: float = TIMEOUT,
+        ssh_timeout: float = SSH_TIMEOUT,
+    ) -> None:
+        self.data_dir = data_dir
+        self.runner = runner or ssh.Runner()
+        self.clock = clock
+        self.pause = pause
+        self.timeout = timeout
+        self.ssh_timeout = ssh_timeout
+        self.records = load_hosts(data_dir)
+
+    def _save(self) -> None:
+        save_hosts(self.data_dir, self.records)
+
+    def _poll(self, what: str, fn: ty.Callable[[], ty.Any], timeout: float):
+        deadline = self.clock() + timeout
+        delay = 0.5
+        while True:
+            value = fn()
+            if value:
+                return value
+            if self.clock() >= deadline:
+                raise exceptions.MigrateError(
+                    'timed out after %d s waiting for %s' % (timeout, what)
+                )
+            self.pause(delay)
+            delay = min(delay * 2, 5.0)
+
+    # -- deploy -------------------------------------------------------------
+
+    def deploy(self, side: str, conn: ty.Any, opts: Options) -> dict:
+        """Make (or find) the host of ``side``; its record."""
+        public = ensure_key(self.runner, ssh.key_path(self.data_dir))
+        ensure_key(self.runner, ssh.link_key_path(self.data_dir))
+        record = dict(self.records.get(side) or {})
+        record.update(name=opts.name, user=opts.user)
+        record.setdefault('created', {})
+        self.records[side] = record
+        if opts.server:
+            server = conn.compute.find_server(
+                opts.server, ignore_missing=False
+            )
+            record.update(server_id=server.id, owned=False, name=server.name)
+            self._save()
+        else:
+            record['owned'] = True
+            server = self._make_server(conn, opts, record, public)
+        server = self._poll(
+            'server %s to be ACTIVE' % record['name'],
+            lambda: self._active(conn, record['server_id']),
+            self.timeout,
+        )
+        record['address'] = self._fixed_address(conn, server, opts.network)
+        record['link_address'] = record['address']
+        if opts.floating_ip and not opts.server:
+            record['address'] = self._floating_ip(conn, server, opts, record)
+        self._save()
+        if record['owned']:
+            cidrs = list(opts.allowed_cidrs) or [
+                as_cidr(local_address(self.runner, record['address']))
+            ]
+            record['allowed_cidrs'] = cidrs
+            self._allow(conn, record, cidrs)
+            self._save()
+        self._pin(conn, record)
+        host = ssh_host(self.data_dir, record)
+        self._poll(
+            'SSH on %s (%s)' % (record['name'], record['address']),
+            lambda: (
+                ssh.run(self.runner, host, 'true', check=False).returncode == 0
+            ),
+            self.ssh_timeout,
+        )
+        missing = self.missing_tools(host)
+        if missing and opts.install_tools:
+            ssh.run(self.runner, host, install_script(), timeout=1800)
+            missing = self.missing_tools(host)
+        if missing:
+            raise exceptions.MigrateError(
+                'conversion host %s lacks: %s (install them, or deploy with '
+                '--install-tools)' % (record['name'], ', '.join(missing))
+            )
+        return record
+
+    def _active(self, conn, server_id):
+        server = conn.compute.get_server(server_id)
+        if server.status == 'ERROR':
+            raise exceptions.MigrateError(
+                'server %s is in ERROR: %s'
+                % (server_id, (server.fault or {}).get('message', ''))
+            )
+        return server if server.status == 'ACTIVE' else None
+
+    def _make_server(self, conn, opts: Options, record: dict, public: str):
+        created = record['created']
+        compute, network = conn.compute, conn.network
+        keypair = compute.find_keypair(opts.name, ignore_missing=True)
+        if keypair is None:
+            compute.create_keypair(name=opts.name, public_key=public)
+            created['keypair'] = opts.name
+            self._save()
+        elif ' '.join(keypair.public_key.split()[:2]) != public:
+            raise exceptions.MigrateError(
+                'keypair %s exists with another key than %s'
+                % (opts.name, ssh.key_path(self.data_dir) + '.pub')
+            )
+        group = network.find_security_group(
+            opts.name,
+            ignore_missing=True,
+            project_id=conn.current_project_id,
+        )
+        if group is None:
+            group = network.create_security_group(
+                name=opts.name,
+                description='os-migrate conversion host: SSH from the '
+                'migrator only',
+            )
+            created['security_group'] = group.id
+            self._save()
+        server = compute.find_server(opts.name, ignore_missing=True)
+        if server is not None:
+            if server.id != created.get('server'):
+                raise exceptions.MigrateError(
+                    'a server named %s exists that this data directory did '
+                    'not deploy: use --server %s to use it, or another '
+                    '--name' % (opts.name, server.id)
+                )
+            record['server_id'] = server.id
+            return server
+        if not opts.flavor or not opts.network:
+            raise exceptions.MigrateError(
+                'deploying a conversion host needs --flavor and --network'
+            )
+        image = conn.image.find_image(opts.image, ignore_missing=False)
+        flavor = compute.find_flavor(opts.flavor, ignore_missing=False)
+        net = network.find_network(opts.network, ignore_missing=False)
+        server = compute.create_server(
+            name=opts.name,
+            image_id=image.id,
+            flavor_id=flavor.id,
+            networks=[{'uuid': net.id}],
+            key_name=opts.name,
+            security_groups=[{'name': group.id}],
+        )
+        created['server'] = server.id
+        record['server_id'] = server.id
+        self._save()
+        return server
+
+    def _fixed_address(self, conn, server, network_name) -> str:
+        ports = list(conn.network.ports(device_id=server.id))
+        for port in ports:
+            for fixed in port.fixed_ips or []:
+                address = fixed.get('ip_address', '')
+                if ':' not in address:
+                    return address
+        raise exceptions.MigrateError(
+            'server %s has no IPv4 address' % server.id
+        )
+
+    def _floating_ip(self, conn, server, opts: Options, record: dict) -> str:
+        created = record['created']
+        if created.get('floating_ip'):
+            fip = conn.network.get_ip(created['floating_ip'])
+            return fip.floating_ip_address
+        public = conn.network.find_network(
+            opts.floating_network, ignore_missing=False
+        )
+        (port,) = list(conn.network.ports(device_id=server.id))[:1]
+        fip = conn.network.create_ip(
+            floating_network_id=public.id, port_id=port.id
+        )
+        created['floating_ip'] = fip.id
+        self._save()
+        return fip.floating_ip_address
+
+    def _allow(self, conn, record: dict, cidrs: ty.Iterable[str]) -> None:
+        """Admit tcp/22 from each of ``cidrs`` (once)."""
+        group_id = record['created'].get('security_group')
+        if not group_id:
+            return
+        have = {
+            r.remote_ip_prefix
+            for r in conn.network.security_group_rules(
+                security_group_id=group_id
+            )
+            if r.direction == 'ingress'
+            and r.protocol == 'tcp'
+            and r.port_range_min == 22
+            and r.port_range_max == 22
+        }
+        for cidr in cidrs:
+            if cidr in have:
+                continue
+            conn.network.create_security_group_rule(
+                security_group_id=group_id,
+                direction='ingress',
+                ethertype='IPv6' if ':' in cidr else 'IPv4',
+                protocol='tcp',
+                port_range_min=22,
+                port_range_max=22,
+                remote_ip_prefix=cidr,
+            )
+
+    def _pin(self, conn, record: dict) -> list[str]:
+        def keys():
+            out = conn.compute.get_server_console_output(record['server_id'])
+            return ssh.host_keys_from_console((out or {}).get('output', ''))
+
+        found = self._poll(
+            'the host keys of %s in its console log' % record['name'],
+            keys,
+            self.timeout,
+        )
+        record['host_keys'] = found
+        known = ssh.known_hosts_path(self.data_dir)
+        ssh.pin_host_keys(known, record['address'], found)
+        if record.get('link_address') != record['address']:
+            ssh.pin_host_keys(known, record['link_address'], found)
+        self._save()
+        return found
+
+    def missing_tools(self, host: ssh.Host) -> list[str]:
+        done = ssh.run(self.runner, host, tools_script(), timeout=60)
+        return [w for w in done.stdout.splitlines() if w.strip()]
+
+    def link(self, src_conn: ty.Any | None) -> None:
+        """Let the destination host log into the source host."""
+        src, dst = self.records.get(SRC), self.records.get(DST)
+        if not (src and dst and src.get('address') and dst.get('address')):
+            return
+        if src_conn is not None and src.get('owned'):
+            self._allow(src_conn, src, [as_cidr(dst['link_address'] + '/32')])
+        link = link_of(src)
+        src_host = ssh_host(self.data_dir, src)
+        dst_host = ssh_host(self.data_dir, dst)
+        with open(ssh.link_key_path(self.data_dir), encoding='utf-8') as f:
+            private = f.read()
+        with open(
+            ssh.link_key_path(self.data_dir) + '.pub', encoding='utf-8'
+        ) as f:
+            public = ' '.join(f.read().split()[:2])
+        ssh.run(self.runner, src_host, authorize_script(public), timeout=60)
+        self._put(dst_host, link.key_file, private)
+        known = '\n'.join(
+            ssh.known_hosts_lines(link.address, src.get('host_keys') or [])
+        )
+        self._put(dst_host, link.known_hosts, known + '\n')
+        done = ssh.run(
+            self.runner,
+            dst_host,
+            link_check_argv(link),
+            timeout=60,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise exceptions.MigrateError(
+                'the destination host %s cannot log into the source host %s: '
+                '%s' % (dst['name'], link.address, done.stderr.strip())
+            )
+
+    def _put(self, host: ssh.Host, path: str, text: str) -> None:
+        """Write ``text`` to ``path`` on ``host`` through stdin (never on a
+        command line)."""
+        done = self.runner.run(
+            ssh.ssh_argv(host, write_file_script(path)),
+            timeout=60,
+            input=text,
+        )
+        if done.returncode != 0:
+            raise exceptions.MigrateError(
+                'cannot write %s on %s: %s'
+                % (path, host.label, done.stderr.strip())
+            )
+
+    # -- list ---------------------------------------------------------------
+
+    def status(self, side: str, conn: ty.Any) -> Status:
+        record = self.records.get(side)
+        if not record:
+            return Status(side, '', '', '', 'not deployed', 'no')
+        try:
+            server = conn.compute.get_server(record['server_id'])
+            status = server.status
+        except sdk_exceptions.NotFoundException:
+            status = 'missing'
+        ready = 'no'
+        if status == 'ACTIVE' and record.get('address'):
+            host = ssh_host(self.data_dir, record)
+            try:
+                if self.missing_tools(host):
+                    ready = 'no: tools missing'
+                else:
+                    ready = 'yes'
+            except exceptions.MigrateError:
+                ready = 'no: SSH fails'
+        return Status(
+            side,
+            record.get('name', ''),
+            record.get('server_id', ''),
+            record.get('address', ''),
+            status,
+            ready,
+        )
+
+    # -- delete -------------------------------------------------------------
+
+    def delete(self, side: str, conn: ty.Any) -> list[str]:
+        """Remove what ``deploy`` made on ``side``; what was removed."""
+        record = self.records.get(side)
+        if not record:
+            return []
+        created = record.get('created') or {}
+        done = []
+        if created.get('floating_ip'):
+            conn.network.delete_ip(created['floating_ip'], ignore_missing=True)
+            done.append('floating IP %s' % created['floating_ip'])
+        if created.get('server'):
+            server_id = created['server']
+            conn.compute.delete_server(server_id, ignore_missing=True)
+            self._poll(
+                'server %s to be deleted' % server_id,
+                lambda: (
+                    conn.compute.find_server(server_id, ignore_missing=True)
+                    is None
+                ),
+                self.timeout,
+            )
+            done.append('server %s' % server_id)
+        if created.get('security_group'):
+            group_id = created['security_group']
+
+            def delete_group():
+                # The server's port may hold the group for a moment.
+                try:
+                    conn.network.delete_security_group(
+                        group_id, ignore_missing=True
+                    )
+                except sdk_exceptions.ConflictException:
+                    return False
+                return True
+
+            self._poll(
+                'security group %s to be deleted' % group_id,
+                delete_group,
+                self.timeout,
+            )
+            done.append('security group %s' % created['security_group'])
+        if created.get('keypair'):
+            conn.compute.delete_keypair(
+                created['keypair'], ignore_missing=True
+            )
+            done.append('keypair %s' % created['keypair'])
+        del self.records[side]
+        self._save()
+        return done

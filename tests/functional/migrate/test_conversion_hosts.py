@@ -1,0 +1,256 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+"""Conversion hosts on the development cloud's loopback hosts, and a
+detached volume copied through them (``import volume`` default method).
+
+``conversion host deploy`` in both regions (src: RegionOne on a 10.1xx
+subnet, dst: RegionTwo on a 10.2xx subnet, SSH admitted from the migrator's
+address only), ``list`` shows both ready, a 1 GiB sparse volume with known
+bytes is migrated and compared byte for byte, a re-run changes nothing,
+and ``delete`` leaves no server, keypair or security group.
+"""
+
+import os
+import random
+import subprocess
+
+import fixtures
+
+from tests.functional import base
+from tests.functional.migrate import test_volumes
+
+LOOPBACK_IMAGE = 'devcloud-loopback'
+MiB = test_volumes.MiB
+GiB = test_volumes.GiB
+#: (offset, length) of the random bytes written into the source volume
+CHUNKS = ((0, 2 * MiB), (300 * MiB, MiB), (GiB - MiB, MiB))
+
+
+def migrator_address():
+    """The address the migrator reaches loopback hosts from (on dcbr0)."""
+    out = subprocess.run(
+        ['ip', '-4', '-o', 'addr', 'show', 'dev', 'dcbr0'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return out[out.index('inet') + 1].split('/')[0]
+
+
+class TestConversionHosts(base.FunctionalTestCase):
+    def setUp(self):
+        super().setUp()
+        self.src = self.conn('src')
+        self.dst = self.conn('dst')
+        for conn in (self.src, self.dst):
+            if conn.image.find_image(LOOPBACK_IMAGE) is None:
+                self.fail(
+                    'no %s image: run tools/devcloud/devcloud start'
+                    % LOOPBACK_IMAGE
+                )
+        self.data_dir = self.useFixture(fixtures.TempDir()).path
+        self.prefix = self.unique_name('osm-conv')
+        self.net_name = self.prefix + '-net'
+        self._network(self.src, (100, 199))
+        self._network(self.dst, (200, 255))
+        self.addCleanup(self._purge_volumes)
+        # Registered after the networks: runs before they are deleted.
+        self.addCleanup(self._delete_hosts)
+
+    def _network(self, conn, second_octets):
+        net = conn.network.create_network(name=self.net_name)
+        self.cleanup_resource(conn, 'network', net)
+        subnet = conn.network.create_subnet(
+            name=self.net_name,
+            network_id=net.id,
+            ip_version=4,
+            cidr='10.%d.%d.0/24'
+            % (random.randint(*second_octets), random.randint(0, 255)),
+        )
+        self.cleanup_resource(conn, 'subnet', subnet)
+
+    def _delete_hosts(self):
+        self.openstack(*self._args('conversion', 'host', 'delete'))
+
+    def _purge_volumes(self):
+        for conn in (self.src, self.dst):
+            for volume in conn.block_storage.volumes():
+                if (volume.name or '').startswith(self.prefix):
+                    conn.block_storage.delete_volume(volume)
+                    conn.block_storage.wait_for_delete(volume, wait=base.WAIT)
+
+    def _args(self, *verb):
+        return [
+            'migrate',
+            *verb,
+            '--data-dir',
+            self.data_dir,
+            '--src-cloud',
+            'src',
+            '--dst-cloud',
+            'dst',
+        ]
+
+    def _left(self):
+        """Servers, keypairs and security groups named after the test."""
+        left = []
+        for conn in (self.src, self.dst):
+            left += [s.name for s in conn.compute.servers()]
+            left += [k.name for k in conn.compute.keypairs()]
+            left += [
+                g.name
+                for g in conn.network.security_groups(
+                    project_id=conn.current_project_id
+                )
+            ]
+        return sorted(n for n in left if n.startswith(self.prefix))
+
+    def test_deploy_migrate_delete(self):
+        cidr = migrator_address() + '/32'
+        deployed = self.openstack(
+            *self._args('conversion', 'host', 'deploy'),
+            '--name',
+            self.prefix,
+            '--image',
+            LOOPBACK_IMAGE,
+            '--flavor',
+            base.FLAVOR,
+            '--network',
+            self.net_name,
+            '--no-floating-ip',
+            '--allowed-cidr',
+            cidr,
+            '-f',
+            'json',
+        )
+        self.assertEqual(
+            [
+                ('src', self.prefix + '-src', 'ACTIVE', 'yes'),
+                ('dst', self.prefix + '-dst', 'ACTIVE', 'yes'),
+            ],
+            [
+                (r['Side'], r['Name'], r['Status'], r['Ready'])
+                for r in deployed
+            ],
+        )
+        key = os.path.join(self.data_dir, 'conversion', 'ssh.key')
+        self.assertEqual(0o600, os.stat(key).st_mode & 0o777)
+        hosts_yml = os.path.join(self.data_dir, 'conversion', 'hosts.yml')
+        self.assertEqual(0o600, os.stat(hosts_yml).st_mode & 0o777)
+
+        # Only the migrator's address (and, on the source, the destination
+        # host) may reach tcp/22.
+        src_host = self.src.compute.find_server(self.prefix + '-src')
+        [dst_port] = list(
+            self.dst.network.ports(
+                device_id=self.dst.compute.find_server(self.prefix + '-dst').id
+            )
+        )
+        dst_address = dst_port.fixed_ips[0]['ip_address']
+        group = self.src.network.find_security_group(
+            self.prefix + '-src', project_id=self.src.current_project_id
+        )
+        rules = sorted(
+            r.remote_ip_prefix
+            for r in self.src.network.security_group_rules(
+                security_group_id=group.id, direction='ingress'
+            )
+        )
+        self.assertEqual(sorted([cidr, dst_address + '/32']), rules)
+        self.assertIsNotNone(src_host)
+
+        # Idempotent: a second deploy makes nothing new.
+        again = self.openstack(
+            *self._args('conversion', 'host', 'deploy'),
+            '--name',
+            self.prefix,
+            '--image',
+            LOOPBACK_IMAGE,
+            '--flavor',
+            base.FLAVOR,
+            '--network',
+            self.net_name,
+            '--no-floating-ip',
+            '--allowed-cidr',
+            cidr,
+            '-f',
+            'json',
+        )
+        self.assertEqual([r['ID'] for r in deployed], [r['ID'] for r in again])
+
+        listed = self.openstack(
+            *self._args('conversion', 'host', 'list'), '-f', 'json'
+        )
+        self.assertEqual(
+            [('src', 'yes'), ('dst', 'yes')],
+            [(r['Side'], r['Ready']) for r in listed],
+        )
+
+        # A sparse 1 GiB volume with known bytes.
+        volume = self.src.block_storage.create_volume(
+            name=self.prefix + '-data', size=1, volume_type=base.VOLUME_TYPE
+        )
+        volume = test_volumes._wait_status(
+            self.src.block_storage, volume.id, 'available'
+        )
+        src_path = test_volumes.backing_file('r1', volume.id)
+        known = {offset: os.urandom(length) for offset, length in CHUNKS}
+        with open(src_path, 'r+b') as f:
+            for offset, data in known.items():
+                f.seek(offset)
+                f.write(data)
+        select = ['--name-regex', '^' + self.prefix]
+        self.openstack(
+            'migrate',
+            'export',
+            'volume',
+            '--data-dir',
+            self.data_dir,
+            '--src-cloud',
+            'src',
+            *select,
+            '-f',
+            'json',
+        )
+        rows = self.openstack(
+            *self._args('import', 'volume'), *select, '-f', 'json'
+        )
+        self.assertEqual(
+            [(self.prefix + '-data', 'created')],
+            [(r['Name'], r['Action']) for r in rows],
+        )
+        [copied] = [
+            v
+            for v in self.dst.block_storage.volumes()
+            if (v.name or '').startswith(self.prefix)
+        ]
+        self.assertEqual('available', copied.status)
+        self.assertEqual(
+            'available', self.src.block_storage.get_volume(volume.id).status
+        )
+        dst_path = test_volumes.backing_file('r2', copied.id)
+        with open(dst_path, 'rb') as f:
+            for offset, data in known.items():
+                f.seek(offset)
+                self.assertEqual(data, f.read(len(data)))
+        self.assertEqual(
+            test_volumes._sha256(src_path), test_volumes._sha256(dst_path)
+        )
+
+        rows = self.openstack(
+            *self._args('import', 'volume'), *select, '-f', 'json'
+        )
+        self.assertEqual(
+            [(self.prefix + '-data', 'unchanged')],
+            [(r['Name'], r['Action']) for r in rows],
+        )
+
+        deleted = self.openstack(
+            *self._args('conversion', 'host', 'delete'), '-f', 'json'
+        )
+        self.assertEqual(
+            ['dst', 'dst', 'dst', 'src', 'src', 'src'],
+            sorted(r['Side'] for r in deleted),
+        )
+        self.assertEqual([], self._left())

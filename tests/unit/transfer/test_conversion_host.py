@@ -1,0 +1,366 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+
+import os
+import types
+
+import fixtures
+from openstack import exceptions as sdk_exceptions
+from oslotest import base
+
+from osmigrateclient import exceptions
+from osmigrateclient.transfer import conversion_host as ch
+from osmigrateclient.transfer import ssh
+
+CONSOLE = (
+    'boot\n-----BEGIN SSH HOST KEY KEYS-----\n'
+    'ssh-ed25519 AAAAhost root@h\n-----END SSH HOST KEY KEYS-----\n'
+)
+
+
+class FakeRunner:
+    """Local commands: ssh-keygen writes keys; ssh answers by script."""
+
+    def __init__(self, missing='', ssh_fails=0):
+        self.ran = []
+        self.inputs = []
+        self.missing = missing
+        self.ssh_fails = ssh_fails
+
+    def run(self, argv, timeout=None, input=None):
+        self.ran.append(argv)
+        if argv[0] == 'ssh-keygen':
+            path = argv[argv.index('-f') + 1]
+            with open(path, 'w') as f:
+                f.write('PRIVATE\n')
+            with open(path + '.pub', 'w') as f:
+                f.write('ssh-ed25519 AAAA%s os-migrate\n' % len(self.ran))
+            return ssh.Completed(0, '', '')
+        if argv[0] == 'ip':
+            return ssh.Completed(
+                0, '%s dev br0 src 169.254.100.1 uid 0\n' % argv[-1], ''
+            )
+        assert argv[0] == 'ssh', argv
+        self.inputs.append(input)
+        cmd = argv[-1]
+        if cmd == 'true' and self.ssh_fails:
+            self.ssh_fails -= 1
+            return ssh.Completed(255, '', 'refused')
+        if 'command -v' in cmd and '||' in cmd:
+            return ssh.Completed(0, self.missing, '')
+        return ssh.Completed(0, '', '')
+
+    def commands(self):
+        return [a[-1] for a in self.ran if a[0] == 'ssh']
+
+
+class Obj(types.SimpleNamespace):
+    pass
+
+
+class FakeCloud:
+    """compute, network and image proxies over dicts."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.current_project_id = 'p1'
+        self.servers, self.keypairs, self.groups, self.rules = {}, {}, {}, []
+        self.calls = []
+        self.compute = types.SimpleNamespace(
+            find_keypair=lambda n, ignore_missing: self.keypairs.get(n),
+            create_keypair=self._create_keypair,
+            delete_keypair=lambda n, ignore_missing: self._del(
+                'keypair', self.keypairs, n
+            ),
+            find_server=self._find_server,
+            get_server=self._get_server,
+            create_server=self._create_server,
+            delete_server=lambda i, ignore_missing: self._del(
+                'server', self.servers, i
+            ),
+            find_flavor=lambda n, ignore_missing: Obj(id='f-' + n),
+            get_server_console_output=lambda i: {'output': CONSOLE},
+        )
+        self.network = types.SimpleNamespace(
+            find_security_group=lambda n, ignore_missing, project_id: next(
+                (g for g in self.groups.values() if g.name == n), None
+            ),
+            create_security_group=self._create_group,
+            delete_security_group=lambda i, ignore_missing: self._del(
+                'security_group', self.groups, i
+            ),
+            security_group_rules=lambda security_group_id: [
+                r for r in self.rules if r.sg == security_group_id
+            ],
+            create_security_group_rule=self._create_rule,
+            find_network=lambda n, ignore_missing: Obj(id='n-' + n),
+            ports=lambda device_id: [
+                Obj(fixed_ips=[{'ip_address': self.prefix + '.5'}])
+            ],
+        )
+        self.image = types.SimpleNamespace(
+            find_image=lambda n, ignore_missing: Obj(id='i-' + n)
+        )
+
+    def _del(self, kind, store, key):
+        self.calls.append(('delete_' + kind, key))
+        store.pop(key, None)
+
+    def _create_keypair(self, name, public_key):
+        self.calls.append(('create_keypair', name, public_key))
+        self.keypairs[name] = Obj(name=name, public_key=public_key)
+
+    def _find_server(self, name, ignore_missing):
+        found = [s for s in self.servers.values() if name in (s.id, s.name)]
+        if not found and not ignore_missing:
+            raise sdk_exceptions.NotFoundException('no %s' % name)
+        return found[0] if found else None
+
+    def _get_server(self, server_id):
+        if server_id not in self.servers:
+            raise sdk_exceptions.NotFoundException(server_id)
+        return self.servers[server_id]
+
+    def _create_server(self, **kw):
+        self.calls.append(('create_server', kw))
+        server = Obj(id='s-' + kw['name'], status='ACTIVE', fault=None, **kw)
+        self.servers[server.id] = server
+        return server
+
+    def _create_group(self, name, description):
+        self.calls.append(('create_security_group', name))
+        group = Obj(id='g-' + name, name=name)
+        self.groups[group.id] = group
+        return group
+
+    def _create_rule(self, **kw):
+        self.calls.append(
+            ('create_security_group_rule', kw['remote_ip_prefix'])
+        )
+        self.rules.append(
+            Obj(
+                sg=kw['security_group_id'],
+                direction=kw['direction'],
+                protocol=kw['protocol'],
+                port_range_min=kw['port_range_min'],
+                port_range_max=kw['port_range_max'],
+                remote_ip_prefix=kw['remote_ip_prefix'],
+            )
+        )
+
+
+def _opts(side, **kw):
+    kw.setdefault('flavor', 'm1.tiny')
+    kw.setdefault('network', 'net')
+    return ch.Options(name=ch.DEFAULT_NAMES[side], **kw)
+
+
+class TestHosts(base.BaseTestCase):
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.runner = FakeRunner()
+        self.src, self.dst = FakeCloud('10.100.0'), FakeCloud('10.200.0')
+
+    def _hosts(self):
+        return ch.Hosts(
+            self.dir, self.runner, clock=lambda: 0.0, pause=lambda s: None
+        )
+
+    def _deploy_both(self, **kw):
+        hosts = self._hosts()
+        hosts.deploy('src', self.src, _opts('src', **kw))
+        hosts.deploy('dst', self.dst, _opts('dst', **kw))
+        hosts.link(self.src)
+        return hosts
+
+    def test_deploy_makes_everything_once(self):
+        hosts = self._deploy_both()
+        self.assertEqual(
+            0o600, os.stat(ssh.key_path(self.dir)).st_mode & 0o777
+        )
+        self.assertEqual(
+            0o600, os.stat(ch.hosts_path(self.dir)).st_mode & 0o777
+        )
+        self.assertEqual(
+            [
+                'create_keypair',
+                'create_security_group',
+                'create_server',
+                'create_security_group_rule',
+                'create_security_group_rule',
+            ],
+            [c[0] for c in self.src.calls],
+        )
+        self.assertEqual(
+            ['169.254.100.1/32', '10.200.0.5/32'],
+            [r.remote_ip_prefix for r in self.src.rules],
+        )
+        self.assertEqual(
+            ['169.254.100.1/32'],
+            [r.remote_ip_prefix for r in self.dst.rules],
+        )
+        with open(ssh.known_hosts_path(self.dir)) as f:
+            self.assertEqual(
+                '10.100.0.5 ssh-ed25519 AAAAhost\n'
+                '10.200.0.5 ssh-ed25519 AAAAhost\n',
+                f.read(),
+            )
+        self.assertEqual(
+            {
+                'keypair': 'osmigrate-conv-src',
+                'security_group': 'g-osmigrate-conv-src',
+                'server': 's-osmigrate-conv-src',
+            },
+            ch.load_hosts(self.dir)['src']['created'],
+        )
+        # the link: private key via stdin only, src key pinned on dst
+        self.assertIn('PRIVATE\n', self.runner.inputs)
+        self.assertIn('10.100.0.5 ssh-ed25519 AAAAhost\n', self.runner.inputs)
+        self.assertFalse(
+            any('PRIVATE' in ' '.join(argv) for argv in self.runner.ran)
+        )
+        self.assertTrue(self.runner.commands()[-1].startswith('ssh -i'))
+
+        calls = len(self.src.calls)
+        again = self._hosts()
+        again.deploy('src', self.src, _opts('src'))
+        again.link(self.src)
+        self.assertEqual(calls, len(self.src.calls))
+        self.assertEqual(hosts.records, ch.load_hosts(self.dir))
+
+    def test_never_disables_host_key_checking(self):
+        self._deploy_both()
+        for argv in self.runner.ran:
+            self.assertNotIn('StrictHostKeyChecking=no', argv)
+
+    def test_ssh_retried_until_it_answers(self):
+        self.runner.ssh_fails = 2
+        self._hosts().deploy('src', self.src, _opts('src'))
+        self.assertEqual(3, self.runner.commands().count('true'))
+
+    def test_ssh_gives_up(self):
+        self.runner.ssh_fails = 1000
+        now = iter(range(0, 10000, 100))
+        hosts = ch.Hosts(
+            self.dir,
+            self.runner,
+            clock=lambda: float(next(now)),
+            pause=lambda s: None,
+            ssh_timeout=250,
+        )
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            hosts.deploy,
+            'src',
+            self.src,
+            _opts('src'),
+        )
+        self.assertIn('timed out after 250 s waiting for SSH', str(e))
+
+    def test_missing_tools_reported(self):
+        self.runner.missing = 'nbdcopy\nhash\n'
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            self._hosts().deploy,
+            'src',
+            self.src,
+            _opts('src'),
+        )
+        self.assertEqual(
+            'conversion host osmigrate-conv-src lacks: nbdcopy, hash '
+            '(install them, or deploy with --install-tools)',
+            str(e),
+        )
+        self.assertFalse(
+            any('apt-get install' in c for c in self.runner.commands())
+        )
+
+    def test_allowed_cidr_given(self):
+        self._hosts().deploy(
+            'dst', self.dst, _opts('dst', allowed_cidrs=('192.0.2.7/32',))
+        )
+        self.assertEqual(
+            ['192.0.2.7/32'], [r.remote_ip_prefix for r in self.dst.rules]
+        )
+        self.assertFalse(any(a[0] == 'ip' for a in self.runner.ran))
+
+    def test_foreign_server_of_same_name_refused(self):
+        self.src.servers['x'] = Obj(
+            id='x', name='osmigrate-conv-src', status='ACTIVE'
+        )
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            self._hosts().deploy,
+            'src',
+            self.src,
+            _opts('src'),
+        )
+        self.assertIn('use --server x', str(e))
+
+    def test_bring_your_own_server_is_kept(self):
+        self.src.servers['mine'] = Obj(
+            id='mine', name='mine', status='ACTIVE', fault=None
+        )
+        hosts = self._hosts()
+        hosts.deploy('src', self.src, _opts('src', server='mine'))
+        self.assertEqual([], self.src.calls)
+        self.assertEqual([], hosts.delete('src', self.src))
+        self.assertIn('mine', self.src.servers)
+        self.assertEqual({}, ch.load_hosts(self.dir))
+
+    def test_delete_removes_what_deploy_made(self):
+        hosts = self._deploy_both()
+        self.src.keypairs['other'] = Obj(name='other', public_key='k')
+        self.assertEqual(
+            [
+                'server s-osmigrate-conv-src',
+                'security group g-osmigrate-conv-src',
+                'keypair osmigrate-conv-src',
+            ],
+            hosts.delete('src', self.src),
+        )
+        self.assertEqual({}, self.src.servers)
+        self.assertEqual({}, self.src.groups)
+        self.assertEqual(['other'], list(self.src.keypairs))
+        self.assertEqual(['dst'], list(ch.load_hosts(self.dir)))
+
+    def test_status(self):
+        hosts = self._deploy_both()
+        self.assertEqual(
+            ch.Status(
+                'src',
+                'osmigrate-conv-src',
+                's-osmigrate-conv-src',
+                '10.100.0.5',
+                'ACTIVE',
+                'yes',
+            ),
+            hosts.status('src', self.src),
+        )
+        del self.src.servers['s-osmigrate-conv-src']
+        self.assertEqual('missing', hosts.status('src', self.src).status)
+        self.assertEqual(
+            ch.Status('src', '', '', '', 'not deployed', 'no'),
+            ch.Hosts(os.path.join(self.dir, 'x')).status('src', None),
+        )
+
+
+class TestHelpers(base.BaseTestCase):
+    def test_local_address(self):
+        self.assertEqual(
+            '169.254.100.1', ch.local_address(FakeRunner(), '10.1.2.3')
+        )
+
+    def test_tools_script_names_groups(self):
+        script = ch.tools_script()
+        self.assertIn(
+            '{ command -v nbdkit >/dev/null || command -v qemu-nbd '
+            '>/dev/null; } || echo \'nbd server\'',
+            script,
+        )
+
+    def test_as_cidr(self):
+        self.assertEqual('192.0.2.1/32', ch.as_cidr('192.0.2.1'))
+        self.assertEqual('10.0.0.0/8', ch.as_cidr('10.1.0.0/8'))
