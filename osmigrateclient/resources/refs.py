@@ -72,6 +72,9 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'group': lambda c: c.identity.groups(),
     'role_assignment': lambda c: c.identity.role_assignments(),
     'volume': lambda c: c.block_storage.volumes(details=True),
+    'server': lambda c: c.compute.servers(details=True),
+    'server_group': lambda c: c.compute.server_groups(),
+    'floating_ip': lambda c: c.network.ips(),
 }
 
 #: Kinds that belong to no project: references to them carry no project.

@@ -69,12 +69,16 @@ SDK_CLASSES = {
     'project': 'openstack.identity.v3.project:Project',
     'role': 'openstack.identity.v3.role:Role',
     'user': 'openstack.identity.v3.user:User',
+    'server': 'openstack.compute.v2.server:Server',
+    'server_group': 'openstack.compute.v2.server_group:ServerGroup',
+    'floating_ip': 'openstack.network.v2.floating_ip:FloatingIP',
+    'volume': 'openstack.block_storage.v3.volume:Volume',
 }
 
 _ids = itertools.count(1)
 
 #: lister arguments that page, not filter
-_PAGING = frozenset(['limit', 'marker'])
+_PAGING = frozenset(['limit', 'marker', 'details'])
 
 
 def sdk_class(kind: str) -> type:
