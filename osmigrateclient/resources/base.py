@@ -447,3 +447,26 @@ def _api_message(e: Exception) -> str:
     details = getattr(e, 'details', None)
     message = str(details or e).strip()
     return message.splitlines()[0] if message else e.__class__.__name__
+
+
+class DomainOwned(Resource):
+    """A Keystone resource that belongs to a domain, not a project: its
+    twin is looked for by name within the domain of its ``domain_ref``."""
+
+    scope = 'domain'
+
+    def import_identity(self, entry: Entry) -> str:
+        domain = entry['params'].get('domain_ref') or {}
+        return '%s:%s:%s' % (
+            self.type,
+            self.name_of(entry),
+            domain.get('name'),
+        )
+
+    def candidates(self, lookup: refs.Lookup, entry: Entry) -> list[ty.Any]:
+        domain_id = self.sdk_attrs(lookup, entry['params']).get('domain_id')
+        return [
+            o
+            for o in lookup.all(self.kind)
+            if domain_id is None or o.domain_id == domain_id
+        ]

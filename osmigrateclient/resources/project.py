@@ -30,7 +30,7 @@ from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
 
-class Project(base.Resource):
+class Project(base.DomainOwned):
     type = 'openstack.identity.Project'
     cli_name = 'project'
     kind = 'project'
@@ -47,16 +47,6 @@ class Project(base.Resource):
         'parent_ref': base.RefField('project', 'parent_id'),
     }
     create_only = ('domain_ref', 'is_domain', 'parent_ref')
-
-    # -- names and identities -----------------------------------------------
-
-    def import_identity(self, entry: base.Entry) -> str:
-        domain = entry['params'].get('domain_ref') or {}
-        return '%s:%s:%s' % (
-            self.type,
-            self.name_of(entry),
-            domain.get('name'),
-        )
 
     # -- export -------------------------------------------------------------
 
@@ -103,16 +93,6 @@ class Project(base.Resource):
     def create_attrs(self, lookup: refs.Lookup, entry: base.Entry) -> dict:
         attrs = super().create_attrs(lookup, entry)
         return {k: v for k, v in attrs.items() if v is not None}
-
-    scope = 'domain'
-
-    def candidates(self, lookup: refs.Lookup, entry: base.Entry) -> list:
-        domain_id = self.sdk_attrs(lookup, entry['params']).get('domain_id')
-        return [
-            o
-            for o in lookup.all(self.kind)
-            if domain_id is None or o.domain_id == domain_id
-        ]
 
     def diff(
         self, lookup: refs.Lookup, existing: ty.Any, entry: base.Entry

@@ -120,7 +120,7 @@ def masked(secret: str) -> ty.Iterator[None]:
             handler.removeFilter(mask)
 
 
-class User(base.Resource):
+class User(base.DomainOwned):
     type = 'openstack.user.User'
     cli_name = 'user'
     kind = 'user'
@@ -161,32 +161,12 @@ class User(base.Resource):
         passwords = getattr(lookup.options, 'password_file', None) or {}
         return passwords.get(name)
 
-    # -- names and identities -----------------------------------------------
-
-    def import_identity(self, entry: base.Entry) -> str:
-        domain = entry['params'].get('domain_ref') or {}
-        return '%s:%s:%s' % (
-            self.type,
-            self.name_of(entry),
-            domain.get('name'),
-        )
-
     # -- export -------------------------------------------------------------
 
     def list_source(self, lookup: refs.Lookup) -> list[ty.Any]:
         return list(lookup.all(self.kind))
 
     # -- import -------------------------------------------------------------
-
-    scope = 'domain'
-
-    def candidates(self, lookup: refs.Lookup, entry: base.Entry) -> list:
-        domain_id = self.sdk_attrs(lookup, entry['params']).get('domain_id')
-        return [
-            o
-            for o in lookup.all(self.kind)
-            if domain_id is None or o.domain_id == domain_id
-        ]
 
     def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
         plan = super().plan(lookup, entry)
