@@ -371,17 +371,32 @@ class Volume(base.Resource):
             raise exceptions.MigrateError(
                 'the temporary destination image does not match: %s' % problem
             )
+        volume = self._create_destination(
+            lookup, journal, entry, params, timeout, image_id=dst_image.id
+        )
+        return self._set_bootable(dst, volume, entry)
+
+    def _create_destination(
+        self, lookup, journal, entry, params, timeout, **extra
+    ):
+        """Create the destination volume of ``entry`` (journalled at once,
+        so a killed run finds it) and wait until it is available."""
+        dst = lookup.conn
         attrs = self.sdk_attrs(lookup, params)
-        attrs.update(size=entry['_info']['size'], image_id=dst_image.id)
+        attrs.update(size=entry['_info']['size'], **extra)
         volume = dst.block_storage.create_volume(**attrs)
-        journal.set(source_id, dest_id=volume.id)
-        volume = self._wait(
+        journal.set(entry['_info']['id'], dest_id=volume.id)
+        return self._wait(
             'destination volume %s' % volume.id,
             lambda: dst.block_storage.get_volume(volume.id),
             lambda v: v.status == 'available',
             lambda v: v.status.startswith('error'),
             timeout,
         )
+
+    @staticmethod
+    def _set_bootable(dst, volume, entry):
+        """Give the destination volume the source's bootable flag."""
         bootable = bool(entry['_info'].get('is_bootable'))
         if bool(volume.is_bootable) != bootable:
             dst.block_storage.set_volume_bootable_status(volume, bootable)
@@ -410,16 +425,8 @@ class Volume(base.Resource):
                 % (source_id, src_volume.status)
             )
         dst = lookup.conn
-        attrs = self.sdk_attrs(lookup, entry['params'])
-        attrs.update(size=entry['_info']['size'])
-        volume = dst.block_storage.create_volume(**attrs)
-        journal.set(source_id, dest_id=volume.id)
-        volume = self._wait(
-            'destination volume %s' % volume.id,
-            lambda: dst.block_storage.get_volume(volume.id),
-            lambda v: v.status == 'available',
-            lambda v: v.status.startswith('error'),
-            timeout,
+        volume = self._create_destination(
+            lookup, journal, entry, entry['params'], timeout
         )
         runner = self.runner or ssh.Runner()
         data_dir = lookup.data_dir
@@ -466,12 +473,9 @@ class Volume(base.Resource):
         finally:
             self._detach_all(lookup, src, journal, source_id)
         journal.set(source_id, algo=result.algo, digest=result.digest)
-        volume = dst.block_storage.get_volume(volume.id)
-        bootable = bool(entry['_info'].get('is_bootable'))
-        if bool(volume.is_bootable) != bootable:
-            dst.block_storage.set_volume_bootable_status(volume, bootable)
-            volume = dst.block_storage.get_volume(volume.id)
-        return volume
+        return self._set_bootable(
+            dst, dst.block_storage.get_volume(volume.id), entry
+        )
 
     def _attach(
         self,
