@@ -52,6 +52,13 @@ def volume_path(connection_info):
     return os.path.join(base, share, data['name'])
 
 
+def volume_format(connection_info):
+    """'raw' or 'qcow2' (cinder NFS: the format of the active file)."""
+    data = dict(connection_info)
+    data.update(connection_info.get('data') or {})
+    return data.get('format')
+
+
 class LoopbackMixin:
     """Spawn/destroy/attach/console for loopback hosts."""
 
@@ -112,6 +119,16 @@ class LoopbackMixin:
                 volume_id=serial,
                 reason='loopback hosts need an NFS volume (got %s)'
                 % connection_info.get('driver_volume_type'),
+            )
+        fmt = volume_format(connection_info)
+        if fmt and fmt != 'raw':
+            # a loop device would show the qcow2 container, not the disk
+            raise exception.VolumeAttachFailed(
+                volume_id=serial,
+                reason='loopback hosts attach raw volume files only; the '
+                'active file %s of this volume is %s (the volume has '
+                'snapshots): delete its snapshots, or attach a volume '
+                'created from one' % (os.path.basename(path), fmt),
             )
         self._lb().attach_volume(instance.uuid, serial, path)
 
