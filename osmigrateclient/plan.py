@@ -17,6 +17,7 @@ leave the per-resource work to the resource classes.
 """
 
 import collections
+from concurrent import futures
 import logging
 import os
 import typing as ty
@@ -138,10 +139,17 @@ def import_(
     #: where each imported entry's outcome is, by id() of the entry
     placed: dict[int, int] = {}
     for resource, entries in loaded:
-        for entry in entries:
-            if not match(resource.name_of(entry)):
-                continue
-            outcome = resource.apply(lookup, entry, dry_run=dry_run)
+        chosen = [e for e in entries if match(resource.name_of(e))]
+        workers = (
+            1 if dry_run or not chosen else resource.import_workers(lookup)
+        )
+        if workers > 1 and len(chosen) > 1:
+            applied = _apply_in_threads(resource, lookup, chosen, workers)
+        else:
+            applied = (
+                resource.apply(lookup, e, dry_run=dry_run) for e in chosen
+            )
+        for entry, outcome in zip(chosen, applied, strict=True):
             if dry_run and outcome.action == base.CREATE:
                 lookup.remember(
                     resource.kind,
@@ -152,6 +160,32 @@ def import_(
     if not dry_run:
         _finish(loaded, lookup, placed, outcomes)
     return outcomes
+
+
+def _apply_in_threads(
+    resource: base.Resource,
+    lookup: refs.Lookup,
+    entries: list[datafile.Entry],
+    workers: int,
+) -> list[base.Outcome]:
+    """The outcomes of ``entries``, in their order, applied ``workers`` at a
+    time.  If one raises, the ones not started yet are not applied."""
+    pool = futures.ThreadPoolExecutor(
+        max_workers=min(workers, len(entries)),
+        thread_name_prefix='import-%s' % resource.kind,
+    )
+    try:
+        return list(pool.map(lambda e: resource.apply(lookup, e), entries))
+    except KeyboardInterrupt:
+        LOG.warning(
+            'Interrupted: no new %s import starts, the ones under way '
+            'finish first (kill the command to stop them at once: the next '
+            'run cleans up after it)',
+            resource.cli_name,
+        )
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _finish(

@@ -170,6 +170,14 @@ class Resource:
         ``export all`` / ``import all`` take every type's options.
         """
 
+    def import_workers(self, lookup: refs.Lookup) -> int:
+        """How many entries of this type an import applies at once; asked
+        once, before the first.  1 (the default): one after the other.  A
+        type that says more must be safe to :meth:`apply` from several
+        threads at once.
+        """
+        return 1
+
     def reachable(self, lookup: refs.Lookup) -> bool:
         """Whether the caller's role may migrate this type."""
         return not self.admin_only or lookup.is_admin

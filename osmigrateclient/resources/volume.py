@@ -34,15 +34,23 @@ checked), the destination volume is created from it, and both temporary
 images are deleted.
 
 ``--transfer-method conversion-host`` (the default): the destination
-volume is created empty (same type and size), the source volume is
-attached to the source conversion host and the new one to the destination
-host through Nova, each device is found by its serial, the bytes are copied
-host to host (:mod:`osmigrateclient.transfer.blockcopy`) and verified, and
-both volumes are detached, on every path.
+volume is created empty (same type and size) and
+:mod:`osmigrateclient.transfer.volume_copy` copies the bytes between the
+conversion hosts: attached through Nova, found by serial, copied host to
+host without writing zeros to the new volume, verified unless
+``--no-verify``, detached on every path.  The journal records each
+attachment before it is made, so the next run undoes a killed run's.
+
+``--parallel N`` imports N volumes at once (threads; the journal has one
+lock).  Each volume's steps, progress and summary go to
+``volume_logs/<source volume id>.log`` in the data dir.
 """
 
+import argparse
+import contextlib
 import logging
 import os
+import threading
 import time
 import typing as ty
 
@@ -54,10 +62,10 @@ from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
-from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host
 from osmigrateclient.transfer import image_blobs
 from osmigrateclient.transfer import ssh
+from osmigrateclient.transfer import volume_copy
 
 LOG = logging.getLogger(__name__)
 
@@ -67,33 +75,76 @@ TEMP_PREFIX = 'os-migrate-'
 IMAGE_METHOD, HOST_METHOD = 'image', 'conversion-host'
 #: seconds an upload, a volume create or an image may take
 TIMEOUT = 1800
+#: auth types whose token cannot be renewed past its own expiry
+TOKEN_AUTH_TYPES = (
+    'token',
+    'v2token',
+    'v3token',
+    'admin_token',
+    'v3oidcaccesstoken',
+)
 
 # Journal states of a volume.
 STARTED, DONE = 'started', 'done'
+
+#: moved to volume_copy; kept importable here
+device_script = volume_copy.device_script
+find_device = volume_copy.find_device
+
+# One lock for every journal of the process: the writes of parallel copies
+# (and of several Journal objects on one file) never lose each other.
+_JOURNAL_LOCK = threading.RLock()
+#: path -> how many times this process wrote it
+_JOURNAL_WRITES: dict[str, int] = {}
 
 
 def journal_path(data_dir: str) -> str:
     return os.path.join(data_dir, JOURNAL)
 
 
+def log_path(data_dir: str, source_id: str) -> str:
+    """The log of one volume's import: its steps and progress."""
+    return os.path.join(data_dir, 'volume_logs', '%s.log' % source_id)
+
+
 class Journal:
-    """Source volume id -> what its import did, kept in the data dir."""
+    """Source volume id -> what its import did, kept in the data dir.
+
+    Thread-safe; Journal objects of one file see each other's writes.
+    """
 
     def __init__(self, data_dir: str | None) -> None:
         self.path = journal_path(data_dir) if data_dir else None
         self.records: dict[str, dict] = {}
-        if self.path and os.path.isfile(self.path):
+        self._seen = -1
+        with _JOURNAL_LOCK:
+            self._load()
+
+    def _load(self) -> None:
+        if not self.path:
+            return
+        writes = _JOURNAL_WRITES.get(self.path, 0)
+        if writes == self._seen:
+            return
+        self._seen = writes
+        self.records = {}
+        if os.path.isfile(self.path):
             with open(self.path, encoding='utf-8') as f:
                 self.records = (yaml.safe_load(f) or {}).get('volumes') or {}
 
     def get(self, source_id: str) -> dict:
-        return dict(self.records.get(source_id) or {})
+        with _JOURNAL_LOCK:
+            self._load()
+            return dict(self.records.get(source_id) or {})
 
     def set(self, source_id: str, **fields: ty.Any) -> None:
         """Record ``fields`` for the volume, on disk at once."""
-        record = self.records.setdefault(source_id, {})
-        record.update(fields)
-        if self.path:
+        with _JOURNAL_LOCK:
+            self._load()
+            record = self.records.setdefault(source_id, {})
+            record.update(fields)
+            if not self.path:
+                return
             datafile.ensure_dir(os.path.dirname(self.path))
             datafile.write_text(
                 self.path,
@@ -101,35 +152,50 @@ class Journal:
                     {'volumes': self.records}, default_flow_style=False
                 ),
             )
+            self._seen = _JOURNAL_WRITES[self.path] = (
+                _JOURNAL_WRITES.get(self.path, 0) + 1
+            )
 
 
-def _wait(
-    what: str,
-    get: ty.Callable[[], ty.Any],
-    ready: ty.Callable[[ty.Any], bool],
-    failed: ty.Callable[[ty.Any], bool],
-    timeout: float,
-    clock: ty.Callable[[], float] = time.monotonic,
-    pause: ty.Callable[[float], None] = time.sleep,
-) -> ty.Any:
-    """Poll ``get()`` until ``ready``; raise on ``failed`` or timeout."""
-    deadline = clock() + timeout
-    delay = 0.5
-    while True:
-        obj = get()
-        if ready(obj):
-            return obj
-        if failed(obj):
-            raise exceptions.MigrateError(
-                '%s: status %s' % (what, getattr(obj, 'status', None))
-            )
-        if clock() >= deadline:
-            raise exceptions.MigrateError(
-                '%s: still %s after %d s'
-                % (what, getattr(obj, 'status', None), timeout)
-            )
-        pause(delay)
-        delay = min(delay * 2, 5.0)
+@contextlib.contextmanager
+def volume_log(data_dir: str | None, source_id: str):
+    """A logger that writes to the volume's log file (0600, appended,
+    timestamped); None without a data dir."""
+    if not data_dir:
+        yield None
+        return
+    path = log_path(data_dir, source_id)
+    datafile.ensure_dir(os.path.dirname(path))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    stream = os.fdopen(fd, 'a', encoding='utf-8')
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        logging.Formatter('%(asctime)s %(levelname)s %(message)s')
+    )
+    # Not registered with logging: nothing else writes to it, it writes
+    # nowhere else, and it is gone with the copy.
+    log = logging.Logger(  # noqa: LOG001
+        '%s.%s' % (__name__, source_id), logging.INFO
+    )
+    log.addHandler(handler)
+    try:
+        yield log
+    finally:
+        handler.close()
+        stream.close()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            'a whole number of at least 1, not %r' % text
+        )
+    return value
 
 
 class Volume(base.Resource):
@@ -173,10 +239,38 @@ class Volume(base.Resource):
         parser.add_argument(
             '--volume-timeout',
             metavar='<seconds>',
-            type=int,
+            type=_positive_int,
             default=TIMEOUT,
-            help='Volumes: seconds an upload or a volume create may take '
+            help='Volumes: seconds each OpenStack step of a volume may take '
+            '(an upload, a volume create, attach, detach or delete) '
             '(default: %d)' % TIMEOUT,
+        )
+        parser.add_argument(
+            '--copy-timeout',
+            metavar='<seconds>',
+            type=_positive_int,
+            default=None,
+            help='Volumes, conversion-host method: seconds the byte copy of '
+            'one volume may take; the volume fails after that (default: no '
+            'limit)',
+        )
+        parser.add_argument(
+            '--no-verify',
+            dest='volume_verify',
+            action='store_false',
+            default=True,
+            help='Volumes, conversion-host method: do not hash the source '
+            'and destination devices after the copy (faster; the journal '
+            'then records no hash)',
+        )
+        parser.add_argument(
+            '--parallel',
+            metavar='<count>',
+            dest='volume_parallel',
+            type=_positive_int,
+            default=1,
+            help='Volumes: copy this many volumes at once, each its own '
+            'stream (default: 1)',
         )
         clouds.add_cloud_argument(parser, clouds.SOURCE)
 
@@ -274,28 +368,85 @@ class Volume(base.Resource):
 
     # -- import: doing it ---------------------------------------------------
 
+    #: injected by tests
+    runner: ssh.Runner | None = None
+    progress: image_blobs.Progress | None = None
+
+    _source_lock = threading.Lock()
+
+    def import_workers(self, lookup: refs.Lookup) -> int:
+        """``--parallel``: volumes are copied in threads.
+
+        Called once before the copies start: warns if a side
+        authenticates with a bare token, which a long copy may outlive.
+        """
+        conns = [('destination', lookup.conn)]
+        if self._option(lookup, 'src_cloud'):
+            try:
+                conns.append(('source', self._source(lookup)))
+            except Exception:  # reported by each volume's create
+                LOG.debug('no source connection yet', exc_info=True)
+        for what, conn in conns:
+            auth_type = _auth_type(conn)
+            if auth_type in TOKEN_AUTH_TYPES:
+                LOG.warning(
+                    'The %s cloud authenticates with a token (auth_type '
+                    '%s): it cannot be renewed, and a long volume copy may '
+                    'outlive it; a password or application credential is '
+                    'renewed as needed',
+                    what,
+                    auth_type,
+                )
+        return self._option(lookup, 'volume_parallel', 1)
+
     def create(self, lookup: refs.Lookup, entry: base.Entry) -> ty.Any:
         """Copy the source volume into a new destination volume.
 
-        Leftovers of an earlier run (temporary images, a half-made
-        volume) are deleted first; a failure deletes what this run made.
+        Leftovers of an earlier run (temporary images, attachments, a
+        half-made volume) are removed first; a failure removes what this
+        run made.  Every step goes to the volume's log in the data dir.
         """
         source_id = entry['_info']['id']
+        with volume_log(lookup.data_dir, source_id) as log:
+            try:
+                return self._create(lookup, entry, log)
+            except BaseException as e:
+                if log is not None:
+                    log.error('Failed: %s', e)
+                raise
+
+    def _create(self, lookup, entry, log) -> ty.Any:
+        source_id = entry['_info']['id']
         journal = self._journal(lookup)
-        src = self._source(lookup)
-        self._clean(lookup, src, journal, source_id)
-        journal.set(source_id, state=STARTED, dest_id=None)
         method = self._option(lookup, 'transfer_method', HOST_METHOD)
+        _say(
+            log,
+            'Importing volume %s (%r) by %s',
+            source_id,
+            self.name_of(entry),
+            method,
+        )
+        src = self._source(lookup)
+        self._clean(lookup, src, journal, source_id, log)
+        journal.set(source_id, state=STARTED, dest_id=None)
         try:
             if method == IMAGE_METHOD:
-                obj = self._copy_by_image(lookup, src, journal, entry)
+                obj = self._copy_by_image(lookup, src, journal, entry, log)
             else:
-                obj = self._copy_by_host(lookup, src, journal, entry)
-        except BaseException:
-            self._clean(lookup, src, journal, source_id)
+                obj = self._copy_by_host(lookup, src, journal, entry, log)
+        except BaseException as e:
+            try:
+                self._clean(lookup, src, journal, source_id, log)
+            except Exception as problem:
+                # The failure itself is what to report; the journal keeps
+                # what is left, for the next run to clean.
+                LOG.warning('Cannot clean up after %s: %s', e, problem)
+                if log is not None:
+                    log.warning('Cannot clean up after %s: %s', e, problem)
             raise
         self._delete_images(lookup, src, journal, source_id)
         journal.set(source_id, state=DONE, dest_id=obj.id)
+        _say(log, 'Volume %s is now %s in the destination', source_id, obj.id)
         return obj
 
     def _source(self, lookup: refs.Lookup) -> ty.Any:
@@ -304,26 +455,44 @@ class Volume(base.Resource):
                 'volumes need the source cloud: give --src-cloud or set '
                 'OS_MIGRATE_SRC_CLOUD'
             )
-        return lookup.other_side(clouds.SOURCE)
+        # Parallel copies connect once.
+        with self._source_lock:
+            return lookup.other_side(clouds.SOURCE)
 
     def _timeout(self, lookup: refs.Lookup) -> int:
         return self._option(lookup, 'volume_timeout', TIMEOUT)
 
     def _wait(self, what, get, ready, failed, timeout):
-        return _wait(what, get, ready, failed, timeout, self.clock, self.pause)
+        return volume_copy.wait(
+            what, get, ready, failed, timeout, self.clock, self.pause
+        )
 
-    def _copy_by_image(self, lookup, src, journal, entry):
-        source_id = entry['_info']['id']
-        params, name = entry['params'], self.name_of(entry) or source_id
-        timeout = self._timeout(lookup)
-        temp_name = '%svolume-%s' % (TEMP_PREFIX, source_id)
+    def _progress(self, lookup: refs.Lookup) -> image_blobs.Progress:
+        if self.progress is not None:
+            return self.progress
+        if self._option(lookup, 'volume_parallel', 1) > 1:
+            # Live bars of parallel copies would draw over each other.
+            return image_blobs.Progress(bar=False)
+        return image_blobs.Progress()
+
+    @staticmethod
+    def _check_source(src, source_id):
         src_volume = src.block_storage.get_volume(source_id)
         if src_volume.status != 'available':
             raise exceptions.MigrateError(
                 'the source volume %s is %s, not available'
                 % (source_id, src_volume.status)
             )
-        LOG.info('Uploading volume %r to a temporary source image', name)
+        return src_volume
+
+    def _copy_by_image(self, lookup, src, journal, entry, log):
+        source_id = entry['_info']['id']
+        params, name = entry['params'], self.name_of(entry) or source_id
+        timeout = self._timeout(lookup)
+        temp_name = '%svolume-%s' % (TEMP_PREFIX, source_id)
+        src_volume = self._check_source(src, source_id)
+        started = time.monotonic()
+        _say(log, 'Uploading volume %r to a temporary source image', name)
         answer = src.block_storage.upload_volume_to_image(
             src_volume,
             temp_name,
@@ -356,13 +525,22 @@ class Volume(base.Resource):
         )
         journal.set(source_id, dst_image_id=dst_image.id)
         digest = image_blobs.digest_of(src_image)
-        image_blobs.copy(
+        _say(
+            log,
+            'Streaming temporary image %s to the destination image %s',
+            src_image_id,
+            dst_image.id,
+        )
+        progress = self._progress(lookup)
+        if log is not None:
+            progress = volume_copy.LoggedProgress(progress, log)
+        sent = image_blobs.copy(
             src,
             src_image_id,
             digest,
             dst,
             dst_image,
-            image_blobs.Progress(),
+            progress,
             'volume %r' % name,
         )
         dst_image = dst.image.get_image(dst_image.id)
@@ -371,8 +549,21 @@ class Volume(base.Resource):
             raise exceptions.MigrateError(
                 'the temporary destination image does not match: %s' % problem
             )
+        _say(
+            log, 'Creating the destination volume from image %s', dst_image.id
+        )
         volume = self._create_destination(
             lookup, journal, entry, params, timeout, image_id=dst_image.id
+        )
+        _say(
+            log,
+            'Copied %s: %d bytes in %.1f s, %s',
+            name,
+            sent,
+            time.monotonic() - started,
+            '%s %s' % (digest.algo, digest.value)
+            if digest.algo and digest.value
+            else 'md5 %s' % digest.md5,
         )
         return self._set_bootable(dst, volume, entry)
 
@@ -381,17 +572,17 @@ class Volume(base.Resource):
     ):
         """Create the destination volume of ``entry`` (journalled at once,
         so a killed run finds it) and wait until it is available."""
-        dst = lookup.conn
         attrs = self.sdk_attrs(lookup, params)
         attrs.update(size=entry['_info']['size'], **extra)
-        volume = dst.block_storage.create_volume(**attrs)
-        journal.set(entry['_info']['id'], dest_id=volume.id)
-        return self._wait(
-            'destination volume %s' % volume.id,
-            lambda: dst.block_storage.get_volume(volume.id),
-            lambda v: v.status == 'available',
-            lambda v: v.status.startswith('error'),
+        return volume_copy.create_volume(
+            lookup.conn,
+            attrs,
             timeout,
+            record=lambda volume_id: journal.set(
+                entry['_info']['id'], dest_id=volume_id
+            ),
+            clock=self.clock,
+            pause=self.pause,
         )
 
     @staticmethod
@@ -405,130 +596,54 @@ class Volume(base.Resource):
 
     # -- conversion hosts ---------------------------------------------------
 
-    #: injected by tests
-    runner: ssh.Runner | None = None
-    progress: image_blobs.Progress | None = None
-
-    def _copy_by_host(self, lookup, src, journal, entry):
+    def _copy_by_host(self, lookup, src, journal, entry, log):
         source_id = entry['_info']['id']
         timeout = self._timeout(lookup)
-        hosts = conversion_host.load_hosts(lookup.data_dir)
-        if any(s not in hosts for s in conversion_host.SIDES):
-            raise exceptions.MigrateError(
-                'no conversion hosts: run "openstack migrate conversion '
-                'host deploy" first'
-            )
-        src_volume = src.block_storage.get_volume(source_id)
-        if src_volume.status != 'available':
-            raise exceptions.MigrateError(
-                'the source volume %s is %s, not available'
-                % (source_id, src_volume.status)
-            )
         dst = lookup.conn
+        copier = volume_copy.Copier(
+            lookup.data_dir,
+            src,
+            dst,
+            volume_copy.Settings(
+                verify=self._option(lookup, 'volume_verify', True),
+                timeout=timeout,
+                copy_timeout=self._option(lookup, 'copy_timeout'),
+            ),
+            runner=self.runner,
+            progress=self._progress(lookup),
+            log=log,
+            clock=self.clock,
+            pause=self.pause,
+        )
+        self._check_source(src, source_id)
+        _say(log, 'Creating the empty destination volume')
         volume = self._create_destination(
             lookup, journal, entry, entry['params'], timeout
         )
-        runner = self.runner or ssh.Runner()
-        data_dir = lookup.data_dir
-        src_host = conversion_host.ssh_host(data_dir, hosts['src'])
-        dst_host = conversion_host.ssh_host(data_dir, hosts['dst'])
-        try:
-            src_dev = self._attach(
-                src,
-                hosts['src']['server_id'],
-                source_id,
-                journal,
-                source_id,
-                'src',
-                runner,
-                src_host,
-                timeout,
-            )
-            dst_dev = self._attach(
-                dst,
-                hosts['dst']['server_id'],
-                volume.id,
-                journal,
-                source_id,
-                'dst',
-                runner,
-                dst_host,
-                timeout,
-            )
-            copier = blockcopy.BlockCopy(
-                src_host,
-                dst_host,
-                conversion_host.link_of(hosts['src']),
-                runner,
-                self.progress,
-            )
-            result = copier.copy(
-                blockcopy.Volume(
-                    src_dev,
-                    dst_dev,
-                    int(entry['_info']['size']) * 1024**3,
-                    label=self.name_of(entry) or source_id,
-                )
-            )
-        finally:
-            self._detach_all(lookup, src, journal, source_id)
+        result = copier.copy(
+            source_id,
+            volume.id,
+            int(entry['_info']['size']) * 1024**3,
+            self.name_of(entry) or source_id,
+            # A new volume reads as zeros: nbdcopy skips writing them.
+            dest_is_zero=True,
+            record=lambda attached: journal.set(source_id, attached=attached),
+        )
         journal.set(source_id, algo=result.algo, digest=result.digest)
         return self._set_bootable(
             dst, dst.block_storage.get_volume(volume.id), entry
         )
 
-    def _attach(
-        self,
-        conn,
-        server_id,
-        volume_id,
-        journal,
-        source_id,
-        side,
-        runner,
-        host,
-        timeout,
-    ) -> str:
-        """Attach ``volume_id`` to the conversion host; its device."""
-        attached = list(journal.get(source_id).get('attached') or [])
-        attached.append(
-            {'side': side, 'server': server_id, 'volume': volume_id}
-        )
-        journal.set(source_id, attached=attached)
-        conn.compute.create_volume_attachment(server_id, volume_id=volume_id)
-        self._wait(
-            'volume %s to attach' % volume_id,
-            lambda: conn.block_storage.get_volume(volume_id),
-            lambda v: v.status == 'in-use',
-            lambda v: v.status.startswith('error'),
-            timeout,
-        )
-        found = self._wait(
-            'the device of volume %s on %s' % (volume_id, host.label),
-            lambda: find_device(runner, host, volume_id),
-            bool,
-            lambda d: False,
-            timeout,
-        )
-        return found
-
-    def _detach_all(self, lookup, src, journal, source_id) -> None:
+    def _detach_all(self, lookup, src, journal, source_id, log=None) -> None:
         """Detach what the journal says this volume's copy attached."""
-        conns = {'src': src, 'dst': lookup.conn}
-        for item in journal.get(source_id).get('attached') or []:
-            conn = conns[item['side']]
-            conn.compute.delete_volume_attachment(
-                item['server'], item['volume'], ignore_missing=True
-            )
-            self._wait(
-                'volume %s to detach' % item['volume'],
-                lambda c=conn, i=item: c.block_storage.find_volume(
-                    i['volume']
-                ),
-                lambda v: v is None or v.status == 'available',
-                lambda v: v.status.startswith('error'),
-                self._timeout(lookup),
-            )
+        volume_copy.detach_all(
+            {conversion_host.SRC: src, conversion_host.DST: lookup.conn},
+            journal.get(source_id).get('attached') or [],
+            self._timeout(lookup),
+            self.clock,
+            self.pause,
+            log,
+        )
         journal.set(source_id, attached=[])
 
     def _delete_images(self, lookup, src, journal, source_id) -> None:
@@ -541,46 +656,36 @@ class Volume(base.Resource):
                 conn.image.delete_image(record[key], ignore_missing=True)
                 journal.set(source_id, **{key: None})
 
-    def _clean(self, lookup, src, journal, source_id) -> None:
+    def _clean(self, lookup, src, journal, source_id, log=None) -> None:
         """Delete what an unfinished copy of ``source_id`` left behind."""
         record = journal.get(source_id)
         if not record:
             return
         if record.get('attached'):
-            self._detach_all(lookup, src, journal, source_id)
+            self._detach_all(lookup, src, journal, source_id, log)
         self._delete_images(lookup, src, journal, source_id)
         if record.get('state') != DONE and record.get('dest_id'):
-            LOG.info('Deleting the half-made volume %s', record['dest_id'])
-            proxy = lookup.conn.block_storage
-            proxy.delete_volume(record['dest_id'], ignore_missing=True)
-            self._wait(
-                'deleting volume %s' % record['dest_id'],
-                lambda: proxy.find_volume(record['dest_id']),
-                lambda v: v is None,
-                lambda v: v.status == 'error_deleting',
+            _say(log, 'Deleting the half-made volume %s', record['dest_id'])
+            volume_copy.delete_volume(
+                lookup.conn,
+                record['dest_id'],
                 self._timeout(lookup),
+                self.clock,
+                self.pause,
             )
             journal.set(source_id, dest_id=None)
 
 
-def device_script(volume_id: str) -> str:
-    """Prints the device of a volume: its by-id link, else the disk whose
-    serial lsblk reports (attachment order does not matter)."""
-    serial = volume_id[:20]
-    link = '/dev/disk/by-id/virtio-%s' % serial
-    return (
-        'if [ -b %s ]; then echo %s; else lsblk -dnpo NAME,SERIAL | '
-        'awk \'$2 == "%s" {print $1}\'; fi' % (link, link, serial)
-    )
+def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:
+    """A step: to this module's log, and to the volume's if there is one."""
+    LOG.info(msg, *args)
+    if log is not None:
+        log.info(msg, *args)
 
 
-def find_device(runner: ssh.Runner, host: ssh.Host, volume_id: str) -> str:
-    """The device of ``volume_id`` on ``host``, '' while not there."""
-    done = ssh.run(
-        runner, host, device_script(volume_id), timeout=60, check=False
-    )
-    lines = done.stdout.split()
-    return lines[0] if done.returncode == 0 and len(lines) == 1 else ''
+def _auth_type(conn: ty.Any) -> str:
+    config = getattr(getattr(conn, 'config', None), 'config', None)
+    return (config or {}).get('auth_type') or ''
 
 
 RESOURCE = Volume

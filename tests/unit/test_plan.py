@@ -11,6 +11,7 @@
 #   under the License.
 
 import os
+import threading
 
 import fixtures
 import testtools
@@ -397,6 +398,92 @@ class TestImport(Base):
         self.dst.add('network', name='n1', id='d2')
         outcomes = self.import_(types=[self.net])
         self.assertEqual(['conflict', 'created'], [o.action for o in outcomes])
+
+
+class Parallel(base.Resource):
+    """A made-up type applied several at a time: each apply waits for
+    ``together`` others, so the test hangs (and fails) unless they run at
+    once."""
+
+    type = 'test.Parallel'
+    cli_name = 'parallel'
+    kind = 'parallel'
+    file_name = 'parallel.yml'
+
+    def __init__(self, workers, together):
+        self.workers = workers
+        self.barrier = threading.Barrier(together, timeout=10)
+        self.threads = set()
+        self.asked = 0
+
+    def import_workers(self, lookup):
+        self.asked += 1
+        return self.workers
+
+    def apply(self, lookup, entry, dry_run=False):
+        self.threads.add(threading.current_thread().name)
+        if not dry_run:
+            self.barrier.wait()
+        name = self.name_of(entry)
+        if name == 'bad':
+            return base.Outcome(self.type, name, base.FAILED, 'broke')
+        return base.Outcome(self.type, name, 'created', '')
+
+
+def parallel_entry(name):
+    return {
+        'type': 'test.Parallel',
+        'params': {'name': name},
+        '_info': {'id': name},
+        '_migration_params': {},
+    }
+
+
+class TestParallelImport(Base):
+    def setUp(self):
+        super().setUp()
+        datafile.write(
+            self.path('parallel.yml'),
+            [parallel_entry(n) for n in ('a', 'bad', 'c', 'd')],
+        )
+
+    def test_applied_at_once_in_file_order(self):
+        resource = Parallel(workers=4, together=4)
+        outcomes = plan.import_(
+            [resource], refs.Lookup(self.dst), self.dir, everything
+        )
+        self.assertEqual(
+            [
+                ('a', 'created'),
+                ('bad', 'failed'),
+                ('c', 'created'),
+                ('d', 'created'),
+            ],
+            [(o.name, o.action) for o in outcomes],
+        )
+        self.assertEqual(4, len(resource.threads))
+        self.assertEqual(1, resource.asked)
+
+    def test_no_more_than_the_workers(self):
+        resource = Parallel(workers=2, together=2)
+        outcomes = plan.import_(
+            [resource], refs.Lookup(self.dst), self.dir, everything
+        )
+        self.assertEqual(4, len(outcomes))
+        self.assertEqual(2, len(resource.threads))
+
+    def test_dry_run_one_by_one(self):
+        resource = Parallel(workers=4, together=4)
+        outcomes = plan.import_(
+            [resource],
+            refs.Lookup(self.dst),
+            self.dir,
+            everything,
+            dry_run=True,
+        )
+        self.assertEqual(4, len(outcomes))
+        self.assertEqual({threading.current_thread().name}, resource.threads)
+        self.assertEqual(0, resource.asked)
 
 
 class TestSummary(testtools.TestCase):

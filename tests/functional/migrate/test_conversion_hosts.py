@@ -38,6 +38,14 @@ def migrator_address():
     return out[out.index('inet') + 1].split('/')[0]
 
 
+def random_cidr(second_octets):
+    """A random 10.x.y.0/24 with x in ``second_octets`` (both ends in)."""
+    return '10.%d.%d.0/24' % (
+        random.randint(*second_octets),
+        random.randint(0, 255),
+    )
+
+
 class TestConversionHosts(base.FunctionalTestCase):
     def setUp(self):
         super().setUp()
@@ -65,8 +73,7 @@ class TestConversionHosts(base.FunctionalTestCase):
             name=self.net_name,
             network_id=net.id,
             ip_version=4,
-            cidr='10.%d.%d.0/24'
-            % (random.randint(*second_octets), random.randint(0, 255)),
+            cidr=random_cidr(second_octets),
         )
         self.cleanup_resource(conn, 'subnet', subnet)
 

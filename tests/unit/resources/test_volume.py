@@ -2,36 +2,32 @@
 #   not use this file except in compliance with the License. You may obtain
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
+import argparse
+import io
+import logging
+import os
+import threading
 import types
 
 import fixtures
 from oslotest import base
 
+from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient import plan
+from osmigrateclient import resources
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume
 from osmigrateclient.transfer import blockcopy
-from osmigrateclient.transfer import conversion_host
-from osmigrateclient.transfer import ssh
+from osmigrateclient.transfer import image_blobs
+from osmigrateclient.transfer import volume_copy
+from tests.unit.transfer import test_volume_copy
 
 
-def _sdk_volume(**kw):
-    attrs = dict(
-        id='v1',
-        name='data',
-        description='d',
-        availability_zone='nova',
-        volume_type='nfs',
-        volume_image_metadata={},
-        metadata={'a': 'b'},
-        attachments=[],
-        is_bootable=False,
-        size=1,
-        status='available',
-    )
-    attrs.update(kw)
-    return types.SimpleNamespace(**attrs)
+_sdk_volume = test_volume_copy.sdk_volume
+_conn = test_volume_copy.conn
+HostRunner = test_volume_copy.HostRunner
 
 
 class TestVolume(base.BaseTestCase):
@@ -110,90 +106,41 @@ class TestVolume(base.BaseTestCase):
             volume.Journal(self.data_dir).get('v1'),
         )
 
-    def test_wait_times_out(self):
-        now = iter([0.0, 0.0, 5.0])
-        e = self.assertRaises(
-            exceptions.MigrateError,
-            volume._wait,
-            'volume x',
-            lambda: types.SimpleNamespace(status='creating'),
-            lambda v: False,
-            lambda v: False,
-            1,
-            lambda: next(now),
-            lambda s: None,
+    def test_journals_of_one_file_keep_each_others_writes(self):
+        one = volume.Journal(self.data_dir)
+        two = volume.Journal(self.data_dir)
+        one.set('v1', state='started')
+        two.set('v2', state='started')
+        one.set('v1', state='done')
+        self.assertEqual(
+            {'v1': {'state': 'done'}, 'v2': {'state': 'started'}},
+            volume.Journal(self.data_dir).records,
         )
-        self.assertEqual('volume x: still creating after 1 s', str(e))
+        self.assertEqual({'state': 'started'}, one.get('v2'))
+
+    def test_journal_from_threads(self):
+        journal = volume.Journal(self.data_dir)
+
+        def write(n):
+            for i in range(8):
+                volume.Journal(self.data_dir).set('v%d' % n, step=i)
+                journal.set('w%d' % n, step=i)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        records = volume.Journal(self.data_dir).records
+        self.assertEqual(8, len(records))
+        self.assertEqual({7}, {r["step"] for r in records.values()})
+
+    def test_device_helpers_still_here(self):
+        self.assertIs(volume_copy.find_device, volume.find_device)
+        self.assertIs(volume_copy.device_script, volume.device_script)
 
 
-def _hosts(data_dir):
-    conversion_host.save_hosts(
-        data_dir,
-        {
-            'src': {'name': 'cs', 'server_id': 'S', 'address': '10.1.0.5'},
-            'dst': {'name': 'cd', 'server_id': 'D', 'address': '10.2.0.5'},
-        },
-    )
-
-
-class FakeBlockStorage:
-    def __init__(self, volumes, log):
-        self.volumes, self.log = volumes, log
-
-    def get_volume(self, vid):
-        return self.volumes[vid]
-
-    def find_volume(self, vid):
-        return self.volumes.get(vid)
-
-    def create_volume(self, **attrs):
-        self.log.append(('create_volume', attrs))
-        vol = _sdk_volume(
-            id='new',
-            status='available',
-            **{k: v for k, v in attrs.items() if k != 'size'},
-        )
-        self.volumes['new'] = vol
-        return vol
-
-    def delete_volume(self, vid, ignore_missing=True):
-        self.log.append(('delete_volume', vid))
-        self.volumes.pop(vid, None)
-
-
-class FakeCompute:
-    def __init__(self, volumes, log, side):
-        self.volumes, self.log, self.side = volumes, log, side
-
-    def create_volume_attachment(self, server, volume_id):
-        self.log.append(('attach', self.side, server, volume_id))
-        self.volumes[volume_id].status = 'in-use'
-
-    def delete_volume_attachment(self, server, volume, ignore_missing=True):
-        self.log.append(('detach', self.side, server, volume))
-        self.volumes[volume].status = 'available'
-
-
-def _conn(volumes, log, side):
-    return types.SimpleNamespace(
-        block_storage=FakeBlockStorage(volumes, log),
-        compute=FakeCompute(volumes, log, side),
-    )
-
-
-class HostRunner:
-    """Devices show up by serial; the copy itself is faked below."""
-
-    def __init__(self, by_id=True):
-        self.by_id = by_id
-
-    def run(self, argv, timeout=None, input=None):
-        cmd = argv[-1]
-        assert 'lsblk' in cmd, cmd
-        serial = cmd.split('"')[1]
-        if self.by_id:
-            return ssh.Completed(0, '/dev/disk/by-id/virtio-%s\n' % serial, '')
-        return ssh.Completed(0, '/dev/vdb\n', '')
+_hosts = test_volume_copy.save_hosts
 
 
 class TestConversionHostCopy(base.BaseTestCase):
@@ -208,6 +155,7 @@ class TestConversionHostCopy(base.BaseTestCase):
         self.dst = _conn(self.dst_volumes, self.log, 'dst')
         self.copies = []
         self.fail_copy = None
+        self.during_copy = None
 
         def copy(copier, vol, verify=True):
             self.copies.append(
@@ -218,8 +166,12 @@ class TestConversionHostCopy(base.BaseTestCase):
                     vol,
                 )
             )
+            if self.during_copy:
+                self.during_copy(copier)
             if self.fail_copy:
                 raise self.fail_copy
+            if not verify:
+                return blockcopy.Result(vol.size, '', '', 1.0)
             return blockcopy.Result(vol.size, 'xxh128', 'abc', 1.0)
 
         self.useFixture(
@@ -231,20 +183,21 @@ class TestConversionHostCopy(base.BaseTestCase):
         res.runner = runner or HostRunner()
         res.clock = lambda: 0.0
         res.pause = lambda s: None
+        res.progress = image_blobs.Progress(io.StringIO())
         return res
 
-    def _lookup(self):
+    def _lookup(self, **options):
+        options.setdefault('transfer_method', 'conversion-host')
+        options.setdefault('src_cloud', 'src')
         return refs.Lookup(
             self.dst,
             data_dir=self.data_dir,
-            options=types.SimpleNamespace(
-                transfer_method='conversion-host', src_cloud='src'
-            ),
+            options=types.SimpleNamespace(**options),
             connect=lambda side: self.src,
         )
 
-    def _entry(self, res):
-        return res.from_sdk(self._lookup(), _sdk_volume())
+    def _entry(self, res, **kw):
+        return res.from_sdk(self._lookup(), _sdk_volume(**kw))
 
     def test_copy_attaches_copies_detaches(self):
         res = self._resource()
@@ -269,6 +222,7 @@ class TestConversionHostCopy(base.BaseTestCase):
                         '/dev/disk/by-id/virtio-v1',
                         '/dev/disk/by-id/virtio-new',
                         1024**3,
+                        dest_is_zero=True,
                         label='data',
                     ),
                 )
@@ -318,6 +272,32 @@ class TestConversionHostCopy(base.BaseTestCase):
             volume.Journal(self.data_dir).get('v1'),
         )
 
+    def test_failed_clean_up_reports_the_failure(self):
+        self.fail_copy = exceptions.MigrateError('copy broke')
+
+        def refuse(vid, ignore_missing=True):
+            raise exceptions.MigrateError('cinder says no')
+
+        self.dst.block_storage.delete_volume = refuse
+        res = self._resource()
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            res.create,
+            self._lookup(),
+            self._entry(res),
+        )
+        self.assertEqual('copy broke', str(e))
+        # The next run finds the half-made volume in the journal.
+        self.assertEqual(
+            {'state': 'started', 'dest_id': 'new', 'attached': []},
+            volume.Journal(self.data_dir).get('v1'),
+        )
+        with open(volume.log_path(self.data_dir, 'v1')) as f:
+            self.assertIn(
+                'WARNING Cannot clean up after copy broke: cinder says no',
+                f.read(),
+            )
+
     def test_leftover_attachments_of_a_killed_run_are_detached(self):
         self.dst_volumes['old'] = _sdk_volume(id='old', status='in-use')
         self.src_volumes['v1'].status = 'in-use'
@@ -341,3 +321,232 @@ class TestConversionHostCopy(base.BaseTestCase):
             self.log[:3],
         )
         self.assertEqual(['new'], list(self.dst_volumes))
+
+    def test_no_verify_records_no_hash(self):
+        res = self._resource()
+        res.create(self._lookup(volume_verify=False), self._entry(res))
+        record = volume.Journal(self.data_dir).get('v1')
+        self.assertEqual(
+            ('done', '', ''),
+            (record['state'], record['algo'], record['digest']),
+        )
+
+    def test_steps_logged_to_the_data_dir(self):
+        res = self._resource()
+        res.create(self._lookup(), self._entry(res))
+        path = os.path.join(self.data_dir, 'volume_logs', 'v1.log')
+        self.assertEqual(0o600, os.stat(path).st_mode & 0o777)
+        with open(path) as f:
+            lines = f.read().splitlines()
+        # "<date> <time>,<ms> INFO <message>"
+        self.assertRegex(
+            lines[0], r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ INFO '
+        )
+        messages = [line.split(' ', 3)[3] for line in lines]
+        self.assertEqual(
+            "Importing volume v1 ('data') by conversion-host", messages[0]
+        )
+        self.assertIn(
+            'Copied data: 1073741824 bytes in 1.0 s, xxh128 abc', messages
+        )
+        self.assertEqual(
+            'Volume v1 is now new in the destination', messages[-1]
+        )
+
+    def test_failure_logged_to_the_data_dir(self):
+        self.fail_copy = exceptions.MigrateError('copy broke')
+        res = self._resource()
+        self.assertRaises(
+            exceptions.MigrateError,
+            res.create,
+            self._lookup(),
+            self._entry(res),
+        )
+        path = os.path.join(self.data_dir, 'volume_logs', 'v1.log')
+        with open(path) as f:
+            text = f.read()
+        self.assertIn('Deleting the half-made volume new', text)
+        self.assertTrue(
+            text.splitlines()[-1].endswith(' ERROR Failed: copy broke')
+        )
+
+    def test_options(self):
+        parser = argparse.ArgumentParser()
+        volume.Volume().add_arguments(parser, 'import')
+        args = parser.parse_args([])
+        self.assertEqual(
+            (1, True, None, 1800, 'conversion-host'),
+            (
+                args.volume_parallel,
+                args.volume_verify,
+                args.copy_timeout,
+                args.volume_timeout,
+                args.transfer_method,
+            ),
+        )
+        args = parser.parse_args(
+            ['--parallel', '3', '--no-verify', '--copy-timeout', '60']
+        )
+        self.assertEqual(
+            (3, False, 60),
+            (args.volume_parallel, args.volume_verify, args.copy_timeout),
+        )
+        stderr = self.useFixture(fixtures.StringStream('stderr'))
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', stderr.stream))
+        self.assertRaises(SystemExit, parser.parse_args, ['--parallel', '0'])
+        self.assertIn(
+            "argument --parallel: a whole number of at least 1, not '0'",
+            stderr.getDetails()['stderr'].as_text(),
+        )
+
+    def test_import_workers_and_token_warning(self):
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.WARNING))
+        self.dst.config = types.SimpleNamespace(
+            config={'auth_type': 'password'}
+        )
+        self.src.config = types.SimpleNamespace(
+            config={'auth_type': 'v3token'}
+        )
+        self.assertEqual(
+            2, volume.Volume().import_workers(self._lookup(volume_parallel=2))
+        )
+        self.assertEqual(
+            'The source cloud authenticates with a token (auth_type '
+            'v3token): it cannot be renewed, and a long volume copy may '
+            'outlive it; a password or application credential is renewed '
+            'as needed\n',
+            logs.output,
+        )
+
+    def test_parallel_import(self):
+        self.src_volumes['v2'] = _sdk_volume(id='v2', name='data2')
+        res = self._resource()
+        entries = [self._entry(res), self._entry(res, id='v2', name='data2')]
+        datafile.write(os.path.join(self.data_dir, res.file_name), entries)
+        both = threading.Barrier(2, timeout=10)
+        self.during_copy = lambda copier: both.wait()
+        self.useFixture(
+            fixtures.MockPatchObject(
+                resources, 'by_cli_name', lambda: {'volume': res}
+            )
+        )
+        outcomes = plan.import_(
+            [res],
+            self._lookup(volume_parallel=2),
+            self.data_dir,
+            lambda name: True,
+        )
+        self.assertEqual(
+            [('data', 'created'), ('data2', 'created')],
+            [(o.name, o.action) for o in outcomes],
+        )
+        journal = volume.Journal(self.data_dir)
+        self.assertEqual(
+            {'done'}, {journal.get(v)['state'] for v in ('v1', 'v2')}
+        )
+        self.assertEqual(
+            {'new', 'new1'}, {journal.get(v)['dest_id'] for v in ('v1', 'v2')}
+        )
+        self.assertEqual(
+            {'available'}, {v.status for v in self.src_volumes.values()}
+        )
+
+
+class FakeImages:
+    def __init__(self, log, side):
+        self.log, self.side = log, side
+        self.images = {}
+
+    def create_image(self, **attrs):
+        image = types.SimpleNamespace(
+            id='%s-img' % self.side, status='queued', **attrs
+        )
+        self.images[image.id] = image
+        return image
+
+    def get_image(self, image_id):
+        return self.images[image_id]
+
+    def delete_image(self, image_id, ignore_missing=True):
+        self.log.append(('delete_image', self.side, image_id))
+        self.images.pop(image_id, None)
+
+
+class TestImageCopy(base.BaseTestCase):
+    def setUp(self):
+        super().setUp()
+        self.data_dir = self.useFixture(fixtures.TempDir()).path
+        self.log = []
+        self.src_volumes = {'v1': _sdk_volume()}
+        self.dst_volumes = {}
+        self.src = _conn(self.src_volumes, self.log, 'src')
+        self.dst = _conn(self.dst_volumes, self.log, 'dst')
+        self.src.image = FakeImages(self.log, 'src')
+        self.dst.image = FakeImages(self.log, 'dst')
+
+        def upload(volume, name, **kw):
+            self.src.image.images['src-img'] = types.SimpleNamespace(
+                id='src-img',
+                status='active',
+                disk_format='qcow2',
+                container_format='bare',
+                size=6,
+                hash_algo='sha512',
+                hash_value='abc',
+                checksum='def',
+            )
+            return {'image_id': 'src-img'}
+
+        self.src.block_storage.upload_volume_to_image = upload
+
+        def copy(src, image_id, digest, dst, image, progress, label):
+            meter = progress.start(label, digest.size)
+            meter.update(6)
+            meter.finish()
+            return 6
+
+        self.useFixture(fixtures.MockPatchObject(image_blobs, 'copy', copy))
+        self.useFixture(
+            fixtures.MockPatchObject(
+                image_blobs, 'check_uploaded', lambda image, digest: ''
+            )
+        )
+
+    def test_copy_through_images(self):
+        res = volume.Volume()
+        res.clock = lambda: 0.0
+        res.pause = lambda s: None
+        res.progress = image_blobs.Progress(io.StringIO())
+        lookup = refs.Lookup(
+            self.dst,
+            data_dir=self.data_dir,
+            options=types.SimpleNamespace(
+                transfer_method='image', src_cloud='src'
+            ),
+            connect=lambda side: self.src,
+        )
+        entry = res.from_sdk(lookup, _sdk_volume())
+        obj = res.create(lookup, entry)
+        self.assertEqual('new', obj.id)
+        [(_, attrs)] = [c for c in self.log if c[0] == 'create_volume']
+        self.assertEqual('dst-img', attrs['image_id'])
+        self.assertEqual(
+            [
+                ('delete_image', 'src', 'src-img'),
+                ('delete_image', 'dst', 'dst-img'),
+            ],
+            [c for c in self.log if c[0] == 'delete_image'],
+        )
+        self.assertEqual(
+            {
+                'state': 'done',
+                'dest_id': 'new',
+                'src_image_id': None,
+                'dst_image_id': None,
+            },
+            volume.Journal(self.data_dir).get('v1'),
+        )
+        with open(volume.log_path(self.data_dir, 'v1')) as f:
+            text = f.read()
+        self.assertIn('Copied data: 6 bytes in ', text)
+        self.assertIn(', sha512 abc\n', text)
