@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import typing as ty
 
@@ -179,7 +180,9 @@ class Progress:
     """Where transfers report how far they are: stderr.
 
     :param bar: draw a live bar; default: when the stream is a terminal.
-        Without it, each transfer writes one line once finished.
+        Without it, each transfer writes one line once finished.  Several
+        transfers at once (``--parallel``) share one line, each meter
+        shortened to its label, percentage and rate.
     """
 
     def __init__(
@@ -190,9 +193,14 @@ class Progress:
             isatty = getattr(self.stream, 'isatty', None)
             bar = bool(isatty and isatty())
         self.bar = bar
+        self._active: list[Meter] = []
+        self._lock = threading.Lock()
 
     def start(self, label: str, total: int | None, done: int = 0) -> 'Meter':
-        return Meter(self, label, total, done)
+        meter = Meter(self, label, total, done)
+        with self._lock:
+            self._active.append(meter)
+        return meter
 
     def write(self, text: str) -> None:
         try:
@@ -200,6 +208,28 @@ class Progress:
             self.stream.flush()
         except (OSError, ValueError):
             pass
+
+    def _line(self) -> str:
+        if len(self._active) == 1:
+            return self._active[0].line()
+        return ' | '.join(m.short() for m in self._active)
+
+    def draw(self) -> None:
+        with self._lock:
+            if self._active:
+                self.write('\r' + self._line() + '\x1b[K')
+
+    def done(self, meter: 'Meter', text: str) -> None:
+        """A transfer's closing line; the others' line drawn again."""
+        with self._lock:
+            if meter in self._active:
+                self._active.remove(meter)
+            if not self.bar:
+                self.write(text + '\n')
+                return
+            self.write('\r' + text + '\x1b[K\n')
+            if self._active:
+                self.write('\r' + self._line() + '\x1b[K')
 
 
 class Meter:
@@ -224,7 +254,7 @@ class Meter:
         now = time.monotonic()
         if now - self._drawn >= _REDRAW:
             self._drawn = now
-            self.progress.write('\r' + self.line() + '\x1b[K')
+            self.progress.draw()
 
     def rate(self) -> float:
         elapsed = time.monotonic() - self.started
@@ -244,6 +274,14 @@ class Meter:
             parts.append('ETA %s' % _duration((self.total - self.done) / rate))
         return '  '.join(parts)
 
+    def short(self) -> str:
+        """The meter in a shared line: label, percentage (or bytes), rate."""
+        if self.total:
+            done = '%d%%' % (100 * self.done // self.total)
+        else:
+            done = _size(self.done)
+        return '%s %s %s/s' % (self.label, done, _size(self.rate()))
+
     def finish(self, note: str = '') -> None:
         elapsed = time.monotonic() - self.started
         text = '%s: %s in %.1f s (%s/s)' % (
@@ -254,10 +292,7 @@ class Meter:
         )
         if note:
             text += ', ' + note
-        if self.progress.bar:
-            self.progress.write('\r' + text + '\x1b[K\n')
-        else:
-            self.progress.write(text + '\n')
+        self.progress.done(self, text)
 
 
 # -- download ----------------------------------------------------------------

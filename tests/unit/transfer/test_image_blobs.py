@@ -389,3 +389,44 @@ class TestCheckUploaded(testtools.TestCase):
             'size is 3 bytes in the destination',
             image_blobs.check_uploaded(self.Img(b'abc'), digest()),
         )
+
+
+class TestProgress(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'osmigrateclient.transfer.image_blobs._REDRAW', 0
+            )
+        )
+        self.out = io.StringIO()
+        self.progress = image_blobs.Progress(self.out, bar=True)
+
+    def test_parallel_meters_share_one_line(self):
+        a = self.progress.start('vol-a', 100)
+        b = self.progress.start('vol-b', 200)
+        a.update(50)
+        self.assertTrue(
+            self.out.getvalue().startswith('\rvol-a 50% '), self.out.getvalue()
+        )
+        self.assertIn(' | vol-b 0% ', self.out.getvalue())
+        self.out.seek(0)
+        self.out.truncate()
+        a.finish()
+        lines = self.out.getvalue().split('\n')
+        # a's closing line, then b alone on the shared line again
+        self.assertTrue(lines[0].startswith('\rvol-a: 50 B in '), lines)
+        self.assertTrue(lines[1].startswith('\rvol-b    0%  0 B/200 B'), lines)
+        b.finish()
+        self.assertEqual([], self.progress._active)
+
+    def test_without_bar_one_line_per_transfer(self):
+        progress = image_blobs.Progress(self.out, bar=False)
+        meter = progress.start('vol-a', 10)
+        meter.update(10)
+        self.assertEqual('', self.out.getvalue())
+        meter.finish('verified')
+        self.assertRegex(
+            self.out.getvalue(),
+            r'^vol-a: 10 B in [0-9.]+ s \(.*/s\), verified\n$',
+        )
