@@ -31,7 +31,8 @@ Nova only to those its policy allows (usually admins): others export null.
 Servers whose names start with ``osmigrate-conv-`` are this tool's
 conversion hosts and are never exported.
 
-Import is not there yet: ``plan`` reports workload entries as blocked.
+Import is :mod:`osmigrateclient.workload` (``migrate workload import``),
+not the generic per-resource import: ``plan`` points there.
 """
 
 import typing as ty
@@ -378,7 +379,9 @@ class Server(base.Resource):
 
     def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
         return base.Plan(
-            base.BLOCKED, 'workload import is not implemented yet'
+            base.BLOCKED,
+            'servers are imported by "openstack migrate workload import" '
+            '(--dry-run to check them)',
         )
 
 

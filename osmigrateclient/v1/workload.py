@@ -10,10 +10,40 @@
 #   License for the specific language governing permissions and limitations
 #   under the License.
 
-"""``openstack migrate workload export``."""
+"""``openstack migrate workload export|import|status``."""
 
+import logging
+import os
+import time
+
+from osc_lib import exceptions
+
+from osmigrateclient import clouds
+from osmigrateclient import filters
+from osmigrateclient import plan
 from osmigrateclient import resources
+from osmigrateclient.transfer import image_blobs
+from osmigrateclient.transfer import volume_copy
+from osmigrateclient.v1 import common
 from osmigrateclient.v1 import resource
+from osmigrateclient.workload import journal
+from osmigrateclient.workload import migration
+from osmigrateclient.workload import runner
+
+LOG = logging.getLogger(__name__)
+
+IMPORT_COLUMNS = ('Name', 'Source ID', 'Action', 'Destination ID', 'Detail')
+STATUS_COLUMNS = (
+    'Name',
+    'Source ID',
+    'Phase',
+    'Step',
+    'Copied',
+    'Destination ID',
+    'Error',
+)
+#: servers imported at once unless told
+PARALLEL = 2
 
 
 class ExportWorkload(resource.ExportResource):
@@ -28,3 +58,189 @@ class ExportWorkload(resource.ExportResource):
 
     def _set_resource(self, name):
         self.resource = resources.get('workload')
+
+
+class ImportWorkload(common.MigrateLister):
+    """Import the servers of workloads.yml into the destination project.
+
+    Cold migration: each source server must be SHUTOFF (or give --stop).
+    Every server is first checked (flavor, image, networks, subnets,
+    security groups, keypair, volume types, its state and attached volumes
+    in the source); one with problems is reported as blocked, with all of
+    them, and not touched.  Then, per server: its boot disk and data
+    volumes are copied through the conversion hosts into new destination
+    volumes (a data volume is detached from the source server only while
+    it is copied), its ports are made keeping fixed IPs and MACs where
+    free, the server is created with its volumes, server group, key,
+    metadata, tags and user data, and its floating IPs are attached.
+
+    Each step is journalled in <data-dir>/workload_logs/: a re-run after a
+    crash or Ctrl-C goes on from the step that was running, and a server
+    already imported is unchanged.  A server that fails is reverted (what
+    the run made in the destination is deleted, the source server gets its
+    volumes and power state back); the others go on, and the command exits
+    non-zero.
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        common.add_data_dir_argument(parser)
+        clouds.add_cloud_argument(parser, clouds.SOURCE)
+        clouds.add_cloud_argument(parser, clouds.DESTINATION)
+        filters.add_arguments(parser, 'servers')
+        parser.add_argument(
+            '--stop',
+            action='store_true',
+            help='Stop ACTIVE source servers first (they are started again '
+            'if their import fails); by default they must be SHUTOFF',
+        )
+        parser.add_argument(
+            '--parallel',
+            metavar='<count>',
+            type=int,
+            default=PARALLEL,
+            help='Servers imported at once, each volume with its own stream '
+            '(default: %d)' % PARALLEL,
+        )
+        parser.add_argument(
+            '--no-verify',
+            dest='verify',
+            action='store_false',
+            help='Do not hash each copied volume on both conversion hosts',
+        )
+        parser.add_argument(
+            '--timeout',
+            metavar='<seconds>',
+            type=int,
+            default=int(volume_copy.Settings().timeout),
+            help='Seconds each cloud operation (snapshot, volume create, '
+            'attach, detach, server boot) may take (default: %(default)s)',
+        )
+        parser.add_argument(
+            '--copy-timeout',
+            metavar='<seconds>',
+            type=int,
+            default=None,
+            help='Seconds the byte copy of one volume may take (default: no '
+            'limit)',
+        )
+        parser.add_argument(
+            '--report',
+            metavar='<file>',
+            help='Write a JSON summary of the run to this file: per server, '
+            'the time of each step, the bytes and hash of each volume, the '
+            'source and destination ids',
+        )
+        parser.add_argument(
+            '--dry-run',
+            action='store_true',
+            help='Only run the checks and show what would be done',
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        if parsed_args.parallel < 1:
+            raise exceptions.CommandError('--parallel must be >= 1')
+        data_dir = common.data_dir(parsed_args)
+        started_at, started = journal.now(), time.monotonic()
+        src = self.lookup(clouds.SOURCE, parsed_args, data_dir=data_dir)
+        dst = self.lookup(clouds.DESTINATION, parsed_args, data_dir=data_dir)
+        server_type = resources.get('workload')
+        match = filters.NameFilter.from_args(parsed_args)
+        entries = [
+            e
+            for e in plan.entries_of(server_type, data_dir)
+            if match((e.get('params') or {}).get('name'))
+        ]
+        ctx = migration.Context(
+            data_dir,
+            src.conn,
+            dst.conn,
+            volume_copy.Settings(
+                verify=parsed_args.verify,
+                timeout=float(parsed_args.timeout),
+                copy_timeout=parsed_args.copy_timeout,
+            ),
+            stop=parsed_args.stop,
+            progress=image_blobs.Progress(),
+        )
+        todo, outcomes = runner.triage(ctx, entries, src, dst)
+        if parsed_args.dry_run:
+            outcomes += [
+                migration.Outcome(
+                    r.name, r.source_id, runner.PLANNED, None, ''
+                )
+                for r in todo
+            ]
+        else:
+            outcomes += runner.run(ctx, todo, parsed_args.parallel)
+        path = os.path.join(data_dir, server_type.file_name)
+        for o in outcomes:
+            if o.action not in runner.SUCCEEDED:
+                LOG.error(
+                    '%s: %s %r: %s: %s',
+                    path,
+                    server_type.type,
+                    o.name,
+                    o.action,
+                    o.detail,
+                )
+                self.exit_code = 1
+        if parsed_args.report:
+            runner.write_report(
+                parsed_args.report,
+                runner.report(
+                    data_dir,
+                    outcomes,
+                    started_at,
+                    time.monotonic() - started,
+                    parsed_args.parallel,
+                ),
+            )
+        order = {
+            (e.get('_info') or {}).get('id'): i for i, e in enumerate(entries)
+        }
+        outcomes.sort(key=lambda o: order.get(o.source_id, 0))
+        return IMPORT_COLUMNS, [
+            (o.name, o.source_id, o.action, o.dest_id, o.detail)
+            for o in outcomes
+        ]
+
+
+def _copied(steps):
+    return sum(
+        (v.get('copy') or {}).get('bytes') or 0
+        for v in (steps or {}).values()
+        if v.get('state') == journal.DONE
+    )
+
+
+class WorkloadStatus(common.MigrateLister):
+    """Show how the import of each server stands, from the data dir's
+    journals (workload_logs/): its phase (running, done, failed), the step
+    running or that failed, the bytes copied, its destination server and
+    the error, if any."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        common.add_data_dir_argument(parser)
+        filters.add_arguments(parser, 'servers')
+        return parser
+
+    def take_action(self, parsed_args):
+        data_dir = common.data_dir(parsed_args)
+        match = filters.NameFilter.from_args(parsed_args)
+        rows = [
+            (
+                j.get('name'),
+                j['source_id'],
+                j.get('phase'),
+                j.get('step'),
+                _copied(j.get('steps')),
+                j.get('dest_id'),
+                j.get('error'),
+            )
+            for j in journal.load_all(data_dir)
+            if match(j.get('name'))
+        ]
+        return STATUS_COLUMNS, rows

@@ -1,0 +1,150 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+
+"""The journal of one server's import: what each step made.
+
+``<data-dir>/workload_logs/<source server id>.yml`` (0600) is rewritten
+atomically after every change, so that a run killed at any point leaves
+a journal saying which steps finished (their results are kept and not
+redone) and which one was running (what it made is removed and the step
+redone).  ``migrate workload status`` reads it, and so does ``--report``.
+
+Layout::
+
+    name: <server name>
+    source_id: <source server id>
+    phase: running | done | failed
+    step: <the step running or that failed>
+    error: <why it failed>
+    dest_id: <destination server id>
+    source: {status: <power state found>, stopped: <stopped by us>,
+             detached: [{volume: <id>, device: </dev/vdb>}]}
+    steps:
+      <step>: {state: started | done, seconds: <float>, ...results}
+"""
+
+import datetime
+import os
+import threading
+import typing as ty
+
+import yaml
+
+from osmigrateclient import datafile
+
+DIRECTORY = 'workload_logs'
+RUNNING, DONE, FAILED = 'running', 'done', 'failed'
+STARTED = 'started'
+
+
+def directory(data_dir: str) -> str:
+    return os.path.join(data_dir, DIRECTORY)
+
+
+def path_of(data_dir: str, source_id: str) -> str:
+    return os.path.join(directory(data_dir), '%s.yml' % source_id)
+
+
+def log_path(data_dir: str, source_id: str) -> str:
+    return os.path.join(directory(data_dir), '%s.log' % source_id)
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+class Journal:
+    """One server's journal; every change is on disk when a call returns."""
+
+    def __init__(self, data_dir: str, source_id: str, name: str) -> None:
+        self.path = path_of(data_dir, source_id)
+        self._lock = threading.Lock()
+        self.data: dict[str, ty.Any] = {}
+        if os.path.isfile(self.path):
+            with open(self.path, encoding='utf-8') as f:
+                self.data = yaml.safe_load(f) or {}
+        self.data.setdefault('source_id', source_id)
+        self.data['name'] = name
+        self.data.setdefault('steps', {})
+        self.data.setdefault('source', {})
+
+    # -- reading ------------------------------------------------------------
+
+    @property
+    def phase(self) -> str | None:
+        return self.data.get('phase')
+
+    def step(self, name: str) -> dict:
+        return dict(self.data['steps'].get(name) or {})
+
+    def done(self, name: str) -> bool:
+        return self.step(name).get('state') == DONE
+
+    @property
+    def source(self) -> dict:
+        return dict(self.data['source'])
+
+    # -- writing ------------------------------------------------------------
+
+    def _save(self) -> None:
+        datafile.ensure_dir(os.path.dirname(self.path))
+        datafile.write_text(
+            self.path,
+            yaml.safe_dump(self.data, default_flow_style=False),
+        )
+
+    def set(self, **fields: ty.Any) -> None:
+        """Top-level fields (phase, step, error, dest_id, ...)."""
+        with self._lock:
+            self.data.update(fields)
+            self._save()
+
+    def set_source(self, **fields: ty.Any) -> None:
+        with self._lock:
+            self.data['source'].update(fields)
+            self._save()
+
+    def update_step(self, name: str, **fields: ty.Any) -> None:
+        with self._lock:
+            self.data['steps'].setdefault(name, {}).update(fields)
+            self._save()
+
+    def forget_step(self, name: str) -> None:
+        with self._lock:
+            self.data['steps'].pop(name, None)
+            self._save()
+
+    def reset(self) -> None:
+        """Start over: a failed run was reverted, nothing of it is kept."""
+        with self._lock:
+            self.data['steps'] = {}
+            self.data['source'] = {}
+            for key in ('error', 'dest_id', 'step', 'finished_at', 'remarks'):
+                self.data.pop(key, None)
+            self._save()
+
+
+def load_all(data_dir: str) -> list[dict]:
+    """Every journal of the data dir, by server name."""
+    found = []
+    folder = directory(data_dir)
+    if not os.path.isdir(folder):
+        return []
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith('.yml'):
+            continue
+        with open(os.path.join(folder, name), encoding='utf-8') as f:
+            data = yaml.safe_load(f) or {}
+        if isinstance(data, dict) and data.get('source_id'):
+            found.append(data)
+    return sorted(found, key=lambda d: (d.get('name') or '', d['source_id']))

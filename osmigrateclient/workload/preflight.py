@@ -1,0 +1,493 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+
+"""Pre-flight of a workload import: every check before anything is made.
+
+For each selected server, in the destination: the flavor, the image (when
+the server boots from it), the networks, subnets and security groups of
+its ports, its keypair, the volume types of its volumes and its server
+group resolve; in the source: the server is there, in a state the import
+allows (SHUTOFF, or ACTIVE with ``--stop``), with the volumes the file
+lists attached.  All problems of a server are listed together; a server
+with problems is not touched.  The result of the checks (destination ids)
+is what the migration then uses, so it never looks a name up twice.
+"""
+
+import typing as ty
+
+from openstack import exceptions as sdk_exceptions
+
+from osmigrateclient import exceptions
+from osmigrateclient.resources import refs
+
+GiB = 1024**3
+#: the device names a boot volume is attached at
+ROOT_DEVICES = ('/dev/vda', '/dev/sda', '/dev/xvda', '/dev/hda')
+FIP_MODES = ('auto', 'new', 'existing', 'skip')
+PORT_MODES = ('neutron', 'nova')
+
+
+class Port(ty.NamedTuple):
+    source_id: str
+    network_id: str
+    #: [{'subnet_id': ..., 'ip_address': ...}]
+    fixed_ips: list[dict]
+    mac_address: str | None
+    security_group_ids: list[str]
+    attrs: dict
+
+
+class FloatingIP(ty.NamedTuple):
+    address: str
+    #: the source port it is on (its destination twin gets it)
+    source_port_id: str
+    fixed_ip_address: str | None
+    network_id: str
+    #: the address is allocated to the destination project, unattached
+    existing_id: str | None
+    description: str | None
+
+
+class Volume(ty.NamedTuple):
+    source_id: str
+    name: str | None
+    size: int
+    device: str | None
+    bootable: bool
+    #: destination create attributes (name, description, type, zone)
+    attrs: dict
+    image_metadata: dict
+
+
+class Resolved(ty.NamedTuple):
+    """What a server's import needs, checked."""
+
+    entry: dict
+    source_id: str
+    name: str
+    flavor_id: str
+    #: the destination image to boot from, None when the boot disk is copied
+    image_id: str | None
+    #: the boot volume (BFV) or None
+    boot_volume: Volume | None
+    #: an image-booted server's boot disk is copied (boot_disk_copy)
+    copy_image_disk: bool
+    boot_volume_attrs: dict
+    data_volumes: list[Volume]
+    data_copy: bool
+    #: data_copy false: the destination volumes to use as they are
+    boot_volume_id: str | None
+    existing_volume_ids: list[str]
+    #: port_creation_mode: 'neutron' (ports made first) or 'nova'
+    port_mode: str
+    ports: list[Port]
+    floating_ips: list[FloatingIP]
+    floating_ip_mode: str
+    server_group: dict | None
+    #: keyword arguments of create_server besides image, flavor, networks
+    server_attrs: dict
+    source_status: str
+    remarks: list[str]
+
+
+def _names(items: ty.Iterable[ty.Any]) -> set[str]:
+    return {getattr(i, 'name', None) for i in items}
+
+
+class Checker:
+    """Checks servers against both clouds, with cached lists."""
+
+    def __init__(
+        self, src: refs.Lookup, dst: refs.Lookup, stop: bool = False
+    ) -> None:
+        self.src = src
+        self.dst = dst
+        self.stop = stop
+        self._cache: dict[str, ty.Any] = {}
+
+    def _once(self, key: str, fn: ty.Callable[[], ty.Any]) -> ty.Any:
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    def _volume_types(self) -> set[str]:
+        return self._once(
+            'types', lambda: _names(self.dst.conn.block_storage.types())
+        )
+
+    def _volume_zones(self) -> set[str]:
+        return self._once(
+            'volume_zones',
+            lambda: _names(self.dst.conn.block_storage.availability_zones()),
+        )
+
+    def _compute_zones(self) -> set[str]:
+        return self._once(
+            'compute_zones',
+            lambda: _names(self.dst.conn.compute.availability_zones()),
+        )
+
+    def _keypairs(self) -> set[str]:
+        return self._once(
+            'keypairs', lambda: _names(self.dst.conn.compute.keypairs())
+        )
+
+    def _resolve(self, problems, kind, ref, field):
+        try:
+            return self.dst.resolve(kind, ref)
+        except exceptions.MigrateError as e:
+            problems.append('%s: %s' % (field, e))
+            return None
+
+    def check(
+        self, entry: dict, detached: ty.Iterable[str] = ()
+    ) -> tuple[Resolved | None, list[str]]:
+        """(what the import needs, []) or (None, the problems).
+
+        :param detached: volumes an unfinished import detached from the
+            source server (its journal says so): they count as attached
+        """
+        problems: list[str] = []
+        remarks: list[str] = []
+        params = entry.get('params') or {}
+        info = entry.get('_info') or {}
+        migration = entry.get('_migration_params') or {}
+        source_id = info.get('id')
+        name = params.get('name') or source_id
+
+        flavor = None
+        if params.get('flavor_ref'):
+            flavor = self._resolve(
+                problems, 'flavor', params['flavor_ref'], 'flavor_ref'
+            )
+        else:
+            problems.append('flavor_ref: missing')
+
+        data_copy = migration.get('data_copy', True) is not False
+        volumes = [self._volume(v) for v in params.get('volumes') or []]
+        boot = next((v for v in volumes if v.device in ROOT_DEVICES), None)
+        if boot is None and not params.get('image_ref'):
+            boot = next((v for v in volumes if v.bootable), None)
+        data_volumes = [v for v in volumes if v is not boot]
+        copy_image_disk = bool(
+            boot is None and migration.get('boot_disk_copy') and data_copy
+        )
+        boot_volume_id, existing = None, []
+        if not data_copy:
+            # The destination volumes exist already: nothing is copied.
+            boot_volume_id, existing = self._existing(problems, migration)
+            boot, data_volumes, copy_image_disk = None, [], False
+        image_id = None
+        if boot is None and not copy_image_disk and not boot_volume_id:
+            if params.get('image_ref'):
+                image = self._resolve(
+                    problems, 'image', params['image_ref'], 'image_ref'
+                )
+                image_id = image.id if image else None
+            elif not data_copy:
+                problems.append(
+                    'image_ref: none, and data_copy is false: set '
+                    '_migration_params.boot_volume.uuid to the destination '
+                    'volume to boot from'
+                )
+            else:
+                problems.append(
+                    'image_ref: none, and no boot volume to copy: set '
+                    '_migration_params.boot_disk_copy to true'
+                )
+        # data_copy false makes no volume: their types and zones are moot.
+        for v in volumes if data_copy else []:
+            vtype = v.attrs.get('volume_type')
+            if vtype and vtype not in self._volume_types():
+                problems.append(
+                    'volumes: %s: volume type %r not found in the '
+                    'destination' % (v.name or v.source_id, vtype)
+                )
+            zone = v.attrs.get('availability_zone')
+            if zone and zone not in self._volume_zones():
+                v.attrs.pop('availability_zone')
+                remarks.append(
+                    'volume %s: zone %r not in the destination: Cinder '
+                    'picks one' % (v.name or v.source_id, zone)
+                )
+
+        key_name = params.get('key_name')
+        if key_name and key_name not in self._keypairs():
+            problems.append(
+                'key_name: keypair %r not found in the destination' % key_name
+            )
+
+        ports = [
+            self._port(problems, i, p)
+            for i, p in enumerate(params.get('ports') or [])
+        ]
+        mode = migration.get('port_creation_mode') or 'neutron'
+        if mode not in PORT_MODES:
+            problems.append(
+                '_migration_params.port_creation_mode: %r is not one of %s'
+                % (mode, ', '.join(PORT_MODES))
+            )
+        elif mode == 'nova':
+            for i, port in enumerate(ports):
+                if port and len(port.fixed_ips) > 1:
+                    problems.append(
+                        'ports[%d]: %d fixed IPs, but port_creation_mode '
+                        'nova keeps one per port: use neutron'
+                        % (i, len(port.fixed_ips))
+                    )
+        fip_mode = migration.get('floating_ip_mode') or 'auto'
+        fips = []
+        if fip_mode not in FIP_MODES:
+            problems.append(
+                '_migration_params.floating_ip_mode: %r is not one of %s'
+                % (fip_mode, ', '.join(FIP_MODES))
+            )
+        elif fip_mode != 'skip':
+            fips = [
+                self._floating_ip(problems, fip_mode, f)
+                for f in params.get('floating_ips') or []
+            ]
+
+        group = None
+        if params.get('server_group_ref'):
+            group = {
+                'name': params['server_group_ref'].get('name'),
+                'policy': params.get('server_group_policy'),
+                'rules': params.get('server_group_rules') or {},
+            }
+            if not group['name'] or not group['policy']:
+                problems.append(
+                    'server_group_ref: needs a name and server_group_policy'
+                )
+
+        server_attrs = self._server_attrs(params, remarks)
+        status = self._source(problems, source_id, volumes, detached)
+        if problems:
+            return None, problems
+        return (
+            Resolved(
+                entry=entry,
+                source_id=source_id,
+                name=name,
+                flavor_id=flavor.id,
+                image_id=image_id,
+                boot_volume=boot,
+                copy_image_disk=copy_image_disk,
+                boot_volume_attrs={
+                    k: v
+                    for k, v in (
+                        migration.get('boot_volume_params') or {}
+                    ).items()
+                    if v is not None
+                },
+                data_volumes=data_volumes,
+                data_copy=data_copy,
+                boot_volume_id=boot_volume_id,
+                existing_volume_ids=existing,
+                port_mode=mode,
+                ports=[p for p in ports if p],
+                floating_ips=[f for f in fips if f],
+                floating_ip_mode=fip_mode,
+                server_group=group,
+                server_attrs=server_attrs,
+                source_status=status,
+                remarks=remarks,
+            ),
+            [],
+        )
+
+    # -- parts --------------------------------------------------------------
+
+    def _existing(self, problems, migration) -> tuple[str | None, list[str]]:
+        """(boot volume id, other volume ids) of data_copy false; each
+        must be an available volume of the destination."""
+        boot_id = (migration.get('boot_volume') or {}).get('uuid')
+        others = [
+            item.get('uuid')
+            for item in migration.get('additional_volumes') or []
+            if isinstance(item, dict) and item.get('uuid')
+        ]
+        named = [('boot_volume', boot_id)] if boot_id else []
+        named += [('additional_volumes', uuid) for uuid in others]
+        for field, uuid in named:
+            volume = self.dst.conn.block_storage.find_volume(uuid)
+            if volume is None:
+                problems.append(
+                    '_migration_params.%s: volume %s not found in the '
+                    'destination' % (field, uuid)
+                )
+            elif volume.status != 'available':
+                problems.append(
+                    '_migration_params.%s: volume %s is %s, not available'
+                    % (field, uuid, volume.status)
+                )
+        return boot_id, others
+
+    @staticmethod
+    def _volume(v: dict) -> Volume:
+        params = v.get('params') or {}
+        info = v.get('_info') or {}
+        attrs = {
+            k: params.get(k)
+            for k in (
+                'name',
+                'description',
+                'volume_type',
+                'availability_zone',
+            )
+            if params.get(k) is not None
+        }
+        return Volume(
+            source_id=info.get('id'),
+            name=params.get('name'),
+            size=int(params.get('size') or info.get('size') or 0),
+            device=params.get('device'),
+            bootable=bool(
+                params.get('bootable', info.get('is_bootable', False))
+            ),
+            attrs=attrs,
+            image_metadata=dict(params.get('volume_image_metadata') or {}),
+        )
+
+    def _port(self, problems, index, port) -> Port | None:
+        params = port.get('params') or {}
+        info = port.get('_info') or {}
+        where = 'ports[%d]' % index
+        bad = len(problems)
+        network = self._resolve(
+            problems, 'network', params.get('network_ref'), where + ': network'
+        )
+        fixed = []
+        for f in params.get('fixed_ips_refs') or []:
+            subnet = self._resolve(
+                problems, 'subnet', f.get('subnet_ref'), where + ': subnet'
+            )
+            if subnet is not None:
+                fixed.append(
+                    {'subnet_id': subnet.id, 'ip_address': f.get('ip_address')}
+                )
+        groups = []
+        for ref in params.get('security_group_refs') or []:
+            group = self._resolve(
+                problems, 'security_group', ref, where + ': security group'
+            )
+            if group is not None:
+                groups.append(group.id)
+        if len(problems) > bad:
+            return None
+        attrs = {}
+        if params.get('allowed_address_pairs'):
+            attrs['allowed_address_pairs'] = params['allowed_address_pairs']
+        if params.get('is_port_security_enabled') is False:
+            attrs['is_port_security_enabled'] = False
+        if params.get('binding_vnic_type') not in (None, 'normal'):
+            attrs['binding_vnic_type'] = params['binding_vnic_type']
+        if params.get('binding_profile'):
+            attrs['binding_profile'] = params['binding_profile']
+        if params.get('description'):
+            attrs['description'] = params['description']
+        return Port(
+            source_id=info.get('id'),
+            network_id=network.id,
+            fixed_ips=fixed,
+            mac_address=params.get('mac_address'),
+            security_group_ids=groups,
+            attrs=attrs,
+        )
+
+    def _floating_ip(self, problems, mode, fip) -> FloatingIP | None:
+        params = fip.get('params') or {}
+        info = fip.get('_info') or {}
+        address = params.get('floating_ip_address')
+        network = self._resolve(
+            problems,
+            'network',
+            params.get('floating_network_ref'),
+            'floating_ips: %s: floating_network_ref' % address,
+        )
+        existing = None
+        if mode in ('existing', 'auto') and address:
+            for ip in self.dst.owned('floating_ip'):
+                if ip.floating_ip_address == address and not ip.port_id:
+                    existing = ip.id
+            if existing is None and mode == 'existing':
+                problems.append(
+                    'floating_ips: %s: not allocated to the destination '
+                    'project, or attached (floating_ip_mode: existing)'
+                    % address
+                )
+        if network is None:
+            return None
+        return FloatingIP(
+            address=address,
+            source_port_id=info.get('port_id'),
+            fixed_ip_address=params.get('fixed_ip_address'),
+            network_id=network.id,
+            existing_id=existing,
+            description=params.get('description'),
+        )
+
+    def _server_attrs(self, params: dict, remarks: list[str]) -> dict:
+        attrs = {
+            k: params.get(k)
+            for k in (
+                'name',
+                'key_name',
+                'metadata',
+                'user_data',
+                'tags',
+                'description',
+                'config_drive',
+                'disk_config',
+            )
+            if params.get(k) not in (None, {}, [], '')
+        }
+        zone = params.get('availability_zone')
+        if zone:
+            if zone in self._compute_zones():
+                attrs['availability_zone'] = zone
+            else:
+                remarks.append(
+                    'availability zone %r not in the destination: Nova '
+                    'picks one' % zone
+                )
+        return attrs
+
+    def _source(self, problems, source_id, volumes, detached=()) -> str:
+        try:
+            server = self.src.conn.compute.get_server(source_id)
+        except sdk_exceptions.NotFoundException:
+            problems.append('the source server %s is gone' % source_id)
+            return ''
+        status = server.status
+        allowed = ('SHUTOFF', 'ACTIVE') if self.stop else ('SHUTOFF',)
+        if status not in allowed:
+            problems.append(
+                'the source server is %s, not SHUTOFF%s'
+                % (status, '' if self.stop else ' (stop it, or give --stop)')
+            )
+        attached = sorted(
+            {
+                a.get('id') if isinstance(a, dict) else a.id
+                for a in server.attached_volumes or []
+            }
+            | set(detached)
+        )
+        listed = sorted(v.source_id for v in volumes)
+        if attached != listed:
+            problems.append(
+                'volumes: the source server has %s attached now, the file '
+                'lists %s: export it again'
+                % (', '.join(attached) or 'none', ', '.join(listed) or 'none')
+            )
+        return status

@@ -1,0 +1,194 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+
+"""A workload import run: pre-flight every server, then import them.
+
+Servers whose journal says they were imported, and whose destination
+server is still there, are ``unchanged``.  A destination server with the
+name of a server that the journal does not know is a ``conflict``: it is
+reported, never overwritten nor skipped silently.  Servers with pre-flight
+problems are ``blocked`` with every problem listed.  The others are
+imported ``parallel`` at a time, each in its own thread with its own
+volume streams, sharing the conversion-host pair.
+"""
+
+import concurrent.futures
+import json
+import typing as ty
+
+from osmigrateclient import datafile
+from osmigrateclient.resources import refs
+from osmigrateclient.transfer import conversion_host
+from osmigrateclient.workload import journal as journal_mod
+from osmigrateclient.workload import migration
+from osmigrateclient.workload import preflight
+
+BLOCKED, CONFLICT, SKIPPED, PLANNED = (
+    'blocked',
+    'conflict',
+    'skipped',
+    'create',
+)
+#: the outcomes of a server that leave the exit status at 0
+SUCCEEDED = (migration.CREATED, migration.UNCHANGED, SKIPPED, PLANNED)
+
+
+def _dest_server(dst: refs.Lookup, server_id: str | None):
+    if not server_id:
+        return None
+    return dst.get('server', server_id)
+
+
+def triage(
+    ctx: migration.Context,
+    entries: list[dict],
+    src: refs.Lookup,
+    dst: refs.Lookup,
+) -> tuple[list[preflight.Resolved], list[migration.Outcome]]:
+    """(the servers to import, the outcomes of the others)."""
+    checker = preflight.Checker(src, dst, stop=ctx.stop)
+    hosts = conversion_host.load_hosts(ctx.data_dir)
+    src_host = (hosts.get(conversion_host.SRC) or {}).get('server_id')
+    todo, outcomes = [], []
+    for entry in entries:
+        params, info = entry.get('params') or {}, entry.get('_info') or {}
+        source_id, name = info.get('id'), params.get('name')
+
+        def outcome(action, detail='', dest_id=None, n=name, i=source_id):
+            outcomes.append(migration.Outcome(n, i, action, dest_id, detail))
+
+        if source_id and source_id == src_host:
+            outcome(SKIPPED, 'the source conversion host')
+            continue
+        j = journal_mod.Journal(ctx.data_dir, source_id, name)
+        known = {
+            j.data.get('dest_id'),
+            (j.data['steps'].get(migration.SERVER) or {}).get('id'),
+        } - {None}
+        if j.phase == journal_mod.DONE:
+            found = _dest_server(dst, j.data.get('dest_id'))
+            if found is not None:
+                outcome(migration.UNCHANGED, '', found.id)
+                continue
+        creating = (j.data['steps'].get(migration.SERVER) or {}).get(
+            'creating'
+        ) and j.phase == journal_mod.RUNNING
+        others = [
+            s.id
+            for s in dst.owned('server')
+            if s.name == name and s.id not in known
+        ]
+        if others and not (creating and len(others) == 1):
+            outcome(
+                CONFLICT,
+                'the destination has a server named %r (%s) that this data '
+                'directory did not import: rename or delete one of them'
+                % (name, ', '.join(others)),
+            )
+            continue
+        detached = [d['volume'] for d in j.source.get('detached') or []]
+        resolved, problems = checker.check(entry, detached)
+        missing = [s for s in conversion_host.SIDES if s not in hosts]
+        if missing and _copies(entry):
+            problems = problems + [
+                'volumes: no %s conversion host: run "openstack migrate '
+                'conversion host deploy" first' % ' or '.join(missing)
+            ]
+            resolved = None
+        if resolved is None:
+            outcome(BLOCKED, '; '.join(problems))
+            continue
+        todo.append(resolved)
+    return todo, outcomes
+
+
+def _copies(entry: dict) -> bool:
+    """Whether the import of ``entry`` copies volumes."""
+    migration_params = entry.get('_migration_params') or {}
+    if migration_params.get('data_copy', True) is False:
+        return False
+    params = entry.get('params') or {}
+    return bool(
+        params.get('volumes') or migration_params.get('boot_disk_copy')
+    )
+
+
+def run(
+    ctx: migration.Context,
+    todo: list[preflight.Resolved],
+    parallel: int = 1,
+) -> list[migration.Outcome]:
+    """Import the checked servers, ``parallel`` at a time."""
+    if not todo:
+        return []
+    with concurrent.futures.ThreadPoolExecutor(
+        max_workers=max(1, parallel), thread_name_prefix='workload'
+    ) as pool:
+        futures = [
+            pool.submit(migration.ServerImport(ctx, r).run) for r in todo
+        ]
+        return [f.result() for f in futures]
+
+
+def report(
+    data_dir: str,
+    outcomes: list[migration.Outcome],
+    started_at: str,
+    seconds: float,
+    parallel: int,
+) -> dict:
+    """The JSON summary of a run (``--report``)."""
+    servers = []
+    for o in outcomes:
+        item: dict[str, ty.Any] = {
+            'name': o.name,
+            'source_id': o.source_id,
+            'dest_id': o.dest_id,
+            'action': o.action,
+            'detail': o.detail,
+        }
+        j = journal_mod.Journal(data_dir, o.source_id, o.name)
+        if j.data.get('phase'):
+            steps = j.data.get('steps') or {}
+            item['steps'] = {
+                k: {'state': v.get('state'), 'seconds': v.get('seconds')}
+                for k, v in steps.items()
+            }
+            item['volumes'] = [
+                dict(
+                    step=k,
+                    dest_id=v.get('result'),
+                    **(v.get('copy') or {}),
+                )
+                for k, v in steps.items()
+                if v.get('copy')
+            ]
+            total = sum(v.get('seconds') or 0 for v in steps.values())
+            copy = sum(c.get('seconds') or 0 for c in item['volumes'])
+            item['seconds'] = round(total, 3)
+            item['copy_seconds'] = round(copy, 3)
+            item['other_seconds'] = round(total - copy, 3)
+            item['error'] = j.data.get('error')
+        servers.append(item)
+    return {
+        'started_at': started_at,
+        'seconds': round(seconds, 3),
+        'parallel': parallel,
+        'servers': servers,
+    }
+
+
+def write_report(path: str, data: dict) -> None:
+    datafile.write_text(
+        path, json.dumps(data, indent=2, sort_keys=True) + '\n'
+    )

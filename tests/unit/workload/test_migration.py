@@ -1,0 +1,1113 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+
+import os
+import re
+import stat
+
+import fixtures
+from openstack import exceptions as sdk_exceptions
+from oslotest import base
+
+from osmigrateclient import exceptions
+from osmigrateclient.transfer import volume_copy
+from osmigrateclient.workload import journal
+from osmigrateclient.workload import migration
+from osmigrateclient.workload import preflight
+from tests.unit.workload import fakes
+
+GiB = fakes.GiB
+ROOT_VOLUME = preflight.Volume(
+    source_id='vol-root',
+    name='root',
+    size=2,
+    device='/dev/vda',
+    bootable=True,
+    attrs={'name': 'root', 'volume_type': 'nfs'},
+    image_metadata={'image_name': 'cirros'},
+)
+
+
+def _volume_bdm(volume_id, boot_index):
+    return {
+        'boot_index': boot_index,
+        'uuid': volume_id,
+        'source_type': 'volume',
+        'destination_type': 'volume',
+        'delete_on_termination': False,
+    }
+
+
+IMAGE_BDM = {
+    'boot_index': 0,
+    'uuid': 'dimg1',
+    'source_type': 'image',
+    'destination_type': 'local',
+    'delete_on_termination': True,
+}
+
+
+class ImportTestCase(base.BaseTestCase):
+    """vm1 'app-vm' in the source with vol1 attached at /dev/vdb; an empty
+    destination; a fake copier; a clock that never needs to pause."""
+
+    def setUp(self):
+        super().setUp()
+        self.data_dir = self.useFixture(fixtures.TempDir()).path
+        self.addCleanup(fakes.close_server_logs, self.data_dir)
+        # Every journal write is flushed to disk: not needed here.
+        self.useFixture(fixtures.MockPatch('os.fsync'))
+        self.src = fakes.source()
+        self.dst = fakes.Cloud()
+        self.copier = fakes.Copier()
+        self.pauses = []
+
+    def importer(self, resolved=None, stop=False):
+        ctx = migration.Context(
+            self.data_dir,
+            self.src,
+            self.dst,
+            volume_copy.Settings(timeout=30.0),
+            stop=stop,
+            clock=fakes.Clock(),
+            pause=self.pauses.append,
+        )
+        return migration.ServerImport(
+            ctx, resolved or fakes.resolved(), copier=self.copier
+        )
+
+    def run_import(self, resolved=None, stop=False):
+        return self.importer(resolved, stop).run()
+
+    def journal(self, source_id='vm1'):
+        """The journal as on disk."""
+        return journal.Journal(self.data_dir, source_id, 'x').data
+
+    def one(self, kind):
+        (obj,) = self.dst.store.get(kind, [])
+        return obj
+
+    def kwargs(self, cloud, call):
+        return [k for _, k in cloud.calls_to(call)]
+
+
+class TestImport(ImportTestCase):
+    def test_image_booted_server(self):
+        outcome = self.run_import()
+        server = self.one('server')
+        volume = self.one('volume')
+        group = self.one('server_group')
+        port = self.one('port')
+        fip = self.one('floating_ip')
+        self.assertEqual(
+            migration.Outcome('app-vm', 'vm1', 'created', server.id, ''),
+            outcome,
+        )
+        self.assertEqual(
+            [
+                'block_storage.create_volume',
+                'compute.create_server_group',
+                'network.create_port',
+                'compute.create_server',
+                'network.create_ip',
+            ],
+            self.dst.write_calls(),
+        )
+        self.assertEqual(
+            [
+                {
+                    'name': 'data',
+                    'description': 'd',
+                    'volume_type': 'nfs',
+                    'availability_zone': 'nova',
+                    'size': 1,
+                }
+            ],
+            self.kwargs(self.dst, 'block_storage.create_volume'),
+        )
+        self.assertEqual(
+            [{'name': 'group', 'policy': 'anti-affinity'}],
+            self.kwargs(self.dst, 'compute.create_server_group'),
+        )
+        self.assertEqual(
+            [
+                {
+                    'network_id': 'dnet1',
+                    'fixed_ips': [
+                        {'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}
+                    ],
+                    'mac_address': 'mac-a',
+                    'security_group_ids': ['dsg1'],
+                }
+            ],
+            self.kwargs(self.dst, 'network.create_port'),
+        )
+        self.assertEqual(
+            [
+                dict(
+                    fakes.SERVER_ATTRS,
+                    flavor_id='dfl1',
+                    networks=[{'port': port.id}],
+                    image_id='dimg1',
+                    block_device_mapping=[
+                        IMAGE_BDM,
+                        _volume_bdm(volume.id, -1),
+                    ],
+                    scheduler_hints={'group': group.id},
+                )
+            ],
+            self.kwargs(self.dst, 'compute.create_server'),
+        )
+        self.assertEqual(
+            [
+                {
+                    'floating_network_id': 'dpub',
+                    'port_id': port.id,
+                    'fixed_ip_address': '10.0.0.5',
+                }
+            ],
+            self.kwargs(self.dst, 'network.create_ip'),
+        )
+        self.assertEqual(
+            [('vol1', volume.id, GiB, 'app-vm data', True)],
+            self.copier.copies,
+        )
+        # vol1 was detached only for its copy, and is back where it was.
+        self.assertEqual(
+            [
+                'compute.delete_volume_attachment',
+                'compute.create_volume_attachment',
+            ],
+            self.src.write_calls(),
+        )
+        self.assertEqual(
+            [(('vm1', 'vol1'), {'ignore_missing': True})],
+            self.src.calls_to('compute.delete_volume_attachment'),
+        )
+        self.assertEqual(
+            [(('vm1',), {'volume_id': 'vol1', 'device': '/dev/vdb'})],
+            self.src.calls_to('compute.create_volume_attachment'),
+        )
+        self.assertEqual('in-use', self.src.find('volume', 'vol1').status)
+        self.assertEqual([], self.pauses)
+
+        data = self.journal()
+        self.assertEqual(
+            ('done', None, server.id, None),
+            (data['phase'], data['step'], data['dest_id'], data.get('error')),
+        )
+        self.assertEqual(
+            {'status': 'SHUTOFF', 'stopped': False, 'detached': []},
+            data['source'],
+        )
+        steps = data['steps']
+        self.assertEqual(
+            {
+                'stop': 'done',
+                'volume:vol1': 'done',
+                'server_group': 'done',
+                'ports': 'done',
+                'server': 'done',
+                'floating_ips': 'done',
+            },
+            {k: v['state'] for k, v in steps.items()},
+        )
+        self.assertEqual(
+            {'state': 'done', 'result': None, 'seconds': 1.0}, steps['stop']
+        )
+        self.assertEqual(
+            {
+                'state': 'done',
+                'dest_volume': volume.id,
+                'attached': [],
+                'copy': {
+                    'bytes': GiB,
+                    'seconds': 2.5,
+                    'algo': 'xxh128',
+                    'digest': 'd-vol1',
+                    'bytes_sent': GiB // 2,
+                },
+                'result': volume.id,
+            },
+            {k: v for k, v in steps['volume:vol1'].items() if k != 'seconds'},
+        )
+        self.assertEqual(
+            {'state': 'done', 'created': group.id, 'result': group.id},
+            {k: v for k, v in steps['server_group'].items() if k != 'seconds'},
+        )
+        self.assertEqual({'p-a': port.id}, steps['ports']['result'])
+        self.assertEqual(
+            {'state': 'done', 'creating': True, 'id': server.id},
+            {
+                k: v
+                for k, v in steps['server'].items()
+                if k not in ('seconds', 'result')
+            },
+        )
+        self.assertEqual(
+            {
+                '172.24.4.9': {
+                    'id': fip.id,
+                    'created': True,
+                    'address': fip.floating_ip_address,
+                }
+            },
+            steps['floating_ips']['ips'],
+        )
+        self.assertEqual(
+            [fip.floating_ip_address], steps['floating_ips']['result']
+        )
+
+    def test_server_log_file(self):
+        self.run_import()
+        path = journal.log_path(self.data_dir, 'vm1')
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        self.assertIn('INFO import started\n', text)
+        self.assertIn('INFO import done: server ', text)
+
+    def test_existing_server_group_is_used(self):
+        self.dst.add('server_group', id='dgrp', name='group')
+        self.run_import()
+        self.assertEqual([], self.dst.calls_to('compute.create_server_group'))
+        self.assertEqual(
+            {'group': 'dgrp'},
+            self.kwargs(self.dst, 'compute.create_server')[0][
+                'scheduler_hints'
+            ],
+        )
+        steps = self.journal()['steps']
+        self.assertNotIn('created', steps['server_group'])
+
+    def test_no_ports_no_group_no_volumes(self):
+        outcome = self.run_import(
+            fakes.resolved(
+                data_volumes=[],
+                ports=[],
+                floating_ips=[],
+                server_group=None,
+                server_attrs={'name': 'app-vm'},
+            )
+        )
+        self.assertEqual('created', outcome.action)
+        self.assertEqual(
+            [
+                {
+                    'name': 'app-vm',
+                    'flavor_id': 'dfl1',
+                    'networks': 'none',
+                    'image_id': 'dimg1',
+                }
+            ],
+            self.kwargs(self.dst, 'compute.create_server'),
+        )
+        self.assertEqual(['compute.create_server'], self.dst.write_calls())
+        self.assertEqual([], self.copier.copies)
+        self.assertEqual(
+            ['ports', 'server', 'stop'], sorted(self.journal()['steps'])
+        )
+
+    def test_port_without_port_security(self):
+        port = fakes.PORT._replace(
+            attrs={
+                'is_port_security_enabled': False,
+                'allowed_address_pairs': [{'ip_address': '10.0.0.100'}],
+            }
+        )
+        self.run_import(fakes.resolved(ports=[port]))
+        self.assertEqual(
+            [
+                {
+                    'is_port_security_enabled': False,
+                    'allowed_address_pairs': [{'ip_address': '10.0.0.100'}],
+                    'network_id': 'dnet1',
+                    'fixed_ips': [
+                        {'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}
+                    ],
+                    'mac_address': 'mac-a',
+                }
+            ],
+            self.kwargs(self.dst, 'network.create_port'),
+        )
+
+    def test_existing_floating_ip_is_attached(self):
+        self.dst.add('floating_ip', id='dfip', floating_ip_address='1.2.3.4')
+        self.run_import(
+            fakes.resolved(
+                floating_ips=[fakes.FLOATING_IP._replace(existing_id='dfip')]
+            )
+        )
+        port = self.one('port')
+        self.assertEqual([], self.dst.calls_to('network.create_ip'))
+        self.assertEqual(
+            [
+                (
+                    ('dfip',),
+                    {'port_id': port.id, 'fixed_ip_address': '10.0.0.5'},
+                )
+            ],
+            self.dst.calls_to('network.update_ip'),
+        )
+        steps = self.journal()['steps']
+        self.assertEqual(
+            {'172.24.4.9': {'id': 'dfip', 'created': False}},
+            steps['floating_ips']['ips'],
+        )
+        self.assertEqual(['172.24.4.9'], steps['floating_ips']['result'])
+
+    def test_floating_ip_mode_new_makes_one(self):
+        self.dst.add('floating_ip', id='dfip', floating_ip_address='1.2.3.4')
+        self.run_import(
+            fakes.resolved(
+                floating_ip_mode='new',
+                floating_ips=[
+                    fakes.FLOATING_IP._replace(
+                        existing_id='dfip', description='front'
+                    )
+                ],
+            )
+        )
+        self.assertEqual([], self.dst.calls_to('network.update_ip'))
+        self.assertEqual(
+            'front',
+            self.kwargs(self.dst, 'network.create_ip')[0]['description'],
+        )
+
+    def test_floating_ip_goes_to_the_ipv4_the_port_got(self):
+        self.dst.add('subnet', id='dsub6', network_id='dnet1', ip_version=6)
+        self.dst.add(
+            'port',
+            id='taken',
+            network_id='dnet1',
+            device_id='other',
+            mac_address='mac-other',
+            fixed_ips=[{'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}],
+        )
+        port = fakes.PORT._replace(
+            fixed_ips=[
+                {'subnet_id': 'dsub6', 'ip_address': 'fd00::5'},
+                {'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'},
+            ]
+        )
+        self.run_import(fakes.resolved(ports=[port]))
+        made = self.dst.find('port', self.one('floating_ip').port_id)
+        v6, v4 = [f['ip_address'] for f in made.fixed_ips]
+        self.assertRegex(v6, r'^fd00::9:[0-9a-f]+$')
+        self.assertRegex(v4, r'^10\.9\.0\.\d+$')
+        self.assertEqual(
+            v4,
+            self.kwargs(self.dst, 'network.create_ip')[0]['fixed_ip_address'],
+        )
+
+    def test_destination_volumes_of_data_copy_off(self):
+        self.dst.add('volume', id='dboot', status='available')
+        self.dst.add('volume', id='ddata', status='available')
+        self.dst.server_status = 'ERROR'
+        outcome = self.run_import(
+            fakes.resolved(
+                data_copy=False,
+                data_volumes=[],
+                image_id=None,
+                boot_volume_id='dboot',
+                existing_volume_ids=['ddata'],
+                floating_ips=[],
+                server_group=None,
+            )
+        )
+        self.assertEqual('failed', outcome.action)
+        (kwargs,) = self.kwargs(self.dst, 'compute.create_server')
+        self.assertNotIn('image_id', kwargs)
+        self.assertEqual(
+            [_volume_bdm('dboot', 0), _volume_bdm('ddata', -1)],
+            kwargs['block_device_mapping'],
+        )
+        self.assertEqual([], self.copier.copies)
+        self.assertEqual(['compute.get_server'], self.src.call_names())
+        # Not made by the import: kept by its revert.
+        self.assertEqual(
+            ['dboot', 'ddata'], [v.id for v in self.dst.store['volume']]
+        )
+
+    def test_boot_from_volume(self):
+        self.src.add(
+            'volume',
+            id='vol-root',
+            size=2,
+            status='in-use',
+            attachments=[{'server_id': 'vm1', 'device': '/dev/vda'}],
+        )
+        outcome = self.run_import(
+            fakes.resolved(
+                image_id=None,
+                boot_volume=ROOT_VOLUME,
+                data_volumes=[],
+                floating_ips=[],
+                server_group=None,
+            )
+        )
+        self.assertEqual('created', outcome.action)
+        (dest,) = self.dst.store['volume']
+        self.assertEqual(
+            [
+                'block_storage.create_snapshot',
+                'block_storage.create_volume',
+                'block_storage.delete_volume',
+                'block_storage.delete_snapshot',
+            ],
+            self.src.write_calls(),
+        )
+        (snap_kwargs,) = self.kwargs(self.src, 'block_storage.create_snapshot')
+        self.assertEqual(
+            {
+                'volume_id': 'vol-root',
+                'force': True,
+                'name': 'os-migrate-vol-root',
+                'description': 'os-migrate: temporary copy of a boot volume',
+            },
+            snap_kwargs,
+        )
+        (temp_kwargs,) = self.kwargs(self.src, 'block_storage.create_volume')
+        snapshot_id = temp_kwargs['snapshot_id']
+        self.assertEqual(
+            {'snapshot_id': snapshot_id, 'size': 2, 'name': 'os-migrate-vm1'},
+            temp_kwargs,
+        )
+        (temp_id,) = [
+            a[0] for a, _ in self.src.calls_to('block_storage.delete_volume')
+        ]
+        self.assertEqual(
+            [(temp_id, dest.id, 2 * GiB, 'app-vm root', True)],
+            self.copier.copies,
+        )
+        self.assertEqual(
+            [(snapshot_id,)],
+            [a for a, _ in self.src.calls_to('block_storage.delete_snapshot')],
+        )
+        # Only the temporary copy is gone.
+        self.assertEqual(
+            ['vol-root', 'vol1'],
+            sorted(v.id for v in self.src.store['volume']),
+        )
+        self.assertEqual([], self.src.store['snapshot'])
+        self.assertEqual(
+            [{'name': 'root', 'volume_type': 'nfs', 'size': 2}],
+            self.kwargs(self.dst, 'block_storage.create_volume'),
+        )
+        self.assertTrue(dest.is_bootable)
+        self.assertEqual({'image_name': 'cirros'}, dest.volume_image_metadata)
+        (server_kwargs,) = self.kwargs(self.dst, 'compute.create_server')
+        self.assertNotIn('image_id', server_kwargs)
+        self.assertEqual(
+            [_volume_bdm(dest.id, 0)], server_kwargs['block_device_mapping']
+        )
+        step = self.journal()['steps']['boot_disk']
+        self.assertEqual(
+            (None, None, dest.id, dest.id),
+            (
+                step['snapshot'],
+                step['temp_volume'],
+                step['dest_volume'],
+                step['result'],
+            ),
+        )
+
+    def test_boot_disk_copy_of_an_image_booted_server(self):
+        outcome = self.run_import(
+            fakes.resolved(
+                image_id=None,
+                copy_image_disk=True,
+                boot_volume_attrs={'volume_type': 'ssd'},
+                data_volumes=[],
+                floating_ips=[],
+                server_group=None,
+            )
+        )
+        self.assertEqual('created', outcome.action)
+        (dest,) = self.dst.store['volume']
+        self.assertEqual(
+            [(('vm1', 'os-migrate-app-vm'), {})],
+            self.src.calls_to('compute.create_server_image'),
+        )
+        (image_id,) = [
+            a[0] for a, _ in self.src.calls_to('image.delete_image')
+        ]
+        # 2.5 GiB of image: a 3 GiB volume.
+        self.assertEqual(
+            [{'image_id': image_id, 'size': 3, 'name': 'os-migrate-vm1'}],
+            self.kwargs(self.src, 'block_storage.create_volume'),
+        )
+        self.assertEqual(
+            [{'name': 'app-vm', 'volume_type': 'ssd', 'size': 3}],
+            self.kwargs(self.dst, 'block_storage.create_volume'),
+        )
+        self.assertEqual(3 * GiB, self.copier.copies[0][2])
+        self.assertEqual('app-vm app-vm', self.copier.copies[0][3])
+        self.assertTrue(dest.is_bootable)
+        self.assertEqual(
+            [], self.dst.calls_to('block_storage.set_volume_image_metadata')
+        )
+        self.assertEqual(['vol1'], [v.id for v in self.src.store['volume']])
+        self.assertEqual([], self.src.store['image'])
+        (server_kwargs,) = self.kwargs(self.dst, 'compute.create_server')
+        self.assertNotIn('image_id', server_kwargs)
+        self.assertEqual(
+            [_volume_bdm(dest.id, 0)], server_kwargs['block_device_mapping']
+        )
+
+    def test_boot_disk_size_is_at_least_min_disk(self):
+        self.src.image_size = 10
+        self.src.image_min_disk = 4
+        self.run_import(
+            fakes.resolved(
+                image_id=None,
+                copy_image_disk=True,
+                data_volumes=[],
+                floating_ips=[],
+                server_group=None,
+            )
+        )
+        self.assertEqual(
+            4, self.kwargs(self.dst, 'block_storage.create_volume')[0]['size']
+        )
+
+    def test_stop_then_import(self):
+        self.src.find('server', 'vm1')._update(status='ACTIVE')
+        outcome = self.run_import(
+            fakes.resolved(source_status='ACTIVE'), stop=True
+        )
+        self.assertEqual('created', outcome.action)
+        self.assertEqual(
+            ['compute.stop_server'],
+            [n for n in self.src.call_names() if 'start' in n or 'stop' in n],
+        )
+        self.assertEqual('SHUTOFF', self.src.find('server', 'vm1').status)
+        self.assertEqual(
+            {'status': 'ACTIVE', 'stopped': True, 'detached': []},
+            self.journal()['source'],
+        )
+
+    def test_stop_refused_without_the_option(self):
+        self.src.find('server', 'vm1')._update(status='ACTIVE')
+        outcome = self.run_import()
+        self.assertEqual(
+            migration.Outcome(
+                'app-vm',
+                'vm1',
+                'failed',
+                None,
+                'step stop: the source server is ACTIVE, not SHUTOFF',
+            ),
+            outcome,
+        )
+        self.assertEqual([], self.dst.calls)
+        self.assertEqual([], self.src.write_calls())
+        self.assertEqual('ACTIVE', self.src.find('server', 'vm1').status)
+
+    def test_remarks_of_the_check_and_the_ports(self):
+        self.dst.add(
+            'port',
+            id='taken',
+            network_id='dnet1',
+            device_id='other',
+            mac_address='mac-a',
+            fixed_ips=[{'subnet_id': 'dsub1', 'ip_address': '10.0.0.99'}],
+        )
+        outcome = self.run_import(
+            fakes.resolved(remarks=["availability zone 'az' is gone"])
+        )
+        self.assertEqual(
+            "availability zone 'az' is gone; MAC mac-a is taken in the "
+            'destination: the port got a new one',
+            outcome.detail,
+        )
+        self.assertEqual(
+            ['MAC mac-a is taken in the destination: the port got a new one'],
+            self.journal()['remarks'],
+        )
+
+
+class TestRerun(ImportTestCase):
+    def test_imported_server_still_there_is_unchanged(self):
+        self.run_import()
+        server = self.one('server')
+        self.dst.calls.clear()
+        self.src.calls.clear()
+        self.assertEqual(
+            migration.Outcome('app-vm', 'vm1', 'unchanged', server.id, ''),
+            self.run_import(),
+        )
+        self.assertEqual(['compute.get_server'], self.dst.call_names())
+        self.assertEqual([], self.src.calls)
+        self.assertEqual(1, len(self.copier.copies))
+
+    def test_imported_server_gone_is_imported_again(self):
+        self.run_import()
+        first = self.one('server').id
+        port = self.one('port')
+        # Deleted by hand: its port, made by Neutron, is left unbound.
+        self.dst.store['server'] = []
+        outcome = self.run_import()
+        second = self.one('server').id
+        self.assertNotEqual(first, second)
+        self.assertEqual(
+            migration.Outcome('app-vm', 'vm1', 'created', second, ''), outcome
+        )
+        self.assertEqual(2, len(self.copier.copies))
+        self.assertEqual(second, self.journal()['dest_id'])
+        # The port is used again, with its MAC and fixed IP.
+        self.assertEqual(1, len(self.dst.calls_to('network.create_port')))
+        self.assertEqual(
+            [{'port': port.id}],
+            self.kwargs(self.dst, 'compute.create_server')[1]['networks'],
+        )
+
+    def test_resume_runs_only_the_steps_not_done(self):
+        self.dst.add('volume', id='dvol', status='available')
+        self.dst.add('server_group', id='dgrp', name='group')
+        self.dst.add(
+            'port',
+            id='dport',
+            network_id='dnet1',
+            mac_address='mac-a',
+            fixed_ips=[{'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}],
+        )
+        j = journal.Journal(self.data_dir, 'vm1', 'app-vm')
+        j.set(phase='running', started_at='2024-05-01T10:00:00Z')
+        j.set_source(status='SHUTOFF', stopped=False, detached=[])
+        j.update_step('stop', state='done', result=None, seconds=1.0)
+        j.update_step(
+            'volume:vol1',
+            state='done',
+            result='dvol',
+            dest_volume='dvol',
+            attached=[],
+            seconds=30.0,
+        )
+        j.update_step('server_group', state='done', result='dgrp', seconds=1.0)
+        j.update_step(
+            'ports',
+            state='done',
+            result={'p-a': 'dport'},
+            created={'p-a': 'dport'},
+            seconds=2.0,
+        )
+        outcome = self.run_import()
+        server = self.one('server')
+        self.assertEqual(
+            migration.Outcome('app-vm', 'vm1', 'created', server.id, ''),
+            outcome,
+        )
+        self.assertEqual([], self.src.calls)
+        self.assertEqual([], self.copier.copies)
+        self.assertEqual(
+            ['compute.create_server', 'network.create_ip'],
+            self.dst.write_calls(),
+        )
+        (kwargs,) = self.kwargs(self.dst, 'compute.create_server')
+        self.assertEqual(
+            (
+                [{'port': 'dport'}],
+                [IMAGE_BDM, _volume_bdm('dvol', -1)],
+                {'group': 'dgrp'},
+            ),
+            (
+                kwargs['networks'],
+                kwargs['block_device_mapping'],
+                kwargs['scheduler_hints'],
+            ),
+        )
+        data = self.journal()
+        self.assertEqual('2024-05-01T10:00:00Z', data['started_at'])
+        self.assertEqual(30.0, data['steps']['volume:vol1']['seconds'])
+        self.assertEqual('done', data['phase'])
+
+    def test_started_copy_is_cleaned_and_redone(self):
+        # The killed run had detached vol1 and attached both volumes to the
+        # conversion hosts.
+        self.src.find('volume', 'vol1')._update(
+            status='available', attachments=[]
+        )
+        self.src.find('server', 'vm1')._update(attached_volumes=[])
+        self.dst.add('volume', id='dvol-old', status='available')
+        left = fakes.attachments('vol1', 'dvol-old')
+        j = journal.Journal(self.data_dir, 'vm1', 'app-vm')
+        j.set(phase='running')
+        j.set_source(
+            status='SHUTOFF',
+            stopped=False,
+            detached=[{'volume': 'vol1', 'device': '/dev/vdb'}],
+        )
+        j.update_step('stop', state='done', result=None, seconds=1.0)
+        j.update_step(
+            'volume:vol1',
+            state='started',
+            dest_volume='dvol-old',
+            attached=left,
+        )
+        outcome = self.run_import()
+        self.assertEqual('created', outcome.action)
+        self.assertEqual([left], self.copier.detached)
+        self.assertEqual(
+            [(('dvol-old',), {'ignore_missing': True})],
+            self.dst.calls_to('block_storage.delete_volume'),
+        )
+        (dest,) = self.dst.store['volume']
+        self.assertEqual(
+            [('vol1', dest.id, GiB, 'app-vm data', True)], self.copier.copies
+        )
+        # Already detached: not detached again, but attached back.
+        self.assertEqual(
+            [], self.src.calls_to('compute.delete_volume_attachment')
+        )
+        self.assertEqual(
+            [(('vm1',), {'volume_id': 'vol1', 'device': '/dev/vdb'})],
+            self.src.calls_to('compute.create_volume_attachment'),
+        )
+        self.assertEqual(
+            dest.id, self.journal()['steps']['volume:vol1']['result']
+        )
+
+    def test_killed_between_create_and_journal_adopts_the_server(self):
+        self.dst.add('server', id='dkilled', name='app-vm', status='ACTIVE')
+        self.dst.add('server', id='dother', name='app-vm-2', status='ACTIVE')
+        j = journal.Journal(self.data_dir, 'vm1', 'app-vm')
+        j.set(phase='running')
+        j.update_step('server', state='started', creating=True)
+        outcome = self.run_import(
+            fakes.resolved(
+                data_volumes=[], ports=[], floating_ips=[], server_group=None
+            )
+        )
+        self.assertEqual(
+            migration.Outcome('app-vm', 'vm1', 'created', 'dkilled', ''),
+            outcome,
+        )
+        self.assertEqual([], self.dst.calls_to('compute.create_server'))
+        [((), kwargs)] = self.dst.calls_to('compute.servers')
+        # Nova matches names by regular expression.
+        self.assertEqual(
+            ['app-vm'],
+            [
+                n
+                for n in ('app-vm', 'app-vm-2')
+                if re.search(kwargs['name'], n)
+            ],
+        )
+        self.assertEqual('dkilled', self.journal()['steps']['server']['id'])
+
+    def test_failed_run_is_started_over(self):
+        self.src.find('server', 'vm1')._update(status='ACTIVE')
+        self.assertEqual('failed', self.run_import().action)
+        self.src.find('server', 'vm1')._update(status='SHUTOFF')
+        outcome = self.run_import()
+        self.assertEqual('created', outcome.action)
+        data = self.journal()
+        self.assertEqual('done', data['phase'])
+        self.assertNotIn('error', data)
+        self.assertEqual(self.one('server').id, data['dest_id'])
+
+
+class TestCreatePort(ImportTestCase):
+    ATTRS = {
+        'network_id': 'dnet1',
+        'fixed_ips': [{'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}],
+        'mac_address': 'mac-a',
+        'security_group_ids': ['dsg1'],
+    }
+
+    def holder(self, mac='mac-other', ip='10.0.0.99'):
+        """A port of another server that holds ``mac`` and ``ip``."""
+        self.dst.add(
+            'port',
+            id='held',
+            network_id='dnet1',
+            device_id='other-vm',
+            mac_address=mac,
+            fixed_ips=[{'subnet_id': 'dsub1', 'ip_address': ip}],
+        )
+
+    def create(self):
+        remarks = ['earlier']
+        port = self.importer()._create_port(
+            {
+                k: [dict(f) for f in v] if k == 'fixed_ips' else v
+                for k, v in self.ATTRS.items()
+            },
+            remarks,
+        )
+        return port, remarks, self.kwargs(self.dst, 'network.create_port')
+
+    def test_free(self):
+        port, remarks, calls = self.create()
+        self.assertEqual([self.ATTRS], calls)
+        self.assertEqual(['earlier'], remarks)
+        self.assertEqual('mac-a', port.mac_address)
+
+    def test_mac_taken(self):
+        self.holder(mac='mac-a')
+        port, remarks, calls = self.create()
+        without_mac = dict(self.ATTRS)
+        del without_mac['mac_address']
+        self.assertEqual([self.ATTRS, without_mac], calls)
+        self.assertEqual(
+            [
+                'earlier',
+                'MAC mac-a is taken in the destination: the port got a new '
+                'one',
+            ],
+            remarks,
+        )
+        self.assertNotEqual('mac-a', port.mac_address)
+        self.assertEqual(
+            [{'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}], port.fixed_ips
+        )
+
+    def test_fixed_ip_taken(self):
+        self.holder(ip='10.0.0.5')
+        port, remarks, calls = self.create()
+        without_ip = dict(self.ATTRS, fixed_ips=[{'subnet_id': 'dsub1'}])
+        self.assertEqual([self.ATTRS, without_ip], calls)
+        self.assertEqual(
+            [
+                'earlier',
+                'fixed IP 10.0.0.5 is taken in the destination: the port got '
+                'a new one',
+            ],
+            remarks,
+        )
+        self.assertEqual('mac-a', port.mac_address)
+        self.assertNotEqual('10.0.0.5', port.fixed_ips[0]['ip_address'])
+
+    def test_mac_and_fixed_ip_taken(self):
+        self.holder(mac='mac-a', ip='10.0.0.5')
+        port, remarks, calls = self.create()
+        self.assertEqual(3, len(calls))
+        self.assertEqual(
+            {
+                'network_id': 'dnet1',
+                'fixed_ips': [{'subnet_id': 'dsub1'}],
+                'security_group_ids': ['dsg1'],
+            },
+            calls[2],
+        )
+        self.assertEqual(
+            [
+                'earlier',
+                'MAC mac-a is taken in the destination: the port got a new '
+                'one',
+                'fixed IP 10.0.0.5 is taken in the destination: the port got '
+                'a new one',
+            ],
+            remarks,
+        )
+
+    def test_other_conflicts_are_raised(self):
+        self.dst.fail(
+            'network.create_port',
+            sdk_exceptions.ConflictException(
+                "Quota exceeded for resources: ['port']."
+            ),
+        )
+        remarks = []
+        e = self.assertRaises(
+            sdk_exceptions.ConflictException,
+            self.importer()._create_port,
+            dict(self.ATTRS),
+            remarks,
+        )
+        self.assertEqual("Quota exceeded for resources: ['port'].", str(e))
+        self.assertEqual([], remarks)
+        self.assertEqual(1, len(self.dst.calls_to('network.create_port')))
+
+    def test_conflict_that_dropping_does_not_fix_is_raised(self):
+        self.dst.fail(
+            'network.create_port',
+            sdk_exceptions.ConflictException(
+                'The mac address mac-a is in use.'
+            ),
+        )
+        self.assertRaises(
+            sdk_exceptions.ConflictException,
+            self.importer()._create_port,
+            dict(self.ATTRS),
+            [],
+        )
+        self.assertEqual(2, len(self.dst.calls_to('network.create_port')))
+
+
+class TestRevert(ImportTestCase):
+    def test_failed_copy(self):
+        self.src.find('server', 'vm1')._update(status='ACTIVE')
+        self.copier.fail = exceptions.MigrateError('the hashes differ')
+        outcome = self.run_import(
+            fakes.resolved(source_status='ACTIVE'), stop=True
+        )
+        self.assertEqual(
+            migration.Outcome(
+                'app-vm',
+                'vm1',
+                'failed',
+                None,
+                'step volume:vol1: the hashes differ',
+            ),
+            outcome,
+        )
+        [((dest_id,), _)] = self.dst.calls_to('block_storage.delete_volume')
+        # The copy's attachments are undone, its volume deleted.
+        self.assertEqual(
+            [fakes.attachments('vol1', dest_id)], self.copier.detached
+        )
+        self.assertEqual(
+            ['block_storage.create_volume', 'block_storage.delete_volume'],
+            self.dst.write_calls(),
+        )
+        self.assertEqual([], self.dst.store['volume'])
+        # The source server has its volume back and runs again.
+        self.assertEqual(
+            [
+                'compute.stop_server',
+                'compute.delete_volume_attachment',
+                'compute.create_volume_attachment',
+                'compute.start_server',
+            ],
+            [
+                n
+                for n in self.src.call_names()
+                if n.startswith(
+                    ('compute.st', 'compute.create', 'compute.del')
+                )
+            ],
+        )
+        self.assertEqual(
+            [(('vm1',), {'volume_id': 'vol1', 'device': '/dev/vdb'})],
+            self.src.calls_to('compute.create_volume_attachment'),
+        )
+        vol1 = self.src.find('volume', 'vol1')
+        self.assertEqual(
+            ('in-use', [{'server_id': 'vm1', 'device': '/dev/vdb'}]),
+            (vol1.status, vol1.attachments),
+        )
+        self.assertEqual('ACTIVE', self.src.find('server', 'vm1').status)
+        data = self.journal()
+        self.assertEqual(
+            ('failed', 'volume:vol1', 'the hashes differ'),
+            (data['phase'], data['step'], data['error']),
+        )
+        self.assertEqual(
+            {'status': 'ACTIVE', 'stopped': True, 'detached': []},
+            data['source'],
+        )
+        self.assertEqual({'state': 'started'}, data['steps']['volume:vol1'])
+        self.assertNotIn('revert_errors', data)
+
+    def test_server_not_active(self):
+        self.dst.server_status = 'ERROR'
+        outcome = self.run_import()
+        (server_id,) = [
+            a[0] for a, _ in self.dst.calls_to('compute.delete_server')
+        ]
+        self.assertEqual(
+            'step server: the destination server %s to be ACTIVE: status '
+            'ERROR' % server_id,
+            outcome.detail,
+        )
+        self.assertEqual(('failed', None), (outcome.action, outcome.dest_id))
+        self.assertEqual(
+            [
+                'block_storage.create_volume',
+                'compute.create_server_group',
+                'network.create_port',
+                'compute.create_server',
+                'compute.delete_server',
+                'network.delete_port',
+                'compute.delete_server_group',
+                'block_storage.delete_volume',
+            ],
+            self.dst.write_calls(),
+        )
+        for kind in ('server', 'port', 'server_group', 'volume'):
+            self.assertEqual([], self.dst.store[kind], kind)
+        # vol1 was attached back after its copy: nothing to do for it.
+        self.assertEqual(
+            1, len(self.src.calls_to('compute.create_volume_attachment'))
+        )
+        self.assertEqual([], self.src.calls_to('compute.start_server'))
+        data = self.journal()
+        self.assertEqual(('failed', 'server'), (data['phase'], data['step']))
+        self.assertEqual(
+            'the destination server %s to be ACTIVE: status ERROR' % server_id,
+            data['error'],
+        )
+
+    def test_floating_ips_made_are_deleted(self):
+        port = fakes.PORT
+        second = fakes.PORT._replace(
+            source_id='p-b',
+            mac_address='mac-b',
+            fixed_ips=[{'subnet_id': 'dsub1', 'ip_address': '10.0.0.6'}],
+        )
+        fips = [
+            fakes.FLOATING_IP,
+            fakes.FLOATING_IP._replace(
+                address='172.24.4.10',
+                source_port_id='p-b',
+                fixed_ip_address='10.0.0.6',
+                existing_id='dfip-gone',
+            ),
+        ]
+        outcome = self.run_import(
+            fakes.resolved(ports=[port, second], floating_ips=fips)
+        )
+        self.assertEqual(
+            'step floating_ips: No floating_ip found for dfip-gone',
+            outcome.detail,
+        )
+        ips = self.journal()['steps']['floating_ips']['ips']
+        self.assertEqual(['172.24.4.9'], list(ips))
+        self.assertEqual(
+            [((ips['172.24.4.9']['id'],), {'ignore_missing': True})],
+            self.dst.calls_to('network.delete_ip'),
+        )
+        self.assertEqual([], self.dst.store['floating_ip'])
+        self.assertEqual([], self.dst.store['server'])
+        self.assertEqual([], self.dst.store['port'])
+
+    def test_detail_of_an_error_without_text(self):
+        self.dst.fail('network.create_port', RuntimeError())
+        outcome = self.run_import()
+        self.assertEqual('step ports: RuntimeError', outcome.detail)
+        self.assertEqual('RuntimeError', self.journal()['error'])
+
+    def test_revert_goes_on_past_errors(self):
+        self.dst.server_status = 'ERROR'
+        self.dst.fail(
+            'network.delete_port', sdk_exceptions.HttpException('boom')
+        )
+        self.run_import()
+        (port_id,) = [
+            a[0] for a, _ in self.dst.calls_to('network.delete_port')
+        ]
+        self.assertEqual(
+            ['port %s: boom' % port_id], self.journal()['revert_errors']
+        )
+        self.assertEqual([], self.dst.store['volume'])
+        self.assertEqual([], self.dst.store['server_group'])
+
+    def test_group_with_members_is_kept(self):
+        self.dst.add(
+            'server_group', id='dgrp', name='group', member_ids=['someone']
+        )
+        self.dst.server_status = 'ERROR'
+        self.run_import()
+        self.assertEqual([], self.dst.calls_to('compute.delete_server_group'))
+        self.assertEqual(
+            ['dgrp'], [g.id for g in self.dst.store['server_group']]
+        )
+
+    def test_server_not_stopped_by_the_import_stays_off(self):
+        self.dst.server_status = 'ERROR'
+        self.run_import(stop=True)
+        self.assertEqual([], self.src.calls_to('compute.start_server'))
+        self.assertEqual('SHUTOFF', self.src.find('server', 'vm1').status)
