@@ -204,11 +204,10 @@ class ServerImport:
         elif j.phase == journal_mod.FAILED:
             j.reset()
         resumed = j.phase == journal_mod.RUNNING
+        started_at = j.data.get('started_at') if resumed else None
         j.set(
             phase=journal_mod.RUNNING,
-            started_at=j.data.get('started_at')
-            if resumed
-            else None or journal_mod.now(),
+            started_at=started_at or journal_mod.now(),
         )
         self._say('import %s', 'resumed' if resumed else 'started')
         try:
@@ -216,7 +215,8 @@ class ServerImport:
         except (Exception, SystemExit) as e:
             cause = str(e) or e.__class__.__name__
             self._say('step %s failed: %s; reverting', self._step, cause)
-            self.log.debug('traceback', exc_info=True)
+            # The whole story in the server's log, one line on the console.
+            self.log.info('step %s: traceback', self._step, exc_info=True)
             self._revert()
             j.set(
                 phase=journal_mod.FAILED,
