@@ -52,13 +52,22 @@ DEFAULT_IMAGE = 'os_migrate_conv'
 TIMEOUT = 600.0
 SSH_TIMEOUT = 300.0
 
-#: (what, any of these commands) a conversion host needs
+#: (what, any of these commands) a conversion host needs; one image serves
+#: either side, so every host is checked for what both sides need
+#: (:mod:`~osmigrateclient.transfer.blockcopy` pushes from the source)
 TOOLS = (
+    # destination: serves its device writable to the copy
     ('nbd server', ('nbdkit', 'qemu-nbd')),
+    # source: reads its device, finds the zeros, writes through the tunnel
     ('nbdcopy', ('nbdcopy',)),
+    # destination: waits for its NBD server to answer
     ('nbdinfo', ('nbdinfo',)),
+    # destination: logs into the source host with the link key (ssh -R)
     ('ssh', ('ssh',)),
+    # both: verify the copy
     ('hash', tuple(tool for tool, _ in blockcopy.HASHES)),
+    # both: end what a failed or interrupted copy left running
+    ('pgrep', ('pgrep',)),
 )
 #: packages that bring the tools, per package manager
 PACKAGES = {

@@ -216,8 +216,13 @@ def ssh_options(
     key_file: str,
     known_hosts: str,
     connect_timeout: int = CONNECT_TIMEOUT,
+    log_level: str = 'ERROR',
 ) -> list[str]:
-    """The options of every ssh call: key only, pinned host key, no prompt."""
+    """The options of every ssh call: key only, pinned host key, no prompt.
+
+    ``log_level`` ``VERBOSE`` makes ssh also print, when it ends, the bytes
+    it sent and received (``Transferred: sent N, received M bytes``).
+    """
     return [
         '-i',
         key_file,
@@ -238,7 +243,7 @@ def ssh_options(
         '-o',
         'ServerAliveCountMax=4',
         '-o',
-        'LogLevel=ERROR',
+        'LogLevel=%s' % log_level,
     ]
 
 

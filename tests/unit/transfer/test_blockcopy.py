@@ -3,6 +3,9 @@
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
 import io
+import shlex
+import subprocess
+import threading
 
 from oslotest import base
 
@@ -13,27 +16,38 @@ from osmigrateclient.transfer import ssh
 
 SRC = ssh.Host('192.0.2.1', 'k', 'kh', name='src')
 DST = ssh.Host('192.0.2.2', 'k', 'kh', name='dst')
+LINK = blockcopy.Link('10.0.0.1')
 VOL = blockcopy.Volume('/dev/vdb', '/dev/vdc', 4096, True, 'v1')
+EXPORT = 'e1'
 
 
 class FakeProc:
-    def __init__(self, rc=0, out='', err='', running=True):
+    def __init__(self, rc=0, out='', err='', running=True, block=None):
         self.returncode = None if running else rc
         self._rc = rc
         self.stdout = io.StringIO(out)
         self.stderr = io.StringIO(err)
         self.ended = False
+        self._block = block
+        if block is not None:
+            self.stdout = self._lines(out)
+
+    def _lines(self, out):
+        yield from io.StringIO(out)
+        self._block.wait(30)
 
     def poll(self):
         return self.returncode
 
     def wait(self, timeout=None):
-        self.returncode = self._rc
-        return self._rc
+        self.returncode = self._rc if not self.ended else -15
+        return self.returncode
 
     def terminate(self):
         self.ended = True
         self.returncode = -15
+        if self._block is not None:
+            self._block.set()
 
     def kill(self):
         self.terminate()
@@ -42,83 +56,232 @@ class FakeProc:
 class FakeRunner:
     """Answers by what the remote command contains."""
 
-    def __init__(self, dst_hash='abc', copy_rc=0):
+    def __init__(
+        self,
+        dst_hash='abc',
+        copy_rc=0,
+        copy_out='50/100\n100/100\nreceived 2048\n',
+        copy_err='',
+        tools='xxh128sum\nsha256sum\n',
+        block=None,
+    ):
         self.ran, self.started = [], []
         self.dst_hash, self.copy_rc = dst_hash, copy_rc
+        self.copy_out, self.copy_err = copy_out, copy_err
+        self.tools = tools
+        self.block = block
 
     def run(self, argv, timeout=None, input=None):
         self.ran.append((argv[argv.index('--') + 1], argv[-1]))
         if argv[-1].startswith('for t in'):
-            return ssh.Completed(0, 'xxh128sum\nsha256sum\n', '')
-        return ssh.Completed(0, '4096\n', '')
+            return ssh.Completed(0, self.tools, '')
+        return ssh.Completed(0, '', '')
 
     def start(self, argv):
         host, cmd = argv[argv.index('--') + 1], argv[-1]
-        if 'nbdkit' in cmd:
-            proc = FakeProc()
-        elif 'nbdcopy' in cmd:
-            proc = FakeProc(self.copy_rc, '50/100\n100/100\n', 'boom', False)
+        if 'nbdcopy' in cmd:
+            proc = FakeProc(
+                self.copy_rc, self.copy_out, self.copy_err, block=self.block
+            )
         else:
             digest = 'abc' if host == SRC.address else self.dst_hash
-            proc = FakeProc(0, digest + '  -\n', '', False)
+            proc = FakeProc(0, digest + '  -\n', '')
         self.started.append((host, cmd, proc))
         return proc
 
 
-def _copier(runner):
+def _copy_proc(runner):
+    [proc] = [p for _, cmd, p in runner.started if 'nbdcopy' in cmd]
+    return proc
+
+
+def _copier(runner, **kwargs):
     return blockcopy.BlockCopy(
         SRC,
         DST,
-        blockcopy.Link('10.0.0.1'),
+        LINK,
         runner,
         image_blobs.Progress(stream=io.StringIO(), bar=False),
         clock=lambda: 0.0,
         pause=lambda s: None,
+        **kwargs,
+    )
+
+
+def _words(text):
+    """The words bash makes of ``text`` with port=7 and dport=8."""
+    out = subprocess.run(
+        ['bash', '-c', 'port=7 dport=8; printf "%%s\\0" %s' % text],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out.split('\0')[:-1]
+
+
+def _bash(script, *args):
+    """Runs a script with bash -n (syntax only)."""
+    return subprocess.run(
+        ['bash', '-n', '-c', script, *args], capture_output=True, text=True
     )
 
 
 class TestCommandLines(base.BaseTestCase):
-    def test_nbdkit(self):
+    def test_nbdkit_serves_one_export_on_localhost(self):
         self.assertEqual(
-            'nbdkit --readonly --exit-with-parent --foreground --ipaddr '
-            '127.0.0.1 --port 50000 --exportname e1 file file=/dev/vdb',
-            ' '.join(blockcopy.export_command('/dev/vdb', 50000, 'e1')),
+            'nbdkit --exit-with-parent --foreground --ipaddr 127.0.0.1 '
+            '--port 50000 --filter=exportname file file=/dev/vdc '
+            'exportname=e1 exportname-strict=true exportname-list=error',
+            ' '.join(blockcopy.serve_command('/dev/vdc', 50000, EXPORT)),
         )
 
     def test_qemu_nbd(self):
         self.assertEqual(
-            'qemu-nbd --read-only --persistent --shared=2 --bind 127.0.0.1 '
-            '--port 50000 --export-name e1 --format raw /dev/vdb',
+            'qemu-nbd --persistent --shared=8 --bind 127.0.0.1 --port 50000 '
+            '--export-name e1 --format raw /dev/vdc',
             ' '.join(
-                blockcopy.export_command('/dev/vdb', 50000, 'e1', 'qemu-nbd')
+                blockcopy.serve_command('/dev/vdc', 50000, EXPORT, 'qemu-nbd')
+            ),
+        )
+
+    def test_push_command(self):
+        self.assertEqual(
+            'nbdcopy --progress=1 --flush --destination-is-zero /dev/vdb '
+            'nbd://127.0.0.1:50001/e1',
+            ' '.join(blockcopy.push_command(VOL, 50001, EXPORT)),
+        )
+        self.assertEqual(
+            'nbdcopy --progress=1 --flush /dev/vdb nbd://127.0.0.1:50001/e1',
+            ' '.join(
+                blockcopy.push_command(
+                    VOL._replace(dest_is_zero=False), 50001, EXPORT
+                )
+            ),
+        )
+
+    def test_link_forwards_a_source_port_back(self):
+        argv = blockcopy.link_argv(LINK, 50001, 50000)
+        text = ' '.join(argv)
+        self.assertIn('-i /root/.ssh/osm-link.key', text)
+        self.assertIn(
+            'UserKnownHostsFile=/root/.ssh/osm-link.known_hosts', text
+        )
+        self.assertIn('StrictHostKeyChecking=yes', text)
+        self.assertIn('-o LogLevel=VERBOSE', text)
+        self.assertNotIn('LogLevel=ERROR', text)
+        self.assertTrue(
+            text.endswith(
+                '-o ExitOnForwardFailure=yes -c aes128-gcm@openssh.com '
+                '-p 22 -l root -T -n -R 127.0.0.1:50001:127.0.0.1:50000 '
+                '-- 10.0.0.1'
+            ),
+            text,
+        )
+        self.assertNotIn('-L', argv)
+
+    def test_shell_words(self):
+        self.assertEqual(
+            '-R 127.0.0.1:"$port":127.0.0.1:"$dport" '
+            "'a b'\"$port\"'c d' ''",
+            blockcopy.shell_words(
+                [
+                    '-R',
+                    '127.0.0.1:@port@:127.0.0.1:@dport@',
+                    'a b@port@c d',
+                    '',
+                ]
             ),
         )
 
     def test_copy_script(self):
-        script = blockcopy.copy_script(
-            blockcopy.Link('10.0.0.1'), 50000, 'e1', VOL
+        script = blockcopy.copy_script(LINK, VOL, EXPORT, ready_timeout=2)
+        lines = script.splitlines()
+        self.assertEqual(0, _bash(script).returncode, _bash(script).stderr)
+        self.assertIn('trap end EXIT', lines)
+        self.assertIn(
+            'then serve() { nbdkit --exit-with-parent --foreground --ipaddr '
+            '127.0.0.1 --port "$dport" --filter=exportname file '
+            'file=/dev/vdc exportname=e1 exportname-strict=true '
+            'exportname-list=error & }',
+            lines,
         )
         self.assertIn(
-            '-N -n -L "127.0.0.1:$port:127.0.0.1:50000" -- 10.0.0.1 '
-            '</dev/null &',
-            script,
+            'else serve() { qemu-nbd --persistent --shared=8 --bind 127.0.0.1 '
+            '--port "$dport" --export-name e1 --format raw /dev/vdc & }',
+            lines,
         )
-        self.assertIn('-c aes128-gcm@openssh.com', script)
-        self.assertIn('StrictHostKeyChecking=yes', script)
-        self.assertEqual(
-            'nbdcopy --progress=1 --flush --destination-is-zero '
-            '"nbd://127.0.0.1:$port/e1" /dev/vdc',
-            script.splitlines()[-1],
+        self.assertIn('  dport=$((49152 + RANDOM % 16384))', lines)
+        self.assertIn('  for i in $(seq 20); do', lines)
+        self.assertIn(
+            '    timeout 10 nbdinfo --size nbd://127.0.0.1:"$dport"/e1 '
+            '>/dev/null 2>&1 && break 2',
+            lines,
         )
-        self.assertNotIn(
-            '--destination-is-zero',
-            blockcopy.copy_script(
-                blockcopy.Link('10.0.0.1'),
-                50000,
-                'e1',
-                VOL._replace(dest_is_zero=False),
+        [push] = [line for line in lines if 'nbdcopy' in line]
+        self.assertTrue(
+            push.endswith(
+                '-T -n -R 127.0.0.1:"$port":127.0.0.1:"$dport" -- 10.0.0.1 '
+                "'nbdcopy --progress=1 --flush --destination-is-zero "
+                "/dev/vdb nbd://127.0.0.1:'\"$port\"/e1 2>\"$tmp/link\" &"
             ),
+            push,
         )
+        self.assertIn(
+            '  [ "$rc" = 255 ] && grep -q "remote port forwarding failed" '
+            '"$tmp/link" || break',
+            lines,
+        )
+        self.assertEqual('exit "$rc"', lines[-1])
+
+    def test_copy_script_quotes_devices(self):
+        volume = VOL._replace(
+            source_device='/dev/my disk', dest_device="/dev/it's"
+        )
+        script = blockcopy.copy_script(LINK, volume, EXPORT)
+        self.assertEqual(0, _bash(script).returncode)
+        # What bash makes of the words, with port=7 and dport=8.
+        [serve] = [
+            line for line in script.splitlines() if 'serve() { nbdkit' in line
+        ]
+        serve = serve.split('{', 1)[1].rsplit('&', 1)[0]
+        self.assertEqual(
+            blockcopy.serve_command("/dev/it's", 8, EXPORT),
+            _words(serve),
+        )
+        [push] = [line for line in script.splitlines() if 'nbdcopy' in line]
+        push = push.split(' 2>')[0]
+        argv = _words(push)
+        self.assertEqual(blockcopy.link_argv(LINK, 7, 8), argv[:-1])
+        self.assertEqual(
+            blockcopy.push_command(volume, 7, EXPORT), shlex.split(argv[-1])
+        )
+
+    def test_hash_script(self):
+        script = blockcopy.hash_script('xxh128sum', '/dev/vdb', 4096)
+        self.assertEqual(
+            [
+                'set -o pipefail',
+                'if [ "$(blockdev --getsize64 /dev/vdb 2>/dev/null)" = 4096 '
+                ']; then',
+                '  xxh128sum < /dev/vdb',
+                'else',
+                '  dd if=/dev/vdb bs=1M iflag=count_bytes count=4096 '
+                'status=none | xxh128sum',
+                'fi',
+            ],
+            script.splitlines(),
+        )
+
+    def test_tagged_and_stop(self):
+        self.assertEqual(
+            ['bash', '-c', 'true', 'osm-copy-e1'],
+            blockcopy.tagged('true', EXPORT),
+        )
+        script = blockcopy.stop_script('abc123')
+        self.assertIn("pids=$(pgrep -f -- '[a]bc123' | paste -sd, -)", script)
+        self.assertIn('pkill -P "$pids"', script)
+        self.assertNotIn('abc123', script)
+        self.assertEqual(0, _bash(script).returncode)
 
     def test_choose_hash(self):
         self.assertEqual(
@@ -132,31 +295,88 @@ class TestCommandLines(base.BaseTestCase):
     def test_progress(self):
         self.assertEqual(42, blockcopy.parse_progress('42/100\n'))
         self.assertIsNone(blockcopy.parse_progress('copying'))
+        self.assertEqual(123, blockcopy.parse_received('received 123\n'))
+        self.assertIsNone(blockcopy.parse_received('received many'))
+        self.assertIsNone(blockcopy.parse_received('42/100'))
 
 
 class TestFlow(base.BaseTestCase):
     def test_copy_and_verify(self):
         runner = FakeRunner()
-        result = _copier(runner).copy(VOL)
-        self.assertEqual(('xxh128', 'abc', 4096), result[1:3] + (result[0],))
-        export = runner.started[0]
-        self.assertEqual(SRC.address, export[0])
-        self.assertTrue(export[2].ended)
+        seen = []
+        result = _copier(runner, on_progress=lambda *a: seen.append(a)).copy(
+            VOL
+        )
+        self.assertEqual(
+            blockcopy.Result(4096, 'xxh128', 'abc', 0.0, '', 2048), result
+        )
+        # The source hashes while the destination host runs the copy; the
+        # destination hashes once it is done.
+        self.assertEqual(
+            [SRC.address, DST.address, DST.address],
+            [s[0] for s in runner.started],
+        )
+        self.assertIn('  xxh128sum < /dev/vdb', runner.started[0][1])
+        copy = runner.started[1][1]
+        self.assertIn('-R 127.0.0.1:"$port":127.0.0.1:"$dport"', copy)
+        self.assertIn(
+            'nbdcopy --progress=1 --flush --destination-is-zero', copy
+        )
+        self.assertIn('  xxh128sum < /dev/vdc', runner.started[2][1])
+        self.assertEqual(
+            [('v1', 2048, 4096), ('v1', 4096, 4096), ('v1', 4096, 4096)],
+            seen,
+        )
+        # Nothing left to stop: only the hash tool checks ran (at once).
+        self.assertEqual(
+            sorted([SRC.address, DST.address]),
+            sorted(host for host, _ in runner.ran),
+        )
+
+    def test_hash_source_after_the_copy(self):
+        runner = FakeRunner()
+        copier = _copier(runner)
+        copier.hash_source_early = False
+        self.assertEqual('abc', copier.copy(VOL).digest)
         self.assertEqual(
             [DST.address, SRC.address, DST.address],
-            [s[0] for s in runner.started[1:]][:1]
-            + [s[0] for s in runner.started[2:]],
+            [s[0] for s in runner.started],
         )
-        self.assertIn(
-            'head -c 4096 /dev/vdb | xxh128sum', runner.started[2][1]
-        )
-        self.assertTrue(runner.ran[-1][1].startswith('pkill -f'))
+        self.assertIn('nbdcopy', runner.started[0][1])
+
+    def test_one_random_name_tags_every_process(self):
+        runner = FakeRunner()
+        _copier(runner).copy(VOL)
+        names = {
+            argv_tail
+            for _, cmd, _ in runner.started
+            for argv_tail in [cmd.split()[-1]]
+        }
+        self.assertEqual(1, len(names))
+        [name] = names
+        self.assertRegex(name, '^osm-copy-[0-9a-f]{32}$')
+        self.assertIn('exportname=%s' % name[9:], runner.started[1][1])
+
+    def test_unverified(self):
+        runner = FakeRunner(tools='')
+        result = _copier(runner).copy(VOL, verify=False)
+        self.assertEqual(('', ''), (result.algo, result.digest))
+        self.assertEqual(1, len(runner.started))
+        self.assertEqual([], runner.ran)
+
+    def test_sha256_note(self):
+        result = _copier(FakeRunner(tools='sha256sum\n')).copy(VOL)
+        self.assertEqual('sha256', result.algo)
+        self.assertIn('slower', result.note)
+
+    def test_no_bytes_count(self):
+        runner = FakeRunner(copy_out='100/100\n')
+        self.assertIsNone(_copier(runner).copy(VOL).bytes_sent)
 
     def test_mismatch_fails(self):
+        runner = FakeRunner(dst_hash='def')
         e = self.assertRaises(
-            exceptions.MigrateError,
-            _copier(FakeRunner(dst_hash='def')).copy,
-            VOL,
+            exceptions.MigrateError, _copier(runner).copy, VOL
         )
         self.assertEqual(
             'copy of v1 does not match: xxh128sum abc on the source, def on '
@@ -164,8 +384,67 @@ class TestFlow(base.BaseTestCase):
             str(e),
         )
 
-    def test_failed_copy_stops_the_export(self):
-        runner = FakeRunner(copy_rc=1)
-        self.assertRaises(exceptions.MigrateError, _copier(runner).copy, VOL)
-        self.assertTrue(runner.started[0][2].ended)
+    def test_failed_copy_stops_both_hosts(self):
+        runner = FakeRunner(copy_rc=1, copy_err='nbdcopy: boom\n')
+        e = self.assertRaises(
+            exceptions.MigrateError, _copier(runner).copy, VOL
+        )
+        self.assertEqual(
+            'copy of /dev/vdb to /dev/vdc on dst failed (exit code 1): '
+            'nbdcopy: boom',
+            str(e),
+        )
+        # The source's hash is ended, the destination's never started.
         self.assertEqual(2, len(runner.started))
+        self.assertTrue(runner.started[0][2].ended)
+        stops = runner.ran[2:]
+        self.assertEqual(
+            [DST.address, SRC.address], [host for host, _ in stops]
+        )
+        self.assertTrue(all('pgrep -f' in cmd for _, cmd in stops))
+
+    def test_no_server(self):
+        runner = FakeRunner(
+            copy_rc=blockcopy.NO_SERVER,
+            copy_err='no NBD server would start: nbdkit: boom\n',
+        )
+        e = self.assertRaises(
+            exceptions.MigrateError, _copier(runner).copy, VOL
+        )
+        self.assertIn('(exit code 90): no NBD server would start', str(e))
+
+    def test_timeout_stops_the_copy(self):
+        block = threading.Event()
+        runner = FakeRunner(copy_out='10/100\n', block=block)
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            _copier(runner, copy_timeout=0.05).copy,
+            VOL,
+        )
+        self.assertEqual(
+            'copy of v1 did not finish within 0.05 s: stopped', str(e)
+        )
+        self.assertTrue(_copy_proc(runner).ended)
+        self.assertTrue(runner.started[0][2].ended)
+        self.assertEqual(
+            [DST.address, SRC.address],
+            [host for host, cmd in runner.ran if 'pgrep' in cmd],
+        )
+
+    def test_interrupted_copy_stops_both_hosts(self):
+        runner = FakeRunner()
+
+        def interrupted(*args):
+            raise KeyboardInterrupt
+
+        self.assertRaises(
+            KeyboardInterrupt,
+            _copier(runner, on_progress=interrupted).copy,
+            VOL,
+        )
+        self.assertTrue(_copy_proc(runner).ended)
+        self.assertTrue(runner.started[0][2].ended)
+        self.assertEqual(
+            [DST.address, SRC.address],
+            [host for host, cmd in runner.ran if 'pgrep' in cmd],
+        )
