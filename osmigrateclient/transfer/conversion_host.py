@@ -71,8 +71,8 @@ TOOLS = (
 )
 #: packages that bring the tools, per package manager
 PACKAGES = {
-    'dnf': ['nbdkit', 'libnbd', 'openssh-clients', 'xxhash'],
-    'apt-get': ['nbdkit', 'libnbd-bin', 'openssh-client', 'xxhash'],
+    'dnf': ['nbdkit', 'libnbd', 'openssh-clients', 'xxhash', 'procps-ng'],
+    'apt-get': ['nbdkit', 'libnbd-bin', 'openssh-client', 'xxhash', 'procps'],
 }
 
 
