@@ -152,6 +152,16 @@ def server_log(data_dir: str, source_id: str) -> logging.Logger:
     return logger
 
 
+def close_server_log(logger: logging.Logger) -> None:
+    """Close the files of a logger of :func:`server_log`: the logger
+    outlives the import in the process, its file must not (a later import
+    of the server, maybe into a new workload_logs/, opens it again)."""
+    for handler in list(logger.handlers):
+        if isinstance(handler, logging.FileHandler):
+            logger.removeHandler(handler)
+            handler.close()
+
+
 class ServerImport:
     """Imports one checked server (``preflight.Resolved``)."""
 
@@ -193,6 +203,12 @@ class ServerImport:
     # -- the whole server ---------------------------------------------------
 
     def run(self) -> Outcome:
+        try:
+            return self._run()
+        finally:
+            close_server_log(self.log)
+
+    def _run(self) -> Outcome:
         j = self.journal
         if j.phase == journal_mod.DONE:
             found = self._find_server(j.data.get('dest_id'))

@@ -2,6 +2,7 @@
 #   not use this file except in compliance with the License. You may obtain
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
+import logging
 import os
 import re
 import stat
@@ -267,6 +268,20 @@ class TestImport(ImportTestCase):
             text = f.read()
         self.assertIn('INFO import started\n', text)
         self.assertIn('INFO import done: server ', text)
+
+    def test_server_log_file_closed_after_the_import(self):
+        self.run_import()
+        logger = logging.getLogger('osmigrateclient.workload.vm1')
+        self.assertEqual([], logger.handlers)
+        # A later import of the server (here: into a new workload_logs/)
+        # logs into its own file.
+        os.rename(
+            journal.directory(self.data_dir),
+            os.path.join(self.data_dir, 'old'),
+        )
+        self.run_import()
+        with open(journal.log_path(self.data_dir, 'vm1')) as f:
+            self.assertIn('INFO import ', f.read())
 
     def test_existing_server_group_is_used(self):
         self.dst.add('server_group', id='dgrp', name='group')
