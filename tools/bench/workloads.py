@@ -605,9 +605,14 @@ class Bench:
         for vols in volumes.values():
             for v in vols:
                 self.wait_volume(conn, v.id, 'available')
-                self.known[v.id] = write_chunks(
-                    backing_file('r1', v.id), args.size_gib * GiB, rng
-                )
+                path = backing_file('r1', v.id)
+                if not os.path.exists(path):
+                    raise RuntimeError(
+                        'no backing file %s: is %s the home of the cloud '
+                        'of %s (set DEVCLOUD_HOME)?'
+                        % (path, devcloud_home(), self.args.src)
+                    )
+                self.known[v.id] = write_chunks(path, args.size_gib * GiB, rng)
         servers = self.wait_servers(conn, servers, 'ACTIVE')
         for s in servers:
             for v in volumes[s.id]:
@@ -704,24 +709,32 @@ class Bench:
         cpu = cpu_times()
         netns = self.host_netns()
         procs = cpu_snapshot(netns)
-        run.rc, _ = self.osc(
-            [
-                'migrate',
-                'workload',
-                'import',
-                '--data-dir',
-                self.data_dir,
-                *self.clouds(),
-                '--parallel',
-                str(parallel),
-                '--report',
-                report,
-                '-f',
-                'json',
-            ],
-            'import-p%d' % parallel,
-            run.counter,
-        )
+        logs = os.path.join(self.data_dir, 'workload_logs')
+        kept = os.path.join(self.results, 'workload_logs-p%d' % parallel)
+        try:
+            run.rc, _ = self.osc(
+                [
+                    'migrate',
+                    'workload',
+                    'import',
+                    '--data-dir',
+                    self.data_dir,
+                    *self.clouds(),
+                    '--parallel',
+                    str(parallel),
+                    '--report',
+                    report,
+                    '-f',
+                    'json',
+                ],
+                'import-p%d' % parallel,
+                run.counter,
+            )
+        finally:
+            # Kept whatever happens (the data dir goes at the end).
+            close_server_logs()
+            if os.path.isdir(logs):
+                shutil.copytree(logs, kept, dirs_exist_ok=True)
         run.wall = time.monotonic() - started
         ended = datetime.datetime.now()
         busy, total = (b - a for a, b in zip(cpu, cpu_times(), strict=True))
@@ -729,14 +742,19 @@ class Bench:
         run.cpu_seconds = busy / CLK_TCK
         run.cpu_groups = cpu_by_group(procs, cpu_snapshot(netns))
         self.counter = None
-        close_server_logs()
-        with open(report) as f:
-            run.report = json.load(f)
-        logs = os.path.join(self.data_dir, 'workload_logs')
-        kept = os.path.join(self.results, 'workload_logs-p%d' % parallel)
-        shutil.copytree(logs, kept)
+        if os.path.exists(report):
+            with open(report) as f:
+                run.report = json.load(f)
+        else:
+            run.problems.append(
+                'no report %s: see %s'
+                % (
+                    report,
+                    os.path.join(self.results, 'import-p%d.err' % parallel),
+                )
+            )
         firsts, lasts = [], []
-        for name in os.listdir(kept):
+        for name in os.listdir(kept) if os.path.isdir(kept) else []:
             if name.endswith('.log'):
                 phases, first, last = log_phases(os.path.join(kept, name))
                 run.phases.update(phases)
@@ -1233,19 +1251,19 @@ def main():
         default_clouds
     ):
         os.environ['OS_CLIENT_CONFIG_FILE'] = default_clouds
-    # SIGTERM cleans up like Ctrl-C.
-    signal.signal(
-        signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT)
-    )
     bench = Bench(args)
+    received = []
 
     def interrupted(signum, frame):
+        received.append(signal.Signals(signum).name)
         # The import's threads fail at their next request or SSH call.
         if bench.counter is not None:
             bench.counter.abort()
         raise KeyboardInterrupt
 
+    # SIGTERM cleans up like Ctrl-C.
     signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     say(
         'prefix %s, data dir %s, results %s'
         % (bench.prefix, bench.data_dir, bench.results)
@@ -1269,10 +1287,10 @@ def main():
             say('importing with --parallel %d' % parallel)
             run = bench.run_import(parallel)
             say('  rc %d in %.1f s; verifying the bytes' % (run.rc, run.wall))
-            run.problems = bench.verify(run)
+            run.problems += bench.verify(run)
             runs.append(run)
     except KeyboardInterrupt:
-        say('interrupted')
+        say('interrupted (%s)' % (', '.join(received) or 'KeyboardInterrupt'))
         return SIGINT_EXIT
     finally:
         t = time.monotonic()
