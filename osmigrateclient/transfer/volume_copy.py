@@ -32,9 +32,13 @@ when its token nears expiry, and nothing here holds on to a token, so a
 copy may outlast any token.
 """
 
+import concurrent.futures
 import logging
+import threading
 import time
 import typing as ty
+
+from openstack.compute.v2 import server as sdk_server
 
 from osmigrateclient import exceptions
 from osmigrateclient.transfer import blockcopy
@@ -46,6 +50,9 @@ LOG = logging.getLogger(__name__)
 
 #: seconds a volume create, attach, detach or delete may take
 TIMEOUT = 1800.0
+#: the first pause of a wait, its growth factor and its most (seconds): a
+#: cloud operation is noticed at most POLL_MAX seconds after it finished
+POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.25, 1.5, 2.0
 #: a copy's progress is logged at every this many percent
 LOG_EVERY_PERCENT = 10
 #: ... and at least this often (seconds)
@@ -72,7 +79,7 @@ def wait(
         <status> after <timeout> s``)
     """
     deadline = clock() + timeout
-    delay = 0.5
+    delay = POLL_FIRST
     while True:
         obj = get()
         if ready(obj):
@@ -88,7 +95,7 @@ def wait(
                 % (what, 'not there' if status is None else status, timeout)
             )
         pause(delay)
-        delay = min(delay * 2, 5.0)
+        delay = min(delay * POLL_FACTOR, POLL_MAX)
 
 
 class Settings(ty.NamedTuple):
@@ -187,6 +194,17 @@ def delete_volume(
     )
 
 
+def delete_attachment(conn: ty.Any, server_id: str, volume_id: str) -> None:
+    """Ask Nova to detach ``volume_id`` from ``server_id`` (a missing
+    attachment is fine).  The server goes as a Server resource: given two
+    bare ids, openstacksdk's ``delete_volume_attachment`` first GETs the
+    server to tell which id is which (one more request per detach, and
+    the ids swapped when the server is gone)."""
+    conn.compute.delete_volume_attachment(
+        sdk_server.Server(id=server_id), volume_id, ignore_missing=True
+    )
+
+
 def detach_all(
     conns: dict[str, ty.Any],
     attached: list[dict],
@@ -201,6 +219,8 @@ def detach_all(
 
     :param conns: ``{'src': connection, 'dst': connection}``
     """
+    # Every detach call first (they run at once in the clouds), then the
+    # waits.
     for item in attached:
         conn = conns[item['side']]
         _say(
@@ -210,9 +230,9 @@ def detach_all(
             item['server'],
             item['side'],
         )
-        conn.compute.delete_volume_attachment(
-            item['server'], item['volume'], ignore_missing=True
-        )
+        delete_attachment(conn, item['server'], item['volume'])
+    for item in attached:
+        conn = conns[item['side']]
         wait(
             'volume %s to detach' % item['volume'],
             lambda c=conn, i=item: c.block_storage.find_volume(i['volume']),
@@ -353,17 +373,26 @@ class Copier:
             timed out, or the hashes differ
         """
         attached: list[dict] = []
+        lock = threading.Lock()
 
         def note(side: str, server_id: str, volume_id: str) -> None:
-            attached.append(
-                {'side': side, 'server': server_id, 'volume': volume_id}
-            )
-            if record is not None:
-                record([dict(a) for a in attached])
+            with lock:
+                attached.append(
+                    {'side': side, 'server': server_id, 'volume': volume_id}
+                )
+                if record is not None:
+                    record([dict(a) for a in attached])
 
         try:
-            src_dev = self._attach(conversion_host.SRC, source_volume_id, note)
-            dst_dev = self._attach(conversion_host.DST, dest_volume_id, note)
+            # Both hosts at once: two clouds, two servers.
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                src_attach = pool.submit(
+                    self._attach, conversion_host.SRC, source_volume_id, note
+                )
+                dst_attach = pool.submit(
+                    self._attach, conversion_host.DST, dest_volume_id, note
+                )
+                src_dev, dst_dev = src_attach.result(), dst_attach.result()
             result = self._copy_bytes(
                 blockcopy.Volume(src_dev, dst_dev, size, dest_is_zero, label)
             )

@@ -396,14 +396,19 @@ class ServerImport:
     def _data_volume(self, volume: preflight.Volume) -> str:
         step = volume_step(volume.source_id)
         self._undo_copy(step)
+        # The destination volume is made while the source one detaches.
+        attrs = dict(volume.attrs, size=volume.size)
+        made = self.dst.block_storage.create_volume(**attrs)
+        self._record(step)(dest_volume=made.id)
         self._detach_from_source(volume)
         dest_id = self._copy(
             step,
             volume.source_id,
             volume.size,
-            dict(volume.attrs),
+            attrs,
             volume.bootable,
             volume.image_metadata,
+            made_id=made.id,
         )
         self._reattach_to_source()
         return dest_id
@@ -416,18 +421,28 @@ class ServerImport:
         attrs: dict,
         bootable: bool,
         image_metadata: dict,
+        made_id: str | None = None,
     ) -> str:
-        """Copy a source volume into a new destination volume; its id."""
+        """Copy a source volume into a new destination volume (``made_id``:
+        made already, maybe not available yet); its id."""
         record = self._record(step)
         attrs['size'] = size
-        dest = volume_copy.create_volume(
-            self.dst,
-            attrs,
-            self.ctx.settings.timeout,
-            record=lambda id_: record(dest_volume=id_),
-            clock=self.ctx.clock,
-            pause=self.ctx.pause,
-        )
+        if made_id is None:
+            dest = volume_copy.create_volume(
+                self.dst,
+                attrs,
+                self.ctx.settings.timeout,
+                record=lambda id_: record(dest_volume=id_),
+                clock=self.ctx.clock,
+                pause=self.ctx.pause,
+            )
+        else:
+            dest = self.ctx.wait(
+                'volume %s' % made_id,
+                lambda: self.dst.block_storage.get_volume(made_id),
+                lambda v: v.status == 'available',
+                lambda v: v.status.startswith('error'),
+            )
         self._say(
             'copying volume %s (%d GiB) into %s',
             source_volume_id,
@@ -480,9 +495,7 @@ class ServerImport:
             )
             self.journal.set_source(detached=detached)
         self._say('detaching volume %s from the source server', volume.name)
-        self.src.compute.delete_volume_attachment(
-            server_id, volume.source_id, ignore_missing=True
-        )
+        volume_copy.delete_attachment(self.src, server_id, volume.source_id)
         self.ctx.wait(
             'volume %s to detach from the source server' % volume.source_id,
             lambda: self.src.block_storage.get_volume(volume.source_id),
@@ -634,14 +647,19 @@ class ServerImport:
         record = self.journal.step(SERVER)
         compute = self.dst.compute
         server = self._find_server(record.get('id'))
-        if server is None and record.get('id') is None:
-            # Killed between the create call and its journal entry?
+        if (
+            server is None
+            and record.get('id') is None
+            and record.get('creating')
+        ):
+            # Killed between the create call and its journal entry?  (Only
+            # then: a list request per server otherwise.)
             found = [
                 s
                 for s in compute.servers(name='^%s$' % re.escape(self.r.name))
                 if s.name == self.r.name
             ]
-            if len(found) == 1 and record.get('creating'):
+            if len(found) == 1:
                 server = found[0]
                 self.journal.update_step(SERVER, id=server.id)
         if server is None:

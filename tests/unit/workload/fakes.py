@@ -159,6 +159,8 @@ class Cloud(fakes.FakeConnection):
     def _api_delete_volume_attachment(
         self, server, volume, ignore_missing=True
     ):
+        # A Server resource: openstacksdk must not look the server up.
+        server = server.id
         vol = self._get('volume', volume)
         vol._update(
             status='available',

@@ -8,6 +8,7 @@ import re
 import stat
 
 import fixtures
+from openstack.compute.v2 import server as sdk_server
 from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
@@ -182,9 +183,15 @@ class TestImport(ImportTestCase):
             ],
             self.src.write_calls(),
         )
+        [((source, volume_id), kwargs)] = self.src.calls_to(
+            'compute.delete_volume_attachment'
+        )
+        # A Server resource: openstacksdk does not GET it to tell the ids
+        # apart.
+        self.assertIsInstance(source, sdk_server.Server)
         self.assertEqual(
-            [(('vm1', 'vol1'), {'ignore_missing': True})],
-            self.src.calls_to('compute.delete_volume_attachment'),
+            ('vm1', 'vol1', {'ignore_missing': True}),
+            (source.id, volume_id, kwargs),
         )
         self.assertEqual(
             [(('vm1',), {'volume_id': 'vol1', 'device': '/dev/vdb'})],
