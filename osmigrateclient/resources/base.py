@@ -40,6 +40,11 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+try:
+    from openstack.fields import Body as _SdkBody
+except ImportError:  # openstacksdk before fields.py: the class was here
+    from openstack.resource import Body as _SdkBody
+
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import refs
@@ -98,6 +103,19 @@ def plain(value: ty.Any) -> ty.Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
+
+
+def reported(obj: ty.Any, attr: str) -> ty.Any:
+    """``obj.<attr>``, or None when the cloud did not send the field:
+    openstacksdk fills in a default then (``port_security_enabled`` reads
+    False on a cloud without the port-security extension, which an import
+    would turn into ports without security groups)."""
+    field = getattr(type(obj), attr, None)
+    body = getattr(obj, '_body', None)
+    if isinstance(field, _SdkBody) and body is not None:
+        if field.name not in body.attributes:
+            return None
+    return getattr(obj, attr, None)
 
 
 def sort_list(value: ty.Any) -> ty.Any:
@@ -212,7 +230,14 @@ class Resource:
 
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> Entry:
         """The data-file entry of an SDK object."""
-        params = {f: plain(getattr(obj, f, None)) for f in self.params_fields}
+        params = {
+            f: plain(
+                reported(obj, f)
+                if f in self.none_is_unknown
+                else getattr(obj, f, None)
+            )
+            for f in self.params_fields
+        }
         info = {f: plain(getattr(obj, f, None)) for f in self.info_fields}
         for field in self.sorted_fields:
             for part in (params, info):

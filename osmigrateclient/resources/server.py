@@ -281,7 +281,9 @@ class Server(base.Resource):
                 'binding_vnic_type': port.binding_vnic_type,
                 'description': port.description,
                 'fixed_ips_refs': fixed_ips,
-                'is_port_security_enabled': port.is_port_security_enabled,
+                'is_port_security_enabled': base.reported(
+                    port, 'is_port_security_enabled'
+                ),
                 'mac_address': port.mac_address,
                 'network_ref': lookup.ref('network', port.network_id),
                 'security_group_refs': base.sort_list(

@@ -56,6 +56,10 @@ PIONEER_INFO = [
 ]
 
 
+#: a field that Neutron's answer does not hold
+ABSENT = object()
+
+
 def source_network(conn, **attrs):
     """A network as a tenant sees it in Neutron's answer."""
     values = dict(
@@ -85,7 +89,9 @@ def source_network(conn, **attrs):
         tags=['zeta', 'alpha'],
     )
     values.update(attrs)
-    return conn.add('network', **values)
+    return conn.add(
+        'network', **{k: v for k, v in values.items() if v is not ABSENT}
+    )
 
 
 class TestDeclaration(testtools.TestCase):
@@ -164,6 +170,19 @@ class TestExport(testtools.TestCase):
             },
             e['_info'],
         )
+
+    def test_port_security_the_cloud_does_not_report_is_unknown(self):
+        # Without the port-security extension Neutron sends no
+        # port_security_enabled, which openstacksdk reads as False: an
+        # import would make the network without port security.
+        obj = source_network(self.conn, is_port_security_enabled=ABSENT)
+        self.assertFalse(obj.is_port_security_enabled)
+        e = self.res.from_sdk(self.lookup, obj)
+        self.assertIsNone(e['params']['is_port_security_enabled'])
+        # Reported False stays False.
+        obj = source_network(self.conn, is_port_security_enabled=False)
+        e = self.res.from_sdk(self.lookup, obj)
+        self.assertIs(False, e['params']['is_port_security_enabled'])
 
     def test_no_qos_policy_lists_no_policies(self):
         obj = source_network(self.conn)

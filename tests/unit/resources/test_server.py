@@ -247,6 +247,16 @@ class TestServerExport(base.BaseTestCase):
             ports[1],
         )
 
+    def test_port_security_the_cloud_does_not_report_is_unknown(self):
+        # Not False (openstacksdk's reading of the missing field): the
+        # import would make the port without port security.
+        [port] = [p for p in self.conn.store['port'] if p.id == 'p-a']
+        port._body.attributes.pop('port_security_enabled')
+        self.assertFalse(port.is_port_security_enabled)
+        ports = self.export()['app-vm']['params']['ports']
+        self.assertIsNone(ports[1]['params']['is_port_security_enabled'])
+        self.assertIs(True, ports[0]['params']['is_port_security_enabled'])
+
     def test_floating_ips_of_the_ports(self):
         fips = self.export()['app-vm']['params']['floating_ips']
         self.assertEqual(1, len(fips))
