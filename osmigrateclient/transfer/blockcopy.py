@@ -40,7 +40,9 @@ is done; the copy fails loudly if the hashes differ.
 Measured on the development cloud (``tools/bench/blockcopy.py``, 4 GiB
 volumes, 1 GiB of random data): 1.003 times the non-zero bytes sent,
 whether the rest is holes or written zeros, where the former pull through
-``ssh -L`` sent every byte of the volume.
+``ssh -L`` sent every byte of the volume; 3.6 times as fast as
+``dd | ssh dd`` with holes, 3.8 times with written zeros, 1.4 times with
+random data, verification included.
 
 Every process is ended on every exit path: the NBD server and the tunnel by
 the destination script's exit trap (nbdkit also exits with its parent),
