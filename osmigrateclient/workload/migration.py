@@ -216,7 +216,10 @@ class ServerImport:
                 return Outcome(
                     self.r.name, self.r.source_id, UNCHANGED, found.id, ''
                 )
+            left = self._earlier_volumes()
             j.reset()
+            if left:
+                j.set(remarks=left)
         elif j.phase == journal_mod.FAILED:
             j.reset()
         resumed = j.phase == journal_mod.RUNNING
@@ -256,6 +259,34 @@ class ServerImport:
             j.data.get('dest_id'),
             '; '.join(self.r.remarks + j.data.get('remarks', [])),
         )
+
+    def _earlier_volumes(self) -> list[str]:
+        """The destination server of a finished import is gone (deleted by
+        hand) and the import starts over.  Its ports are found again by
+        MAC and used; its volumes hold data and are not deleted, nor used
+        (the source may have changed since): the remarks name those still
+        there."""
+        steps = self.journal.data.get('steps') or {}
+        kept = []
+        for name, record in sorted(steps.items()):
+            volume_id = record.get('dest_volume')
+            if (name == BOOT or name.startswith('volume:')) and volume_id:
+                try:
+                    self.dst.block_storage.get_volume(volume_id)
+                except sdk_exceptions.NotFoundException:
+                    continue
+                kept.append(volume_id)
+        if not kept:
+            return []
+        self._say(
+            'the destination server of an earlier import is gone; its '
+            'volumes stay: %s',
+            ', '.join(kept),
+        )
+        return [
+            'volumes of an earlier import kept in the destination: %s'
+            % ', '.join(kept)
+        ]
 
     def _run_steps(self) -> None:
         self._timed(STOP, self._stop)
@@ -751,7 +782,14 @@ class ServerImport:
                 if fip.fixed_ip_address in fixed
                 else (fixed[0] if fixed else None)
             )
-            if fip.existing_id and self.r.floating_ip_mode != 'new':
+            held = self._held_ip(port_id, fixed_ip, fip.address)
+            if held is not None:
+                done[key] = {
+                    'id': held.id,
+                    'created': False,
+                    'address': held.floating_ip_address,
+                }
+            elif fip.existing_id and self.r.floating_ip_mode != 'new':
                 network.update_ip(
                     fip.existing_id, port_id=port_id, fixed_ip_address=fixed_ip
                 )
@@ -772,6 +810,20 @@ class ServerImport:
                 }
             self.journal.update_step(FIPS, ips=dict(done))
         return sorted(d.get('address') or k for k, d in done.items())
+
+    def _held_ip(self, port_id: str, fixed_ip: str | None, address):
+        """The floating IP the port has on ``fixed_ip`` already, if it will
+        do: one an earlier import gave the port, kept with it when the
+        server was deleted by hand, or one made by a run killed before it
+        journalled it.  (Neutron refuses a second one there.)"""
+        mode = self.r.floating_ip_mode
+        for held in self.dst.network.ips(port_id=port_id):
+            if held.fixed_ip_address != fixed_ip:
+                continue
+            if mode == 'existing' and held.floating_ip_address != address:
+                return None
+            return held
+        return None
 
     # -- cleaning -----------------------------------------------------------
 

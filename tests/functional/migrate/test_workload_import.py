@@ -548,7 +548,41 @@ class TestWorkloadImport(base.FunctionalTestCase):
             {r['Destination ID']: r['Phase'] for r in status},
         )
 
-        # 3. Nova refuses the server: the destination is cleaned, the
+        # 3. The destination server deleted by hand: imported again, its
+        # ports (MAC, fixed IP) found again and used, its earlier volume
+        # kept and named, the data copied anew.
+        self.dst.compute.delete_server(dst_web.id)
+        self.dst.compute.wait_for_delete(dst_web, wait=base.WAIT)
+        self.dst.block_storage.wait_for_status(
+            dst_data, 'available', wait=base.WAIT
+        )
+        [row] = self._import('web')
+        self.assertEqual(
+            (
+                'created',
+                'volumes of an earlier import kept in the destination: %s'
+                % dst_data.id,
+            ),
+            (row['Action'], row['Detail']),
+        )
+        again = self._dst_server('web')
+        self.assertNotEqual(dst_web.id, again.id)
+        self.assertEqual(
+            sorted(p.id for p in ports),
+            sorted(p.id for p in self.dst.network.ports(device_id=again.id)),
+        )
+        [new_data] = [
+            v
+            for v in self.dst.block_storage.volumes()
+            if v.name == self.prefix + '-web-data' and v.id != dst_data.id
+        ]
+        self.assertEqual([new_data.id], self._attached_to(self.dst, again.id))
+        self.assertEqual(
+            'available', self.dst.block_storage.get_volume(dst_data.id).status
+        )
+        self.assertSameBytes(web_data.id, new_data.id, web_known)
+
+        # 4. Nova refuses the server: the destination is cleaned, the
         # source server gets its volume back.
         bad = self._seed_plain('bad')
         bad_data, _ = self._volume(self.prefix + '-bad-data', ((0, MiB),))

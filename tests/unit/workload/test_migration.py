@@ -668,22 +668,54 @@ class TestRerun(ImportTestCase):
         self.run_import()
         first = self.one('server').id
         port = self.one('port')
-        # Deleted by hand: its port, made by Neutron, is left unbound.
+        volume = self.one('volume')
+        # Deleted by hand: its port, made by Neutron, is left unbound, its
+        # volume (delete_on_termination false) too.
         self.dst.store['server'] = []
+        volume._update(status='available', attachments=[])
         outcome = self.run_import()
         second = self.one('server').id
         self.assertNotEqual(first, second)
         self.assertEqual(
-            migration.Outcome('app-vm', 'vm1', 'created', second, ''), outcome
+            migration.Outcome(
+                'app-vm',
+                'vm1',
+                'created',
+                second,
+                'volumes of an earlier import kept in the destination: %s'
+                % volume.id,
+            ),
+            outcome,
+        )
+        # Kept, not used again.
+        self.assertEqual(2, len(self.dst.store['volume']))
+        self.assertNotIn(
+            volume.id,
+            [
+                m['uuid']
+                for m in self.kwargs(self.dst, 'compute.create_server')[1][
+                    'block_device_mapping'
+                ]
+            ],
         )
         self.assertEqual(2, len(self.copier.copies))
         self.assertEqual(second, self.journal()['dest_id'])
-        # The port is used again, with its MAC and fixed IP.
+        # The port is used again, with its MAC and fixed IP, and so is the
+        # floating IP it kept (Neutron refuses a second one).
         self.assertEqual(1, len(self.dst.calls_to('network.create_port')))
+        self.assertEqual(1, len(self.dst.calls_to('network.create_ip')))
+        self.assertEqual(port.id, self.one('floating_ip').port_id)
         self.assertEqual(
             [{'port': port.id}],
             self.kwargs(self.dst, 'compute.create_server')[1]['networks'],
         )
+
+    def test_imported_server_and_its_volumes_gone(self):
+        self.run_import()
+        self.dst.store['server'] = []
+        self.dst.store['volume'] = []
+        outcome = self.run_import()
+        self.assertEqual(('created', ''), (outcome.action, outcome.detail))
 
     def test_resume_runs_only_the_steps_not_done(self):
         self.dst.add('volume', id='dvol', status='available')
