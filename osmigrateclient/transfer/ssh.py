@@ -29,10 +29,13 @@ layout): ``ssh.key`` (migrator to hosts), ``link-ssh.key`` (destination
 host to source host) and ``known_hosts``.
 """
 
+import functools
 import logging
 import os
 import shlex
+import shutil
 import subprocess
+import sys
 import typing as ty
 
 from osmigrateclient import datafile
@@ -158,8 +161,39 @@ class Completed(ty.NamedTuple):
     stderr: str
 
 
+#: what makes a local process die with the migrator, even a SIGKILLed one
+PDEATHSIG = ('setpriv', '--pdeathsig', 'KILL')
+
+
+@functools.lru_cache(maxsize=None)
+def death_prefix() -> tuple[str, ...]:
+    """:data:`PDEATHSIG` where it works (Linux with util-linux 2.33 or
+    later), else nothing.  Without it, an ``ssh`` left by a killed
+    migrator copies on until its end; the next run stops it anyway."""
+    if not sys.platform.startswith('linux') or not shutil.which(PDEATHSIG[0]):
+        return ()
+    try:
+        works = (
+            subprocess.run(
+                [*PDEATHSIG, 'true'],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=10,
+            ).returncode
+            == 0
+        )
+    except (OSError, subprocess.SubprocessError):
+        works = False
+    return PDEATHSIG if works else ()
+
+
 class Runner:
-    """Runs local processes; tests give a fake one."""
+    """Runs local processes; tests give a fake one.
+
+    Each process gets the signal KILL when the thread that started it
+    ends (:func:`death_prefix`), so nothing outlives a killed migrator:
+    start and wait for a process in the same thread.
+    """
 
     def run(
         self,
@@ -169,7 +203,7 @@ class Runner:
     ) -> Completed:
         try:
             proc = subprocess.run(
-                argv,
+                [*death_prefix(), *argv],
                 input=input,
                 stdin=None if input is not None else subprocess.DEVNULL,
                 capture_output=True,
@@ -186,7 +220,7 @@ class Runner:
         """A running process (``subprocess.Popen``), stdout and stderr
         piped as text."""
         return subprocess.Popen(
-            argv,
+            [*death_prefix(), *argv],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -3,7 +3,11 @@
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 
 import fixtures
 from oslotest import base
@@ -118,3 +122,89 @@ class TestCommands(base.BaseTestCase):
             'verification failed.',
             str(e),
         )
+
+
+class TestDeathSignal(base.BaseTestCase):
+    def setUp(self):
+        super().setUp()
+        ssh.death_prefix.cache_clear()
+        self.addCleanup(ssh.death_prefix.cache_clear)
+        self.which = self.useFixture(
+            fixtures.MockPatch('shutil.which', return_value='/usr/bin/setpriv')
+        ).mock
+        self.run = self.useFixture(fixtures.MockPatch('subprocess.run')).mock
+        self.run.return_value.returncode = 0
+        self.useFixture(fixtures.MockPatch('sys.platform', 'linux'))
+
+    def test_setpriv_that_works(self):
+        self.assertEqual(
+            ('setpriv', '--pdeathsig', 'KILL'), ssh.death_prefix()
+        )
+        self.assertEqual(
+            ['setpriv', '--pdeathsig', 'KILL', 'true'],
+            self.run.call_args[0][0],
+        )
+
+    def test_setpriv_too_old(self):
+        self.run.return_value.returncode = 1
+        self.assertEqual((), ssh.death_prefix())
+
+    def test_no_setpriv(self):
+        self.which.return_value = None
+        self.assertEqual((), ssh.death_prefix())
+        self.run.assert_not_called()
+
+    def test_not_linux(self):
+        self.useFixture(fixtures.MockPatch('sys.platform', 'darwin'))
+        self.assertEqual((), ssh.death_prefix())
+
+    def test_runner_prefixes_its_processes(self):
+        self.run.return_value.stdout = 'out'
+        self.run.return_value.stderr = ''
+        self.assertEqual(
+            ssh.Completed(0, 'out', ''), ssh.Runner().run(['ssh', 'host'])
+        )
+        self.assertEqual(
+            ['setpriv', '--pdeathsig', 'KILL', 'ssh', 'host'],
+            self.run.call_args[0][0],
+        )
+        popen = self.useFixture(fixtures.MockPatch('subprocess.Popen')).mock
+        ssh.Runner().start(['ssh', 'host'])
+        self.assertEqual(
+            ['setpriv', '--pdeathsig', 'KILL', 'ssh', 'host'],
+            popen.call_args[0][0],
+        )
+
+
+class TestDeathSignalForReal(base.BaseTestCase):
+    def test_a_process_dies_with_a_killed_migrator(self):
+        if not ssh.death_prefix():
+            self.skipTest('no setpriv --pdeathsig here')
+        # A migrator that starts a long process from a thread, then is
+        # killed.
+        code = (
+            'import threading, time\n'
+            'from osmigrateclient.transfer import ssh\n'
+            'def go():\n'
+            "    p = ssh.Runner().start(['sleep', '60'])\n"
+            '    print(p.pid, flush=True)\n'
+            '    p.wait()\n'
+            'threading.Thread(target=go).start()\n'
+            'time.sleep(60)\n'
+        )
+        migrator = subprocess.Popen(
+            [sys.executable, '-c', code], stdout=subprocess.PIPE, text=True
+        )
+        self.addCleanup(migrator.kill)
+        pid = int(migrator.stdout.readline())
+        time.sleep(0.5)  # setpriv has exec'd sleep
+        migrator.kill()
+        migrator.wait()
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+        self.fail('process %d outlived the killed migrator' % pid)
