@@ -197,7 +197,12 @@ class TestDeathSignalForReal(base.BaseTestCase):
         )
         self.addCleanup(migrator.kill)
         pid = int(migrator.stdout.readline())
-        time.sleep(0.5)  # setpriv has exec'd sleep
+        # setpriv has set the signal once it has exec'd sleep.
+        for _ in range(100):
+            with open('/proc/%d/comm' % pid) as f:
+                if f.read().strip() == 'sleep':
+                    break
+            time.sleep(0.1)
         migrator.kill()
         migrator.wait()
         for _ in range(100):
