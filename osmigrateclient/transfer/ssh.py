@@ -165,7 +165,7 @@ class Completed(ty.NamedTuple):
 PDEATHSIG = ('setpriv', '--pdeathsig', 'KILL')
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def death_prefix() -> tuple[str, ...]:
     """:data:`PDEATHSIG` where it works (Linux with util-linux 2.33 or
     later), else nothing.  Without it, an ``ssh`` left by a killed
