@@ -851,6 +851,52 @@ class TestRerun(ImportTestCase):
         )
         self.assertEqual('dkilled', self.journal()['steps']['server']['id'])
 
+    def test_killed_between_create_ip_and_journal_uses_that_ip(self):
+        self.dst.add('server', id='dsrv', name='app-vm', status='ACTIVE')
+        self.dst.add(
+            'port',
+            id='dport',
+            network_id='dnet1',
+            device_id='dsrv',
+            mac_address='mac-a',
+            fixed_ips=[{'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}],
+        )
+        self.dst.add(
+            'floating_ip',
+            id='dfip',
+            floating_ip_address='172.24.4.77',
+            floating_network_id='dpub',
+            port_id='dport',
+            fixed_ip_address='10.0.0.5',
+        )
+        j = journal.Journal(self.data_dir, 'vm1', 'app-vm')
+        j.set(phase='running', dest_id='dsrv')
+        j.set_source(status='SHUTOFF', stopped=False, detached=[])
+        j.update_step(
+            'ports', state='done', result={'p-a': 'dport'}, created={}
+        )
+        j.update_step('server', state='done', result='dsrv', id='dsrv')
+        j.update_step('floating_ips', state='started')
+        outcome = self.run_import(
+            fakes.resolved(data_volumes=[], server_group=None)
+        )
+        self.assertEqual(
+            migration.Outcome('app-vm', 'vm1', 'created', 'dsrv', ''),
+            outcome,
+        )
+        # Neutron would refuse a second floating IP on 10.0.0.5.
+        self.assertEqual([], self.dst.write_calls())
+        self.assertEqual(
+            {
+                '172.24.4.9': {
+                    'id': 'dfip',
+                    'created': False,
+                    'address': '172.24.4.77',
+                }
+            },
+            self.journal()['steps']['floating_ips']['ips'],
+        )
+
     def test_failed_run_is_started_over(self):
         self.src.find('server', 'vm1')._update(status='ACTIVE')
         self.assertEqual('failed', self.run_import().action)
