@@ -57,7 +57,6 @@ import secrets
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -69,6 +68,12 @@ import openstack
 from openstackclient import shell
 
 from osmigrateclient.transfer import ssh
+
+# The block-copy benchmark's helpers (this directory is on sys.path when a
+# benchmark runs as a script).
+from blockcopy import backing_file  # noqa: E402
+from blockcopy import devcloud_home  # noqa: E402
+from blockcopy import migrator_address  # noqa: E402
 
 TOP = os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -101,32 +106,6 @@ SERVICES = {
 SIGINT_EXIT = 130
 #: ids in request paths (UUIDs, hex ids)
 ID = re.compile(r'[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{32}')
-
-
-def devcloud_home():
-    return os.environ.get('DEVCLOUD_HOME') or os.path.join(TOP, '.devcloud')
-
-
-def backing_file(region, volume_id):
-    return os.path.join(
-        devcloud_home(),
-        'data',
-        region,
-        'cinder',
-        'nfs-export',
-        'volume-%s' % volume_id,
-    )
-
-
-def migrator_address():
-    """The address the migrator reaches loopback hosts from (on dcbr0)."""
-    out = subprocess.run(
-        ['ip', '-4', '-o', 'addr', 'show', 'dev', 'dcbr0'],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return out[out.index('inet') + 1].split('/')[0]
 
 
 def cpu_times():
