@@ -51,9 +51,9 @@ class ExportWorkload(resource.ExportResource):
 
     Each server ({type}) carries its ports, floating IPs and attached
     volumes, and the _migration_params that its import reads.  Conversion
-    hosts (servers named osmigrate-conv-*) are left out.  Re-exporting
-    replaces the servers already in the file (same source id) and appends
-    new ones; the rest of the file is kept.
+    hosts (servers whose names start with osmigrate-conv-) are left out.
+    Re-exporting replaces the servers already in the file (same source id)
+    and appends new ones; the rest of the file is kept.
     """
 
     def _set_resource(self, name):
