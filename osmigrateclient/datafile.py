@@ -25,6 +25,8 @@ unchanged::
 
 import errno
 import os
+import re
+import stat
 import tempfile
 import typing as ty
 
@@ -43,6 +45,15 @@ ENTRY_KEYS = ('type', 'params', '_info')
 
 Entry = dict[str, ty.Any]
 
+#: what an id read from a file must look like where it becomes part of a
+#: file name (``volume_logs/<id>.log``): a plain token such as a UUID, never
+#: a path (``/``, ``..``), a hidden name or a long one
+SAFE_ID = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z')
+#: nesting deeper than this is no resource (and would exhaust the stack)
+MAX_DEPTH = 64
+#: at most this much of a bad value is echoed in a message
+_SHOWN = 40
+
 
 class DataFile(ty.NamedTuple):
     path: str
@@ -58,25 +69,71 @@ def label(entry: ty.Any, index: int | None = None) -> str:
     if isinstance(entry, dict):
         params = entry.get('params')
         name = params.get('name') if isinstance(params, dict) else None
+        kind = entry.get('type')
         desc = ' '.join(
-            str(p) for p in (entry.get('type'), name and repr(name)) if p
+            p
+            for p in (
+                kind if isinstance(kind, str) else None,
+                shown(name, 200) if isinstance(name, str) and name else None,
+            )
+            if p
         )
         if desc:
             parts.append('(%s)' % desc if parts else desc)
     return ' '.join(parts) or 'resource'
 
 
+def shown(value: ty.Any, limit: int = _SHOWN) -> str:
+    """``repr(value)``, cut short: a message never echoes a huge value."""
+    text = repr(value)
+    if len(text) > limit:
+        text = '%s... (%d characters)' % (text[:limit], len(text))
+    return text
+
+
+def path_id_problem(value: ty.Any) -> str | None:
+    """Why ``value`` cannot be part of a file name, or None if it can."""
+    if isinstance(value, str) and SAFE_ID.match(value) and '..' not in value:
+        return None
+    return (
+        'must be a plain id (letters, digits, ".", "_" and "-", at most 128, '
+        'no ".."), not %s' % shown(value)
+    )
+
+
+def path_id(
+    value: ty.Any,
+    path: str | None = None,
+    resource: str | None = None,
+    field: str = '_info.id',
+) -> str:
+    """``value``, checked to be safe as part of a file name.
+
+    :raises osmigrateclient.exceptions.DataFileError: it is not
+    """
+    problem = path_id_problem(value)
+    if problem:
+        raise exceptions.DataFileError(
+            problem, path=path, resource=resource, field=field
+        )
+    return value
+
+
 def check_version(version: ty.Any, path: str) -> str:
     """Return the version string if this client can read it, else raise."""
     accepted = ', '.join('%d.x' % m for m in ACCEPTED_MAJORS)
+    major = None
     try:
-        major = int(str(version).split('.')[0])
-    except ValueError:
-        major = None
+        head = str(version).split('.')[0]
+    except ValueError:  # an int of more digits than str() converts
+        head = ''
+    # Not int() of any length: Python refuses over 4300 digits.
+    if head.isascii() and head.isdigit() and len(head) < 10:
+        major = int(head)
     if major not in ACCEPTED_MAJORS:
         raise exceptions.DataFileError(
-            'unsupported %s %r (this client reads %s)'
-            % (VERSION_KEY, version, accepted),
+            'unsupported %s %s (this client reads %s)'
+            % (VERSION_KEY, shown(version), accepted),
             path=path,
             field=VERSION_KEY,
         )
@@ -99,12 +156,25 @@ def parse(text: str, path: str) -> DataFile:
         )
     except yaml.YAMLError as e:
         raise exceptions.DataFileError('invalid YAML: %s' % e, path=path)
+    except RecursionError:
+        raise exceptions.DataFileError(
+            'invalid YAML: nested too deeply', path=path
+        )
+    except ValueError as e:
+        # An integer of more digits than Python converts.
+        raise exceptions.DataFileError(
+            'invalid YAML: %s' % str(e).split(':')[0], path=path
+        )
     if doc is None:
         raise exceptions.DataFileError('the file is empty', path=path)
     if not isinstance(doc, dict) or VERSION_KEY not in doc:
         raise exceptions.DataFileError(
             'not a migration data file (no top-level %r key)' % VERSION_KEY,
             path=path,
+        )
+    if too_deep(doc):
+        raise exceptions.DataFileError(
+            'nested more than %d levels deep' % MAX_DEPTH, path=path
         )
     version = check_version(doc[VERSION_KEY], path)
     resources = doc.get(RESOURCES_KEY)
@@ -119,6 +189,21 @@ def parse(text: str, path: str) -> DataFile:
     return DataFile(path, version, resources)
 
 
+def too_deep(doc: ty.Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists and mappings nest in ``doc`` more than ``limit`` deep
+    (found without recursion)."""
+    todo = [(doc, 0)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            if depth >= limit:
+                return True
+            todo.extend((v, depth + 1) for v in value)
+    return False
+
+
 def check_entry(entry: ty.Any, path: str, index: int) -> None:
     """Raise DataFileError unless ``entry`` has the keys every resource has."""
     if not isinstance(entry, dict):
@@ -130,14 +215,51 @@ def check_entry(entry: ty.Any, path: str, index: int) -> None:
             raise exceptions.DataFileError(
                 'missing', path=path, resource=label(entry, index), field=key
             )
-    for key in ('params', '_info'):
-        if not isinstance(entry[key], dict):
+    if not isinstance(entry['type'], str):
+        raise exceptions.DataFileError(
+            'must be a string, not %s' % type_name(entry['type']),
+            path=path,
+            resource=label(entry, index),
+            field='type',
+        )
+    for key in ('params', '_info', '_migration_params'):
+        if key in entry and not isinstance(entry[key], dict):
             raise exceptions.DataFileError(
                 'must be a mapping',
                 path=path,
                 resource=label(entry, index),
                 field=key,
             )
+    # Every resource's identity: hashable, printable.
+    for part, key, kinds in (
+        ('params', 'name', (str,)),
+        ('_info', 'id', (str, int)),
+    ):
+        value = entry[part].get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, kinds)
+        ):
+            raise exceptions.DataFileError(
+                'must be a string, not %s' % type_name(value),
+                path=path,
+                resource=label(entry, index),
+                field='%s.%s' % (part, key),
+            )
+
+
+def type_name(value: ty.Any) -> str:
+    """What a value of a data file is, for a message."""
+    if isinstance(value, dict):
+        return 'a mapping'
+    if isinstance(value, list):
+        return 'a list'
+    if isinstance(value, bool):
+        return 'a boolean'
+    if isinstance(value, (int, float)):
+        return 'a number'
+    if isinstance(value, str):
+        return 'a string'
+    return 'null' if value is None else type(value).__name__
 
 
 def load(path: str) -> DataFile:
@@ -171,18 +293,45 @@ def dump(resources: list[Entry]) -> str:
 
 
 def ensure_dir(path: str) -> None:
-    """Create the data directory (mode 0700) if needed; check it is usable."""
+    """Make ``path`` a directory that only its owner can enter (0700).
+
+    Missing directories are created, each 0700 (not left to the umask);
+    an existing one is tightened, as the data directory holds what may be
+    secret (``user_data``, metadata).
+    """
+    missing = []
+    head = os.path.abspath(path)
+    while not os.path.lexists(head) and head != os.path.dirname(head):
+        missing.append(head)
+        head = os.path.dirname(head)
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass  # made meanwhile, or not a directory: said below
+        except OSError as e:
+            raise exceptions.DataFileError(
+                'cannot create the data directory: %s' % e.strerror, path=path
+            )
+        else:
+            os.chmod(directory, 0o700)
     try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-    except FileExistsError:
-        # Something that is not a directory is in the way: said below.
-        pass
+        st = os.stat(path)
     except OSError as e:
         raise exceptions.DataFileError(
             'cannot create the data directory: %s' % e.strerror, path=path
         )
-    if not os.path.isdir(path):
+    if not stat.S_ISDIR(st.st_mode):
         raise exceptions.DataFileError('not a directory', path=path)
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        try:
+            os.chmod(path, 0o700)
+        except OSError as e:
+            raise exceptions.DataFileError(
+                'cannot make the directory private (mode 0700): %s; it may '
+                'hold secrets: make it 0700 or use another one' % e.strerror,
+                path=path,
+            )
 
 
 def write(path: str, resources: list[Entry]) -> bool:

@@ -456,6 +456,140 @@ class TestParse(testtools.TestCase):
         df = datafile.parse(datafile.dump([res]), self.path)
         self.assertEqual([res], df.resources)
 
+    def test_migration_params_not_a_mapping(self):
+        res = dict(ENTRY_A, _migration_params=[1])
+        self.assertRefused(
+            self._one(res),
+            "/data/networks.yml: resource 1 (openstack.network.Network "
+            "'a'): field _migration_params: must be a mapping",
+        )
+
+    def test_type_a_list_or_mapping(self):
+        for value, what in (([1], 'a list'), ({'a': 1}, 'a mapping')):
+            res = dict(ENTRY_A, type=value)
+            self.assertRefused(
+                self._one(res),
+                "/data/networks.yml: resource 1 ('a'): field type: must be "
+                "a string, not %s" % what,
+            )
+
+    def test_name_not_a_string(self):
+        for value, what in (
+            ([1], 'a list'),
+            ({'a': 1}, 'a mapping'),
+            (5, 'a number'),
+            (True, 'a boolean'),
+        ):
+            res = dict(ENTRY_A, params={'name': value})
+            self.assertRefused(
+                self._one(res),
+                '/data/networks.yml: resource 1 (openstack.network.Network): '
+                'field params.name: must be a string, not %s' % what,
+            )
+
+    def test_id_not_a_scalar(self):
+        res = dict(ENTRY_A, _info={'id': ['x']})
+        self.assertRefused(
+            self._one(res),
+            "/data/networks.yml: resource 1 (openstack.network.Network "
+            "'a'): field _info.id: must be a string, not a list",
+        )
+
+    def test_deep_nesting(self):
+        for depth in (70, 5000):
+            text = (
+                'os_migrate_version: 2.0.0\nresources:\n- type: x\n'
+                '  _info: {}\n  params: {a: %s%s}\n'
+                % ('[' * depth, ']' * depth)
+            )
+            self.assertIn(
+                str(
+                    self.assertRaises(
+                        exceptions.DataFileError,
+                        datafile.parse,
+                        text,
+                        self.path,
+                    )
+                ),
+                (
+                    '/data/networks.yml: nested more than 64 levels deep',
+                    '/data/networks.yml: invalid YAML: nested too deeply',
+                ),
+            )
+
+    def test_deep_nesting_5000_is_a_yaml_error(self):
+        text = 'os_migrate_version: 2.0.0\nresources: %s%s\n' % (
+            '[' * 5000,
+            ']' * 5000,
+        )
+        self.assertRefused(
+            text, '/data/networks.yml: invalid YAML: nested too deeply'
+        )
+
+    def test_huge_integer(self):
+        self.assertRefused(
+            'os_migrate_version: %s\nresources: []\n' % ('9' * 5000),
+            '/data/networks.yml: invalid YAML: Exceeds the limit (4300 '
+            'digits) for integer string conversion',
+        )
+
+    def test_huge_version_string(self):
+        self.assertRefused(
+            "os_migrate_version: '%s.0'\nresources: []\n" % ('1' * 5000),
+            "/data/networks.yml: field os_migrate_version: unsupported "
+            "os_migrate_version '111111111111111111111111111111111111111"
+            "... (5004 characters) (this client reads 0.x, 1.x, 2.x)",
+        )
+
+    def test_version_of_unicode_digits(self):
+        self.assertRefused(
+            "os_migrate_version: '\u00b2.0'\nresources: []\n",
+            "/data/networks.yml: field os_migrate_version: unsupported "
+            "os_migrate_version '\u00b2.0' (this client reads 0.x, 1.x, 2.x)",
+        )
+
+
+class TestPathId(testtools.TestCase):
+    def test_plain_ids(self):
+        for value in (
+            '4f1d25ba-6b68-4a2c-8b9e-24ad4ba63e22',
+            '2f444c71265048f7a9d21f81db6f21a4',
+            'a.b_c-d',
+            'x' * 128,
+        ):
+            self.assertEqual(value, datafile.path_id(value))
+
+    def test_refused(self):
+        for value in (
+            '../../etc/passwd',
+            '..',
+            '.',
+            '.hidden',
+            'a/b',
+            'a..b',
+            '',
+            '-x',
+            'x' * 129,
+            'a\x00b',
+            'a\nb',
+            None,
+            5,
+            ['x'],
+        ):
+            e = self.assertRaises(
+                exceptions.DataFileError,
+                datafile.path_id,
+                value,
+                '/d/detached_volumes.yml',
+                'resource 0',
+            )
+            self.assertEqual(
+                '/d/detached_volumes.yml: resource 0: field _info.id: must '
+                'be a plain id (letters, digits, ".", "_" and "-", at most '
+                '128, no ".."), not %s' % datafile.shown(value),
+                str(e),
+            )
+
 
 class TestLoad(testtools.TestCase):
     def setUp(self):
@@ -670,10 +804,56 @@ class TestWrite(testtools.TestCase):
         )
         self.assertEqual('%s: not a directory' % blocker, str(e))
 
-    def test_ensure_dir_existing_kept(self):
+    def test_ensure_dir_existing_tightened(self):
         os.chmod(self.dir, 0o755)
         datafile.ensure_dir(self.dir)
-        self.assertEqual(0o755, stat.S_IMODE(os.stat(self.dir).st_mode))
+        self.assertEqual(0o700, stat.S_IMODE(os.stat(self.dir).st_mode))
+
+    def test_write_tightens_its_directory(self):
+        os.chmod(self.dir, 0o777)
+        datafile.write(os.path.join(self.dir, 'networks.yml'), [ENTRY_A])
+        self.assertEqual(0o700, stat.S_IMODE(os.stat(self.dir).st_mode))
+
+    def test_ensure_dir_cannot_tighten(self):
+        os.chmod(self.dir, 0o755)
+        self.useFixture(
+            fixtures.MockPatch(
+                'os.chmod',
+                side_effect=PermissionError(
+                    errno.EPERM, os.strerror(errno.EPERM)
+                ),
+            )
+        )
+        e = self.assertRaises(
+            exceptions.DataFileError, datafile.ensure_dir, self.dir
+        )
+        self.assertEqual(
+            '%s: cannot make the directory private (mode 0700): Operation '
+            'not permitted; it may hold secrets: make it 0700 or use another '
+            'one' % self.dir,
+            str(e),
+        )
+
+    def test_created_parents_are_0700_whatever_the_umask(self):
+        old = os.umask(0o022)
+        self.addCleanup(os.umask, old)
+        leaf = os.path.join(self.dir, 'a', 'b', 'c')
+        datafile.ensure_dir(leaf)
+        for path in (
+            os.path.join(self.dir, 'a'),
+            os.path.join(self.dir, 'a', 'b'),
+            leaf,
+        ):
+            self.assertEqual(0o700, stat.S_IMODE(os.stat(path).st_mode))
+        os.umask(0o777)
+        other = os.path.join(self.dir, 'x', 'y')
+        datafile.ensure_dir(other)
+        os.umask(0o022)
+        self.assertEqual(0o700, stat.S_IMODE(os.stat(other).st_mode))
+        self.assertEqual(
+            0o700,
+            stat.S_IMODE(os.stat(os.path.join(self.dir, 'x')).st_mode),
+        )
 
 
 class TestMerge(testtools.TestCase):
