@@ -583,6 +583,9 @@ class Volume(base.Resource):
             ),
             clock=self.clock,
             pause=self.pause,
+            pending=lambda note: journal.set(
+                entry['_info']['id'], creating=note
+            ),
         )
 
     @staticmethod
@@ -673,7 +676,18 @@ class Volume(base.Resource):
                 self.clock,
                 self.pause,
             )
-            journal.set(source_id, dest_id=None)
+            journal.set(source_id, dest_id=None, creating=None)
+        elif record.get('state') != DONE and record.get('creating'):
+            # Killed (or the answer lost) before the create call answered.
+            volume_copy.delete_unrecorded(
+                lookup.conn,
+                record['creating'],
+                self._timeout(lookup),
+                self.clock,
+                self.pause,
+                log,
+            )
+            journal.set(source_id, creating=None)
 
 
 def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:

@@ -139,6 +139,93 @@ def find_device(runner: ssh.Runner, host: ssh.Host, volume_id: str) -> str:
 # -- volumes -----------------------------------------------------------------
 
 
+# One volume create at a time in a process: the volumes of a name listed
+# just before a create call are then all but the one it makes.
+_CREATE_LOCK = threading.Lock()
+
+
+def _named(conn: ty.Any, name: str | None) -> list:
+    """The volumes named ``name`` (unnamed ones for no name)."""
+    found = (
+        conn.block_storage.volumes(name=name)
+        if name
+        else conn.block_storage.volumes()
+    )
+    return [v for v in found if (v.name or '') == (name or '')]
+
+
+def start_create(
+    conn: ty.Any,
+    attrs: dict,
+    record: ty.Callable[[str], None] | None = None,
+    pending: ty.Callable[[dict], None] | None = None,
+) -> ty.Any:
+    """Ask Cinder for a volume (``create_volume(**attrs)``); the volume,
+    not waited for.
+
+    ``pending(note)`` is called before the create call with what
+    :func:`delete_unrecorded` needs to find the volume if the answer never
+    comes (the run is killed, the connection breaks): the name and the
+    volumes of that name then.  ``record(volume id)`` is called as soon as
+    the answer came.
+    """
+    with _CREATE_LOCK:
+        if pending is not None:
+            pending(
+                {
+                    'name': attrs.get('name'),
+                    'size': attrs.get('size'),
+                    'before': sorted(
+                        v.id for v in _named(conn, attrs.get('name'))
+                    ),
+                }
+            )
+        volume = conn.block_storage.create_volume(**attrs)
+        if record is not None:
+            record(volume.id)
+    return volume
+
+
+def delete_unrecorded(
+    conn: ty.Any,
+    note: dict | None,
+    timeout: float,
+    clock: ty.Callable[[], float] = time.monotonic,
+    pause: ty.Callable[[float], None] = time.sleep,
+    log: logging.Logger | None = None,
+) -> list[str]:
+    """Delete the volume a create call made whose answer never came (see
+    :func:`start_create`): named so, not there before the call, attached
+    to nothing, of that size; the ids deleted."""
+    if not note:
+        return []
+    before = set(note.get('before') or [])
+    size = note.get('size')
+    found = [
+        v.id
+        for v in _named(conn, note.get('name'))
+        if v.id not in before
+        and not v.attachments
+        and (size is None or v.size == size)
+    ]
+    for volume_id in found:
+        _say(
+            log, 'Deleting volume %s, made by an unanswered create', volume_id
+        )
+        # Cinder refuses to delete a volume still being created.
+        wait(
+            'volume %s' % volume_id,
+            lambda v=volume_id: conn.block_storage.find_volume(v),
+            lambda v: v is None or v.status != 'creating',
+            lambda v: False,
+            timeout,
+            clock,
+            pause,
+        )
+        delete_volume(conn, volume_id, timeout, clock, pause)
+    return found
+
+
 def create_volume(
     conn: ty.Any,
     attrs: dict,
@@ -146,19 +233,19 @@ def create_volume(
     record: ty.Callable[[str], None] | None = None,
     clock: ty.Callable[[], float] = time.monotonic,
     pause: ty.Callable[[float], None] = time.sleep,
+    pending: ty.Callable[[dict], None] | None = None,
 ) -> ty.Any:
     """Create a volume (``create_volume(**attrs)``) and wait until it is
     available; the volume.
 
     ``record(volume id)`` is called as soon as the volume exists, before the
-    wait, so that a killed run knows what to delete.
+    wait, so that a killed run knows what to delete; ``pending`` as in
+    :func:`start_create`.
 
     :raises osmigrateclient.exceptions.MigrateError: it went to an error
         status, or is not available after ``timeout`` seconds
     """
-    volume = conn.block_storage.create_volume(**attrs)
-    if record is not None:
-        record(volume.id)
+    volume = start_create(conn, attrs, record, pending)
     return wait(
         'volume %s' % volume.id,
         lambda: conn.block_storage.get_volume(volume.id),

@@ -419,6 +419,7 @@ class ServerImport:
             record=lambda id_: record(temp_volume=id_),
             clock=self.ctx.clock,
             pause=self.ctx.pause,
+            pending=lambda note: record(creating_temp=note),
         )
         dest_id = self._copy(step, temp.id, size, attrs, True, image_metadata)
         self._delete_temporaries(step)
@@ -429,8 +430,13 @@ class ServerImport:
         self._undo_copy(step)
         # The destination volume is made while the source one detaches.
         attrs = dict(volume.attrs, size=volume.size)
-        made = self.dst.block_storage.create_volume(**attrs)
-        self._record(step)(dest_volume=made.id)
+        record = self._record(step)
+        made = volume_copy.start_create(
+            self.dst,
+            attrs,
+            record=lambda id_: record(dest_volume=id_),
+            pending=lambda note: record(creating=note),
+        )
         self._detach_from_source(volume)
         dest_id = self._copy(
             step,
@@ -466,6 +472,7 @@ class ServerImport:
                 record=lambda id_: record(dest_volume=id_),
                 clock=self.ctx.clock,
                 pause=self.ctx.pause,
+                pending=lambda note: record(creating=note),
             )
         else:
             dest = self.ctx.wait(
@@ -845,6 +852,16 @@ class ServerImport:
                 clock=self.ctx.clock,
                 pause=self.ctx.pause,
             )
+        elif record.get('creating'):
+            # Killed (or the answer lost) before the create call answered.
+            volume_copy.delete_unrecorded(
+                self.dst,
+                record['creating'],
+                self.ctx.settings.timeout,
+                clock=self.ctx.clock,
+                pause=self.ctx.pause,
+                log=self.log,
+            )
         self._delete_temporaries(step)
         self.journal.forget_step(step)
         self.journal.update_step(step, state=journal_mod.STARTED)
@@ -860,7 +877,19 @@ class ServerImport:
                 clock=self.ctx.clock,
                 pause=self.ctx.pause,
             )
-            self.journal.update_step(step, temp_volume=None)
+            self.journal.update_step(
+                step, temp_volume=None, creating_temp=None
+            )
+        elif record.get('creating_temp'):
+            volume_copy.delete_unrecorded(
+                src,
+                record['creating_temp'],
+                self.ctx.settings.timeout,
+                clock=self.ctx.clock,
+                pause=self.ctx.pause,
+                log=self.log,
+            )
+            self.journal.update_step(step, creating_temp=None)
         if record.get('snapshot'):
             src.block_storage.delete_snapshot(
                 record['snapshot'], ignore_missing=True

@@ -233,6 +233,8 @@ class TestConversionHostCopy(base.BaseTestCase):
             {
                 'state': 'done',
                 'dest_id': 'new',
+                # What a killed create would need to find the volume.
+                'creating': {'name': 'data', 'size': 1, 'before': []},
                 'attached': [],
                 'algo': 'xxh128',
                 'digest': 'abc',
@@ -268,7 +270,12 @@ class TestConversionHostCopy(base.BaseTestCase):
         )
         self.assertEqual({}, self.dst_volumes)
         self.assertEqual(
-            {'state': 'started', 'dest_id': None, 'attached': []},
+            {
+                'state': 'started',
+                'dest_id': None,
+                'creating': None,
+                'attached': [],
+            },
             volume.Journal(self.data_dir).get('v1'),
         )
 
@@ -289,7 +296,12 @@ class TestConversionHostCopy(base.BaseTestCase):
         self.assertEqual('copy broke', str(e))
         # The next run finds the half-made volume in the journal.
         self.assertEqual(
-            {'state': 'started', 'dest_id': 'new', 'attached': []},
+            {
+                'state': 'started',
+                'dest_id': 'new',
+                'creating': {'name': 'data', 'size': 1, 'before': []},
+                'attached': [],
+            },
             volume.Journal(self.data_dir).get('v1'),
         )
         with open(volume.log_path(self.data_dir, 'v1')) as f:
@@ -321,6 +333,45 @@ class TestConversionHostCopy(base.BaseTestCase):
             self.log[:3],
         )
         self.assertEqual(['new'], list(self.dst_volumes))
+
+    def test_lost_answer_of_the_create(self):
+        # Found by the fault campaign (tools/chaos): the volume a create
+        # call made without its answer coming back stayed, and the next
+        # run made another one of the same name.
+        self.dst_volumes['earlier'] = _sdk_volume(id='earlier')
+        block = self.dst.block_storage
+        create = block.create_volume
+
+        def lost(**attrs):
+            create(**attrs)
+            raise exceptions.MigrateError('connection reset by peer')
+
+        block.create_volume = lost
+        res = self._resource()
+        self.assertRaises(
+            exceptions.MigrateError,
+            res.create,
+            self._lookup(),
+            self._entry(res),
+        )
+        self.assertEqual(['earlier'], sorted(self.dst_volumes))
+        del block.create_volume
+        obj = res.create(self._lookup(), self._entry(res))
+        self.assertEqual(['earlier', obj.id], sorted(self.dst_volumes))
+
+    def test_volume_of_a_create_killed_before_its_answer_is_deleted(self):
+        self.dst_volumes['earlier'] = _sdk_volume(id='earlier')
+        self.dst_volumes['orphan'] = _sdk_volume(id='orphan')
+        volume.Journal(self.data_dir).set(
+            'v1',
+            state='started',
+            dest_id=None,
+            creating={'name': 'data', 'size': 1, 'before': ['earlier']},
+        )
+        res = self._resource()
+        obj = res.create(self._lookup(), self._entry(res))
+        self.assertIn(('delete_volume', 'orphan'), self.log)
+        self.assertEqual(['earlier', obj.id], sorted(self.dst_volumes))
 
     def test_no_verify_records_no_hash(self):
         res = self._resource()
@@ -541,6 +592,7 @@ class TestImageCopy(base.BaseTestCase):
             {
                 'state': 'done',
                 'dest_id': 'new',
+                'creating': {'name': 'data', 'size': 1, 'before': []},
                 'src_image_id': None,
                 'dst_image_id': None,
             },

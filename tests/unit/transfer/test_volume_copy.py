@@ -41,17 +41,24 @@ class FakeBlockStorage:
     ``delete_status`` (gone when None)."""
 
     def __init__(self, volumes, log):
-        self.volumes, self.log = volumes, log
+        self.store, self.log = volumes, log
         self.new_status = 'available'
         self.delete_status = None
         self.lock = threading.Lock()
         self.made = 0
 
     def get_volume(self, vid):
-        return self.volumes[vid]
+        return self.store[vid]
+
+    def volumes(self, name=None):
+        return [
+            v
+            for v in list(self.store.values())
+            if name is None or v.name == name
+        ]
 
     def find_volume(self, vid):
-        return self.volumes.get(vid)
+        return self.store.get(vid)
 
     def create_volume(self, **attrs):
         with self.lock:
@@ -63,15 +70,15 @@ class FakeBlockStorage:
             status=self.new_status,
             **{k: v for k, v in attrs.items() if k != 'size'},
         )
-        self.volumes[vid] = vol
+        self.store[vid] = vol
         return vol
 
     def delete_volume(self, vid, ignore_missing=True):
         self.log.append(('delete_volume', vid))
-        if self.delete_status and vid in self.volumes:
-            self.volumes[vid].status = self.delete_status
+        if self.delete_status and vid in self.store:
+            self.store[vid].status = self.delete_status
         else:
-            self.volumes.pop(vid, None)
+            self.store.pop(vid, None)
 
 
 class FakeCompute:
@@ -137,6 +144,57 @@ class Clock:
     def __call__(self):
         self.now += self.step
         return self.now
+
+
+class TestUnansweredCreate(base.BaseTestCase):
+    def test_only_the_new_free_volume_of_that_name_and_size_goes(self):
+        log = []
+        volumes = {
+            'before': sdk_volume(id='before'),
+            'other-name': sdk_volume(id='other-name', name='x'),
+            'other-size': sdk_volume(id='other-size', size=2),
+            'attached': sdk_volume(
+                id='attached', attachments=[{'server_id': 'S'}]
+            ),
+        }
+        c = conn(volumes, log, 'dst')
+        notes = []
+        made = volume_copy.start_create(
+            c, {'name': 'data', 'size': 1}, pending=notes.append
+        )
+        self.assertEqual(
+            [
+                {
+                    'name': 'data',
+                    'size': 1,
+                    'before': ['attached', 'before', 'other-size'],
+                }
+            ],
+            notes,
+        )
+        volumes['attached2'] = sdk_volume(
+            id='attached2', attachments=[{'server_id': 'S'}]
+        )
+        # Cinder is still making it: deleted once it is not "creating".
+        made.status = 'creating'
+        statuses = iter(['creating', 'available'])
+
+        def settle(seconds):
+            made.status = next(statuses)
+
+        deleted = volume_copy.delete_unrecorded(
+            c, notes[0], 10, lambda: 0.0, settle
+        )
+        self.assertEqual([made.id], deleted)
+        self.assertEqual(
+            ['attached', 'attached2', 'before', 'other-name', 'other-size'],
+            sorted(volumes),
+        )
+        self.assertEqual([('delete_volume', made.id)], log[1:])
+
+    def test_nothing_noted(self):
+        c = conn({'v': sdk_volume(id='v')}, [], 'dst')
+        self.assertEqual([], volume_copy.delete_unrecorded(c, None, 10))
 
 
 class TestWait(base.BaseTestCase):

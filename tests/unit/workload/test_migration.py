@@ -227,6 +227,8 @@ class TestImport(ImportTestCase):
         self.assertEqual(
             {
                 'state': 'done',
+                # What a killed create would need to find the volume.
+                'creating': {'name': 'data', 'size': 1, 'before': []},
                 'dest_volume': volume.id,
                 'attached': [],
                 'copy': {
@@ -897,6 +899,31 @@ class TestRerun(ImportTestCase):
             self.journal()['steps']['floating_ips']['ips'],
         )
 
+    def _create_volume_then(self, error):
+        """The destination's volume creates make the volume, then
+        ``error`` is raised instead of the answer."""
+        made = self.dst._api_create_volume
+
+        def create(**attrs):
+            made(**attrs)
+            raise error
+
+        self.dst._api_create_volume = create
+
+    def test_killed_between_create_volume_and_journal(self):
+        # Found by the fault campaign (tools/chaos): the volume the killed
+        # run's create call made stayed, a second one was made.
+        self.dst.add('volume', id='dearlier', name='data', size=1)
+        self._create_volume_then(Killed())
+        self.assertRaises(Killed, self.run_import)
+        del self.dst._api_create_volume
+        outcome = self.run_import()
+        self.assertEqual('created', outcome.action)
+        named = [v.id for v in self.dst.store['volume'] if v.name == 'data']
+        self.assertEqual(2, len(named))
+        self.assertIn('dearlier', named)
+        self.assertIn(self.journal()['steps']['volume:vol1']['result'], named)
+
     def test_failed_run_is_started_over(self):
         self.src.find('server', 'vm1')._update(status='ACTIVE')
         self.assertEqual('failed', self.run_import().action)
@@ -907,6 +934,10 @@ class TestRerun(ImportTestCase):
         self.assertEqual('done', data['phase'])
         self.assertNotIn('error', data)
         self.assertEqual(self.one('server').id, data['dest_id'])
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing of the run goes on."""
 
 
 class TestCreatePort(ImportTestCase):
@@ -1101,6 +1132,18 @@ class TestRevert(ImportTestCase):
         )
         self.assertEqual({'state': 'started'}, data['steps']['volume:vol1'])
         self.assertNotIn('revert_errors', data)
+
+    def test_lost_answer_of_a_volume_create(self):
+        self.dst.add('volume', id='dearlier', name='data', size=1)
+        TestRerun._create_volume_then(
+            self,
+            sdk_exceptions.HttpException('connection reset by peer'),
+        )
+        outcome = self.run_import()
+        self.assertEqual('failed', outcome.action)
+        self.assertEqual(
+            ['dearlier'], [v.id for v in self.dst.store['volume']]
+        )
 
     def test_server_not_active(self):
         self.dst.server_status = 'ERROR'
