@@ -247,6 +247,89 @@ def check_entry(entry: ty.Any, path: str, index: int) -> None:
             )
 
 
+# -- shapes ------------------------------------------------------------------
+#
+# What a value read from a file must look like, checked before any code
+# uses it: a type or tuple of types; a list holding one shape (a list of
+# such values); a dict (a mapping whose listed keys have these shapes, any
+# other key being allowed); MapOf(shape) (a mapping of any keys to values
+# of that shape); or ANY.  Null is accepted everywhere: it means "not set".
+
+ANY = None
+STR = (str,)
+NUMBER = (int, float)
+SCALAR = (str, int, float, bool)
+#: a reference to another resource
+REF = {'name': STR, 'project_name': STR, 'domain_name': STR}
+
+
+class MapOf(ty.NamedTuple):
+    """The shape of a mapping of any keys to values of ``shape``."""
+
+    shape: ty.Any
+
+
+_EXPECTED = {
+    STR: 'a string',
+    NUMBER: 'a number',
+    SCALAR: 'a string, number or boolean',
+}
+
+
+def shape_problem(
+    value: ty.Any, shape: ty.Any, field: str
+) -> tuple[str, str] | None:
+    """(field, problem) of the first part of ``value`` that is not of
+    ``shape`` (without recursion: any depth is safe), or None."""
+    todo = [(value, shape, field)]
+    while todo:
+        value, shape, field = todo.pop(0)
+        if value is None or shape is ANY:
+            continue
+        if isinstance(shape, (dict, MapOf)):
+            if not isinstance(value, dict):
+                return field, 'must be a mapping, not %s' % type_name(value)
+            if isinstance(shape, MapOf):
+                for k in value:
+                    if not isinstance(k, str):
+                        return '%s.%s' % (field, k), 'must be a string key'
+                parts = [(k, shape.shape) for k in value]
+            else:
+                parts = [(k, s) for k, s in shape.items() if k in value]
+            todo.extend((value[k], s, '%s.%s' % (field, k)) for k, s in parts)
+        elif isinstance(shape, list):
+            if not isinstance(value, list):
+                return field, 'must be a list, not %s' % type_name(value)
+            todo.extend(
+                (v, shape[0], '%s[%d]' % (field, i))
+                for i, v in enumerate(value)
+            )
+        elif not isinstance(value, shape) or (
+            isinstance(value, bool) and bool not in shape
+        ):
+            return field, 'must be %s, not %s' % (
+                _EXPECTED.get(shape, ' or '.join(t.__name__ for t in shape)),
+                type_name(value),
+            )
+    return None
+
+
+def check_shape(
+    value: ty.Any,
+    shape: ty.Any,
+    field: str,
+    path: str | None = None,
+    resource: str | None = None,
+) -> None:
+    """:raises osmigrateclient.exceptions.DataFileError: ``value`` is not
+    of ``shape``; the message names the part of it that is not"""
+    found = shape_problem(value, shape, field)
+    if found:
+        raise exceptions.DataFileError(
+            found[1], path=path, resource=resource, field=found[0]
+        )
+
+
 def type_name(value: ty.Any) -> str:
     """What a value of a data file is, for a message."""
     if isinstance(value, dict):

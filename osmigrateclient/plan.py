@@ -106,6 +106,7 @@ def entries_of(
                 resource=datafile.label(entry, index),
                 field='type',
             )
+        resource.check(entry, path, index)
     return loaded.resources
 
 

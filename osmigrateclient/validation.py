@@ -13,7 +13,6 @@
 """Checks of a whole data directory, before anything is imported."""
 
 import collections
-import glob
 import os
 import typing as ty
 
@@ -45,13 +44,25 @@ NOT_DATA_FILES = frozenset(
 
 
 def data_files(data_dir: str) -> list[str]:
-    return sorted(
-        path
-        for path in (
-            glob.glob(os.path.join(data_dir, '*.yml'))
-            + glob.glob(os.path.join(data_dir, '*.yaml'))
+    """The data files of ``data_dir``: its ``*.yml`` and ``*.yaml``.
+
+    Listed, not globbed: the directory's own name may hold ``[``, ``*``
+    or ``?``.
+
+    :raises osmigrateclient.exceptions.DataFileError: it cannot be read
+    """
+    try:
+        names = os.listdir(data_dir)
+    except OSError as e:
+        raise exceptions.DataFileError(
+            'cannot read the directory: %s' % (e.strerror or e), path=data_dir
         )
-        if os.path.basename(path) not in NOT_DATA_FILES
+    return sorted(
+        os.path.join(data_dir, name)
+        for name in names
+        if name.endswith(('.yml', '.yaml'))
+        and not name.startswith('.')
+        and name not in NOT_DATA_FILES
     )
 
 
@@ -66,12 +77,18 @@ def validate(
 
     :returns: (problems, number of files, number of resources)
     """
-    if not os.path.isdir(data_dir):
+    if not os.path.exists(data_dir):
         raise exceptions.DataFileError('no such directory', path=data_dir)
+    if not os.path.isdir(data_dir):
+        raise exceptions.DataFileError('not a directory', path=data_dir)
+    paths = data_files(data_dir)
+    if not paths:
+        raise exceptions.DataFileError(
+            'no data files (*.yml or *.yaml) in the directory', path=data_dir
+        )
     types = resources.by_type()
     problems: list[Problem] = []
     loaded = []
-    paths = data_files(data_dir)
     for path in paths:
         try:
             loaded.append(datafile.load(path))
@@ -83,6 +100,8 @@ def validate(
     # What the data dir holds, for duplicates and references.
     identities = collections.defaultdict(list)
     held = collections.defaultdict(set)
+    #: entries of the wrong shape: reported once, not looked into further
+    bad: set[int] = set()
     count = 0
     for df in loaded:
         for index, entry in enumerate(df.resources):
@@ -97,6 +116,16 @@ def validate(
                         'unknown type %r' % entry['type'],
                     )
                 )
+                continue
+            try:
+                resource.check(entry, df.path, index)
+            except exceptions.DataFileError as e:
+                problems.append(
+                    Problem(
+                        df.path, e.resource or '', e.field or '', e.problem
+                    )
+                )
+                bad.add(id(entry))
                 continue
             identities[resource.import_identity(entry)].append(
                 (df.path, index, entry)
@@ -119,7 +148,7 @@ def validate(
     for df in loaded:
         for index, entry in enumerate(df.resources):
             resource = types.get(entry['type'])
-            if resource is None:
+            if resource is None or id(entry) in bad:
                 continue
             for param, ref_field in sorted(resource.references.items()):
                 value = entry['params'].get(param)

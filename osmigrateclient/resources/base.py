@@ -181,6 +181,64 @@ class Resource:
     #: of both applies this type's entries once more after them
     finish_after: ty.ClassVar[tuple[str, ...]] = ()
 
+    #: the shapes (:func:`datafile.check_shape`) of params beyond the
+    #: default ones: a string, number or boolean for each of
+    #: :attr:`params_fields`, a list for :attr:`sorted_fields`, a reference
+    #: (or a list of them) for :attr:`references`
+    param_shapes: ty.ClassVar[dict[str, ty.Any]] = {}
+    #: the shapes of the ``_info`` fields that import reads
+    info_shapes: ty.ClassVar[dict[str, ty.Any]] = {}
+    #: the shape of ``_migration_params``
+    migration_shape: ty.ClassVar[ty.Any] = datafile.ANY
+    #: params without which an entry means nothing (null or absent)
+    required_params: ty.ClassVar[tuple[str, ...]] = ()
+    #: ``_info`` fields that become part of a file name in the data
+    #: directory (a volume's log): they must be plain ids
+    path_ids: ty.ClassVar[tuple[str, ...]] = ()
+
+    def shape(self) -> dict[str, ty.Any]:
+        """The shape of this type's entries, for :meth:`check`."""
+        params: dict[str, ty.Any] = dict.fromkeys(
+            self.params_fields, datafile.SCALAR
+        )
+        for field in self.sorted_fields:
+            if field in params:
+                params[field] = [datafile.ANY]
+        for field in (self.tag_field, 'tags'):
+            if field in params:
+                params[field] = [datafile.STR]
+        for param, ref in self.references.items():
+            params[param] = [datafile.REF] if ref.many else datafile.REF
+        params.update(self.param_shapes)
+        params['name'] = datafile.STR
+        info = {'id': (str, int)}
+        info.update(self.info_shapes)
+        return {
+            'params': params,
+            '_info': info,
+            '_migration_params': self.migration_shape,
+        }
+
+    def check(self, entry: Entry, path: str, index: int) -> None:
+        """Refuse an entry whose fields do not have the shape that import
+        reads: one clear error instead of a crash half-way through.
+
+        :raises osmigrateclient.exceptions.DataFileError: naming the file,
+            the resource and the field
+        """
+        where = datafile.label(entry, index)
+        for part, shape in self.shape().items():
+            datafile.check_shape(entry.get(part), shape, part, path, where)
+        for field in self.required_params:
+            if entry['params'].get(field) is None:
+                raise exceptions.DataFileError(
+                    'missing', path, where, 'params.' + field
+                )
+        for field in self.path_ids:
+            datafile.path_id(
+                entry['_info'].get(field), path, where, '_info.' + field
+            )
+
     def add_arguments(self, parser: ty.Any, verb: str) -> None:
         """Add this type's own options to its ``export`` / ``import``
         command (``verb``); the values reach the type as

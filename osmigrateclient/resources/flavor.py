@@ -34,6 +34,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datafile
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -68,6 +69,7 @@ class Flavor(base.Resource):
         ACCESS: base.RefField('project', 'access_project_ids', many=True),
     }
     sorted_fields = ()
+    param_shapes = {'extra_specs': datafile.MapOf(datafile.SCALAR)}
     create_only = (
         'disk',
         'ephemeral',

@@ -42,6 +42,7 @@ from openstack import exceptions as sdk_exceptions
 from openstack.image.v2 import image as sdk_image
 
 from osmigrateclient import clouds
+from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
@@ -180,6 +181,20 @@ class Image(base.Resource):
         'url',
         'virtual_size',
     )
+    param_shapes = {
+        'properties': {},
+        'members': [datafile.REF],
+        # hash names and values go to hashlib
+        'hash_algo': datafile.STR,
+        'hash_value': datafile.STR,
+    }
+    info_shapes = {
+        'size': datafile.NUMBER,
+        'checksum': datafile.STR,
+        'status': datafile.STR,
+    }
+    #: the blob is image_blobs/<id>-<name>
+    path_ids = ('id',)
     references = {
         'kernel_ref': base.RefField('image', 'kernel_id'),
         'ramdisk_ref': base.RefField('image', 'ramdisk_id'),

@@ -35,6 +35,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
@@ -75,6 +76,12 @@ class Keypair(base.Resource):
     params_fields = ('name', 'public_key', 'type')
     info_fields = ('created_at', 'fingerprint', 'id', 'is_deleted')
     sorted_fields = ()
+    param_shapes = {
+        'public_key': datafile.STR,
+        'type': datafile.STR,
+        'user_ref': datafile.REF,
+    }
+    info_shapes = {'user_id': datafile.STR}
 
     def add_arguments(self, parser: ty.Any, verb: str) -> None:
         if verb != 'export':

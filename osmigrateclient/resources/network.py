@@ -12,6 +12,7 @@
 
 """Neutron networks."""
 
+from osmigrateclient import datafile
 from osmigrateclient.resources import base
 
 
@@ -52,6 +53,10 @@ class Network(base.Resource):
         'subnet_ids',
         'updated_at',
     )
+    param_shapes = {
+        'availability_zone_hints': [datafile.STR],
+        'segments': [{}],
+    }
     references = {
         'qos_policy_ref': base.RefField('qos_policy', 'qos_policy_id')
     }

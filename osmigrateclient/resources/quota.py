@@ -110,6 +110,8 @@ class Quota(base.Resource):
     info_fields = ('id',)
     references = {'project_ref': base.RefField('project', 'id')}
     sorted_fields = ()
+    required_params = ('project_ref',)
+    param_shapes = dict.fromkeys(SERVICES, datafile.MapOf(datafile.NUMBER))
 
     def __init__(self) -> None:
         #: destination project id -> limits it does not know

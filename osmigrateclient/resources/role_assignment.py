@@ -54,6 +54,16 @@ class RoleAssignment(base.Resource):
     sorted_fields = ()
 
     @property
+    def required_params(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self.references)
+
+    @property
+    def info_shapes(self) -> dict:  # type: ignore[override]
+        return dict.fromkeys(
+            (self.assignee + '_id', 'project_id', 'role_id'), (str, int)
+        )
+
+    @property
     def references(self) -> dict[str, base.RefField]:  # type: ignore[override]
         return {
             self.assignee + '_ref': base.RefField(

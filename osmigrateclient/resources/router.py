@@ -33,6 +33,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
@@ -91,6 +92,17 @@ class Router(base.Resource):
         'status',
         'updated_at',
     )
+    param_shapes = {
+        'availability_zone_hints': [datafile.STR],
+        'routes': [{'destination': datafile.STR, 'nexthop': datafile.STR}],
+        GATEWAY: {
+            'network_ref': datafile.REF,
+            'external_fixed_ips': [
+                {'ip_address': datafile.STR, 'subnet_ref': datafile.REF}
+            ],
+            'enable_snat': (bool,),
+        },
+    }
     references = {
         'flavor_ref': base.RefField('network_flavor', 'flavor_id'),
     }

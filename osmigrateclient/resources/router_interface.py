@@ -29,6 +29,7 @@ import typing as ty
 
 from openstack.network.v2 import port as sdk_port
 
+from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
@@ -51,6 +52,9 @@ class RouterInterface(base.Resource):
 
     params_fields = ('device_owner',)
     info_fields = ('id', 'fixed_ips', 'project_id')
+    param_shapes = {
+        FIXED_IPS: [{'ip_address': datafile.STR, 'subnet_ref': datafile.REF}],
+    }
     references = {
         'device_ref': base.RefField('router', 'device_id'),
         'network_ref': base.RefField('network', 'network_id'),

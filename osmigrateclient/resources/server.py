@@ -37,6 +37,7 @@ not the generic per-resource import: ``plan`` points there.
 
 import typing as ty
 
+from osmigrateclient import datafile
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -46,6 +47,49 @@ CONVERSION_HOST_PREFIX = 'osmigrate-conv-'
 PORT_TYPE = 'openstack.network.ServerPort'
 FLOATING_IP_TYPE = 'openstack.network.ServerFloatingIP'
 VOLUME_TYPE = 'openstack.network.ServerVolume'
+
+
+STR, REF = datafile.STR, datafile.REF
+#: the shapes of the nested entries that ``migrate workload import`` reads
+PORT_SHAPE = {
+    'params': {
+        'allowed_address_pairs': [{}],
+        'binding_profile': {},
+        'binding_vnic_type': STR,
+        'description': STR,
+        'fixed_ips_refs': [{'ip_address': STR, 'subnet_ref': REF}],
+        'is_port_security_enabled': datafile.SCALAR,
+        'mac_address': STR,
+        'network_ref': REF,
+        'security_group_refs': [REF],
+    },
+    '_info': {'id': STR, 'fixed_ips': [{}]},
+}
+FLOATING_IP_SHAPE = {
+    'params': {
+        'description': STR,
+        'dns_domain': STR,
+        'dns_name': STR,
+        'fixed_ip_address': STR,
+        'floating_ip_address': STR,
+        'floating_network_ref': REF,
+        'qos_policy_ref': REF,
+    },
+    '_info': {'id': STR, 'port_id': STR},
+}
+VOLUME_SHAPE = {
+    'params': {
+        'availability_zone': STR,
+        'bootable': datafile.SCALAR,
+        'description': STR,
+        'device': STR,
+        'name': STR,
+        'size': datafile.NUMBER,
+        'volume_image_metadata': {},
+        'volume_type': STR,
+    },
+    '_info': {'id': STR, 'size': datafile.NUMBER},
+}
 
 
 def migration_param_defaults() -> dict[str, ty.Any]:
@@ -115,6 +159,30 @@ class Server(base.Resource):
         'tags',
         'user_data',
     )
+    param_shapes = {
+        'key_name': STR,
+        'metadata': datafile.MapOf(datafile.SCALAR),
+        'scheduler_hints': {},
+        'user_data': STR,
+        'flavor_ref': REF,
+        'image_ref': REF,
+        'security_group_refs': [REF],
+        'server_group_ref': REF,
+        'server_group_policy': STR,
+        'server_group_rules': {},
+        'ports': [PORT_SHAPE],
+        'floating_ips': [FLOATING_IP_SHAPE],
+        'volumes': [VOLUME_SHAPE],
+    }
+    migration_shape = {
+        'boot_volume_params': {},
+        'boot_volume': {'uuid': STR},
+        'additional_volumes': [{'uuid': STR}],
+        'floating_ip_mode': STR,
+        'port_creation_mode': STR,
+    }
+    #: the journal and log are workload_logs/<id>.yml and .log
+    path_ids = ('id',)
     info_fields = (
         'created_at',
         'hypervisor_hostname',

@@ -19,6 +19,7 @@ DNS nameservers keep their order, which resolvers follow.
 
 import typing as ty
 
+from osmigrateclient import datafile
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -59,6 +60,14 @@ class Subnet(base.Resource):
         'subnet_pool_id',
         'updated_at',
     )
+    param_shapes = {
+        'allocation_pools': [{'start': datafile.STR, 'end': datafile.STR}],
+        'dns_nameservers': [datafile.STR],
+        'host_routes': [
+            {'destination': datafile.STR, 'nexthop': datafile.STR}
+        ],
+        'service_types': [datafile.STR],
+    }
     references = {
         'network_ref': base.RefField('network', 'network_id'),
         'segment_ref': base.RefField('segment', 'segment_id'),

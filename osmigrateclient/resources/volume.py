@@ -218,6 +218,13 @@ class Volume(base.Resource):
     info_fields = ('attachments', 'id', 'is_bootable', 'size', 'status')
     tag_field = None
     sorted_fields = ()
+    param_shapes = {
+        'metadata': datafile.MapOf(datafile.SCALAR),
+        'volume_image_metadata': {},
+    }
+    info_shapes = {'size': datafile.NUMBER, 'is_bootable': datafile.SCALAR}
+    #: the log is volume_logs/<id>.log
+    path_ids = ('id',)
     create_only = ('availability_zone', 'volume_type')
 
     #: injected by tests

@@ -98,7 +98,68 @@ class Base(testtools.TestCase):
 
 class TestValidate(Base):
     def test_empty_dir(self):
-        self.assertEqual(([], 0, 0), self.validate())
+        self.write_text('notes.txt', 'x')
+        e = self.assertRaises(
+            exceptions.DataFileError, validation.validate, self.dir
+        )
+        self.assertEqual(
+            '%s: no data files (*.yml or *.yaml) in the directory' % self.dir,
+            str(e),
+        )
+
+    def test_not_a_directory(self):
+        self.write('networks.yml', [net('n1')])
+        e = self.assertRaises(
+            exceptions.DataFileError,
+            validation.validate,
+            self.path('networks.yml'),
+        )
+        self.assertEqual(
+            '%s: not a directory' % self.path('networks.yml'), str(e)
+        )
+
+    def test_unreadable_directory(self):
+        self.write('networks.yml', [net('n1')])
+        # Root reads any directory: make the listing fail as it would.
+        self.useFixture(
+            fixtures.MockPatch(
+                'os.listdir',
+                side_effect=PermissionError(13, 'Permission denied'),
+            )
+        )
+        e = self.assertRaises(
+            exceptions.DataFileError, validation.validate, self.dir
+        )
+        self.assertEqual(
+            '%s: cannot read the directory: Permission denied' % self.dir,
+            str(e),
+        )
+
+    def test_glob_characters_in_the_path(self):
+        # 'data[1]' as a glob matches 'data1', another directory.
+        other = self.path('data1')
+        os.mkdir(other)
+        datafile.write(os.path.join(other, 'networks.yml'), [net('x')])
+        for name in ('data[1]', 'data*', 'dat?1'):
+            data_dir = self.path(name)
+            os.mkdir(data_dir)
+            e = self.assertRaises(
+                exceptions.DataFileError, validation.validate, data_dir
+            )
+            self.assertEqual(
+                '%s: no data files (*.yml or *.yaml) in the directory'
+                % data_dir,
+                str(e),
+            )
+            datafile.write(
+                os.path.join(data_dir, 'networks.yml'),
+                [net('n1'), net('n2')],
+            )
+            self.assertEqual(([], 1, 2), validation.validate(data_dir))
+            self.assertEqual(
+                [os.path.join(data_dir, 'networks.yml')],
+                validation.data_files(data_dir),
+            )
 
     def test_no_such_directory(self):
         missing = self.path('missing')
@@ -232,7 +293,23 @@ class TestValidate(Base):
                     self.path('children.yml'),
                     "resource 0 (test.Child 'c1')",
                     'params.network_ref',
-                    "not a reference (a mapping with a name): 'n1'",
+                    'must be a mapping, not a string',
+                )
+            ],
+            self.validate()[0],
+        )
+
+    def test_reference_without_a_name(self):
+        self.write('networks.yml', [net('n1')])
+        self.write('children.yml', [child('c1', {'project_name': 'p'})])
+        self.assertEqual(
+            [
+                validation.Problem(
+                    self.path('children.yml'),
+                    "resource 0 (test.Child 'c1')",
+                    'params.network_ref',
+                    "not a reference (a mapping with a name): "
+                    "{'project_name': 'p'}",
                 )
             ],
             self.validate()[0],
