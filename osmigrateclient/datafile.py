@@ -417,6 +417,40 @@ def ensure_dir(path: str) -> None:
             )
 
 
+def open_private(path: str, flags: int) -> int:
+    """Open a file of the data directory (a log, a blob): created 0600,
+    never through a symbolic link (planted, it would make us write or
+    upload a file elsewhere) nor anything but a regular file (a FIFO would
+    block).  Returns the descriptor, blocking.
+
+    :raises osmigrateclient.exceptions.DataFileError: it cannot be opened
+    """
+    try:
+        fd = os.open(
+            path,
+            flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+            0o600,
+        )
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise exceptions.DataFileError(
+                'is a symbolic link: refused', path=path
+            )
+        raise exceptions.DataFileError(
+            'cannot open: %s' % (e.strerror or e), path=path
+        )
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise exceptions.DataFileError('not a regular file', path=path)
+        if flags & (os.O_WRONLY | os.O_RDWR):
+            os.fchmod(fd, 0o600)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def write(path: str, resources: list[Entry]) -> bool:
     """Atomically write a data file (mode 0600); return False if unchanged.
 

@@ -103,7 +103,12 @@ def journal_path(data_dir: str) -> str:
 
 
 def log_path(data_dir: str, source_id: str) -> str:
-    """The log of one volume's import: its steps and progress."""
+    """The log of one volume's import: its steps and progress.
+
+    :raises osmigrateclient.exceptions.DataFileError: the id (from a data
+        file) is no plain id: it could lead out of the directory
+    """
+    datafile.path_id(source_id)
     return os.path.join(data_dir, 'volume_logs', '%s.log' % source_id)
 
 
@@ -166,8 +171,7 @@ def volume_log(data_dir: str | None, source_id: str):
         return
     path = log_path(data_dir, source_id)
     datafile.ensure_dir(os.path.dirname(path))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.fchmod(fd, 0o600)
+    fd = datafile.open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     stream = os.fdopen(fd, 'a', encoding='utf-8')
     handler = logging.StreamHandler(stream)
     handler.setFormatter(

@@ -20,8 +20,10 @@ else the md5 ``checksum``), so a file with the final name is always whole.
 An interrupted download resumes: the next run hashes the ``.part`` it
 finds and asks Glance for the rest only (an HTTP ``Range`` request).
 
-Files are 0600 and the directory 0700.  Progress goes to stderr: a bar when
-stderr is a terminal (or when asked), else one line per image.
+Files are 0600 and the directory 0700; no file is opened through a
+symbolic link, and the image id (from a data file) must be a plain id, so
+a blob path never leads out of the directory.  Progress goes to stderr:
+a bar when stderr is a terminal (or when asked), else one line per image.
 """
 
 import hashlib
@@ -35,6 +37,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datafile
 from osmigrateclient import exceptions
 
 LOG = logging.getLogger(__name__)
@@ -52,14 +55,15 @@ _REDRAW = 0.1
 # -- names -------------------------------------------------------------------
 
 
-def safe_name(name: str | None) -> str:
+def safe_name(name: str | None, id_length: int = 36) -> str:
     """``name`` made usable as (part of) a file name.
 
     Path separators, NUL and control characters become ``_``; the result
-    fits, after a 36-character id, a dash and ``.part``, in 255 bytes.
+    fits, after an id of ``id_length`` characters, a dash and ``.part``,
+    in 255 bytes.
     """
     text = re.sub(r'[\x00-\x1f\x7f/\\]', '_', name or '')
-    limit = _NAME_MAX - 36 - 1 - len(PART)
+    limit = _NAME_MAX - id_length - 1 - len(PART)
     encoded = text.encode('utf-8')
     if len(encoded) > limit:
         text = encoded[:limit].decode('utf-8', errors='ignore')
@@ -71,9 +75,15 @@ def blob_dir(data_dir: str) -> str:
 
 
 def blob_path(data_dir: str, image_id: str, name: str | None) -> str:
-    """Where the blob of a source image is stored."""
+    """Where the blob of a source image is stored.
+
+    :raises osmigrateclient.exceptions.DataFileError: the id (from a data
+        file) is no plain id: it could lead out of the directory
+    """
+    datafile.path_id(image_id)
     return os.path.join(
-        blob_dir(data_dir), '%s-%s' % (image_id, safe_name(name))
+        blob_dir(data_dir),
+        '%s-%s' % (image_id, safe_name(name, len(image_id))),
     )
 
 
@@ -331,7 +341,7 @@ def _open_data(
 def _hash_file(path: str, hashed: tuple[str, ty.Any] | None) -> int:
     """Feed a file to the hasher; return its size."""
     size = 0
-    with open(path, 'rb') as f:
+    with os.fdopen(datafile.open_private(path, os.O_RDONLY), 'rb') as f:
         while True:
             chunk = f.read(CHUNK_SIZE)
             if not chunk:
@@ -342,14 +352,7 @@ def _hash_file(path: str, hashed: tuple[str, ty.Any] | None) -> int:
 
 
 def _ensure_blob_dir(path: str) -> None:
-    directory = os.path.dirname(path)
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-    except OSError as e:
-        raise exceptions.MigrateError(
-            'cannot create the blob directory: %s' % (e.strerror or e),
-            path=directory,
-        )
+    datafile.ensure_dir(os.path.dirname(path))
 
 
 def _fsync_dir(directory: str) -> None:
@@ -440,9 +443,8 @@ def _download(
             os.unlink(part)
         meter = progress.start(label, digest.size, offset)
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-        fd = os.open(part, flags, 0o600)
+        fd = datafile.open_private(part, flags)
         try:
-            os.fchmod(fd, 0o600)
             chunks = response.iter_content(chunk_size=CHUNK_SIZE)
             with os.fdopen(fd, 'ab', closefd=False) as out:
                 while True:
@@ -550,13 +552,8 @@ def upload(
     sent.  Check the result with :func:`check_uploaded`.
     """
     label = label or os.path.basename(path)
-    try:
-        f = open(path, 'rb')
-    except OSError as e:
-        raise exceptions.MigrateError(
-            'cannot read the blob: %s' % (e.strerror or e), path=path
-        )
-    with f:
+    # Never through a link: it would upload any file we can read.
+    with os.fdopen(datafile.open_private(path, os.O_RDONLY), 'rb') as f:
         size = os.fstat(f.fileno()).st_size
         meter = progress.start(label, size)
         reader = _Reader(_file_chunks(f), size, meter)

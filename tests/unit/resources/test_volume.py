@@ -404,6 +404,36 @@ class TestConversionHostCopy(base.BaseTestCase):
             'Volume v1 is now new in the destination', messages[-1]
         )
 
+    def test_log_of_an_id_that_leads_out_is_refused(self):
+        outside = os.path.join(self.data_dir, 'outside.log')
+        e = self.assertRaises(
+            exceptions.DataFileError,
+            volume.volume_log(self.data_dir, '../outside').__enter__,
+        )
+        self.assertEqual(
+            'field _info.id: must be a plain id (letters, digits, ".", "_" '
+            "and \"-\", at most 128, no \"..\"), not '../outside'",
+            str(e),
+        )
+        self.assertFalse(os.path.exists(outside))
+
+    def test_log_through_a_planted_symlink_is_refused(self):
+        outside = os.path.join(self.data_dir, 'outside')
+        with open(outside, 'w') as f:
+            f.write('keep')
+        os.chmod(outside, 0o644)
+        os.makedirs(os.path.join(self.data_dir, 'volume_logs'))
+        path = volume.log_path(self.data_dir, 'v1')
+        os.symlink(outside, path)
+        e = self.assertRaises(
+            exceptions.DataFileError,
+            volume.volume_log(self.data_dir, 'v1').__enter__,
+        )
+        self.assertEqual('%s: is a symbolic link: refused' % path, str(e))
+        with open(outside) as f:
+            self.assertEqual('keep', f.read())
+        self.assertEqual(0o644, os.stat(outside).st_mode & 0o777)
+
     def test_failure_logged_to_the_data_dir(self):
         self.fail_copy = exceptions.MigrateError('copy broke')
         res = self._resource()

@@ -114,6 +114,33 @@ class TestNames(testtools.TestCase):
         self.assertIsNone(image_blobs.find_blob(d, IMAGE_ID, 'x'))
         self.assertIsNone(image_blobs.find_blob(d + '/nope', IMAGE_ID, 'x'))
 
+    def test_ids_that_lead_out_are_refused(self):
+        # '../' in an id of images.yml made an import upload any file.
+        d = self.useFixture(fixtures.TempDir()).path
+        for image_id in ('../../../etc/passwd', '..', '.', '', 'a/b', None):
+            for call in (image_blobs.blob_path, image_blobs.find_blob):
+                e = self.assertRaises(
+                    exceptions.DataFileError, call, d, image_id, 'x'
+                )
+                self.assertEqual(
+                    'field _info.id: must be a plain id (letters, digits, '
+                    '".", "_" and "-", at most 128, no ".."), not %r'
+                    % (image_id,),
+                    str(e),
+                )
+
+    def test_names_cannot_lead_out(self):
+        for name in ('../../x', '/etc/passwd', '..'):
+            path = image_blobs.blob_path('/d', IMAGE_ID, name)
+            self.assertEqual(
+                '/d/image_blobs', os.path.dirname(os.path.normpath(path))
+            )
+
+    def test_long_names_fit_with_a_longer_id(self):
+        image_id = 'i' * 100
+        name = image_blobs.safe_name('x' * 300, len(image_id))
+        self.assertEqual(255, len(('%s-%s.part' % (image_id, name)).encode()))
+
 
 class TestDigest(testtools.TestCase):
     def test_prefers_multihash(self):
@@ -166,6 +193,18 @@ class DownloadTestCase(testtools.TestCase):
 
 
 class TestDownload(DownloadTestCase):
+    def test_symlinked_part_is_not_written(self):
+        outside = os.path.join(self.dir, 'outside')
+        with open(outside, 'wb') as f:
+            f.write(b'keep')
+        os.makedirs(os.path.dirname(self.path))
+        os.symlink(outside, self.part)
+        e = self.assertRaises(
+            exceptions.DataFileError, self.download, FakeConn(DATA)
+        )
+        self.assertEqual('%s: is a symbolic link: refused' % self.part, str(e))
+        self.assertEqual(b'keep', self.read(outside))
+
     def test_whole_download(self):
         conn = FakeConn(DATA)
         result = self.download(conn)
@@ -316,6 +355,37 @@ class TestUpload(DownloadTestCase):
         self.assertEqual(len(DATA), sent)
         self.assertEqual(DATA, image.received)
         self.assertEqual(len(DATA), image.size_header)
+
+    def test_symlinked_blob_is_not_uploaded(self):
+        secret = os.path.join(self.dir, 'secret')
+        with open(secret, 'wb') as f:
+            f.write(b'secret')
+        os.makedirs(os.path.dirname(self.path))
+        os.symlink(secret, self.path)
+        image = FakeImage()
+        e = self.assertRaises(
+            exceptions.DataFileError,
+            image_blobs.upload,
+            FakeConn(b''),
+            image,
+            self.path,
+            self.progress,
+        )
+        self.assertEqual('%s: is a symbolic link: refused' % self.path, str(e))
+        self.assertEqual(b'', image.received)
+
+    def test_fifo_blob_is_not_uploaded(self):
+        os.makedirs(os.path.dirname(self.path))
+        os.mkfifo(self.path)
+        e = self.assertRaises(
+            exceptions.DataFileError,
+            image_blobs.upload,
+            FakeConn(b''),
+            FakeImage(),
+            self.path,
+            self.progress,
+        )
+        self.assertEqual('%s: not a regular file' % self.path, str(e))
 
     def test_missing_blob(self):
         e = self.assertRaises(
