@@ -140,8 +140,12 @@ def check_version(version: ty.Any, path: str) -> str:
     return str(version)
 
 
-def parse(text: str, path: str) -> DataFile:
-    """Parse and check the text of a data file."""
+def parse_yaml(text: str, path: str) -> ty.Any:
+    """The document of a YAML text read from ``path``, nested at most
+    :data:`MAX_DEPTH` deep.
+
+    :raises osmigrateclient.exceptions.DataFileError: it is no such YAML
+    """
     try:
         doc = yaml.safe_load(text)
     except yaml.MarkedYAMLError as e:
@@ -165,16 +169,36 @@ def parse(text: str, path: str) -> DataFile:
         raise exceptions.DataFileError(
             'invalid YAML: %s' % str(e).split(':')[0], path=path
         )
+    if too_deep(doc):
+        raise exceptions.DataFileError(
+            'nested more than %d levels deep' % MAX_DEPTH, path=path
+        )
+    return doc
+
+
+def read_yaml(path: str) -> ty.Any:
+    """The document of a YAML file of the data directory (a journal).
+
+    :raises osmigrateclient.exceptions.DataFileError: it cannot be read,
+        or is no YAML
+    """
+    try:
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise exceptions.DataFileError('cannot read: %s' % e, path=path)
+    return parse_yaml(text, path)
+
+
+def parse(text: str, path: str) -> DataFile:
+    """Parse and check the text of a data file."""
+    doc = parse_yaml(text, path)
     if doc is None:
         raise exceptions.DataFileError('the file is empty', path=path)
     if not isinstance(doc, dict) or VERSION_KEY not in doc:
         raise exceptions.DataFileError(
             'not a migration data file (no top-level %r key)' % VERSION_KEY,
             path=path,
-        )
-    if too_deep(doc):
-        raise exceptions.DataFileError(
-            'nested more than %d levels deep' % MAX_DEPTH, path=path
         )
     version = check_version(doc[VERSION_KEY], path)
     resources = doc.get(RESOURCES_KEY)
@@ -292,11 +316,11 @@ def shape_problem(
             if isinstance(shape, MapOf):
                 for k in value:
                     if not isinstance(k, str):
-                        return '%s.%s' % (field, k), 'must be a string key'
+                        return _join(field, k), 'must be a string key'
                 parts = [(k, shape.shape) for k in value]
             else:
                 parts = [(k, s) for k, s in shape.items() if k in value]
-            todo.extend((value[k], s, '%s.%s' % (field, k)) for k, s in parts)
+            todo.extend((value[k], s, _join(field, k)) for k, s in parts)
         elif isinstance(shape, list):
             if not isinstance(value, list):
                 return field, 'must be a list, not %s' % type_name(value)
@@ -312,6 +336,10 @@ def shape_problem(
                 type_name(value),
             )
     return None
+
+
+def _join(field: str, key: ty.Any) -> str:
+    return '%s.%s' % (field, key) if field else str(key)
 
 
 def check_shape(

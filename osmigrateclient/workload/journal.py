@@ -34,6 +34,7 @@ Layout::
 """
 
 import datetime
+import logging
 import os
 import threading
 import typing as ty
@@ -46,17 +47,95 @@ DIRECTORY = 'workload_logs'
 RUNNING, DONE, FAILED = 'running', 'done', 'failed'
 STARTED = 'started'
 
+STR = datafile.STR
+_ATTACHED = [{'side': STR, 'server': STR, 'volume': STR}]
+#: what a journal read from disk must look like (a hand-edited or hostile
+#: one gets a clear error, not a crash in the middle of an import)
+SHAPE = {
+    'name': STR,
+    'source_id': STR,
+    'phase': STR,
+    'step': STR,
+    'dest_id': STR,
+    'started_at': STR,
+    'finished_at': STR,
+    'remarks': [STR],
+    'revert_errors': [STR],
+    'source': {
+        'detached': [{'volume': STR, 'device': STR}],
+    },
+    # every step's
+    'steps': datafile.MapOf(
+        {
+            'state': STR,
+            'seconds': datafile.NUMBER,
+            'copy': datafile.MapOf(datafile.ANY),
+            'attached': _ATTACHED,
+            'dest_volume': STR,
+            'temp_volume': STR,
+            'snapshot': STR,
+            'image': STR,
+        }
+    ),
+}
+#: what steps of these names hold besides
+STEP_SHAPES = {
+    'server_group': {'created': STR},
+    'ports': {'created': datafile.MapOf(STR), 'adopted': [STR]},
+    'server': {'id': STR},
+    'floating_ips': {'ips': datafile.MapOf({})},
+}
+
 
 def directory(data_dir: str) -> str:
     return os.path.join(data_dir, DIRECTORY)
 
 
 def path_of(data_dir: str, source_id: str) -> str:
-    return os.path.join(directory(data_dir), '%s.yml' % source_id)
+    """The journal of a server; its id comes from a data file.
+
+    :raises osmigrateclient.exceptions.DataFileError: it is no plain id
+    """
+    return os.path.join(
+        directory(data_dir), '%s.yml' % datafile.path_id(source_id)
+    )
 
 
 def log_path(data_dir: str, source_id: str) -> str:
-    return os.path.join(directory(data_dir), '%s.log' % source_id)
+    return os.path.join(
+        directory(data_dir), '%s.log' % datafile.path_id(source_id)
+    )
+
+
+def read(path: str) -> dict[str, ty.Any]:
+    """A journal file, checked.
+
+    :raises osmigrateclient.exceptions.DataFileError: it is not a journal
+    """
+    return _checked(datafile.read_yaml(path) or {}, path)
+
+
+def _checked(data: ty.Any, path: str) -> dict[str, ty.Any]:
+    datafile.check_shape(data, SHAPE, '', path)
+    datafile.check_shape(data.get('steps'), STEP_SHAPES, 'steps', path)
+    # Null parts are empty ones.
+    for key in ('steps', 'source'):
+        data[key] = data.get(key) or {}
+    return data
+
+
+class LogHandler(logging.FileHandler):
+    """The handler of a server's log file: 0600, appended, never through
+    a symbolic link."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, mode='a', encoding='utf-8')
+
+    def _open(self) -> ty.TextIO:
+        fd = datafile.open_private(
+            self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        )
+        return open(fd, self.mode, encoding=self.encoding)
 
 
 def now() -> str:
@@ -71,8 +150,7 @@ class Journal:
         self._lock = threading.Lock()
         self.data: dict[str, ty.Any] = {}
         if os.path.isfile(self.path):
-            with open(self.path, encoding='utf-8') as f:
-                self.data = yaml.safe_load(f) or {}
+            self.data = read(self.path)
         self.data.setdefault('source_id', source_id)
         self.data['name'] = name
         self.data.setdefault('steps', {})
@@ -143,8 +221,9 @@ def load_all(data_dir: str) -> list[dict]:
     for name in sorted(os.listdir(folder)):
         if not name.endswith('.yml'):
             continue
-        with open(os.path.join(folder, name), encoding='utf-8') as f:
-            data = yaml.safe_load(f) or {}
+        path = os.path.join(folder, name)
+        data = datafile.read_yaml(path)
         if isinstance(data, dict) and data.get('source_id'):
+            _checked(data, path)
             found.append(data)
     return sorted(found, key=lambda d: (d.get('name') or '', d['source_id']))

@@ -48,6 +48,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import journal as journal_mod
@@ -141,9 +142,8 @@ def server_log(data_dir: str, source_id: str) -> logging.Logger:
     if not any(
         getattr(h, 'baseFilename', None) == path for h in logger.handlers
     ):
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
-        handler = logging.FileHandler(path, encoding='utf-8')
+        datafile.ensure_dir(os.path.dirname(path))
+        handler = journal_mod.LogHandler(path)
         handler.setFormatter(
             logging.Formatter('%(asctime)s %(levelname)s %(message)s')
         )

@@ -10,7 +10,9 @@ import fixtures
 from oslotest import base
 import yaml
 
+from osmigrateclient import exceptions
 from osmigrateclient.workload import journal
+from osmigrateclient.workload import migration
 
 
 def _mode(path):
@@ -29,6 +31,81 @@ class TestJournal(base.BaseTestCase):
             os.path.join(self.data_dir, 'workload_logs', 'vm1.log'),
             journal.log_path(self.data_dir, 'vm1'),
         )
+
+    def test_ids_that_lead_out_are_refused(self):
+        # A server id of workloads.yml names the journal and the log.
+        for source_id in ('../../x', '..', 'a/b', '.hidden', None):
+            for call in (journal.path_of, journal.log_path, journal.Journal):
+                args = (self.data_dir, source_id)
+                if call is journal.Journal:
+                    args += ('vm',)
+                e = self.assertRaises(exceptions.DataFileError, call, *args)
+                self.assertEqual(
+                    'field _info.id: must be a plain id (letters, digits, '
+                    '".", "_" and "-", at most 128, no ".."), not %r'
+                    % (source_id,),
+                    str(e),
+                )
+        self.assertEqual([], os.listdir(self.data_dir))
+
+    def test_server_log_through_a_planted_symlink_is_refused(self):
+        outside = os.path.join(self.data_dir, 'outside')
+        with open(outside, 'w') as f:
+            f.write('keep')
+        os.chmod(outside, 0o644)
+        os.makedirs(os.path.dirname(self.path))
+        log = journal.log_path(self.data_dir, 'vm1')
+        os.symlink(outside, log)
+        e = self.assertRaises(
+            exceptions.DataFileError,
+            migration.server_log,
+            self.data_dir,
+            'vm1',
+        )
+        self.assertEqual('%s: is a symbolic link: refused' % log, str(e))
+        with open(outside) as f:
+            self.assertEqual('keep', f.read())
+        self.assertEqual(0o644, _mode(outside))
+
+    def test_wrong_shapes_are_refused(self):
+        os.makedirs(os.path.dirname(self.path))
+        for text, message in (
+            ('- 1\n', 'must be a mapping, not a list'),
+            ('steps: 5\n', 'field steps: must be a mapping, not a number'),
+            ('steps: [a]\n', 'field steps: must be a mapping, not a list'),
+            (
+                'steps: {server: {state: [done]}}\n',
+                'field steps.server.state: must be a string, not a list',
+            ),
+            (
+                'steps: {ports: {created: [p1]}}\n',
+                'field steps.ports.created: must be a mapping, not a list',
+            ),
+            (
+                'source: {detached: {volume: v}}\n',
+                'field source.detached: must be a list, not a mapping',
+            ),
+            ('remarks: text\n', 'field remarks: must be a list, not a string'),
+            (
+                'phase: [x\n',
+                "invalid YAML: line 2, column 1: expected ',' or"
+                " ']', but got '<stream end>'",
+            ),
+            (
+                'a: %s\n' % ('[' * 70 + ']' * 70),
+                'nested more than 64 levels deep',
+            ),
+        ):
+            with open(self.path, 'w') as f:
+                f.write(text)
+            e = self.assertRaises(
+                exceptions.DataFileError,
+                journal.Journal,
+                self.data_dir,
+                'vm1',
+                'vm',
+            )
+            self.assertEqual('%s: %s' % (self.path, message), str(e))
 
     def test_new_journal_is_not_written_until_changed(self):
         j = journal.Journal(self.data_dir, 'vm1', 'app-vm')
@@ -192,6 +269,17 @@ class TestLoadAll(base.BaseTestCase):
                 'source': {},
             },
             found[1],
+        )
+
+    def test_a_journal_of_the_wrong_shape(self):
+        self._write('vm1.yml', 'source_id: vm1\nsteps: [1]\n')
+        e = self.assertRaises(
+            exceptions.DataFileError, journal.load_all, self.data_dir
+        )
+        self.assertEqual(
+            '%s: field steps: must be a mapping, not a list'
+            % os.path.join(self.data_dir, 'workload_logs', 'vm1.yml'),
+            str(e),
         )
 
     def test_other_files_are_left_out(self):
