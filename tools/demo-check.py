@@ -1,0 +1,278 @@
+"""What tools/demo shows after its commands, read from the clouds and the
+data directory.
+
+    tools/demo-check.py hosts DATA_DIR
+        what "conversion host deploy" made, and whom SSH admits
+    tools/demo-check.py volumes DATA_DIR REPORT
+        one line per migrated volume: where it is attached in the
+        destination, and whether its bytes equal the source's (the known
+        chunks the seed wrote, and the whole volume by qemu-img compare of
+        Cinder's backing files); exits 1 if any differs
+    tools/demo-check.py summary DATA_DIR REPORT STARTED
+        resources migrated, servers, bytes copied and sent, each server's
+        downtime, and the time since STARTED (seconds since the epoch)
+
+Options: --src CLOUD, --dst CLOUD (default src, dst).
+"""
+
+import argparse
+import collections
+import glob
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+
+import openstack
+import yaml
+
+TOP = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location(
+    'demo_seed', os.path.join(TOP, 'demo-seed.py')
+)
+seed = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(seed)
+
+MiB, GiB = seed.MiB, 1024 * seed.MiB
+
+
+def size(n):
+    if n >= GiB:
+        return '%.1f GiB' % (n / GiB)
+    if n >= MiB:
+        return '%.1f MiB' % (n / MiB)
+    return '%.1f KiB' % (n / 1024)
+
+
+def load_yaml(path):
+    with open(path) as f:
+        return yaml.safe_load(f) or {}
+
+
+# -- hosts ------------------------------------------------------------------
+
+
+def hosts(args, conns):
+    path = os.path.join(args.data_dir, 'conversion', 'hosts.yml')
+    records = load_yaml(path).get('hosts') or {}
+    dst_link = (records.get('dst') or {}).get('link_address')
+    for side in ('src', 'dst'):
+        record = records.get(side) or {}
+        created = record.get('created') or {}
+        net = conns[side].network
+        print(
+            '%s: server %s (%s) at %s, keypair %s, security group %s'
+            % (
+                side,
+                record.get('name'),
+                created.get('server'),
+                record.get('address'),
+                created.get('keypair'),
+                created.get('security_group'),
+            )
+        )
+        migrator = set(record.get('allowed_cidrs') or [])
+        whom = []
+        for rule in net.security_group_rules(
+            security_group_id=created.get('security_group')
+        ):
+            if rule.direction != 'ingress':
+                continue
+            cidr = rule.remote_ip_prefix
+            if cidr in migrator:
+                who = 'the migrator, this machine'
+            elif dst_link and cidr == dst_link + '/32':
+                who = 'the destination conversion host'
+            else:
+                who = 'UNEXPECTED'
+            whom.append(
+                '%s/%s-%s from %s (%s)'
+                % (
+                    rule.protocol,
+                    rule.port_range_min,
+                    rule.port_range_max,
+                    cidr,
+                    who,
+                )
+            )
+        print('    admits only: ' + '; '.join(whom))
+    print(
+        'keys in %s: ssh.key (migrator to hosts), link-ssh.key (destination '
+        'host to source host); host keys pinned from the console logs in '
+        'known_hosts' % os.path.join(args.data_dir, 'conversion')
+    )
+
+
+# -- volumes ----------------------------------------------------------------
+
+
+def migrated_volumes(data_dir, report):
+    """[(source volume id, destination volume id)] of the report."""
+    entries = {
+        (e.get('_info') or {}).get('id'): e
+        for e in load_yaml(os.path.join(data_dir, 'workloads.yml')).get(
+            'resources'
+        )
+        or []
+    }
+    found = []
+    for server in report.get('servers') or []:
+        entry = entries.get(server['source_id']) or {}
+        vols = (entry.get('params') or {}).get('volumes') or []
+        for copied in server.get('volumes') or []:
+            step = copied['step']
+            if step.startswith('volume:'):
+                source = step.split(':', 1)[1]
+            else:  # the boot disk of a boot-from-volume server
+                [source] = [
+                    v['_info']['id']
+                    for v in vols
+                    if (v.get('params') or {}).get('bootable')
+                ]
+            found.append((source, copied['dest_id']))
+    return found
+
+
+def same_bytes(src_id, dst_id):
+    """'' if the destination volume's file holds the source's bytes."""
+    done = subprocess.run(
+        [
+            'qemu-img',
+            'compare',
+            '-U',
+            seed.active_file('r1', src_id),
+            seed.active_file('r2', dst_id),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return '' if done.returncode == 0 else done.stdout.strip() or 'differ'
+
+
+def volumes(args, conns):
+    with open(args.report) as f:
+        report = json.load(f)
+    src, dst = conns['src'].block_storage, conns['dst'].block_storage
+    servers = {s.id: s.name for s in conns['dst'].compute.servers()}
+    bad = 0
+    for src_id, dst_id in migrated_volumes(args.data_dir, report):
+        source, dest = src.get_volume(src_id), dst.get_volume(dst_id)
+        where = ', '.join(
+            'on %s as %s'
+            % (servers.get(a['server_id'], a['server_id']), a['device'])
+            for a in dest.attachments
+        )
+        problems = []
+        known = seed.known_chunks(dest.name) if dest.name in seed.KNOWN else {}
+        with open(seed.active_file('r2', dst_id), 'rb') as f:
+            for offset, data in known.items():
+                f.seek(offset)
+                if f.read(len(data)) != data:
+                    problems.append('known chunk at %d missing' % offset)
+        diff = same_bytes(src_id, dst_id)
+        if diff:
+            problems.append(diff)
+        bad += bool(problems)
+        print(
+            '%-14s %d GiB %-7s %-22s %d known MiB found, whole volume %s'
+            % (
+                dest.name,
+                dest.size,
+                dest.status,
+                where or '(not attached)',
+                len(known) - sum('known' in p for p in problems),
+                'equal to source %s: OK' % source.name
+                if not problems
+                else 'DIFFERS: ' + '; '.join(problems),
+            )
+        )
+    return 1 if bad else 0
+
+
+# -- summary ----------------------------------------------------------------
+
+
+def minutes(seconds):
+    return '%d min %02d s' % divmod(round(seconds), 60)
+
+
+def summary(args, conns):
+    with open(args.report) as f:
+        report = json.load(f)
+    counts = collections.Counter()
+    for path in glob.glob(os.path.join(args.data_dir, '*.yml')):
+        if os.path.basename(path) == 'workloads.yml':
+            continue
+        for entry in load_yaml(path).get('resources') or []:
+            kind = entry.get('type', '?').rsplit('.', 1)[-1]
+            counts[kind] += 1
+    servers = report.get('servers') or []
+    copied = [v for s in servers for v in s.get('volumes') or []]
+    print('Summary')
+    print(
+        '  pre-workload resources migrated: %d (%s)'
+        % (
+            sum(counts.values()),
+            ', '.join('%d %s' % (n, k) for k, n in sorted(counts.items())),
+        )
+    )
+    print(
+        '  servers migrated: %d (%s), %s'
+        % (
+            len(servers),
+            ', '.join('%s: %s' % (s['name'], s['action']) for s in servers),
+            '%d volumes' % len(copied),
+        )
+    )
+    print(
+        '  bytes copied: %s of volumes, of which %s sent between the '
+        'conversion hosts (only the non-zero blocks, SSH included)'
+        % (
+            size(sum(v.get('bytes') or 0 for v in copied)),
+            size(sum(v.get('bytes_sent') or 0 for v in copied)),
+        )
+    )
+    for s in servers:
+        print(
+            '  downtime of %s: %.1f s (stopped, copied, and running in the '
+            'destination; %.1f s of it copying bytes)'
+            % (s['name'], s.get('seconds') or 0, s.get('copy_seconds') or 0)
+        )
+    print(
+        '  workload import: %.1f s with --parallel %s; the whole demo: %s'
+        % (
+            report.get('seconds') or 0,
+            report.get('parallel'),
+            minutes(time.time() - args.started),
+        )
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--src', default='src')
+    parser.add_argument('--dst', default='dst')
+    sub = parser.add_subparsers(dest='what', required=True)
+    p = sub.add_parser('hosts')
+    p.add_argument('data_dir')
+    p = sub.add_parser('volumes')
+    p.add_argument('data_dir')
+    p.add_argument('report')
+    p = sub.add_parser('summary')
+    p.add_argument('data_dir')
+    p.add_argument('report')
+    p.add_argument('started', type=float)
+    args = parser.parse_args()
+    conns = {
+        'src': openstack.connect(cloud=args.src),
+        'dst': openstack.connect(cloud=args.dst),
+    }
+    return {'hosts': hosts, 'volumes': volumes, 'summary': summary}[args.what](
+        args, conns
+    )
+
+
+if __name__ == '__main__':
+    sys.exit(main())
