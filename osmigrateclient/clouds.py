@@ -44,6 +44,12 @@ _SIDES = {
     DESTINATION: ('destination', 'OS_MIGRATE_DST_CLOUD'),
 }
 
+#: how often an idempotent request is tried again after a connection
+#: failure, a timeout or an answer in RETRY_STATUSES
+RETRIES = 4
+#: answers worth another try of an idempotent request
+RETRY_STATUSES = [500, 502, 503, 504]
+
 _PROJECT_ENV = {
     SOURCE: 'OS_MIGRATE_SRC_PROJECT',
     DESTINATION: 'OS_MIGRATE_DST_PROJECT',
@@ -126,9 +132,40 @@ def connect(
         name or app.options.cloud or '(OSC default)',
         region.region_name,
     )
-    conn = openstack.connection.Connection(config=region)
+    conn = retry_reads(openstack.connection.Connection(config=region))
     if project:
-        conn = scope(conn, side, project)
+        conn = retry_reads(scope(conn, side, project))
+    return conn
+
+
+def retry_reads(
+    conn: openstack.connection.Connection,
+) -> openstack.connection.Connection:
+    """Make ``conn`` try its idempotent requests again (GET and HEAD, and
+    Keystone's token requests, which change nothing) after a connection
+    failure, a timeout or a 500, 502, 503 or 504: :data:`RETRIES` times,
+    with keystoneauth's growing pauses.  A long migration then rides out
+    a moment of a busy or restarting API instead of reverting a server.
+    Other requests are never sent twice: the first may have been done."""
+    session = conn.session
+    if getattr(session, '_osm_retries_reads', False):
+        return conn
+    request = session.request
+
+    def retrying(url, method, *args, **kwargs):
+        verb = method.upper()
+        if verb in ('GET', 'HEAD') or (
+            verb == 'POST' and url.rstrip('/').endswith('/auth/tokens')
+        ):
+            if not kwargs.get('connect_retries'):
+                kwargs['connect_retries'] = RETRIES
+            if not kwargs.get('status_code_retries'):
+                kwargs['status_code_retries'] = RETRIES
+                kwargs['retriable_status_codes'] = RETRY_STATUSES
+        return request(url, method, *args, **kwargs)
+
+    session.request = retrying
+    session._osm_retries_reads = True
     return conn
 
 

@@ -17,10 +17,14 @@ authenticate before the first API call, so no test touches the network.
 """
 
 import argparse
+import http.server
 import os
+import threading
 import types
 
 import fixtures
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import session as ks_session
 from openstack.config import loader
 from openstack import exceptions as sdk_exceptions
 from osc_lib import exceptions
@@ -417,3 +421,92 @@ class TestScope(testtools.TestCase):
             'access grant" first): HTTP 401',
             str(e),
         )
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """Answers each request with the next of the server's ``answers``: a
+    status, or 'reset' (the connection closed without an answer)."""
+
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *args):
+        pass
+
+    def _answer(self):
+        length = int(self.headers.get('Content-Length') or 0)
+        self.rfile.read(length)
+        self.server.seen.append(self.command)
+        answer = self.server.answers.pop(0) if self.server.answers else 200
+        if answer == 'reset':
+            self.close_connection = True
+            self.connection.close()
+            return
+        body = b'{}'
+        self.send_response(answer)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.send_header('Retry-After', '0')
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_DELETE = _answer
+
+
+class TestRetryReads(testtools.TestCase):
+    """Found by the fault campaign (tools/chaos): one 503 or reset on any
+    status poll failed the whole import of a server, or of a volume."""
+
+    def setUp(self):
+        super().setUp()
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Flaky)
+        # Kept-alive connections must not hold up the shutdown.
+        self.server.daemon_threads = True
+        self.server.answers, self.server.seen = [], []
+        thread = threading.Thread(target=self.server.serve_forever)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(self.server.server_close)
+        self.addCleanup(self.server.shutdown)
+        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
+        # keystoneauth's pauses between tries
+        self.useFixture(fixtures.MockPatch('time.sleep'))
+        self.session = ks_session.Session()
+        self.addCleanup(self.session.session.close)
+        clouds.retry_reads(types.SimpleNamespace(session=self.session))
+
+    def test_reads_are_tried_again(self):
+        self.server.answers = [503, 'reset', 500, 200]
+        resp = self.session.get(self.url + '/v3/volumes/x')
+        self.assertEqual(200, resp.status_code)
+        self.assertEqual(['GET'] * 4, self.server.seen)
+
+    def test_token_requests_are_tried_again(self):
+        self.server.answers = ['reset', 200]
+        resp = self.session.post(self.url + '/v3/auth/tokens', json={})
+        self.assertEqual(200, resp.status_code)
+        self.assertEqual(['POST', 'POST'], self.server.seen)
+
+    def test_gives_up_after_the_retries(self):
+        self.server.answers = [503] * (clouds.RETRIES + 1)
+        self.assertRaises(
+            ks_exceptions.ServiceUnavailable,
+            self.session.get,
+            self.url + '/v3/volumes/x',
+        )
+        self.assertEqual(clouds.RETRIES + 1, len(self.server.seen))
+
+    def test_writes_are_sent_once(self):
+        for method in ('post', 'delete'):
+            self.server.answers = ['reset']
+            self.server.seen = []
+            self.assertRaises(
+                ks_exceptions.ConnectFailure,
+                getattr(self.session, method),
+                self.url + '/v3/volumes',
+            )
+            self.assertEqual([method.upper()], self.server.seen)
+
+    def test_once_per_session(self):
+        clouds.retry_reads(types.SimpleNamespace(session=self.session))
+        self.server.answers = [503, 200]
+        self.assertEqual(200, self.session.get(self.url + '/x').status_code)
