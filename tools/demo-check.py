@@ -54,6 +54,10 @@ def load_yaml(path):
 # -- hosts ------------------------------------------------------------------
 
 
+def _migrator_first(rule):
+    return 'the migrator' not in rule, rule
+
+
 def hosts(args, conns):
     path = os.path.join(args.data_dir, 'conversion', 'hosts.yml')
     records = load_yaml(path).get('hosts') or {}
@@ -62,42 +66,41 @@ def hosts(args, conns):
         record = records.get(side) or {}
         created = record.get('created') or {}
         net = conns[side].network
+        group = net.get_security_group(created.get('security_group'))
         print(
-            '%s: server %s (%s) at %s, keypair %s, security group %s'
+            '%s: server %s at %s, keypair %s, security group %s'
             % (
                 side,
                 record.get('name'),
-                created.get('server'),
                 record.get('address'),
                 created.get('keypair'),
-                created.get('security_group'),
+                group.name,
             )
         )
-        migrator = set(record.get('allowed_cidrs') or [])
+        # (hosts.yml of older versions: allowed_cidrs, the migrator's only)
+        migrator = set(
+            record.get('migrator_cidrs', record.get('allowed_cidrs')) or []
+        )
         whom = []
-        for rule in net.security_group_rules(
-            security_group_id=created.get('security_group')
-        ):
+        for rule in net.security_group_rules(security_group_id=group.id):
             if rule.direction != 'ingress':
                 continue
             cidr = rule.remote_ip_prefix
-            if cidr in migrator:
-                who = 'the migrator, this machine'
-            elif dst_link and cidr == dst_link + '/32':
+            if side == 'src' and dst_link and cidr == dst_link + '/32':
                 who = 'the destination conversion host'
+            elif cidr in migrator:
+                who = 'the migrator, this machine'
             else:
                 who = 'UNEXPECTED'
+            ports = '%s' % rule.port_range_min
+            if rule.port_range_max != rule.port_range_min:
+                ports += '-%s' % rule.port_range_max
             whom.append(
-                '%s/%s-%s from %s (%s)'
-                % (
-                    rule.protocol,
-                    rule.port_range_min,
-                    rule.port_range_max,
-                    cidr,
-                    who,
-                )
+                '%s/%s from %s (%s)' % (rule.protocol, ports, cidr, who)
             )
-        print('    admits only: ' + '; '.join(whom))
+        print(
+            '    admits only ' + '; '.join(sorted(whom, key=_migrator_first))
+        )
     print(
         'keys in %s: ssh.key (migrator to hosts), link-ssh.key (destination '
         'host to source host); host keys pinned from the console logs in '
@@ -154,13 +157,13 @@ def same_bytes(src_id, dst_id):
 def volumes(args, conns):
     with open(args.report) as f:
         report = json.load(f)
-    src, dst = conns['src'].block_storage, conns['dst'].block_storage
+    dst = conns['dst'].block_storage
     servers = {s.id: s.name for s in conns['dst'].compute.servers()}
     bad = 0
     for src_id, dst_id in migrated_volumes(args.data_dir, report):
-        source, dest = src.get_volume(src_id), dst.get_volume(dst_id)
+        dest = dst.get_volume(dst_id)
         where = ', '.join(
-            'on %s as %s'
+            'on %s %s'
             % (servers.get(a['server_id'], a['server_id']), a['device'])
             for a in dest.attachments
         )
@@ -176,14 +179,13 @@ def volumes(args, conns):
             problems.append(diff)
         bad += bool(problems)
         print(
-            '%-14s %d GiB %-7s %-22s %d known MiB found, whole volume %s'
+            '%-14s %d GiB  %-24s %d known MiB found; %s'
             % (
                 dest.name,
                 dest.size,
-                dest.status,
                 where or '(not attached)',
                 len(known) - sum('known' in p for p in problems),
-                'equal to source %s: OK' % source.name
+                'all bytes equal to the source\'s: OK'
                 if not problems
                 else 'DIFFERS: ' + '; '.join(problems),
             )
@@ -205,9 +207,9 @@ def summary(args, conns):
     for path in glob.glob(os.path.join(args.data_dir, '*.yml')):
         if os.path.basename(path) == 'workloads.yml':
             continue
-        for entry in load_yaml(path).get('resources') or []:
-            kind = entry.get('type', '?').rsplit('.', 1)[-1]
-            counts[kind] += 1
+        # networks.yml -> networks, router_interfaces.yml -> router interfaces
+        kind = os.path.basename(path)[: -len('.yml')].replace('_', ' ')
+        counts[kind] += len(load_yaml(path).get('resources') or [])
     servers = report.get('servers') or []
     copied = [v for s in servers for v in s.get('volumes') or []]
     print('Summary')
@@ -215,7 +217,11 @@ def summary(args, conns):
         '  pre-workload resources migrated: %d (%s)'
         % (
             sum(counts.values()),
-            ', '.join('%d %s' % (n, k) for k, n in sorted(counts.items())),
+            ', '.join(
+                '%d %s' % (n, k if n > 1 else k[:-1])
+                for k, n in sorted(counts.items())
+                if n
+            ),
         )
     )
     print(
@@ -236,8 +242,8 @@ def summary(args, conns):
     )
     for s in servers:
         print(
-            '  downtime of %s: %.1f s (stopped, copied, and running in the '
-            'destination; %.1f s of it copying bytes)'
+            '  downtime of %s: %.1f s, from its stop in the source to running '
+            'in the destination (%.1f s of it copying bytes)'
             % (s['name'], s.get('seconds') or 0, s.get('copy_seconds') or 0)
         )
     print(

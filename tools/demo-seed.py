@@ -274,19 +274,20 @@ def mine(name, prefix=PREFIX):
     return (name or '').startswith(prefix)
 
 
-def delete_servers(conn, prefix):
+def delete_servers(conn, prefix, said):
     compute = conn.compute
     doomed = [s for s in compute.servers() if mine(s.name, prefix)]
     for server in doomed:
-        say('  deleting server %s' % server.name)
+        said('server %s' % server.name)
         compute.delete_server(server)
     for server in doomed:
         compute.wait_for_delete(server, wait=WAIT)
 
 
-def clean_destination(conn):
+def clean_destination(conn, said):
+    """Delete the demo-* resources of ``conn``'s project."""
     net, block = conn.network, conn.block_storage
-    delete_servers(conn, PREFIX)
+    delete_servers(conn, PREFIX, said)
     nets = [n for n in net.networks() if mine(n.name)]
     ports = [
         p
@@ -297,48 +298,50 @@ def clean_destination(conn):
     port_ids = {p.id for p in ports}
     for fip in list(net.ips()):
         if fip.port_id in port_ids:
-            say('  deleting floating IP %s' % fip.floating_ip_address)
+            said('floating IP %s' % fip.floating_ip_address)
             net.delete_ip(fip)
     for port in ports:
         net.delete_port(port, ignore_missing=True)
     for volume in list(block.volumes()):
         if not mine(volume.name):
             continue
-        say('  deleting volume %s' % volume.name)
-        if volume.status != 'available':
+        said('volume %s' % volume.name)
+        if volume.status not in ('available', 'error'):
             volume = wait_volume(conn, volume, 'available')
         block.delete_volume(volume)
         block.wait_for_delete(volume, wait=WAIT)
     for router in list(net.routers()):
         if not mine(router.name):
             continue
-        say('  deleting router %s' % router.name)
+        said('router %s' % router.name)
         for port in net.ports(device_id=router.id):
             if port.device_owner.startswith('network:router_interface'):
                 net.remove_interface_from_router(router, port_id=port.id)
         net.delete_router(router, ignore_missing=True)
     for network in nets:
-        say('  deleting network %s' % network.name)
+        said('network %s' % network.name)
         net.delete_network(network, ignore_missing=True)
     for group in list(net.security_groups()):
         if mine(group.name):
-            say('  deleting security group %s' % group.name)
+            said('security group %s' % group.name)
             net.delete_security_group(group, ignore_missing=True)
     for key in list(conn.compute.keypairs()):
         if mine(key.name):
-            say('  deleting keypair %s' % key.name)
+            said('keypair %s' % key.name)
             conn.compute.delete_keypair(key, ignore_missing=True)
 
 
-def clean_conversion_hosts(conn):
+def clean_conversion_hosts(conn, said):
     """What an interrupted demo's "conversion host deploy" left (the demo
     deletes its hosts at the end; a new data dir would not know these)."""
-    delete_servers(conn, CONV + '-')
+    delete_servers(conn, CONV + '-', said)
     for group in list(conn.network.security_groups()):
         if mine(group.name, CONV + '-'):
+            said('security group %s' % group.name)
             conn.network.delete_security_group(group, ignore_missing=True)
     for key in list(conn.compute.keypairs()):
         if mine(key.name, CONV + '-'):
+            said('keypair %s' % key.name)
             conn.compute.delete_keypair(key, ignore_missing=True)
 
 
@@ -351,10 +354,19 @@ def main():
     src = openstack.connect(cloud=args.src)
     dst = openstack.connect(cloud=args.dst)
     if args.clean_dst:
-        say('Removing what an earlier demo left in the destination:')
-        clean_destination(dst)
-        for conn in (src, dst):
-            clean_conversion_hosts(conn)
+        say('Removing what an earlier demo left:')
+        deleted = []
+        for cloud, conn in ((args.src, src), (args.dst, dst)):
+
+            def said(what, cloud=cloud):
+                say('  %s: deleting %s' % (cloud, what))
+                deleted.append(what)
+
+            if conn is dst:
+                clean_destination(conn, said)
+            clean_conversion_hosts(conn, said)
+        if not deleted:
+            say('  nothing')
     servers = seed_servers(src)
     conversion_network(src, 'src')
     conversion_network(dst, 'dst')
