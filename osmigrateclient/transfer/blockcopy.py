@@ -192,7 +192,12 @@ def link_argv(link: Link, remote_port: int | str, local_port: int | str):
     source host's ``127.0.0.1:<remote_port>`` to its own local port."""
     return (
         ['ssh']
-        + ssh.ssh_options(link.key_file, link.known_hosts, log_level='VERBOSE')
+        + ssh.ssh_options(
+            link.key_file,
+            link.known_hosts,
+            log_level='VERBOSE',
+            forwarding=True,
+        )
         + [
             '-o',
             'ExitOnForwardFailure=yes',

@@ -24,6 +24,11 @@ and is written into a known_hosts file of the data directory, which every
 known_hosts).  Calls never prompt (``BatchMode=yes``) and give up on an
 unreachable host after ``ConnectTimeout`` seconds.
 
+Every call carries its whole configuration: no ``ssh_config`` is read
+(``-F /dev/null``: the operator's ``ForwardAgent``, ``ControlMaster`` or
+``ProxyCommand`` never reach a conversion host), no agent, no forwarding
+but the one asked for, no shared connection.
+
 The keys live in ``<data-dir>/conversion/`` (the pioneering tool's
 layout): ``ssh.key`` (migrator to hosts), ``link-ssh.key`` (destination
 host to source host) and ``known_hosts``.
@@ -56,7 +61,7 @@ CONNECT_TIMEOUT = 10
 #: the fastest cipher measured between the loopback hosts (issue 6)
 CIPHER = 'aes128-gcm@openssh.com'
 
-_KEY_TYPES = (
+KEY_TYPES = (
     'ssh-ed25519',
     'ssh-rsa',
     'ecdsa-sha2-nistp256',
@@ -111,7 +116,7 @@ def host_keys_from_console(console: str) -> list[str]:
         if current is None:
             continue
         for i, word in enumerate(line.split()):
-            if word in _KEY_TYPES:
+            if word in KEY_TYPES:
                 fields = line.split()[i : i + 2]
                 if len(fields) == 2:
                     current.append(' '.join(fields))
@@ -246,39 +251,60 @@ class Host(ty.NamedTuple):
         return self.name or self.address
 
 
+def ssh_path(path: str) -> str:
+    """``path`` as the value of an ssh file option.
+
+    ssh expands ``%`` tokens and ``${VAR}`` in these options: ``%`` is
+    escaped; ``${`` cannot be, so it is refused.
+
+    :raises osmigrateclient.exceptions.MigrateError: ``path`` holds ``${``
+    """
+    if '${' in path:
+        raise exceptions.MigrateError(
+            'ssh cannot use a path that contains "${": %s' % path
+        )
+    return path.replace('%', '%%')
+
+
 def ssh_options(
     key_file: str,
     known_hosts: str,
     connect_timeout: int = CONNECT_TIMEOUT,
     log_level: str = 'ERROR',
+    forwarding: bool = False,
 ) -> list[str]:
-    """The options of every ssh call: key only, pinned host key, no prompt.
+    """The options of every ssh call: key only, pinned host key, no prompt,
+    no configuration file, agent or shared connection; no port forwarding
+    unless ``forwarding`` (then only those of the command line).
 
     ``log_level`` ``VERBOSE`` makes ssh also print, when it ends, the bytes
     it sent and received (``Transferred: sent N, received M bytes``).
     """
-    return [
-        '-i',
-        key_file,
-        '-o',
+    options = [
+        'IdentityFile=%s' % ssh_path(key_file),
         'IdentitiesOnly=yes',
-        '-o',
+        'IdentityAgent=none',
         'BatchMode=yes',
-        '-o',
         'StrictHostKeyChecking=yes',
-        '-o',
-        'UserKnownHostsFile=%s' % known_hosts,
-        '-o',
+        'UserKnownHostsFile=%s' % ssh_path(known_hosts),
         'GlobalKnownHostsFile=/dev/null',
-        '-o',
+        'ForwardAgent=no',
+        'ForwardX11=no',
+        'ControlMaster=no',
+        'ControlPath=none',
+    ]
+    if not forwarding:
+        options.append('ClearAllForwardings=yes')
+    options += [
         'ConnectTimeout=%d' % connect_timeout,
-        '-o',
         'ServerAliveInterval=15',
-        '-o',
         'ServerAliveCountMax=4',
-        '-o',
         'LogLevel=%s' % log_level,
     ]
+    argv = ['-F', '/dev/null']
+    for option in options:
+        argv += ['-o', option]
+    return argv
 
 
 def command_text(command: str | ty.Sequence[str]) -> str:

@@ -162,11 +162,21 @@ class TestCommandLines(base.BaseTestCase):
     def test_link_forwards_a_source_port_back(self):
         argv = blockcopy.link_argv(LINK, 50001, 50000)
         text = ' '.join(argv)
-        self.assertIn('-i /root/.ssh/osm-link.key', text)
+        self.assertEqual(['ssh', '-F', '/dev/null'], argv[:3])
+        self.assertIn('IdentityFile=/root/.ssh/osm-link.key', text)
         self.assertIn(
             'UserKnownHostsFile=/root/.ssh/osm-link.known_hosts', text
         )
         self.assertIn('StrictHostKeyChecking=yes', text)
+        for option in (
+            'ForwardAgent=no',
+            'ControlMaster=no',
+            'ControlPath=none',
+            'IdentityAgent=none',
+        ):
+            self.assertIn('-o %s' % option, text)
+        # The one forwarding it is for.
+        self.assertNotIn('ClearAllForwardings=yes', text)
         self.assertIn('-o LogLevel=VERBOSE', text)
         self.assertNotIn('LogLevel=ERROR', text)
         self.assertTrue(

@@ -221,7 +221,9 @@ class TestHosts(base.BaseTestCase):
         self.assertFalse(
             any('PRIVATE' in ' '.join(argv) for argv in self.runner.ran)
         )
-        self.assertTrue(self.runner.commands()[-1].startswith('ssh -i'))
+        self.assertTrue(
+            self.runner.commands()[-1].startswith('ssh -F /dev/null')
+        )
 
         calls = len(self.src.calls)
         again = self._hosts()

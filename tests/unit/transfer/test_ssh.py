@@ -3,6 +3,7 @@
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -67,10 +68,14 @@ class TestCommands(base.BaseTestCase):
         self.assertEqual(
             [
                 'ssh',
-                '-i',
-                '/d/conversion/ssh.key',
+                '-F',
+                '/dev/null',
+                '-o',
+                'IdentityFile=/d/conversion/ssh.key',
                 '-o',
                 'IdentitiesOnly=yes',
+                '-o',
+                'IdentityAgent=none',
                 '-o',
                 'BatchMode=yes',
                 '-o',
@@ -79,6 +84,16 @@ class TestCommands(base.BaseTestCase):
                 'UserKnownHostsFile=/d/kh',
                 '-o',
                 'GlobalKnownHostsFile=/dev/null',
+                '-o',
+                'ForwardAgent=no',
+                '-o',
+                'ForwardX11=no',
+                '-o',
+                'ControlMaster=no',
+                '-o',
+                'ControlPath=none',
+                '-o',
+                'ClearAllForwardings=yes',
                 '-o',
                 'ConnectTimeout=10',
                 '-o',
@@ -99,6 +114,53 @@ class TestCommands(base.BaseTestCase):
             ssh.ssh_argv(
                 host, ['head', '-c', '5', '/dev/disk/by-id/virtio-a b']
             ),
+        )
+
+    def test_percent_in_paths_is_escaped(self):
+        host = ssh.Host('192.0.2.7', '/d%h/ssh.key', '/d%d%%/kh')
+        argv = ssh.ssh_argv(host, 'true')
+        self.assertIn('IdentityFile=/d%%h/ssh.key', argv)
+        self.assertIn('UserKnownHostsFile=/d%%d%%%%/kh', argv)
+        self.assertNotIn('-i', argv)
+
+    def test_dollar_brace_in_paths_refused(self):
+        host = ssh.Host('192.0.2.7', '/d${HOME}/ssh.key', '/d/kh')
+        e = self.assertRaises(
+            exceptions.MigrateError, ssh.ssh_argv, host, 'true'
+        )
+        self.assertIn('${', str(e))
+
+    def test_what_ssh_makes_of_the_options(self):
+        # ssh itself (-G: the configuration it would use, no connection):
+        # no user configuration, the known_hosts path taken literally.
+        if not shutil.which('ssh'):
+            self.skipTest('no ssh here')
+        kh = '/tmp/a%d%h/conversion/known_hosts'
+        host = ssh.Host('192.0.2.7', '/tmp/a%d%h/conversion/ssh.key', kh)
+        argv = ssh.ssh_argv(host, 'true')
+        at = argv.index('--')
+        out = subprocess.run(
+            argv[:at] + ['-G'] + argv[at : at + 2],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        for line in (
+            'userknownhostsfile ' + kh,
+            'forwardagent no',
+            'controlmaster false',
+            'clearallforwardings yes',
+            'identityagent none',
+        ):
+            self.assertIn(line, out)
+        self.assertFalse(
+            [
+                line
+                for line in out
+                if line.startswith('control')
+                and 'path' in line
+                and 'none' not in line
+            ]
         )
 
     def test_key_paths(self):
