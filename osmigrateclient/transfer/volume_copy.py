@@ -34,6 +34,7 @@ copy may outlast any token.
 
 import concurrent.futures
 import logging
+import shlex
 import threading
 import time
 import typing as ty
@@ -119,11 +120,12 @@ DEFAULT_SETTINGS = Settings()
 def device_script(volume_id: str) -> str:
     """Prints the device of a volume: its by-id link, else the disk whose
     serial lsblk reports (attachment order does not matter)."""
-    serial = volume_id[:20]
-    link = '/dev/disk/by-id/virtio-%s' % serial
+    serial = shlex.quote(volume_id[:20])
+    link = shlex.quote('/dev/disk/by-id/virtio-%s' % volume_id[:20])
+    # The serial reaches awk through its environment: no quoting to escape.
     return (
         'if [ -b %s ]; then echo %s; else lsblk -dnpo NAME,SERIAL | '
-        'awk \'$2 == "%s" {print $1}\'; fi' % (link, link, serial)
+        'S=%s awk \'$2 == ENVIRON["S"] {print $1}\'; fi' % (link, link, serial)
     )
 
 

@@ -4,6 +4,8 @@
 
 import io
 import logging
+import os
+import subprocess
 import threading
 import types
 
@@ -115,7 +117,7 @@ class HostRunner:
     def run(self, argv, timeout=None, input=None):
         cmd = argv[-1]
         assert 'lsblk' in cmd, cmd
-        serial = cmd.split('"')[1]
+        serial = cmd.split(' S=')[1].split()[0]
         if self.by_id:
             return ssh.Completed(0, '/dev/disk/by-id/virtio-%s\n' % serial, '')
         return ssh.Completed(0, '/dev/vdb\n', '')
@@ -339,7 +341,21 @@ class TestDevices(base.BaseTestCase):
         self.assertIn(
             '[ -b /dev/disk/by-id/virtio-0123456789abcdefghij ]', script
         )
-        self.assertIn('$2 == "0123456789abcdefghij"', script)
+        self.assertIn(
+            'S=0123456789abcdefghij awk \'$2 == ENVIRON["S"]', script
+        )
+
+    def test_device_script_quotes_the_volume_id(self):
+        # A volume id from a data file or a cloud reaches a root shell.
+        script = volume_copy.device_script('$(touch "$F")')
+        d = self.useFixture(fixtures.TempDir()).path
+        marker = os.path.join(d, 'hit')
+        subprocess.run(
+            ['sh', '-c', script],
+            env={'PATH': os.environ['PATH'], 'F': marker},
+            capture_output=True,
+        )
+        self.assertFalse(os.path.exists(marker))
 
     def test_find_device(self):
         host = ssh.Host('10.0.0.1', 'k', 'kh')
