@@ -23,19 +23,19 @@ How the bytes flow (push, zeros detected where they are read)::
                           key: the only login direction there is)
 
 The destination host serves its device writable over NBD (nbdkit's file
-plugin with a strict random export name, else qemu-nbd) on 127.0.0.1 only,
-then logs into the source host with the link key, forwarding a random port
-of the source host's 127.0.0.1 back to that export (``ssh -R``,
-``ExitOnForwardFailure``; another port is tried when it is taken), and runs
-nbdcopy there as the remote command.  nbdcopy reads the source device
-locally and detects all-zero blocks itself (its sparse detection: a block
-device reports no holes), so zeros travel as NBD zero requests of a few
-bytes, and not at all when the destination is known to read as zeros
-(``dest_is_zero``, a new volume); only the non-zero bytes cross the
-network, encrypted once by SSH.  Both hosts hash their device (xxh128, else
-BLAKE3, else SHA-256 when one of them lacks both; the tool reads the device
-itself, no pipe): the source while the copy runs, the destination once it
-is done; the copy fails loudly if the hashes differ.
+plugin with a strict random export name, which it neither lists nor lets
+another name reach) on 127.0.0.1 only, then logs into the source host with
+the link key, forwarding a random port of the source host's 127.0.0.1 back
+to that export (``ssh -R``, ``ExitOnForwardFailure``; another port is tried
+when it is taken), and runs nbdcopy there as the remote command.  nbdcopy
+reads the source device locally and detects all-zero blocks itself
+(its sparse detection: a block device reports no holes), so zeros travel as
+NBD zero requests of a few bytes, and not at all when the destination is
+known to read as zeros (``dest_is_zero``, a new volume); only the non-zero
+bytes cross the network, encrypted once by SSH.  Both hosts hash their
+device (xxh128, else BLAKE3, else SHA-256 when one of them lacks both; the
+tool reads the device itself, no pipe): the source while the copy runs, the
+destination once it is done; the copy fails loudly if the hashes differ.
 
 Measured on the development cloud (``tools/bench/blockcopy.py``, 4 GiB
 volumes, 1 GiB of random data): 1.003 times the non-zero bytes sent,
@@ -137,40 +137,28 @@ def nbd_uri(port: int | str, export: str) -> str:
     return 'nbd://127.0.0.1:%s/%s' % (port, export)
 
 
-def serve_command(
-    device: str, port: int | str, export: str, tool: str = 'nbdkit'
-) -> list[str]:
+def serve_command(device: str, port: int | str, export: str) -> list[str]:
     """The destination host's writable NBD server of ``device``: on
-    127.0.0.1 only, answering to ``export`` only."""
-    if tool == 'nbdkit':
-        return [
-            'nbdkit',
-            '--exit-with-parent',
-            '--foreground',
-            '--ipaddr',
-            '127.0.0.1',
-            '--port',
-            str(port),
-            '--filter=exportname',
-            'file',
-            'file=%s' % device,
-            'exportname=%s' % export,
-            'exportname-strict=true',
-            'exportname-list=error',
-        ]
+    127.0.0.1 only, answering to ``export`` only.
+
+    nbdkit only: qemu-nbd refuses another export name too, but tells its
+    name to any client that asks for the list (NBD_OPT_LIST, which it
+    cannot refuse), so any local process could write to the device.
+    """
     return [
-        'qemu-nbd',
-        '--persistent',
-        '--shared=8',
-        '--bind',
+        'nbdkit',
+        '--exit-with-parent',
+        '--foreground',
+        '--ipaddr',
         '127.0.0.1',
         '--port',
         str(port),
-        '--export-name',
-        export,
-        '--format',
-        'raw',
-        device,
+        '--filter=exportname',
+        'file',
+        'file=%s' % device,
+        'exportname=%s' % export,
+        'exportname-strict=true',
+        'exportname-list=error',
     ]
 
 
@@ -245,12 +233,7 @@ def copy_script(
     way it ends.
     """
     uri = shell_words([nbd_uri('@dport@', export)])
-    serve = {
-        tool: shell_words(
-            serve_command(volume.dest_device, '@dport@', export, tool)
-        )
-        for tool in ('nbdkit', 'qemu-nbd')
-    }
+    serve = shell_words(serve_command(volume.dest_device, '@dport@', export))
     push = link_argv(link, '@port@', '@dport@') + [
         shlex.join(push_command(volume, '@port@', export))
     ]
@@ -270,10 +253,7 @@ def copy_script(
             'trap end EXIT',
             'trap "exit 143" HUP INT TERM',
             'tmp=$(mktemp -d)',
-            'if nbdkit --filter=exportname file --version >/dev/null 2>&1',
-            'then serve() { %s & }' % serve['nbdkit'],
-            'else serve() { %s & }' % serve['qemu-nbd'],
-            'fi',
+            'serve() { %s & }' % serve,
             'for try in $(seq %d); do' % PORT_TRIES,
             '  dport=%s' % ports,
             '  serve </dev/null >/dev/null 2>"$tmp/server"',

@@ -358,8 +358,7 @@ class TestHelpers(base.BaseTestCase):
     def test_tools_script_names_groups(self):
         script = ch.tools_script()
         self.assertIn(
-            '{ command -v nbdkit >/dev/null || command -v qemu-nbd '
-            '>/dev/null; } || echo \'nbd server\'',
+            '{ command -v nbdkit >/dev/null; } || echo nbdkit',
             script,
         )
 
