@@ -29,6 +29,7 @@ user (``server`` given) is used as it is and never deleted.
 import ipaddress
 import logging
 import os
+import re
 import shlex
 import time
 import typing as ty
@@ -81,13 +82,135 @@ def hosts_path(data_dir: str) -> str:
     return os.path.join(ssh.conversion_dir(data_dir), HOSTS_FILE)
 
 
-def load_hosts(data_dir: str) -> dict:
-    """side -> record of ``hosts.yml`` (empty when none)."""
+#: a user name ssh logs in as
+_USER = re.compile(r'[A-Za-z_][A-Za-z0-9_.-]{0,31}\Z')
+#: a pinned host key: ``<type> <base64>``
+_HOST_KEY = re.compile(
+    r'(%s) [A-Za-z0-9+/]+={0,3}\Z' % '|'.join(map(re.escape, ssh.KEY_TYPES))
+)
+_CREATED = ('keypair', 'security_group', 'server', 'floating_ip')
+
+
+def _is_text(value: ty.Any) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 255
+        and value.isprintable()
+    )
+
+
+def _is_ip(value: ty.Any) -> bool:
     try:
-        with open(hosts_path(data_dir), encoding='utf-8') as f:
-            return (yaml.safe_load(f) or {}).get('hosts') or {}
+        return isinstance(value, str) and bool(ipaddress.ip_address(value))
+    except ValueError:
+        return False
+
+
+def _is_cidr(value: ty.Any) -> bool:
+    try:
+        return isinstance(value, str) and bool(ipaddress.ip_network(value))
+    except ValueError:
+        return False
+
+
+def _list_of(check: ty.Callable[[ty.Any], bool]):
+    return lambda v: isinstance(v, list) and all(map(check, v))
+
+
+#: field -> (check, what it must be) of a host record
+_FIELDS: dict[str, tuple[ty.Callable[[ty.Any], bool], str]] = {
+    'name': (_is_text, 'a name (one line of printable text)'),
+    'server_id': (_is_text, 'a server ID (one line of printable text)'),
+    'user': (
+        lambda v: isinstance(v, str) and bool(_USER.match(v)),
+        'a user name (letters, digits, _ . -)',
+    ),
+    'address': (_is_ip, 'an IP address'),
+    'link_address': (_is_ip, 'an IP address'),
+    'link_from': (_is_ip, 'an IP address'),
+    'port': (
+        lambda v: type(v) is int and 0 < v < 65536,
+        'a port number (1 to 65535)',
+    ),
+    'owned': (lambda v: isinstance(v, bool), 'true or false'),
+    'link_key': (lambda v: isinstance(v, bool), 'true or false'),
+    'allowed_cidrs': (_list_of(_is_cidr), 'a list of CIDRs'),
+    'migrator_cidrs': (_list_of(_is_cidr), 'a list of CIDRs'),
+    'host_keys': (
+        _list_of(lambda v: isinstance(v, str) and bool(_HOST_KEY.match(v))),
+        'a list of SSH public keys (<type> <base64>)',
+    ),
+    'created': (
+        lambda v: (
+            isinstance(v, dict)
+            and all(k in _CREATED and _is_text(i) for k, i in v.items())
+        ),
+        'a mapping of %s to IDs' % ', '.join(_CREATED),
+    ),
+}
+
+
+def load_hosts(data_dir: str) -> dict:
+    """side -> record of ``hosts.yml`` (empty when none).
+
+    :raises osmigrateclient.exceptions.DataFileError: it cannot be read,
+        or is not of the shape ``deploy`` writes (the message names the
+        host and the field)
+    """
+    path = hosts_path(data_dir)
+    try:
+        with open(path, encoding='utf-8') as f:
+            doc = yaml.safe_load(f)
     except FileNotFoundError:
         return {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        problem = ' '.join(str(e).split())
+        raise exceptions.DataFileError('cannot read: %s' % problem, path=path)
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict) or not isinstance(
+        doc.get('hosts') or {}, dict
+    ):
+        raise exceptions.DataFileError(
+            'must be a mapping with a "hosts" mapping (side -> host)',
+            path=path,
+        )
+    hosts = doc.get('hosts') or {}
+    for side, record in hosts.items():
+        if side not in SIDES:
+            raise exceptions.DataFileError(
+                'unknown side %r (one of: %s)' % (side, ', '.join(SIDES)),
+                path=path,
+            )
+        check_record(record, path, 'host %s' % side)
+    return hosts
+
+
+def check_record(record: ty.Any, path: str, resource: str) -> None:
+    """:raises osmigrateclient.exceptions.DataFileError: ``record`` is not
+    a host record of ``hosts.yml``"""
+    if not isinstance(record, dict):
+        raise exceptions.DataFileError(
+            'must be a mapping', path=path, resource=resource
+        )
+    for field, (check, what) in _FIELDS.items():
+        if field in record and not check(record[field]):
+            raise exceptions.DataFileError(
+                'must be %s' % what, path=path, resource=resource, field=field
+            )
+
+
+def check_complete(data_dir: str, side: str, record: dict) -> None:
+    """:raises osmigrateclient.exceptions.DataFileError: the host of
+    ``side`` lacks what a copy needs (its deploy did not finish)"""
+    for field in ('server_id', 'address'):
+        if not record.get(field):
+            raise exceptions.DataFileError(
+                'missing: deploy the conversion host again',
+                path=hosts_path(data_dir),
+                resource='host %s' % side,
+                field=field,
+            )
 
 
 def save_hosts(data_dir: str, hosts: dict) -> None:
@@ -286,6 +409,10 @@ class Hosts:
 
     def deploy(self, side: str, conn: ty.Any, opts: Options) -> dict:
         """Make (or find) the host of ``side``; its record."""
+        if not _USER.match(opts.user):
+            raise exceptions.MigrateError(
+                'not a user name: %r (letters, digits, _ . -)' % opts.user
+            )
         public = ensure_key(self.runner, ssh.key_path(self.data_dir))
         ensure_key(self.runner, ssh.link_key_path(self.data_dir))
         record = dict(self.records.get(side) or {})
@@ -536,8 +663,9 @@ class Hosts:
         if not record:
             return Status(side, '', '', '', 'not deployed', 'no')
         try:
-            server = conn.compute.get_server(record['server_id'])
-            status = server.status
+            if not record.get('server_id'):
+                raise sdk_exceptions.NotFoundException('no server')
+            status = conn.compute.get_server(record['server_id']).status
         except sdk_exceptions.NotFoundException:
             status = 'missing'
         ready = 'no'

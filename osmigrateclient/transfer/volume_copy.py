@@ -423,6 +423,8 @@ class Copier:
         self.hosts = conversion_host.load_hosts(data_dir)
         if any(s not in self.hosts for s in conversion_host.SIDES):
             raise exceptions.MigrateError(NO_HOSTS)
+        for side in conversion_host.SIDES:
+            conversion_host.check_complete(data_dir, side, self.hosts[side])
         self.data_dir = data_dir
         self.conns = {
             conversion_host.SRC: src_conn,

@@ -328,6 +328,17 @@ class TestHosts(base.BaseTestCase):
         self.assertEqual(['other'], list(self.src.keypairs))
         self.assertEqual(['dst'], list(ch.load_hosts(self.dir)))
 
+    def test_user_must_be_a_plain_name(self):
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            self._hosts().deploy,
+            'src',
+            self.src,
+            _opts('src', user='-oProxyCommand=x'),
+        )
+        self.assertIn('not a user name', str(e))
+        self.assertEqual([], self.src.calls)
+
     def test_status(self):
         hosts = self._deploy_both()
         self.assertEqual(
@@ -365,3 +376,109 @@ class TestHelpers(base.BaseTestCase):
     def test_as_cidr(self):
         self.assertEqual('192.0.2.1/32', ch.as_cidr('192.0.2.1'))
         self.assertEqual('10.0.0.0/8', ch.as_cidr('10.1.0.0/8'))
+
+
+class TestHostsFile(base.BaseTestCase):
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.path = ch.hosts_path(self.dir)
+        os.makedirs(os.path.dirname(self.path))
+
+    def _error(self, text):
+        with open(self.path, 'w') as f:
+            f.write(text)
+        e = self.assertRaises(
+            exceptions.DataFileError, ch.load_hosts, self.dir
+        )
+        with open(self.path) as f:
+            self.assertEqual(text, f.read())
+        self.assertEqual(1, len(str(e).splitlines()))
+        return str(e).replace(self.path, 'P')
+
+    def test_good(self):
+        hosts = {
+            'src': {
+                'name': 'c',
+                'server_id': 's',
+                'address': '10.0.0.5',
+                'user': 'cloud-user',
+                'owned': True,
+                'created': {'server': 's'},
+                'host_keys': ['ssh-ed25519 AAAA+/x='],
+                'allowed_cidrs': ['10.0.0.0/24'],
+            }
+        }
+        ch.save_hosts(self.dir, hosts)
+        self.assertEqual(hosts, ch.load_hosts(self.dir))
+
+    def test_wrong_shapes(self):
+        for text, message in (
+            ('- a\n', 'P: must be a mapping with a "hosts" mapping'),
+            ('hosts: [a]\n', 'P: must be a mapping with a "hosts" mapping'),
+            ('hosts: {x: {}}\n', "P: unknown side 'x' (one of: src, dst)"),
+            ('hosts: {src: [a]}\n', 'P: host src: must be a mapping'),
+            (
+                'hosts: {src: {name: [a]}}\n',
+                'P: host src: field name: must be a name',
+            ),
+            (
+                'hosts: {dst: {address: "10.0.0.5 -oProxyCommand=x"}}\n',
+                'P: host dst: field address: must be an IP address',
+            ),
+            (
+                'hosts: {dst: {link_address: 7}}\n',
+                'P: host dst: field link_address: must be an IP address',
+            ),
+            (
+                'hosts: {dst: {port: "22"}}\n',
+                'P: host dst: field port: must be a port number',
+            ),
+            (
+                'hosts: {dst: {port: 70000}}\n',
+                'P: host dst: field port: must be a port number',
+            ),
+            (
+                'hosts: {src: {user: "-oProxyCommand=x"}}\n',
+                'P: host src: field user: must be a user name',
+            ),
+            (
+                'hosts: {src: {user: "root x"}}\n',
+                'P: host src: field user: must be a user name',
+            ),
+            (
+                'hosts: {src: {host_keys: ["ssh-ed25519 A\\n* ssh-rsa B"]}}\n',
+                'P: host src: field host_keys: must be a list of SSH public',
+            ),
+            (
+                'hosts: {src: {owned: "yes"}}\n',
+                'P: host src: field owned: must be true or false',
+            ),
+            (
+                'hosts: {src: {created: {server: [1]}}}\n',
+                'P: host src: field created: must be a mapping of',
+            ),
+            (
+                'hosts: {src: {allowed_cidrs: "0.0.0.0/0"}}\n',
+                'P: host src: field allowed_cidrs: must be a list of CIDRs',
+            ),
+            ('hosts: {src: [\n', 'P: cannot read: '),
+        ):
+            self.assertTrue(
+                self._error(text).startswith(message),
+                (text, self._error(text)),
+            )
+
+    def test_copy_needs_a_complete_record(self):
+        e = self.assertRaises(
+            exceptions.DataFileError,
+            ch.check_complete,
+            self.dir,
+            'src',
+            {'name': 'c', 'server_id': 's'},
+        )
+        self.assertEqual(
+            '%s: host src: field address: missing: deploy the conversion '
+            'host again' % self.path,
+            str(e),
+        )

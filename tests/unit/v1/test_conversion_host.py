@@ -91,6 +91,26 @@ class TestCommands(testtools.TestCase):
         _, listed = self.run_cmd(cmd_mod.ListConversionHost)
         self.assertEqual(('dst', '', '', '', 'not deployed', 'no'), listed[1])
 
+    def test_bad_hosts_file_changes_nothing(self):
+        path = ch.hosts_path(self.dir)
+        os.makedirs(os.path.dirname(path))
+        text = 'hosts:\n  src: {name: c, address: "10.0.0.5; reboot"}\n'
+        with open(path, 'w') as f:
+            f.write(text)
+        for cls in (
+            cmd_mod.DeployConversionHost,
+            cmd_mod.ListConversionHost,
+            cmd_mod.DeleteConversionHost,
+        ):
+            e = self.assertRaises(exceptions.CommandError, self.run_cmd, cls)
+            self.assertEqual(
+                '%s: host src: field address: must be an IP address' % path,
+                str(e),
+            )
+        with open(path) as f:
+            self.assertEqual(text, f.read())
+        self.assertEqual([], self.conns['src'].calls + self.conns['dst'].calls)
+
     def test_server_needs_one_side(self):
         e = self.assertRaises(
             exceptions.CommandError,
