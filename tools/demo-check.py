@@ -28,9 +28,9 @@ import time
 import openstack
 import yaml
 
-TOP = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location(
-    'demo_seed', os.path.join(TOP, 'demo-seed.py')
+    'demo_seed', os.path.join(HERE, 'demo-seed.py')
 )
 seed = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(seed)

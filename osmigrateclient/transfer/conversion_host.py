@@ -285,6 +285,20 @@ def as_cidr(address: str) -> str:
     return str(net)
 
 
+def _ssh_from(rule: ty.Any) -> str | None:
+    """The CIDR a security group rule admits to tcp/22, if that is all it
+    admits."""
+    if (
+        rule.protocol == 'tcp'
+        and rule.port_range_min == 22
+        and rule.port_range_max == 22
+        and rule.remote_ip_prefix
+        and not getattr(rule, 'remote_group_id', None)
+    ):
+        return as_cidr(rule.remote_ip_prefix)
+    return None
+
+
 # -- remote scripts -----------------------------------------------------------
 
 
@@ -439,12 +453,10 @@ class Hosts:
             record['address'] = self._floating_ip(conn, server, opts, record)
         self._save()
         if record['owned']:
-            cidrs = list(opts.allowed_cidrs) or [
+            record['migrator_cidrs'] = list(opts.allowed_cidrs) or [
                 as_cidr(local_address(self.runner, record['address']))
             ]
-            record['allowed_cidrs'] = cidrs
-            self._allow(conn, record, cidrs)
-            self._save()
+            self._admit(conn, side)
         self._pin(conn, record)
         host = ssh_host(self.data_dir, record)
         self._poll(
@@ -500,6 +512,12 @@ class Hosts:
             )
             created['security_group'] = group.id
             self._save()
+        elif group.id != created.get('security_group'):
+            # Its rules may admit anyone: never put a host behind it.
+            raise exceptions.MigrateError(
+                'a security group named %s exists that this data directory '
+                'did not deploy: delete it, or use another --name' % opts.name
+            )
         server = compute.find_server(opts.name, ignore_missing=True)
         if server is not None:
             if server.id != created.get('server'):
@@ -557,24 +575,35 @@ class Hosts:
         self._save()
         return fip.floating_ip_address
 
-    def _allow(self, conn, record: dict, cidrs: ty.Iterable[str]) -> None:
-        """Admit tcp/22 from each of ``cidrs`` (once)."""
+    def _admit(self, conn, side: str) -> None:
+        """Make the security group of ``side``'s host admit exactly tcp/22
+        from the migrator (and, on the source, from the destination host):
+        other ingress rules are deleted.  Records what it then admits."""
+        record = self.records[side]
         group_id = record['created'].get('security_group')
         if not group_id:
             return
-        have = {
-            r.remote_ip_prefix
-            for r in conn.network.security_group_rules(
-                security_group_id=group_id
-            )
-            if r.direction == 'ingress'
-            and r.protocol == 'tcp'
-            and r.port_range_min == 22
-            and r.port_range_max == 22
-        }
-        for cidr in cidrs:
-            if cidr in have:
+        # (Records of older versions hold the migrator's CIDRs only.)
+        want = set(
+            record.get('migrator_cidrs', record.get('allowed_cidrs')) or []
+        )
+        dst = self.records.get(DST)
+        if side == SRC and dst and dst.get('link_address'):
+            want.add(as_cidr(dst['link_address']))
+        kept = set()
+        for rule in conn.network.security_group_rules(
+            security_group_id=group_id
+        ):
+            if rule.direction != 'ingress':
                 continue
+            cidr = _ssh_from(rule)
+            if cidr in want and cidr not in kept:
+                kept.add(cidr)
+            else:
+                conn.network.delete_security_group_rule(
+                    rule.id, ignore_missing=True
+                )
+        for cidr in sorted(want - kept):
             conn.network.create_security_group_rule(
                 security_group_id=group_id,
                 direction='ingress',
@@ -584,6 +613,16 @@ class Hosts:
                 port_range_max=22,
                 remote_ip_prefix=cidr,
             )
+        record['allowed_cidrs'] = sorted(
+            cidr
+            for rule in conn.network.security_group_rules(
+                security_group_id=group_id
+            )
+            if rule.direction == 'ingress'
+            for cidr in [_ssh_from(rule)]
+            if cidr
+        )
+        self._save()
 
     def _pin(self, conn, record: dict) -> list[str]:
         def keys():
@@ -613,7 +652,7 @@ class Hosts:
         if not (src and dst and src.get('address') and dst.get('address')):
             return
         if src_conn is not None and src.get('owned'):
-            self._allow(src_conn, src, [as_cidr(dst['link_address'] + '/32')])
+            self._admit(src_conn, SRC)
         link = link_of(src)
         src_host = ssh_host(self.data_dir, src)
         dst_host = ssh_host(self.data_dir, dst)

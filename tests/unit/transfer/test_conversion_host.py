@@ -94,6 +94,7 @@ class FakeCloud:
                 r for r in self.rules if r.sg == security_group_id
             ],
             create_security_group_rule=self._create_rule,
+            delete_security_group_rule=self._delete_rule,
             find_network=lambda n, ignore_missing: Obj(id='n-' + n),
             ports=lambda device_id: [
                 Obj(fixed_ips=[{'ip_address': self.prefix + '.5'}])
@@ -136,18 +137,24 @@ class FakeCloud:
 
     def _create_rule(self, **kw):
         self.calls.append(
-            ('create_security_group_rule', kw['remote_ip_prefix'])
+            ('create_security_group_rule', kw.get('remote_ip_prefix'))
         )
         self.rules.append(
             Obj(
+                id='r%d' % len(self.calls),
                 sg=kw['security_group_id'],
                 direction=kw['direction'],
-                protocol=kw['protocol'],
-                port_range_min=kw['port_range_min'],
-                port_range_max=kw['port_range_max'],
-                remote_ip_prefix=kw['remote_ip_prefix'],
+                protocol=kw.get('protocol'),
+                port_range_min=kw.get('port_range_min'),
+                port_range_max=kw.get('port_range_max'),
+                remote_ip_prefix=kw.get('remote_ip_prefix'),
+                remote_group_id=kw.get('remote_group_id'),
             )
         )
+
+    def _delete_rule(self, rule_id, ignore_missing):
+        self.calls.append(('delete_security_group_rule', rule_id))
+        self.rules = [r for r in self.rules if r.id != rule_id]
 
 
 def _opts(side, **kw):
@@ -327,6 +334,78 @@ class TestHosts(base.BaseTestCase):
         self.assertEqual({}, self.src.groups)
         self.assertEqual(['other'], list(self.src.keypairs))
         self.assertEqual(['dst'], list(ch.load_hosts(self.dir)))
+
+    def test_foreign_security_group_refused(self):
+        # A group of that name may admit anyone (0.0.0.0/0).
+        self.src.groups['x'] = Obj(id='x', name='osmigrate-conv-src')
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            self._hosts().deploy,
+            'src',
+            self.src,
+            _opts('src'),
+        )
+        self.assertIn(
+            'a security group named osmigrate-conv-src exists that this '
+            'data directory did not deploy',
+            str(e),
+        )
+        self.assertNotIn('create_server', [c[0] for c in self.src.calls])
+
+    def test_security_group_holds_exactly_what_is_wanted(self):
+        self._deploy_both()
+        group = 'g-osmigrate-conv-src'
+        # Rules added by hand: tcp/22 from anywhere, every port from the
+        # migrator, from a group; an egress rule.
+        for kw in (
+            dict(
+                protocol='tcp',
+                port_range_min=22,
+                port_range_max=22,
+                remote_ip_prefix='0.0.0.0/0',
+            ),
+            dict(
+                protocol='tcp',
+                port_range_min=1,
+                port_range_max=65535,
+                remote_ip_prefix='169.254.100.1/32',
+            ),
+            dict(
+                protocol='tcp',
+                port_range_min=22,
+                port_range_max=22,
+                remote_group_id='other',
+            ),
+            dict(direction='egress', protocol=None),
+        ):
+            kw.setdefault('direction', 'ingress')
+            self.src.network.create_security_group_rule(
+                security_group_id=group, **kw
+            )
+        hosts = self._hosts()
+        hosts.deploy('src', self.src, _opts('src'))
+        hosts.link(self.src)
+        self.assertEqual(
+            [
+                ('egress', None),
+                ('ingress', '10.200.0.5/32'),
+                ('ingress', '169.254.100.1/32'),
+            ],
+            sorted(
+                (r.direction, r.remote_ip_prefix)
+                for r in self.src.rules
+                if r.sg == group
+            ),
+        )
+        # hosts.yml records what the group admits, and nothing else.
+        self.assertEqual(
+            ['10.200.0.5/32', '169.254.100.1/32'],
+            ch.load_hosts(self.dir)['src']['allowed_cidrs'],
+        )
+        self.assertEqual(
+            ['169.254.100.1/32'],
+            ch.load_hosts(self.dir)['dst']['allowed_cidrs'],
+        )
 
     def test_user_must_be_a_plain_name(self):
         e = self.assertRaises(
