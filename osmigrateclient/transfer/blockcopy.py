@@ -27,8 +27,10 @@ plugin with a strict random export name, which it neither lists nor lets
 another name reach) on 127.0.0.1 only, then logs into the source host with
 the link key, forwarding a random port of the source host's 127.0.0.1 back
 to that export (``ssh -R``, ``ExitOnForwardFailure``; another port is tried
-when it is taken), and runs nbdcopy there as the remote command.  nbdcopy
-reads the source device locally and detects all-zero blocks itself
+when it is taken), and runs nbdcopy there as the remote command: the only
+command, and the only forwarding, the link key is allowed on the source
+host (:func:`osmigrateclient.transfer.conversion_host.link_key_line`).
+nbdcopy reads the source device locally and detects all-zero blocks itself
 (its sparse detection: a block device reports no holes), so zeros travel as
 NBD zero requests of a few bytes, and not at all when the destination is
 known to read as zeros (``dest_is_zero``, a new volume); only the non-zero
@@ -173,6 +175,15 @@ def push_command(volume: Volume, port: int | str, export: str) -> list[str]:
     if volume.dest_is_zero:
         argv.append('--destination-is-zero')
     return argv + [volume.source_device, nbd_uri(port, export)]
+
+
+#: what :func:`push_command` gives, as the source host's forced command for
+#: the link key checks it (``grep -Ex``; devices and export names of the
+#: copy need no shell quoting)
+PUSH_PATTERN = (
+    'nbdcopy --progress=1 --flush( --destination-is-zero)? '
+    '/dev/[-A-Za-z0-9/_.:]+ nbd://127[.]0[.]0[.]1:[0-9]+/[0-9a-f]+'
+)
 
 
 def link_argv(link: Link, remote_port: int | str, local_port: int | str):

@@ -15,15 +15,19 @@
 ``deploy`` makes, idempotently, per side: the SSH key pairs of the data
 directory (``<data-dir>/conversion/ssh.key`` and ``link-ssh.key``, 0600),
 a Nova keypair, a security group admitting tcp/22 only from the migrator's
-address (and, on the source, from the destination host), and the server.
-It then pins the host key from the console log, waits for SSH, checks the
-tools and links the hosts: the destination host gets the private half of
-the link key and the source host's pinned key, the source host the public
-half in ``authorized_keys``.
+address (and, on the source, from the destination host) and nothing else,
+and the server.  It then pins the host key from the console log, waits for
+SSH, checks the tools and links the hosts: the destination host gets the
+private half of the link key and the source host's pinned key, the source
+host the public half in ``authorized_keys``, restricted to the destination
+host's address, the copy's one command and its one reverse forwarding
+(:func:`link_key_line`).
 
 What ``deploy`` made is recorded in ``<data-dir>/conversion/hosts.yml``
 (0600), so that ``delete`` removes exactly that.  A host brought by the
-user (``server`` given) is used as it is and never deleted.
+user (``server`` given) is used as it is and never deleted; ``delete``
+takes the link key off it.  ``hosts.yml`` is checked when read: values
+that reach ssh or a shell must be plain (addresses, user names, keys).
 """
 
 import ipaddress
@@ -325,13 +329,52 @@ def install_script() -> str:
     )
 
 
-def authorize_script(public_key: str) -> str:
-    """Adds ``public_key`` to the user's authorized_keys once."""
-    key = shlex.quote(public_key)
+#: the link key's forced command on the source host: the copy's push
+#: (blockcopy.PUSH_PATTERN, in plain words only) or the link check's true
+LINK_COMMAND = (
+    'c=$SSH_ORIGINAL_COMMAND; case "$c" in *[!-A-Za-z0-9/_.:=\\ ]*) ;; '
+    'true) exit 0;; *) echo "$c" | grep -Eqx %s && exec $c;; esac; '
+    'echo "os-migrate link key: command refused" >&2; exit 1'
+    % shlex.quote(blockcopy.PUSH_PATTERN)
+)
+
+
+def link_key_line(public_key: str, from_address: str) -> str:
+    """The source host's ``authorized_keys`` line of the link key: from the
+    destination host only, its forced command only, no pty, agent or X11,
+    and no forwarding but ``ssh -R`` onto the source host's 127.0.0.1
+    (``permitopen`` cannot say "none": port 1 there serves nothing)."""
     return (
-        'umask 077; mkdir -p ~/.ssh && touch ~/.ssh/authorized_keys && '
-        '{ grep -qxF %s ~/.ssh/authorized_keys || echo %s >> '
-        '~/.ssh/authorized_keys; }' % (key, key)
+        'restrict,port-forwarding,permitlisten="127.0.0.1:*",'
+        'permitopen="127.0.0.1:1",from="%s",command="%s" %s os-migrate-link'
+        % (from_address, LINK_COMMAND.replace('"', '\\"'), public_key)
+    )
+
+
+def authorize_script(line: str, public_key: str) -> str:
+    """Makes ``line`` the one line of the user's authorized_keys that holds
+    ``public_key``."""
+    return (
+        'umask 077; mkdir -p ~/.ssh && f=~/.ssh/authorized_keys && '
+        'touch "$f" && { grep -qxF %s "$f" || { %s && '
+        'printf \'%%s\\n\' %s >> "$f.osm-new" && mv "$f.osm-new" "$f"; }; }'
+        % (shlex.quote(line), _without(public_key), shlex.quote(line))
+    )
+
+
+def unauthorize_script(public_key: str) -> str:
+    """Removes the lines that hold ``public_key`` from the user's
+    authorized_keys."""
+    return (
+        'umask 077; f=~/.ssh/authorized_keys; [ -f "$f" ] || exit 0; '
+        '%s && mv "$f.osm-new" "$f"' % _without(public_key)
+    )
+
+
+def _without(public_key: str) -> str:
+    # grep -v: 1 is "no line left", 2 an error (keep the file then).
+    return '{ grep -vF %s "$f"; [ $? -lt 2 ]; } > "$f.osm-new"' % (
+        shlex.quote(public_key)
     )
 
 
@@ -658,11 +701,15 @@ class Hosts:
         dst_host = ssh_host(self.data_dir, dst)
         with open(ssh.link_key_path(self.data_dir), encoding='utf-8') as f:
             private = f.read()
-        with open(
-            ssh.link_key_path(self.data_dir) + '.pub', encoding='utf-8'
-        ) as f:
-            public = ' '.join(f.read().split()[:2])
-        ssh.run(self.runner, src_host, authorize_script(public), timeout=60)
+        public = self._link_public()
+        # Recorded first: delete takes the key off even after a failure.
+        src['link_from'] = dst.get('link_address') or dst['address']
+        dst['link_key'] = True
+        self._save()
+        line = link_key_line(public, src['link_from'])
+        ssh.run(
+            self.runner, src_host, authorize_script(line, public), timeout=60
+        )
         self._put(dst_host, link.key_file, private)
         known = '\n'.join(
             ssh.known_hosts_lines(link.address, src.get('host_keys') or [])
@@ -680,6 +727,49 @@ class Hosts:
                 'the destination host %s cannot log into the source host %s: '
                 '%s' % (dst['name'], link.address, done.stderr.strip())
             )
+
+    def _link_public(self) -> str:
+        with open(
+            ssh.link_key_path(self.data_dir) + '.pub', encoding='utf-8'
+        ) as f:
+            return ' '.join(f.read().split()[:2])
+
+    def _unlink(self, side: str) -> list[str]:
+        """Take the link key off the hosts that stay when ``side``'s host
+        goes: the source host's authorized_keys (unless that server is
+        deleted), a brought-in destination host's key files.  A host that
+        cannot be reached keeps it (logged)."""
+        done = []
+        src, dst = self.records.get(SRC), self.records.get(DST)
+        todo = []
+        if src and src.get('link_from'):
+            if not (side == SRC and src.get('owned')):
+                todo.append((SRC, unauthorize_script(self._link_public())))
+        if (
+            side == DST
+            and dst
+            and dst.get('link_key')
+            and not dst.get('owned')
+        ):
+            link = link_of(src) if src else blockcopy.Link('')
+            files = ' '.join(
+                shlex.quote(p) for p in (link.key_file, link.known_hosts)
+            )
+            todo.append((DST, 'rm -f %s' % files))
+        for where, script in todo:
+            record = self.records[where]
+            host = ssh_host(self.data_dir, record)
+            try:
+                ssh.run(self.runner, host, script, timeout=60)
+            except exceptions.MigrateError as e:
+                LOG.warning(
+                    'cannot take the link key off %s: %s', host.label, e
+                )
+                continue
+            record.pop('link_from' if where == SRC else 'link_key', None)
+            self._save()
+            done.append('link key on %s' % host.label)
+        return done
 
     def _put(self, host: ssh.Host, path: str, text: str) -> None:
         """Write ``text`` to ``path`` on ``host`` through stdin (never on a
@@ -734,7 +824,7 @@ class Hosts:
         if not record:
             return []
         created = record.get('created') or {}
-        done = []
+        done = self._unlink(side)
         if created.get('floating_ip'):
             conn.network.delete_ip(created['floating_ip'], ignore_missing=True)
             done.append('floating IP %s' % created['floating_ip'])

@@ -53,7 +53,10 @@ class DeployConversionHost(common.MigrateLister):
     security group admitting tcp/22 only from the migrator's address (and,
     on the source, from the destination host), the server, its host key
     pinned from the console log, the required tools checked, and the
-    destination host linked to the source host with a dedicated key.
+    destination host linked to the source host with a dedicated key that
+    the source host accepts from the destination host only, for the copy
+    only. A security group of the host's name that this data directory did
+    not make is refused.
     """
 
     def get_parser(self, prog_name):
@@ -193,7 +196,11 @@ class ListConversionHost(common.MigrateLister):
 
 
 class DeleteConversionHost(common.MigrateLister):
-    """Delete what "conversion host deploy" made (and only that)."""
+    """Delete what "conversion host deploy" made (and only that).
+
+    The link key comes off the hosts that stay: a source host brought with
+    --server, or the source host when only the destination one goes.
+    """
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)

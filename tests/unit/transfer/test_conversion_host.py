@@ -3,6 +3,7 @@
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
 import os
+import subprocess
 import types
 
 import fixtures
@@ -10,6 +11,7 @@ from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
 from osmigrateclient import exceptions
+from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host as ch
 from osmigrateclient.transfer import ssh
 
@@ -44,6 +46,8 @@ class FakeRunner:
         assert argv[0] == 'ssh', argv
         self.inputs.append(input)
         cmd = argv[-1]
+        if getattr(self, 'ssh_fails_all', False):
+            return ssh.Completed(255, '', 'unreachable')
         if cmd == 'true' and self.ssh_fails:
             self.ssh_fails -= 1
             return ssh.Completed(255, '', 'refused')
@@ -407,6 +411,86 @@ class TestHosts(base.BaseTestCase):
             ch.load_hosts(self.dir)['dst']['allowed_cidrs'],
         )
 
+    def test_link_key_restricted_to_the_destination_host(self):
+        self._deploy_both()
+        [authorize] = [
+            c for c in self.runner.commands() if 'authorized_keys' in c
+        ]
+        line = ch.link_key_line(self._link_public(), '10.200.0.5')
+        self.assertEqual(
+            ch.authorize_script(line, self._link_public()), authorize
+        )
+        self.assertTrue(
+            line.startswith(
+                'restrict,port-forwarding,permitlisten="127.0.0.1:*",'
+                'permitopen="127.0.0.1:1",from="10.200.0.5",command="'
+            ),
+            line,
+        )
+        record = ch.load_hosts(self.dir)
+        self.assertEqual('10.200.0.5', record['src']['link_from'])
+        self.assertTrue(record['dst']['link_key'])
+
+    def _link_public(self):
+        with open(ssh.link_key_path(self.dir) + '.pub') as f:
+            return ' '.join(f.read().split()[:2])
+
+    def _brought_in(self, side, cloud):
+        cloud.servers['mine'] = Obj(
+            id='mine', name='mine', status='ACTIVE', fault=None
+        )
+        return _opts(side, server='mine')
+
+    def test_releasing_a_brought_in_source_takes_the_link_key_off(self):
+        hosts = self._hosts()
+        hosts.deploy('src', self.src, self._brought_in('src', self.src))
+        hosts.deploy('dst', self.dst, _opts('dst'))
+        hosts.link(self.src)
+        del self.runner.ran[:]
+        self.assertEqual(['link key on mine'], hosts.delete('src', self.src))
+        self.assertEqual(
+            [ch.unauthorize_script(self._link_public())],
+            self.runner.commands(),
+        )
+        self.assertIn('10.100.0.5', self.runner.ran[0])
+        self.assertIn('mine', self.src.servers)
+
+    def test_deleting_the_destination_takes_the_link_key_off(self):
+        hosts = self._hosts()
+        hosts.deploy('src', self.src, _opts('src'))
+        hosts.deploy('dst', self.dst, self._brought_in('dst', self.dst))
+        hosts.link(self.src)
+        del self.runner.ran[:]
+        self.assertEqual(
+            ['link key on osmigrate-conv-src', 'link key on mine'],
+            hosts.delete('dst', self.dst),
+        )
+        self.assertEqual(
+            [
+                ch.unauthorize_script(self._link_public()),
+                'rm -f /root/.ssh/osm-link.key '
+                '/root/.ssh/osm-link.known_hosts',
+            ],
+            self.runner.commands(),
+        )
+        self.assertNotIn('link_from', ch.load_hosts(self.dir)['src'])
+
+    def test_deleting_a_deployed_source_needs_no_ssh(self):
+        hosts = self._deploy_both()
+        del self.runner.ran[:]
+        hosts.delete('src', self.src)
+        self.assertEqual([], self.runner.ran)
+
+    def test_unreachable_host_keeps_the_key_and_says_so(self):
+        hosts = self._deploy_both()
+        self.runner.ssh_fails_all = True
+        self.assertNotIn(
+            'link key on osmigrate-conv-src', hosts.delete('dst', self.dst)
+        )
+        self.assertEqual(
+            '10.200.0.5', ch.load_hosts(self.dir)['src']['link_from']
+        )
+
     def test_user_must_be_a_plain_name(self):
         e = self.assertRaises(
             exceptions.MigrateError,
@@ -561,3 +645,107 @@ class TestHostsFile(base.BaseTestCase):
             'host again' % self.path,
             str(e),
         )
+
+
+def _sh(shell, script, env):
+    return subprocess.run(
+        [shell, '-c', script], env=env, capture_output=True, text=True
+    )
+
+
+class TestLinkKey(base.BaseTestCase):
+    """The scripts run for real, on a temporary home."""
+
+    def setUp(self):
+        super().setUp()
+        self.home = self.useFixture(fixtures.TempDir()).path
+        self.keys = os.path.join(self.home, '.ssh', 'authorized_keys')
+        bin_dir = os.path.join(self.home, 'bin')
+        os.mkdir(bin_dir)
+        # nbdcopy that says what it was given
+        with open(os.path.join(bin_dir, 'nbdcopy'), 'w') as f:
+            f.write('#!/bin/sh\necho "nbdcopy $*"\n')
+        os.chmod(os.path.join(bin_dir, 'nbdcopy'), 0o755)
+        self.env = {
+            'HOME': self.home,
+            'PATH': bin_dir + ':' + os.environ['PATH'],
+        }
+
+    def test_authorize_once_and_replace(self):
+        os.mkdir(os.path.dirname(self.keys))
+        with open(self.keys, 'w') as f:
+            f.write('ssh-ed25519 MIGRATOR m\nssh-ed25519 LINK old\n')
+        line = ch.link_key_line('ssh-ed25519 LINK', '10.0.0.9')
+        for _ in range(2):
+            done = _sh(
+                'sh', ch.authorize_script(line, 'ssh-ed25519 LINK'), self.env
+            )
+            self.assertEqual(0, done.returncode, done.stderr)
+            with open(self.keys) as f:
+                self.assertEqual(
+                    'ssh-ed25519 MIGRATOR m\n' + line + '\n', f.read()
+                )
+        self.assertEqual(0o600, os.stat(self.keys).st_mode & 0o777)
+        done = _sh('sh', ch.unauthorize_script('ssh-ed25519 LINK'), self.env)
+        self.assertEqual(0, done.returncode, done.stderr)
+        with open(self.keys) as f:
+            self.assertEqual('ssh-ed25519 MIGRATOR m\n', f.read())
+
+    def test_authorize_in_an_empty_home(self):
+        line = ch.link_key_line('ssh-ed25519 LINK', '10.0.0.9')
+        done = _sh(
+            'sh', ch.authorize_script(line, 'ssh-ed25519 LINK'), self.env
+        )
+        self.assertEqual(0, done.returncode, done.stderr)
+        with open(self.keys) as f:
+            self.assertEqual(line + '\n', f.read())
+        done = _sh('sh', ch.unauthorize_script('ssh-ed25519 LINK'), self.env)
+        self.assertEqual(0, done.returncode, done.stderr)
+        with open(self.keys) as f:
+            self.assertEqual('', f.read())
+
+    def _forced(self, shell, command):
+        """What sshd runs for the link key: the forced command, with the
+        client's command in SSH_ORIGINAL_COMMAND."""
+        line = ch.link_key_line('ssh-ed25519 LINK', '10.0.0.9')
+        # sshd takes the option's text with \" made "
+        forced = line.split('command="', 1)[1].rsplit('" ssh-ed25519', 1)[0]
+        forced = forced.replace('\\"', '"')
+        self.assertEqual(ch.LINK_COMMAND, forced)
+        return _sh(shell, forced, dict(self.env, SSH_ORIGINAL_COMMAND=command))
+
+    def test_forced_command_runs_the_copy_only(self):
+        volume = blockcopy.Volume('/dev/disk/by-id/virtio-0a1b-c', '/dev/x', 1)
+        allowed = [
+            'true',
+            blockcopy.shlex.join(
+                blockcopy.push_command(volume, 50123, 'ab12')
+            ),
+            blockcopy.shlex.join(
+                blockcopy.push_command(
+                    volume._replace(dest_is_zero=True), 50123, 'ab12'
+                )
+            ),
+        ]
+        refused = [
+            'id',
+            'sh -c id',
+            allowed[1] + '; id',
+            allowed[1] + '\nid',
+            allowed[1] + ' $(id)',
+            allowed[1].replace('/dev/disk', '/etc/../dev/disk') + "'",
+            'nbdcopy --progress=1 --flush /dev/vdb nbd://192.0.2.1:1/ab',
+            'nbdcopy --progress=1 --flush nbd://127.0.0.1:1/ab /dev/vdb',
+            'nbdcopy --progress=1 --flush /dev/vdb /dev/vdc',
+        ]
+        for shell in ('sh', 'bash'):
+            for command in allowed:
+                done = self._forced(shell, command)
+                self.assertEqual(0, done.returncode, (command, done.stderr))
+                if command != 'true':
+                    self.assertEqual(command + '\n', done.stdout)
+            for command in refused:
+                done = self._forced(shell, command)
+                self.assertEqual(1, done.returncode, command)
+                self.assertEqual('', done.stdout, command)
+                self.assertIn('command refused', done.stderr)

@@ -80,8 +80,10 @@ class TestCommands(testtools.TestCase):
         _, deleted = self.run_cmd(
             cmd_mod.DeleteConversionHost, '--side', 'dst'
         )
+        # The source host stays: the link key comes off it.
         self.assertEqual(
             [
+                ('dst', 'link key on c-src'),
                 ('dst', 'server s-c-dst'),
                 ('dst', 'security group g-c-dst'),
                 ('dst', 'keypair c-dst'),
