@@ -221,6 +221,21 @@ class ServerImport:
             if left:
                 j.set(remarks=left)
         elif j.phase == journal_mod.FAILED:
+            if j.data.get('revert_errors'):
+                # What the failed run could not undo: undone now, or the
+                # reset would forget it in the destination.
+                j.set(revert_errors=[])
+                self._say('undoing what the failed run could not undo')
+                self._revert()
+                if j.data.get('revert_errors'):
+                    return Outcome(
+                        self.r.name,
+                        self.r.source_id,
+                        FAILED,
+                        None,
+                        'cannot undo the failed import: %s'
+                        % '; '.join(j.data['revert_errors']),
+                    )
             j.reset()
         resumed = j.phase == journal_mod.RUNNING
         started_at = j.data.get('started_at') if resumed else None
@@ -673,6 +688,22 @@ class ServerImport:
                     break
         return found
 
+    def _unrecorded_server(self):
+        """The destination server a create call made whose answer never
+        came (the run was killed, the connection broke): the one of the
+        server's name, if the journal says a create was sent.  (Only
+        then: a list request per server otherwise.)"""
+        if not self.journal.step(SERVER).get('creating'):
+            return None
+        found = [
+            s
+            for s in self.dst.compute.servers(
+                name='^%s$' % re.escape(self.r.name)
+            )
+            if s.name == self.r.name
+        ]
+        return found[0] if len(found) == 1 else None
+
     def _find_server(self, server_id: str | None):
         if not server_id:
             return None
@@ -685,20 +716,10 @@ class ServerImport:
         record = self.journal.step(SERVER)
         compute = self.dst.compute
         server = self._find_server(record.get('id'))
-        if (
-            server is None
-            and record.get('id') is None
-            and record.get('creating')
-        ):
-            # Killed between the create call and its journal entry?  (Only
-            # then: a list request per server otherwise.)
-            found = [
-                s
-                for s in compute.servers(name='^%s$' % re.escape(self.r.name))
-                if s.name == self.r.name
-            ]
-            if len(found) == 1:
-                server = found[0]
+        if server is None and record.get('id') is None:
+            # Killed between the create call and its journal entry?
+            server = self._unrecorded_server()
+            if server is not None:
                 self.journal.update_step(SERVER, id=server.id)
         if server is None:
             attrs = dict(self.r.server_attrs)
@@ -922,6 +943,9 @@ class ServerImport:
                     )
                 )
         server_id = (steps.get(SERVER) or {}).get('id')
+        if not server_id and steps.get(SERVER):
+            unrecorded = self._unrecorded_server()
+            server_id = unrecorded.id if unrecorded is not None else None
         if server_id:
             actions.append(
                 (

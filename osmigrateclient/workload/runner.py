@@ -80,9 +80,14 @@ def triage(
             if found is not None:
                 outcome(migration.UNCHANGED, '', found.id)
                 continue
+        # A server create whose answer never came: a killed run, or a
+        # failed one that could not delete what it made.
         creating = (j.data['steps'].get(migration.SERVER) or {}).get(
             'creating'
-        ) and j.phase == journal_mod.RUNNING
+        ) and (
+            j.phase == journal_mod.RUNNING
+            or (j.phase == journal_mod.FAILED and j.data.get('revert_errors'))
+        )
         others = [
             s.id
             for s in dst.owned('server')

@@ -1145,6 +1145,55 @@ class TestRevert(ImportTestCase):
             ['dearlier'], [v.id for v in self.dst.store['volume']]
         )
 
+    def test_lost_answer_of_the_server_create(self):
+        # Found by the fault campaign (tools/chaos): the server the create
+        # call made stayed, and the next run refused the name.
+        made = self.dst._api_create_server
+
+        def create(**attrs):
+            made(**attrs)
+            raise sdk_exceptions.HttpException('connection reset by peer')
+
+        self.dst._api_create_server = create
+        outcome = self.run_import()
+        self.assertEqual('failed', outcome.action)
+        self.assertEqual([], self.dst.store['server'])
+        self.assertEqual([], self.dst.store['volume'])
+
+    def test_what_a_failed_revert_left_is_undone_by_the_next_run(self):
+        # Found by the fault campaign: the next run reset the journal of
+        # the failed one and forgot what its revert could not delete.
+        self.dst.server_status = 'ERROR'
+        self.dst.fail(
+            'block_storage.delete_volume', sdk_exceptions.HttpException('503')
+        )
+        self.assertEqual('failed', self.run_import().action)
+        [left] = self.dst.store['volume']
+        self.assertTrue(self.journal()['revert_errors'])
+        del self.dst._failures['block_storage.delete_volume']
+        self.dst.server_status = 'ACTIVE'
+        outcome = self.run_import()
+        self.assertEqual('created', outcome.action)
+        [copy] = self.dst.store['volume']
+        self.assertNotEqual(left.id, copy.id)
+        self.assertEqual([], self.journal().get('revert_errors') or [])
+
+    def test_a_revert_that_fails_again_stops_the_import(self):
+        self.dst.server_status = 'ERROR'
+        self.dst.fail(
+            'block_storage.delete_volume', sdk_exceptions.HttpException('503')
+        )
+        self.run_import()
+        self.dst.server_status = 'ACTIVE'
+        outcome = self.run_import()
+        self.assertEqual('failed', outcome.action)
+        self.assertTrue(
+            outcome.detail.startswith('cannot undo the failed import: '),
+            outcome.detail,
+        )
+        # Nothing new made.
+        self.assertEqual(1, len(self.dst.store['volume']))
+
     def test_server_not_active(self):
         self.dst.server_status = 'ERROR'
         outcome = self.run_import()

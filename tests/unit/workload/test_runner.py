@@ -137,6 +137,17 @@ class TestTriage(base.BaseTestCase):
         _todo, outcomes = self.triage()
         self.assertEqual(['conflict'], [o.action for o in outcomes])
 
+    def test_creating_of_a_failed_run_whose_revert_failed(self):
+        # The failed run could not delete what it made: the next one
+        # undoes it (fault campaign, tools/chaos).
+        j = self.journal(phase=journal.FAILED)
+        j.set(revert_errors=['server: 503'])
+        j.update_step(migration.SERVER, state='started', creating=True)
+        self.dst.add('server', id='d1', name='app-vm')
+        todo, outcomes = self.triage()
+        self.assertEqual([], outcomes)
+        self.assertEqual(['vm1'], [r.source_id for r in todo])
+
     def test_source_conversion_host_is_skipped(self):
         entry = fakes.server_entry(name='osmigrate-conv-src')
         entry['_info']['id'] = 'S'
