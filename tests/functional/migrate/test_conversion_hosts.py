@@ -9,6 +9,11 @@ subnet, dst: RegionTwo on a 10.2xx subnet, SSH admitted from the migrator's
 address only), ``list`` shows both ready, a 1 GiB sparse volume with known
 bytes is migrated and compared byte for byte, a re-run changes nothing,
 and ``delete`` leaves no server, keypair or security group.
+
+The data directory's path holds ``%d`` and ``%h``, which ssh would expand;
+a rule added by hand to a host's security group is gone after the next
+deploy; the link key works for the copy only, from the destination host
+only, and comes off the source host when the destination host is deleted.
 """
 
 import os
@@ -17,6 +22,8 @@ import subprocess
 
 import fixtures
 
+from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import ssh
 from tests.functional import base
 from tests.functional.migrate import test_volumes
 
@@ -57,7 +64,11 @@ class TestConversionHosts(base.FunctionalTestCase):
                     'no %s image: run tools/devcloud/devcloud start'
                     % LOOPBACK_IMAGE
                 )
-        self.data_dir = self.useFixture(fixtures.TempDir()).path
+        # ssh expands %d and %h in file options: they must reach it escaped
+        self.data_dir = os.path.join(
+            self.useFixture(fixtures.TempDir()).path, 'data%d%h'
+        )
+        os.mkdir(self.data_dir, 0o700)
         self.prefix = self.unique_name('osm-conv')
         self.net_name = self.prefix + '-net'
         self._network(self.src, (100, 199))
@@ -113,6 +124,27 @@ class TestConversionHosts(base.FunctionalTestCase):
             ]
         return sorted(n for n in left if n.startswith(self.prefix))
 
+    def _on(self, side, command, check=True):
+        """Run ``command`` on the conversion host of ``side``."""
+        record = conversion_host.load_hosts(self.data_dir)[side]
+        host = conversion_host.ssh_host(self.data_dir, record)
+        return ssh.run(ssh.Runner(), host, command, timeout=60, check=check)
+
+    def _link_lines(self):
+        """The source host's authorized_keys lines of the link key."""
+        with open(ssh.link_key_path(self.data_dir) + '.pub') as f:
+            key = f.read().split()[1]
+        keys = self._on('src', 'cat ~/.ssh/authorized_keys').stdout
+        return [line for line in keys.splitlines() if key in line]
+
+    def _ingress(self, group_id):
+        return sorted(
+            r.remote_ip_prefix
+            for r in self.src.network.security_group_rules(
+                security_group_id=group_id, direction='ingress'
+            )
+        )
+
     def test_deploy_migrate_delete(self):
         cidr = migrator_address() + '/32'
         deployed = self.openstack(
@@ -158,14 +190,41 @@ class TestConversionHosts(base.FunctionalTestCase):
         group = self.src.network.find_security_group(
             self.prefix + '-src', project_id=self.src.current_project_id
         )
-        rules = sorted(
-            r.remote_ip_prefix
-            for r in self.src.network.security_group_rules(
-                security_group_id=group.id, direction='ingress'
-            )
-        )
+        rules = self._ingress(group.id)
         self.assertEqual(sorted([cidr, dst_address + '/32']), rules)
         self.assertIsNotNone(src_host)
+
+        # The link key: from the destination host only, for the copy only.
+        [line] = self._link_lines()
+        self.assertTrue(line.startswith('restrict,port-forwarding,'), line)
+        self.assertIn('from="%s"' % dst_address, line)
+        link = conversion_host.link_of(
+            conversion_host.load_hosts(self.data_dir)['src']
+        )
+        check = conversion_host.link_check_argv(link)
+        self.assertEqual(0, self._on('dst', check, check=False).returncode)
+        done = self._on('dst', check[:-1] + ['id'], check=False)
+        self.assertNotEqual(0, done.returncode)
+        self.assertIn('command refused', done.stderr)
+        # ... not from the migrator's address
+        local = ssh.Host(
+            link.address,
+            ssh.link_key_path(self.data_dir),
+            ssh.known_hosts_path(self.data_dir),
+        )
+        done = ssh.run(ssh.Runner(), local, 'true', timeout=60, check=False)
+        self.assertEqual(255, done.returncode, done.stderr)
+
+        # A rule added by hand is gone after the next deploy.
+        self.src.network.create_security_group_rule(
+            security_group_id=group.id,
+            direction='ingress',
+            ethertype='IPv4',
+            protocol='tcp',
+            port_range_min=22,
+            port_range_max=22,
+            remote_ip_prefix='0.0.0.0/0',
+        )
 
         # Idempotent: a second deploy makes nothing new.
         again = self.openstack(
@@ -185,6 +244,12 @@ class TestConversionHosts(base.FunctionalTestCase):
             'json',
         )
         self.assertEqual([r['ID'] for r in deployed], [r['ID'] for r in again])
+        self.assertEqual(rules, self._ingress(group.id))
+        self.assertEqual(
+            rules,
+            conversion_host.load_hosts(self.data_dir)['src']['allowed_cidrs'],
+        )
+        self.assertEqual(1, len(self._link_lines()))
 
         listed = self.openstack(
             *self._args('conversion', 'host', 'list'), '-f', 'json'
@@ -253,11 +318,22 @@ class TestConversionHosts(base.FunctionalTestCase):
             [(r['Name'], r['Action']) for r in rows],
         )
 
+        # The destination host goes: the link key comes off the source.
+        deleted = self.openstack(
+            *self._args('conversion', 'host', 'delete'),
+            '--side',
+            'dst',
+            '-f',
+            'json',
+        )
+        self.assertEqual(
+            [('dst', 'link key on %s-src' % self.prefix)],
+            [(r['Side'], r['Deleted']) for r in deleted][:1],
+        )
+        self.assertEqual(4, len(deleted))
+        self.assertEqual([], self._link_lines())
         deleted = self.openstack(
             *self._args('conversion', 'host', 'delete'), '-f', 'json'
         )
-        self.assertEqual(
-            ['dst', 'dst', 'dst', 'src', 'src', 'src'],
-            sorted(r['Side'] for r in deleted),
-        )
+        self.assertEqual(['src'] * 3, [r['Side'] for r in deleted])
         self.assertEqual([], self._left())
