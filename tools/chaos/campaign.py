@@ -183,7 +183,8 @@ def netns_inode(server_id):
 
 
 def host_processes(server_id, names):
-    """{pid: comm} of the processes of a loopback host named so."""
+    """{pid: command line} of the processes of a loopback host named
+    so."""
     inode = netns_inode(server_id)
     found = {}
     for entry in os.listdir('/proc'):
@@ -195,10 +196,12 @@ def host_processes(server_id, names):
                 continue
             with open('/proc/%d/comm' % pid) as f:
                 comm = f.read().strip()
+            with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                cmdline = f.read().replace(b'\0', b' ').decode().strip()
         except OSError:
             continue
         if comm in names:
-            found[pid] = comm
+            found[pid] = cmdline
     return found
 
 
@@ -711,6 +714,19 @@ class Campaign:
         else:
             self.stats['invariant checks passed'] += 1
 
+    def keep_logs(self, what):
+        """Keep the data dir's journals and logs of a failed check."""
+        where = os.path.join(
+            self.results, 'failed-%d' % self.stats['invariant checks failed']
+        )
+        for sub in ('workload_logs', 'volume_logs'):
+            path = os.path.join(self.data_dir, sub)
+            if os.path.isdir(path):
+                shutil.copytree(path, os.path.join(where, sub))
+        os.makedirs(where, exist_ok=True)
+        with open(os.path.join(where, 'what'), 'w') as f:
+            f.write(what + '\n')
+
     def complete(
         self, command, what, clouds_yaml=None, regex=None, volumes=None
     ):
@@ -769,12 +785,18 @@ class Campaign:
             self.reset(command)
 
     def start_proxy(self):
+        late = faultproxy.IDEMPOTENT
+        if self.args.lost_posts:
+            # Creates whose answer is lost: the hardest case for a rerun.
+            late += ('POST',)
         self.faults = faultproxy.Faults(
             self.args.seed,
             self.args.fault_rate,
             methods=None,
-            delay=self.args.api_timeout + 2,
-            late_methods=faultproxy.IDEMPOTENT,
+            delay=self.args.api_timeout + 1,
+            late_methods=late,
+            # Each delay costs a client timeout: fewer of them.
+            weights={'delay': 0.2},
         )
         self.proxy = faultproxy.Proxy(
             faultproxy.DEVCLOUD_ENDPOINTS, self.faults
@@ -832,7 +854,6 @@ class Campaign:
         if not self.dense:
             return
         volume = self.dense[0]
-        journal = volume_mod.Journal(self.data_dir)
         for i in range(self.args.host_kills):
             target = ('dst', ('nbdkit',)) if i % 2 == 0 else ('src', ('sshd',))
             side, names = target
@@ -857,16 +878,17 @@ class Campaign:
             deadline = time.monotonic() + WAIT
             try:
                 while proc.poll() is None and time.monotonic() < deadline:
-                    record = volume_mod.Journal(self.data_dir).get(volume.id)
-                    if len(record.get('attached') or []) == 2:
+                    # The copy under way: its NBD server serving, its
+                    # SSH sessions open (not nbdkit's probe of itself).
+                    if self.copying(volume):
                         found = {
-                            pid: comm
-                            for pid, comm in host_processes(
+                            pid: cmdline
+                            for pid, cmdline in host_processes(
                                 host, names
                             ).items()
-                            if pid != listener
+                            if pid != listener and '--version' not in cmdline
                         }
-                        if found and (side == 'dst' or self.flowing(volume)):
+                        if found:
                             for pid in found:
                                 with contextlib.suppress(ProcessLookupError):
                                     os.kill(pid, signal.SIGKILL)
@@ -883,8 +905,10 @@ class Campaign:
             out.close()
             what = 'conversion host %s: %s killed' % (
                 side,
-                '+'.join(sorted(set(killed.values()))) or 'nothing',
+                '+'.join(names) if killed else 'nothing',
             )
+            with open(os.path.join(self.results, 'host-%d.err' % i), 'a') as f:
+                f.write('\nkilled: %s\n' % killed)
             say(what + ', rc %s' % rc)
             problems = []
             if not killed:
@@ -910,7 +934,6 @@ class Campaign:
                             )
                         )
                         self.stats['conversion host kills: unclear error'] += 1
-            del journal
             self.complete(
                 VOLUME,
                 what + ', rerun',
@@ -921,6 +944,17 @@ class Campaign:
                 self.problems.append('%s: %s' % (what, p))
                 say('  PROBLEM %s' % p)
             self.reset(VOLUME, self.dense)
+
+    def copying(self, volume):
+        """The volume's log says its byte copy began."""
+        path = volume_mod.log_path(self.data_dir, volume.id)
+        try:
+            with open(path) as f:
+                text = f.read()
+        except FileNotFoundError:
+            return False
+        # Only this run's part of the log.
+        return ' Copying ' in text[text.rfind('Importing volume') :]
 
     def flowing(self, volume):
         path = volume_mod.log_path(self.data_dir, volume.id)
@@ -994,7 +1028,13 @@ def main():
     parser.add_argument('--fault-rounds', type=int, default=10)
     parser.add_argument('--fault-tries', type=int, default=3)
     parser.add_argument('--fault-rate', type=float, default=0.05)
-    parser.add_argument('--api-timeout', type=float, default=8.0)
+    parser.add_argument('--api-timeout', type=float, default=6.0)
+    parser.add_argument(
+        '--lost-posts',
+        action='store_true',
+        help='lost answers and delays hit POST requests too (default: '
+        'idempotent methods only)',
+    )
     parser.add_argument('--host-kills', type=int, default=2)
     parser.add_argument('--servers', type=int, default=2)
     parser.add_argument('--volumes', type=int, default=2)

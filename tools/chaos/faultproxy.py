@@ -72,6 +72,7 @@ class Faults:
         late_methods=IDEMPOTENT,
         delay=10.0,
         skip=(),
+        weights=None,
     ):
         # Seeded: which requests fail is reproducible.
         self.rng = random.Random(seed)  # noqa: S311
@@ -81,6 +82,8 @@ class Faults:
         self.methods = methods
         self.late_methods = late_methods
         self.delay = delay
+        #: kind -> how likely, relative to 1 for the others
+        self.weights = dict(weights or {})
         #: regexes of "METHOD path" never faulted
         self.skip = [re.compile(s) for s in skip]
         self.enabled = True
@@ -110,7 +113,9 @@ class Faults:
             ]
             if not kinds:
                 return None
-            kind = self.rng.choice(kinds)
+            kind = self.rng.choices(
+                kinds, [self.weights.get(k, 1.0) for k in kinds]
+            )[0]
             self.counts[kind] += 1
             self.where[(kind, method, template(path))] += 1
             return kind
