@@ -22,9 +22,10 @@ Sets everything up itself on the development cloud, in one run:
    - ``ours``: ``BlockCopy.copy(verify=True)`` into the new volume
      (``dest_is_zero``);
    - ``naive``: on the destination host, ``ssh <source host> dd if=<dev>
-     bs=4M | dd of=<dev> bs=4M iflag=fullblock conv=fsync`` with the link
-     key and the same cipher (``conv=fsync``: as durable as ours, which
-     flushes), then ``xxh128sum <dev>`` on both hosts at once;
+     bs=4M | dd of=<dev> bs=4M iflag=fullblock conv=fsync`` with a key of
+     its own (the link key may run the copy's nbdcopy only) and the same
+     cipher (``conv=fsync``: as durable as ours, which flushes), then
+     ``xxh128sum <dev>`` on both hosts at once;
 
    with the bytes the source host sent meanwhile (the counters of its
    veth, the loopback host's only interface: TCP/IP headers, SSH and the
@@ -72,6 +73,8 @@ VOLUME_TYPE = 'nfs'
 WAIT = 300
 CASES = ('sparse', 'zero-filled', 'dense')
 METHODS = ('ours', 'naive')
+#: the naive method's private key on the destination host
+BASELINE_KEY = '/root/.ssh/osm-bench.key'
 #: (case, minimum ratio naive seconds / ours seconds) of issue 6
 TARGETS = {'sparse': 5.0, 'zero-filled': 1.8, 'dense': 1.0}
 #: zero-filled: bytes sent at most this times the non-zero data
@@ -208,6 +211,7 @@ class Bench:
         ):
             self.hosts = conversion_host.Hosts(self.data_dir, self.runner)
             self.say('reusing the hosts of %s' % self.data_dir)
+            self.baseline_key()
             return
         if not self.data_dir:
             self.data_dir = tempfile.mkdtemp(prefix=self.prefix + '-')
@@ -241,6 +245,23 @@ class Bench:
                 ),
             )
         self.hosts.link(self.conns[conversion_host.SRC])
+        self.baseline_key()
+
+    def baseline_key(self):
+        """The naive method's login from the destination host to the source
+        host, unrestricted (the link key may run the copy's nbdcopy only)."""
+        path = os.path.join(ssh.conversion_dir(self.data_dir), 'bench.key')
+        public = conversion_host.ensure_key(self.runner, path)
+        ssh.run(
+            self.runner,
+            self.host(conversion_host.SRC),
+            conversion_host.authorize_script(public, public),
+            timeout=60,
+        )
+        with open(path, encoding='utf-8') as f:
+            self.hosts._put(
+                self.host(conversion_host.DST), BASELINE_KEY, f.read()
+            )
 
     def host(self, side):
         return conversion_host.ssh_host(
@@ -345,7 +366,7 @@ class Bench:
         link = conversion_host.link_of(self.hosts.records[conversion_host.SRC])
         pull = (
             ['ssh']
-            + ssh.ssh_options(link.key_file, link.known_hosts)
+            + ssh.ssh_options(BASELINE_KEY, link.known_hosts)
             + ['-c', ssh.CIPHER, '-l', link.user, '--', link.address]
             + ['dd if=%s bs=4M status=none' % src_dev]
         )
