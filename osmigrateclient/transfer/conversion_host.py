@@ -123,7 +123,10 @@ def _list_of(check: ty.Callable[[ty.Any], bool]):
 
 #: field -> (check, what it must be) of a host record
 _FIELDS: dict[str, tuple[ty.Callable[[ty.Any], bool], str]] = {
-    'name': (_is_text, 'a name (one line of printable text)'),
+    'name': (
+        lambda v: v == '' or _is_text(v),
+        'a name (one line of printable text)',
+    ),
     'server_id': (_is_text, 'a server ID (one line of printable text)'),
     'user': (
         lambda v: isinstance(v, str) and bool(_USER.match(v)),
@@ -347,7 +350,11 @@ def link_key_line(public_key: str, from_address: str) -> str:
     return (
         'restrict,port-forwarding,permitlisten="127.0.0.1:*",'
         'permitopen="127.0.0.1:1",from="%s",command="%s" %s os-migrate-link'
-        % (from_address, LINK_COMMAND.replace('"', '\\"'), public_key)
+        % (
+            ipaddress.ip_address(from_address),
+            LINK_COMMAND.replace('"', '\\"'),
+            public_key,
+        )
     )
 
 

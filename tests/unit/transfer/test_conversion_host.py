@@ -704,6 +704,11 @@ class TestLinkKey(base.BaseTestCase):
         with open(self.keys) as f:
             self.assertEqual('', f.read())
 
+    def test_from_must_be_an_address(self):
+        self.assertRaises(
+            ValueError, ch.link_key_line, 'ssh-ed25519 K', '10.0.0.1",x="'
+        )
+
     def _forced(self, shell, command):
         """What sshd runs for the link key: the forced command, with the
         client's command in SSH_ORIGINAL_COMMAND."""
