@@ -506,7 +506,7 @@ class Hosts:
             record['migrator_cidrs'] = list(opts.allowed_cidrs) or [
                 as_cidr(local_address(self.runner, record['address']))
             ]
-            self._admit(conn, side)
+            self.admit(conn, side)
         self._pin(conn, record)
         host = ssh_host(self.data_dir, record)
         self._poll(
@@ -625,7 +625,7 @@ class Hosts:
         self._save()
         return fip.floating_ip_address
 
-    def _admit(self, conn, side: str) -> None:
+    def admit(self, conn, side: str) -> None:
         """Make the security group of ``side``'s host admit exactly tcp/22
         from the migrator (and, on the source, from the destination host):
         other ingress rules are deleted.  Records what it then admits."""
@@ -702,7 +702,7 @@ class Hosts:
         if not (src and dst and src.get('address') and dst.get('address')):
             return
         if src_conn is not None and src.get('owned'):
-            self._admit(src_conn, SRC)
+            self.admit(src_conn, SRC)
         link = link_of(src)
         src_host = ssh_host(self.data_dir, src)
         dst_host = ssh_host(self.data_dir, dst)

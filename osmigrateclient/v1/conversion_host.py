@@ -199,7 +199,8 @@ class DeleteConversionHost(common.MigrateLister):
     """Delete what "conversion host deploy" made (and only that).
 
     The link key comes off the hosts that stay: a source host brought with
-    --server, or the source host when only the destination one goes.
+    --server, or the source host when only the destination one goes (its
+    security group then admits the destination host no more).
     """
 
     def get_parser(self, prog_name):
@@ -211,12 +212,16 @@ class DeleteConversionHost(common.MigrateLister):
         hosts = ch.Hosts(common.data_dir(parsed_args))
         rows = []
         try:
-            for side in _sides(parsed_args):
-                if side not in hosts.records:
-                    continue
+            gone = [s for s in _sides(parsed_args) if s in hosts.records]
+            for side in gone:
                 conn = self.connect(side, parsed_args)
                 for what in hosts.delete(side, conn):
                     rows.append((side, what))
+            src = hosts.records.get(ch.SRC)
+            if ch.DST in gone and src and src.get('owned'):
+                # The source host's group admits the destination host no
+                # more.
+                hosts.admit(self.connect(ch.SRC, parsed_args), ch.SRC)
         except exceptions.MigrateError as e:
             raise osc_exceptions.CommandError(str(e))
         return ('Side', 'Deleted'), rows

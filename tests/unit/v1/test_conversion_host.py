@@ -90,6 +90,11 @@ class TestCommands(testtools.TestCase):
             ],
             deleted,
         )
+        # ... and its security group admits the destination host no more.
+        self.assertEqual(
+            ['169.254.100.1/32'],
+            [r.remote_ip_prefix for r in self.conns['src'].rules],
+        )
         _, listed = self.run_cmd(cmd_mod.ListConversionHost)
         self.assertEqual(('dst', '', '', '', 'not deployed', 'no'), listed[1])
 
