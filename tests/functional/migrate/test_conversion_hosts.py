@@ -332,6 +332,7 @@ class TestConversionHosts(base.FunctionalTestCase):
         )
         self.assertEqual(4, len(deleted))
         self.assertEqual([], self._link_lines())
+        self.assertEqual([cidr], self._ingress(group.id))
         deleted = self.openstack(
             *self._args('conversion', 'host', 'delete'), '-f', 'json'
         )
