@@ -336,7 +336,8 @@ def install_script() -> str:
 #: (blockcopy.PUSH_PATTERN, in plain words only) or the link check's true
 LINK_COMMAND = (
     'c=$SSH_ORIGINAL_COMMAND; case "$c" in *[!-A-Za-z0-9/_.:=\\ ]*) ;; '
-    'true) exit 0;; *) echo "$c" | grep -Eqx %s && exec $c;; esac; '
+    "true) exit 0;; *) printf '%%s\\n' \"$c\" | grep -Eqx %s && exec $c;; "
+    'esac; '
     'echo "os-migrate link key: command refused" >&2; exit 1'
     % shlex.quote(blockcopy.PUSH_PATTERN)
 )

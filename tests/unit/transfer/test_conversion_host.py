@@ -738,6 +738,8 @@ class TestLinkKey(base.BaseTestCase):
             allowed[1] + '; id',
             allowed[1] + '\nid',
             allowed[1] + ' $(id)',
+            '-e ' + allowed[1],
+            '-n ' + allowed[1],
             allowed[1].replace('/dev/disk', '/etc/../dev/disk') + "'",
             'nbdcopy --progress=1 --flush /dev/vdb nbd://192.0.2.1:1/ab',
             'nbdcopy --progress=1 --flush nbd://127.0.0.1:1/ab /dev/vdb',
