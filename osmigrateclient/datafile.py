@@ -392,10 +392,10 @@ def load_or_empty(path: str) -> DataFile:
     return load(path)
 
 
-def dump(resources: list[Entry]) -> str:
+def dump(resources: list[Entry], version: str = FORMAT_VERSION) -> str:
     """The YAML text of a data file, deterministic for the same input."""
     return yaml.safe_dump(
-        {VERSION_KEY: FORMAT_VERSION, RESOURCES_KEY: resources},
+        {VERSION_KEY: version, RESOURCES_KEY: resources},
         default_flow_style=False,
         sort_keys=True,
         allow_unicode=True,
@@ -479,14 +479,16 @@ def open_private(path: str, flags: int) -> int:
     return fd
 
 
-def write(path: str, resources: list[Entry]) -> bool:
+def write(
+    path: str, resources: list[Entry], version: str = FORMAT_VERSION
+) -> bool:
     """Atomically write a data file (mode 0600); return False if unchanged.
 
     The text goes to a temporary file in the same directory that is renamed
     over ``path`` only once complete, so a failure never leaves a truncated
     file behind.
     """
-    return write_text(path, dump(resources))
+    return write_text(path, dump(resources, version))
 
 
 def write_text(path: str, text: str) -> bool:

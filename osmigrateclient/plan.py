@@ -24,6 +24,7 @@ import typing as ty
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient import os_migrate
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -55,8 +56,14 @@ def export(
     lookup: refs.Lookup,
     data_dir: str,
     match: ty.Callable[[str], bool],
+    os_migrate_version: str | None = None,
 ) -> list[ExportRow]:
-    """Export each type into its file, merging with what the file holds."""
+    """Export each type into its file, merging with what the file holds.
+
+    :param os_migrate_version: write files that this version of os-migrate
+        reads (:mod:`osmigrateclient.os_migrate`), and warn of what it
+        would drop or what the files leave out for it
+    """
     datafile.ensure_dir(data_dir)
     rows = []
     failures = []
@@ -66,7 +73,10 @@ def export(
         old = datafile.load_or_empty(path).resources
         entries = resource.export(lookup, match)
         merged = datafile.merge(old, entries, key=resource.export_key)
-        written = datafile.write(path, merged)
+        if os_migrate_version:
+            written = _write_for_os_migrate(path, merged, os_migrate_version)
+        else:
+            written = datafile.write(path, merged)
         rows.append(
             ExportRow(
                 resource.cli_name,
@@ -84,6 +94,22 @@ def export(
         # The data files are written: only what lies beside them failed.
         raise exceptions.MigrateError('; '.join(failures))
     return rows
+
+
+def _write_for_os_migrate(
+    path: str, entries: list[datafile.Entry], version: str
+) -> bool:
+    entries, remarks = os_migrate.convert(entries)
+    for r in remarks:
+        LOG.warning(
+            '%s: %s %r: %s%s',
+            path,
+            r.type,
+            r.name,
+            'left out: ' if r.left_out else '',
+            r.text,
+        )
+    return datafile.write(path, entries, version)
 
 
 def entries_of(

@@ -22,10 +22,12 @@ import logging
 import os
 
 from osc_lib import exceptions
+from osc_lib import utils
 
 from osmigrateclient import clouds
 from osmigrateclient import exceptions as migrate_exceptions
 from osmigrateclient import filters
+from osmigrateclient import os_migrate
 from osmigrateclient import plan
 from osmigrateclient import preflight
 from osmigrateclient import resources
@@ -108,6 +110,16 @@ def _add_export_arguments(parser, types):
     common.add_data_dir_argument(parser)
     clouds.add_cloud_argument(parser, clouds.SOURCE)
     filters.add_arguments(parser, 'resources')
+    parser.add_argument(
+        '--os-migrate-version',
+        metavar='<version>',
+        default=utils.env('OS_MIGRATE_OS_MIGRATE_VERSION') or None,
+        help='Write files that this version of the Ansible-based os-migrate '
+        'tool imports (%s): its version string, without the resources it '
+        'has no type for or would widen, with a warning per resource of '
+        'the data it would drop (Env: OS_MIGRATE_OS_MIGRATE_VERSION)'
+        % ', '.join(os_migrate.CHECKED),
+    )
     for resource in types:
         resource.add_arguments(parser, 'export')
 
@@ -222,22 +234,48 @@ def _per_project(cmd, parsed_args, side):
     return scoped
 
 
-def _export_rows(types, lookup, match):
+def _export_rows(types, lookup, match, version=None):
     types = [t for t in types if t.reachable(lookup)]
-    rows = plan.export(types, lookup, lookup.data_dir, match)
+    rows = plan.export(types, lookup, lookup.data_dir, match, version)
     return [(r.resource, r.file, r.exported, r.added) for r in rows]
+
+
+def _for_os_migrate(types, version):
+    """The types an export for os-migrate ``version`` writes."""
+    os_migrate.check_version(version)
+    unknown = [t for t in types if not os_migrate.knows(t.type)]
+    if unknown and len(types) == 1:
+        raise exceptions.CommandError(
+            'os-migrate %s has no type %s: export %s without '
+            '--os-migrate-version'
+            % (version, types[0].type, types[0].cli_name)
+        )
+    for t in unknown:
+        LOG.warning(
+            '%s not exported: os-migrate %s has no type %s',
+            t.file_name,
+            version,
+            t.type,
+        )
+    return [t for t in types if t not in unknown]
 
 
 def _export(cmd, parsed_args, types):
     match = filters.NameFilter.from_args(parsed_args)
+    version = parsed_args.os_migrate_version
+    if version:
+        types = _for_os_migrate(types, version)
     if not _multi_project(parsed_args):
         data_dir = common.data_dir(parsed_args)
         lookup = cmd.lookup(clouds.SOURCE, parsed_args, data_dir=data_dir)
-        return EXPORT_COLUMNS, _export_rows(types, lookup, match)
+        return EXPORT_COLUMNS, _export_rows(types, lookup, match, version)
     rows = []
     for name, lookup in _per_project(cmd, parsed_args, clouds.SOURCE):
         try:
-            rows += [(name,) + r for r in _export_rows(types, lookup, match)]
+            rows += [
+                (name,) + r
+                for r in _export_rows(types, lookup, match, version)
+            ]
         except migrate_exceptions.MigrateError as e:
             LOG.error('%s: %s', lookup.data_dir, e)
             cmd.exit_code = 1

@@ -119,6 +119,37 @@ class TestExport(Base):
         )
         self.assertEqual(0o600, os.stat(path).st_mode & 0o777)
 
+    def test_export_for_os_migrate(self):
+        self.src.add('network', name='a', id='i-a', tags=['x'])
+        self.src.add('network', name='', id='i-nameless')
+        with self.assertLogs('osmigrateclient.plan', 'WARNING') as logs:
+            rows = plan.export(
+                [self.net],
+                refs.Lookup(self.src),
+                self.dir,
+                everything,
+                '1.0.5',
+            )
+        path = self.path('networks.yml')
+        self.assertEqual([plan.ExportRow('network', path, 2, 2, True)], rows)
+        text = self.read('networks.yml').decode()
+        self.assertTrue(text.startswith('os_migrate_version: 1.0.5\n'), text)
+        self.assertEqual(
+            ['a'],
+            [e['params']['name'] for e in datafile.load(path).resources],
+        )
+        self.assertEqual(
+            [
+                "WARNING:osmigrateclient.plan:%s: openstack.network.Network "
+                "'': left out: no name: os-migrate refuses a file with a "
+                'nameless entry' % path
+            ],
+            logs.output,
+        )
+        # Without the option the next export writes this client's version.
+        self.export()
+        self.assertEqual('2.0.0', datafile.load(path).version)
+
     def test_export_creates_the_data_dir(self):
         self.dir = os.path.join(self.dir, 'proj')
         self.src.add('network', name='a', id='i-a')

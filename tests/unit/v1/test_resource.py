@@ -24,6 +24,8 @@ import testtools
 
 from osmigrateclient import clouds
 from osmigrateclient import datafile
+from osmigrateclient import exceptions as migrate_exceptions
+from osmigrateclient import resources
 from osmigrateclient.v1 import resource
 
 
@@ -102,3 +104,61 @@ class TestProjectOptions(testtools.TestCase):
             )
         self.assertEqual(['alpha', 'beta'], [p.name for p in projects])
         self.assertEqual([('dst', 'alpha'), ('dst', 'beta')], found)
+
+
+class TestOsMigrateVersion(testtools.TestCase):
+    def test_env(self):
+        self.useFixture(
+            fixtures.EnvironmentVariable(
+                'OS_MIGRATE_OS_MIGRATE_VERSION', '1.0.5'
+            )
+        )
+        app = types.SimpleNamespace(stdout=io.StringIO(), options=None)
+        cmd = resource.ExportAll(app, None)
+        args = cmd.get_parser('openstack migrate export all').parse_args([])
+        self.assertEqual('1.0.5', args.os_migrate_version)
+
+    def test_type_os_migrate_lacks(self):
+        quota = resources.get('quota')
+        e = self.assertRaises(
+            exceptions.CommandError,
+            resource._for_os_migrate,
+            [quota],
+            '1.0.5',
+        )
+        self.assertEqual(
+            'os-migrate 1.0.5 has no type openstack.ProjectQuota: export '
+            'quota without --os-migrate-version',
+            str(e),
+        )
+
+    def test_export_all_leaves_out_what_os_migrate_lacks(self):
+        types = resource._pre_workload_types()
+        with self.assertLogs('osmigrateclient.v1.resource', 'WARNING') as logs:
+            kept = resource._for_os_migrate(types, '1.0.5')
+        self.assertEqual(
+            sorted(
+                t.cli_name
+                for t in types
+                if t.cli_name not in ('quota', 'group role assignment')
+            ),
+            sorted(t.cli_name for t in kept),
+        )
+        self.assertEqual(
+            [
+                'WARNING:osmigrateclient.v1.resource:%s not exported: '
+                'os-migrate 1.0.5 has no type %s' % (t.file_name, t.type)
+                for t in types
+                if t not in kept
+            ],
+            logs.output,
+        )
+        self.assertEqual(2, len(logs.output))
+
+    def test_unchecked_version(self):
+        self.assertRaises(
+            migrate_exceptions.MigrateError,
+            resource._for_os_migrate,
+            resource._pre_workload_types(),
+            '2.0.0',
+        )
