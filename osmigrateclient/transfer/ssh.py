@@ -37,6 +37,7 @@ host to source host) and ``known_hosts``.
 import functools
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -70,6 +71,8 @@ KEY_TYPES = (
     'sk-ssh-ed25519@openssh.com',
     'sk-ecdsa-sha2-nistp256@openssh.com',
 )
+#: the base64 of a public key
+_BASE64 = re.compile(r'[A-Za-z0-9+/]+={0,3}\Z')
 
 
 def conversion_dir(data_dir: str) -> str:
@@ -97,8 +100,8 @@ def host_keys_from_console(console: str) -> list[str]:
     """The host public keys (``<type> <base64>``) of a console log.
 
     The last complete block counts (a rebuilt server prints a new one);
-    comments and lines that are not keys are dropped.  Empty when the log
-    holds no complete block yet.
+    comments and lines that are not keys (or whose key is not base64) are
+    dropped.  Empty when the log holds no complete block yet.
     """
     keys: list[str] = []
     current: list[str] | None = None
@@ -118,7 +121,7 @@ def host_keys_from_console(console: str) -> list[str]:
         for i, word in enumerate(line.split()):
             if word in KEY_TYPES:
                 fields = line.split()[i : i + 2]
-                if len(fields) == 2:
+                if len(fields) == 2 and _BASE64.match(fields[1]):
                     current.append(' '.join(fields))
                 break
     return keys

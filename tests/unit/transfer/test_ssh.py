@@ -38,6 +38,16 @@ class TestHostKeys(base.BaseTestCase):
             ssh.host_keys_from_console(CONSOLE),
         )
 
+    def test_not_base64_dropped(self):
+        console = (
+            '-----BEGIN SSH HOST KEY KEYS-----\n'
+            'ssh-ed25519 AAAA"x root@h\nssh-rsa AAAB/+= root@h\n'
+            '-----END SSH HOST KEY KEYS-----\n'
+        )
+        self.assertEqual(
+            ['ssh-rsa AAAB/+='], ssh.host_keys_from_console(console)
+        )
+
     def test_no_block(self):
         self.assertEqual([], ssh.host_keys_from_console('booting\n'))
 
