@@ -85,6 +85,33 @@ def identity_of(conn: ty.Any) -> str:
     return (auth.get('auth_url') or '').rstrip('/')
 
 
+STR = datafile.STR
+#: what the journal read from disk must look like
+JOURNAL_SHAPE = {
+    'group_name': STR,
+    'sides': datafile.MapOf(
+        {
+            'identity': STR,
+            'same_as': STR,
+            'user_id': STR,
+            'user_name': STR,
+            'group': {'id': STR, 'name': STR, 'domain_id': STR},
+            'group_created': datafile.SCALAR,
+            'member_added': datafile.SCALAR,
+            'assignments': [
+                {
+                    'project_id': STR,
+                    'project_name': STR,
+                    'role_id': STR,
+                    'role_name': STR,
+                }
+            ],
+            'projects_created': [STR],
+        }
+    ),
+}
+
+
 class Journal:
     """What ``grant`` added, by side; read from and saved to the data dir.
 
@@ -108,13 +135,7 @@ class Journal:
             self._load()
 
     def _load(self) -> None:
-        try:
-            with open(self.path, encoding='utf-8') as f:
-                doc = yaml.safe_load(f)
-        except (OSError, yaml.YAMLError) as e:
-            raise exceptions.DataFileError(
-                'cannot read the access journal: %s' % e, path=self.path
-            )
+        doc = datafile.read_yaml(self.path)
         if (
             not isinstance(doc, dict)
             or doc.get(JOURNAL_VERSION_KEY) != JOURNAL_VERSION
@@ -125,6 +146,19 @@ class Journal:
                 path=self.path,
                 field=JOURNAL_VERSION_KEY,
             )
+        datafile.check_shape(doc, JOURNAL_SHAPE, '', self.path)
+        for side, record in doc['sides'].items():
+            record = record or {}
+            for index, item in enumerate(record.get('assignments') or []):
+                for key in ('project_id', 'role_id'):
+                    if not (item or {}).get(key):
+                        raise exceptions.DataFileError(
+                            'missing',
+                            path=self.path,
+                            field='sides.%s.assignments[%d].%s'
+                            % (side, index, key),
+                        )
+            doc['sides'][side] = record
         self.group_name = doc.get('group_name')
         self.sides = doc['sides']
 

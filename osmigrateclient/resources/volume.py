@@ -98,6 +98,26 @@ _JOURNAL_LOCK = threading.RLock()
 _JOURNAL_WRITES: dict[str, int] = {}
 
 
+#: what the journal read from disk must look like
+JOURNAL_SHAPE = {
+    'volumes': datafile.MapOf(
+        {
+            'state': datafile.STR,
+            'dest_id': datafile.STR,
+            'src_image_id': datafile.STR,
+            'dst_image_id': datafile.STR,
+            'attached': [
+                {
+                    'side': datafile.STR,
+                    'server': datafile.STR,
+                    'volume': datafile.STR,
+                }
+            ],
+        }
+    )
+}
+
+
 def journal_path(data_dir: str) -> str:
     return os.path.join(data_dir, JOURNAL)
 
@@ -134,8 +154,9 @@ class Journal:
         self._seen = writes
         self.records = {}
         if os.path.isfile(self.path):
-            with open(self.path, encoding='utf-8') as f:
-                self.records = (yaml.safe_load(f) or {}).get('volumes') or {}
+            doc = datafile.read_yaml(self.path) or {}
+            datafile.check_shape(doc, JOURNAL_SHAPE, '', self.path)
+            self.records = doc.get('volumes') or {}
 
     def get(self, source_id: str) -> dict:
         with _JOURNAL_LOCK:

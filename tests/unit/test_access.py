@@ -368,6 +368,50 @@ class TestJournal(Base):
         self.assertIn(self.path, str(e))
         self.assertIn('not an access journal of version 1', str(e))
 
+    def test_wrong_shapes(self):
+        head = 'os_migrate_access_version: 1\n'
+        for text, message in (
+            (
+                'sides: {src: {assignments: 5}}\n',
+                'field sides.src.assignments: must be a list, not a number',
+            ),
+            (
+                'sides: {src: {assignments: [x]}}\n',
+                'field sides.src.assignments[0]: must be a mapping, not a '
+                'string',
+            ),
+            (
+                'sides: {src: {assignments: [{role_id: r}]}}\n',
+                'field sides.src.assignments[0].project_id: missing',
+            ),
+            (
+                'sides: {src: {group: [g]}}\n',
+                'field sides.src.group: must be a mapping, not a list',
+            ),
+            (
+                'sides: {src: {projects_created: p}}\n',
+                'field sides.src.projects_created: must be a list, not a '
+                'string',
+            ),
+            (
+                'group_name: [g]\nsides: {}\n',
+                'field group_name: must be a string, not a list',
+            ),
+            (
+                'sides: {src: [1]\n',
+                "invalid YAML: line 3, column 1: expected ',' or '}', but got "
+                "'<stream end>'",
+            ),
+            (
+                'sides: {src: %s}\n' % ('[' * 70 + ']' * 70),
+                'nested more than 64 levels deep',
+            ),
+        ):
+            with open(self.path, 'w') as f:
+                f.write(head + text)
+            e = self.assertRaises(exceptions.DataFileError, self.journal)
+            self.assertEqual('%s: %s' % (self.path, message), str(e))
+
     def test_empty_journal_is_not_written(self):
         journal = self.journal()
         journal.sides['dst'] = {'same_as': 'src'}

@@ -106,6 +106,27 @@ class TestVolume(base.BaseTestCase):
             volume.Journal(self.data_dir).get('v1'),
         )
 
+    def test_journal_of_the_wrong_shape(self):
+        path = volume.journal_path(self.data_dir)
+        os.makedirs(os.path.dirname(path))
+        for text, message in (
+            (
+                'volumes: [v1]\n',
+                'field volumes: must be a mapping, not a list',
+            ),
+            (
+                'volumes: {v1: {attached: x}}\n',
+                'field volumes.v1.attached: must be a list, not a string',
+            ),
+            ('[1]\n', 'must be a mapping, not a list'),
+        ):
+            with open(path, 'w') as f:
+                f.write(text)
+            e = self.assertRaises(
+                exceptions.DataFileError, volume.Journal, self.data_dir
+            )
+            self.assertEqual('%s: %s' % (path, message), str(e))
+
     def test_journals_of_one_file_keep_each_others_writes(self):
         one = volume.Journal(self.data_dir)
         two = volume.Journal(self.data_dir)
