@@ -182,12 +182,29 @@ def read_yaml(path: str) -> ty.Any:
     :raises osmigrateclient.exceptions.DataFileError: it cannot be read,
         or is no YAML
     """
+    return parse_yaml(read_text(path), path)
+
+
+def read_text(path: str) -> str:
+    """The text of a file of the data directory: a regular file (a FIFO
+    or a device would block or never end).
+
+    :raises osmigrateclient.exceptions.DataFileError: it cannot be read
+    """
     try:
-        with open(path, encoding='utf-8') as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise exceptions.DataFileError('no such file', path=path)
+    except OSError as e:
         raise exceptions.DataFileError('cannot read: %s' % e, path=path)
-    return parse_yaml(text, path)
+    with os.fdopen(fd, encoding='utf-8') as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise exceptions.DataFileError('not a regular file', path=path)
+        os.set_blocking(fd, True)
+        try:
+            return f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise exceptions.DataFileError('cannot read: %s' % e, path=path)
 
 
 def parse(text: str, path: str) -> DataFile:
@@ -375,14 +392,7 @@ def type_name(value: ty.Any) -> str:
 
 def load(path: str) -> DataFile:
     """Read a data file; a missing file raises DataFileError."""
-    try:
-        with open(path, encoding='utf-8') as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise exceptions.DataFileError('no such file', path=path)
-    except (OSError, UnicodeDecodeError) as e:
-        raise exceptions.DataFileError('cannot read: %s' % e, path=path)
-    return parse(text, path)
+    return parse(read_text(path), path)
 
 
 def load_or_empty(path: str) -> DataFile:
@@ -434,6 +444,15 @@ def ensure_dir(path: str) -> None:
         )
     if not stat.S_ISDIR(st.st_mode):
         raise exceptions.DataFileError('not a directory', path=path)
+    make_private(path, st)
+
+
+def make_private(path: str, st: os.stat_result | None = None) -> None:
+    """Make an existing directory 0700 if it is not.
+
+    :raises osmigrateclient.exceptions.DataFileError: it cannot be
+    """
+    st = st or os.stat(path)
     if stat.S_IMODE(st.st_mode) != 0o700:
         try:
             os.chmod(path, 0o700)

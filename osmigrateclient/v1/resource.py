@@ -25,6 +25,7 @@ from osc_lib import exceptions
 from osc_lib import utils
 
 from osmigrateclient import clouds
+from osmigrateclient import datafile
 from osmigrateclient import exceptions as migrate_exceptions
 from osmigrateclient import filters
 from osmigrateclient import os_migrate
@@ -290,6 +291,9 @@ def _import_into(cmd, parsed_args, types, required, lookup, project=None):
     match = filters.NameFilter.from_args(parsed_args)
     types = [t for t in types if t.reachable(lookup)]
     dry_run = getattr(parsed_args, 'dry_run', True)
+    if not dry_run and os.path.isdir(lookup.data_dir):
+        # It holds what may be secret, and the import writes beside it.
+        datafile.make_private(lookup.data_dir)
     outcomes = plan.import_(
         types,
         lookup,

@@ -19,6 +19,7 @@ import time
 from osc_lib import exceptions
 
 from osmigrateclient import clouds
+from osmigrateclient import datafile
 from osmigrateclient import filters
 from osmigrateclient import plan
 from osmigrateclient import resources
@@ -152,6 +153,8 @@ class ImportWorkload(common.MigrateLister):
             for e in plan.entries_of(server_type, data_dir)
             if match((e.get('params') or {}).get('name'))
         ]
+        # It holds user_data and metadata; the journals go beside them.
+        datafile.make_private(data_dir)
         ctx = migration.Context(
             data_dir,
             src.conn,

@@ -107,6 +107,22 @@ class TestValidate(Base):
             str(e),
         )
 
+    def test_fifo_is_reported_not_waited_for(self):
+        self.write('networks.yml', [net('n1')])
+        os.mkfifo(self.path('pipe.yml'))
+        self.assertEqual(
+            (
+                [
+                    validation.Problem(
+                        self.path('pipe.yml'), '', '', 'not a regular file'
+                    )
+                ],
+                2,
+                1,
+            ),
+            self.validate(),
+        )
+
     def test_not_a_directory(self):
         self.write('networks.yml', [net('n1')])
         e = self.assertRaises(

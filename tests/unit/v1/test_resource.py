@@ -26,7 +26,9 @@ from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions as migrate_exceptions
 from osmigrateclient import resources
+from osmigrateclient.resources import refs
 from osmigrateclient.v1 import resource
+from tests.unit import fakes
 
 
 class TestProjectOptions(testtools.TestCase):
@@ -161,4 +163,46 @@ class TestOsMigrateVersion(testtools.TestCase):
             resource._for_os_migrate,
             resource._pre_workload_types(),
             '2.0.0',
+        )
+
+
+class TestImportTightensTheDataDir(testtools.TestCase):
+    """The data dir holds user_data and metadata: an import (not a dry
+    run) makes it 0700."""
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        os.chmod(self.dir, 0o755)
+
+    def run_import(self, dry_run):
+        lookup = refs.Lookup(fakes.FakeConnection(), data_dir=self.dir)
+        args = argparse.Namespace(dry_run=dry_run, names=[], name_regexes=[])
+        with mock.patch.object(
+            resource.preflight, 'quota_shortfalls', return_value=[]
+        ):
+            resource._import_into(
+                types.SimpleNamespace(exit_code=0), args, [], False, lookup
+            )
+        return os.stat(self.dir).st_mode & 0o777
+
+    def test_import(self):
+        self.assertEqual(0o700, self.run_import(False))
+
+    def test_dry_run_changes_nothing(self):
+        self.assertEqual(0o755, self.run_import(True))
+
+    def test_cannot_tighten(self):
+        with mock.patch(
+            'os.chmod',
+            side_effect=PermissionError(1, 'Operation not permitted'),
+        ):
+            e = self.assertRaises(
+                migrate_exceptions.DataFileError, self.run_import, False
+            )
+        self.assertEqual(
+            '%s: cannot make the directory private (mode 0700): Operation '
+            'not permitted; it may hold secrets: make it 0700 or use another '
+            'one' % self.dir,
+            str(e),
         )

@@ -246,3 +246,76 @@ class TestShell(Base):
             % os.path.join(self.data, 'networks.yml'),
             out.strip('\n'),
         )
+
+    def test_empty_data_dir_fails(self):
+        rc, out, err = self.main(
+            ['migrate', 'validate', '--data-dir', self.data]
+        )
+        self.assertEqual(1, rc)
+        self.assertEqual('', out)
+        self.assertIn(
+            '%s: no data files (*.yml or *.yaml) in the directory' % self.data,
+            err,
+        )
+        self.assertNotIn('no problems', err)
+
+    def test_a_file_is_not_a_directory(self):
+        self.write_good()
+        path = os.path.join(self.data, 'networks.yml')
+        rc, out, err = self.main(['migrate', 'validate', '--data-dir', path])
+        self.assertEqual(1, rc)
+        self.assertIn('%s: not a directory' % path, err)
+
+    def test_unreadable_data_dir_fails(self):
+        self.write_good()
+        # Root reads any directory: make the listing fail as it would.
+        with mock.patch(
+            'os.listdir', side_effect=PermissionError(13, 'Permission denied')
+        ):
+            rc, out, err = self.main(
+                ['migrate', 'validate', '--data-dir', self.data]
+            )
+        self.assertEqual(1, rc)
+        self.assertIn(
+            '%s: cannot read the directory: Permission denied' % self.data,
+            err,
+        )
+        self.assertNotIn('no problems', out + err)
+
+    def test_wrong_types_are_problems_not_crashes(self):
+        path = os.path.join(self.data, 'flavors.yml')
+        with open(path, 'w') as f:
+            f.write(
+                'os_migrate_version: 2.0.0\n'
+                'resources:\n'
+                '- type: openstack.compute.Flavor\n'
+                '  params: {name: f1, access_project_refs: abc}\n'
+                '  _info: {id: f1}\n'
+                '- type: [openstack.compute.Flavor]\n'
+                '  params: {name: f2}\n'
+                '  _info: {id: f2}\n'
+            )
+        with open(os.path.join(self.data, 'quotas.yml'), 'w') as f:
+            f.write(
+                'os_migrate_version: 2.0.0\n'
+                'resources:\n'
+                '- type: openstack.ProjectQuota\n'
+                '  params: {project_ref: p1}\n'
+                '  _info: {id: p1}\n'
+            )
+        rc, out, err = self.main(
+            ['migrate', 'validate', '--data-dir', self.data, '-f', 'csv']
+        )
+        self.assertEqual(1, rc)
+        self.assertEqual(
+            [
+                '"File","Resource","Field","Problem"',
+                '"%s","resource 1 (\'f2\')","type","must be a string, not '
+                'a list"' % path,
+                '"%s","resource 0 (openstack.ProjectQuota)",'
+                '"params.project_ref","must be a mapping, not a string"'
+                % os.path.join(self.data, 'quotas.yml'),
+            ],
+            out.splitlines(),
+        )
+        self.assertNotIn('Traceback', err)
