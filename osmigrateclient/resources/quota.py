@@ -41,6 +41,7 @@ from openstack import exceptions as sdk_exceptions
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import base
+from osmigrateclient.resources import project as project_type
 from osmigrateclient.resources import refs
 
 LOG = logging.getLogger(__name__)
@@ -151,7 +152,11 @@ class Quota(base.Resource):
             own = lookup.get('project', lookup.project_id)
             return [own] if own is not None else []
         found = []
-        for entry in datafile.load(path).resources:
+        projects = datafile.load(path).resources
+        checker = project_type.RESOURCE()
+        for index, entry in enumerate(projects):
+            checker.check(entry, path, index)
+        for entry in projects:
             project = lookup.get('project', entry['_info'].get('id'))
             if project is None:
                 ref = {

@@ -37,6 +37,16 @@ def _add_clouds(parser):
     clouds.add_cloud_argument(parser, clouds.DESTINATION, project=False)
 
 
+def _checked_projects(data_dir):
+    """The entries of projects.yml (none if missing), each checked."""
+    project = resources.get('project')
+    path = plan.data_path(data_dir, project)
+    entries = datafile.load_or_empty(path).resources
+    for index, entry in enumerate(entries):
+        project.check(entry, path, index)
+    return entries
+
+
 def _journal(data_dir):
     return access.Journal(os.path.join(data_dir, access.JOURNAL))
 
@@ -127,11 +137,8 @@ class GrantAccess(common.MigrateLister):
         path = plan.data_path(data_dir, project)
 
         def wanted():
-            return [
-                e
-                for e in datafile.load_or_empty(path).resources
-                if project.name_of(e) in names
-            ]
+            entries = _checked_projects(data_dir)
+            return [e for e in entries if project.name_of(e) in names]
 
         have = {project.name_of(e) for e in wanted()}
         if set(names) - have:
@@ -169,6 +176,9 @@ class GrantAccess(common.MigrateLister):
         changes = []
         projects = self._source_projects(src, parsed_args, changes)
         names = [p.name for p in projects]
+        if parsed_args.create_projects:
+            # A broken projects.yml stops the grant before any change.
+            _checked_projects(data_dir)
         try:
             changes += access.grant(
                 'src', src, projects, journal, group_name, parsed_args.role

@@ -291,9 +291,6 @@ def _import_into(cmd, parsed_args, types, required, lookup, project=None):
     match = filters.NameFilter.from_args(parsed_args)
     types = [t for t in types if t.reachable(lookup)]
     dry_run = getattr(parsed_args, 'dry_run', True)
-    if not dry_run and os.path.isdir(lookup.data_dir):
-        # It holds what may be secret, and the import writes beside it.
-        datafile.make_private(lookup.data_dir)
     outcomes = plan.import_(
         types,
         lookup,
@@ -302,6 +299,10 @@ def _import_into(cmd, parsed_args, types, required, lookup, project=None):
         dry_run=dry_run,
         required=required,
     )
+    if not dry_run and os.path.isdir(lookup.data_dir):
+        # It holds what may be secret (once its files are known to be
+        # good: a refused file changes nothing).
+        datafile.make_private(lookup.data_dir)
     if dry_run:
         outcomes = preflight.quota_shortfalls(lookup, outcomes) + outcomes
     _report_failures(cmd, outcomes, project)

@@ -22,6 +22,7 @@ from openstack.network.v2 import quota as network_quota
 import testtools
 
 from osmigrateclient import datafile
+from osmigrateclient import exceptions
 from osmigrateclient.resources import quota
 from osmigrateclient.resources import refs
 from tests.unit import fakes
@@ -121,6 +122,25 @@ class TestQuota(testtools.TestCase):
         )
         self.assertEqual({'id': 'p1'}, entry['_info'])
         self.assertEqual('proj', self.res.name_of(entry))
+
+    def test_export_with_a_wrong_typed_projects_file(self):
+        path = os.path.join(self.data_dir, 'projects.yml')
+        e = self.assertRaises(
+            exceptions.DataFileError,
+            self.export,
+            [
+                {
+                    'type': 'openstack.identity.Project',
+                    'params': {'name': 'proj', 'domain_ref': 'Default'},
+                    '_info': {'id': 'p1'},
+                }
+            ],
+        )
+        self.assertEqual(
+            "%s: resource 0 (openstack.identity.Project 'proj'): field "
+            'params.domain_ref: must be a mapping, not a string' % path,
+            str(e),
+        )
 
     def test_export_own_project_without_projects_file(self):
         [entry] = self.export()

@@ -115,6 +115,33 @@ class TestGrantRevoke(Base):
         )
         self.assertEqual(1, cmd.exit_code)
 
+    def test_wrong_typed_projects_file_changes_nothing(self):
+        path = os.path.join(self.dir, 'projects.yml')
+        with open(path, 'w') as f:
+            f.write(
+                'os_migrate_version: 2.0.0\n'
+                'resources:\n'
+                '- type: openstack.identity.Project\n'
+                '  params: {name: alpha, parent_ref: 5}\n'
+                '  _info: {id: p1}\n'
+            )
+        e = self.assertRaises(
+            exceptions.CommandError,
+            self.run_cmd,
+            access_cmd.GrantAccess,
+            '--project',
+            'alpha',
+            '--create-projects',
+        )
+        self.assertEqual(
+            "%s: resource 0 (openstack.identity.Project 'alpha'): field "
+            'params.parent_ref: must be a mapping, not a number' % path,
+            str(e),
+        )
+        for ident in (self.src_ident, self.dst_ident):
+            self.assertEqual(({}, set()), (ident.groups, ident.grants))
+        self.assertEqual(['projects.yml'], os.listdir(self.dir))
+
     def test_other_group_than_the_journal(self):
         self.run_cmd(access_cmd.GrantAccess, '--project', 'alpha')
         e = self.assertRaises(
