@@ -413,13 +413,21 @@ def dump(resources: list[Entry], version: str = FORMAT_VERSION) -> str:
     )
 
 
-def ensure_dir(path: str) -> None:
+def ensure_dir(path: str, link_ok: bool = True) -> None:
     """Make ``path`` a directory that only its owner can enter (0700).
 
     Missing directories are created, each 0700 (not left to the umask);
     an existing one is tightened, as the data directory holds what may be
     secret (``user_data``, metadata).
+
+    :param link_ok: ``path`` may be a symbolic link to a directory (the
+        data directory may); a sub-directory of the data directory may
+        not: a planted link would lead our writes (and chmod) elsewhere
     """
+    if not link_ok and os.path.islink(path):
+        raise exceptions.DataFileError(
+            'is a symbolic link: refused (it must be a directory)', path=path
+        )
     missing = []
     head = os.path.abspath(path)
     while not os.path.lexists(head) and head != os.path.dirname(head):

@@ -171,7 +171,7 @@ class Journal:
             record.update(fields)
             if not self.path:
                 return
-            datafile.ensure_dir(os.path.dirname(self.path))
+            datafile.ensure_dir(os.path.dirname(self.path), link_ok=False)
             datafile.write_text(
                 self.path,
                 yaml.safe_dump(
@@ -191,7 +191,7 @@ def volume_log(data_dir: str | None, source_id: str):
         yield None
         return
     path = log_path(data_dir, source_id)
-    datafile.ensure_dir(os.path.dirname(path))
+    datafile.ensure_dir(os.path.dirname(path), link_ok=False)
     fd = datafile.open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     stream = os.fdopen(fd, 'a', encoding='utf-8')
     handler = logging.StreamHandler(stream)

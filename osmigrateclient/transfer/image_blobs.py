@@ -352,7 +352,7 @@ def _hash_file(path: str, hashed: tuple[str, ty.Any] | None) -> int:
 
 
 def _ensure_blob_dir(path: str) -> None:
-    datafile.ensure_dir(os.path.dirname(path))
+    datafile.ensure_dir(os.path.dirname(path), link_ok=False)
 
 
 def _fsync_dir(directory: str) -> None:

@@ -175,7 +175,7 @@ class Journal:
     # -- writing ------------------------------------------------------------
 
     def _save(self) -> None:
-        datafile.ensure_dir(os.path.dirname(self.path))
+        datafile.ensure_dir(os.path.dirname(self.path), link_ok=False)
         datafile.write_text(
             self.path,
             yaml.safe_dump(self.data, default_flow_style=False),

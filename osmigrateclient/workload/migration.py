@@ -142,7 +142,7 @@ def server_log(data_dir: str, source_id: str) -> logging.Logger:
     if not any(
         getattr(h, 'baseFilename', None) == path for h in logger.handlers
     ):
-        datafile.ensure_dir(os.path.dirname(path))
+        datafile.ensure_dir(os.path.dirname(path), link_ok=False)
         handler = journal_mod.LogHandler(path)
         handler.setFormatter(
             logging.Formatter('%(asctime)s %(levelname)s %(message)s')

@@ -834,6 +834,24 @@ class TestWrite(testtools.TestCase):
             str(e),
         )
 
+    def test_symlinked_sub_directory_is_refused(self):
+        outside = os.path.join(self.dir, 'outside')
+        os.mkdir(outside, 0o755)
+        os.chmod(outside, 0o755)
+        link = os.path.join(self.dir, 'data', 'volume_logs')
+        os.mkdir(os.path.dirname(link))
+        os.symlink(outside, link)
+        e = self.assertRaises(
+            exceptions.DataFileError, datafile.ensure_dir, link, link_ok=False
+        )
+        self.assertEqual(
+            '%s: is a symbolic link: refused (it must be a directory)' % link,
+            str(e),
+        )
+        self.assertEqual(0o755, stat.S_IMODE(os.stat(outside).st_mode))
+        # The data directory itself may be a link.
+        datafile.ensure_dir(link)
+
     def test_created_parents_are_0700_whatever_the_umask(self):
         old = os.umask(0o022)
         self.addCleanup(os.umask, old)

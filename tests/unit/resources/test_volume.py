@@ -106,6 +106,23 @@ class TestVolume(base.BaseTestCase):
             volume.Journal(self.data_dir).get('v1'),
         )
 
+    def test_planted_symlinked_log_directory_is_refused(self):
+        outside = os.path.join(self.data_dir, 'outside')
+        os.mkdir(outside)
+        link = os.path.join(self.data_dir, 'volume_logs')
+        os.symlink(outside, link)
+        for call in (
+            lambda: volume.Journal(self.data_dir).set('v1', state='x'),
+            volume.volume_log(self.data_dir, 'v1').__enter__,
+        ):
+            e = self.assertRaises(exceptions.DataFileError, call)
+            self.assertEqual(
+                '%s: is a symbolic link: refused (it must be a directory)'
+                % link,
+                str(e),
+            )
+        self.assertEqual([], os.listdir(outside))
+
     def test_journal_of_the_wrong_shape(self):
         path = volume.journal_path(self.data_dir)
         os.makedirs(os.path.dirname(path))

@@ -193,6 +193,20 @@ class DownloadTestCase(testtools.TestCase):
 
 
 class TestDownload(DownloadTestCase):
+    def test_symlinked_blob_directory_is_refused(self):
+        outside = os.path.join(self.dir, 'outside')
+        os.mkdir(outside)
+        os.symlink(outside, os.path.dirname(self.path))
+        e = self.assertRaises(
+            exceptions.DataFileError, self.download, FakeConn(DATA)
+        )
+        self.assertEqual(
+            '%s: is a symbolic link: refused (it must be a directory)'
+            % os.path.dirname(self.path),
+            str(e),
+        )
+        self.assertEqual([], os.listdir(outside))
+
     def test_symlinked_part_is_not_written(self):
         outside = os.path.join(self.dir, 'outside')
         with open(outside, 'wb') as f:

@@ -67,6 +67,21 @@ class TestJournal(base.BaseTestCase):
             self.assertEqual('keep', f.read())
         self.assertEqual(0o644, _mode(outside))
 
+    def test_planted_symlinked_directory_is_refused(self):
+        outside = os.path.join(self.data_dir, 'outside')
+        os.mkdir(outside)
+        os.chmod(outside, 0o755)
+        os.symlink(outside, os.path.dirname(self.path))
+        j = journal.Journal(self.data_dir, 'vm1', 'vm')
+        e = self.assertRaises(exceptions.DataFileError, j.set, phase='done')
+        self.assertEqual(
+            '%s: is a symbolic link: refused (it must be a directory)'
+            % os.path.dirname(self.path),
+            str(e),
+        )
+        self.assertEqual([], os.listdir(outside))
+        self.assertEqual(0o755, _mode(outside))
+
     def test_wrong_shapes_are_refused(self):
         os.makedirs(os.path.dirname(self.path))
         for text, message in (
