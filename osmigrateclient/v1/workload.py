@@ -40,6 +40,7 @@ STATUS_COLUMNS = (
     'Phase',
     'Step',
     'Copied',
+    'Sent',
     'Destination ID',
     'Error',
 )
@@ -210,9 +211,12 @@ class ImportWorkload(common.MigrateLister):
         ]
 
 
-def _copied(steps):
+def _copied(steps, key='bytes'):
+    """The sum of ``key`` of the copies of a server's finished steps:
+    ``bytes`` (the volumes' sizes) or ``bytes_sent`` (what crossed the link
+    between the conversion hosts: zeros and holes do not)."""
     return sum(
-        (v.get('copy') or {}).get('bytes') or 0
+        (v.get('copy') or {}).get(key) or 0
         for v in (steps or {}).values()
         if v.get('state') == journal.DONE
     )
@@ -221,8 +225,9 @@ def _copied(steps):
 class WorkloadStatus(common.MigrateLister):
     """Show how the import of each server stands, from the data dir's
     journals (workload_logs/): its phase (running, done, failed), the step
-    running or that failed, the bytes copied, its destination server and
-    the error, if any."""
+    running or that failed, the bytes of the volumes copied and the bytes
+    sent between the conversion hosts for them (zeros are not sent), its
+    destination server and the error, if any."""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -240,6 +245,7 @@ class WorkloadStatus(common.MigrateLister):
                 j.get('phase'),
                 j.get('step'),
                 _copied(j.get('steps')),
+                _copied(j.get('steps'), 'bytes_sent'),
                 j.get('dest_id'),
                 j.get('error'),
             )

@@ -69,7 +69,13 @@ SHAPE = {
         {
             'state': STR,
             'seconds': datafile.NUMBER,
-            'copy': datafile.MapOf(datafile.ANY),
+            'copy': {
+                'bytes': datafile.NUMBER,
+                'bytes_sent': datafile.NUMBER,
+                'seconds': datafile.NUMBER,
+                'algo': STR,
+                'digest': STR,
+            },
             'attached': _ATTACHED,
             'dest_volume': STR,
             'temp_volume': STR,

@@ -102,6 +102,11 @@ class TestJournal(base.BaseTestCase):
             ),
             ('remarks: text\n', 'field remarks: must be a list, not a string'),
             (
+                "steps: {'volume:v1': {copy: {bytes_sent: '9'}}}\n",
+                'field steps.volume:v1.copy.bytes_sent: must be a number, '
+                'not a string',
+            ),
+            (
                 'phase: [x\n',
                 "invalid YAML: line 2, column 1: expected ',' or"
                 " ']', but got '<stream end>'",
