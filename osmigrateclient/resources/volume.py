@@ -87,10 +87,6 @@ TOKEN_AUTH_TYPES = (
 # Journal states of a volume.
 STARTED, DONE = 'started', 'done'
 
-#: moved to volume_copy; kept importable here
-device_script = volume_copy.device_script
-find_device = volume_copy.find_device
-
 # One lock for every journal of the process: the writes of parallel copies
 # (and of several Journal objects on one file) never lose each other.
 _JOURNAL_LOCK = threading.RLock()

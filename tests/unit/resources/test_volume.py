@@ -21,7 +21,6 @@ from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import image_blobs
-from osmigrateclient.transfer import volume_copy
 from tests.unit.transfer import test_volume_copy
 
 
@@ -172,10 +171,6 @@ class TestVolume(base.BaseTestCase):
         records = volume.Journal(self.data_dir).records
         self.assertEqual(8, len(records))
         self.assertEqual({7}, {r["step"] for r in records.values()})
-
-    def test_device_helpers_still_here(self):
-        self.assertIs(volume_copy.find_device, volume.find_device)
-        self.assertIs(volume_copy.device_script, volume.device_script)
 
 
 _hosts = test_volume_copy.save_hosts
