@@ -2,6 +2,7 @@
 #   not use this file except in compliance with the License. You may obtain
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
+import json
 import logging
 import os
 import re
@@ -11,6 +12,7 @@ import fixtures
 from openstack.compute.v2 import server as sdk_server
 from openstack import exceptions as sdk_exceptions
 from oslotest import base
+import requests
 
 from osmigrateclient import exceptions
 from osmigrateclient.transfer import volume_copy
@@ -1303,3 +1305,191 @@ class TestRevert(ImportTestCase):
         self.run_import(stop=True)
         self.assertEqual([], self.src.calls_to('compute.start_server'))
         self.assertEqual('SHUTOFF', self.src.find('server', 'vm1').status)
+
+
+class TestPortCreationModeNova(ImportTestCase):
+    """With port_creation_mode nova, Nova makes the ports: the server gets
+    the fixed IPs and security groups, and a revert deletes no port."""
+
+    def test_port_creation_mode_nova(self):
+        self.dst.add('subnet', id='dsub1', network_id='dnet1')
+        outcome = self.run_import(
+            fakes.resolved(port_mode='nova', data_volumes=[])
+        )
+        server = self.one('server')
+        port = self.one('port')
+        self.assertEqual(
+            migration.Outcome('app-vm', 'vm1', 'created', server.id, ''),
+            outcome,
+        )
+        self.assertEqual(
+            [
+                'compute.create_server_group',
+                'compute.create_server',
+                'network.create_ip',
+            ],
+            self.dst.write_calls(),
+        )
+        (kwargs,) = self.kwargs(self.dst, 'compute.create_server')
+        self.assertEqual(
+            (
+                [{'uuid': 'dnet1', 'fixed_ip': '10.0.0.5'}],
+                [{'name': 'dsg1'}],
+            ),
+            (kwargs['networks'], kwargs['security_groups']),
+        )
+        self.assertEqual(server.id, port.device_id)
+        self.assertEqual(
+            {'p-a': port.id}, self.journal()['steps']['ports']['result']
+        )
+        self.assertEqual(port.id, self.one('floating_ip').port_id)
+
+    def test_port_creation_mode_nova_revert_leaves_ports_to_nova(self):
+        self.dst.add('subnet', id='dsub1', network_id='dnet1')
+        self.dst.fail(
+            'network.create_ip',
+            sdk_exceptions.ConflictException('No more IP addresses'),
+        )
+        outcome = self.run_import(
+            fakes.resolved(port_mode='nova', data_volumes=[])
+        )
+        self.assertEqual(
+            'step floating_ips: No more IP addresses', outcome.detail
+        )
+        self.assertEqual([], self.dst.calls_to('network.delete_port'))
+        self.assertEqual([], self.dst.store['server'])
+
+
+class TestRetryRemarks(ImportTestCase):
+    """A retry after a failed, reverted run reports its own remarks only."""
+
+    def test_retry_does_not_repeat_the_failed_runs_remarks(self):
+        self.dst.add(
+            'port',
+            id='held',
+            network_id='dnet1',
+            device_id='other-vm',
+            mac_address='mac-a',
+            fixed_ips=[{'subnet_id': 'dsub1', 'ip_address': '10.0.0.99'}],
+        )
+        self.dst.server_status = 'ERROR'
+        self.assertEqual('failed', self.run_import().action)
+        # The MAC is free now, and the server boots.
+        self.dst.store['port'] = []
+        self.dst.server_status = 'ACTIVE'
+        outcome = self.run_import()
+        self.assertEqual(('created', ''), (outcome.action, outcome.detail))
+        self.assertNotIn(
+            'remarks', journal.Journal(self.data_dir, 'vm1', 'x').data
+        )
+
+
+class TestRevertForeignPort(ImportTestCase):
+    """A revert deletes only the ports the import made, even when another
+    unattached port on the network has the MAC."""
+
+    def test_revert_leaves_a_port_it_did_not_make(self):
+        self.dst.add(
+            'port',
+            id='theirs',
+            network_id='dnet1',
+            device_id='',
+            mac_address='mac-a',
+            fixed_ips=[{'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}],
+        )
+        self.dst.server_status = 'ERROR'
+        self.assertEqual('failed', self.run_import().action)
+        self.assertEqual([], self.dst.calls_to('network.delete_port'))
+        self.assertEqual(['theirs'], [p.id for p in self.dst.store['port']])
+
+
+class TestKilledCreateLookup(ImportTestCase):
+    """The server of a create cut off by a kill is found by its exact name,
+    regular-expression characters included: no second server."""
+
+    def test_killed_create_with_a_regex_character_in_the_name(self):
+        self.dst.add('server', id='dkilled', name='app(1)', status='ACTIVE')
+        j = journal.Journal(self.data_dir, 'vm1', 'app(1)')
+        j.set(phase='running')
+        j.update_step('server', state='started', creating=True)
+        outcome = self.run_import(
+            fakes.resolved(
+                name='app(1)',
+                server_attrs={'name': 'app(1)'},
+                data_volumes=[],
+                ports=[],
+                floating_ips=[],
+                server_group=None,
+            )
+        )
+        self.assertEqual([], self.dst.calls_to('compute.create_server'))
+        self.assertEqual('dkilled', outcome.dest_id)
+
+
+def _conflict(url, message):
+    """A ConflictException as openstacksdk raises it from a response."""
+    response = requests.Response()
+    response.status_code = 409
+    response.headers['content-type'] = 'application/json'
+    response._content = json.dumps(
+        {'NeutronError': {'type': 'X', 'message': message, 'detail': ''}}
+    ).encode()
+    response.request = requests.Request('POST', url).prepare()
+    response.url = url
+    try:
+        sdk_exceptions.raise_from_response(response)
+    except sdk_exceptions.ConflictException as e:
+        return e
+
+
+class TestPortConflictMessage(ImportTestCase):
+    """A Neutron conflict is told apart by its message, not by the URL of
+    the endpoint (which may hold 'vip' or 'mac')."""
+
+    ATTRS = {
+        'network_id': 'dnet1',
+        'fixed_ips': [{'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}],
+        'mac_address': 'mac-a',
+    }
+
+    def _create(self, error):
+        self.dst.fail('network.create_port', error)
+        remarks = []
+        self.assertRaises(
+            sdk_exceptions.ConflictException,
+            self.importer()._create_port,
+            {
+                'network_id': 'dnet1',
+                'fixed_ips': [
+                    {'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}
+                ],
+                'mac_address': 'mac-a',
+            },
+            remarks,
+        )
+        return remarks
+
+    def test_quota_conflict_from_a_vip_endpoint(self):
+        remarks = self._create(
+            _conflict(
+                'https://vip.example.com:9696/v2.0/ports',
+                "Quota exceeded for resources: ['port'].",
+            )
+        )
+        self.assertEqual([], remarks)
+        self.assertEqual(1, len(self.dst.calls_to('network.create_port')))
+
+    def test_ip_conflict_from_a_mac_named_endpoint(self):
+        remarks = self._create(
+            _conflict(
+                'https://machine1.example.com:9696/v2.0/ports',
+                'IP address 10.0.0.5 already allocated in subnet dsub1',
+            )
+        )
+        self.assertEqual(
+            [
+                'fixed IP 10.0.0.5 is taken in the destination: the port '
+                'got a new one'
+            ],
+            remarks,
+        )

@@ -657,3 +657,36 @@ class TestChecker(base.BaseTestCase):
             ],
             resolved.data_volumes,
         )
+
+    def test_nova_mode_names_the_right_port(self):
+        bad = fakes.port_entry(port_id='p-bad', network='nowhere')
+        two = fakes.port_entry(port_id='p-b')
+        two['params']['fixed_ips_refs'].append(
+            {'ip_address': '10.0.0.6', 'subnet_ref': fakes.ref('sub')}
+        )
+        self.assertEqual(
+            [
+                "ports[0]: network: network 'nowhere' (project '%auth%') "
+                'not found',
+                'ports[1]: 2 fixed IPs, but port_creation_mode nova keeps '
+                'one per port: use neutron',
+            ],
+            self.problems(
+                fakes.server_entry(
+                    {'port_creation_mode': 'nova'},
+                    ports=[bad, two],
+                    floating_ips=[],
+                )
+            ),
+        )
+
+    def test_data_copy_off_does_not_need_the_volume_types(self):
+        self.dst.volume_types = []
+        self.dst.add('volume', id='ddata', status='available')
+        resolved, problems = self.check(
+            fakes.server_entry(
+                {'data_copy': False, 'additional_volumes': [{'uuid': 'ddata'}]}
+            )
+        )
+        self.assertEqual([], problems)
+        self.assertEqual(['ddata'], resolved.existing_volume_ids)
