@@ -36,6 +36,7 @@ are sent as strings (``true``/``false`` for booleans).
 """
 
 import logging
+import threading
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
@@ -206,8 +207,9 @@ class Image(base.Resource):
     def __init__(self) -> None:
         #: what a create or update could not do, by destination image id
         self._notes: dict[str, list[str]] = {}
-        #: the entry that apply() is importing
-        self._applying: base.Entry = {}
+        #: per thread, the entry that apply() is importing: update() gets
+        #: the changes only, and imports may run in threads
+        self._applying = threading.local()
 
     # -- options ------------------------------------------------------------
 
@@ -505,7 +507,7 @@ class Image(base.Resource):
                 proxy.remove_tag(obj, tag)
             obj = proxy.get_image(obj.id)
         if data is not None:
-            obj = self._put_data(lookup, obj, self._applying)
+            obj = self._put_data(lookup, obj, self._applying.entry)
         if members:
             self._add_member_ids(lookup, obj, members)
         return obj
@@ -514,11 +516,11 @@ class Image(base.Resource):
         self, lookup: refs.Lookup, entry: base.Entry, dry_run: bool = False
     ) -> base.Outcome:
         # update() gets the changes only: keep the entry for the data.
-        self._applying = entry
+        self._applying.entry = entry
         try:
             return super().apply(lookup, entry, dry_run=dry_run)
         finally:
-            self._applying = {}
+            self._applying.entry = {}
 
     def _put_data(
         self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry

@@ -14,6 +14,8 @@
 
 import argparse
 import os
+import threading
+import types
 
 import fixtures
 from openstack.image.v2 import image as sdk_image
@@ -416,3 +418,45 @@ class TestSdkImage(testtools.TestCase):
             .body
         )
         self.assertEqual({'name': 'x', 'hw_firmware_type': 'uefi'}, body)
+
+
+class TestApplyInThreads(testtools.TestCase):
+    def test_each_thread_uploads_its_own_entry(self):
+        # Two imports of the one (cached) Image type at once: update() of
+        # each must put the data of the entry its own apply() was given.
+        resource = image.Image()
+        both_applying = threading.Barrier(2, timeout=10)
+        uploaded = {}
+
+        def apply(self, lookup, entry, dry_run=False):
+            both_applying.wait()
+            self.update(
+                lookup, types.SimpleNamespace(), {image.DATA: (None, 'x')}
+            )
+
+        def put_data(lookup, obj, entry):
+            uploaded[threading.current_thread().name] = entry['params']['name']
+            return obj
+
+        self.useFixture(
+            fixtures.MockPatchObject(image.base.Resource, 'apply', apply)
+        )
+        self.useFixture(
+            fixtures.MockPatchObject(resource, '_put_data', put_data)
+        )
+        self.useFixture(
+            fixtures.MockPatchObject(resource, 'proxy', lambda lookup: None)
+        )
+        threads = [
+            threading.Thread(
+                name=name,
+                target=resource.apply,
+                args=(None, {'params': {'name': name}}),
+            )
+            for name in ('a', 'b')
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual({'a': 'a', 'b': 'b'}, uploaded)
