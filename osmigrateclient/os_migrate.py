@@ -18,7 +18,8 @@ normalisation, so a file is read by exactly one os-migrate version.  An
 export for os-migrate therefore writes that version string, and leaves out
 or changes what os-migrate would misread:
 
-* types it does not know (quotas, group role assignments) are not written:
+* types it does not know (quotas, domains, roles, groups, group role
+  assignments) are not written:
   it refuses a whole file holding one;
 * entries it would turn into something wider than the source held are left
   out: a security group rule that matches an address group (os-migrate
@@ -54,7 +55,13 @@ IMAGE = 'openstack.image.Image'
 
 #: types that os-migrate has no class for
 UNKNOWN_TYPES = frozenset(
-    ['openstack.ProjectQuota', 'openstack.identity.GroupProjectRoleAssignment']
+    [
+        'openstack.ProjectQuota',
+        'openstack.identity.Domain',
+        'openstack.identity.Group',
+        'openstack.identity.GroupProjectRoleAssignment',
+        'openstack.identity.Role',
+    ]
 )
 
 #: types whose entries os-migrate requires a unique, non-empty name for

@@ -14,9 +14,9 @@
 
 Like ``role assignment`` (see :mod:`.role_assignment`), with ``group_ref``
 in place of ``user_ref``.  The type string is this client's own (the
-pioneering tool migrates no group assignment).  Groups and their members
-are not migrated: the group must exist in the destination, in the domain
-of ``group_ref``, else the assignment is blocked.
+pioneering tool migrates no group assignment).  The group must exist in
+the destination, in the domain of ``group_ref`` (``import all`` imports
+``groups.yml`` first), else the assignment is blocked.
 
 ``--name`` / ``--name-regex`` match the group's name.
 """
@@ -28,7 +28,7 @@ class GroupRoleAssignment(role_assignment.RoleAssignment):
     type = 'openstack.identity.GroupProjectRoleAssignment'
     cli_name = 'group role assignment'
     file_name = 'group_project_role_assignments.yml'
-    depends_on = ('project',)
+    depends_on = ('group', 'project', 'role')
     assignee = 'group'
 
 

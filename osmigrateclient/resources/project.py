@@ -16,8 +16,8 @@ A project is found in the destination by its name within the domain of
 ``domain_ref``; its parent is ``parent_ref``, a project of the same domain,
 or None for a project directly under its domain.  The domain and the
 parent of an existing project cannot change (Keystone refuses it): a file
-that says otherwise is a conflict.  Domains are not migrated: the domain
-of ``domain_ref`` must exist in the destination.
+that says otherwise is a conflict.  The domain of ``domain_ref`` must
+exist in the destination: ``import all`` imports ``domains.yml`` first.
 
 Projects that act as domains (``is_domain``) are not exported.  Export
 writes parents before their children, so that an import in file order
@@ -38,6 +38,7 @@ class Project(base.DomainOwned):
     service = 'identity'
     admin_only = True
     rank = 1
+    depends_on = ('domain',)
     tag_field = None
 
     params_fields = ('description', 'is_domain', 'is_enabled', 'name', 'tags')

@@ -43,7 +43,7 @@ class RoleAssignment(base.Resource):
     service = 'identity'
     admin_only = True
     rank = 3
-    depends_on = ('user', 'project')
+    depends_on = ('user', 'project', 'role')
     tag_field = None
 
     #: who holds the role: 'user' or 'group'

@@ -128,7 +128,7 @@ class User(base.DomainOwned):
     service = 'identity'
     admin_only = True
     rank = 2
-    depends_on = ('project',)
+    depends_on = ('domain', 'project')
     tag_field = None
 
     params_fields = ('description', 'email', 'is_enabled', 'name')

@@ -142,7 +142,14 @@ class TestOsMigrateVersion(testtools.TestCase):
             sorted(
                 t.cli_name
                 for t in types
-                if t.cli_name not in ('quota', 'group role assignment')
+                if t.cli_name
+                not in (
+                    'quota',
+                    'group role assignment',
+                    'domain',
+                    'role',
+                    'group',
+                )
             ),
             sorted(t.cli_name for t in kept),
         )
@@ -155,7 +162,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(2, len(logs.output))
+        self.assertEqual(5, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
