@@ -20,6 +20,7 @@ from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import resources
 from osmigrateclient.resources import refs
+from osmigrateclient.resources import role
 
 
 class Problem(ty.NamedTuple):
@@ -179,7 +180,7 @@ def _check_ref(
     if own and ref['name'] in held.get(kind, ()):
         return None
     if lookup is None:
-        if own and kind in _migrated_kinds():
+        if own and kind in _migrated_kinds() and _expected(kind, ref, held):
             return '%s is not in the data directory' % refs.describe(kind, ref)
         return None
     try:
@@ -189,6 +190,22 @@ def _check_ref(
             e.problem
         )
     return None
+
+
+def _expected(kind: str, ref: dict, held: dict) -> bool:
+    """Whether the data directory should hold what ``ref`` names.
+
+    Unowned resources (flavors, domains, roles) are often the
+    destination's own: the Default domain, public flavors, the built-in
+    roles, which are never exported.  A reference to one is looked for in
+    the data directory only when it holds resources of that kind, and a
+    built-in role never.
+    """
+    if kind not in refs.UNOWNED:
+        return True
+    if kind == 'role' and role.is_built_in(ref.get('name')):
+        return False
+    return bool(held.get(kind))
 
 
 def _migrated_kinds() -> set[str]:
