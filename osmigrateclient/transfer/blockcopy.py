@@ -589,9 +589,11 @@ class BlockCopy:
             raise
         if rc != 0:
             raise exceptions.MigrateError(
-                'copy of %s to %s on %s failed (exit code %d): %s'
+                # Both hosts: either end may be the one that broke.
+                'copy of %s on %s to %s on %s failed (exit code %d): %s'
                 % (
                     volume.source_device,
+                    self.source.label,
                     volume.dest_device,
                     self.dest.label,
                     rc,

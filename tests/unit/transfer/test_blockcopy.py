@@ -391,8 +391,8 @@ class TestFlow(base.BaseTestCase):
             exceptions.MigrateError, _copier(runner).copy, VOL
         )
         self.assertEqual(
-            'copy of /dev/vdb to /dev/vdc on dst failed (exit code 1): '
-            'nbdcopy: boom',
+            'copy of /dev/vdb on src to /dev/vdc on dst failed (exit code '
+            '1): nbdcopy: boom',
             str(e),
         )
         # The source's hash is ended, the destination's never started.
