@@ -20,10 +20,13 @@ reference is then resolved by name alone.
 
 :class:`Lookup` lists each kind of resource once per cloud and answers every
 later question from that list, so that importing N resources does not cost
-N identical API calls.
+N identical API calls.  It is safe to share between threads: each list is
+made once, under a lock of its kind, and replaced, never changed in place,
+so that a reader always holds a whole list.
 """
 
 import logging
+import threading
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
@@ -136,6 +139,10 @@ class Lookup:
         self._lists: dict[str, list[ty.Any]] = {}
         self._projects: dict[str, tuple[str | None, str | None]] = {}
         self._project_ids: dict[tuple[str, str | None], str | None] = {}
+        #: guards the dicts above but ``_lists``, and ``_kind_locks``
+        self._lock = threading.RLock()
+        #: one per kind: a list is made, and changed, under its lock
+        self._kind_locks: dict[str, threading.Lock] = {}
 
     @property
     def project_id(self) -> str:
@@ -148,13 +155,14 @@ class Lookup:
     def other_side(self, side: str) -> ty.Any:
         """A connection to the other cloud of the command (``'src'`` for
         an import), as its options name it; made once."""
-        if side not in self._others:
-            if self._connect is None:
-                raise exceptions.MigrateError(
-                    'this command has no %s cloud' % side
-                )
-            self._others[side] = self._connect(side)
-        return self._others[side]
+        with self._lock:
+            if side not in self._others:
+                if self._connect is None:
+                    raise exceptions.MigrateError(
+                        'this command has no %s cloud' % side
+                    )
+                self._others[side] = self._connect(side)
+            return self._others[side]
 
     @property
     def is_admin(self) -> bool:
@@ -163,12 +171,24 @@ class Lookup:
 
     # -- the cached lists ---------------------------------------------------
 
+    def _kind_lock(self, kind: str) -> threading.Lock:
+        with self._lock:
+            return self._kind_locks.setdefault(kind, threading.Lock())
+
     def all(self, kind: str) -> list[ty.Any]:
-        """Every visible resource of ``kind``, listed once."""
-        if kind not in self._lists:
-            LOG.debug('Listing %s resources', kind)
-            self._lists[kind] = list(LISTERS[kind](self.conn))
-        return self._lists[kind]
+        """Every visible resource of ``kind``, listed once.
+
+        The list is the caller's to read, not to change.
+        """
+        listed = self._lists.get(kind)
+        if listed is not None:
+            return listed
+        # Threads that ask at once wait for one listing, not one each.
+        with self._kind_lock(kind):
+            if kind not in self._lists:
+                LOG.debug('Listing %s resources', kind)
+                self._lists[kind] = list(LISTERS[kind](self.conn))
+            return self._lists[kind]
 
     def get(self, kind: str, id_: str | None) -> ty.Any:
         """The resource of ``kind`` with this id, or None."""
@@ -180,14 +200,23 @@ class Lookup:
         return None
 
     def remember(self, kind: str, obj: ty.Any) -> None:
-        """Record a resource created or updated since the list was made."""
-        if kind in self._lists:
-            self.forget(kind, obj.id)
-            self._lists[kind].append(obj)
+        """Record a resource created or updated since the list was made.
+
+        A list being made meanwhile is waited for: it may have been asked
+        for before the resource existed.
+        """
+        with self._kind_lock(kind):
+            listed = self._lists.get(kind)
+            if listed is not None:
+                self._lists[kind] = [o for o in listed if o.id != obj.id] + [
+                    obj
+                ]
 
     def forget(self, kind: str, id_: str) -> None:
-        if kind in self._lists:
-            self._lists[kind] = [o for o in self._lists[kind] if o.id != id_]
+        with self._kind_lock(kind):
+            listed = self._lists.get(kind)
+            if listed is not None:
+                self._lists[kind] = [o for o in listed if o.id != id_]
 
     def owned(self, kind: str) -> list[ty.Any]:
         """The resources of ``kind`` owned by the authenticated project."""
@@ -197,36 +226,38 @@ class Lookup:
 
     def project_names(self, project_id: str) -> tuple[str | None, str | None]:
         """(project name, domain name), or (None, None) if not visible."""
-        if project_id not in self._projects:
-            try:
-                project = self.conn.identity.get_project(project_id)
-                domain = self.conn.identity.get_domain(project.domain_id)
-                self._projects[project_id] = (project.name, domain.name)
-            except (
-                sdk_exceptions.ForbiddenException,
-                sdk_exceptions.NotFoundException,
-            ):
-                self._projects[project_id] = (None, None)
-        return self._projects[project_id]
+        with self._lock:
+            if project_id not in self._projects:
+                try:
+                    project = self.conn.identity.get_project(project_id)
+                    domain = self.conn.identity.get_domain(project.domain_id)
+                    self._projects[project_id] = (project.name, domain.name)
+                except (
+                    sdk_exceptions.ForbiddenException,
+                    sdk_exceptions.NotFoundException,
+                ):
+                    self._projects[project_id] = (None, None)
+            return self._projects[project_id]
 
     def project_id_for(self, name: str, domain_name: str | None) -> str | None:
         """The id of a named project, or None if it cannot be looked up."""
         key = (name, domain_name)
-        if key not in self._project_ids:
-            try:
-                kwargs = {}
-                if domain_name:
-                    domain = self.conn.identity.find_domain(domain_name)
-                    if domain is not None:
-                        kwargs['domain_id'] = domain.id
-                project = self.conn.identity.find_project(name, **kwargs)
-                self._project_ids[key] = project.id if project else None
-            except (
-                sdk_exceptions.ForbiddenException,
-                sdk_exceptions.NotFoundException,
-            ):
-                self._project_ids[key] = None
-        return self._project_ids[key]
+        with self._lock:
+            if key not in self._project_ids:
+                try:
+                    kwargs = {}
+                    if domain_name:
+                        domain = self.conn.identity.find_domain(domain_name)
+                        if domain is not None:
+                            kwargs['domain_id'] = domain.id
+                    project = self.conn.identity.find_project(name, **kwargs)
+                    self._project_ids[key] = project.id if project else None
+                except (
+                    sdk_exceptions.ForbiddenException,
+                    sdk_exceptions.NotFoundException,
+                ):
+                    self._project_ids[key] = None
+            return self._project_ids[key]
 
     # -- references ---------------------------------------------------------
 

@@ -10,6 +10,10 @@
 #   License for the specific language governing permissions and limitations
 #   under the License.
 
+import sys
+import threading
+
+import fixtures
 from openstack import exceptions as sdk_exceptions
 import testtools
 
@@ -292,3 +296,114 @@ class TestLookup(testtools.TestCase):
         self.lookup.forget('network', 'n9')
         self.assertEqual([], self.conn.calls)
         self.assertEqual([], self.lookup.all('network'))
+
+
+class TestLookupThreads(testtools.TestCase):
+    """A Lookup shared by the threads of a parallel import."""
+
+    def setUp(self):
+        super().setUp()
+        self.listing = threading.Event()
+        self.go = threading.Event()
+        self.listed = []
+        self.conn = fakes.FakeConnection(project_id='p-auth')
+        self.conn.add('network', name='old', id='n0')
+        conn = self.conn
+
+        def slow_networks(c):
+            # Holds the listing until the test says go.
+            self.listed.append(threading.current_thread().name)
+            self.listing.set()
+            self.assertTrue(self.go.wait(10))
+            return list(conn.store['network'])
+
+        self.useFixture(
+            fixtures.MockPatchObject(
+                refs, 'LISTERS', dict(refs.LISTERS, network=slow_networks)
+            )
+        )
+        self.lookup = refs.Lookup(conn)
+
+    def start(self, target, *args):
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 10)
+        return thread
+
+    def test_threads_that_ask_at_once_share_one_listing(self):
+        got = []
+        threads = [
+            self.start(lambda: got.append(self.lookup.all('network')))
+            for _ in range(8)
+        ]
+        self.assertTrue(self.listing.wait(10))
+        self.go.set()
+        for t in threads:
+            t.join(10)
+        self.assertEqual(1, len(self.listed))
+        self.assertEqual(8, len(got))
+        self.assertTrue(all(g is got[0] for g in got))
+
+    def test_remember_waits_for_a_listing_under_way(self):
+        # The listing began before the network existed: had remember not
+        # waited for it, the list would miss the network.
+        lister = self.start(self.lookup.all, 'network')
+        self.assertTrue(self.listing.wait(10))
+        new = fakes.sdk('network', name='new', id='n1', project_id='p-auth')
+        rememberer = self.start(self.lookup.remember, 'network', new)
+        rememberer.join(0.1)
+        self.assertTrue(rememberer.is_alive())
+        self.go.set()
+        lister.join(10)
+        rememberer.join(10)
+        self.assertEqual(
+            ['n0', 'n1'], [o.id for o in self.lookup.all('network')]
+        )
+
+    def test_no_remembered_object_is_lost(self):
+        self.go.set()
+        self.lookup.all('network')
+        # Switch threads as often as possible, to provoke lost updates.
+        interval = sys.getswitchinterval()
+        self.addCleanup(sys.setswitchinterval, interval)
+        sys.setswitchinterval(1e-6)
+
+        def remember(n):
+            for i in range(100):
+                obj = fakes.sdk(
+                    'network', name='t', id='%d-%d' % (n, i), project_id='p'
+                )
+                self.lookup.remember('network', obj)
+                if i % 2:
+                    self.lookup.forget('network', obj.id)
+
+        threads = [self.start(remember, n) for n in range(8)]
+        for t in threads:
+            t.join(10)
+        self.assertEqual(
+            1 + 8 * 50, len({o.id for o in self.lookup.all('network')})
+        )
+        self.assertEqual(1 + 8 * 50, len(self.lookup.all('network')))
+
+    def test_other_kinds_are_not_held_up(self):
+        self.conn.add('subnet', name='s', id='s1')
+        lister = self.start(self.lookup.all, 'network')
+        self.assertTrue(self.listing.wait(10))
+        self.assertEqual(['s1'], [o.id for o in self.lookup.all('subnet')])
+        self.go.set()
+        lister.join(10)
+
+    def test_projects_looked_up_once(self):
+        self.conn.add('domain', name='Default', id='default')
+        self.conn.add('project', name='p', id='p1', domain_id='default')
+        threads = [
+            self.start(self.lookup.project_names, 'p1') for _ in range(8)
+        ]
+        threads += [
+            self.start(self.lookup.project_id_for, 'p', 'Default')
+            for _ in range(8)
+        ]
+        for t in threads:
+            t.join(10)
+        self.assertEqual(1, len(self.conn.calls_to('identity.get_project')))
+        self.assertEqual(1, len(self.conn.calls_to('identity.find_project')))
