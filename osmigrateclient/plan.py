@@ -148,6 +148,11 @@ class _Placeholder:
         return None
 
 
+#: ``--parallel``: writes in flight at once when the command does not say
+#: (a small cloud's API takes that many without queueing)
+DEFAULT_PARALLEL = 4
+
+
 def import_(
     types: list[base.Resource],
     lookup: refs.Lookup,
@@ -155,38 +160,175 @@ def import_(
     match: ty.Callable[[str], bool],
     dry_run: bool = False,
     required: bool = True,
+    parallel: int = 1,
 ) -> list[base.Outcome]:
     """Import (or, with ``dry_run``, plan) each type from its file.
 
     Every data file is read and checked before the first write, so that a
-    broken file stops the import before anything is created.
+    broken file stops the import before anything is created.  The
+    outcomes come in the order of ``types``, each type's in file order,
+    however the work was done.
+
+    :param parallel: with more than 1, the entries of the types that allow
+        it (:attr:`~base.Resource.parallel_import`) are applied that many
+        at a time, the types of one dependency level together (networks
+        and security groups, then subnets and rules); a type is only begun
+        once every type it depends on is done.  A dry run is one by one.
     """
     loaded = [(r, entries_of(r, data_dir, required)) for r in types]
-    outcomes: list[base.Outcome] = []
+    chosen = [
+        (r, [e for e in entries if match(r.name_of(e))])
+        for r, entries in loaded
+    ]
+    if dry_run:
+        return _plan(chosen, lookup)
+    outcomes = _apply(chosen, lookup, parallel)
     #: where each imported entry's outcome is, by id() of the entry
-    placed: dict[int, int] = {}
-    for resource, entries in loaded:
-        chosen = [e for e in entries if match(resource.name_of(e))]
-        workers = (
-            1 if dry_run or not chosen else resource.import_workers(lookup)
-        )
-        if workers > 1 and len(chosen) > 1:
-            applied = _apply_in_threads(resource, lookup, chosen, workers)
-        else:
-            applied = (
-                resource.apply(lookup, e, dry_run=dry_run) for e in chosen
-            )
-        for entry, outcome in zip(chosen, applied, strict=True):
-            if dry_run and outcome.action == base.CREATE:
+    placed = {
+        id(e): i for i, e in enumerate(e for _, es in chosen for e in es)
+    }
+    _finish(loaded, lookup, placed, outcomes)
+    return outcomes
+
+
+def _plan(
+    chosen: list[tuple[base.Resource, list[datafile.Entry]]],
+    lookup: refs.Lookup,
+) -> list[base.Outcome]:
+    outcomes = []
+    for resource, entries in chosen:
+        for entry in entries:
+            outcome = resource.apply(lookup, entry, dry_run=True)
+            if outcome.action == base.CREATE:
                 lookup.remember(
                     resource.kind,
                     _Placeholder(resource.name_of(entry), lookup.project_id),
                 )
-            placed[id(entry)] = len(outcomes)
             outcomes.append(outcome)
-    if not dry_run:
-        _finish(loaded, lookup, placed, outcomes)
     return outcomes
+
+
+class _Batch(ty.NamedTuple):
+    """The chosen entries of one type, and where their outcomes go."""
+
+    resource: base.Resource
+    entries: list[datafile.Entry]
+    first: int
+
+
+def _apply(
+    chosen: list[tuple[base.Resource, list[datafile.Entry]]],
+    lookup: refs.Lookup,
+    parallel: int,
+) -> list[base.Outcome]:
+    batches = []
+    first = 0
+    for resource, entries in chosen:
+        batches.append(_Batch(resource, entries, first))
+        first += len(entries)
+    slots: list[base.Outcome | None] = [None] * first
+    if parallel > 1:
+        steps = _levels(batches)
+    else:
+        steps = [[b] for b in batches]
+    for step in steps:
+        pooled = []
+        for batch in step:
+            if parallel > 1 and _poolable(batch.resource, step):
+                pooled.append(batch)
+                continue
+            for i, outcome in enumerate(_apply_type(batch, lookup)):
+                slots[batch.first + i] = outcome
+        if pooled:
+            _apply_pooled(pooled, lookup, parallel, slots)
+    return ty.cast(list[base.Outcome], slots)
+
+
+def _levels(batches: list[_Batch]) -> list[list[_Batch]]:
+    """The batches by dependency level, in order: a type's level is one
+    more than the highest of the types it depends on among ``batches``
+    (their order is a dependency order)."""
+    level: dict[str, int] = {}
+    for b in batches:
+        level[b.resource.cli_name] = 1 + max(
+            (level[d] for d in b.resource.depends_on if d in level),
+            default=-1,
+        )
+    steps: list[list[_Batch]] = [
+        [] for _ in range(max(level.values(), default=-1) + 1)
+    ]
+    for b in batches:
+        steps[level[b.resource.cli_name]].append(b)
+    return steps
+
+
+def _poolable(resource: base.Resource, step: list[_Batch]) -> bool:
+    """Whether ``resource``'s entries may go to the pool of its level: it
+    says so, and it references no kind that the level imports (itself
+    included), so no entry waits for another of the level."""
+    if not resource.parallel_import:
+        return False
+    kinds = {b.resource.kind for b in step}
+    return not any(r.kind in kinds for r in resource.references.values())
+
+
+def _apply_type(batch: _Batch, lookup: refs.Lookup) -> list[base.Outcome]:
+    """The outcomes of one type's entries, applied as the type says."""
+    resource, entries = batch.resource, batch.entries
+    workers = resource.import_workers(lookup) if entries else 1
+    if workers > 1 and len(entries) > 1:
+        return _apply_in_threads(resource, lookup, entries, workers)
+    return [resource.apply(lookup, e) for e in entries]
+
+
+def _apply_pooled(
+    batches: list[_Batch],
+    lookup: refs.Lookup,
+    workers: int,
+    slots: list[base.Outcome | None],
+) -> None:
+    """Apply the entries of ``batches``, ``workers`` at a time, each
+    outcome into its slot.  If one raises, the ones not started yet are
+    not applied."""
+    # Entries that would import as one resource go one after the other,
+    # as they would without the pool: the second finds what the first made.
+    chains: dict[
+        tuple[str, str], list[tuple[base.Resource, datafile.Entry, int]]
+    ] = {}
+    for batch in batches:
+        # The SDK proxy is made on first use, with its version discovery:
+        # here, once, rather than by threads at once.
+        batch.resource.proxy(lookup)
+        for i, entry in enumerate(batch.entries):
+            key = (batch.resource.type, batch.resource.import_identity(entry))
+            chains.setdefault(key, []).append(
+                (batch.resource, entry, batch.first + i)
+            )
+
+    def apply_chain(
+        chain: list[tuple[base.Resource, datafile.Entry, int]],
+    ) -> None:
+        for resource, entry, slot in chain:
+            slots[slot] = resource.apply(lookup, entry)
+
+    if not chains:
+        return
+    pool = futures.ThreadPoolExecutor(
+        max_workers=min(workers, len(chains)),
+        thread_name_prefix='import',
+    )
+    try:
+        pending = [pool.submit(apply_chain, c) for c in chains.values()]
+        for done in futures.as_completed(pending):
+            done.result()
+    except KeyboardInterrupt:
+        LOG.warning(
+            'Interrupted: no new import starts, the ones under way finish '
+            'first'
+        )
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _apply_in_threads(

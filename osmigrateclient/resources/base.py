@@ -246,6 +246,12 @@ class Resource:
         ``export all`` / ``import all`` take every type's options.
         """
 
+    #: :meth:`apply` may run in several threads at once, for entries of
+    #: this type and of the other such types of its dependency level
+    #: (``--parallel``): it changes nothing but the cloud and the lookup.
+    #: Such a type cannot also have :meth:`import_workers` of its own.
+    parallel_import: ty.ClassVar[bool] = False
+
     def import_workers(self, lookup: refs.Lookup) -> int:
         """How many entries of this type an import applies at once; asked
         once, before the first.  1 (the default): one after the other.  A

@@ -22,6 +22,7 @@ class Network(base.Resource):
     kind = 'network'
     file_name = 'networks.yml'
     rank = 10
+    parallel_import = True
 
     params_fields = (
         'availability_zone_hints',

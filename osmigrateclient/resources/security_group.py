@@ -40,6 +40,7 @@ class SecurityGroup(base.Resource):
     kind = 'security_group'
     file_name = 'security_groups.yml'
     rank = 30
+    parallel_import = True
 
     params_fields = ('description', 'name', 'stateful', 'tags')
     none_is_unknown = ('stateful',)

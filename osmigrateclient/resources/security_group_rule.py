@@ -63,6 +63,7 @@ class SecurityGroupRule(base.Resource):
     rank = 40
     depends_on = ('security group',)
     tag_field = None
+    parallel_import = True
 
     params_fields = (
         'description',

@@ -31,6 +31,7 @@ class Subnet(base.Resource):
     file_name = 'subnets.yml'
     rank = 20
     depends_on = ('network',)
+    parallel_import = True
 
     params_fields = (
         'allocation_pools',

@@ -136,6 +136,19 @@ def _add_import_arguments(parser, types):
     )
     for resource in types:
         resource.add_arguments(parser, 'import')
+    pooled = [t.cli_name + 's' for t in types if t.parallel_import]
+    # A type with no pool may have a --parallel of its own (volumes).
+    if pooled:
+        parser.add_argument(
+            '--parallel',
+            metavar='<count>',
+            type=common.positive_int,
+            default=plan.DEFAULT_PARALLEL,
+            help='Create or update up to this many %s at once, those that '
+            'depend on none of the others together (default: %d; 1: one '
+            'by one, as without this option)'
+            % (', '.join(pooled), plan.DEFAULT_PARALLEL),
+        )
 
 
 def _add_projects_arguments(parser, side):
@@ -298,6 +311,7 @@ def _import_into(cmd, parsed_args, types, required, lookup, project=None):
         match,
         dry_run=dry_run,
         required=required,
+        parallel=getattr(parsed_args, 'parallel', 1),
     )
     if not dry_run and os.path.isdir(lookup.data_dir):
         # It holds what may be secret (once its files are known to be

@@ -10,15 +10,18 @@
 #   License for the specific language governing permissions and limitations
 #   under the License.
 
+import collections
 import os
 import threading
 
 import fixtures
+from openstack import exceptions as sdk_exceptions
 import testtools
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import plan
+from osmigrateclient import resources
 from osmigrateclient.resources import base
 from osmigrateclient.resources import network
 from osmigrateclient.resources import refs
@@ -515,6 +518,331 @@ class TestParallelImport(Base):
         self.assertEqual(4, len(outcomes))
         self.assertEqual({threading.current_thread().name}, resource.threads)
         self.assertEqual(0, resource.asked)
+
+
+class InFlight:
+    """Counts the applies under way, across threads: the most at once."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def __enter__(self):
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.now -= 1
+
+
+class Pooled(base.Resource):
+    """A made-up type whose entries may go to the pool; each apply waits
+    at ``barrier`` (if any), so a test that needs applies to run together
+    hangs (and fails) unless they do."""
+
+    parallel_import = True
+    params_fields = ('name',)
+
+    def __init__(
+        self, cli_name, kind, depends_on=(), barrier=None, in_flight=None
+    ):
+        self.type = 'test.' + cli_name
+        self.cli_name = cli_name
+        self.kind = kind
+        self.file_name = cli_name + '.yml'
+        self.depends_on = depends_on
+        self.barrier = barrier
+        self.in_flight = in_flight or InFlight()
+        self.threads = []
+        #: (cli_name, name) of each apply, as they end
+        self.log = None
+
+    def apply(self, lookup, entry, dry_run=False):
+        name = self.name_of(entry)
+        with self.in_flight:
+            self.threads.append(threading.current_thread().name)
+            if self.barrier is not None and not dry_run:
+                self.barrier.wait()
+            if self.log is not None:
+                self.log.append((self.cli_name, name))
+        if name.startswith('bad'):
+            return base.Outcome(self.type, name, base.FAILED, 'broke')
+        return base.Outcome(self.type, name, 'created', '')
+
+
+class SlowFirst(Pooled):
+    """The first entry ends only once all the others have."""
+
+    def __init__(self, *args, others, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.others_done = threading.Semaphore(0)
+        self.others = others
+
+    def apply(self, lookup, entry, dry_run=False):
+        if self.name_of(entry) == 'first':
+            for _ in range(self.others):
+                self.assertTrue(self.others_done.acquire(timeout=10))
+            return super().apply(lookup, entry, dry_run)
+        try:
+            return super().apply(lookup, entry, dry_run)
+        finally:
+            self.others_done.release()
+
+    @staticmethod
+    def assertTrue(value):
+        assert value, 'the other entries did not end'
+
+
+class FailingNetwork(network.Network):
+    """Networks whose name starts with 'bad' cannot be created."""
+
+    parallel_import = True
+
+    def create_sdk(self, lookup, attrs):
+        if attrs['name'].startswith('bad'):
+            raise sdk_exceptions.BadRequestException('no %s' % attrs['name'])
+        return super().create_sdk(lookup, attrs)
+
+
+class PooledChild(Child):
+    parallel_import = True
+
+
+def entry_of(resource, name):
+    return {
+        'type': resource.type,
+        'params': {'name': name},
+        '_info': {'id': name},
+        '_migration_params': {},
+    }
+
+
+class TestPooledImport(Base):
+    """``parallel``: the import pool of a dependency level."""
+
+    def write(self, resource, *names):
+        datafile.write(
+            self.path(resource.file_name),
+            [entry_of(resource, n) for n in names],
+        )
+
+    def import_(self, types, parallel=4, dry_run=False):
+        self.lookup = refs.Lookup(self.dst)
+        return plan.import_(
+            types,
+            self.lookup,
+            self.dir,
+            everything,
+            dry_run=dry_run,
+            parallel=parallel,
+        )
+
+    def test_no_more_than_parallel_in_flight(self):
+        in_flight = InFlight()
+        a = Pooled('a', 'ka', barrier=threading.Barrier(3, timeout=10))
+        a.in_flight = in_flight
+        self.write(a, *('n%d' % i for i in range(9)))
+        outcomes = self.import_([a], parallel=3)
+        self.assertEqual(9, len(outcomes))
+        self.assertEqual(3, in_flight.most)
+        self.assertEqual(3, len(set(a.threads)))
+
+    def test_types_of_a_level_together(self):
+        # Each of the two types' entries waits for one of the other type's.
+        together = threading.Barrier(2, timeout=10)
+        in_flight = InFlight()
+        a = Pooled('a', 'ka', barrier=together, in_flight=in_flight)
+        b = Pooled('b', 'kb', barrier=together, in_flight=in_flight)
+        self.write(a, 'a1')
+        self.write(b, 'b1')
+        outcomes = self.import_([a, b])
+        self.assertEqual(
+            [('a1', 'created'), ('b1', 'created')],
+            [(o.name, o.action) for o in outcomes],
+        )
+        self.assertEqual(2, in_flight.most)
+
+    def test_a_level_waits_for_the_one_before(self):
+        log = []
+        a = Pooled('a', 'ka')
+        b = Pooled('b', 'kb', depends_on=('a',))
+        c = Pooled('c', 'kc')
+        d = Pooled('d', 'kd', depends_on=('b',))
+        for r in (a, b, c, d):
+            r.log = log
+            self.write(r, *('%s%d' % (r.cli_name, i) for i in range(5)))
+        outcomes = self.import_([a, b, c, d])
+        levels = {'a': 0, 'c': 0, 'b': 1, 'd': 2}
+        self.assertEqual(
+            sorted(levels[t] for t, _ in log), [levels[t] for t, _ in log]
+        )
+        self.assertEqual(
+            ['%s%d' % (t, i) for t in 'abcd' for i in range(5)],
+            [o.name for o in outcomes],
+        )
+
+    def test_outcomes_in_file_order_whatever_ends_first(self):
+        a = SlowFirst('a', 'ka', others=4)
+        self.write(a, 'first', 'second', 'bad', 'fourth', 'fifth')
+        outcomes = self.import_([a])
+        self.assertEqual(
+            [
+                ('first', 'created'),
+                ('second', 'created'),
+                ('bad', 'failed'),
+                ('fourth', 'created'),
+                ('fifth', 'created'),
+            ],
+            [(o.name, o.action) for o in outcomes],
+        )
+
+    def test_failure_blocks_only_its_dependents(self):
+        net, child = FailingNetwork(), PooledChild()
+        datafile.write(
+            self.path('networks.yml'),
+            [net_entry(n, 'i-' + n) for n in ('n1', 'bad', 'n3')],
+        )
+        datafile.write(
+            self.path('children.yml'),
+            [
+                child_entry('c1', 'n1', 'c1'),
+                child_entry('c2', 'bad', 'c2'),
+                child_entry('c3', 'n3', 'c3'),
+            ],
+        )
+        outcomes = self.import_([net, child])
+        self.assertEqual(
+            [
+                base.Outcome(NET, 'n1', 'created', ''),
+                base.Outcome(NET, 'bad', 'failed', 'no bad'),
+                base.Outcome(NET, 'n3', 'created', ''),
+                base.Outcome(CHILD, 'c1', 'created', ''),
+                base.Outcome(
+                    CHILD,
+                    'c2',
+                    'blocked',
+                    "network_ref: network 'bad' (project '%auth%') not found",
+                ),
+                base.Outcome(CHILD, 'c3', 'created', ''),
+            ],
+            outcomes,
+        )
+        # Every network was tried before the first child.
+        names = self.dst.call_names()
+        self.assertLess(
+            max(i for i, n in enumerate(names) if n.endswith('_network')),
+            names.index('network.create_subnet'),
+        )
+        # One listing of each kind, for all the threads.
+        self.assertEqual(1, names.count('network.networks'))
+        self.assertEqual(1, names.count('network.subnets'))
+
+    def test_same_resource_twice_one_after_the_other(self):
+        net = FailingNetwork()
+        datafile.write(
+            self.path('networks.yml'),
+            [
+                net_entry('n1', 'i-1'),
+                net_entry('n2', 'i-2'),
+                net_entry('n1', 'i-3', description='again'),
+            ],
+        )
+        outcomes = self.import_([net])
+        self.assertEqual(
+            [
+                base.Outcome(NET, 'n1', 'created', ''),
+                base.Outcome(NET, 'n2', 'created', ''),
+                base.Outcome(NET, 'n1', 'updated', 'description'),
+            ],
+            outcomes,
+        )
+        self.assertEqual(2, len(self.dst.calls_to('network.create_network')))
+
+    def test_a_type_that_references_its_level_is_not_pooled(self):
+        # One of its entries might wait for another entry of the pool.
+        a = Pooled('a', 'ka')
+        net, child = network.Network(), PooledChild()
+        self.assertTrue(plan._poolable(child, [plan._Batch(a, [], 0)]))
+        self.assertFalse(
+            plan._poolable(
+                child,
+                [plan._Batch(net, [], 0), plan._Batch(child, [], 1)],
+            )
+        )
+        tree = Pooled('tree', 'tree')
+        tree.references = {'parent_ref': base.RefField('tree', 'parent_id')}
+        self.assertFalse(plan._poolable(tree, [plan._Batch(tree, [], 0)]))
+
+    def test_types_that_do_not_say_so_stay_in_this_thread(self):
+        in_flight = InFlight()
+        a = Pooled('a', 'ka', in_flight=in_flight)
+        p = Parallel(workers=1, together=1)
+        self.write(a, 'a1', 'a2')
+        datafile.write(
+            self.path('parallel.yml'),
+            [parallel_entry(n) for n in ('p1', 'p2', 'p3')],
+        )
+        outcomes = self.import_([p, a])
+        self.assertEqual(
+            ['p1', 'p2', 'p3', 'a1', 'a2'], [o.name for o in outcomes]
+        )
+        self.assertEqual({threading.current_thread().name}, p.threads)
+        self.assertNotIn(threading.current_thread().name, a.threads)
+
+    def test_parallel_one_is_one_by_one_in_this_thread(self):
+        log = []
+        a = Pooled('a', 'ka')
+        b = Pooled('b', 'kb')
+        for r in (a, b):
+            r.log = log
+            self.write(r, r.cli_name + '1', r.cli_name + '2')
+        self.import_([b, a], parallel=1)
+        self.assertEqual(
+            [('b', 'b1'), ('b', 'b2'), ('a', 'a1'), ('a', 'a2')], log
+        )
+        self.assertEqual(
+            {threading.current_thread().name}, set(a.threads + b.threads)
+        )
+
+    def test_dry_run_one_by_one_in_this_thread(self):
+        a = Pooled('a', 'ka', barrier=threading.Barrier(2, timeout=10))
+        self.write(a, 'a1', 'a2')
+        outcomes = self.import_([a], dry_run=True)
+        self.assertEqual(2, len(outcomes))
+        self.assertEqual({threading.current_thread().name}, set(a.threads))
+
+    def test_an_error_stops_what_has_not_started(self):
+        class Broken(Pooled):
+            def apply(self, lookup, entry, dry_run=False):
+                if self.name_of(entry) == 'boom':
+                    raise RuntimeError('boom')
+                return super().apply(lookup, entry, dry_run)
+
+        a = Broken('a', 'ka')
+        a.log = []
+        self.write(a, 'boom', *('a%d' % i for i in range(50)))
+        self.assertRaises(RuntimeError, self.import_, [a], parallel=2)
+        self.assertLess(len(a.log), 50)
+
+    def test_every_reference_between_types_is_a_dependency(self):
+        # The levels come from depends_on: a reference it leaves out
+        # could be resolved before its target is imported.
+        every = resources.by_cli_name().values()
+        of_kind = collections.defaultdict(set)
+        for r in every:
+            of_kind[r.kind].add(r.cli_name)
+        for r in every:
+            for param, ref in r.references.items():
+                if ref.kind == r.kind:
+                    continue  # within the type: never pooled
+                targets = of_kind[ref.kind] - {r.cli_name}
+                if targets:
+                    self.assertTrue(
+                        targets & set(r.depends_on), (r.cli_name, param)
+                    )
 
 
 class TestSummary(testtools.TestCase):

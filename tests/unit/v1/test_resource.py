@@ -25,6 +25,7 @@ import testtools
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions as migrate_exceptions
+from osmigrateclient import plan
 from osmigrateclient import resources
 from osmigrateclient.resources import refs
 from osmigrateclient.v1 import resource
@@ -213,3 +214,58 @@ class TestImportTightensTheDataDir(testtools.TestCase):
             'one' % self.dir,
             str(e),
         )
+
+
+class TestParallelOption(testtools.TestCase):
+    """``--parallel``: imports of the types that have a pool."""
+
+    def parser(self, cls, name='openstack migrate import all'):
+        app = types.SimpleNamespace(stdout=io.StringIO(), options=None)
+        return cls(app, None).get_parser(name)
+
+    def test_import_all(self):
+        parser = self.parser(resource.ImportAll)
+        self.assertEqual(plan.DEFAULT_PARALLEL, parser.parse_args([]).parallel)
+        self.assertEqual(2, parser.parse_args(['--parallel', '2']).parallel)
+        for bad in ('0', '-1', 'x'):
+            with mock.patch('sys.stderr', io.StringIO()):
+                self.assertRaises(
+                    SystemExit, parser.parse_args, ['--parallel', bad]
+                )
+
+    def test_only_where_a_type_has_a_pool(self):
+        for name, has in (('network', True), ('keypair', False)):
+            parser = self.parser(
+                resource.ImportResource, 'openstack migrate import ' + name
+            )
+            self.assertEqual(
+                has, hasattr(parser.parse_args([]), 'parallel'), name
+            )
+
+    def test_volumes_keep_their_own(self):
+        parser = self.parser(
+            resource.ImportResource, 'openstack migrate import volume'
+        )
+        args = parser.parse_args(['--parallel', '3'])
+        self.assertEqual(3, args.volume_parallel)
+        self.assertFalse(hasattr(args, 'parallel'))
+
+    def test_given_to_the_import_not_to_a_plan(self):
+        lookup = refs.Lookup(fakes.FakeConnection(), data_dir='/nowhere')
+        for dry_run, given in ((False, 3), (True, 3)):
+            args = argparse.Namespace(
+                dry_run=dry_run, names=[], name_regexes=[], parallel=given
+            )
+            with (
+                mock.patch.object(
+                    resource.plan, 'import_', return_value=[]
+                ) as import_,
+                mock.patch.object(
+                    resource.preflight, 'quota_shortfalls', return_value=[]
+                ),
+            ):
+                resource._import_into(
+                    types.SimpleNamespace(exit_code=0), args, [], False, lookup
+                )
+            self.assertEqual(3, import_.call_args.kwargs['parallel'])
+            self.assertEqual(dry_run, import_.call_args.kwargs['dry_run'])
