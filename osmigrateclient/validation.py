@@ -19,6 +19,7 @@ import typing as ty
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import resources
+from osmigrateclient.resources import domain
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import role
 
@@ -196,16 +197,21 @@ def _expected(kind: str, ref: dict, held: dict) -> bool:
     """Whether the data directory should hold what ``ref`` names.
 
     Unowned resources (flavors, domains, roles) are often the
-    destination's own: the Default domain, public flavors, the built-in
+    destination's own: public flavors, and the Default domain and built-in
     roles, which are never exported.  A reference to one is looked for in
-    the data directory only when it holds resources of that kind, and a
-    built-in role never.
+    the data directory only when it holds resources of that kind, and one
+    to a built-in domain or role never.
     """
     if kind not in refs.UNOWNED:
         return True
-    if kind == 'role' and role.is_built_in(ref.get('name')):
+    built_in = _BUILT_IN.get(kind)
+    if built_in is not None and built_in(ref.get('name')):
         return False
     return bool(held.get(kind))
+
+
+#: kind -> whether a name is one of the resources that every cloud has
+_BUILT_IN = {'domain': domain.is_built_in, 'role': role.is_built_in}
 
 
 def _migrated_kinds() -> set[str]:

@@ -15,7 +15,11 @@
 A domain is found in the destination by its name; its ``name``,
 ``description`` and ``is_enabled`` are migrated.  Projects, users and
 groups name their domain in ``domain_ref`` (``{name: <domain>}``), so the
-domain they need is created first by ``import all``.  The domain's
+domain they need is created first by ``import all``.
+
+The ``Default`` domain, which ``keystone-manage bootstrap`` makes in every
+Keystone, is not exported: the destination keeps its own, and references
+to it need no entry in the data directory.  The domain's
 identity backend configuration (domain-specific drivers) is not an API
 resource and is not migrated.
 """
@@ -24,6 +28,15 @@ import typing as ty
 
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
+
+
+#: the name of the domain that every Keystone has
+DEFAULT = 'Default'
+
+
+def is_built_in(name: str | None) -> bool:
+    """Whether a domain of this name is one that every Keystone has."""
+    return name == DEFAULT
 
 
 class Domain(base.Resource):
@@ -42,7 +55,7 @@ class Domain(base.Resource):
     sorted_fields = ()
 
     def list_source(self, lookup: refs.Lookup) -> list[ty.Any]:
-        return list(lookup.all(self.kind))
+        return [d for d in lookup.all(self.kind) if not is_built_in(d.name)]
 
     def candidates(
         self, lookup: refs.Lookup, entry: base.Entry

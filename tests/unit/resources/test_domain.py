@@ -12,9 +12,12 @@
 
 """Domains: name, description, enabled; found by name; referenced by name."""
 
+import fixtures
 import testtools
 
+from osmigrateclient import datafile
 from osmigrateclient import resources
+from osmigrateclient import validation
 from osmigrateclient.resources import domain
 from osmigrateclient.resources import project
 from osmigrateclient.resources import refs
@@ -47,7 +50,9 @@ class TestDomain(testtools.TestCase):
     def test_export(self):
         entries = self.export()
         self.assertEqual(
-            ['Default', 'corp'], [e['params']['name'] for e in entries]
+            # Every Keystone has its Default domain: not exported.
+            ['corp'],
+            [e['params']['name'] for e in entries],
         )
         self.assertEqual(
             {
@@ -60,18 +65,17 @@ class TestDomain(testtools.TestCase):
                 '_info': {'id': 'd-corp'},
                 '_migration_params': {},
             },
-            entries[1],
+            entries[0],
         )
-        self.assertEqual(
-            ['corp'],
-            [e['params']['name'] for e in self.export(lambda n: n == 'corp')],
-        )
+        self.assertEqual([], self.export(lambda n: n != 'corp'))
+        self.assertTrue(domain.is_built_in('Default'))
+        self.assertFalse(domain.is_built_in('corp'))
 
     def test_create_then_unchanged(self):
         entries = self.export()
         outcomes = [self.res.apply(refs.Lookup(self.dst), e) for e in entries]
         self.assertEqual(
-            [('Default', 'unchanged'), ('corp', 'created')],
+            [('corp', 'created')],
             [(o.name, o.action) for o in outcomes],
         )
         [(_, kwargs)] = self.dst.calls_to('identity.create_domain')
@@ -85,12 +89,12 @@ class TestDomain(testtools.TestCase):
         )
         self.dst.calls.clear()
         again = [self.res.apply(refs.Lookup(self.dst), e) for e in entries]
-        self.assertEqual(['unchanged'] * 2, [o.action for o in again])
+        self.assertEqual(['unchanged'], [o.action for o in again])
         self.assertEqual([], self.dst.write_calls())
 
     def test_update(self):
         self.dst.add('domain', name='corp', description='old', is_enabled=True)
-        entry = self.export()[1]
+        entry = self.export()[0]
         outcome = self.res.apply(refs.Lookup(self.dst), entry)
         self.assertEqual(('updated', 'description, is_enabled'), outcome[2:])
         [(_, kwargs)] = self.dst.calls_to('identity.update_domain')
@@ -126,10 +130,52 @@ class TestDomain(testtools.TestCase):
         self.assertEqual(
             ('blocked', "domain_ref: domain 'corp' not found"), plan[:2]
         )
-        self.res.apply(lookup, self.export()[1])
+        self.res.apply(lookup, self.export()[0])
         self.assertEqual(
             'created', project.RESOURCE().apply(lookup, entry).action
         )
         corp = [d for d in self.dst.store['domain'] if d.name == 'corp'][0]
         [(_, kwargs)] = self.dst.calls_to('identity.create_project')
         self.assertEqual(corp.id, kwargs['domain_id'])
+
+
+class TestValidateDomains(testtools.TestCase):
+    def test_default_domain_need_not_be_in_the_data_dir(self):
+        data_dir = self.useFixture(fixtures.TempDir()).path
+
+        def project_in(domain_name):
+            return {
+                'type': 'openstack.identity.Project',
+                'params': {
+                    'name': 'p-' + domain_name,
+                    'domain_ref': refs.make_ref(domain_name),
+                },
+                '_info': {'id': 'p-' + domain_name},
+            }
+
+        datafile.write(
+            data_dir + '/projects.yml',
+            [project_in('Default'), project_in('corp'), project_in('gone')],
+        )
+        # A data dir of the older types, without domains.yml: as before.
+        self.assertEqual([], validation.validate(data_dir)[0])
+        datafile.write(
+            data_dir + '/domains.yml',
+            [
+                {
+                    'type': 'openstack.identity.Domain',
+                    'params': {'name': 'corp'},
+                    '_info': {'id': 'd-corp'},
+                }
+            ],
+        )
+        problems = validation.validate(data_dir)[0]
+        self.assertEqual(
+            [
+                (
+                    'params.domain_ref',
+                    "domain 'gone' is not in the data directory",
+                )
+            ],
+            [(p.field, p.problem) for p in problems],
+        )
