@@ -884,7 +884,10 @@ class Campaign:
                 while proc.poll() is None and time.monotonic() < deadline:
                     # The copy under way: its NBD server serving, its
                     # SSH sessions open (not nbdkit's probe of itself).
-                    if self.copying(volume):
+                    # Once bytes flow: before that the NBD server may be
+                    # starting (the copy tries another one) and the source's
+                    # sessions are the hash tool checks.
+                    if self.copying(volume) and self.flowing(volume):
                         found = {
                             pid: cmdline
                             for pid, cmdline in host_processes(
@@ -922,9 +925,10 @@ class Campaign:
             else:
                 self.stats['conversion host kills'] += 1
                 if rc == 0:
-                    problems.append('the run succeeded although %s' % what)
+                    # It rode the kill out: nothing to explain.
+                    self.stats['conversion host kills: run recovered'] += 1
                 else:
-                    label = conversion_label(self.data_dir, 'dst')
+                    label = conversion_label(self.data_dir, side)
                     missing = [
                         x for x in (label, volume.name) if x not in text
                     ]
