@@ -16,6 +16,7 @@ import yaml
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import os_migrate
+from osmigrateclient import resources
 from osmigrateclient.resources import refs
 
 
@@ -281,4 +282,18 @@ class TestConvert(testtools.TestCase):
                 )
             ],
             [(r.name, r.text) for r in remarks],
+        )
+
+
+class TestKnownTypes(testtools.TestCase):
+    def test_types_os_migrate_lacks(self):
+        self.assertEqual(
+            [
+                'openstack.ProjectQuota',
+                'openstack.identity.Domain',
+                'openstack.identity.Group',
+                'openstack.identity.GroupProjectRoleAssignment',
+                'openstack.identity.Role',
+            ],
+            sorted(t for t in resources.by_type() if not os_migrate.knows(t)),
         )
