@@ -456,6 +456,9 @@ class Volume(base.Resource):
         )
         src = self._source(lookup)
         self._clean(lookup, src, journal, source_id, log)
+        if journal.get(source_id).get('state') == DONE:
+            # A new copy (the last one's volume is gone): no old creates.
+            journal.set(source_id, creating=None)
         journal.set(source_id, state=STARTED, dest_id=None)
         try:
             if method == IMAGE_METHOD:
@@ -611,8 +614,12 @@ class Volume(base.Resource):
             ),
             clock=self.clock,
             pause=self.pause,
+            # The first create's note stays for the whole copy: a create
+            # whose answer never came may make its volume late (slow API).
             pending=lambda note: journal.set(
-                entry['_info']['id'], creating=note
+                entry['_info']['id'],
+                creating=journal.get(entry['_info']['id']).get('creating')
+                or note,
             ),
         )
 
@@ -704,9 +711,10 @@ class Volume(base.Resource):
                 self.clock,
                 self.pause,
             )
-            journal.set(source_id, dest_id=None, creating=None)
-        elif record.get('state') != DONE and record.get('creating'):
-            # Killed (or the answer lost) before the create call answered.
+            journal.set(source_id, dest_id=None)
+        if record.get('state') != DONE and record.get('creating'):
+            # Killed (or the answer lost) before a create call answered.
+            # The note stays: a late create may land after this clean-up.
             volume_copy.delete_unrecorded(
                 lookup.conn,
                 record['creating'],
@@ -715,7 +723,6 @@ class Volume(base.Resource):
                 self.pause,
                 log,
             )
-            journal.set(source_id, creating=None)
 
 
 def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:

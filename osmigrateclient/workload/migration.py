@@ -236,6 +236,18 @@ class ServerImport:
                         'cannot undo the failed import: %s'
                         % '; '.join(j.data['revert_errors']),
                     )
+            try:
+                # Creates of the failed run answered too late for its revert.
+                for record in (j.data.get('steps') or {}).values():
+                    self._delete_unrecorded(record)
+            except Exception as e:
+                return Outcome(
+                    self.r.name,
+                    self.r.source_id,
+                    FAILED,
+                    None,
+                    'cannot undo the failed import: %s' % e,
+                )
             j.reset()
         resumed = j.phase == journal_mod.RUNNING
         started_at = j.data.get('started_at') if resumed else None
@@ -434,7 +446,10 @@ class ServerImport:
             record=lambda id_: record(temp_volume=id_),
             clock=self.ctx.clock,
             pause=self.ctx.pause,
-            pending=lambda note: record(creating_temp=note),
+            pending=lambda note: record(
+                creating_temp=self.journal.step(step).get('creating_temp')
+                or note
+            ),
         )
         dest_id = self._copy(step, temp.id, size, attrs, True, image_metadata)
         self._delete_temporaries(step)
@@ -450,7 +465,9 @@ class ServerImport:
             self.dst,
             attrs,
             record=lambda id_: record(dest_volume=id_),
-            pending=lambda note: record(creating=note),
+            pending=lambda note: record(
+                creating=self.journal.step(step).get('creating') or note
+            ),
         )
         self._detach_from_source(volume)
         dest_id = self._copy(
@@ -487,7 +504,9 @@ class ServerImport:
                 record=lambda id_: record(dest_volume=id_),
                 clock=self.ctx.clock,
                 pause=self.ctx.pause,
-                pending=lambda note: record(creating=note),
+                pending=lambda note: record(
+                    creating=self.journal.step(step).get('creating') or note
+                ),
             )
         else:
             dest = self.ctx.wait(
@@ -873,19 +892,32 @@ class ServerImport:
                 clock=self.ctx.clock,
                 pause=self.ctx.pause,
             )
-        elif record.get('creating'):
-            # Killed (or the answer lost) before the create call answered.
-            volume_copy.delete_unrecorded(
-                self.dst,
-                record['creating'],
-                self.ctx.settings.timeout,
-                clock=self.ctx.clock,
-                pause=self.ctx.pause,
-                log=self.log,
-            )
+        self._delete_unrecorded(record)
         self._delete_temporaries(step)
         self.journal.forget_step(step)
-        self.journal.update_step(step, state=journal_mod.STARTED)
+        # The note stays: a create whose answer never came may make its
+        # volume after this clean-up (a slow API); the next one looks again.
+        kept = {
+            k: record[k]
+            for k in ('creating', 'creating_temp')
+            if record.get(k)
+        }
+        self.journal.update_step(step, state=journal_mod.STARTED, **kept)
+
+    def _delete_unrecorded(self, record: dict) -> None:
+        """Delete the volumes of the step's create calls whose answer never
+        came (killed, or the answer lost)."""
+        for key, conn in (('creating', self.dst), ('creating_temp', self.src)):
+            # (The server step's ``creating`` is a flag, not a note.)
+            if isinstance(record.get(key), dict):
+                volume_copy.delete_unrecorded(
+                    conn,
+                    record[key],
+                    self.ctx.settings.timeout,
+                    clock=self.ctx.clock,
+                    pause=self.ctx.pause,
+                    log=self.log,
+                )
 
     def _delete_temporaries(self, step: str) -> None:
         record = self.journal.step(step)

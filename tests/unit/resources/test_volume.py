@@ -306,7 +306,7 @@ class TestConversionHostCopy(base.BaseTestCase):
             {
                 'state': 'started',
                 'dest_id': None,
-                'creating': None,
+                'creating': {'name': 'data', 'size': 1, 'before': []},
                 'attached': [],
             },
             volume.Journal(self.data_dir).get('v1'),
@@ -389,6 +389,31 @@ class TestConversionHostCopy(base.BaseTestCase):
         )
         self.assertEqual(['earlier'], sorted(self.dst_volumes))
         del block.create_volume
+        obj = res.create(self._lookup(), self._entry(res))
+        self.assertEqual(['earlier', obj.id], sorted(self.dst_volumes))
+
+    def test_create_that_lands_after_the_clean_up(self):
+        # Found by the fault campaign (tools/chaos): a create held past
+        # the client's timeout made its volume after the failed run had
+        # cleaned up; the next run made a second one.
+        self.dst_volumes['earlier'] = _sdk_volume(id='earlier')
+        block = self.dst.block_storage
+        create = block.create_volume
+
+        def timed_out(**attrs):
+            raise exceptions.MigrateError('timed out')
+
+        block.create_volume = timed_out
+        res = self._resource()
+        self.assertRaises(
+            exceptions.MigrateError,
+            res.create,
+            self._lookup(),
+            self._entry(res),
+        )
+        # Then the held request reaches Cinder.
+        self.dst_volumes['late'] = _sdk_volume(id='late')
+        block.create_volume = create
         obj = res.create(self._lookup(), self._entry(res))
         self.assertEqual(['earlier', obj.id], sorted(self.dst_volumes))
 

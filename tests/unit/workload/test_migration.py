@@ -926,6 +926,25 @@ class TestRerun(ImportTestCase):
         self.assertIn('dearlier', named)
         self.assertIn(self.journal()['steps']['volume:vol1']['result'], named)
 
+    def test_create_that_lands_after_the_revert(self):
+        # Found by the fault campaign (tools/chaos): a create held past
+        # the client's timeout made its volume after the failed run's
+        # revert; the next run made a second one.
+        self.dst.add('volume', id='dearlier', name='data', size=1)
+        self.dst.fail(
+            'block_storage.create_volume',
+            sdk_exceptions.HttpException('timed out'),
+        )
+        self.assertEqual('failed', self.run_import().action)
+        # Then the held request reaches Cinder.
+        self.dst.add('volume', id='dlate', name='data', size=1)
+        del self.dst._failures['block_storage.create_volume']
+        self.assertEqual('created', self.run_import().action)
+        self.assertEqual(
+            ['dearlier', self.journal()['steps']['volume:vol1']['result']],
+            [v.id for v in self.dst.store['volume']],
+        )
+
     def test_failed_run_is_started_over(self):
         self.src.find('server', 'vm1')._update(status='ACTIVE')
         self.assertEqual('failed', self.run_import().action)
@@ -1132,7 +1151,14 @@ class TestRevert(ImportTestCase):
             {'status': 'ACTIVE', 'stopped': True, 'detached': []},
             data['source'],
         )
-        self.assertEqual({'state': 'started'}, data['steps']['volume:vol1'])
+        # Only the note of the create: a late volume is looked for again.
+        self.assertEqual(
+            {
+                'state': 'started',
+                'creating': {'name': 'data', 'size': 1, 'before': []},
+            },
+            data['steps']['volume:vol1'],
+        )
         self.assertNotIn('revert_errors', data)
 
     def test_lost_answer_of_a_volume_create(self):
