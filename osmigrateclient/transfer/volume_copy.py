@@ -325,7 +325,19 @@ def detach_all(
         wait(
             'volume %s to detach' % item['volume'],
             lambda c=conn, i=item: c.block_storage.find_volume(i['volume']),
-            lambda v: v is None or v.status == 'available',
+            # Off that server: it may be in use elsewhere by now (a source
+            # volume a failed run's revert attached back to its server).
+            lambda v, i=item: (
+                v is None
+                or v.status == 'available'
+                or (
+                    v.status != 'detaching'
+                    and not any(
+                        a.get('server_id') == i['server']
+                        for a in v.attachments or []
+                    )
+                )
+            ),
             lambda v: v.status.startswith('error'),
             timeout,
             clock,

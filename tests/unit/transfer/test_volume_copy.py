@@ -199,6 +199,59 @@ class TestUnansweredCreate(base.BaseTestCase):
         self.assertEqual([], volume_copy.delete_unrecorded(c, None, 10))
 
 
+class TestDetachAll(base.BaseTestCase):
+    def test_volume_in_use_elsewhere_is_detached_from_that_server(self):
+        # Found by the fault campaign (tools/chaos): a failed run's revert
+        # attached a source volume back to its server while the record of
+        # its conversion host attachment stayed; the next run waited for
+        # it to be "available" until the timeout (30 minutes).
+        log = []
+        volumes = {
+            'v1': sdk_volume(
+                id='v1',
+                status='in-use',
+                attachments=[{'server_id': 'vm1'}],
+            )
+        }
+        c = conn(volumes, log, 'src')
+        c.compute.delete_volume_attachment = lambda server, volume, **kw: (
+            log.append(('detach', server.id, volume))
+        )
+        pauses = []
+        volume_copy.detach_all(
+            {'src': c},
+            [{'side': 'src', 'server': 'S', 'volume': 'v1'}],
+            10,
+            lambda: 0.0,
+            pauses.append,
+        )
+        self.assertEqual([('detach', 'S', 'v1')], log)
+        self.assertEqual([], pauses)
+
+    def test_waits_while_detaching(self):
+        volumes = {
+            'v1': sdk_volume(
+                id='v1', status='detaching', attachments=[{'server_id': 'S'}]
+            )
+        }
+        c = conn(volumes, [], 'src')
+        c.compute.delete_volume_attachment = lambda *a, **kw: None
+
+        def settle(seconds):
+            volumes['v1'].status = 'available'
+            volumes['v1'].attachments = []
+
+        pauses = []
+        volume_copy.detach_all(
+            {'src': c},
+            [{'side': 'src', 'server': 'S', 'volume': 'v1'}],
+            10,
+            lambda: 0.0,
+            lambda s: (pauses.append(s), settle(s)),
+        )
+        self.assertEqual(1, len(pauses))
+
+
 class TestWait(base.BaseTestCase):
     def test_ready(self):
         got = iter(['creating', 'available'])
