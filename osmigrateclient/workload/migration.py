@@ -578,21 +578,35 @@ class ServerImport:
     def _reattach_to_source(self) -> None:
         """Give the source server back the volumes the journal says were
         detached from it."""
+        server_id = self.r.source_id
+
+        def on_source(volume) -> bool:
+            return any(
+                a.get('server_id') == server_id
+                for a in volume.attachments or []
+            )
+
         for item in list(self.journal.source.get('detached') or []):
             volume_id = item['volume']
             current = self.src.block_storage.get_volume(volume_id)
-            if current.status == 'available':
+            if not on_source(current):
+                if current.status != 'available':
+                    # In use elsewhere (a conversion host whose detach
+                    # failed): it stays in the journal, for the next run.
+                    raise exceptions.MigrateError(
+                        'volume %s is %s, not available: cannot attach it '
+                        'back to the source server'
+                        % (volume_id, current.status)
+                    )
                 self._say('attaching volume %s back to the source', volume_id)
                 kwargs = {'volume_id': volume_id}
                 if item.get('device'):
                     kwargs['device'] = item['device']
-                self.src.compute.create_volume_attachment(
-                    self.r.source_id, **kwargs
-                )
+                self.src.compute.create_volume_attachment(server_id, **kwargs)
             self.ctx.wait(
                 'volume %s to attach back to the source server' % volume_id,
                 lambda v=volume_id: self.src.block_storage.get_volume(v),
-                lambda v: v.status == 'in-use',
+                lambda v: v.status == 'in-use' and on_source(v),
                 lambda v: v.status.startswith('error'),
             )
             left = [

@@ -1173,6 +1173,50 @@ class TestRevert(ImportTestCase):
             ['dearlier'], [v.id for v in self.dst.store['volume']]
         )
 
+    def test_source_volume_stuck_on_the_conversion_host(self):
+        # Found by the fault campaign (tools/chaos): the revert could not
+        # detach the source volume from the conversion host, took it being
+        # in-use there for "attached back to the source", and dropped it
+        # from the journal: the source server stayed without its volume.
+        vol = self.src.find('volume', 'vol1')
+        vol._update(status='in-use', attachments=[{'server_id': 'S'}])
+        self.src.find('server', 'vm1')._update(attached_volumes=[])
+        left = fakes.attachments('vol1', 'dvol-old')
+        self.dst.add('volume', id='dvol-old', status='available')
+        j = journal.Journal(self.data_dir, 'vm1', 'app-vm')
+        j.set(phase='running')
+        j.set_source(
+            status='SHUTOFF',
+            stopped=False,
+            detached=[{'volume': 'vol1', 'device': '/dev/vdb'}],
+        )
+        j.update_step('stop', state='done', result=None, seconds=1.0)
+        j.update_step(
+            'volume:vol1',
+            state='started',
+            dest_volume='dvol-old',
+            attached=left,
+        )
+
+        def stuck(items):
+            raise exceptions.MigrateError('detach refused')
+
+        self.copier.detach = stuck
+        self.assertEqual('failed', self.run_import().action)
+        self.assertEqual(
+            ['vol1'],
+            [d['volume'] for d in self.journal()['source']['detached']],
+        )
+
+        def detach(items):
+            vol._update(status='available', attachments=[])
+
+        self.copier.detach = detach
+        self.assertEqual('created', self.run_import().action)
+        self.assertEqual(
+            [{'server_id': 'vm1', 'device': '/dev/vdb'}], vol.attachments
+        )
+
     def test_lost_answer_of_the_server_create(self):
         # Found by the fault campaign (tools/chaos): the server the create
         # call made stayed, and the next run refused the name.
