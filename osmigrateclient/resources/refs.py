@@ -186,9 +186,23 @@ class Lookup:
         # Threads that ask at once wait for one listing, not one each.
         with self._kind_lock(kind):
             if kind not in self._lists:
-                LOG.debug('Listing %s resources', kind)
-                self._lists[kind] = list(LISTERS[kind](self.conn))
+                self._lists[kind] = self._list(kind)
             return self._lists[kind]
+
+    #: how many times a listing is tried (see :meth:`_list`)
+    LIST_TRIES = 3
+
+    def _list(self, kind: str) -> list[ty.Any]:
+        LOG.debug('Listing %s resources', kind)
+        for _ in range(self.LIST_TRIES - 1):
+            try:
+                return list(LISTERS[kind](self.conn))
+            except sdk_exceptions.NotFoundException:
+                # Neutron answers a list with 404 when a resource it is
+                # listing goes meanwhile (a rule's group deleted by someone
+                # else): the list itself exists, so ask again.
+                LOG.debug('Listing %s: 404, again', kind, exc_info=True)
+        return list(LISTERS[kind](self.conn))
 
     def get(self, kind: str, id_: str | None) -> ty.Any:
         """The resource of ``kind`` with this id, or None."""

@@ -407,3 +407,37 @@ class TestLookupThreads(testtools.TestCase):
             t.join(10)
         self.assertEqual(1, len(self.conn.calls_to('identity.get_project')))
         self.assertEqual(1, len(self.conn.calls_to('identity.find_project')))
+
+
+class TestListingRace(testtools.TestCase):
+    def lookup_with(self, failures):
+        conn = fakes.FakeConnection()
+        calls = []
+
+        def networks(conn):
+            calls.append(1)
+            if len(calls) <= failures:
+                raise sdk_exceptions.NotFoundException(
+                    'Security group x does not exist'
+                )
+            return ['listed']
+
+        self.useFixture(
+            fixtures.MockPatchObject(
+                refs, 'LISTERS', dict(refs.LISTERS, network=networks)
+            )
+        )
+        return refs.Lookup(conn), calls
+
+    def test_a_404_of_a_list_is_asked_again(self):
+        # What went meanwhile is not in the next answer.
+        lookup, calls = self.lookup_with(failures=2)
+        self.assertEqual(['listed'], lookup.all('network'))
+        self.assertEqual(3, len(calls))
+
+    def test_not_forever(self):
+        lookup, calls = self.lookup_with(failures=3)
+        self.assertRaises(
+            sdk_exceptions.NotFoundException, lookup.all, 'network'
+        )
+        self.assertEqual(3, len(calls))
