@@ -379,7 +379,7 @@ class MigrateTestCase(base.FunctionalTestCase):
             expect_fail=expect_fail,
         )
 
-    def import_logged(self, cloud='dst'):
+    def import_logged(self, *args, cloud='dst'):
         """``import all`` with ``--debug``: its rows, and the (method,
         url) of every request it made."""
         argv = [
@@ -396,6 +396,7 @@ class MigrateTestCase(base.FunctionalTestCase):
             '^' + self.prefix,
             '-f',
             'json',
+            *args,
         ]
         proc = subprocess.run(
             argv,
@@ -818,6 +819,78 @@ class TestNetworkResources(MigrateTestCase):
         self.assertEqual(
             {0}, {r['Created'] + r['Updated'] + r['Failed'] for r in rows}
         )
+
+    def test_parallel_import_makes_the_same_destination(self):
+        # The same files imported one by one into dst, and eight at a time
+        # into dst-local (the same project in the other region).
+        src = self.conn('src')
+        seed(src, self.prefix)
+        net = src.network
+        groups = []
+        for i in range(6):
+            n = net.create_network(name='%s-many%d' % (self.prefix, i))
+            net.create_subnet(
+                name='%s-many%d-sub' % (self.prefix, i),
+                network_id=n.id,
+                ip_version=4,
+                cidr='10.%d.0.0/24' % (60 + i),
+            )
+        for i in range(3):
+            groups.append(
+                net.create_security_group(name='%s-sg%d' % (self.prefix, i))
+            )
+        for i, g in enumerate(groups):
+            for port in (22, 80, 443):
+                net.create_security_group_rule(
+                    security_group_id=g.id,
+                    direction='ingress',
+                    ether_type='IPv4',
+                    protocol='tcp',
+                    port_range_min=port,
+                    port_range_max=port,
+                    remote_group_id=groups[(i + 1) % 3].id,
+                )
+        self.export_all()
+
+        one = self.summary(self.import_('all', '--parallel', '1'))
+        eight = self.summary(
+            self.import_('all', '--parallel', '8', cloud='dst-local')
+        )
+        self.assertEqual(one, eight)
+        self.assertEqual(
+            {
+                'network': (9, 0, 0, 0),
+                'subnet': (11, 0, 0, 0),
+                'security group': (5, 0, 0, 0),
+                # 7 of seed(), 9 and the new groups' 6 default ones
+                'security group rule': (22, 0, 0, 0),
+                'router': (2, 0, 0, 0),
+                'router interface': (4, 0, 0, 0),
+            },
+            one,
+        )
+        want = snapshot(src, self.prefix)
+        self.assertEqual(want, snapshot(self.conn('dst'), self.prefix))
+        self.assertEqual(want, snapshot(self.conn('dst-local'), self.prefix))
+
+        # Again, in parallel: nothing written, every resource unchanged.
+        dst = self.conn('dst-local')
+        before = revisions(dst, self.prefix)
+        rows, requests = self.import_logged(
+            '--parallel', '8', cloud='dst-local'
+        )
+        self.assertEqual(
+            [],
+            [
+                r
+                for r in requests
+                if r[0] != 'GET' and not r[1].endswith('/auth/tokens')
+            ],
+        )
+        self.assertEqual(
+            {t: (0, 0, c[0], 0) for t, c in one.items()}, self.summary(rows)
+        )
+        self.assertEqual(before, revisions(dst, self.prefix))
 
 
 def _ref(name):
