@@ -507,9 +507,11 @@ class Volume(base.Resource):
         return image_blobs.Progress()
 
     @staticmethod
-    def _check_source(src, source_id):
+    def _check_source(src, source_id, copier=None):
         src_volume = src.block_storage.get_volume(source_id)
-        if src_volume.status != 'available':
+        if src_volume.status != 'available' and not (
+            copier and copier.usable(conversion_host.SRC, src_volume)
+        ):
             raise exceptions.MigrateError(
                 'the source volume %s is %s, not available'
                 % (source_id, src_volume.status)
@@ -653,7 +655,7 @@ class Volume(base.Resource):
             clock=self.clock,
             pause=self.pause,
         )
-        self._check_source(src, source_id)
+        self._check_source(src, source_id, copier)
         _say(log, 'Creating the empty destination volume')
         volume = self._create_destination(
             lookup, journal, entry, entry['params'], timeout

@@ -294,6 +294,12 @@ def delete_attachment(conn: ty.Any, server_id: str, volume_id: str) -> None:
     )
 
 
+def held_by(volume: ty.Any, server_id: str) -> bool:
+    """Whether ``volume`` is in use by ``server_id`` and nothing else."""
+    servers = {a.get('server_id') for a in volume.attachments or []}
+    return volume.status == 'in-use' and servers == {server_id}
+
+
 def detach_all(
     conns: dict[str, ty.Any],
     attached: list[dict],
@@ -516,6 +522,16 @@ class Copier:
             record([])
         return result
 
+    def usable(self, side: str, volume: ty.Any) -> bool:
+        """Whether :meth:`copy` can take ``volume`` on ``side``: available,
+        or attached to that side's conversion host alone.  Only this tool
+        attaches volumes there: that is an attach of an earlier run that
+        was carried out after the run's clean-up (its answer was late), and
+        the copy uses it and detaches it afterwards."""
+        return volume.status == 'available' or held_by(
+            volume, self.hosts[side]['server_id']
+        )
+
     def detach(self, attached: list[dict]) -> None:
         """Detach what :meth:`copy` attached (or recorded, in a run that
         was killed): items ``{'side': 'src'|'dst', 'server': id, 'volume':
@@ -543,7 +559,17 @@ class Copier:
             server_id,
         )
         note(side, server_id, volume_id)
-        conn.compute.create_volume_attachment(server_id, volume_id=volume_id)
+        if held_by(conn.block_storage.get_volume(volume_id), server_id):
+            _say(
+                self.log,
+                'Volume %s is attached to %s already (by an earlier run)',
+                volume_id,
+                host.label,
+            )
+        else:
+            conn.compute.create_volume_attachment(
+                server_id, volume_id=volume_id
+            )
         wait(
             'volume %s to attach' % volume_id,
             lambda: conn.block_storage.get_volume(volume_id),

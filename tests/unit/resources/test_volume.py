@@ -367,6 +367,40 @@ class TestConversionHostCopy(base.BaseTestCase):
         )
         self.assertEqual(['new'], list(self.dst_volumes))
 
+    def test_source_left_on_the_source_host_by_a_late_attach(self):
+        # Found by the fault campaign (tools/chaos): an attach answered too
+        # late lands after the failed run's clean-up, nothing in the
+        # journal; every later run refused the source volume as in-use.
+        self.src_volumes['v1'].status = 'in-use'
+        self.src_volumes['v1'].attachments = [{'server_id': 'S'}]
+        res = self._resource()
+        obj = res.create(self._lookup(), self._entry(res))
+        self.assertEqual('new', obj.id)
+        self.assertEqual(
+            [
+                ('attach', 'dst', 'D', 'new'),
+                ('detach', 'src', 'S', 'v1'),
+                ('detach', 'dst', 'D', 'new'),
+            ],
+            [c for c in self.log if c[0] in ('attach', 'detach')],
+        )
+        self.assertEqual('available', self.src_volumes['v1'].status)
+
+    def test_source_in_use_elsewhere_is_refused(self):
+        self.src_volumes['v1'].status = 'in-use'
+        self.src_volumes['v1'].attachments = [{'server_id': 'vm'}]
+        res = self._resource()
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            res.create,
+            self._lookup(),
+            self._entry(res),
+        )
+        self.assertEqual(
+            'the source volume v1 is in-use, not available', str(e)
+        )
+        self.assertEqual([], [c for c in self.log if c[0] == 'attach'])
+
     def test_lost_answer_of_the_create(self):
         # Found by the fault campaign (tools/chaos): the volume a create
         # call made without its answer coming back stayed, and the next

@@ -551,6 +551,30 @@ class TestCopier(base.BaseTestCase):
         self.assertIn(('detach', 'src', 'S', 'v1'), self.log)
         self.assertEqual([], self.recorded[-1])
 
+    def test_volume_on_its_host_already_is_used(self):
+        # An earlier run's attach that landed after its clean-up.
+        self.dst_volumes['d1'].status = 'in-use'
+        self.dst_volumes['d1'].attachments = [{'server_id': 'D'}]
+        copier = self._copier()
+        self.assertTrue(copier.usable('dst', self.dst_volumes['d1']))
+        self.assertFalse(copier.usable('src', self.dst_volumes['d1']))
+        self._copy(copier)
+        self.assertEqual(
+            [
+                ('attach', 'src', 'S', 'v1'),
+                ('detach', 'src', 'S', 'v1'),
+                ('detach', 'dst', 'D', 'd1'),
+            ],
+            self.log,
+        )
+        self.assertEqual('available', self.dst_volumes['d1'].status)
+
+    def test_volume_in_use_elsewhere_is_not_usable(self):
+        vol = sdk_volume(status='in-use', attachments=[{'server_id': 'vm'}])
+        self.assertFalse(self._copier().usable('src', vol))
+        vol.attachments.append({'server_id': 'S'})
+        self.assertFalse(self._copier().usable('src', vol))
+
     def test_dest_not_zero_and_no_verify(self):
         copier = self._copier(volume_copy.Settings(verify=False))
         result = self._copy(copier, dest_is_zero=False)
