@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 
-import fixtures
 import yaml
 
 from tests.functional import base
@@ -49,61 +48,8 @@ API_TIMEOUT = 5
 TEMP_PREFIX = 'os-migrate-'
 
 
-class TestChaos(base.FunctionalTestCase):
-    hosts = None
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.hosts = test_volume_copy.ConversionHosts(
-            base.unique_name('osm-chaos')
-        )
-        try:
-            cls.hosts.deploy()
-        except BaseException:
-            cls.hosts.delete()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.hosts.delete()
-        super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        self.src = self.conn('src')
-        self.dst = self.conn('dst')
-        self.data_dir = self.useFixture(fixtures.TempDir()).path
-        self.hosts.share_with(self.data_dir)
-        self.prefix = self.unique_name('osm-chaos')
-        self.addCleanup(self._purge)
-
-    # -- helpers ------------------------------------------------------------
-
-    def _purge(self):
-        for conn in (self.src, self.dst):
-            mine = [
-                v
-                for v in conn.block_storage.volumes()
-                if (v.name or '').startswith(self.prefix)
-            ]
-            self._delete(conn, mine)
-
-    def _delete(self, conn, volumes):
-        """Delete volumes, detaching them first if left attached."""
-        for volume in volumes:
-            for attachment in volume.attachments or []:
-                conn.compute.delete_volume_attachment(
-                    attachment['server_id'], volume.id, ignore_missing=True
-                )
-        for volume in volumes:
-            if volume.attachments or volume.status == 'creating':
-                test_volumes._wait_status(
-                    conn.block_storage, volume.id, 'available'
-                )
-            conn.block_storage.delete_volume(volume.id, ignore_missing=True)
-        for volume in volumes:
-            conn.block_storage.wait_for_delete(volume, wait=base.WAIT)
+class TestChaos(test_volume_copy.ConversionHostTestCase):
+    PREFIX = 'osm-chaos'
 
     def _sources(self, count=2):
         """Source volumes of 1 GiB with a few random MiB each;
@@ -210,7 +156,7 @@ class TestChaos(base.FunctionalTestCase):
     def _forget(self, sources):
         """Forget the import: its destination volumes and journal."""
         names = {v.name for v, _ in sources}
-        self._delete(
+        self._delete_volumes(
             self.dst,
             [v for v in self.dst.block_storage.volumes() if v.name in names],
         )

@@ -192,13 +192,20 @@ def _log_times(path, prefix):
     return times
 
 
-class TestVolumeCopy(base.FunctionalTestCase):
+class ConversionHostTestCase(base.FunctionalTestCase):
+    """Tests sharing one pair of conversion hosts, deployed once per class,
+    each test with its own data dir and volumes named ``self.prefix...``
+    (deleted afterwards, detached first if a failed test left them
+    attached)."""
+
+    #: the start of the hosts' and the volumes' names
+    PREFIX = 'osm-hosts'
     hosts = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.hosts = ConversionHosts(base.unique_name('osm-vcopy'))
+        cls.hosts = ConversionHosts(base.unique_name(cls.PREFIX))
         try:
             cls.hosts.deploy()
         except BaseException:
@@ -216,33 +223,42 @@ class TestVolumeCopy(base.FunctionalTestCase):
         self.dst = self.conn('dst')
         self.data_dir = self.useFixture(fixtures.TempDir()).path
         self.hosts.share_with(self.data_dir)
-        self.prefix = self.unique_name('osm-vcopy')
+        self.prefix = self.unique_name(self.PREFIX)
         self.addCleanup(self._purge_volumes)
 
     # -- helpers ------------------------------------------------------------
 
     def _purge_volumes(self):
-        """Delete the test's volumes, detaching them first if a failed
-        test left them attached."""
         for conn in (self.src, self.dst):
-            mine = [
-                v
-                for v in conn.block_storage.volumes()
-                if (v.name or '').startswith(self.prefix)
-            ]
-            for volume in mine:
-                for attachment in volume.attachments or []:
-                    conn.compute.delete_volume_attachment(
-                        attachment['server_id'], volume.id, ignore_missing=True
-                    )
-            for volume in mine:
-                if volume.attachments:
-                    test_volumes._wait_status(
-                        conn.block_storage, volume.id, 'available'
-                    )
-                conn.block_storage.delete_volume(volume.id)
-            for volume in mine:
-                conn.block_storage.wait_for_delete(volume, wait=base.WAIT)
+            self._delete_volumes(
+                conn,
+                [
+                    v
+                    for v in conn.block_storage.volumes()
+                    if (v.name or '').startswith(self.prefix)
+                ],
+            )
+
+    @staticmethod
+    def _delete_volumes(conn, volumes):
+        """Delete volumes, detaching them first if left attached."""
+        for volume in volumes:
+            for attachment in volume.attachments or []:
+                conn.compute.delete_volume_attachment(
+                    attachment['server_id'], volume.id, ignore_missing=True
+                )
+        for volume in volumes:
+            if volume.attachments or volume.status == 'creating':
+                test_volumes._wait_status(
+                    conn.block_storage, volume.id, 'available'
+                )
+            conn.block_storage.delete_volume(volume.id, ignore_missing=True)
+        for volume in volumes:
+            conn.block_storage.wait_for_delete(volume, wait=base.WAIT)
+
+
+class TestVolumeCopy(ConversionHostTestCase):
+    PREFIX = 'osm-vcopy'
 
     def _source_volumes(self, fills):
         """One 1 GiB source volume per ``{suffix: fill}``; {suffix: volume}."""
