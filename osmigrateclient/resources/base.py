@@ -36,6 +36,7 @@ cause an update.
 
 import json
 import logging
+import re
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
@@ -153,6 +154,13 @@ class Resource:
     admin_only: ty.ClassVar[bool] = False
     #: part of ``migrate export all`` / ``migrate import all``
     pre_workload: ty.ClassVar[bool] = True
+    #: the type's name in the plural, for help texts (None: ``cli_name``
+    #: with the English ending)
+    plural_name: ty.ClassVar[str | None] = None
+    #: what ``migrate export <type>`` takes, for its help
+    export_what: ty.ClassVar[str] = "the source project's {plural}"
+    #: where ``migrate import <type>`` puts them, for its help
+    import_where: ty.ClassVar[str] = 'the destination project'
 
     #: SDK attributes copied into ``params``: what to create
     params_fields: ty.ClassVar[tuple[str, ...]] = ('name',)
@@ -195,6 +203,18 @@ class Resource:
     #: ``_info`` fields that become part of a file name in the data
     #: directory (a volume's log): they must be plain ids
     path_ids: ty.ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def plural(self) -> str:
+        """The name in the plural: ``network qos policies``."""
+        if self.plural_name:
+            return self.plural_name
+        name = self.cli_name
+        if re.search('[^aeiou]y$', name):
+            return name[:-1] + 'ies'
+        if re.search('(s|x|ch|sh)$', name):
+            return name + 'es'
+        return name + 's'
 
     def shape(self) -> dict[str, ty.Any]:
         """The shape of this type's entries, for :meth:`check`."""

@@ -46,6 +46,8 @@ class Domain(base.Resource):
     file_name = 'domains.yml'
     service = 'identity'
     admin_only = True
+    export_what = "the source cloud's {plural}"
+    import_where = 'the destination cloud'
     rank = 0
     tag_field = None
     scope = 'cloud'

@@ -48,6 +48,8 @@ class Flavor(base.Resource):
     file_name = 'flavors.yml'
     service = 'compute'
     admin_only = True
+    export_what = "the source cloud's {plural}"
+    import_where = 'the destination cloud'
     rank = 6
     depends_on = ('project',)
     tag_field = None

@@ -54,6 +54,8 @@ class Group(base.DomainOwned):
     file_name = 'groups.yml'
     service = 'identity'
     admin_only = True
+    export_what = "the source cloud's {plural}"
+    import_where = 'the destination cloud'
     rank = 2
     depends_on = ('domain', 'user')
     tag_field = None

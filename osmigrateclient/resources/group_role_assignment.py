@@ -27,6 +27,10 @@ from osmigrateclient.resources import role_assignment
 class GroupRoleAssignment(role_assignment.RoleAssignment):
     type = 'openstack.identity.GroupProjectRoleAssignment'
     cli_name = 'group role assignment'
+    export_what = (
+        "the role assignments of the source cloud's groups on its projects"
+    )
+    import_where = 'the destination cloud'
     file_name = 'group_project_role_assignments.yml'
     depends_on = ('group', 'project', 'role')
     assignee = 'group'

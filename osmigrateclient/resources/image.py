@@ -158,6 +158,8 @@ def _glance_string(value: ty.Any) -> ty.Any:
 class Image(base.Resource):
     type = 'openstack.image.Image'
     cli_name = 'image'
+    export_what = 'the images the source project owns, with their bytes,'
+    import_where = 'the destination project'
     kind = 'image'
     file_name = 'images.yml'
     service = 'image'

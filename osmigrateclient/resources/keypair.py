@@ -66,6 +66,8 @@ def is_auth(ref: ty.Any) -> bool:
 class Keypair(base.Resource):
     type = 'openstack.compute.Keypair'
     cli_name = 'keypair'
+    export_what = "the caller's keypairs (every user's with --all-users)"
+    import_where = 'the destination, for the same users'
     kind = 'keypair'
     file_name = 'keypairs.yml'
     service = 'compute'

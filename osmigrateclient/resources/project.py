@@ -37,6 +37,8 @@ class Project(base.DomainOwned):
     file_name = 'projects.yml'
     service = 'identity'
     admin_only = True
+    export_what = "the source cloud's {plural}"
+    import_where = 'the destination cloud'
     rank = 1
     depends_on = ('domain',)
     tag_field = None

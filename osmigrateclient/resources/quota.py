@@ -98,6 +98,11 @@ _MISSING_SERVICE = (
 class Quota(base.Resource):
     type = 'openstack.ProjectQuota'
     cli_name = 'quota'
+    export_what = (
+        'the quotas of the projects of projects.yml in the data directory '
+        '(else of the source project)'
+    )
+    import_where = 'the same-named destination projects'
     #: a project's quotas are listed by listing the projects
     kind = 'project'
     file_name = 'quotas.yml'

@@ -84,6 +84,8 @@ class Role(base.Resource):
     file_name = 'roles.yml'
     service = 'identity'
     admin_only = True
+    export_what = "the source cloud's {plural}"
+    import_where = 'the destination cloud'
     rank = 0
     tag_field = None
     scope = 'cloud'

@@ -38,6 +38,10 @@ INHERITED = 'OS-INHERIT:inherited_to'
 class RoleAssignment(base.Resource):
     type = 'openstack.identity.UserProjectRoleAssignment'
     cli_name = 'role assignment'
+    export_what = (
+        "the role assignments of the source cloud's users on its projects"
+    )
+    import_where = 'the destination cloud'
     kind = 'role_assignment'
     file_name = 'user_project_role_assignments.yml'
     service = 'identity'

@@ -127,6 +127,8 @@ class User(base.DomainOwned):
     file_name = 'users.yml'
     service = 'identity'
     admin_only = True
+    export_what = "the source cloud's {plural}"
+    import_where = 'the destination cloud'
     rank = 2
     depends_on = ('domain', 'project')
     tag_field = None

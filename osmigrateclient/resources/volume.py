@@ -222,6 +222,8 @@ def _positive_int(text: str) -> int:
 class Volume(base.Resource):
     type = 'openstack.network.ServerVolume'
     cli_name = 'volume'
+    export_what = "the source project's detached volumes, with their bytes,"
+    import_where = 'the destination project'
     kind = 'volume'
     file_name = 'detached_volumes.yml'
     service = 'block_storage'

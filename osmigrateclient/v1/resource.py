@@ -72,9 +72,11 @@ class _OneResource(common.MigrateLister):
         doc = self.__doc__ or ''
         if self.resource is None:
             return doc
-        plural = self.resource.cli_name + 's'
+        plural = self.resource.plural
         return doc.format(
             plural=plural,
+            what=self.resource.export_what.format(plural=plural),
+            where=self.resource.import_where,
             file=self.resource.file_name,
             type=self.resource.type,
         )
@@ -136,7 +138,7 @@ def _add_import_arguments(parser, types):
     )
     for resource in types:
         resource.add_arguments(parser, 'import')
-    pooled = [t.cli_name + 's' for t in types if t.parallel_import]
+    pooled = [t.plural for t in types if t.parallel_import]
     # A type with no pool may have a --parallel of its own (volumes).
     if pooled:
         parser.add_argument(
@@ -345,7 +347,7 @@ def _import_projects(cmd, parsed_args, types, required):
 
 
 class ExportResource(_OneResource):
-    """Export the source project's {plural} into {file}.
+    """Export {what} into {file}.
 
     Re-exporting replaces the resources already in the file (same type and
     source id) and appends new ones; the rest of the file is kept, so
@@ -365,7 +367,7 @@ class ExportResource(_OneResource):
 
 
 class ImportResource(_OneResource):
-    """Import the {plural} of {file} into the destination project.
+    """Import the {plural} of {file} into {where}.
 
     Each resource is created, updated (only the fields that differ) or left
     unchanged, so the command can be run again after a failure.  A

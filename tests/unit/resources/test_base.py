@@ -522,3 +522,39 @@ class TestSdkAttrs(Base):
             'not found',
             str(e),
         )
+
+
+class TestPlural(testtools.TestCase):
+    def plural(self, cli_name, plural_name=None):
+        cls = type(
+            'T',
+            (base.Resource,),
+            {'cli_name': cli_name, 'plural_name': plural_name},
+        )
+        return cls().plural
+
+    def test_english_endings(self):
+        self.assertEqual(
+            [
+                'networks',
+                'network qos policies',
+                'address groups',
+                'keypairs',
+                'boxes',
+                'matches',
+            ],
+            [
+                self.plural(n)
+                for n in (
+                    'network',
+                    'network qos policy',
+                    'address group',
+                    'keypair',
+                    'box',
+                    'match',
+                )
+            ],
+        )
+
+    def test_a_declared_plural_wins(self):
+        self.assertEqual('data', self.plural('datum', 'data'))

@@ -269,3 +269,61 @@ class TestParallelOption(testtools.TestCase):
                 )
             self.assertEqual(3, import_.call_args.kwargs['parallel'])
             self.assertEqual(dry_run, import_.call_args.kwargs['dry_run'])
+
+
+class TestHelp(testtools.TestCase):
+    """Each type's export and import help says what it takes, and where."""
+
+    def description(self, cls, name):
+        return cls(mock.Mock(), None, cmd_name=name).get_description()
+
+    def test_tenant_type(self):
+        self.assertTrue(
+            self.description(
+                resource.ExportResource, 'migrate export security group'
+            ).startswith(
+                "Export the source project's security groups into "
+                'security_groups.yml.'
+            )
+        )
+        self.assertTrue(
+            self.description(
+                resource.ImportResource, 'migrate import security group'
+            ).startswith(
+                'Import the security groups of security_groups.yml into '
+                'the destination project.'
+            )
+        )
+
+    def test_admin_type_is_cloud_wide(self):
+        self.assertTrue(
+            self.description(
+                resource.ExportResource, 'migrate export project'
+            ).startswith("Export the source cloud's projects into")
+        )
+        self.assertIn(
+            'into the destination cloud.',
+            self.description(
+                resource.ImportResource, 'migrate import project'
+            ),
+        )
+
+    def test_volume_says_detached(self):
+        self.assertTrue(
+            self.description(
+                resource.ExportResource, 'migrate export volume'
+            ).startswith(
+                "Export the source project's detached volumes, with their "
+                'bytes, into detached_volumes.yml.'
+            )
+        )
+
+    def test_every_type_formats(self):
+        for name, res in resources.by_cli_name().items():
+            for cls, verb in (
+                (resource.ExportResource, 'export'),
+                (resource.ImportResource, 'import'),
+            ):
+                text = self.description(cls, 'migrate %s %s' % (verb, name))
+                self.assertNotIn('{', text, name)
+                self.assertIn(res.file_name, text, name)
