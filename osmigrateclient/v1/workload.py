@@ -10,7 +10,7 @@
 #   License for the specific language governing permissions and limitations
 #   under the License.
 
-"""``openstack migrate workload export|import|status``."""
+"""``openstack migrate workload export|import|plan|status``."""
 
 import logging
 import os
@@ -27,6 +27,7 @@ from osmigrateclient.transfer import image_blobs
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.v1 import common
 from osmigrateclient.v1 import resource
+from osmigrateclient.workload import estimate
 from osmigrateclient.workload import journal
 from osmigrateclient.workload import migration
 from osmigrateclient.workload import runner
@@ -253,3 +254,139 @@ class WorkloadStatus(common.MigrateLister):
             if match(j.get('name'))
         ]
         return STATUS_COLUMNS, rows
+
+
+PLAN_COLUMNS = (
+    'Name',
+    'Source ID',
+    'Action',
+    'Volumes',
+    'Size GiB',
+    'Copy Seconds',
+    'Detail',
+)
+
+
+class PlanWorkload(common.MigrateLister):
+    """Show what importing the servers of workloads.yml would do and cost.
+
+    Per server: the pre-flight's verdict (create, or blocked with every
+    problem found; unchanged for a server already imported), the volumes
+    its import copies and their size (an upper bound: Cinder does not say
+    how much of a volume holds data, and zeros cost little to copy), and the
+    estimated seconds of copy.  The throughput comes from the copies that
+    earlier imports of this data directory finished, or from --throughput.
+    Then the whole wave: the servers to import, the bytes, and the
+    estimated copy time at --parallel servers at once.  Nothing is changed
+    in either cloud.
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        common.add_data_dir_argument(parser)
+        clouds.add_cloud_argument(parser, clouds.SOURCE)
+        clouds.add_cloud_argument(parser, clouds.DESTINATION)
+        filters.add_arguments(parser, 'servers')
+        parser.add_argument(
+            '--stop',
+            action='store_true',
+            help='Check as "workload import --stop" would: ACTIVE source '
+            'servers are not a problem',
+        )
+        parser.add_argument(
+            '--parallel',
+            metavar='<count>',
+            type=common.positive_int,
+            default=PARALLEL,
+            help='Servers the import would run at once (default: %d)'
+            % PARALLEL,
+        )
+        parser.add_argument(
+            '--throughput',
+            metavar='<MiB/s>',
+            type=common.positive_int,
+            help='Bytes of volume copied per second and copy, in MiB/s '
+            '(default: as measured by earlier imports of the data dir)',
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        data_dir = common.data_dir(parsed_args)
+        src = self.lookup(clouds.SOURCE, parsed_args, data_dir=data_dir)
+        dst = self.lookup(clouds.DESTINATION, parsed_args, data_dir=data_dir)
+        server_type = resources.get('workload')
+        match = filters.NameFilter.from_args(parsed_args)
+        entries = [
+            e
+            for e in plan.entries_of(server_type, data_dir)
+            if match((e.get('params') or {}).get('name'))
+        ]
+        ctx = migration.Context(
+            data_dir,
+            src.conn,
+            dst.conn,
+            volume_copy.Settings(),
+            stop=parsed_args.stop,
+        )
+        todo, outcomes = runner.triage(ctx, entries, src, dst)
+        if parsed_args.throughput:
+            rate = parsed_args.throughput * estimate.MiB
+            source = '--throughput'
+        else:
+            found = estimate.measured(data_dir)
+            rate = found.bytes_per_second if found else None
+            source = found and '%d earlier copies' % found.copies
+        disks = {}
+        for f in src.all('flavor'):
+            disks[f.id] = disks[f.name] = f.disk
+        by_id = {(e.get('_info') or {}).get('id'): e for e in entries}
+        verdicts = {o.source_id: o for o in outcomes}
+        rows, wave = [], []
+        for source_id, entry in by_id.items():
+            est = estimate.server(entry, disks, rate)
+            o = verdicts.get(source_id)
+            if o is None:
+                wave.append(est)
+            rows.append(
+                (
+                    est.name,
+                    source_id,
+                    o.action if o else runner.PLANNED,
+                    est.volumes,
+                    round(est.size / estimate.GiB, 1),
+                    round(est.seconds) if est.seconds is not None else None,
+                    o.detail if o else '',
+                )
+            )
+            if o is not None and o.action not in runner.SUCCEEDED:
+                self.exit_code = 1
+        self.app.stdout.flush()
+        self.app.stderr.write(
+            _wave_line(wave, rate, source, parsed_args.parallel) + '\n'
+        )
+        return PLAN_COLUMNS, rows
+
+
+def _wave_line(wave, rate, source, parallel):
+    size = sum(s.size for s in wave)
+    line = '%d server(s) to import, %d volume(s), %.1f GiB' % (
+        len(wave),
+        sum(s.volumes for s in wave),
+        size / estimate.GiB,
+    )
+    seconds = estimate.wave_seconds(wave, rate, parallel)
+    if seconds is None:
+        return line + (
+            '; no copy time known: give --throughput, or import a few '
+            'servers first'
+        )
+    return line + (
+        '; about %s of copy at --parallel %d (%.0f MiB/s per copy, %s)'
+        % (_duration(seconds), parallel, rate / estimate.MiB, source)
+    )
+
+
+def _duration(seconds):
+    minutes, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(minutes, 60)
+    return '%d:%02d:%02d' % (h, m, s)
