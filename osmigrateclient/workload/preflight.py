@@ -25,7 +25,6 @@ is what the migration then uses, so it never looks a name up twice.
 
 import typing as ty
 
-from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import exceptions
 from osmigrateclient.resources import refs
@@ -464,9 +463,10 @@ class Checker:
         return attrs
 
     def _source(self, problems, source_id, volumes, detached=()) -> str:
-        try:
-            server = self.src.conn.compute.get_server(source_id)
-        except sdk_exceptions.NotFoundException:
+        # One list of the source's servers for the whole wave, not one
+        # request per server.
+        server = self.src.get('server', source_id)
+        if server is None:
             problems.append('the source server %s is gone' % source_id)
             return ''
         status = server.status
