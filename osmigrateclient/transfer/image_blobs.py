@@ -205,6 +205,36 @@ class Progress:
         self.bar = bar
         self._active: list[Meter] = []
         self._lock = threading.Lock()
+        #: bytes the whole run will move (:meth:`expect`), and those of
+        #: the transfers finished so far
+        self._wave_total: int | None = None
+        self._wave_done = 0
+        self._wave_started = 0.0
+
+    def expect(self, total: int) -> None:
+        """Show the whole run's progress too: ``total`` bytes in all."""
+        with self._lock:
+            self._wave_total = total
+            self._wave_done = 0
+            self._wave_started = time.monotonic()
+
+    def _wave(self) -> str:
+        """``all 31% 3.1 GiB/10.0 GiB 45.0 MiB/s ETA 0:02:31``, or ''."""
+        total = self._wave_total
+        if not total:
+            return ''
+        done = min(total, self._wave_done + sum(m.done for m in self._active))
+        elapsed = time.monotonic() - self._wave_started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        text = 'all %d%% %s/%s %s/s' % (
+            100 * done // total,
+            _size(done),
+            _size(total),
+            _size(rate),
+        )
+        if rate > 0:
+            text += ' ETA %s' % _duration((total - done) / rate)
+        return text
 
     def start(self, label: str, total: int | None, done: int = 0) -> 'Meter':
         meter = Meter(self, label, total, done)
@@ -220,9 +250,12 @@ class Progress:
             pass
 
     def _line(self) -> str:
-        if len(self._active) == 1:
+        if len(self._active) == 1 and not self._wave_total:
             return self._active[0].line()
-        return ' | '.join(m.short() for m in self._active)
+        return ' | '.join(
+            [self._wave()] * bool(self._wave_total)
+            + [m.short() for m in self._active]
+        )
 
     def draw(self) -> None:
         with self._lock:
@@ -234,6 +267,9 @@ class Progress:
         with self._lock:
             if meter in self._active:
                 self._active.remove(meter)
+                self._wave_done += max(meter.done, meter.total or 0)
+            if self._wave_total:
+                text += ' [%s]' % self._wave()
             if not self.bar:
                 self.write(text + '\n')
                 return

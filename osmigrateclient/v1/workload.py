@@ -170,6 +170,12 @@ class ImportWorkload(common.MigrateLister):
             progress=image_blobs.Progress(),
         )
         todo, outcomes = runner.triage(ctx, entries, src, dst)
+        if todo and not parsed_args.dry_run:
+            # One progress line for the whole run: bytes, rate and ETA.
+            disks = _flavor_disks(src)
+            ctx.progress.expect(
+                sum(sum(estimate.copied_size(r.entry, disks)) for r in todo)
+            )
         if parsed_args.dry_run:
             outcomes += [
                 migration.Outcome(
@@ -336,9 +342,7 @@ class PlanWorkload(common.MigrateLister):
             found = estimate.measured(data_dir)
             rate = found.bytes_per_second if found else None
             source = found and '%d earlier copies' % found.copies
-        disks = {}
-        for f in src.all('flavor'):
-            disks[f.id] = disks[f.name] = f.disk
+        disks = _flavor_disks(src)
         by_id = {(e.get('_info') or {}).get('id'): e for e in entries}
         verdicts = {o.source_id: o for o in outcomes}
         rows, wave = [], []
@@ -365,6 +369,14 @@ class PlanWorkload(common.MigrateLister):
             _wave_line(wave, rate, source, parsed_args.parallel) + '\n'
         )
         return PLAN_COLUMNS, rows
+
+
+def _flavor_disks(src):
+    """Root disk GiB of the source flavors, by id and by name."""
+    disks = {}
+    for f in src.all('flavor'):
+        disks[f.id] = disks[f.name] = f.disk
+    return disks
 
 
 def _wave_line(wave, rate, source, parallel):

@@ -504,6 +504,42 @@ class TestProgress(testtools.TestCase):
         b.finish()
         self.assertEqual([], self.progress._active)
 
+    def test_the_whole_run_leads_the_line(self):
+        self.progress.expect(400)
+        a = self.progress.start('vol-a', 100)
+        b = self.progress.start('vol-b', 200)
+        a.update(100)
+        self.assertTrue(
+            self.out.getvalue()
+            .rsplit('\r', 1)[1]
+            .startswith('all 25% 100 B/400 B '),
+            self.out.getvalue(),
+        )
+        self.assertIn(' | vol-a 100% ', self.out.getvalue())
+        self.out.seek(0)
+        self.out.truncate()
+        a.finish()
+        b.update(100)
+        closing, shared = self.out.getvalue().split('\n')
+        # a's closing line says where the run stands; the shared line
+        # counts a's bytes and b's so far
+        self.assertIn(' [all 25% 100 B/400 B ', closing)
+        self.assertTrue(
+            shared.rsplit('\r', 1)[1].startswith('all 50% 200 B/400 B '),
+            shared,
+        )
+
+    def test_without_bar_each_line_says_where_the_run_stands(self):
+        progress = image_blobs.Progress(self.out, bar=False)
+        progress.expect(20)
+        meter = progress.start('vol-a', 10)
+        meter.update(10)
+        meter.finish()
+        self.assertRegex(
+            self.out.getvalue(),
+            r'^vol-a: 10 B in [0-9.]+ s \(.*/s\) \[all 50% 10 B/20 B .*\]\n$',
+        )
+
     def test_without_bar_one_line_per_transfer(self):
         progress = image_blobs.Progress(self.out, bar=False)
         meter = progress.start('vol-a', 10)
