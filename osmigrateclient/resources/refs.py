@@ -65,8 +65,7 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'subnet': lambda c: c.network.subnets(),
     'subnet_pool': lambda c: c.network.subnet_pools(),
     'flavor': lambda c: c.compute.flavors(is_public=None),
-    # Glance pages by 25 unless asked: 1000 is its usual maximum page.
-    'image': lambda c: c.image.images(limit=1000),
+    'image': lambda c: _images(c),
     'keypair': lambda c: c.compute.keypairs(),
     'domain': lambda c: c.identity.domains(),
     'project': lambda c: c.identity.projects(),
@@ -79,6 +78,23 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'server_group': lambda c: c.compute.server_groups(),
     'floating_ip': lambda c: c.network.ips(),
 }
+
+#: Glance's usual largest page (it gives 25 unless asked)
+IMAGE_PAGE = 1000
+
+
+def _images(conn: ty.Any) -> list[ty.Any]:
+    """Every visible image, in one request where one page holds them.
+
+    With a ``limit``, openstacksdk asks for one more page even after a
+    short one (an empty answer): ask for one page, and only when it is
+    full list them all.
+    """
+    page = list(conn.image.images(paginated=False, limit=IMAGE_PAGE))
+    if len(page) < IMAGE_PAGE:
+        return page
+    return list(conn.image.images(limit=IMAGE_PAGE))
+
 
 #: Kinds that belong to no project: references to them carry no project.
 UNOWNED = frozenset(['flavor', 'domain', 'role', 'network_flavor'])

@@ -78,7 +78,7 @@ SDK_CLASSES = {
 _ids = itertools.count(1)
 
 #: lister arguments that page, not filter
-_PAGING = frozenset(['limit', 'marker', 'details'])
+_PAGING = frozenset(['limit', 'marker', 'details', 'paginated'])
 
 
 def sdk_class(kind: str) -> type:

@@ -12,6 +12,7 @@
 
 import sys
 import threading
+from unittest import mock
 
 import fixtures
 from openstack import exceptions as sdk_exceptions
@@ -441,3 +442,32 @@ class TestListingRace(testtools.TestCase):
             sdk_exceptions.NotFoundException, lookup.all, 'network'
         )
         self.assertEqual(3, len(calls))
+
+
+class TestImages(testtools.TestCase):
+    """One request where one page of images holds them all."""
+
+    def conn(self, n):
+        calls = []
+
+        def images(**query):
+            calls.append(query)
+            if query.get('paginated') is False:
+                return iter(range(min(n, query['limit'])))
+            return iter(range(n))
+
+        conn = mock.Mock()
+        conn.image.images = images
+        return conn, calls
+
+    def test_a_short_page_is_all(self):
+        conn, calls = self.conn(3)
+        self.assertEqual([0, 1, 2], refs._images(conn))
+        self.assertEqual([{'paginated': False, 'limit': 1000}], calls)
+
+    def test_a_full_page_lists_them_all(self):
+        conn, calls = self.conn(1500)
+        self.assertEqual(1500, len(refs._images(conn)))
+        self.assertEqual(
+            [{'paginated': False, 'limit': 1000}, {'limit': 1000}], calls
+        )
