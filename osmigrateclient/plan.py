@@ -235,9 +235,14 @@ def _apply(
         pooled = []
         for batch in step:
             if parallel > 1 and _poolable(batch.resource, step):
-                pooled.append(batch)
-                continue
-            for i, outcome in enumerate(_apply_type(batch, lookup)):
+                if batch.resource.bulk_class is None:
+                    pooled.append(batch)
+                    continue
+                # New ones in bulk requests: fewer requests than a pool's.
+                outcomes = batch.resource.apply_bulk(lookup, batch.entries)
+            else:
+                outcomes = _apply_type(batch, lookup)
+            for i, outcome in enumerate(outcomes):
                 slots[batch.first + i] = outcome
         if pooled:
             _apply_pooled(pooled, lookup, parallel, slots)

@@ -12,6 +12,8 @@
 
 """Neutron networks."""
 
+from openstack.network.v2 import network as _sdk
+
 from osmigrateclient import datafile
 from osmigrateclient.resources import base
 
@@ -23,6 +25,7 @@ class Network(base.Resource):
     file_name = 'networks.yml'
     rank = 10
     parallel_import = True
+    bulk_class = _sdk.Network
 
     params_fields = (
         'availability_zone_hints',

@@ -248,6 +248,12 @@ class Lookup:
             if listed is not None:
                 self._lists[kind] = [o for o in listed if o.id != id_]
 
+    def relist(self, kind: str) -> None:
+        """Forget the list of ``kind``: the next use lists it again (after
+        a write whose answer is unknown)."""
+        with self._kind_lock(kind):
+            self._lists.pop(kind, None)
+
     def owned(self, kind: str) -> list[ty.Any]:
         """The resources of ``kind`` owned by the authenticated project."""
         return [o for o in self.all(kind) if owner_of(o) == self.project_id]

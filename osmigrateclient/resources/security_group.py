@@ -30,6 +30,8 @@ each rule (see :mod:`osmigrateclient.resources.security_group_rule`).
 
 import typing as ty
 
+from openstack.network.v2 import security_group as _sdk
+
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -41,6 +43,7 @@ class SecurityGroup(base.Resource):
     file_name = 'security_groups.yml'
     rank = 30
     parallel_import = True
+    bulk_class = _sdk.SecurityGroup
 
     params_fields = ('description', 'name', 'stateful', 'tags')
     none_is_unknown = ('stateful',)

@@ -25,6 +25,8 @@ are never updated, and never duplicated on a re-run.
 
 import typing as ty
 
+from openstack.network.v2 import security_group_rule as _sdk
+
 from osmigrateclient import exceptions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
@@ -64,6 +66,7 @@ class SecurityGroupRule(base.Resource):
     depends_on = ('security group',)
     tag_field = None
     parallel_import = True
+    bulk_class = _sdk.SecurityGroupRule
 
     params_fields = (
         'description',
@@ -127,6 +130,11 @@ class SecurityGroupRule(base.Resource):
 
     def import_identity(self, entry: base.Entry) -> str:
         return '%s:%s:%r' % (self.type, self.name_of(entry), self._key(entry))
+
+    def bulk_group(self, entry: base.Entry) -> ty.Hashable:
+        # Neutron takes the rules of one group per bulk request.
+        ref = entry['params'].get('security_group_ref') or {}
+        return tuple(sorted(ref.items()))
 
     # -- export -------------------------------------------------------------
 

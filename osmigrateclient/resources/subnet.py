@@ -19,6 +19,8 @@ DNS nameservers keep their order, which resolvers follow.
 
 import typing as ty
 
+from openstack.network.v2 import subnet as _sdk
+
 from osmigrateclient import datafile
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
@@ -32,6 +34,7 @@ class Subnet(base.Resource):
     rank = 20
     depends_on = ('network',)
     parallel_import = True
+    bulk_class = _sdk.Subnet
 
     params_fields = (
         'allocation_pools',

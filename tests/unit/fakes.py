@@ -139,6 +139,14 @@ class FakeProxy:
 
         return call
 
+    def _bulk_create(self, resource_type: type, data: list[dict]) -> list:
+        """openstacksdk's bulk create: one call, all made or none."""
+        path = '%s:%s' % (resource_type.__module__, resource_type.__name__)
+        kind = next(k for k, c in SDK_CLASSES.items() if c == path)
+        return self._conn._call(
+            self._service, 'bulk_create_' + kind, (data,), {}
+        )
+
 
 class _Access:
     def __init__(self, roles: list[str]) -> None:
@@ -242,6 +250,9 @@ class FakeConnection:
         handler = getattr(self, '_api_' + method, None)
         if handler is not None:
             return handler(*args, **kwargs)
+        if method.startswith('bulk_create_'):
+            kind = method[len('bulk_create_') :]
+            return [self._create(kind, **attrs) for attrs in args[0]]
         for verb in ('create', 'update', 'delete'):
             prefix = verb + '_'
             if method.startswith(prefix) and method[len(prefix) :] in (

@@ -597,9 +597,11 @@ class SlowFirst(Pooled):
 
 
 class FailingNetwork(network.Network):
-    """Networks whose name starts with 'bad' cannot be created."""
+    """Networks whose name starts with 'bad' cannot be created; made one
+    by one (in a pool), not in bulk."""
 
     parallel_import = True
+    bulk_class = None
 
     def create_sdk(self, lookup, attrs):
         if attrs['name'].startswith('bad'):
@@ -877,3 +879,131 @@ class TestSummary(testtools.TestCase):
             self.assertTrue(plan.succeeded(base.Outcome(NET, 'a', action)))
         for action in ('failed', 'blocked', 'conflict'):
             self.assertFalse(plan.succeeded(base.Outcome(NET, 'a', action)))
+
+
+class BulkFailingNetwork(network.Network):
+    """Networks in bulk; those named 'bad*' refused, as Neutron refuses a
+    whole bulk request for one bad entry."""
+
+    def create_many_sdk(self, lookup, attrs):
+        if any(a['name'].startswith('bad') for a in attrs):
+            raise sdk_exceptions.BadRequestException('no bad')
+        return super().create_many_sdk(lookup, attrs)
+
+    def create_sdk(self, lookup, attrs):
+        if attrs['name'].startswith('bad'):
+            raise sdk_exceptions.BadRequestException('no %s' % attrs['name'])
+        return super().create_sdk(lookup, attrs)
+
+
+class TestBulkImport(Base):
+    """``parallel`` > 1 and a type with a bulk create: new ones in bulk."""
+
+    def import_(self, resource, entries, parallel=4):
+        datafile.write(self.path(resource.file_name), entries)
+        self.lookup = refs.Lookup(self.dst)
+        return plan.import_(
+            [resource], self.lookup, self.dir, everything, parallel=parallel
+        )
+
+    def test_new_ones_in_one_request(self):
+        self.dst.add('network', name='old', description='')
+        self.dst.add('network', name='changed', description='x')
+        outcomes = self.import_(
+            network.Network(),
+            [
+                net_entry('n1', 'i-1'),
+                net_entry('old', 'i-2'),
+                net_entry('n2', 'i-3'),
+                net_entry('changed', 'i-4'),
+                net_entry('n1', 'i-5', description='again'),
+            ],
+        )
+        self.assertEqual(
+            [
+                ('n1', 'created', ''),
+                ('old', 'unchanged', ''),
+                ('n2', 'created', ''),
+                ('changed', 'updated', 'description'),
+                # the same network again: after the first was made
+                ('n1', 'updated', 'description'),
+            ],
+            [(o.name, o.action, o.detail) for o in outcomes],
+        )
+        (call,) = self.dst.calls_to('network.bulk_create_network')
+        self.assertEqual(['n1', 'n2'], [a['name'] for a in call[0][0]])
+        self.assertEqual([], self.dst.calls_to('network.create_network'))
+        self.assertEqual(
+            ['changed', 'n1', 'n2', 'old'],
+            sorted(n.name for n in self.dst.store['network']),
+        )
+
+    def test_batches_of_bulk_size(self):
+        self.useFixture(
+            fixtures.MonkeyPatch('osmigrateclient.resources.base.BULK_SIZE', 2)
+        )
+        self.import_(
+            network.Network(),
+            [net_entry('n%d' % i, 'i-%d' % i) for i in range(5)],
+        )
+        self.assertEqual(
+            [2, 2, 1],
+            [
+                len(c[0][0])
+                for c in self.dst.calls_to('network.bulk_create_network')
+            ],
+        )
+
+    def test_parallel_one_is_one_by_one(self):
+        self.import_(
+            network.Network(),
+            [net_entry('n1', 'i-1'), net_entry('n2', 'i-2')],
+            parallel=1,
+        )
+        self.assertEqual([], self.dst.calls_to('network.bulk_create_network'))
+        self.assertEqual(2, len(self.dst.calls_to('network.create_network')))
+
+    def test_a_refused_request_is_redone_one_by_one(self):
+        outcomes = self.import_(
+            BulkFailingNetwork(),
+            [
+                net_entry('n1', 'i-1'),
+                net_entry('bad', 'i-2'),
+                net_entry('n3', 'i-3'),
+            ],
+        )
+        self.assertEqual(
+            [
+                ('n1', 'created', ''),
+                ('bad', 'failed', 'no bad'),
+                ('n3', 'created', ''),
+            ],
+            [(o.name, o.action, o.detail) for o in outcomes],
+        )
+        self.assertEqual(
+            ['n1', 'n3'], sorted(n.name for n in self.dst.store['network'])
+        )
+
+    def test_a_lost_answer_makes_no_duplicate(self):
+        # Neutron made them all; the answer never came.
+        made = self.dst.add
+
+        def lost(data):
+            for attrs in data:
+                made('network', **attrs)
+            raise sdk_exceptions.HttpException('connection reset')
+
+        self.dst._api_bulk_create_network = lost
+        outcomes = self.import_(
+            network.Network(),
+            [net_entry('n1', 'i-1'), net_entry('n2', 'i-2')],
+        )
+        self.assertEqual(
+            [('n1', 'unchanged'), ('n2', 'unchanged')],
+            [(o.name, o.action) for o in outcomes],
+        )
+        self.assertEqual(
+            ['n1', 'n2'], sorted(n.name for n in self.dst.store['network'])
+        )
+        # listed again after the failure: what it made is found
+        self.assertEqual(2, len(self.dst.calls_to('network.networks')))

@@ -892,6 +892,37 @@ class TestNetworkResources(MigrateTestCase):
         )
         self.assertEqual(before, revisions(dst, self.prefix))
 
+    def test_bulk_create_names_the_refused_entry(self):
+        # New networks go to Neutron in one bulk request, which it refuses
+        # whole for one bad entry: the others are made all the same, and
+        # the bad one is named with Neutron's reason.
+        net = self.conn('src').network
+        for i in range(3):
+            net.create_network(name='%s-bulk%d' % (self.prefix, i))
+        self.export_all()
+        doc = self.load('networks.yml')
+        for r in doc['resources']:
+            if r['params']['name'] == self.prefix + '-bulk1':
+                r['params']['mtu'] = 65000
+        self.save('networks.yml', doc)
+
+        result = self.import_('network', expect_fail=True)
+        rows = {r['Name']: r for r in json.loads(result.stdout)}
+        self.assertEqual(
+            ['created', 'failed', 'created'],
+            [rows['%s-bulk%d' % (self.prefix, i)]['Action'] for i in range(3)],
+        )
+        self.assertIn('MTU', rows[self.prefix + '-bulk1']['Detail'])
+        dst = self.conn('dst').network
+        self.assertEqual(
+            [self.prefix + '-bulk0', self.prefix + '-bulk2'],
+            sorted(
+                n.name
+                for n in dst.networks()
+                if n.name.startswith(self.prefix + '-bulk')
+            ),
+        )
+
 
 def _ref(name):
     return {'name': name, 'project_name': '%auth%', 'domain_name': '%auth%'}

@@ -163,3 +163,23 @@ class TestSecurityGroupRule(testtools.TestCase):
         self.assertEqual(
             'created', self.res.apply(refs.Lookup(self.dst), e).action
         )
+
+
+class TestBulkGroup(testtools.TestCase):
+    """Neutron takes the rules of one security group per bulk request."""
+
+    def group_of(self, name, project='%auth%', **params):
+        params['security_group_ref'] = {
+            'name': name,
+            'project_name': project,
+            'domain_name': '%auth%',
+        }
+        return security_group_rule.RESOURCE().bulk_group({'params': params})
+
+    def test_by_security_group(self):
+        self.assertEqual(
+            self.group_of('web', protocol='tcp'),
+            self.group_of('web', protocol='udp'),
+        )
+        self.assertNotEqual(self.group_of('web'), self.group_of('db'))
+        self.assertNotEqual(self.group_of('web'), self.group_of('web', 'p2'))
