@@ -30,7 +30,7 @@ from osmigrateclient import exceptions as migrate_exceptions
 from osmigrateclient import filters
 from osmigrateclient import os_migrate
 from osmigrateclient import plan
-from osmigrateclient import preflight
+from osmigrateclient import quota_check
 from osmigrateclient import resources
 from osmigrateclient import validation
 from osmigrateclient.v1 import common
@@ -320,7 +320,7 @@ def _import_into(cmd, parsed_args, types, required, lookup, project=None):
         # good: a refused file changes nothing).
         datafile.make_private(lookup.data_dir)
     if dry_run:
-        outcomes = preflight.quota_shortfalls(lookup, outcomes) + outcomes
+        outcomes = quota_check.quota_shortfalls(lookup, outcomes) + outcomes
     _report_failures(cmd, outcomes, project)
     return types, outcomes
 

@@ -187,7 +187,7 @@ class TestImportTightensTheDataDir(testtools.TestCase):
         lookup = refs.Lookup(fakes.FakeConnection(), data_dir=self.dir)
         args = argparse.Namespace(dry_run=dry_run, names=[], name_regexes=[])
         with mock.patch.object(
-            resource.preflight, 'quota_shortfalls', return_value=[]
+            resource.quota_check, 'quota_shortfalls', return_value=[]
         ):
             resource._import_into(
                 types.SimpleNamespace(exit_code=0), args, [], False, lookup
@@ -261,7 +261,7 @@ class TestParallelOption(testtools.TestCase):
                     resource.plan, 'import_', return_value=[]
                 ) as import_,
                 mock.patch.object(
-                    resource.preflight, 'quota_shortfalls', return_value=[]
+                    resource.quota_check, 'quota_shortfalls', return_value=[]
                 ),
             ):
                 resource._import_into(

@@ -57,7 +57,7 @@ def to_create(outcomes: list[base.Outcome]) -> collections.Counter:
     names = {r.type: r.cli_name for r in resources.by_cli_name().values()}
     counts: collections.Counter = collections.Counter()
     for outcome in outcomes:
-        if outcome.action in (base.CREATE, 'created'):
+        if outcome.action in (base.CREATE, base.DONE[base.CREATE]):
             counts[names.get(outcome.type, outcome.type)] += 1
     return counts
 

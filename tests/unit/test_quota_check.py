@@ -17,7 +17,7 @@ import types
 from openstack import exceptions as sdk_exceptions
 import testtools
 
-from osmigrateclient import preflight
+from osmigrateclient import quota_check
 from osmigrateclient.resources import base
 
 SG = 'openstack.network.SecurityGroup'
@@ -50,7 +50,7 @@ def lookup(network):
 
 class TestShortfalls(testtools.TestCase):
     def test_counts_creates_only(self):
-        counts = preflight.to_create(
+        counts = quota_check.to_create(
             [
                 outcome(SG, 'create'),
                 outcome(SG, 'create'),
@@ -64,7 +64,7 @@ class TestShortfalls(testtools.TestCase):
         )
 
     def test_over_quota_with_the_numbers(self):
-        found = preflight.shortfalls(
+        found = quota_check.shortfalls(
             {'security group': 14, 'network': 2, 'router interface': 3},
             {
                 'security_groups': (3, 10),
@@ -87,7 +87,7 @@ class TestShortfalls(testtools.TestCase):
 
     def test_exactly_full_fits(self):
         self.assertEqual(
-            [], preflight.shortfalls({'network': 2}, {'networks': (8, 10)})
+            [], quota_check.shortfalls({'network': 2}, {'networks': (8, 10)})
         )
 
 
@@ -99,7 +99,7 @@ class TestQuotaShortfalls(testtools.TestCase):
                 'routers': {'limit': 10, 'used': 0, 'reserved': 0},
             }
         )
-        found = preflight.quota_shortfalls(
+        found = quota_check.quota_shortfalls(
             lookup(network), [outcome(NET, 'create')]
         )
         self.assertEqual([('proj', True)], network.asked)
@@ -115,7 +115,7 @@ class TestQuotaShortfalls(testtools.TestCase):
         network = FakeNetwork()
         self.assertEqual(
             [],
-            preflight.quota_shortfalls(
+            quota_check.quota_shortfalls(
                 lookup(network), [outcome(NET, 'unchanged')]
             ),
         )
@@ -123,8 +123,8 @@ class TestQuotaShortfalls(testtools.TestCase):
 
     def test_quotas_not_readable_are_not_checked(self):
         network = FakeNetwork(error=sdk_exceptions.ForbiddenException('no'))
-        with self.assertLogs('osmigrateclient.preflight', 'WARNING') as logs:
-            found = preflight.quota_shortfalls(
+        with self.assertLogs('osmigrateclient.quota_check', 'WARNING') as logs:
+            found = quota_check.quota_shortfalls(
                 lookup(network), [outcome(NET, 'create')]
             )
         self.assertEqual([], found)
