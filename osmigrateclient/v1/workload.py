@@ -230,11 +230,13 @@ def _copied(steps, key='bytes'):
 
 
 class WorkloadStatus(common.MigrateLister):
-    """Show how the import of each server stands, from the data dir's
-    journals (workload_logs/): its phase (running, done, failed), the step
-    running or that failed, the bytes of the volumes copied and the bytes
-    sent between the conversion hosts for them (zeros are not sent), its
-    destination server and the error, if any."""
+    """Show how the import of each server stands.
+
+    From the data dir's journals (workload_logs/): its phase (running,
+    done, failed), the step running or that failed, the bytes of the
+    volumes copied and the bytes sent between the conversion hosts for them
+    (zeros are not sent), its destination server and the error, if any.
+    """
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
