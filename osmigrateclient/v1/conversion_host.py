@@ -18,7 +18,6 @@ import logging
 from osc_lib import exceptions as osc_exceptions
 
 from osmigrateclient import clouds
-from osmigrateclient import exceptions
 from osmigrateclient.transfer import conversion_host as ch
 from osmigrateclient.v1 import common
 
@@ -138,39 +137,36 @@ class DeployConversionHost(common.MigrateLister):
             raise osc_exceptions.CommandError('--server needs --side src|dst')
         hosts = ch.Hosts(data_dir)
         conns = {}
-        try:
-            for side in sides:
-                conns[side] = self.connect(side, parsed_args)
-                name = ch.DEFAULT_NAMES[side]
-                if parsed_args.name:
-                    name = parsed_args.name
-                    if len(sides) > 1:
-                        name = '%s-%s' % (name, side)
-                hosts.deploy(
-                    side,
-                    conns[side],
-                    ch.Options(
-                        name=name,
-                        image=parsed_args.image,
-                        flavor=parsed_args.flavor,
-                        network=parsed_args.network,
-                        allowed_cidrs=tuple(
-                            ch.as_cidr(c) for c in parsed_args.allowed_cidrs
-                        ),
-                        floating_ip=parsed_args.floating_ip,
-                        floating_network=parsed_args.floating_network,
-                        server=parsed_args.server,
-                        user=parsed_args.ssh_user,
-                        install_tools=parsed_args.install_tools,
+        for side in sides:
+            conns[side] = self.connect(side, parsed_args)
+            name = ch.DEFAULT_NAMES[side]
+            if parsed_args.name:
+                name = parsed_args.name
+                if len(sides) > 1:
+                    name = '%s-%s' % (name, side)
+            hosts.deploy(
+                side,
+                conns[side],
+                ch.Options(
+                    name=name,
+                    image=parsed_args.image,
+                    flavor=parsed_args.flavor,
+                    network=parsed_args.network,
+                    allowed_cidrs=tuple(
+                        ch.as_cidr(c) for c in parsed_args.allowed_cidrs
                     ),
-                )
-            if ch.SRC in hosts.records and ch.DST in hosts.records:
-                src_conn = conns.get(ch.SRC)
-                if src_conn is None:
-                    src_conn = self.connect(ch.SRC, parsed_args)
-                hosts.link(src_conn)
-        except exceptions.MigrateError as e:
-            raise osc_exceptions.CommandError(str(e))
+                    floating_ip=parsed_args.floating_ip,
+                    floating_network=parsed_args.floating_network,
+                    server=parsed_args.server,
+                    user=parsed_args.ssh_user,
+                    install_tools=parsed_args.install_tools,
+                ),
+            )
+        if ch.SRC in hosts.records and ch.DST in hosts.records:
+            src_conn = conns.get(ch.SRC)
+            if src_conn is None:
+                src_conn = self.connect(ch.SRC, parsed_args)
+            hosts.link(src_conn)
         rows = [tuple(hosts.status(s, conns[s])) for s in sides]
         return LIST_COLUMNS, rows
 
@@ -211,17 +207,14 @@ class DeleteConversionHost(common.MigrateLister):
     def take_action(self, parsed_args):
         hosts = ch.Hosts(common.data_dir(parsed_args))
         rows = []
-        try:
-            gone = [s for s in _sides(parsed_args) if s in hosts.records]
-            for side in gone:
-                conn = self.connect(side, parsed_args)
-                for what in hosts.delete(side, conn):
-                    rows.append((side, what))
-            src = hosts.records.get(ch.SRC)
-            if ch.DST in gone and src and src.get('owned'):
-                # The source host's group admits the destination host no
-                # more.
-                hosts.admit(self.connect(ch.SRC, parsed_args), ch.SRC)
-        except exceptions.MigrateError as e:
-            raise osc_exceptions.CommandError(str(e))
+        gone = [s for s in _sides(parsed_args) if s in hosts.records]
+        for side in gone:
+            conn = self.connect(side, parsed_args)
+            for what in hosts.delete(side, conn):
+                rows.append((side, what))
+        src = hosts.records.get(ch.SRC)
+        if ch.DST in gone and src and src.get('owned'):
+            # The source host's group admits the destination host no
+            # more.
+            hosts.admit(self.connect(ch.SRC, parsed_args), ch.SRC)
         return ('Side', 'Deleted'), rows
