@@ -63,7 +63,7 @@ class SecurityGroupRule(base.Resource):
     kind = 'security_group_rule'
     file_name = 'security_group_rules.yml'
     rank = 40
-    depends_on = ('security group',)
+    depends_on = ('security group', 'address group')
     tag_field = None
     parallel_import = True
     bulk_class = _sdk.SecurityGroupRule

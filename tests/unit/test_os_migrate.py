@@ -294,6 +294,7 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.identity.Group',
                 'openstack.identity.GroupProjectRoleAssignment',
                 'openstack.identity.Role',
+                'openstack.network.AddressGroup',
             ],
             sorted(t for t in resources.by_type() if not os_migrate.knows(t)),
         )

@@ -326,6 +326,7 @@ def revisions(conn, prefix):
         'subnet': net.subnets(project_id=pid),
         'router': net.routers(project_id=pid),
         'security_group': net.security_groups(project_id=pid),
+        'address_group': net.address_groups(project_id=pid),
     }
     for kind, objs in lists.items():
         for o in objs:
@@ -444,8 +445,9 @@ class MigrateTestCase(base.FunctionalTestCase):
 
 
 class TestNetworkResources(MigrateTestCase):
-    def summary(self, rows):
-        """Counts of the network types; the other types did nothing."""
+    def summary(self, rows, also=()):
+        """Counts of the network types and ``also``; the other types did
+        nothing."""
         counts = {
             r['Type']: (
                 r['Created'],
@@ -458,16 +460,16 @@ class TestNetworkResources(MigrateTestCase):
         others = {
             t: c
             for t, c in counts.items()
-            if t not in NETWORK_TYPES and any(c)
+            if t not in NETWORK_TYPES + also and any(c)
         }
         self.assertEqual({}, others)
-        return {t: c for t, c in counts.items() if t in NETWORK_TYPES}
+        return {t: c for t, c in counts.items() if t in NETWORK_TYPES + also}
 
     def test_export_import_all(self):
         src, dst = self.conn('src'), self.conn('dst')
         t = seed(src, self.prefix)
+        # The rule's address group is migrated too (created, not found).
         src_ag = self.address_group('src')
-        self.address_group('dst')
         src.network.create_security_group_rule(
             security_group_id=t.web.id,
             direction='ingress',
@@ -492,7 +494,7 @@ class TestNetworkResources(MigrateTestCase):
         )
         # The other pre-workload types hold nothing under the prefix.
         self.assertEqual(
-            [],
+            [('address group', 1)],
             [
                 row
                 for row in exported
@@ -523,6 +525,7 @@ class TestNetworkResources(MigrateTestCase):
         rows = self.import_()
         self.assertEqual(
             {
+                'address group': (1, 0, 0, 0),
                 'network': (3, 0, 0, 0),
                 'subnet': (5, 0, 0, 0),
                 'security group': (2, 0, 0, 0),
@@ -530,7 +533,13 @@ class TestNetworkResources(MigrateTestCase):
                 'router': (2, 0, 0, 0),
                 'router interface': (4, 0, 0, 0),
             },
-            self.summary(rows),
+            self.summary(rows, also=('address group',)),
+        )
+        self.assertEqual(
+            ['10.60.0.0/24'],
+            dst.network.find_address_group(
+                self.prefix + '-ag', ignore_missing=False
+            ).addresses,
         )
         want = snapshot(src, self.prefix)
         got = snapshot(dst, self.prefix)
@@ -584,6 +593,7 @@ class TestNetworkResources(MigrateTestCase):
         )
         self.assertEqual(
             {
+                'address group': (0, 0, 1, 0),
                 'network': (0, 0, 3, 0),
                 'subnet': (0, 0, 5, 0),
                 'security group': (0, 0, 2, 0),
@@ -591,12 +601,12 @@ class TestNetworkResources(MigrateTestCase):
                 'router': (0, 0, 2, 0),
                 'router interface': (0, 0, 4, 0),
             },
-            self.summary(rows),
+            self.summary(rows, also=('address group',)),
         )
         self.assertEqual(before, revisions(dst, self.prefix))
         plan = self.plan()
         self.assertEqual({'unchanged'}, {r['Action'] for r in plan})
-        self.assertEqual(24, len(plan))
+        self.assertEqual(25, len(plan))
 
     def test_edit_and_reimport(self):
         src, dst = self.conn('src'), self.conn('dst')

@@ -150,6 +150,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'domain',
                     'role',
                     'group',
+                    'address group',
                 )
             ),
             sorted(t.cli_name for t in kept),
@@ -163,7 +164,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(5, len(logs.output))
+        self.assertEqual(6, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
