@@ -183,6 +183,11 @@ def push_command(volume: Volume, port: int | str, export: str) -> list[str]:
 PUSH_PATTERN = (
     'nbdcopy --progress=1 --flush( --destination-is-zero)? '
     '/dev/[-A-Za-z0-9/_.:]+ nbd://127[.]0[.]0[.]1:[0-9]+/[0-9a-f]+'
+    # or a changed-block pass (osmigrateclient.transfer.delta): from the
+    # source host's own read-only NBD server of its changed chunks
+    '|nbdcopy --progress=1 --flush --destination-is-zero --sparse=0 '
+    'nbd://127[.]0[.]0[.]1:[0-9]+/[0-9a-f]+ '
+    'nbd://127[.]0[.]0[.]1:[0-9]+/[0-9a-f]+'
 )
 
 
@@ -236,8 +241,10 @@ def copy_script(
     volume: Volume,
     export: str,
     ready_timeout: float = READY_TIMEOUT,
+    push_argv: ty.Sequence[str] | None = None,
 ) -> str:
-    """The destination host's part: serve, push from the source host.
+    """The destination host's part: serve, push from the source host
+    (:func:`push_command`, unless ``push_argv`` says another).
 
     Progress goes to stdout as ``N/100`` lines, then ``received <bytes>``;
     the NBD server and the tunnel end with the script (exit trap), whatever
@@ -245,9 +252,9 @@ def copy_script(
     """
     uri = shell_words([nbd_uri('@dport@', export)])
     serve = shell_words(serve_command(volume.dest_device, '@dport@', export))
-    push = link_argv(link, '@port@', '@dport@') + [
-        shlex.join(push_command(volume, '@port@', export))
-    ]
+    if push_argv is None:
+        push_argv = push_command(volume, '@port@', export)
+    push = link_argv(link, '@port@', '@dport@') + [shlex.join(push_argv)]
     ports = '$((%d + RANDOM %% %d))' % (PORTS[0], PORTS[1] - PORTS[0] + 1)
     polls = max(1, int(ready_timeout / 0.1))
     chatter = '\\|'.join('^' + line for line in _SSH_CHATTER)
@@ -565,7 +572,13 @@ class BlockCopy:
         self, volume: Volume, export: str, label: str, deadline: _Deadline
     ) -> int | None:
         """Run the copy; the bytes the source host sent, if known."""
-        script = copy_script(self.link, volume, export, self.ready_timeout)
+        script = copy_script(
+            self.link,
+            volume,
+            export,
+            self.ready_timeout,
+            self.push_argv(volume, export),
+        )
         meter = self.progress.start('volume %s' % label, volume.size)
         proc = deadline.watch(
             ssh.start(self.runner, self.dest, tagged(script, export))
@@ -604,6 +617,11 @@ class BlockCopy:
         self._report(label, volume.size, volume.size)
         meter.finish()
         return sent
+
+    def push_argv(self, volume: Volume, export: str) -> list[str]:
+        """The source host's command of the copy (``@port@``: the
+        forwarded port)."""
+        return push_command(volume, '@port@', export)
 
     def _report(self, label: str, done: int, total: int) -> None:
         LOG.debug('%s: %d of %d bytes', label, done, total)

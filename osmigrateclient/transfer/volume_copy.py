@@ -426,6 +426,10 @@ class Copier:
         migrate conversion host deploy" first``)
     """
 
+    #: what copies the bytes (None: blockcopy.BlockCopy; delta.DeltaCopy:
+    #: only the changed chunks)
+    copy_class: type[blockcopy.BlockCopy] | None = None
+
     def __init__(
         self,
         data_dir: str,
@@ -595,7 +599,7 @@ class Copier:
         progress = self.progress
         if self.log is not None:
             progress = LoggedProgress(progress, self.log)
-        copier = blockcopy.BlockCopy(
+        copier = (self.copy_class or blockcopy.BlockCopy)(
             self.ssh_hosts[conversion_host.SRC],
             self.ssh_hosts[conversion_host.DST],
             conversion_host.link_of(self.hosts[conversion_host.SRC]),

@@ -1,0 +1,79 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+"""The changed-block copy (:mod:`osmigrateclient.transfer.delta`) on the
+real conversion hosts: a full copy, scattered changes on the source, a
+pass that sends about the changed chunks only, equal bytes afterwards, and
+a pass with nothing to send."""
+
+import os
+
+from osmigrateclient.transfer import delta
+from osmigrateclient.transfer import volume_copy
+from tests.functional import base
+from tests.functional.migrate import test_volume_copy
+from tests.functional.migrate import test_volumes
+
+MiB = test_volumes.MiB
+#: (offset, bytes) of the random writes after the first copy: three chunks
+#: (two writes share chunk 700), each a few KiB
+WRITES = ((5 * MiB + 4096, 4096), (700 * MiB, 512), (700 * MiB + 8192, 100))
+WRITES += ((1023 * MiB + MiB - 4096, 4096),)
+#: a chunk that was random and becomes zeros on the source
+ZEROED = 333
+
+
+class TestDeltaCopy(test_volume_copy.ConversionHostTestCase):
+    PREFIX = 'osm-delta'
+
+    def _volume(self, conn, suffix):
+        made = conn.block_storage.create_volume(
+            name=self.prefix + suffix, size=1, volume_type=base.VOLUME_TYPE
+        )
+        return test_volumes._wait_status(
+            conn.block_storage, made.id, 'available'
+        )
+
+    def assertSameBytes(self, src_id, dst_id):
+        self.assertEqual(
+            test_volumes._sha256(test_volumes.backing_file('r1', src_id)),
+            test_volumes._sha256(test_volumes.backing_file('r2', dst_id)),
+        )
+
+    def test_changed_chunks_only(self):
+        src = self._volume(self.src, '-src')
+        dst = self._volume(self.dst, '-dst')
+        test_volume_copy._fill_random(test_volumes.backing_file('r1', src.id))
+        conns = (self.src, self.dst)
+        full = volume_copy.Copier(self.data_dir, *conns)
+        full.copy(src.id, dst.id, test_volumes.GiB, 'full')
+        self.assertSameBytes(src.id, dst.id)
+
+        with open(test_volumes.backing_file('r1', src.id), 'r+b') as f:
+            for offset, length in WRITES:
+                f.seek(offset)
+                f.write(os.urandom(length))
+            f.seek(ZEROED * MiB)
+            f.write(bytes(MiB))
+        copier = delta.Copier(self.data_dir, *conns)
+        result = copier.copy(
+            src.id, dst.id, test_volumes.GiB, 'delta', dest_is_zero=False
+        )
+        self.assertSameBytes(src.id, dst.id)
+        self.assertEqual(1024, result.chunks)
+        self.assertEqual(3, result.chunks_changed)
+        self.assertEqual(1, result.chunks_zeroed)
+        # three chunks of data, plus SSH's and NBD's framing; not the
+        # zeroed chunk
+        self.assertGreaterEqual(result.bytes_sent, 3 * MiB)
+        self.assertLess(result.bytes_sent, 3 * MiB + MiB // 2)
+
+        again = copier.copy(
+            src.id, dst.id, test_volumes.GiB, 'delta', dest_is_zero=False
+        )
+        self.assertEqual(
+            (0, 0, None),
+            (again.chunks_changed, again.chunks_zeroed, again.bytes_sent),
+        )
+        self.assertEqual(result.digest, again.digest)
+        self.assertSameBytes(src.id, dst.id)
