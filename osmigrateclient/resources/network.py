@@ -24,6 +24,7 @@ class Network(base.Resource):
     kind = 'network'
     file_name = 'networks.yml'
     rank = 10
+    depends_on = ('network qos policy',)
     parallel_import = True
     bulk_class = _sdk.Network
 

@@ -295,6 +295,7 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.identity.GroupProjectRoleAssignment',
                 'openstack.identity.Role',
                 'openstack.network.AddressGroup',
+                'openstack.network.QosPolicy',
             ],
             sorted(t for t in resources.by_type() if not os_migrate.knows(t)),
         )

@@ -151,6 +151,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'role',
                     'group',
                     'address group',
+                    'network qos policy',
                 )
             ),
             sorted(t.cli_name for t in kept),
@@ -164,7 +165,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(6, len(logs.output))
+        self.assertEqual(7, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
