@@ -49,6 +49,7 @@ ROUTER_INTERFACE_OWNERS = (
 #: How to list every visible resource of a kind, in one (paginated) call.
 LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'address_group': lambda c: c.network.address_groups(),
+    'address_scope': lambda c: c.network.address_scopes(),
     'network': lambda c: c.network.networks(),
     'network_flavor': lambda c: c.network.flavors(),
     'port': lambda c: c.network.ports(),

@@ -32,7 +32,7 @@ class Subnet(base.Resource):
     kind = 'subnet'
     file_name = 'subnets.yml'
     rank = 20
-    depends_on = ('network',)
+    depends_on = ('network', 'subnet pool')
     parallel_import = True
     bulk_class = _sdk.Subnet
 

@@ -49,6 +49,7 @@ USER = 'user-auth'
 #: kind -> openstacksdk resource class ("module:Class")
 SDK_CLASSES = {
     'address_group': 'openstack.network.v2.address_group:AddressGroup',
+    'address_scope': 'openstack.network.v2.address_scope:AddressScope',
     'network': 'openstack.network.v2.network:Network',
     'qos_policy': 'openstack.network.v2.qos_policy:QoSPolicy',
     'router': 'openstack.network.v2.router:Router',

@@ -295,7 +295,9 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.identity.GroupProjectRoleAssignment',
                 'openstack.identity.Role',
                 'openstack.network.AddressGroup',
+                'openstack.network.AddressScope',
                 'openstack.network.QosPolicy',
+                'openstack.network.SubnetPool',
             ],
             sorted(t for t in resources.by_type() if not os_migrate.knows(t)),
         )

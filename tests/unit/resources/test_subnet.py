@@ -88,7 +88,7 @@ class TestSubnet(testtools.TestCase):
     def test_declaration(self):
         self.assertEqual('openstack.subnet.Subnet', self.res.type)
         self.assertEqual('subnets.yml', self.res.file_name)
-        self.assertEqual(('network',), self.res.depends_on)
+        self.assertEqual(('network', 'subnet pool'), self.res.depends_on)
 
     def test_export_keeps_pioneer_keys_and_dns_order(self):
         e = self.entry()

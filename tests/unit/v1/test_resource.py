@@ -151,6 +151,8 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'role',
                     'group',
                     'address group',
+                    'address scope',
+                    'subnet pool',
                     'network qos policy',
                 )
             ),
@@ -165,7 +167,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(7, len(logs.output))
+        self.assertEqual(9, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
