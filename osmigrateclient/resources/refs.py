@@ -75,6 +75,8 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'group': lambda c: c.identity.groups(),
     'role_assignment': lambda c: c.identity.role_assignments(),
     'volume': lambda c: c.block_storage.volumes(details=True),
+    # 'None': private types too (an admin's list)
+    'volume_type': lambda c: c.block_storage.types(is_public='None'),
     'server': lambda c: c.compute.servers(details=True),
     'server_group': lambda c: c.compute.server_groups(),
     'floating_ip': lambda c: c.network.ips(),
@@ -98,7 +100,9 @@ def _images(conn: ty.Any) -> list[ty.Any]:
 
 
 #: Kinds that belong to no project: references to them carry no project.
-UNOWNED = frozenset(['flavor', 'domain', 'role', 'network_flavor'])
+UNOWNED = frozenset(
+    ['flavor', 'domain', 'role', 'network_flavor', 'volume_type']
+)
 
 #: Identity kinds that belong to a domain: references to them carry the
 #: domain's name and no project, and resolve within that domain.

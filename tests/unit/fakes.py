@@ -74,6 +74,7 @@ SDK_CLASSES = {
     'server_group': 'openstack.compute.v2.server_group:ServerGroup',
     'floating_ip': 'openstack.network.v2.floating_ip:FloatingIP',
     'volume': 'openstack.block_storage.v3.volume:Volume',
+    'volume_type': 'openstack.block_storage.v3.type:Type',
 }
 
 _ids = itertools.count(1)
@@ -268,14 +269,15 @@ class FakeConnection:
 
     def _list(self, kinds: list[str], filters: dict) -> list[ty.Any]:
         """The objects of ``kinds`` whose attributes match the filters
-        (None-valued filters, like ``is_public=None``, match anything)."""
+        (None-valued filters, like ``is_public=None``, and Cinder's
+        ``is_public='None'`` match anything)."""
         found: list[ty.Any] = []
         for kind in kinds:
             for obj in self.store.get(kind, []):
                 if any(obj is o for o in found):
                     continue
                 if all(
-                    v is None or getattr(obj, k, None) == v
+                    v is None or v == 'None' or getattr(obj, k, None) == v
                     for k, v in filters.items()
                     if k not in _PAGING
                 ):

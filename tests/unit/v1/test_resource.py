@@ -153,6 +153,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'address group',
                     'address scope',
                     'subnet pool',
+                    'volume type',
                     'network qos policy',
                 )
             ),
@@ -167,7 +168,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(9, len(logs.output))
+        self.assertEqual(10, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
