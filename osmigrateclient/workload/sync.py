@@ -1,0 +1,345 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""A sync pass of a running server's volumes (warm migration, issue 16).
+
+Per Cinder volume attached to the server, while the server runs::
+
+    snapshot (force) -> temporary volume from it -> attached to the source
+    conversion host -> copied into the destination volume (made on the
+    first pass, kept between passes): the first pass a full copy, the
+    later ones only the changed chunks (transfer.delta) -> the temporary
+    volume and snapshot deleted
+
+``<data-dir>/workload_sync/<source server id>.yml`` (0600, rewritten
+atomically) records, per source volume, the destination volume, the
+passes and their bytes, and the temporaries of the pass running; a pass
+killed at any point leaves them recorded, and the next run deletes them
+first (and any temporary of that name whose create was not answered), so
+nothing is left behind.  An image-booted server's root disk is not
+synced (it has no Cinder volume to snapshot): the cutover copies it.
+
+Layout::
+
+    name: <server name>
+    source_id: <source server id>
+    volumes:
+      <source volume id>:
+        dest_volume: <id>          # made by the first pass
+        copied: true               # a first pass finished
+        passes: <count>
+        bytes_sent: <sum over the passes>
+        last: {seconds, chunks_changed, bytes_sent, digest, at}
+        snapshot: <id>             # the running pass's temporaries
+        temp_volume: <id>
+        attached: [{side, server, volume}]
+"""
+
+import concurrent.futures
+import logging
+import os
+import threading
+import typing as ty
+
+import yaml
+
+from openstack import exceptions as sdk_exceptions
+
+from osmigrateclient import datafile
+from osmigrateclient import exceptions
+from osmigrateclient.transfer import delta
+from osmigrateclient.transfer import volume_copy
+from osmigrateclient.workload import journal as journal_mod
+
+LOG = logging.getLogger(__name__)
+
+DIRECTORY = 'workload_sync'
+#: the names of a pass's temporary snapshot and volume (+ source volume id)
+TEMP_PREFIX = 'os-migrate-sync-'
+GiB = 1024**3
+
+STR = datafile.STR
+#: a journal read from disk must look so
+SHAPE = {
+    'name': STR,
+    'source_id': STR,
+    'volumes': datafile.MapOf(
+        {
+            'dest_volume': STR,
+            'copied': (bool,),
+            'passes': datafile.NUMBER,
+            'bytes_sent': datafile.NUMBER,
+            'last': {
+                'at': STR,
+                'seconds': datafile.NUMBER,
+                'bytes_sent': datafile.NUMBER,
+                'digest': STR,
+                'full': (bool,),
+                'chunks_changed': datafile.NUMBER,
+                'chunks_zeroed': datafile.NUMBER,
+            },
+            'snapshot': STR,
+            'temp_volume': STR,
+            'attached': [{'side': STR, 'server': STR, 'volume': STR}],
+        }
+    ),
+}
+
+
+def path_of(data_dir: str, source_id: str) -> str:
+    datafile.path_id(source_id)
+    return os.path.join(data_dir, DIRECTORY, '%s.yml' % source_id)
+
+
+def read(data_dir: str, source_id: str) -> dict:
+    """A server's sync journal ({} when never synced).
+
+    :raises osmigrateclient.exceptions.DataFileError: not of the shape
+    """
+    path = path_of(data_dir, source_id)
+    if not os.path.isfile(path):
+        return {}
+    data = datafile.read_yaml(path)
+    problem = datafile.shape_problem(data, SHAPE, '')
+    if problem:
+        raise exceptions.DataFileError('%s: %s: %s' % (path, *problem))
+    return data or {}
+
+
+class Journal:
+    """One server's sync journal; every change on disk when a call
+    returns."""
+
+    def __init__(self, data_dir: str, source_id: str, name: str) -> None:
+        self.path = path_of(data_dir, source_id)
+        self._lock = threading.Lock()
+        self.data = read(data_dir, source_id)
+        self.data.update(source_id=source_id, name=name)
+        self.data.setdefault('volumes', {})
+
+    def volume(self, volume_id: str) -> dict:
+        return dict(self.data['volumes'].get(volume_id) or {})
+
+    def update(self, volume_id: str, **fields: ty.Any) -> None:
+        with self._lock:
+            record = self.data['volumes'].setdefault(volume_id, {})
+            record.update(fields)
+            for key in [k for k, v in record.items() if v is None]:
+                del record[key]
+            datafile.ensure_dir(os.path.dirname(self.path), link_ok=False)
+            datafile.write_text(
+                self.path, yaml.safe_dump(self.data, default_flow_style=False)
+            )
+
+
+class Outcome(ty.NamedTuple):
+    name: str
+    source_id: str
+    #: 'synced' or 'failed'
+    action: str
+    detail: str
+
+
+class ServerSync:
+    """One sync pass of one source server's volumes."""
+
+    def __init__(
+        self,
+        data_dir: str,
+        src: ty.Any,
+        dst: ty.Any,
+        server: ty.Any,
+        settings: volume_copy.Settings = volume_copy.DEFAULT_SETTINGS,
+    ) -> None:
+        self.src, self.dst = src, dst
+        self.server = server
+        self.settings = settings
+        self.journal = Journal(data_dir, server.id, server.name)
+        self.full = volume_copy.Copier(data_dir, src, dst, settings)
+        self.delta = delta.Copier(data_dir, src, dst, settings)
+
+    def run(self) -> Outcome:
+        volumes = sorted(
+            a.get('id') if isinstance(a, dict) else a.id
+            for a in self.server.attached_volumes or []
+        )
+        details = []
+        try:
+            for volume_id in volumes:
+                details.append(self._volume(volume_id))
+        except Exception as e:
+            return Outcome(
+                self.server.name, self.server.id, 'failed', str(e) or repr(e)
+            )
+        if not self.server.attached_volumes or not _volume_booted(self.server):
+            details.append(
+                'root disk not synced (image-booted: the cutover copies it)'
+            )
+        return Outcome(
+            self.server.name, self.server.id, 'synced', '; '.join(details)
+        )
+
+    # -- one volume ---------------------------------------------------------
+
+    def _volume(self, volume_id: str) -> str:
+        j = self.journal
+        self._clean(volume_id)
+        source = self.src.block_storage.get_volume(volume_id)
+        name = TEMP_PREFIX + volume_id
+        timeout = self.settings.timeout
+        snap = self.src.block_storage.create_snapshot(
+            volume_id=volume_id,
+            force=True,
+            name=name,
+            description='os-migrate: temporary snapshot of a sync pass',
+        )
+        j.update(volume_id, snapshot=snap.id)
+        volume_copy.wait(
+            'snapshot %s' % snap.id,
+            lambda: self.src.block_storage.get_snapshot(snap.id),
+            lambda s: s.status == 'available',
+            lambda s: s.status.startswith('error'),
+            timeout,
+        )
+        temp = volume_copy.create_volume(
+            self.src,
+            {'snapshot_id': snap.id, 'size': source.size, 'name': name},
+            timeout,
+            record=lambda id_: j.update(volume_id, temp_volume=id_),
+        )
+        dest_id = self._dest(volume_id, source)
+        first = not j.volume(volume_id).get('copied')
+        copier = self.full if first else self.delta
+        result = copier.copy(
+            temp.id,
+            dest_id,
+            source.size * GiB,
+            '%s %s' % (self.server.name, source.name or volume_id),
+            dest_is_zero=first,
+            record=lambda items: j.update(volume_id, attached=items or None),
+        )
+        record = j.volume(volume_id)
+        sent = result.bytes_sent or 0
+        last = {
+            'at': journal_mod.now(),
+            'seconds': round(result.seconds, 3),
+            'bytes_sent': sent,
+            'digest': result.digest,
+            'full': first,
+        }
+        if not first:
+            last['chunks_changed'] = result.chunks_changed
+            last['chunks_zeroed'] = result.chunks_zeroed
+        j.update(
+            volume_id,
+            copied=True,
+            passes=record.get('passes', 0) + 1,
+            bytes_sent=record.get('bytes_sent', 0) + sent,
+            last=last,
+        )
+        self._clean(volume_id)
+        return '%s: pass %d (%s), %d bytes sent' % (
+            volume_id,
+            record.get('passes', 0) + 1,
+            'full copy' if first else 'changed chunks',
+            sent,
+        )
+
+    def _dest(self, volume_id: str, source: ty.Any) -> str:
+        """The destination volume of ``volume_id``: made on the first
+        pass (recorded as soon as it exists), the same one afterwards."""
+        j = self.journal
+        dest_id = j.volume(volume_id).get('dest_volume')
+        if dest_id:
+            try:
+                self.dst.block_storage.get_volume(dest_id)
+                return dest_id
+            except sdk_exceptions.NotFoundException:
+                # deleted by hand: a new one and a full copy
+                j.update(volume_id, dest_volume=None, copied=None)
+        attrs = {'name': source.name or volume_id, 'size': source.size}
+        if source.description:
+            attrs['description'] = source.description
+        if source.volume_type:
+            attrs['volume_type'] = source.volume_type
+        made = volume_copy.create_volume(
+            self.dst,
+            attrs,
+            self.settings.timeout,
+            record=lambda id_: j.update(volume_id, dest_volume=id_),
+        )
+        return made.id
+
+    def _clean(self, volume_id: str) -> None:
+        """Detach and delete the temporaries of a pass (this one's, or a
+        killed one's: recorded, or only named)."""
+        j = self.journal
+        record = j.volume(volume_id)
+        if record.get('attached'):
+            self.full.detach(record['attached'])
+            j.update(volume_id, attached=None)
+        block = self.src.block_storage
+        name = TEMP_PREFIX + volume_id
+        temps = {record.get('temp_volume')} - {None}
+        temps |= {v.id for v in block.volumes(name=name)}
+        for temp_id in sorted(temps):
+            volume_copy.delete_volume(self.src, temp_id, self.settings.timeout)
+        j.update(volume_id, temp_volume=None)
+        snaps = {record.get('snapshot')} - {None}
+        snaps |= {s.id for s in block.snapshots(name=name)}
+        for snap_id in sorted(snaps):
+            block.delete_snapshot(snap_id, ignore_missing=True)
+            volume_copy.wait(
+                'deleting snapshot %s' % snap_id,
+                lambda s=snap_id: _snapshot_or_none(block, s),
+                lambda s: s is None,
+                lambda s: s.status == 'error_deleting',
+                self.settings.timeout,
+            )
+        j.update(volume_id, snapshot=None)
+
+
+def _snapshot_or_none(block: ty.Any, snap_id: str) -> ty.Any:
+    try:
+        return block.get_snapshot(snap_id)
+    except sdk_exceptions.NotFoundException:
+        return None
+
+
+def _volume_booted(server: ty.Any) -> bool:
+    """No image: the root disk is a volume (synced with the others)."""
+    image = server.image
+    return not (image.get('id') if isinstance(image, dict) else image)
+
+
+def sync_all(
+    data_dir: str,
+    src: ty.Any,
+    dst: ty.Any,
+    entries: list[dict],
+    parallel: int,
+    settings: volume_copy.Settings = volume_copy.DEFAULT_SETTINGS,
+) -> list[Outcome]:
+    """A pass of each server of ``entries`` (workloads.yml), ``parallel``
+    at once; the outcomes in the order of the entries."""
+
+    def one(entry: dict) -> Outcome:
+        info, params = entry.get('_info') or {}, entry.get('params') or {}
+        source_id, name = info.get('id'), params.get('name') or ''
+        try:
+            server = src.compute.get_server(source_id)
+        except sdk_exceptions.NotFoundException:
+            return Outcome(name, source_id, 'failed', 'not in the source')
+        return ServerSync(data_dir, src, dst, server, settings).run()
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, parallel)) as pool:
+        return list(pool.map(one, entries))

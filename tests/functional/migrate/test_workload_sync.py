@@ -1,0 +1,200 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+"""``migrate workload sync`` of a running server with a data volume, on
+the development cloud's conversion hosts (loopback hosts): a first pass
+copies the volume whole, a change on the source, a second pass sends the
+changed chunks only; both times the destination volume holds the bytes
+of the source, and no temporary snapshot or volume is left."""
+
+import json
+import os
+import subprocess
+
+import yaml
+
+from tests.functional import base
+from tests.functional.migrate import test_volume_copy
+from tests.functional.migrate import test_volumes
+
+MiB = test_volumes.MiB
+GiB = test_volumes.GiB
+#: written into the source volume between the passes: two chunks
+CHANGES = ((10 * MiB + 100, 4096), (900 * MiB, 3 * 4096))
+
+
+class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
+    PREFIX = 'osm-wsync'
+    CLI_TIMEOUT = 1800
+
+    def _server(self):
+        c = self.src
+        image = c.image.find_image(base.IMAGE, ignore_missing=False)
+        flavor = c.compute.find_flavor(base.FLAVOR, ignore_missing=False)
+        net = c.network.find_network(self.hosts.net_name, ignore_missing=False)
+        server = c.compute.create_server(
+            name=self.prefix + '-vm',
+            image_id=image.id,
+            flavor_id=flavor.id,
+            networks=[{'uuid': net.id}],
+        )
+        self.cleanup_resource(c, 'server', server)
+        server = c.compute.wait_for_server(
+            server, status='ACTIVE', failures=['ERROR'], wait=base.WAIT
+        )
+        volume = c.block_storage.create_volume(
+            name=self.prefix + '-data', size=1, volume_type=base.VOLUME_TYPE
+        )
+        volume = test_volumes._wait_status(
+            c.block_storage, volume.id, 'available'
+        )
+        test_volume_copy._fill_random(
+            test_volumes.backing_file('r1', volume.id)
+        )
+        c.compute.create_volume_attachment(server, volume_id=volume.id)
+        c.block_storage.wait_for_status(
+            volume, 'in-use', failures=['error'], wait=base.WAIT
+        )
+        return server, volume
+
+    def _sync(self, report):
+        return self.openstack(
+            'migrate',
+            'workload',
+            'sync',
+            '--data-dir',
+            self.data_dir,
+            '--src-cloud',
+            'src',
+            '--dst-cloud',
+            'dst',
+            '--name',
+            self.prefix + '-vm',
+            '--report',
+            report,
+            '-f',
+            'json',
+        )
+
+    def _journal(self, server_id):
+        path = os.path.join(self.data_dir, 'workload_sync', server_id + '.yml')
+        with open(path) as f:
+            return yaml.safe_load(f)
+
+    def _active(self, volume_id):
+        """The file the (fake) guest uses: a qcow2 overlay once the volume
+        was snapshotted while attached (see tools/devcloud/README.rst)."""
+        path = test_volumes.backing_file('r1', volume_id)
+        try:
+            with open(path + '.info') as f:
+                active = json.load(f)['active']
+        except FileNotFoundError:
+            return path
+        return os.path.join(os.path.dirname(path), active)
+
+    def assertSameBytes(self, src_id, dst_id):
+        done = subprocess.run(
+            [
+                'qemu-img',
+                'compare',
+                '-U',
+                self._active(src_id),
+                test_volumes.backing_file('r2', dst_id),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        self.assertEqual(0, done.returncode, done.stdout + done.stderr)
+
+    def _guest_write(self, volume_id, offset, data):
+        pattern = os.path.join(self.data_dir, 'pattern')
+        with open(pattern, 'wb') as f:
+            f.write(data)
+        subprocess.run(
+            [
+                'qemu-io',
+                '-f',
+                'qcow2',
+                '-c',
+                'write -q -s %s %d %d' % (pattern, offset, len(data)),
+                self._active(volume_id),
+            ],
+            check=True,
+        )
+
+    def assertNoTemporaries(self, volume_id):
+        block = self.src.block_storage
+        name = 'os-migrate-sync-' + volume_id
+        self.assertEqual([], list(block.volumes(name=name)))
+        self.assertEqual([], list(block.snapshots(name=name)))
+        self.assertNothingAttached()
+
+    def assertNothingAttached(self):
+        for side, conn in (('src', self.src), ('dst', self.dst)):
+            server = self.hosts.server_ids[side]
+            self.assertEqual(
+                [],
+                [a.volume_id for a in conn.compute.volume_attachments(server)],
+            )
+
+    def test_sync_twice(self):
+        server, volume = self._server()
+        self.openstack(
+            'migrate',
+            'workload',
+            'export',
+            '--src-cloud',
+            'src',
+            '--data-dir',
+            self.data_dir,
+            '--name',
+            self.prefix + '-vm',
+        )
+        report = os.path.join(self.data_dir, 'report.json')
+        rows = self._sync(report)
+        self.assertEqual(
+            [(self.prefix + '-vm', server.id, 'synced')],
+            [(r['Name'], r['Source ID'], r['Action']) for r in rows],
+        )
+        self.assertIn(
+            'root disk not synced (image-booted: the cutover copies it)',
+            rows[0]['Detail'],
+        )
+        record = self._journal(server.id)['volumes'][volume.id]
+        dest_id = record['dest_volume']
+        self.assertEqual((1, True), (record['passes'], record['last']['full']))
+        self.assertSameBytes(volume.id, dest_id)
+        self.assertNoTemporaries(volume.id)
+        # still running, the volume still attached
+        self.assertEqual(
+            'ACTIVE', self.src.compute.get_server(server.id).status
+        )
+
+        for offset, length in CHANGES:
+            self._guest_write(volume.id, offset, os.urandom(length))
+        self._sync(report)
+        record = self._journal(server.id)['volumes'][volume.id]
+        self.assertEqual(dest_id, record['dest_volume'])
+        self.assertEqual(2, record['passes'])
+        self.assertEqual(
+            (False, 2, 0),
+            (
+                record['last']['full'],
+                record['last']['chunks_changed'],
+                record['last']['chunks_zeroed'],
+            ),
+        )
+        self.assertLess(record['last']['bytes_sent'], 3 * MiB)
+        self.assertSameBytes(volume.id, dest_id)
+        self.assertNoTemporaries(volume.id)
+        self.assertEqual(
+            [dest_id],
+            [
+                v.id
+                for v in self.dst.block_storage.volumes()
+                if v.name == self.prefix + '-data'
+            ],
+        )
+        with open(report) as f:
+            servers = json.load(f)['servers']
+        self.assertEqual(2, servers[0]['volumes'][volume.id]['passes'])
