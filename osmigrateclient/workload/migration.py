@@ -53,6 +53,7 @@ from osmigrateclient import exceptions
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import journal as journal_mod
 from osmigrateclient.workload import preflight
+from osmigrateclient.workload import sync
 
 LOG = logging.getLogger(__name__)
 
@@ -458,6 +459,11 @@ class ServerImport:
     def _data_volume(self, volume: preflight.Volume) -> str:
         step = volume_step(volume.source_id)
         self._undo_copy(step)
+        synced = sync.synced_volume(
+            self.ctx.data_dir, self.r.source_id, volume.source_id, self.dst
+        )
+        if synced:
+            return self._synced_volume(step, volume, synced)
         # The destination volume is made while the source one detaches.
         attrs = dict(volume.attrs, size=volume.size)
         record = self._record(step)
@@ -481,6 +487,42 @@ class ServerImport:
         )
         self._reattach_to_source()
         return dest_id
+
+    def _synced_volume(
+        self, step: str, volume: preflight.Volume, synced: str
+    ) -> str:
+        """Warm migration's cutover: a last sync pass (snapshot of the
+        stopped server's volume, changed chunks only) into the synced
+        volume, recorded as synced_volume, not dest_volume: an undo or a
+        revert keeps it."""
+        record = self._record(step)
+        record(synced_volume=synced)
+        self._say(
+            'final sync pass of volume %s into %s', volume.source_id, synced
+        )
+        last = sync.ServerSync(
+            self.ctx.data_dir,
+            self.src,
+            self.dst,
+            self._source_server(),
+            self.ctx.settings,
+        ).final_pass(volume.source_id)
+        record(
+            copy={
+                'bytes': volume.size * GiB,
+                'seconds': last.get('seconds', 0.0),
+                'algo': 'blake2b-chunks',
+                'digest': last.get('digest', ''),
+                'bytes_sent': last.get('bytes_sent', 0),
+                'delta': True,
+            }
+        )
+        block = self.dst.block_storage
+        if volume.bootable:
+            block.set_volume_bootable_status(synced, True)
+        if volume.image_metadata:
+            block.set_volume_image_metadata(synced, **volume.image_metadata)
+        return synced
 
     def _copy(
         self,

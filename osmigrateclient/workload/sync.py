@@ -188,6 +188,12 @@ class ServerSync:
             self.server.name, self.server.id, 'synced', '; '.join(details)
         )
 
+    def final_pass(self, volume_id: str) -> dict:
+        """The cutover's pass of one volume (the server stopped): the
+        figures of the pass (the journal's ``last``)."""
+        self._volume(volume_id)
+        return self.journal.volume(volume_id).get('last') or {}
+
     # -- one volume ---------------------------------------------------------
 
     def _volume(self, volume_id: str) -> str:
@@ -261,11 +267,19 @@ class ServerSync:
         dest_id = j.volume(volume_id).get('dest_volume')
         if dest_id:
             try:
-                self.dst.block_storage.get_volume(dest_id)
-                return dest_id
+                dest = self.dst.block_storage.get_volume(dest_id)
             except sdk_exceptions.NotFoundException:
                 # deleted by hand: a new one and a full copy
                 j.update(volume_id, dest_volume=None, copied=None)
+            else:
+                # (a killed pass's attachment is gone by now: _clean)
+                if dest.status == 'in-use':
+                    raise exceptions.MigrateError(
+                        'destination volume %s of volume %s is in use (the '
+                        'server was imported): not synced again'
+                        % (dest_id, volume_id)
+                    )
+                return dest_id
         attrs = {'name': source.name or volume_id, 'size': source.size}
         if source.description:
             attrs['description'] = source.description
@@ -343,3 +357,24 @@ def sync_all(
 
     with concurrent.futures.ThreadPoolExecutor(max(1, parallel)) as pool:
         return list(pool.map(one, entries))
+
+
+def synced_volume(
+    data_dir: str, server_id: str, volume_id: str, dst: ty.Any
+) -> str | None:
+    """The destination volume a sync pass filled for ``volume_id`` and that
+    is still there, available (the cutover's final pass goes into it), or
+    None.  In use is fine while the journal holds a killed pass's
+    attachment: the next pass detaches it first."""
+    record = (read(data_dir, server_id).get('volumes') or {}).get(volume_id)
+    if not record or not record.get('copied') or not record.get('dest_volume'):
+        return None
+    try:
+        volume = dst.block_storage.get_volume(record['dest_volume'])
+    except sdk_exceptions.NotFoundException:
+        return None
+    if volume.status == 'available' or (
+        volume.status == 'in-use' and record.get('attached')
+    ):
+        return volume.id
+    return None

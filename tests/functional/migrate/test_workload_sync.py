@@ -7,6 +7,7 @@ copies the volume whole, a change on the source, a second pass sends the
 changed chunks only; both times the destination volume holds the bytes
 of the source, and no temporary snapshot or volume is left."""
 
+import ipaddress
 import json
 import os
 import subprocess
@@ -198,3 +199,98 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
         with open(report) as f:
             servers = json.load(f)['servers']
         self.assertEqual(2, servers[0]['volumes'][volume.id]['passes'])
+
+    def test_cutover(self):
+        server, volume = self._server()
+        name = self.prefix + '-vm'
+        self.openstack(
+            'migrate',
+            'workload',
+            'export',
+            '--src-cloud',
+            'src',
+            '--data-dir',
+            self.data_dir,
+            '--name',
+            name,
+        )
+        self._any_fixed_ip()
+        report = os.path.join(self.data_dir, 'report.json')
+        self._sync(report)
+        dest_id = self._journal(server.id)['volumes'][volume.id]['dest_volume']
+        # written after the last pass: only the cutover carries it
+        for offset, length in CHANGES:
+            self._guest_write(volume.id, offset, os.urandom(length))
+        self.src.compute.stop_server(server)
+        self.src.compute.wait_for_server(
+            server, status='SHUTOFF', failures=['ERROR'], wait=base.WAIT
+        )
+        self.addCleanup(self._delete_dst_server, name)
+        args = [
+            'migrate',
+            'workload',
+            'import',
+            '--data-dir',
+            self.data_dir,
+            '--src-cloud',
+            'src',
+            '--dst-cloud',
+            'dst',
+            '--name',
+            name,
+            '-f',
+            'json',
+        ]
+        rows = self.openstack(*args)
+        self.assertEqual(['created'], [r['Action'] for r in rows], rows)
+        dst_server = rows[0]['Destination ID']
+        self.assertEqual(
+            [dest_id],
+            [
+                a.volume_id
+                for a in self.dst.compute.volume_attachments(dst_server)
+            ],
+        )
+        with open(
+            os.path.join(self.data_dir, 'workload_logs', server.id + '.yml')
+        ) as f:
+            step = yaml.safe_load(f)['steps']['volume:' + volume.id]
+        self.assertEqual(
+            (dest_id, True), (step['synced_volume'], step['copy']['delta'])
+        )
+        self.assertLess(step['copy']['bytes_sent'], 3 * MiB)
+        self.assertSameBytes(volume.id, dest_id)
+        rows = self.openstack(*args)
+        self.assertEqual(['unchanged'], [r['Action'] for r in rows], rows)
+
+    def _delete_dst_server(self, name):
+        """The imported server and the ports the import made for it (they
+        outlive the server), so that the hosts' network can go."""
+        for found in self.dst.compute.servers(name=name):
+            self.dst.compute.delete_server(found)
+            self.dst.compute.wait_for_delete(found, wait=base.WAIT)
+        net = self.dst.network.find_network(self.hosts.net_name)
+        for port in self.dst.network.ports(network_id=net.id):
+            if port.device_id != self.hosts.server_ids['dst'] and not (
+                port.device_owner or ''
+            ).startswith('network:'):
+                self.dst.network.delete_port(port, ignore_missing=True)
+
+    def _any_fixed_ip(self):
+        """The conversion hosts' network has another subnet range in each
+        cloud: the port takes an address of the destination's."""
+        net = self.dst.network.find_network(
+            self.hosts.net_name, ignore_missing=False
+        )
+        subnet = next(iter(self.dst.network.subnets(network_id=net.id)))
+        address = str(ipaddress.ip_network(subnet.cidr)[77])
+        path = os.path.join(self.data_dir, 'workloads.yml')
+        with open(path) as f:
+            data = yaml.safe_load(f)
+        for entry in data['resources']:
+            for port in entry['params']['ports']:
+                params = port.get('params') or {}
+                for fixed in params.get('fixed_ips_refs') or []:
+                    fixed['ip_address'] = address
+        with open(path, 'w') as f:
+            yaml.safe_dump(data, f)

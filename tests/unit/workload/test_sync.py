@@ -6,8 +6,10 @@ tests/functional/migrate/test_workload_sync.py)."""
 
 import os
 import stat
+import types
 
 import fixtures
+from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
 from osmigrateclient import exceptions
@@ -58,3 +60,57 @@ class TestJournal(base.BaseTestCase):
         self.assertRaises(
             exceptions.DataFileError, sync.path_of, self.data_dir, '../x'
         )
+
+
+class _Block:
+    def __init__(self, volumes):
+        self.volumes = volumes
+
+    def get_volume(self, volume_id):
+        if volume_id not in self.volumes:
+            raise sdk_exceptions.NotFoundException()
+        return types.SimpleNamespace(
+            id=volume_id, status=self.volumes[volume_id]
+        )
+
+
+class TestSyncedVolume(base.BaseTestCase):
+    """Which destination volume the cutover's last pass goes into."""
+
+    def setUp(self):
+        super().setUp()
+        self.data_dir = self.useFixture(fixtures.TempDir()).path
+
+    def _synced(self, volumes, **record):
+        sync.Journal(self.data_dir, 's1', 'web').update('v1', **record)
+        dst = types.SimpleNamespace(block_storage=_Block(volumes))
+        return sync.synced_volume(self.data_dir, 's1', 'v1', dst)
+
+    def test_copied_and_available(self):
+        self.assertEqual(
+            'd1',
+            self._synced({'d1': 'available'}, dest_volume='d1', copied=True),
+        )
+
+    def test_killed_final_pass(self):
+        # still on the conversion host: the pass detaches it first
+        self.assertEqual(
+            'd1',
+            self._synced(
+                {'d1': 'in-use'},
+                dest_volume='d1',
+                copied=True,
+                attached=[{'side': 'dst', 'server': 'h', 'volume': 'd1'}],
+            ),
+        )
+
+    def test_not_used(self):
+        for volumes, record in (
+            # never synced, or the first pass did not finish
+            ({'d1': 'available'}, {}),
+            ({'d1': 'available'}, {'dest_volume': 'd1'}),
+            # deleted by hand, or in use (imported already)
+            ({}, {'dest_volume': 'd1', 'copied': True}),
+            ({'d1': 'in-use'}, {'dest_volume': 'd1', 'copied': True}),
+        ):
+            self.assertIsNone(self._synced(volumes, **record), record)
