@@ -9,6 +9,8 @@ The development cloud has no QoS driver: a policy with rules cannot be
 set on a network there, so the network here uses a policy without rules.
 """
 
+import json
+
 from tests.functional.migrate import test_network_resources as netres
 
 FILE = 'qos_policies.yml'
@@ -178,4 +180,47 @@ class TestQosPolicies(netres.MigrateTestCase):
         )
         self.assertIsNone(
             self.conn('dst').network.find_qos_policy(self.prefix + '-odd')
+        )
+
+    def test_network_without_its_policy(self):
+        src = self.conn('src')
+        p = self.prefix
+        policy = src.network.create_qos_policy(name=p + '-pol')
+        src.network.create_network(name=p + '-net', qos_policy_id=policy.id)
+        self.export_all()
+        doc = self.load(FILE)
+        doc['resources'] = []
+        self.save(FILE, doc)
+
+        result = self.openstack(
+            'migrate',
+            'validate',
+            '--data-dir',
+            self.data_dir,
+            '-f',
+            'json',
+            expect_fail=True,
+        )
+        self.assertEqual(
+            [
+                (
+                    'params.qos_policy_ref',
+                    "qos policy '%s-pol' (project '%%auth%%') is not in the "
+                    'data directory' % p,
+                )
+            ],
+            [(r['Field'], r['Problem']) for r in json.loads(result.stdout)],
+        )
+        [row] = [
+            r
+            for r in self.plan('network', expect_fail=True)
+            if r['Name'] == p + '-net'
+        ]
+        self.assertEqual(
+            (
+                'blocked',
+                "qos_policy_ref: qos policy '%s-pol' (project '%%auth%%') "
+                'not found' % p,
+            ),
+            (row['Action'], row['Detail']),
         )
