@@ -43,6 +43,9 @@ STATUS_COLUMNS = (
     'Step',
     'Copied',
     'Sent',
+    'Sync Passes',
+    'Last Sync',
+    'Downtime',
     'Destination ID',
     'Error',
 )
@@ -231,12 +234,17 @@ def _copied(steps, key='bytes'):
 
 
 class WorkloadStatus(common.MigrateLister):
-    """Show how the import of each server stands.
+    """Show how the migration of each server stands.
 
-    From the data dir's journals (workload_logs/): its phase (running,
-    done, failed), the step running or that failed, the bytes of the
+    From the data dir's journals (workload_logs/ and workload_sync/): its
+    phase (running, done, failed; synced for a server synced and not
+    imported yet), the step running or that failed, the bytes of the
     volumes copied and the bytes sent between the conversion hosts for them
-    (zeros are not sent), its destination server and the error, if any.
+    (zeros and unchanged chunks are not sent), the sync passes done and
+    when the last one ended, the downtime of the import in seconds (from
+    the stop of the source server, or the start of the import for a server
+    already SHUTOFF, to the destination server ACTIVE), its destination
+    server and the error, if any.
     """
 
     def get_parser(self, prog_name):
@@ -248,6 +256,17 @@ class WorkloadStatus(common.MigrateLister):
     def take_action(self, parsed_args):
         data_dir = common.data_dir(parsed_args)
         match = filters.NameFilter.from_args(parsed_args)
+        synced = sync.load_all(data_dir)
+        imports = {j['source_id']: j for j in journal.load_all(data_dir)}
+        for source_id, data in synced.items():
+            imports.setdefault(
+                source_id,
+                {
+                    'source_id': source_id,
+                    'name': data.get('name'),
+                    'phase': 'synced',
+                },
+            )
         rows = [
             (
                 j.get('name'),
@@ -256,10 +275,15 @@ class WorkloadStatus(common.MigrateLister):
                 j.get('step'),
                 _copied(j.get('steps')),
                 _copied(j.get('steps'), 'bytes_sent'),
+                *sync.passes(synced.get(j['source_id']) or {}),
+                j.get('downtime_seconds'),
                 j.get('dest_id'),
                 j.get('error'),
             )
-            for j in journal.load_all(data_dir)
+            for j in sorted(
+                imports.values(),
+                key=lambda d: (d.get('name') or '', d['source_id']),
+            )
             if match(j.get('name'))
         ]
         return STATUS_COLUMNS, rows

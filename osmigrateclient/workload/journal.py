@@ -28,7 +28,9 @@ Layout::
     error: <why it failed>
     dest_id: <destination server id>
     source: {status: <power state found>, stopped: <stopped by us>,
+             down_from: <when the server was stopped (or found SHUTOFF)>,
              detached: [{volume: <id>, device: </dev/vdb>}]}
+    downtime_seconds: <from down_from to the destination server ACTIVE>
     steps:
       <step>: {state: started | done, seconds: <float>, ...results}
 """
@@ -59,9 +61,11 @@ SHAPE = {
     'dest_id': STR,
     'started_at': STR,
     'finished_at': STR,
+    'downtime_seconds': datafile.NUMBER,
     'remarks': [STR],
     'revert_errors': [STR],
     'source': {
+        'down_from': STR,
         'detached': [{'volume': STR, 'device': STR}],
     },
     # every step's
@@ -150,6 +154,26 @@ def now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+_STAMP = '%Y-%m-%dT%H:%M:%S.%fZ'
+
+
+def stamp() -> str:
+    """Now, to the microsecond (a downtime of seconds is measured with
+    it, across runs: a monotonic clock does not survive a kill)."""
+    return datetime.datetime.now(datetime.UTC).strftime(_STAMP)
+
+
+def seconds_since(when: str) -> float | None:
+    """Seconds from a :func:`stamp` to now; None for a value that is no
+    stamp (a hand-edited journal)."""
+    try:
+        then = datetime.datetime.strptime(when, _STAMP)
+    except (TypeError, ValueError):
+        return None
+    now_ = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    return round((now_ - then).total_seconds(), 3)
+
+
 class Journal:
     """One server's journal; every change is on disk when a call returns."""
 
@@ -215,7 +239,14 @@ class Journal:
         with self._lock:
             self.data['steps'] = {}
             self.data['source'] = {}
-            for key in ('error', 'dest_id', 'step', 'finished_at', 'remarks'):
+            for key in (
+                'error',
+                'dest_id',
+                'step',
+                'finished_at',
+                'remarks',
+                'downtime_seconds',
+            ):
                 self.data.pop(key, None)
             self._save()
 

@@ -340,6 +340,13 @@ class ServerImport:
         self._timed(
             SERVER, lambda: self._server(boot_id, data_ids, group_id, ports)
         )
+        if 'downtime_seconds' not in self.journal.data:
+            down = journal_mod.seconds_since(
+                self.journal.source.get('down_from')
+            )
+            if down is not None:
+                self.journal.set(downtime_seconds=down)
+                self._say('downtime: %.1f s', down)
         if nova_ports:
             ports = self._timed(PORTS, self._nova_ports)
         if self.r.floating_ips:
@@ -376,13 +383,15 @@ class ServerImport:
             j.set_source(status=self.r.source_status, stopped=False)
         server = self._source_server()
         if server.status == 'SHUTOFF':
+            if 'down_from' not in j.source:
+                j.set_source(down_from=journal_mod.stamp())
             return None
         if not self.ctx.stop:
             raise exceptions.MigrateError(
                 'the source server is %s, not SHUTOFF' % server.status
             )
         self._say('stopping the source server')
-        j.set_source(stopped=True)
+        j.set_source(stopped=True, down_from=journal_mod.stamp())
         self.src.compute.stop_server(server)
         self.ctx.wait(
             'the source server to stop',

@@ -184,6 +184,7 @@ def report(
             item['copy_seconds'] = round(copy, 3)
             item['other_seconds'] = round(total - copy, 3)
             item['error'] = j.data.get('error')
+            item['downtime_seconds'] = j.data.get('downtime_seconds')
         servers.append(item)
     return {
         'started_at': started_at,

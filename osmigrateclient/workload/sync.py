@@ -115,6 +115,29 @@ def read(data_dir: str, source_id: str) -> dict:
     return data or {}
 
 
+def load_all(data_dir: str) -> dict[str, dict]:
+    """Every sync journal of the data dir, by source server id."""
+    folder = os.path.join(data_dir, DIRECTORY)
+    if not os.path.isdir(folder):
+        return {}
+    found = {}
+    for name in sorted(os.listdir(folder)):
+        if name.endswith('.yml'):
+            data = read(data_dir, name[: -len('.yml')])
+            if data.get('source_id'):
+                found[data['source_id']] = data
+    return found
+
+
+def passes(data: dict) -> tuple[int, str | None]:
+    """A server's sync passes (a pass covers all its volumes) and when
+    the last one ended."""
+    volumes = [v for v in (data.get('volumes') or {}).values() if v]
+    done = max((v.get('passes') or 0 for v in volumes), default=0)
+    ends = [(v.get('last') or {}).get('at') for v in volumes]
+    return done, max((e for e in ends if e), default=None)
+
+
 class Journal:
     """One server's sync journal; every change on disk when a call
     returns."""

@@ -10,7 +10,9 @@ of the source, and no temporary snapshot or volume is left."""
 import ipaddress
 import json
 import os
+import signal
 import subprocess
+import time
 
 import yaml
 
@@ -262,6 +264,131 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
         self.assertSameBytes(volume.id, dest_id)
         rows = self.openstack(*args)
         self.assertEqual(['unchanged'], [r['Action'] for r in rows], rows)
+
+    def _killed(self, argv, server_id, volume_id):
+        """Run the CLI and SIGKILL it while a pass of the volume is
+        attached on both conversion hosts."""
+        proc = subprocess.Popen(
+            [self.openstack_cli, *argv],
+            env=self.cli_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.addCleanup(proc.kill)
+        deadline = time.monotonic() + base.WAIT
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                record = self._journal(server_id)['volumes'][volume_id]
+            except (OSError, KeyError, TypeError, yaml.YAMLError):
+                record = {}
+            if len(record.get('attached') or []) == 2:
+                break
+            time.sleep(0.05)
+        self.assertIsNone(proc.poll(), 'the command ended before the pass')
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    def test_killed_sync_and_killed_cutover(self):
+        """A sync pass and a cutover killed in the middle of their copy
+        are finished by the next run: no temporary, no attachment left, the
+        destination's bytes those of the stopped source, the downtime in
+        the status."""
+        server, volume = self._server()
+        name = self.prefix + '-vm'
+        self.openstack(
+            'migrate',
+            'workload',
+            'export',
+            '--src-cloud',
+            'src',
+            '--data-dir',
+            self.data_dir,
+            '--name',
+            name,
+        )
+        self._any_fixed_ip()
+        report = os.path.join(self.data_dir, 'report.json')
+        self._sync(report)
+        dest_id = self._journal(server.id)['volumes'][volume.id]['dest_volume']
+        clouds = ['--src-cloud', 'src', '--dst-cloud', 'dst']
+        for offset, length in CHANGES:
+            self._guest_write(volume.id, offset, os.urandom(length))
+        self._killed(
+            [
+                'migrate',
+                'workload',
+                'sync',
+                '--data-dir',
+                self.data_dir,
+                *clouds,
+                '--name',
+                name,
+            ],
+            server.id,
+            volume.id,
+        )
+        rows = self._sync(report)
+        self.assertEqual(['synced'], [r['Action'] for r in rows], rows)
+        self.assertNoTemporaries(volume.id)
+        self.assertSameBytes(volume.id, dest_id)
+
+        for offset, length in CHANGES:
+            self._guest_write(volume.id, offset + 4096, os.urandom(length))
+        self.addCleanup(self._delete_dst_server, name)
+        args = [
+            'migrate',
+            'workload',
+            'import',
+            '--data-dir',
+            self.data_dir,
+            *clouds,
+            '--name',
+            name,
+            '--stop',
+        ]
+        self._killed(args, server.id, volume.id)
+        rows = self.openstack(*args, '-f', 'json')
+        self.assertEqual(['created'], [r['Action'] for r in rows], rows)
+        self.assertEqual(
+            'SHUTOFF', self.src.compute.get_server(server.id).status
+        )
+        self.assertEqual(
+            [dest_id],
+            [
+                a.volume_id
+                for a in self.dst.compute.volume_attachments(
+                    rows[0]['Destination ID']
+                )
+            ],
+        )
+        self.assertSameBytes(volume.id, dest_id)
+        self.assertNoTemporaries(volume.id)
+        self.assertEqual(
+            [dest_id],
+            [
+                v.id
+                for v in self.dst.block_storage.volumes()
+                if v.name == self.prefix + '-data'
+            ],
+        )
+        [row] = self.openstack(
+            'migrate',
+            'workload',
+            'status',
+            '--data-dir',
+            self.data_dir,
+            '-f',
+            'json',
+        )
+        self.assertEqual(
+            ('done', rows[0]['Destination ID']),
+            (row['Phase'], row['Destination ID']),
+        )
+        # the first, the killed one's rerun, the cutover's (killed passes
+        # do not count)
+        self.assertEqual(3, row['Sync Passes'])
+        self.assertGreater(row['Downtime'], 0)
 
     def _delete_dst_server(self, name):
         """The imported server and the ports the import made for it (they

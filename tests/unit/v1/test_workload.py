@@ -18,6 +18,7 @@ import testtools
 
 from osmigrateclient.v1 import workload
 from osmigrateclient.workload import journal
+from osmigrateclient.workload import sync
 
 
 class TestWorkloadStatus(testtools.TestCase):
@@ -58,6 +59,9 @@ class TestWorkloadStatus(testtools.TestCase):
                 'Step',
                 'Copied',
                 'Sent',
+                'Sync Passes',
+                'Last Sync',
+                'Downtime',
                 'Destination ID',
                 'Error',
             ),
@@ -65,7 +69,19 @@ class TestWorkloadStatus(testtools.TestCase):
         )
         self.assertEqual(
             [
-                ('db', 'src-2', 'running', None, 0, 0, None, None),
+                (
+                    'db',
+                    'src-2',
+                    'running',
+                    None,
+                    0,
+                    0,
+                    0,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
                 (
                     'web',
                     'src-1',
@@ -73,6 +89,9 @@ class TestWorkloadStatus(testtools.TestCase):
                     None,
                     2147483648,
                     6291456,
+                    0,
+                    None,
+                    None,
                     'dst-1',
                     None,
                 ),
@@ -81,3 +100,27 @@ class TestWorkloadStatus(testtools.TestCase):
         )
         _, rows = self.status('--name', 'web')
         self.assertEqual(['web'], [r[0] for r in rows])
+
+    def test_sync_passes_and_downtime(self):
+        sj = sync.Journal(self.dir, 'src-1', 'web')
+        sj.update('v1', passes=3, last={'at': '2026-12-05T10:00:00Z'})
+        sj.update('v2', passes=3, last={'at': '2026-12-05T10:00:09Z'})
+        sync.Journal(self.dir, 'src-2', 'db').update('v3', passes=1)
+        j = journal.Journal(self.dir, 'src-1', 'web')
+        j.set(phase='done', dest_id='dst-1', downtime_seconds=7.5)
+        _, rows = self.status()
+        self.assertEqual(
+            [
+                ('db', 'src-2', 'synced', 1, None, None, None),
+                (
+                    'web',
+                    'src-1',
+                    'done',
+                    3,
+                    '2026-12-05T10:00:09Z',
+                    7.5,
+                    'dst-1',
+                ),
+            ],
+            [(r[0], r[1], r[2], r[6], r[7], r[8], r[9]) for r in rows],
+        )

@@ -2,6 +2,7 @@
 #   not use this file except in compliance with the License. You may obtain
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
+import datetime
 import os
 import stat
 import threading
@@ -311,3 +312,20 @@ class TestLoadAll(base.BaseTestCase):
         self.assertEqual(
             ['vm1'], [j['source_id'] for j in journal.load_all(self.data_dir)]
         )
+
+
+class TestStamp(base.BaseTestCase):
+    """The downtime is measured between two stamps, across runs."""
+
+    def test_seconds_since(self):
+        then = datetime.datetime.now(datetime.UTC) - datetime.timedelta(
+            seconds=90
+        )
+        down = journal.seconds_since(then.strftime('%Y-%m-%dT%H:%M:%S.%fZ'))
+        # (the clock runs on between the two: not more than the elapsed)
+        self.assertGreaterEqual(down, 90.0)
+        self.assertIsInstance(journal.seconds_since(journal.stamp()), float)
+
+    def test_not_a_stamp(self):
+        for value in (None, '', 'yesterday', '2026-12-05T10:00:00Z', 5):
+            self.assertIsNone(journal.seconds_since(value), value)

@@ -21,6 +21,15 @@ from osmigrateclient.workload import migration
 from osmigrateclient.workload import preflight
 from tests.unit.workload import fakes
 
+
+def _without_down_from(source):
+    """The journal's source part, its down_from checked to be a stamp."""
+    source = dict(source)
+    self_check = journal.seconds_since(source.pop('down_from'))
+    assert self_check is not None, 'down_from is no stamp'
+    return source
+
+
 GiB = fakes.GiB
 ROOT_VOLUME = preflight.Volume(
     source_id='vol-root',
@@ -209,8 +218,10 @@ class TestImport(ImportTestCase):
         )
         self.assertEqual(
             {'status': 'SHUTOFF', 'stopped': False, 'detached': []},
-            data['source'],
+            _without_down_from(data['source']),
         )
+        # SHUTOFF already: the downtime runs from the import's stop step
+        self.assertIsInstance(data['downtime_seconds'], float)
         steps = data['steps']
         self.assertEqual(
             {
@@ -611,7 +622,7 @@ class TestImport(ImportTestCase):
         self.assertEqual('SHUTOFF', self.src.find('server', 'vm1').status)
         self.assertEqual(
             {'status': 'ACTIVE', 'stopped': True, 'detached': []},
-            self.journal()['source'],
+            _without_down_from(self.journal()['source']),
         )
 
     def test_stop_refused_without_the_option(self):
@@ -1149,8 +1160,10 @@ class TestRevert(ImportTestCase):
         )
         self.assertEqual(
             {'status': 'ACTIVE', 'stopped': True, 'detached': []},
-            data['source'],
+            _without_down_from(data['source']),
         )
+        # no destination server: no downtime measured
+        self.assertNotIn('downtime_seconds', data)
         # Only the note of the create: a late volume is looked for again.
         self.assertEqual(
             {

@@ -305,7 +305,7 @@ class TestReport(base.BaseTestCase):
 
     def test_sums_of_the_journals(self):
         j = journal.Journal(self.data_dir, 'vm1', 'app-vm')
-        j.set(phase=journal.DONE, dest_id='dvm')
+        j.set(phase=journal.DONE, dest_id='dvm', downtime_seconds=6.25)
         j.update_step('stop', state='done', seconds=0.5)
         j.update_step(
             'volume:vol1',
@@ -381,6 +381,7 @@ class TestReport(base.BaseTestCase):
                         'copy_seconds': 12.5,
                         'other_seconds': 7.375,
                         'error': None,
+                        'downtime_seconds': 6.25,
                     },
                     {
                         'name': 'db',
@@ -397,6 +398,7 @@ class TestReport(base.BaseTestCase):
                         'copy_seconds': 0,
                         'other_seconds': 1.0,
                         'error': 'no IPs left',
+                        'downtime_seconds': None,
                     },
                     {
                         'name': 'web',
