@@ -156,7 +156,10 @@ def validate(
                 value = entry['params'].get(param)
                 values = value if ref_field.many else [value]
                 for ref in values or []:
-                    if ref is None:
+                    if ref is None or (
+                        ref_field.kind == 'project'
+                        and ref == refs.EVERY_PROJECT
+                    ):
                         continue
                     problem = _check_ref(ref_field.kind, ref, held, lookup)
                     if problem:

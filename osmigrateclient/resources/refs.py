@@ -54,6 +54,7 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'network_flavor': lambda c: c.network.flavors(),
     'port': lambda c: c.network.ports(),
     'qos_policy': lambda c: c.network.qos_policies(),
+    'rbac_policy': lambda c: c.network.rbac_policies(),
     'router': lambda c: c.network.routers(),
     'router_interface': lambda c: [
         p
@@ -98,6 +99,9 @@ def _images(conn: ty.Any) -> list[ty.Any]:
         return page
     return list(conn.image.images(limit=IMAGE_PAGE))
 
+
+#: The target of a Neutron RBAC policy that shares with every project.
+EVERY_PROJECT = '*'
 
 #: Kinds that belong to no project: references to them carry no project.
 UNOWNED = frozenset(
@@ -173,17 +177,33 @@ class Lookup:
     def user_id(self) -> str:
         return self.conn.current_user_id
 
-    def other_side(self, side: str) -> ty.Any:
+    def other_side(self, side: str, cloud: str | None = None) -> ty.Any:
         """A connection to the other cloud of the command (``'src'`` for
-        an import), as its options name it; made once."""
+        an import), as its options name it; or, with ``cloud``, to that
+        entry of clouds.yaml for the ``side``; made once."""
+        key = side if cloud is None else '%s:%s' % (side, cloud)
         with self._lock:
-            if side not in self._others:
+            if key not in self._others:
                 if self._connect is None:
                     raise exceptions.MigrateError(
                         'this command has no %s cloud' % side
                     )
-                self._others[side] = self._connect(side)
-            return self._others[side]
+                self._others[key] = (
+                    self._connect(side)
+                    if cloud is None
+                    else self._connect(side, cloud)
+                )
+            return self._others[key]
+
+    def beside(self, side: str, cloud: str) -> 'Lookup':
+        """The lookups of another user of the ``side`` (the clouds.yaml
+        entry ``cloud``: an admin who may list what this user may not);
+        made once."""
+        key = 'lookup:%s:%s' % (side, cloud)
+        with self._lock:
+            if key not in self._others:
+                self._others[key] = Lookup(self.other_side(side, cloud))
+            return self._others[key]
 
     @property
     def is_admin(self) -> bool:
@@ -334,7 +354,14 @@ class Lookup:
             raise exceptions.UnresolvedReference(
                 'not a reference (a mapping with a name): %r' % (ref,)
             )
-        matches = [o for o in self.all(kind) if o.name == ref['name']]
+        try:
+            listed = self.all(kind)
+        except sdk_exceptions.ForbiddenException:
+            raise exceptions.UnresolvedReference(
+                'cannot look %s up: the user may not list %s resources'
+                % (describe(kind, ref), kind.replace('_', ' '))
+            )
+        matches = [o for o in listed if o.name == ref['name']]
         project = ref.get('project_name')
         domain_name = ref.get('domain_name')
         if kind in DOMAIN_OWNED:

@@ -93,7 +93,11 @@ class MigrateMixin:
             conn or self.connect(side, parsed_args),
             data_dir=os.path.abspath(data_dir) if data_dir else None,
             options=parsed_args,
-            connect=lambda other: self.connect(other, parsed_args),
+            connect=lambda other, cloud=None: (
+                clouds.connect(self.app, other, cloud)
+                if cloud
+                else self.connect(other, parsed_args)
+            ),
         )
 
     def run(self, parsed_args: argparse.Namespace) -> int:

@@ -52,6 +52,7 @@ SDK_CLASSES = {
     'address_scope': 'openstack.network.v2.address_scope:AddressScope',
     'network': 'openstack.network.v2.network:Network',
     'qos_policy': 'openstack.network.v2.qos_policy:QoSPolicy',
+    'rbac_policy': 'openstack.network.v2.rbac_policy:RBACPolicy',
     'router': 'openstack.network.v2.router:Router',
     'security_group': 'openstack.network.v2.security_group:SecurityGroup',
     'security_group_rule': (

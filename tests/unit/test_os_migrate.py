@@ -298,6 +298,7 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.network.AddressGroup',
                 'openstack.network.AddressScope',
                 'openstack.network.QosPolicy',
+                'openstack.network.RBACPolicy',
                 'openstack.network.SubnetPool',
             ],
             sorted(t for t in resources.by_type() if not os_migrate.knows(t)),

@@ -249,6 +249,38 @@ class TestLookup(testtools.TestCase):
         )
         self.assertEqual("network 'net1' (project '%auth%') not found", str(e))
 
+    def test_resolve_a_kind_the_user_may_not_list(self):
+        self.conn.fail(
+            'identity.projects',
+            sdk_exceptions.ForbiddenException('identity:list_projects'),
+        )
+        e = self.assertRaises(
+            exceptions.UnresolvedReference,
+            self.lookup.resolve,
+            'project',
+            refs.make_ref('p1', None, 'Default'),
+        )
+        self.assertEqual(
+            "cannot look project 'p1' up: the user may not list project "
+            'resources',
+            str(e),
+        )
+
+    def test_another_cloud_of_a_side(self):
+        made = []
+        other = fakes.FakeConnection(project_id='p-adm')
+
+        def connect(side, cloud=None):
+            made.append((side, cloud))
+            return other
+
+        lookup = refs.Lookup(self.conn, connect=connect)
+        beside = lookup.beside('dst', 'adm')
+        self.assertIs(other, beside.conn)
+        self.assertIs(beside, lookup.beside('dst', 'adm'))
+        self.assertIs(other, lookup.other_side('src'))
+        self.assertEqual([('dst', 'adm'), ('src', None)], made)
+
     def test_resolve_own_project_only(self):
         self.conn.add('network', name='net1', project_id='p-x')
         e = self.assertRaises(

@@ -155,6 +155,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'subnet pool',
                     'volume type',
                     'network qos policy',
+                    'network rbac',
                 )
             ),
             sorted(t.cli_name for t in kept),
@@ -168,7 +169,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(10, len(logs.output))
+        self.assertEqual(11, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
