@@ -36,7 +36,8 @@ entry of a user who may.  Without one, export writes
 reports such an entry as blocked until the file names the project.
 
 ``--name`` / ``--name-regex`` match ``<object name> -> <target project
-name>`` (``*`` for every project).
+name>`` (``*`` for every project, ``(project <id>)`` for a target known by
+its id only).
 """
 
 import logging
@@ -73,6 +74,13 @@ def object_param(object_type: ty.Any) -> str | None:
     """The parameter that holds the object of ``object_type``."""
     kind = OBJECT_KINDS.get(object_type)
     return kind + '_ref' if kind else None
+
+
+def unnamed(project_id: ty.Any) -> str:
+    """How names show a target project known by its id only."""
+    if not isinstance(project_id, str) or not project_id:
+        return ''
+    return '(project %s)' % project_id
 
 
 class NetworkRbac(base.Resource):
@@ -169,19 +177,21 @@ class NetworkRbac(base.Resource):
         ref = params.get(object_param(params.get('object_type')) or '')
         return (ref or {}).get('name') or '' if isinstance(ref, dict) else ''
 
-    def _target_name(self, params: dict) -> str:
-        target = params.get(TARGET)
+    def _target_name(self, entry: base.Entry) -> str:
+        target = entry['params'].get(TARGET)
         if target == EVERY_PROJECT:
             return EVERY_PROJECT
         if isinstance(target, dict):
             return target.get('name') or ''
+        if target is None:
+            # A target whose name the export could not read: its id.
+            return unnamed(entry['_info'].get('target_project_id'))
         return ''
 
     def name_of(self, entry: base.Entry) -> str:
-        params = entry['params']
         return '%s -> %s' % (
-            self._object_name(params),
-            self._target_name(params),
+            self._object_name(entry['params']),
+            self._target_name(entry),
         )
 
     def label_of(self, entry: base.Entry) -> str:
@@ -197,6 +207,8 @@ class NetworkRbac(base.Resource):
         target = params.get(TARGET)
         if isinstance(target, dict):
             target = (target.get('name'), target.get('domain_name'))
+        elif target is None:
+            target = self._target_name(entry)
         return '%s:%r' % (
             self.type,
             (
@@ -253,7 +265,7 @@ class NetworkRbac(base.Resource):
                 project = self._identity(lookup, 'src').get('project', target)
             except sdk_exceptions.ForbiddenException:
                 project = None
-            target = project.name if project is not None else ''
+            target = project.name if project is not None else unnamed(target)
         return '%s -> %s' % (thing.name if thing is not None else '', target)
 
     def _target_ref(

@@ -209,12 +209,14 @@ class TestNetworkRbac(netres.MigrateTestCase):
         )
         self.import_('network rbac', '--dst-admin-cloud', 'dst-admin')
         self.assertEqual(
-            [
-                ('network', p + '-net', SHARED, self.targets[0].id),
-                ('network', p + '-net', SHARED, self.targets[1].id),
-                ('qos_policy', p + '-qos', SHARED, self.targets[0].id),
-                ('security_group', p + '-sg', SHARED, self.targets[0].id),
-            ],
+            sorted(
+                [
+                    ('network', p + '-net', SHARED, self.targets[0].id),
+                    ('network', p + '-net', SHARED, self.targets[1].id),
+                    ('qos_policy', p + '-qos', SHARED, self.targets[0].id),
+                    ('security_group', p + '-sg', SHARED, self.targets[0].id),
+                ]
+            ),
             self.dst_policies(),
         )
 
@@ -300,7 +302,7 @@ class TestNetworkRbac(netres.MigrateTestCase):
                 for e in doc['resources']
             ],
         )
-        net_label = 'network %s-net ->  (%s)' % (p, SHARED)
+        net_label = 'network %s-net -> (project %s) (%s)' % (p, t1.id, SHARED)
         rows = self.rbac_rows(self.plan_as_member(None, expect_fail=True))
         self.assertEqual(
             (

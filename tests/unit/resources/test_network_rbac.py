@@ -126,11 +126,24 @@ class TestNetworkRbac(testtools.TestCase):
     def test_member_export_keeps_the_target_id_only(self):
         forbid_projects(self.src)
         self.share(self.src, self.net, 'p-t1')
+        self.share(self.src, self.net, 'p-t2')
         with self.assertLogs(network_rbac.LOG.name, 'WARNING') as logs:
-            [entry] = self.export()
+            entries = self.res.export(
+                refs.Lookup(self.src), lambda n: n == 'net -> (project p-t1)'
+            )
+        [entry] = entries
         self.assertIsNone(entry['params']['target_project_ref'])
         self.assertEqual('p-t1', entry['_info']['target_project_id'])
         self.assertIn('give --src-admin-cloud', logs.output[0])
+        self.assertEqual(
+            'network net -> (project p-t1) (access_as_shared)',
+            self.res.label_of(entry),
+        )
+        # Two such targets are two policies, not duplicates.
+        other = dict(entry, _info=dict(entry['_info'], target_project_id='x'))
+        self.assertNotEqual(
+            self.res.import_identity(entry), self.res.import_identity(other)
+        )
         outcome = self.res.apply(refs.Lookup(self.dst), entry)
         self.assertEqual(
             (
