@@ -108,11 +108,11 @@ class NetworkRbac(base.Resource):
     params_fields = ('action', 'object_type')
     info_fields = ('id', 'object_id', 'project_id', 'target_project_id')
     references = {
-        object_param(t): base.RefField(k, 'object_id')
-        for t, k in sorted(OBJECT_KINDS.items())
+        k + '_ref': base.RefField(k, 'object_id')
+        for k in sorted(OBJECT_KINDS.values())
     }
     references[TARGET] = base.RefField('project', 'target_project_id')
-    # '*' or a reference: checked by check()
+    # '*' or a reference: check() checks a reference, problem() the rest
     param_shapes = {TARGET: datafile.ANY}
     info_shapes = {
         'object_id': datafile.STR,
