@@ -30,6 +30,8 @@ import threading
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
+from openstack import resource as sdk_resource
+from openstack.block_storage.v3 import type as sdk_volume_type
 
 from osmigrateclient import exceptions
 
@@ -45,6 +47,14 @@ ROUTER_INTERFACE_OWNERS = (
     'network:ha_router_replicated_interface',
     'network:router_interface_distributed',
 )
+
+
+class VolumeType(sdk_volume_type.Type):
+    """A Cinder volume type with the id of its QoS specs: Cinder sends
+    ``qos_specs_id`` to an admin, openstacksdk's class drops it."""
+
+    qos_specs_id = sdk_resource.Body('qos_specs_id')
+
 
 #: How to list every visible resource of a kind, in one (paginated) call.
 LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
@@ -76,8 +86,12 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'group': lambda c: c.identity.groups(),
     'role_assignment': lambda c: c.identity.role_assignments(),
     'volume': lambda c: c.block_storage.volumes(details=True),
-    # 'None': private types too (an admin's list)
-    'volume_type': lambda c: c.block_storage.types(is_public='None'),
+    # 'None': private types too (an admin's list); the proxy's own lister
+    # with the class that keeps the QoS specs' id
+    'volume_type': lambda c: c.block_storage._list(
+        VolumeType, is_public='None'
+    ),
+    'volume_qos': lambda c: c.block_storage.qos_specs(),
     'server': lambda c: c.compute.servers(details=True),
     'server_group': lambda c: c.compute.server_groups(),
     'floating_ip': lambda c: c.network.ips(),
@@ -105,7 +119,7 @@ EVERY_PROJECT = '*'
 
 #: Kinds that belong to no project: references to them carry no project.
 UNOWNED = frozenset(
-    ['flavor', 'domain', 'role', 'network_flavor', 'volume_type']
+    ['flavor', 'domain', 'role', 'network_flavor', 'volume_type', 'volume_qos']
 )
 
 #: Identity kinds that belong to a domain: references to them carry the

@@ -11,14 +11,17 @@
 #   under the License.
 
 """Cinder volume types (admin): description, public or private, extra
-specs, and for a private type ``access_project_refs``, the projects (by
-name and domain) that may use it.
+specs, ``qos_specs_ref`` (the QoS specs associated with the type, by name:
+:mod:`osmigrateclient.resources.volume_qos`), and for a private type
+``access_project_refs``, the projects (by name and domain) that may use it.
 
 Volumes name their type by name (``volume_type``), and the workload
 pre-flight reports a type the destination lacks.  A type is found in the
 destination by name; visibility cannot change (a conflict); the extra
-specs and the access list are made exactly the file's.  QoS specs are not
-carried yet.
+specs, the QoS association and the access list are made exactly the
+file's.  Cinder associates QoS specs with a type by calls of its QoS specs
+API (a type has at most one); the type's ``qos_specs_id`` comes with an
+admin's list of types (:class:`refs.VolumeType`).
 """
 
 import typing as ty
@@ -28,6 +31,7 @@ from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
 ACCESS = 'access_project_refs'
+QOS = 'qos_specs_ref'
 
 
 class VolumeType(base.Resource):
@@ -40,13 +44,14 @@ class VolumeType(base.Resource):
     export_what = "the source cloud's {plural}"
     import_where = 'the destination cloud'
     rank = 8
-    depends_on = ('project',)
+    depends_on = ('project', 'volume qos')
     tag_field = None
 
     params_fields = ('description', 'extra_specs', 'is_public', 'name')
     info_fields = ('id',)
     references = {
         ACCESS: base.RefField('project', 'access_project_ids', many=True),
+        QOS: base.RefField('volume_qos', 'qos_specs_id'),
     }
     sorted_fields = ()
     param_shapes = {'extra_specs': datafile.MapOf(datafile.SCALAR)}
@@ -81,6 +86,7 @@ class VolumeType(base.Resource):
     def create_attrs(self, lookup: refs.Lookup, entry: base.Entry) -> dict:
         attrs = super().create_attrs(lookup, entry)
         attrs.pop('access_project_ids', None)
+        attrs.pop('qos_specs_id', None)
         return attrs
 
     def create(self, lookup: refs.Lookup, entry: base.Entry) -> ty.Any:
@@ -88,8 +94,15 @@ class VolumeType(base.Resource):
         # Extra specs go with the create call.
         obj = proxy.create_type(**self.create_attrs(lookup, entry))
         try:
+            qos_id = self._associate(
+                lookup, obj, None, entry['params'].get(QOS)
+            )
             return self._reconcile(
-                lookup, obj, None, ([], entry['params'].get(ACCESS) or [])
+                lookup,
+                obj,
+                None,
+                ([], entry['params'].get(ACCESS) or []),
+                qos_id,
             )
         except Exception:
             proxy.delete_type(obj, ignore_missing=True)
@@ -98,12 +111,19 @@ class VolumeType(base.Resource):
     def update(
         self, lookup: refs.Lookup, existing: ty.Any, changes: dict
     ) -> ty.Any:
+        qos_id = getattr(existing, 'qos_specs_id', None)
         if 'description' in changes:
             existing = self.proxy(lookup).update_type(
                 existing, description=changes['description'][1]
             )
+        if QOS in changes:
+            qos_id = self._associate(lookup, existing, qos_id, changes[QOS][1])
         return self._reconcile(
-            lookup, existing, changes.get('extra_specs'), changes.get(ACCESS)
+            lookup,
+            existing,
+            changes.get('extra_specs'),
+            changes.get(ACCESS),
+            qos_id,
         )
 
     def _reconcile(
@@ -112,10 +132,12 @@ class VolumeType(base.Resource):
         obj: ty.Any,
         specs: tuple[dict, dict] | None,
         access: tuple[list, list] | None,
+        qos_id: str | None,
     ) -> ty.Any:
         """Make the extra specs and the access list of ``obj`` the wanted
         ones; ``specs`` and ``access`` are (current, wanted) or None for
-        "as they are"."""
+        "as they are".  Return the type as it is now, with ``qos_id``, the
+        id of its QoS specs (which a single type's answer lacks)."""
         proxy = self.proxy(lookup)
         if specs is not None:
             have = {str(k): str(v) for k, v in (specs[0] or {}).items()}
@@ -139,9 +161,34 @@ class VolumeType(base.Resource):
                 proxy.add_type_access(obj, project_id)
             for project_id in sorted(have_ids - want_ids):
                 proxy.remove_type_access(obj, project_id)
-        if specs is None and access is None:
-            return obj
-        return proxy.get_type(obj.id)
+        attrs = proxy.get_type(obj.id).to_dict(computed=False)
+        attrs['qos_specs_id'] = qos_id
+        return refs.VolumeType.existing(**attrs)
+
+    def _associate(
+        self,
+        lookup: refs.Lookup,
+        obj: ty.Any,
+        have_id: str | None,
+        want: refs.Ref | None,
+    ) -> str | None:
+        """Associate the type ``obj`` with the QoS specs ``want`` (a
+        reference, or None for none) instead of those of id ``have_id``;
+        return the id of its QoS specs now."""
+        proxy = self.proxy(lookup)
+        want_id = (
+            self.sdk_attrs(lookup, {QOS: want})['qos_specs_id']
+            if want
+            else None
+        )
+        if want_id == have_id:
+            return have_id
+        if have_id:
+            # Cinder refuses a second association.
+            proxy.disassociate_qos_spec(have_id, obj.id)
+        if want_id:
+            proxy.associate_qos_spec(want_id, obj.id)
+        return want_id
 
 
 RESOURCE = VolumeType

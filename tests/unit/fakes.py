@@ -75,7 +75,8 @@ SDK_CLASSES = {
     'server_group': 'openstack.compute.v2.server_group:ServerGroup',
     'floating_ip': 'openstack.network.v2.floating_ip:FloatingIP',
     'volume': 'openstack.block_storage.v3.volume:Volume',
-    'volume_type': 'openstack.block_storage.v3.type:Type',
+    'volume_type': 'osmigrateclient.resources.refs:VolumeType',
+    'volume_qos': 'openstack.block_storage.v3.qos_spec:QoSSpec',
 }
 
 _ids = itertools.count(1)
@@ -141,6 +142,13 @@ class FakeProxy:
             return self._conn._call(self._service, method, args, kwargs)
 
         return call
+
+    def _list(self, resource_type: type, **query: ty.Any) -> ty.Any:
+        """openstacksdk's own lister, which a few listers call with a
+        class of their own."""
+        return self._conn._call(
+            self._service, '_list', (resource_type,), query
+        )
 
     def _bulk_create(self, resource_type: type, data: list[dict]) -> list:
         """openstacksdk's bulk create: one call, all made or none."""
@@ -235,7 +243,16 @@ class FakeConnection:
             name
             for name in self.call_names()
             if name.split('.', 1)[1].startswith(
-                ('create_', 'update_', 'delete_', 'set_', 'add_', 'remove_')
+                (
+                    'create_',
+                    'update_',
+                    'delete_',
+                    'set_',
+                    'add_',
+                    'remove_',
+                    'associate_',
+                    'disassociate_',
+                )
             )
         ]
 

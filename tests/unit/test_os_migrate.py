@@ -290,6 +290,7 @@ class TestKnownTypes(testtools.TestCase):
         self.assertEqual(
             [
                 'openstack.ProjectQuota',
+                'openstack.block_storage.QosSpec',
                 'openstack.block_storage.VolumeType',
                 'openstack.identity.Domain',
                 'openstack.identity.Group',

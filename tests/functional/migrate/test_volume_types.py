@@ -79,6 +79,7 @@ class TestVolumeTypes(ci.MigrateTestCase):
                         'domain_name': 'Default',
                     }
                 ],
+                'qos_specs_ref': None,
             },
             entries[p + '-priv']['params'],
         )

@@ -76,6 +76,7 @@ class TestVolumeType(testtools.TestCase):
                 'is_public': False,
                 'extra_specs': {'a': '1', 'b': '2'},
                 'access_project_refs': [refs.make_ref('x', None, 'Default')],
+                'qos_specs_ref': None,
             },
             e['params'],
         )
@@ -146,4 +147,115 @@ class TestVolumeType(testtools.TestCase):
         e['params']['access_project_refs'] = []
         outcome = self.res.apply(refs.Lookup(self.dst), e)
         self.assertEqual('conflict', outcome.action)
+        self.assertEqual([], self.dst.write_calls())
+
+
+class TestVolumeTypeQos(testtools.TestCase):
+    """The QoS specs of a type: by name, associated through Cinder's QoS
+    specs API."""
+
+    def setUp(self):
+        super().setUp()
+        self.res = volume_type.RESOURCE()
+        self.src = fakes.FakeConnection(project_id='p-src')
+        self.dst = fakes.FakeConnection(project_id='p-dst')
+        for conn in (self.src, self.dst):
+            conn._api_create_type = self._create(conn)
+            conn._api_associate_qos_spec = lambda q, t: None
+            conn._api_disassociate_qos_spec = lambda q, t: None
+        self.gold = self.dst.add('volume_qos', name='gold', consumer='both')
+        self.silver = self.dst.add('volume_qos', name='silver')
+
+    def _create(self, conn):
+        def create(**attrs):
+            return conn.add('volume_type', **attrs)
+
+        return create
+
+    def entry(self, qos='gold'):
+        spec = self.src.add('volume_qos', name=qos)
+        obj = self.src.add(
+            'volume_type', name='vt', is_public=True, qos_specs_id=spec.id
+        )
+        return self.res.from_sdk(refs.Lookup(self.src), obj)
+
+    def test_export(self):
+        e = self.entry()
+        self.assertEqual(refs.make_ref('gold'), e['params']['qos_specs_ref'])
+        self.assertEqual(
+            self.src.store['volume_qos'][-1].id, e['_info']['qos_specs_id']
+        )
+
+    def test_create_then_associate(self):
+        self.dst._api_get_type = lambda i: self.dst.store['volume_type'][0]
+        outcome = self.res.apply(refs.Lookup(self.dst), self.entry())
+        self.assertEqual('created', outcome.action)
+        self.assertEqual(
+            ['block_storage.create_type', 'block_storage.associate_qos_spec'],
+            self.dst.write_calls(),
+        )
+        [(_, kwargs)] = self.dst.calls_to('block_storage.create_type')
+        self.assertNotIn('qos_specs_id', kwargs)
+        new = self.dst.store['volume_type'][0]
+        self.assertEqual(
+            [((self.gold.id, new.id), {})],
+            self.dst.calls_to('block_storage.associate_qos_spec'),
+        )
+
+    def test_association_moved(self):
+        twin = self.dst.add(
+            'volume_type',
+            name='vt',
+            is_public=True,
+            qos_specs_id=self.silver.id,
+        )
+        self.dst._api_get_type = lambda i: twin
+        lookup = refs.Lookup(self.dst)
+        plan = self.res.plan(lookup, self.entry())
+        self.assertEqual(('update', 'qos_specs_ref'), plan[:2])
+        outcome = self.res.apply(lookup, self.entry())
+        self.assertEqual(('updated', 'qos_specs_ref'), outcome[2:])
+        self.assertEqual(
+            [
+                'block_storage.disassociate_qos_spec',
+                'block_storage.associate_qos_spec',
+            ],
+            self.dst.write_calls(),
+        )
+        self.assertEqual(
+            [((self.silver.id, twin.id), {})],
+            self.dst.calls_to('block_storage.disassociate_qos_spec'),
+        )
+        self.assertEqual(
+            [((self.gold.id, twin.id), {})],
+            self.dst.calls_to('block_storage.associate_qos_spec'),
+        )
+
+    def test_association_removed(self):
+        twin = self.dst.add(
+            'volume_type', name='vt', is_public=True, qos_specs_id=self.gold.id
+        )
+        self.dst._api_get_type = lambda i: twin
+        e = self.entry()
+        e['params']['qos_specs_ref'] = None
+        outcome = self.res.apply(refs.Lookup(self.dst), e)
+        self.assertEqual(('updated', 'qos_specs_ref'), outcome[2:])
+        self.assertEqual(
+            ['block_storage.disassociate_qos_spec'], self.dst.write_calls()
+        )
+
+    def test_unchanged(self):
+        self.dst.add(
+            'volume_type', name='vt', is_public=True, qos_specs_id=self.gold.id
+        )
+        outcome = self.res.apply(refs.Lookup(self.dst), self.entry())
+        self.assertEqual('unchanged', outcome.action)
+        self.assertEqual([], self.dst.write_calls())
+
+    def test_qos_specs_missing_in_destination(self):
+        outcome = self.res.apply(refs.Lookup(self.dst), self.entry('bronze'))
+        self.assertEqual('blocked', outcome.action)
+        self.assertEqual(
+            "qos_specs_ref: volume qos 'bronze' not found", outcome.detail
+        )
         self.assertEqual([], self.dst.write_calls())

@@ -154,6 +154,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'address scope',
                     'subnet pool',
                     'volume type',
+                    'volume qos',
                     'network qos policy',
                     'network rbac',
                 )
@@ -169,7 +170,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(11, len(logs.output))
+        self.assertEqual(12, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
