@@ -578,7 +578,9 @@ class Copier:
             'volume %s to attach' % volume_id,
             lambda: conn.block_storage.get_volume(volume_id),
             lambda v: v.status == 'in-use',
-            lambda v: v.status.startswith('error'),
+            # Nova reserves the volume before it answers: available again
+            # is an attach that failed in the compute service.
+            lambda v: v.status.startswith('error') or v.status == 'available',
             self.settings.timeout,
             self.clock,
             self.pause,

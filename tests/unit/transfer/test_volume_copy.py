@@ -532,6 +532,20 @@ class TestCopier(base.BaseTestCase):
         self.assertEqual('available', self.src_volumes['v1'].status)
         self.assertEqual('available', self.dst_volumes['d1'].status)
 
+    def test_attach_that_failed_in_nova(self):
+        # Nova answered, then its compute service failed the attach: the
+        # volume is available again, not a wait until the timeout.
+        self.src.compute.create_volume_attachment = lambda server, volume_id: (
+            None
+        )
+        self.src.block_storage.get_volume = lambda vid: sdk_volume(
+            status='available'
+        )
+        e = self.assertRaises(
+            exceptions.MigrateError, self._copy, self._copier()
+        )
+        self.assertEqual('volume v1 to attach: status available', str(e))
+
     def test_recorded_before_the_attach_call(self):
         seen = []
         self.src.compute.create_volume_attachment = lambda server, volume_id: (
