@@ -9,6 +9,7 @@ spawn; everything else keeps FakeDriver's behaviour.
 """
 
 import hashlib
+import json
 import os
 
 from oslo_log import log as logging
@@ -17,6 +18,7 @@ from nova.compute import vm_states
 from nova import exception
 
 from devcloud_drivers import loopback
+from devcloud_drivers import volume_snapshot
 
 LOG = logging.getLogger(__name__)
 
@@ -57,6 +59,17 @@ def volume_format(connection_info):
     data = dict(connection_info)
     data.update(connection_info.get('data') or {})
     return data.get('format')
+
+
+def _snapshots(path, volume_id):
+    """The snapshot ids in cinder's chain record of the volume (its
+    ``volume-<id>.info`` beside the active file)."""
+    info = os.path.join(os.path.dirname(path), 'volume-%s.info' % volume_id)
+    try:
+        with open(info) as f:
+            return [k for k in json.load(f) if k != 'active']
+    except FileNotFoundError:
+        return []
 
 
 class LoopbackMixin:
@@ -122,14 +135,21 @@ class LoopbackMixin:
             )
         fmt = volume_format(connection_info)
         if fmt and fmt != 'raw':
-            # a loop device would show the qcow2 container, not the disk
-            raise exception.VolumeAttachFailed(
-                volume_id=serial,
-                reason='loopback hosts attach raw volume files only; the '
-                'active file %s of this volume is %s (the volume has '
-                'snapshots): delete its snapshots, or attach a volume '
-                'created from one' % (os.path.basename(path), fmt),
-            )
+            # A loop device would show the qcow2 container, not the disk:
+            # the overlays left by deleted snapshots go into the raw file.
+            try:
+                path = volume_snapshot.raw_base(
+                    path, fmt, _snapshots(path, serial)
+                )
+            except volume_snapshot.SnapshotError as e:
+                raise exception.VolumeAttachFailed(
+                    volume_id=serial,
+                    reason='loopback hosts attach raw volume files only; the '
+                    'active file %s of this volume is %s: %s: delete its '
+                    'snapshots, or attach a volume created from one'
+                    % (os.path.basename(path), fmt, e),
+                )
+            LOG.info('Overlays of volume %s committed into %s', serial, path)
         self._lb().attach_volume(instance.uuid, serial, path)
 
     def _lb_detach(self, instance, connection_info):

@@ -25,7 +25,9 @@ writes to cinder's new qcow2 file         file cinder made (qcow2, backed by
 blockRebase(active, base=file_to_merge)   :func:`delete_snapshot`, pull:
 (pull ``merge_target_file=None``)          ``qemu-img rebase`` (safe mode:
                                           the data of the dropped files is
-                                          copied into the active file)
+                                          copied into the active file); to
+                                          no base: ``qemu-img convert`` of
+                                          the chain into a raw active file
 blockCommit(top=file_to_merge,            :func:`delete_snapshot`, commit:
 base=merge_target_file)                   ``qemu-img commit`` of top into
                                           base, then ``qemu-img rebase -u``
@@ -113,6 +115,33 @@ def backing_chain(path, fmt=None):
     return chain
 
 
+def raw_base(active_path, active_format, snapshots):
+    """The raw file at the bottom of a volume's chain, with every overlay
+    above it committed into it (and emptied, so that the chain reads the
+    same): what a reader of raw files only (a loopback host's loop device)
+    attaches.  Libvirt would attach the qcow2 chain itself.  Refused while
+    the volume has snapshots: their data is the files below the active
+    one, which a commit would change.
+    """
+    if snapshots:
+        raise SnapshotError(
+            'the volume has snapshots (%s)' % ', '.join(sorted(snapshots))
+        )
+    chain = backing_chain(active_path, active_format)
+    if chain[-1]['format'] != 'raw' or any(
+        image['format'] != 'qcow2' for image in chain[:-1]
+    ):
+        raise SnapshotError(
+            'not qcow2 overlays over a raw file: %s'
+            % ', '.join('%(name)s (%(format)s)' % i for i in chain)
+        )
+    # Top first: each commit goes into the next file down, which is
+    # committed in turn.
+    for image in chain[:-1]:
+        _qemu_img('commit', '-f', 'qcow2', image['path'])
+    return chain[-1]['path']
+
+
 def create_overlay(current_path, new_file, current_format=None):
     """Make ``new_file`` (next to ``current_path``) the active file.
 
@@ -194,8 +223,29 @@ def delete_snapshot(active_path, delete_info, active_format=None):
                 % (active['name'], active['format'])
             )
         if to_merge is None:
-            new_base = ''
-            extra = []
+            # The whole chain into one file: a raw one, where libvirt
+            # keeps a qcow2 file without a backing file (the same bytes;
+            # a loopback host attaches raw files only).
+            flat = active['path'] + '.flat'
+            _qemu_img(
+                'convert',
+                '-q',
+                '-f',
+                'qcow2',
+                '-O',
+                'raw',
+                active['path'],
+                flat,
+            )
+            os.chmod(flat, os.stat(active['path']).st_mode & 0o7777)
+            os.replace(flat, active['path'])
+            return (
+                'pulled into %s, now raw without a backing file (was %s)'
+                % (
+                    active['name'],
+                    shown,
+                )
+            )
         else:
             _check_name(to_merge, 'file_to_merge')
             if to_merge not in names[1:]:
