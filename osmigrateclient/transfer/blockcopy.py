@@ -186,6 +186,7 @@ PUSH_PATTERN = (
     # or a changed-block pass (osmigrateclient.transfer.delta): from the
     # source host's own read-only NBD server of its changed chunks
     '|nbdcopy --progress=1 --flush --destination-is-zero --sparse=0 '
+    '(--request-size=[0-9]+ )?'
     'nbd://127[.]0[.]0[.]1:[0-9]+/[0-9a-f]+ '
     'nbd://127[.]0[.]0[.]1:[0-9]+/[0-9a-f]+'
 )

@@ -50,6 +50,7 @@ from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient.transfer import delta
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import journal as journal_mod
 from osmigrateclient.workload import preflight
@@ -178,6 +179,7 @@ class ServerImport:
         )
         self.log = server_log(ctx.data_dir, resolved.source_id)
         self._copier = copier
+        self._delta_copier = None
         self._step = ''
 
     @property
@@ -195,6 +197,23 @@ class ServerImport:
                 pause=self.ctx.pause,
             )
         return self._copier
+
+    @property
+    def delta_copier(self):
+        """The copier of a cutover's last pass: changed chunks only."""
+        if self._delta_copier is None:
+            self._delta_copier = delta.Copier(
+                self.ctx.data_dir,
+                self.src,
+                self.dst,
+                self.ctx.settings,
+                runner=self.ctx.runner,
+                progress=self.ctx.progress,
+                log=self.log,
+                clock=self.ctx.clock,
+                pause=self.ctx.pause,
+            )
+        return self._delta_copier
 
     def _say(self, text: str, *args: ty.Any) -> None:
         message = text % args if args else text
@@ -500,37 +519,58 @@ class ServerImport:
     def _synced_volume(
         self, step: str, volume: preflight.Volume, synced: str
     ) -> str:
-        """Warm migration's cutover: a last sync pass (snapshot of the
-        stopped server's volume, changed chunks only) into the synced
-        volume, recorded as synced_volume, not dest_volume: an undo or a
-        revert keeps it."""
+        """Warm migration's cutover: the stopped server's volume, detached
+        from it as in a cold copy (no snapshot: it does not change), sends
+        its changed pieces into the volume a sync pass filled.  Recorded as
+        synced_volume, not dest_volume: an undo or a revert keeps it."""
         record = self._record(step)
         record(synced_volume=synced)
-        self._say(
-            'final sync pass of volume %s into %s', volume.source_id, synced
-        )
-        last = sync.ServerSync(
+        # A killed sync pass's attachment and temporaries go first.
+        sync.ServerSync(
             self.ctx.data_dir,
             self.src,
             self.dst,
             self._source_server(),
             self.ctx.settings,
-        ).final_pass(volume.source_id)
+        ).clean(volume.source_id)
+        self._detach_from_source(volume)
+        self._say(
+            'last pass of volume %s into the synced volume %s (changed '
+            'chunks only)',
+            volume.source_id,
+            synced,
+        )
+        result = self.delta_copier.copy(
+            volume.source_id,
+            synced,
+            volume.size * GiB,
+            '%s %s' % (self.r.name, volume.attrs.get('name') or synced),
+            dest_is_zero=False,
+            record=lambda items: record(attached=items),
+        )
         record(
             copy={
-                'bytes': volume.size * GiB,
-                'seconds': last.get('seconds', 0.0),
-                'algo': 'blake2b-chunks',
-                'digest': last.get('digest', ''),
-                'bytes_sent': last.get('bytes_sent', 0),
+                'bytes': result.size,
+                'seconds': round(result.seconds, 3),
+                'algo': result.algo,
+                'digest': result.digest,
+                'bytes_sent': result.bytes_sent or 0,
                 'delta': True,
             }
+        )
+        self._say(
+            'sent %d bytes (%d of %d chunks changed) in %.1f s',
+            result.bytes_sent or 0,
+            result.chunks_changed,
+            result.chunks,
+            result.seconds,
         )
         block = self.dst.block_storage
         if volume.bootable:
             block.set_volume_bootable_status(synced, True)
         if volume.image_metadata:
             block.set_volume_image_metadata(synced, **volume.image_metadata)
+        self._reattach_to_source()
         return synced
 
     def _copy(

@@ -211,17 +211,11 @@ class ServerSync:
             self.server.name, self.server.id, 'synced', '; '.join(details)
         )
 
-    def final_pass(self, volume_id: str) -> dict:
-        """The cutover's pass of one volume (the server stopped): the
-        figures of the pass (the journal's ``last``)."""
-        self._volume(volume_id)
-        return self.journal.volume(volume_id).get('last') or {}
-
     # -- one volume ---------------------------------------------------------
 
     def _volume(self, volume_id: str) -> str:
         j = self.journal
-        self._clean(volume_id)
+        self.clean(volume_id)
         source = self.src.block_storage.get_volume(volume_id)
         name = TEMP_PREFIX + volume_id
         timeout = self.settings.timeout
@@ -275,7 +269,7 @@ class ServerSync:
             bytes_sent=record.get('bytes_sent', 0) + sent,
             last=last,
         )
-        self._clean(volume_id)
+        self.clean(volume_id)
         return '%s: pass %d (%s), %d bytes sent' % (
             volume_id,
             record.get('passes', 0) + 1,
@@ -295,7 +289,7 @@ class ServerSync:
                 # deleted by hand: a new one and a full copy
                 j.update(volume_id, dest_volume=None, copied=None)
             else:
-                # (a killed pass's attachment is gone by now: _clean)
+                # (a killed pass's attachment is gone by now: clean)
                 if dest.status == 'in-use':
                     raise exceptions.MigrateError(
                         'destination volume %s of volume %s is in use (the '
@@ -316,7 +310,7 @@ class ServerSync:
         )
         return made.id
 
-    def _clean(self, volume_id: str) -> None:
+    def clean(self, volume_id: str) -> None:
         """Detach and delete the temporaries of a pass (this one's, or a
         killed one's: recorded, or only named)."""
         j = self.journal
@@ -388,7 +382,7 @@ def synced_volume(
     """The destination volume a sync pass filled for ``volume_id`` and that
     is still there, available (the cutover's final pass goes into it), or
     None.  In use is fine while the journal holds a killed pass's
-    attachment: the next pass detaches it first."""
+    attachment: :meth:`ServerSync.clean` detaches it first."""
     record = (read(data_dir, server_id).get('volumes') or {}).get(volume_id)
     if not record or not record.get('copied') or not record.get('dest_volume'):
         return None
