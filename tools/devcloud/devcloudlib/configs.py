@@ -280,7 +280,8 @@ def neutron(lay, r):
                 'DEFAULT': {
                     'log_file': os.path.join(r.log, 'neutron-api.log'),
                     'core_plugin': 'ml2',
-                    'service_plugins': 'router,qos',
+                    # trunk: devcloud_drivers.trunk serves the ML2 driver
+                    'service_plugins': 'router,qos,trunk',
                     'auth_strategy': 'keystone',
                     'allow_overlapping_ips': True,
                     'api_paste_config': os.path.join(d, 'api-paste.ini'),

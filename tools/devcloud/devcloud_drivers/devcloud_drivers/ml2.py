@@ -12,7 +12,9 @@ anywhere: ports are active "by fiat", which is all an API-level migration
 tool needs.
 
 It also subscribes the floating IP hook of loopback hosts
-(:mod:`devcloud_drivers.neutron_loopback`).
+(:mod:`devcloud_drivers.neutron_loopback`), and makes the trunk driver
+that lets Neutron's trunk service plugin load
+(:mod:`devcloud_drivers.trunk`).
 
 Enabled in ml2_conf.ini with ``mechanism_drivers = devcloud_agentless``
 (entry point ``neutron.ml2.mechanism_drivers``).
@@ -23,6 +25,7 @@ from neutron_lib import constants
 from neutron_lib.plugins.ml2 import api
 
 from devcloud_drivers import neutron_loopback
+from devcloud_drivers import trunk
 
 
 class AgentlessMechanismDriver(api.MechanismDriver):
@@ -31,6 +34,8 @@ class AgentlessMechanismDriver(api.MechanismDriver):
     def initialize(self):
         # No backend; floating IPs of loopback hosts answer on this machine.
         neutron_loopback.subscribe()
+        # Before the service plugins load: the trunk plugin finds it.
+        trunk.register()
 
     @property
     def connectivity(self):
