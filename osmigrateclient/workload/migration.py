@@ -182,37 +182,30 @@ class ServerImport:
         self._delta_copier = None
         self._step = ''
 
+    def _new_copier(self, cls: type[volume_copy.Copier]):
+        return cls(
+            self.ctx.data_dir,
+            self.src,
+            self.dst,
+            self.ctx.settings,
+            runner=self.ctx.runner,
+            progress=self.ctx.progress,
+            log=self.log,
+            clock=self.ctx.clock,
+            pause=self.ctx.pause,
+        )
+
     @property
     def copier(self):
         if self._copier is None:
-            self._copier = volume_copy.Copier(
-                self.ctx.data_dir,
-                self.src,
-                self.dst,
-                self.ctx.settings,
-                runner=self.ctx.runner,
-                progress=self.ctx.progress,
-                log=self.log,
-                clock=self.ctx.clock,
-                pause=self.ctx.pause,
-            )
+            self._copier = self._new_copier(volume_copy.Copier)
         return self._copier
 
     @property
     def delta_copier(self):
         """The copier of a cutover's last pass: changed chunks only."""
         if self._delta_copier is None:
-            self._delta_copier = delta.Copier(
-                self.ctx.data_dir,
-                self.src,
-                self.dst,
-                self.ctx.settings,
-                runner=self.ctx.runner,
-                progress=self.ctx.progress,
-                log=self.log,
-                clock=self.ctx.clock,
-                pause=self.ctx.pause,
-            )
+            self._delta_copier = self._new_copier(delta.Copier)
         return self._delta_copier
 
     def _say(self, text: str, *args: ty.Any) -> None:

@@ -212,7 +212,10 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
             servers = json.load(f)['servers']
         self.assertEqual(2, servers[0]['volumes'][volume.id]['passes'])
 
-    def test_cutover(self):
+    def _synced_once(self):
+        """A running server with its data volume, exported (its port to be
+        made on the destination's subnet of the hosts' network) and synced
+        once: (server, volume, name, report path, destination volume)."""
         server, volume = self._server()
         name = self.prefix + '-vm'
         self.openstack(
@@ -230,6 +233,10 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
         report = os.path.join(self.data_dir, 'report.json')
         self._sync(report)
         dest_id = self._journal(server.id)['volumes'][volume.id]['dest_volume']
+        return server, volume, name, report, dest_id
+
+    def test_cutover(self):
+        server, volume, name, report, dest_id = self._synced_once()
         # written after the last pass: only the cutover carries it
         for offset, length in CHANGES:
             self._guest_write(volume.id, offset, os.urandom(length))
@@ -304,23 +311,7 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
         are finished by the next run: no temporary, no attachment left, the
         destination's bytes those of the stopped source, the downtime in
         the status."""
-        server, volume = self._server()
-        name = self.prefix + '-vm'
-        self.openstack(
-            'migrate',
-            'workload',
-            'export',
-            '--src-cloud',
-            'src',
-            '--data-dir',
-            self.data_dir,
-            '--name',
-            name,
-        )
-        self._any_fixed_ip()
-        report = os.path.join(self.data_dir, 'report.json')
-        self._sync(report)
-        dest_id = self._journal(server.id)['volumes'][volume.id]['dest_volume']
+        server, volume, name, report, dest_id = self._synced_once()
         clouds = ['--src-cloud', 'src', '--dst-cloud', 'dst']
         for offset, length in CHANGES:
             self._guest_write(volume.id, offset, os.urandom(length))
