@@ -50,6 +50,7 @@ from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient.resources import port as port_resource
 from osmigrateclient.transfer import delta
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import journal as journal_mod
@@ -761,30 +762,9 @@ class ServerImport:
 
     def _create_port(self, attrs: dict, remarks: list[str]):
         """Create a port; without its fixed IP or MAC if taken."""
-        network = self.dst.network
-        for _ in range(3):
-            try:
-                return network.create_port(**attrs)
-            except sdk_exceptions.ConflictException as e:
-                # Neutron's own message: str(e) also holds the URL.
-                text = (getattr(e, 'details', None) or str(e)).lower()
-                if 'mac address' in text and 'mac_address' in attrs:
-                    remarks.append(
-                        'MAC %s is taken in the destination: the port got '
-                        'a new one' % attrs.pop('mac_address')
-                    )
-                    continue
-                if 'ip address' in text and any(
-                    'ip_address' in f for f in attrs['fixed_ips']
-                ):
-                    taken = [f.pop('ip_address') for f in attrs['fixed_ips']]
-                    remarks.append(
-                        'fixed IP %s is taken in the destination: the port '
-                        'got a new one' % ', '.join(t for t in taken if t)
-                    )
-                    continue
-                raise
-        return network.create_port(**attrs)
+        return port_resource.create_keeping_addresses(
+            self.dst.network, attrs, remarks
+        )
 
     def _nova_ports(self) -> dict[str, str]:
         """Source port id -> the port Nova made for it: by fixed IP, else

@@ -157,6 +157,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'volume qos',
                     'network qos policy',
                     'network rbac',
+                    'port',
                 )
             ),
             sorted(t.cli_name for t in kept),
@@ -170,7 +171,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(12, len(logs.output))
+        self.assertEqual(13, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
