@@ -91,6 +91,24 @@ class TestHashScript(base.BaseTestCase):
             [delta.ZERO, self._blake(self.data[2048:])], self._run([(1, 2)])
         )
 
+    def test_many_blocks_in_order_and_a_zero_tail(self):
+        # more chunks than a thread's block, a short all-zero last chunk
+        self.data = b''.join(
+            os.urandom(1024) if i % 3 else bytes(1024) for i in range(200)
+        ) + bytes(100)
+        with open(self.path, 'wb') as f:
+            f.write(self.data)
+        self.assertEqual(
+            [
+                delta.ZERO if not any(c) else self._blake(c)
+                for c in (
+                    self.data[k : k + 1024]
+                    for k in range(0, len(self.data), 1024)
+                )
+            ],
+            self._run(),
+        )
+
 
 class TestScripts(base.BaseTestCase):
     def test_zero_script(self):
