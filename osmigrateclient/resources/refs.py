@@ -95,6 +95,8 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'server': lambda c: c.compute.servers(details=True),
     'server_group': lambda c: c.compute.server_groups(),
     'floating_ip': lambda c: c.network.ips(),
+    # Neutron's extensions (for what a field needs: dns-integration)
+    'extension': lambda c: c.network.extensions(),
 }
 
 #: Glance's usual largest page (it gives 25 unless asked)

@@ -132,10 +132,19 @@ class Journal:
     """Source volume id -> what its import did, kept in the data dir.
 
     Thread-safe; Journal objects of one file see each other's writes.
+    Another type keeps its own journal the same way: a subclass with its
+    own :attr:`FILE`, :attr:`SECTION` and :attr:`SHAPE`.
     """
 
+    #: where the journal is, in the data directory
+    FILE: ty.ClassVar[str] = JOURNAL
+    #: the key of the records in the journal
+    SECTION: ty.ClassVar[str] = 'volumes'
+    #: what the journal read from disk must look like
+    SHAPE: ty.ClassVar[ty.Any] = JOURNAL_SHAPE
+
     def __init__(self, data_dir: str | None) -> None:
-        self.path = journal_path(data_dir) if data_dir else None
+        self.path = os.path.join(data_dir, self.FILE) if data_dir else None
         self.records: dict[str, dict] = {}
         self._seen = -1
         with _JOURNAL_LOCK:
@@ -151,8 +160,8 @@ class Journal:
         self.records = {}
         if os.path.isfile(self.path):
             doc = datafile.read_yaml(self.path) or {}
-            datafile.check_shape(doc, JOURNAL_SHAPE, '', self.path)
-            self.records = doc.get('volumes') or {}
+            datafile.check_shape(doc, self.SHAPE, '', self.path)
+            self.records = doc.get(self.SECTION) or {}
 
     def get(self, source_id: str) -> dict:
         with _JOURNAL_LOCK:
@@ -171,7 +180,7 @@ class Journal:
             datafile.write_text(
                 self.path,
                 yaml.safe_dump(
-                    {'volumes': self.records}, default_flow_style=False
+                    {self.SECTION: self.records}, default_flow_style=False
                 ),
             )
             self._seen = _JOURNAL_WRITES[self.path] = (

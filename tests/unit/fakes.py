@@ -74,6 +74,7 @@ SDK_CLASSES = {
     'server': 'openstack.compute.v2.server:Server',
     'server_group': 'openstack.compute.v2.server_group:ServerGroup',
     'floating_ip': 'openstack.network.v2.floating_ip:FloatingIP',
+    'extension': 'openstack.network.v2.extension:Extension',
     'volume': 'openstack.block_storage.v3.volume:Volume',
     'volume_type': 'osmigrateclient.resources.refs:VolumeType',
     'volume_qos': 'openstack.block_storage.v3.qos_spec:QoSSpec',

@@ -298,6 +298,7 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.identity.Role',
                 'openstack.network.AddressGroup',
                 'openstack.network.AddressScope',
+                'openstack.network.FloatingIP',
                 'openstack.network.Port',
                 'openstack.network.QosPolicy',
                 'openstack.network.RBACPolicy',

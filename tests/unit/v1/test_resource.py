@@ -157,6 +157,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'volume qos',
                     'network qos policy',
                     'network rbac',
+                    'floating ip',
                     'port',
                 )
             ),
@@ -171,7 +172,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(13, len(logs.output))
+        self.assertEqual(14, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
