@@ -448,3 +448,96 @@ class TestFloatingIPs(netres.MigrateTestCase):
             result.stderr.strip(),
         )
         self.assertEqual({}, self.dst_fips())
+
+    def test_all_with_ports_and_validate(self):
+        p = self.prefix
+        net = self.conn('fsrc').network
+        ext = self.ext['fsrc']
+        network, subnet = self.tenant('fsrc')
+        vip = net.create_port(
+            name=p + '-vip',
+            network_id=network.id,
+            fixed_ips=[{'subnet_id': subnet.id, 'ip_address': VIP}],
+        )
+        net.create_ip(
+            floating_network_id=ext.id,
+            floating_ip_address=ON_PORT,
+            port_id=vip.id,
+            fixed_ip_address=VIP,
+        )
+        net.create_ip(floating_network_id=ext.id, floating_ip_address=FREE)
+        filters = ('--name-regex', '^' + p, '--name', FREE, '--name', ON_PORT)
+        rows = self.openstack(
+            'migrate',
+            'export',
+            'all',
+            '--data-dir',
+            self.data_dir,
+            '--src-cloud',
+            'fsrc',
+            *filters,
+            '-f',
+            'json',
+        )
+        exported = {r['Type']: r['Exported'] for r in rows}
+        self.assertEqual((1, 2), (exported['port'], exported['floating ip']))
+
+        # The port and the floating IPs after the routers' interfaces.
+        rows = self.openstack(
+            'migrate',
+            'import',
+            'all',
+            '--data-dir',
+            self.data_dir,
+            '--dst-cloud',
+            'fdst',
+            *filters,
+            '-f',
+            'json',
+        )
+        order = [r['Type'] for r in rows]
+        for before in ('router', 'router interface', 'port'):
+            self.assertLess(order.index(before), order.index('floating ip'))
+        self.assertEqual(
+            (2, 0),
+            next(
+                (r['Created'], r['Failed'])
+                for r in rows
+                if r['Type'] == 'floating ip'
+            ),
+        )
+        self.assertEqual(
+            {FREE: ('', None, None), ON_PORT: ('', p + '-vip', VIP)},
+            self.dst_fips(),
+        )
+
+        # A port that neither the data directory nor the destination has.
+        doc = self.load(FILE)
+        for e in doc['resources']:
+            if e['params']['port_ref']:
+                e['params']['port_ref']['name'] = p + '-nope'
+        self.save(FILE, doc)
+        result = self.openstack(
+            'migrate',
+            'validate',
+            '--data-dir',
+            self.data_dir,
+            '-f',
+            'json',
+            expect_fail=True,
+        )
+        self.assertEqual(
+            [
+                (
+                    self.path(FILE),
+                    'params.port_ref',
+                    "port '%s-nope' (project '%%auth%%') is not in the data "
+                    'directory' % p,
+                )
+            ],
+            [
+                (r['File'], r['Field'], r['Problem'])
+                for r in json.loads(result.stdout)
+                if r['File'] == self.path(FILE)
+            ],
+        )
