@@ -313,6 +313,32 @@ class TestFloatingIP(testtools.TestCase):
         [(_, kwargs)] = self.dst.calls_to('network.update_ip')
         self.assertEqual({'port_id': None}, kwargs)
 
+    def test_qos_policy_and_tags(self):
+        gold = self.src.add('qos_policy', name='gold')
+        entry = self.entry(qos_policy_id=gold.id, tags=['b', 'a'])
+        self.assertEqual(
+            (refs.make_ref('gold', refs.AUTH, refs.AUTH), ['a', 'b']),
+            (entry['params']['qos_policy_ref'], entry['params']['tags']),
+        )
+        dgold = self.dst.add('qos_policy', name='gold')
+        self.assertEqual('created', self.apply(entry).action)
+        self.assertEqual(dgold.id, self.created()['qos_policy_id'])
+        [(args, _)] = self.dst.calls_to('network.set_tags')
+        self.assertEqual(['a', 'b'], args[1])
+        # Changed: updated; unchanged: nothing written.
+        silver = self.dst.add('qos_policy', name='silver')
+        entry['params']['qos_policy_ref']['name'] = 'silver'
+        entry['params']['tags'] = ['a']
+        self.dst.calls.clear()
+        self.assertEqual(
+            ('updated', 'qos_policy_ref, tags'), self.apply(entry)[2:4]
+        )
+        [(_, kwargs)] = self.dst.calls_to('network.update_ip')
+        self.assertEqual({'qos_policy_id': silver.id}, kwargs)
+        self.dst.calls.clear()
+        self.assertEqual('unchanged', self.apply(entry).action)
+        self.assertEqual([], self.dst.write_calls())
+
     def test_dns_without_the_extension(self):
         entry = self.entry(dns_name='www', dns_domain='example.org.')
         outcome = self.apply(entry)
