@@ -259,6 +259,38 @@ def create_volume(
     )
 
 
+def grow(
+    conn: ty.Any,
+    volume_id: str,
+    size: int,
+    timeout: float,
+    clock: ty.Callable[[], float] = time.monotonic,
+    pause: ty.Callable[[float], None] = time.sleep,
+) -> bool:
+    """Extend an available volume to ``size`` GiB when it is smaller (its
+    source grew since it was made) and wait until it is; whether it grew.
+
+    :raises osmigrateclient.exceptions.MigrateError: the extend failed
+        (error_extending), or did not end within ``timeout`` seconds
+    """
+    volume = conn.block_storage.get_volume(volume_id)
+    if volume.size >= size:
+        return False
+    # A killed run's extend may still be under way: wait for it first.
+    if volume.status != 'extending':
+        conn.block_storage.extend_volume(volume, size)
+    wait(
+        'extending volume %s to %d GiB' % (volume_id, size),
+        lambda: conn.block_storage.get_volume(volume_id),
+        lambda v: v.status == 'available' and v.size >= size,
+        lambda v: v.status.startswith('error'),
+        timeout,
+        clock,
+        pause,
+    )
+    return True
+
+
 def delete_volume(
     conn: ty.Any,
     volume_id: str,

@@ -527,6 +527,11 @@ class ServerImport:
             self._source_server(),
             self.ctx.settings,
         ).clean(volume.source_id)
+        # The source grew since the last sync pass (the pre-flight held
+        # the file to its size): so does its copy.
+        volume_copy.grow(
+            self.dst, synced, volume.size, self.ctx.settings.timeout
+        )
         self._detach_from_source(volume)
         self._say(
             'last pass of volume %s into the synced volume %s (changed '

@@ -270,7 +270,9 @@ class Checker:
                 )
 
         server_attrs = self._server_attrs(params, remarks)
-        status = self._source(problems, source_id, volumes, detached)
+        status = self._source(
+            problems, source_id, volumes, detached, info.get('flavor_id')
+        )
         if problems:
             return None, problems
         return (
@@ -462,7 +464,9 @@ class Checker:
                 )
         return attrs
 
-    def _source(self, problems, source_id, volumes, detached=()) -> str:
+    def _source(
+        self, problems, source_id, volumes, detached=(), flavor_id=None
+    ) -> str:
         # One list of the source's servers for the whole wave, not one
         # request per server.
         server = self.src.get('server', source_id)
@@ -489,5 +493,23 @@ class Checker:
                 'volumes: the source server has %s attached now, the file '
                 'lists %s: export it again'
                 % (', '.join(attached) or 'none', ', '.join(listed) or 'none')
+            )
+        # A copy is as large as the file says: a grown volume is re-read.
+        for v in volumes:
+            live = self.src.get('volume', v.source_id)
+            if live is not None and live.size != v.size:
+                problems.append(
+                    'volumes: %s is %d GiB now, the file says %d GiB: '
+                    'export it again' % (v.source_id, live.size, v.size)
+                )
+        # (the file's flavor_ref may be edited on purpose: the export's
+        # flavor id is what tells a resize)
+        exported = self.src.get('flavor', flavor_id)
+        flavor = server.flavor or {}
+        now = flavor.get('original_name') or flavor.get('name')
+        if exported is not None and now and now != exported.name:
+            problems.append(
+                'flavor: the source server was resized to %r since the '
+                'export (it was %r): export it again' % (now, exported.name)
             )
         return status

@@ -296,6 +296,10 @@ class ServerSync:
                         'server was imported): not synced again'
                         % (dest_id, volume_id)
                     )
+                # The source grew since the last pass: so does its copy.
+                volume_copy.grow(
+                    self.dst, dest_id, source.size, self.settings.timeout
+                )
                 return dest_id
         attrs = {'name': source.name or volume_id, 'size': source.size}
         if source.description:

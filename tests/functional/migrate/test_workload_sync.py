@@ -282,6 +282,85 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
         rows = self.openstack(*args)
         self.assertEqual(['unchanged'], [r['Action'] for r in rows], rows)
 
+    def test_grown_volume(self):
+        """A volume grown after a pass: the import refuses the file that
+        says the old size; after a new export the next pass grows the
+        destination volume too, and the cutover copies it whole."""
+        server, volume, name, report, dest_id = self._synced_once()
+        c = self.src
+        c.compute.stop_server(server)
+        c.compute.wait_for_server(
+            server, status='SHUTOFF', failures=['ERROR'], wait=base.WAIT
+        )
+        # (Cinder's NFS driver extends detached volumes only)
+        c.compute.delete_volume_attachment(server, volume.id)
+        test_volumes._wait_status(c.block_storage, volume.id, 'available')
+        c.block_storage.extend_volume(volume, 2)
+        grown = test_volumes._wait_status(
+            c.block_storage, volume.id, 'available'
+        )
+        self.assertEqual(2, grown.size)
+        # data in the new gigabyte, and a change in the old one
+        self._guest_write(volume.id, 1536 * MiB, os.urandom(MiB))
+        self._guest_write(volume.id, 0, os.urandom(64 * 1024))
+        c.compute.create_volume_attachment(server, volume_id=volume.id)
+        c.block_storage.wait_for_status(
+            volume, 'in-use', failures=['error'], wait=base.WAIT
+        )
+        self.addCleanup(self._delete_dst_server, name)
+        args = [
+            'migrate',
+            'workload',
+            'import',
+            '--data-dir',
+            self.data_dir,
+            '--src-cloud',
+            'src',
+            '--dst-cloud',
+            'dst',
+            '--name',
+            name,
+            '-f',
+            'json',
+        ]
+        result = self.openstack(*args, expect_fail=True)
+        self.assertEqual(
+            [
+                (
+                    'blocked',
+                    'volumes: %s is 2 GiB now, the file says 1 GiB: export '
+                    'it again' % volume.id,
+                )
+            ],
+            [(r['Action'], r['Detail']) for r in json.loads(result.stdout)],
+        )
+        self.assertEqual(1, self.dst.block_storage.get_volume(dest_id).size)
+
+        self.openstack(
+            'migrate',
+            'workload',
+            'export',
+            '--src-cloud',
+            'src',
+            '--data-dir',
+            self.data_dir,
+            '--name',
+            name,
+        )
+        self._any_fixed_ip()
+        self._sync(report)
+        record = self._journal(server.id)['volumes'][volume.id]
+        self.assertEqual(
+            (dest_id, 2), (record['dest_volume'], record['passes'])
+        )
+        self.assertEqual(2, self.dst.block_storage.get_volume(dest_id).size)
+        self.assertSameBytes(volume.id, dest_id)
+        self.assertNoTemporaries(volume.id)
+
+        rows = self.openstack(*args)
+        self.assertEqual(['created'], [r['Action'] for r in rows], rows)
+        self.assertSameBytes(volume.id, dest_id)
+
     def _killed(self, argv, attached):
         """Run the CLI and SIGKILL it once ``attached()`` says a pass of the
         volume is attached on both conversion hosts."""

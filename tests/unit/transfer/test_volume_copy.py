@@ -62,6 +62,10 @@ class FakeBlockStorage:
     def find_volume(self, vid):
         return self.store.get(vid)
 
+    def extend_volume(self, volume, size):
+        self.log.append(('extend_volume', volume.id, size))
+        volume.status, volume.size = 'available', size
+
     def create_volume(self, **attrs):
         with self.lock:
             vid = 'new' if not self.made else 'new%d' % self.made
@@ -349,6 +353,35 @@ class TestVolumes(base.BaseTestCase):
             pause=no_pause,
         )
         self.assertEqual('volume new: still creating after 3 s', str(e))
+
+    def test_grow(self):
+        self.volumes['v9'] = sdk_volume(id='v9', size=1, status='available')
+        self.assertFalse(
+            volume_copy.grow(self.conn, 'v9', 1, 10, lambda: 0.0, no_pause)
+        )
+        self.assertEqual([], self.log)
+        self.assertTrue(
+            volume_copy.grow(self.conn, 'v9', 3, 10, lambda: 0.0, no_pause)
+        )
+        self.assertEqual([('extend_volume', 'v9', 3)], self.log)
+        self.assertEqual(3, self.volumes['v9'].size)
+
+    def test_grow_waits_for_an_extend_under_way(self):
+        self.volumes['v9'] = sdk_volume(id='v9', size=1, status='extending')
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            volume_copy.grow,
+            self.conn,
+            'v9',
+            2,
+            2,
+            Clock(),
+            no_pause,
+        )
+        self.assertEqual(
+            'extending volume v9 to 2 GiB: still extending after 2 s', str(e)
+        )
+        self.assertEqual([], self.log)
 
     def test_delete(self):
         self.volumes['v9'] = sdk_volume(id='v9')

@@ -73,7 +73,10 @@ class TestChecker(base.BaseTestCase):
     def test_only_reads(self):
         self.check(fakes.server_entry())
         self.assertEqual([], self.dst.write_calls())
-        self.assertEqual(['compute.servers'], self.src.call_names())
+        self.assertEqual(
+            ['compute.servers', 'block_storage.volumes', 'compute.flavors'],
+            self.src.call_names(),
+        )
 
     def test_lists_are_read_once_for_all_servers(self):
         checker = preflight.Checker(
@@ -91,8 +94,11 @@ class TestChecker(base.BaseTestCase):
             'network.networks',
         ):
             self.assertEqual(1, names.count(call), call)
-        # The source servers too: one list, not one request per server.
-        self.assertEqual(['compute.servers'], self.src.call_names())
+        # The source's too: one list, not one request per server.
+        self.assertEqual(
+            ['compute.servers', 'block_storage.volumes', 'compute.flavors'],
+            self.src.call_names(),
+        )
 
     def test_port_attributes(self):
         entry = fakes.server_entry(
@@ -476,6 +482,30 @@ class TestChecker(base.BaseTestCase):
                 'file lists none: export it again'
             ],
             self.problems(fakes.server_entry(volumes=[])),
+        )
+
+    def test_grown_volume(self):
+        self.src.store['volume'][0]._update(size=3)
+        self.assertEqual(
+            [
+                'volumes: vol1 is 3 GiB now, the file says 1 GiB: export it '
+                'again'
+            ],
+            self.problems(fakes.server_entry()),
+        )
+
+    def test_resized_server(self):
+        self.src.add('flavor', id='fl1', name='m1.tiny')
+        server_obj = self.src.store['server'][0]
+        server_obj._update(flavor={'original_name': 'm1.tiny'})
+        self.assertEqual([], self.check(fakes.server_entry())[1])
+        server_obj._update(flavor={'original_name': 'm1.large'})
+        self.assertEqual(
+            [
+                "flavor: the source server was resized to 'm1.large' since "
+                "the export (it was 'm1.tiny'): export it again"
+            ],
+            self.problems(fakes.server_entry()),
         )
 
     def test_volumes_an_unfinished_import_detached_count(self):

@@ -469,7 +469,7 @@ def cinder(lay, r):
                 'privsep_osbrick': privsep(lay, conf_file),
                 'nfs1': {
                     'volume_backend_name': 'nfs1',
-                    'volume_driver': 'cinder.volume.drivers.nfs.NfsDriver',
+                    'volume_driver': 'devcloud_drivers.cinder_nfs.NfsDriver',
                     # The "NFS share" is a bind mount of
                     # data/rN/cinder/nfs-export on the mount point os-brick
                     # expects (see devcloud start): volumes are plain sparse
