@@ -152,25 +152,21 @@ def validate(
             resource = types.get(entry['type'])
             if resource is None or id(entry) in bad:
                 continue
-            for param, ref_field in sorted(resource.references.items()):
-                value = entry['params'].get(param)
-                values = value if ref_field.many else [value]
-                for ref in values or []:
-                    if ref is None or (
-                        ref_field.kind == 'project'
-                        and ref == refs.EVERY_PROJECT
-                    ):
-                        continue
-                    problem = _check_ref(ref_field.kind, ref, held, lookup)
-                    if problem:
-                        problems.append(
-                            Problem(
-                                df.path,
-                                datafile.label(entry, index),
-                                'params.' + param,
-                                problem,
-                            )
+            for field, kind, ref in resource.references_in(entry['params']):
+                if ref is None or (
+                    kind == 'project' and ref == refs.EVERY_PROJECT
+                ):
+                    continue
+                problem = _check_ref(kind, ref, held, lookup)
+                if problem:
+                    problems.append(
+                        Problem(
+                            df.path,
+                            datafile.label(entry, index),
+                            field,
+                            problem,
                         )
+                    )
     return problems, len(paths), count
 
 

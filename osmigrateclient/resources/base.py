@@ -168,6 +168,11 @@ class Resource:
     info_fields: ty.ClassVar[tuple[str, ...]] = ('id',)
     #: references in ``params``, by param name
     references: ty.ClassVar[dict[str, RefField]] = {}
+    #: references inside the mappings of a list param, by list param and
+    #: key: ``{'sub_ports': {'port_ref': 'port'}}`` (a trunk's subports);
+    #: ``migrate validate`` checks them with the others
+    #: (:meth:`references_in`)
+    item_references: ty.ClassVar[dict[str, dict[str, str]]] = {}
     #: list fields whose order means nothing (sorted for stable files)
     sorted_fields: ty.ClassVar[tuple[str, ...]] = ('tags',)
     #: params that cannot change once the resource exists
@@ -229,6 +234,8 @@ class Resource:
                 params[field] = [datafile.STR]
         for param, ref in self.references.items():
             params[param] = [datafile.REF] if ref.many else datafile.REF
+        for param, keys in self.item_references.items():
+            params[param] = [dict.fromkeys(keys, datafile.REF)]
         params.update(self.param_shapes)
         params['name'] = datafile.STR
         info = {'id': (str, int)}
@@ -258,6 +265,28 @@ class Resource:
             datafile.path_id(
                 entry['_info'].get(field), path, where, '_info.' + field
             )
+
+    def references_in(self, params: dict) -> list[tuple[str, str, ty.Any]]:
+        """(field, kind, reference) of each reference that ``params`` hold
+        (:attr:`references`, then :attr:`item_references`), the field as
+        ``check`` names it (``params.sub_ports[0].port_ref``); null ones
+        too.  ``params`` must have passed :meth:`check`."""
+        found = []
+        for param, ref in sorted(self.references.items()):
+            value = params.get(param)
+            for item in (value or []) if ref.many else [value]:
+                found.append(('params.' + param, ref.kind, item))
+        for param, keys in sorted(self.item_references.items()):
+            for i, item in enumerate(params.get(param) or []):
+                for key, kind in sorted(keys.items()):
+                    found.append(
+                        (
+                            'params.%s[%d].%s' % (param, i, key),
+                            kind,
+                            (item or {}).get(key),
+                        )
+                    )
+        return found
 
     def add_arguments(self, parser: ty.Any, verb: str) -> None:
         """Add this type's own options to its ``export`` / ``import``

@@ -76,6 +76,7 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'segment': lambda c: c.network.segments(),
     'subnet': lambda c: c.network.subnets(),
     'subnet_pool': lambda c: c.network.subnet_pools(),
+    'trunk': lambda c: c.network.trunks(),
     'flavor': lambda c: c.compute.flavors(is_public=None),
     'image': lambda c: _images(c),
     'keypair': lambda c: c.compute.keypairs(),

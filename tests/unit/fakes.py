@@ -61,6 +61,7 @@ SDK_CLASSES = {
     'segment': 'openstack.network.v2.segment:Segment',
     'subnet': 'openstack.network.v2.subnet:Subnet',
     'subnet_pool': 'openstack.network.v2.subnet_pool:SubnetPool',
+    'trunk': 'openstack.network.v2.trunk:Trunk',
     'port': 'openstack.network.v2.port:Port',
     'router_interface': 'openstack.network.v2.port:Port',
     'network_flavor': 'openstack.network.v2.flavor:Flavor',

@@ -303,6 +303,7 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.network.QosPolicy',
                 'openstack.network.RBACPolicy',
                 'openstack.network.SubnetPool',
+                'openstack.network.Trunk',
             ],
             sorted(t for t in resources.by_type() if not os_migrate.knows(t)),
         )

@@ -44,6 +44,7 @@ class Child(base.Resource):
         ),
         'flavor_ref': base.RefField('flavor', 'flavor_id'),
     }
+    item_references = {'parts': {'network_ref': 'network'}}
 
 
 def net(name, id_=None, **params):
@@ -298,6 +299,51 @@ class TestValidate(Base):
                 ),
             ],
             self.validate()[0],
+        )
+
+    def test_references_in_list_items(self):
+        self.write('networks.yml', [net('n1')])
+        self.write(
+            'children.yml',
+            [
+                child(
+                    'c1',
+                    auth('n1'),
+                    parts=[
+                        {'network_ref': auth('n1')},
+                        {'network_ref': None},
+                        {'network_ref': auth('gone')},
+                    ],
+                )
+            ],
+        )
+        self.assertEqual(
+            [
+                validation.Problem(
+                    self.path('children.yml'),
+                    "resource 0 (test.Child 'c1')",
+                    'params.parts[2].network_ref',
+                    "network 'gone' (project '%auth%') is not in the data "
+                    'directory',
+                ),
+            ],
+            self.validate()[0],
+        )
+
+    def test_list_item_reference_shape(self):
+        self.write('networks.yml', [net('n1')])
+        self.write(
+            'children.yml',
+            [child('c1', auth('n1'), parts=[{'network_ref': 'n1'}])],
+        )
+        self.assertEqual(
+            [
+                (
+                    'params.parts[0].network_ref',
+                    'must be a mapping, not a string',
+                )
+            ],
+            [(p.field, p.problem) for p in self.validate()[0]],
         )
 
     def test_not_a_reference(self):

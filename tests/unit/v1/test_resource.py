@@ -159,6 +159,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'network rbac',
                     'floating ip',
                     'port',
+                    'network trunk',
                 )
             ),
             sorted(t.cli_name for t in kept),
@@ -172,7 +173,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(14, len(logs.output))
+        self.assertEqual(15, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
