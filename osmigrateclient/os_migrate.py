@@ -115,6 +115,8 @@ DROPPED: dict[str, dict[str, ty.Any]] = {
         'ports[].params.is_port_security_enabled': True,
         # Nova makes the ports (see _for_os_migrate): a new MAC each
         'ports[].params.mac_address': None,
+        # a trunk on a server's port (this client's workload import)
+        'ports[].params.trunk': None,
         'volumes[].params.volume_type': None,
     },
     # os-migrate makes a detached volume from the live source volume and

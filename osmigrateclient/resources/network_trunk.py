@@ -90,6 +90,66 @@ def sub_port_changes(
     return gone, new
 
 
+def port_ref(lookup: refs.Lookup, port_id: ty.Any) -> refs.Ref | None:
+    """The reference to a port by name; None for one without a name
+    (or not visible), which cannot be referenced."""
+    ref = lookup.ref('port', port_id)
+    return ref if ref and ref.get('name') else None
+
+
+def sub_port_refs(lookup: refs.Lookup, sub_ports: ty.Any) -> list[dict]:
+    """The file's ``sub_ports`` of Neutron's (port ids): by port
+    reference, in the order of their segmentation."""
+    return [
+        {
+            'port_ref': port_ref(lookup, s.get('port_id')),
+            'segmentation_type': s.get('segmentation_type'),
+            'segmentation_id': s.get('segmentation_id'),
+        }
+        for s in sorted(sub_ports or [], key=_by_segmentation)
+    ]
+
+
+def resolve_sub_ports(lookup: refs.Lookup, sub_ports: ty.Any) -> list[dict]:
+    """Neutron's ``sub_ports`` (port ids) of the file's (of
+    :data:`SUB_PORT_SHAPE`).
+
+    :raises osmigrateclient.exceptions.UnresolvedReference: its field says
+        which subport (``sub_ports[1].port_ref``)
+    """
+    resolved = []
+    for i, item in enumerate(sub_ports or []):
+        field = 'sub_ports[%d]' % i
+        if not isinstance(item, dict):
+            raise exceptions.UnresolvedReference(
+                'not a subport (a mapping): %r' % (item,), field=field
+            )
+        if item.get('port_ref') is None:
+            raise exceptions.UnresolvedReference(
+                UNNAMED, field=field + '.port_ref'
+            )
+        for key in ('segmentation_type', 'segmentation_id'):
+            if item.get(key) is None:
+                raise exceptions.UnresolvedReference(
+                    'missing: a subport needs segmentation_type and '
+                    'segmentation_id',
+                    field='%s.%s' % (field, key),
+                )
+        try:
+            port = lookup.resolve('port', item['port_ref'])
+        except exceptions.UnresolvedReference as e:
+            e.field = field + '.port_ref'
+            raise
+        resolved.append(
+            {
+                'port_id': port.id,
+                'segmentation_type': item['segmentation_type'],
+                'segmentation_id': item['segmentation_id'],
+            }
+        )
+    return resolved
+
+
 class NetworkTrunk(base.Resource):
     type = 'openstack.network.Trunk'
     cli_name = 'network trunk'
@@ -153,22 +213,11 @@ class NetworkTrunk(base.Resource):
                 found.append(trunk)
         return found
 
-    def _port_ref(self, lookup: refs.Lookup, port_id: ty.Any) -> ty.Any:
-        ref = lookup.ref('port', port_id)
-        return ref if ref and ref.get('name') else None
-
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:
         entry = super().from_sdk(lookup, obj)
         params = entry['params']
-        params['port_ref'] = self._port_ref(lookup, obj.port_id)
-        params['sub_ports'] = [
-            {
-                'port_ref': self._port_ref(lookup, s.get('port_id')),
-                'segmentation_type': s.get('segmentation_type'),
-                'segmentation_id': s.get('segmentation_id'),
-            }
-            for s in sorted(obj.sub_ports or [], key=_by_segmentation)
-        ]
+        params['port_ref'] = port_ref(lookup, obj.port_id)
+        params['sub_ports'] = sub_port_refs(lookup, obj.sub_ports)
         entry['_info']['sub_ports'] = base.sort_list(
             entry['_info']['sub_ports']
         )
@@ -184,7 +233,7 @@ class NetworkTrunk(base.Resource):
                 port_id
                 for port_id in [info['port_id']]
                 + [s.get('port_id') for s in info['sub_ports'] or []]
-                if self._port_ref(lookup, port_id) is None
+                if port_ref(lookup, port_id) is None
             ]
             if unnamed:
                 LOG.warning(
@@ -206,36 +255,7 @@ class NetworkTrunk(base.Resource):
             return super().sdk_attrs(lookup, params)
         sub_ports = params.pop('sub_ports')
         attrs = super().sdk_attrs(lookup, params)
-        attrs['sub_ports'] = []
-        for i, item in enumerate(sub_ports or []):
-            field = 'sub_ports[%d]' % i
-            if not isinstance(item, dict):
-                raise exceptions.UnresolvedReference(
-                    'not a subport (a mapping): %r' % (item,), field=field
-                )
-            if item.get('port_ref') is None:
-                raise exceptions.UnresolvedReference(
-                    UNNAMED, field=field + '.port_ref'
-                )
-            for key in ('segmentation_type', 'segmentation_id'):
-                if item.get(key) is None:
-                    raise exceptions.UnresolvedReference(
-                        'missing: a subport needs segmentation_type and '
-                        'segmentation_id',
-                        field='%s.%s' % (field, key),
-                    )
-            try:
-                port = lookup.resolve('port', item['port_ref'])
-            except exceptions.UnresolvedReference as e:
-                e.field = field + '.port_ref'
-                raise
-            attrs['sub_ports'].append(
-                {
-                    'port_id': port.id,
-                    'segmentation_type': item['segmentation_type'],
-                    'segmentation_id': item['segmentation_id'],
-                }
-            )
+        attrs['sub_ports'] = resolve_sub_ports(lookup, sub_ports)
         return attrs
 
     def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:

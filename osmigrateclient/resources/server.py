@@ -18,11 +18,15 @@ The entries are the pioneering tool's (``openstack.compute.Server`` in
 entries and the ``_migration_params`` its import reads.  Beyond it they
 carry the server group (``server_group_ref``, its policy and rules, and the
 names of its members in ``_info``), the security groups and allowed address
-pairs of each port, and the size, bootable flag and device of each volume.
+pairs of each port, the trunk whose parent a port is (``trunk``: its name,
+description and subports, by port reference with their segmentation; the
+subports are ports that ``migrate export port`` takes), and the size,
+bootable flag and device of each volume.
 
 Export costs a fixed number of requests, whatever the number of servers:
 one list each of servers, ports, floating IPs, volumes, server groups,
-images and flavors (the latter two for references).  The server list uses
+images and flavors (the latter two for references), and the trunks when a
+port is one's parent.  The server list uses
 the highest compute microversion that openstacksdk and the cloud both
 support, so that it holds the flavor name (2.47), tags (2.26) and
 description (2.19).  ``user_data`` and ``hypervisor_hostname`` are shown by
@@ -39,6 +43,7 @@ import typing as ty
 
 from osmigrateclient import datafile
 from osmigrateclient.resources import base
+from osmigrateclient.resources import network_trunk
 from osmigrateclient.resources import refs
 
 #: the name prefix of the conversion hosts, which are never exported
@@ -62,6 +67,12 @@ PORT_SHAPE = {
         'mac_address': STR,
         'network_ref': REF,
         'security_group_refs': [REF],
+        # the trunk whose parent the port is (None: none)
+        'trunk': {
+            'description': STR,
+            'name': STR,
+            'sub_ports': [network_trunk.SUB_PORT_SHAPE],
+        },
     },
     '_info': {'id': STR, 'fixed_ips': [{}]},
 }
@@ -117,6 +128,32 @@ def _get(obj: ty.Any, key: str) -> ty.Any:
     if isinstance(obj, dict):
         return obj.get(key)
     return getattr(obj, key, None)
+
+
+def _trunk_details(port: ty.Any) -> dict | None:
+    """Neutron's ``trunk_details`` of a trunk's parent port (the trunk's
+    id and subports), or None."""
+    details = getattr(port, 'trunk_details', None)
+    return details if isinstance(details, dict) and details else None
+
+
+def _trunk_entry(lookup: refs.Lookup, port: ty.Any) -> dict | None:
+    """The trunk whose parent ``port`` is: its name, description and
+    subports by port reference (ports that ``migrate export port``
+    takes); None for a port that is no trunk's parent.  The trunks are
+    listed only when a port is one's parent."""
+    details = _trunk_details(port)
+    if details is None:
+        return None
+    trunk = lookup.get('trunk', details.get('trunk_id'))
+    return {
+        'name': trunk.name if trunk is not None else None,
+        'description': trunk.description if trunk is not None else None,
+        'sub_ports': network_trunk.sub_port_refs(
+            lookup,
+            trunk.sub_ports if trunk is not None else details.get('sub_ports'),
+        ),
+    }
 
 
 def _is_compute_port(port: ty.Any, server_id: str) -> bool:
@@ -360,6 +397,7 @@ class Server(base.Resource):
                         for g in port.security_group_ids or []
                     ]
                 ),
+                'trunk': _trunk_entry(lookup, port),
             },
             '_info': {
                 'device_id': port.device_id,
@@ -368,6 +406,7 @@ class Server(base.Resource):
                 'id': port.id,
                 'network_id': port.network_id,
                 'security_group_ids': sorted(port.security_group_ids or []),
+                'trunk_details': base.plain(_trunk_details(port)),
             },
         }
 

@@ -93,7 +93,12 @@ SHAPE = {
 #: what steps of these names hold besides
 STEP_SHAPES = {
     'server_group': {'created': STR},
-    'ports': {'created': datafile.MapOf(STR), 'adopted': [STR]},
+    'ports': {
+        'created': datafile.MapOf(STR),
+        'adopted': [STR],
+        # source port id -> the trunk made (or found) on its twin
+        'trunks': datafile.MapOf(STR),
+    },
     'server': {'id': STR},
     'floating_ips': {'ips': datafile.MapOf({})},
 }

@@ -26,7 +26,7 @@ Steps, in order (the journal's step names)::
                   into a new destination volume, attached back
     server_group  the destination server group of that name, made if none
     ports         the ports, through Neutron, keeping fixed IPs and MACs
-                  where they are free
+                  where they are free; the trunks whose parents they are
     server        the destination server: its ports, volumes, group, key,
                   metadata, tags, user data; then waited for ACTIVE
     floating_ips  per floating_ip_mode
@@ -752,7 +752,32 @@ class ServerImport:
             self.journal.update_step(PORTS, created=dict(made))
         if remarks:
             self.journal.set(remarks=remarks)
+        self._trunks(made)
         return made
+
+    def _trunks(self, made: dict[str, str]) -> None:
+        """Make the trunks of the ports that are one's parent on their
+        twins, before the server (most Neutron drivers make no bound port
+        a trunk's parent).  A trunk already on the twin (made by a run
+        killed before its journal entry) is taken."""
+        record = self.journal.step(PORTS)
+        trunks: dict[str, str] = dict(record.get('trunks') or {})
+        network = self.dst.network
+        for port in self.r.ports:
+            if port.trunk is None or port.source_id in trunks:
+                continue
+            port_id = made[port.source_id]
+            trunk = next(iter(network.trunks(port_id=port_id)), None)
+            if trunk is None:
+                trunk = network.create_trunk(port_id=port_id, **port.trunk)
+                self._say(
+                    'made trunk %s on port %s (%d subports)',
+                    trunk.id,
+                    port_id,
+                    len(port.trunk.get('sub_ports') or []),
+                )
+            trunks[port.source_id] = trunk.id
+            self.journal.update_step(PORTS, trunks=dict(trunks))
 
     def _orphan_port(self, port: preflight.Port):
         """A port an earlier, killed run made but did not journal."""
@@ -1069,9 +1094,23 @@ class ServerImport:
                 )
             )
         ports_step = steps.get(PORTS) or {}
-        # A port found unattached may not be ours: it is left, unattached.
+        # A port found unattached may not be ours: it is left, unattached
+        # (and its trunk too).
         adopted = set(ports_step.get('adopted') or [])
-        for port_id in (ports_step.get('created') or {}).values():
+        created = ports_step.get('created') or {}
+        for source_port, trunk_id in (ports_step.get('trunks') or {}).items():
+            if created.get(source_port) in adopted:
+                continue
+            # (before its ports: Neutron deletes no trunk's port)
+            actions.append(
+                (
+                    'trunk %s' % trunk_id,
+                    lambda t=trunk_id: self.dst.network.delete_trunk(
+                        t, ignore_missing=True
+                    ),
+                )
+            )
+        for port_id in created.values():
             if port_id in adopted:
                 continue
             actions.append(

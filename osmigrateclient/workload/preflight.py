@@ -27,6 +27,7 @@ import typing as ty
 
 
 from osmigrateclient import exceptions
+from osmigrateclient.resources import network_trunk
 from osmigrateclient.resources import refs
 
 GiB = 1024**3
@@ -44,6 +45,9 @@ class Port(ty.NamedTuple):
     mac_address: str | None
     security_group_ids: list[str]
     attrs: dict
+    #: the trunk whose parent the port is, made on its twin before the
+    #: server: ``create_trunk`` attributes (subports by destination id)
+    trunk: dict | None = None
 
 
 class FloatingIP(ty.NamedTuple):
@@ -244,6 +248,13 @@ class Checker:
                         'nova keeps one per port: use neutron'
                         % (i, len(port.fixed_ips))
                     )
+                if port and port.trunk is not None:
+                    problems.append(
+                        'ports[%d]: a trunk\'s parent, but with '
+                        'port_creation_mode nova the port is made with the '
+                        'server, after which a trunk may not be put on it: '
+                        'use neutron' % i
+                    )
         fip_mode = migration.get('floating_ip_mode') or 'auto'
         fips = []
         if fip_mode not in FIP_MODES:
@@ -384,6 +395,7 @@ class Checker:
             )
             if group is not None:
                 groups.append(group.id)
+        trunk = self._trunk(problems, where, params.get('trunk'))
         if len(problems) > bad:
             return None
         attrs = {}
@@ -404,7 +416,25 @@ class Checker:
             mac_address=params.get('mac_address'),
             security_group_ids=groups,
             attrs=attrs,
+            trunk=trunk,
         )
+
+    def _trunk(self, problems, where, trunk) -> dict | None:
+        """The ``create_trunk`` attributes of a port's trunk (None: the
+        port is no trunk's parent)."""
+        if trunk is None:
+            return None
+        try:
+            sub_ports = network_trunk.resolve_sub_ports(
+                self.dst, trunk.get('sub_ports')
+            )
+        except exceptions.UnresolvedReference as e:
+            problems.append('%s: trunk: %s: %s' % (where, e.field, e.problem))
+            return None
+        attrs = {k: trunk[k] for k in ('name', 'description') if trunk.get(k)}
+        if sub_ports:
+            attrs['sub_ports'] = sub_ports
+        return attrs
 
     def _floating_ip(self, problems, mode, fip) -> FloatingIP | None:
         params = fip.get('params') or {}

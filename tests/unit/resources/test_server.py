@@ -232,6 +232,7 @@ class TestServerExport(base.BaseTestCase):
                     'mac_address': 'mac-a',
                     'network_ref': _ref('net'),
                     'security_group_refs': [_ref('web')],
+                    'trunk': None,
                 },
                 '_info': {
                     'device_id': 'vm1',
@@ -242,9 +243,83 @@ class TestServerExport(base.BaseTestCase):
                     'id': 'p-a',
                     'network_id': 'net1',
                     'security_group_ids': ['sg1'],
+                    'trunk_details': None,
                 },
             },
             ports[1],
+        )
+
+    def test_no_trunk_no_trunk_list(self):
+        self.export()
+        self.assertNotIn('network.trunks', self.conn.call_names())
+
+    def test_trunk_of_a_parent_port(self):
+        c = self.conn
+        for port_id, name in (('s1', 'vlan101'), ('s2', 'vlan102')):
+            c.add('port', id=port_id, name=name, network_id='net1')
+        c.add('port', id='s3', name='', network_id='net1')
+        subs = [
+            {
+                'port_id': 's2',
+                'segmentation_type': 'vlan',
+                'segmentation_id': 102,
+            },
+            {
+                'port_id': 's1',
+                'segmentation_type': 'vlan',
+                'segmentation_id': 101,
+            },
+        ]
+        c.add(
+            'trunk',
+            id='t1',
+            name='trunk1',
+            description='two vlans',
+            port_id='p-a',
+            sub_ports=subs,
+        )
+        [parent] = [p for p in c.store['port'] if p.id == 'p-a']
+        parent._update(trunk_details={'trunk_id': 't1', 'sub_ports': subs})
+        ports = self.export()['app-vm']['params']['ports']
+        self.assertEqual(
+            {
+                'name': 'trunk1',
+                'description': 'two vlans',
+                'sub_ports': [
+                    {
+                        'port_ref': _ref('vlan101'),
+                        'segmentation_type': 'vlan',
+                        'segmentation_id': 101,
+                    },
+                    {
+                        'port_ref': _ref('vlan102'),
+                        'segmentation_type': 'vlan',
+                        'segmentation_id': 102,
+                    },
+                ],
+            },
+            ports[1]['params']['trunk'],
+        )
+        self.assertEqual('t1', ports[1]['_info']['trunk_details']['trunk_id'])
+        self.assertIsNone(ports[0]['params']['trunk'])
+        self.assertEqual(1, self.conn.call_names().count('network.trunks'))
+        # A subport without a name: a null reference (the pre-flight
+        # says so).
+        subs.append(
+            {
+                'port_id': 's3',
+                'segmentation_type': 'vlan',
+                'segmentation_id': 103,
+            }
+        )
+        ports = self.export()['app-vm']['params']['ports']
+        self.assertEqual(
+            {
+                'port_ref': None,
+                'segmentation_type': 'vlan',
+                'segmentation_id': 103,
+            },
+            ports[1]['params']['trunk']['sub_ports'][2],
         )
 
     def test_port_security_the_cloud_does_not_report_is_unknown(self):

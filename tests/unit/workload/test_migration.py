@@ -2,6 +2,7 @@
 #   not use this file except in compliance with the License. You may obtain
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
+import copy
 import json
 import logging
 import os
@@ -1484,6 +1485,79 @@ class TestRevertForeignPort(ImportTestCase):
         self.assertEqual('failed', self.run_import().action)
         self.assertEqual([], self.dst.calls_to('network.delete_port'))
         self.assertEqual(['theirs'], [p.id for p in self.dst.store['port']])
+
+
+class TestTrunk(ImportTestCase):
+    """A port that is a trunk's parent: the trunk is made on its twin
+    before the server."""
+
+    TRUNK = {
+        'name': 'trunk1',
+        'sub_ports': [
+            {
+                'port_id': 'dp101',
+                'segmentation_type': 'vlan',
+                'segmentation_id': 101,
+            }
+        ],
+    }
+
+    def resolved(self):
+        return fakes.resolved(
+            ports=[fakes.PORT._replace(trunk=copy.deepcopy(self.TRUNK))]
+        )
+
+    def test_made_before_the_server(self):
+        outcome = self.run_import(self.resolved())
+        self.assertEqual('created', outcome.action)
+        port, trunk = self.one('port'), self.one('trunk')
+        self.assertEqual(
+            [
+                'block_storage.create_volume',
+                'compute.create_server_group',
+                'network.create_port',
+                'network.create_trunk',
+                'compute.create_server',
+                'network.create_ip',
+            ],
+            self.dst.write_calls(),
+        )
+        self.assertEqual(
+            [dict(self.TRUNK, port_id=port.id)],
+            self.kwargs(self.dst, 'network.create_trunk'),
+        )
+        self.assertEqual(
+            {'p-a': trunk.id}, self.journal()['steps']['ports']['trunks']
+        )
+
+    def test_killed_after_the_create_takes_that_trunk(self):
+        made = []
+
+        def create_trunk(**attrs):
+            made.append(self.dst._create('trunk', **attrs))
+            raise Killed()
+
+        self.dst._api_network_create_trunk = create_trunk
+        self.assertRaises(Killed, self.run_import, self.resolved())
+        del self.dst._api_network_create_trunk
+        outcome = self.run_import(self.resolved())
+        self.assertEqual('created', outcome.action)
+        self.assertEqual(made, self.dst.store['trunk'])
+        self.assertEqual(
+            {'p-a': made[0].id}, self.journal()['steps']['ports']['trunks']
+        )
+        self.assertEqual(1, len(self.dst.calls_to('network.create_trunk')))
+
+    def test_revert_deletes_the_trunk_before_its_port(self):
+        self.dst.server_status = 'ERROR'
+        self.assertEqual('failed', self.run_import(self.resolved()).action)
+        deletes = [n for n in self.dst.write_calls() if 'delete' in n]
+        self.assertEqual(
+            ['network.delete_trunk', 'network.delete_port'],
+            [n for n in deletes if n.startswith('network.')],
+        )
+        self.assertEqual([], self.dst.store['trunk'])
+        self.assertEqual([], self.dst.store['port'])
 
 
 class TestKilledCreateLookup(ImportTestCase):

@@ -399,6 +399,94 @@ class TestChecker(base.BaseTestCase):
             self.problems(entry),
         )
 
+    def trunk_entry(self, migration=None, **trunk):
+        self.dst.add('port', id='dp101', name='vlan101', network_id='dnet1')
+        spec = {
+            'name': 'trunk1',
+            'description': 'two vlans',
+            'sub_ports': [
+                {
+                    'port_ref': fakes.ref('vlan101'),
+                    'segmentation_type': 'vlan',
+                    'segmentation_id': 101,
+                }
+            ],
+        }
+        spec.update(trunk)
+        return fakes.server_entry(
+            migration, ports=[fakes.port_entry(trunk=spec)]
+        )
+
+    def test_trunk_of_a_port(self):
+        resolved, problems = self.check(self.trunk_entry())
+        self.assertEqual([], problems)
+        self.assertEqual(
+            {
+                'name': 'trunk1',
+                'description': 'two vlans',
+                'sub_ports': [
+                    {
+                        'port_id': 'dp101',
+                        'segmentation_type': 'vlan',
+                        'segmentation_id': 101,
+                    }
+                ],
+            },
+            resolved.ports[0].trunk,
+        )
+        # A trunk of nothing is still one.
+        bare = fakes.server_entry(ports=[fakes.port_entry(trunk={})])
+        self.assertEqual({}, self.check(bare)[0].ports[0].trunk)
+        self.assertIsNone(self.check(fakes.server_entry())[0].ports[0].trunk)
+
+    def test_trunk_subport_not_found(self):
+        entry = self.trunk_entry(
+            sub_ports=[
+                {
+                    'port_ref': fakes.ref('nope'),
+                    'segmentation_type': 'vlan',
+                    'segmentation_id': 101,
+                }
+            ]
+        )
+        self.assertEqual(
+            [
+                "ports[0]: trunk: sub_ports[0].port_ref: port 'nope' "
+                "(project '%auth%') not found"
+            ],
+            self.problems(entry),
+        )
+
+    def test_trunk_subport_without_a_name(self):
+        entry = self.trunk_entry(
+            sub_ports=[
+                {
+                    'port_ref': None,
+                    'segmentation_type': 'vlan',
+                    'segmentation_id': 101,
+                }
+            ]
+        )
+        self.assertEqual(
+            [
+                'ports[0]: trunk: sub_ports[0].port_ref: a port without a '
+                'name cannot be referenced: name the port in the source and '
+                'export the ports and trunks again'
+            ],
+            self.problems(entry),
+        )
+
+    def test_trunk_with_port_creation_mode_nova(self):
+        entry = self.trunk_entry({'port_creation_mode': 'nova'})
+        self.assertEqual(
+            [
+                "ports[0]: a trunk's parent, but with port_creation_mode "
+                'nova the port is made with the server, after which a trunk '
+                'may not be put on it: use neutron'
+            ],
+            self.problems(entry),
+        )
+
     def test_port_creation_mode_nova(self):
         resolved, problems = self.check(
             fakes.server_entry({'port_creation_mode': 'nova'})
