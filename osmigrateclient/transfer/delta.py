@@ -37,8 +37,8 @@ the pass the destination hashes the chunks written again; once every
 chunk's hash matches the source's, the devices are equal: the result's
 digest is the hash of the source's chunk list.
 
-Chunk size: 1 MiB, then pieces of 64 KiB.  Hashing 1 GiB took 1.4 to
-1.7 s whatever the chunk size (64 KiB to 4 MiB, measured on the
+Chunk size: 1 MiB, then pieces of 64 KiB.  The chunk size hardly
+changes the time to hash a device (64 KiB to 4 MiB, measured on the
 development machine), so the choice weighs the list's length (33 bytes a
 chunk: 3.4 MB for 100 GiB at 1 MiB, 16 times that at 64 KiB) against the
 bytes sent for a scattered small write (a whole chunk).  Both are had: the
@@ -81,14 +81,21 @@ HASH_TIMEOUT = 6 * 3600
 #: the source host's NBD server: lines before it answers
 READY = 'ready '
 
+#: reads in flight on a host while it hashes: a conversion host reads its
+#: volumes unbuffered (a loopback host's loop device, Ceph, iSCSI), where
+#: one read at a time leaves the storage idle between them (16 read an
+#: uncached 8 GiB volume holding 4 GiB about 1.2 times as fast as 4 here)
+HASH_THREADS = 16
+
 #: python3 on a host: one line per chunk of the ranges read from stdin
 #: ("first count" lines; none: every chunk), its BLAKE2b or "z".  Blocks
-#: of chunks go to a few threads (reads and BLAKE2b let go of the GIL:
-#: a host with more cores hashes faster); a whole chunk is compared with
+#: of chunks go to :data:`HASH_THREADS` threads (reads and BLAKE2b let go
+#: of the GIL: more cores hash faster too); a whole chunk is compared with
 #: zeros as bytes (a memoryview compares byte by byte, 80 times slower).
 _HASH_PROGRAM = r"""
 import concurrent.futures, hashlib, os, sys
 dev, size, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+threads = int(sys.argv[4])
 count = (size + chunk - 1) // chunk
 runs = [tuple(map(int, l.split())) for l in sys.stdin if l.strip()]
 runs = runs or [(0, count)]
@@ -112,7 +119,7 @@ def block(first):
         else:
             out.append(hashlib.blake2b(view, digest_size=16).hexdigest())
     return out
-with concurrent.futures.ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as ex:
+with concurrent.futures.ThreadPoolExecutor(threads) as ex:
     for out in ex.map(block, range(0, len(items), 64)):
         if out:
             print('\n'.join(out))
@@ -196,7 +203,15 @@ def hash_script(device: str, size: int, runs=(), chunk: int = CHUNK):
     text = ''.join('%d %d\n' % r for r in runs)
     return '%s <<"OSM_RUNS"\n%sOSM_RUNS' % (
         shlex.join(
-            ['python3', '-c', _HASH_PROGRAM, device, str(size), str(chunk)]
+            [
+                'python3',
+                '-c',
+                _HASH_PROGRAM,
+                device,
+                str(size),
+                str(chunk),
+                str(HASH_THREADS),
+            ]
         ),
         text,
     )
@@ -347,6 +362,13 @@ class DeltaCopy(blockcopy.BlockCopy):
         label = volume.label or volume.source_device
         export = secrets.token_hex(16)
         server = None
+        #: seconds of each phase, for the log and the result's note
+        phases: dict[str, float] = {}
+
+        def phase(name: str) -> None:
+            now = self._clock()
+            phases[name] = now - started - sum(phases.values())
+
         try:
             with concurrent.futures.ThreadPoolExecutor(2) as pool:
                 found = [
@@ -359,10 +381,12 @@ class DeltaCopy(blockcopy.BlockCopy):
                     )
                 ]
                 src, dst = (f.result() for f in found)
+            phase('hash')
             send, zero = compare(src, dst)
             send_p, zero_p, expected = self._refined(
                 volume, send, zero, export
             )
+            phase('refine')
             send_runs = capped(runs_of(send_p), MAX_RUNS)
             zero_runs = runs_of(zero_p)
             sent = None
@@ -378,6 +402,7 @@ class DeltaCopy(blockcopy.BlockCopy):
                     ),
                     timeout=HASH_TIMEOUT,
                 )
+            phase('zero')
             if send_runs:
                 server = ssh.start(
                     self.runner,
@@ -400,6 +425,7 @@ class DeltaCopy(blockcopy.BlockCopy):
                     label,
                     blockcopy._Deadline(self.copy_timeout),
                 )
+            phase('send')
             written = capped(runs_of(expected), MAX_RUNS)
             if written:
                 after = self._hashes(
@@ -427,6 +453,7 @@ class DeltaCopy(blockcopy.BlockCopy):
                         'pieces differ after the pass'
                         % (label, wrong or len(expected), len(expected))
                     )
+            phase('verify')
         except BaseException:
             if server is not None:
                 blockcopy._end(server)
@@ -437,15 +464,17 @@ class DeltaCopy(blockcopy.BlockCopy):
         if server is not None:
             blockcopy._end(server)
             self._stop(export)
+        note = ', '.join('%s %.1f s' % kv for kv in phases.items())
         LOG.info(
             '%s: %d of %d chunks changed (%d pieces sent), %d zeroed, '
-            '%s bytes sent',
+            '%s bytes sent (%s)',
             label,
             len(send),
             len(src),
             len(send_p),
             len(zero),
             sent,
+            note,
         )
         digest = hashlib.blake2b(
             '\n'.join(src).encode(), digest_size=16
@@ -455,7 +484,7 @@ class DeltaCopy(blockcopy.BlockCopy):
             'blake2b-chunks',
             digest,
             self._clock() - started,
-            '',
+            note,
             sent,
             len(src),
             len(send),

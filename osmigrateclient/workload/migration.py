@@ -558,11 +558,12 @@ class ServerImport:
             }
         )
         self._say(
-            'sent %d bytes (%d of %d chunks changed) in %.1f s',
+            'sent %d bytes (%d of %d chunks changed) in %.1f s: %s',
             result.bytes_sent or 0,
             result.chunks_changed,
             result.chunks,
             result.seconds,
+            result.note,
         )
         block = self.dst.block_storage
         if volume.bootable:

@@ -234,6 +234,14 @@ class Bench(workloads.Bench):
         workloads.close_server_logs()
         with open(report) as f:
             [server] = json.load(f)['servers']
+        # the server's own log (each step, the last pass's phases)
+        log = os.path.join(
+            self.data_dir, 'workload_logs', server['source_id'] + '.log'
+        )
+        if os.path.exists(log):
+            shutil.copy(
+                log, os.path.join(self.results, 'import-%s.log' % kind)
+            )
         if rc or server.get('action') != 'created':
             raise RuntimeError(
                 'import of %s: %s %s'
