@@ -22,6 +22,7 @@ from osmigrateclient import resources
 from osmigrateclient.resources import domain
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import role
+from osmigrateclient.resources import security_group
 
 
 class Problem(ty.NamedTuple):
@@ -199,18 +200,24 @@ def _expected(kind: str, ref: dict, held: dict) -> bool:
     destination's own: public flavors, and the Default domain and built-in
     roles, which are never exported.  A reference to one is looked for in
     the data directory only when it holds resources of that kind, and one
-    to a built-in domain or role never.
+    to a built-in domain or role never; nor one to a project's default
+    security group, which Neutron makes in every project.
     """
-    if kind not in refs.UNOWNED:
-        return True
     built_in = _BUILT_IN.get(kind)
     if built_in is not None and built_in(ref.get('name')):
         return False
+    if kind not in refs.UNOWNED:
+        return True
     return bool(held.get(kind))
 
 
-#: kind -> whether a name is one of the resources that every cloud has
-_BUILT_IN = {'domain': domain.is_built_in, 'role': role.is_built_in}
+#: kind -> whether a name is one of the resources that every cloud (or
+#: every project: its default security group) has
+_BUILT_IN = {
+    'domain': domain.is_built_in,
+    'role': role.is_built_in,
+    'security_group': security_group.is_built_in,
+}
 
 
 def _migrated_kinds() -> set[str]:

@@ -135,6 +135,7 @@ class Port(base.Resource):
             'security_group', 'security_group_ids', many=True
         ),
     }
+    item_references = {'fixed_ips_refs': {'subnet_ref': 'subnet'}}
     required_params = ('network_ref',)
     sorted_fields = ('allowed_address_pairs', 'fixed_ips_refs', 'tags')
     # Neutron refuses them without the dns-integration extension.

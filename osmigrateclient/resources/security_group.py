@@ -35,6 +35,14 @@ from openstack.network.v2 import security_group as _sdk
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
+#: the group Neutron makes in every project by itself
+DEFAULT = 'default'
+
+
+def is_built_in(name: str | None) -> bool:
+    """Whether a group of this name is one that every project has."""
+    return name == DEFAULT
+
 
 class SecurityGroup(base.Resource):
     type = 'openstack.network.SecurityGroup'

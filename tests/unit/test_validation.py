@@ -517,3 +517,19 @@ class TestRealRegistry(testtools.TestCase):
             [net('n1', qos_policy_ref=None), net('n2')],
         )
         self.assertEqual(([], 1, 2), validation.validate(directory))
+
+
+class TestBuiltIn(testtools.TestCase):
+    def test_a_projects_default_security_group_is_not_expected(self):
+        # Neutron makes it in every project: a port or rule may name it
+        # though an export by name left the groups out.
+        for name, expected in (('default', False), ('web', True)):
+            self.assertEqual(
+                expected,
+                validation._expected(
+                    'security_group',
+                    refs.make_ref(name, refs.AUTH, refs.AUTH),
+                    {},
+                ),
+                name,
+            )

@@ -4,6 +4,7 @@
 """Ports no server or router owns: ``migrate export|import port``,
 ``import all`` and ``plan`` against real clouds."""
 
+import json
 import os
 
 from tests.functional.migrate import test_network_resources as netres
@@ -261,6 +262,36 @@ class TestPorts(netres.MigrateTestCase):
         net, sub = self.network(src)
         src.network.create_port(name=p + '-vip', network_id=net.id)
         self.export_all()
+        # a subnet the data dir lacks; the project's default security
+        # group is no problem
+        doc = self.load(FILE)
+        doc['resources'][0]['params']['fixed_ips_refs'][0]['subnet_ref'][
+            'name'
+        ] = p + '-nope'
+        self.save(FILE, doc)
+        result = self.openstack(
+            'migrate',
+            'validate',
+            '--data-dir',
+            self.data_dir,
+            '-f',
+            'json',
+            expect_fail=True,
+        )
+        self.assertEqual(
+            [
+                (
+                    self.path(FILE),
+                    'params.fixed_ips_refs[0].subnet_ref',
+                    "subnet '%s-nope' (project '%%auth%%') is not in the "
+                    'data directory' % p,
+                )
+            ],
+            [
+                (r['File'], r['Field'], r['Problem'])
+                for r in json.loads(result.stdout)
+            ],
+        )
         doc = self.load(FILE)
         doc['resources'][0]['params']['fixed_ips_refs'] = [
             {'subnet_ref': 'sub', 'ip_address': '10.77.0.9'}
