@@ -45,6 +45,7 @@ from openstack.image.v2 import image as sdk_image
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient import progress as progress_mod
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 from osmigrateclient.transfer import image_blobs
@@ -242,8 +243,8 @@ class Image(base.Resource):
     def _option(lookup: refs.Lookup, name: str) -> ty.Any:
         return getattr(lookup.options, name, None)
 
-    def _progress(self, lookup: refs.Lookup) -> image_blobs.Progress:
-        return image_blobs.Progress(
+    def _progress(self, lookup: refs.Lookup) -> progress_mod.Progress:
+        return progress_mod.Progress(
             bar=True if self._option(lookup, 'progress') else None
         )
 

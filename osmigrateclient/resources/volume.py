@@ -60,6 +60,7 @@ from openstack import exceptions as sdk_exceptions
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient import progress as progress_mod
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 from osmigrateclient.transfer import conversion_host
@@ -409,7 +410,7 @@ class Volume(base.Resource):
 
     #: injected by tests
     runner: ssh.Runner | None = None
-    progress: image_blobs.Progress | None = None
+    progress: progress_mod.Progress | None = None
 
     _source_lock = threading.Lock()
 
@@ -509,13 +510,13 @@ class Volume(base.Resource):
             what, get, ready, failed, timeout, self.clock, self.pause
         )
 
-    def _progress(self, lookup: refs.Lookup) -> image_blobs.Progress:
+    def _progress(self, lookup: refs.Lookup) -> progress_mod.Progress:
         if self.progress is not None:
             return self.progress
         if self._option(lookup, 'volume_parallel', 1) > 1:
             # Live bars of parallel copies would draw over each other.
-            return image_blobs.Progress(bar=False)
-        return image_blobs.Progress()
+            return progress_mod.Progress(bar=False)
+        return progress_mod.Progress()
 
     @staticmethod
     def _check_source(src, source_id, copier=None):

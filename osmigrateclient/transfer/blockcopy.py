@@ -63,7 +63,7 @@ import time
 import typing as ty
 
 from osmigrateclient import exceptions
-from osmigrateclient.transfer import image_blobs
+from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import ssh
 
 LOG = logging.getLogger(__name__)
@@ -469,7 +469,7 @@ class BlockCopy:
         dest: ssh.Host,
         link: Link,
         runner: ssh.Runner | None = None,
-        progress: image_blobs.Progress | None = None,
+        progress: progress_mod.Progress | None = None,
         clock: ty.Callable[[], float] = time.monotonic,
         pause: ty.Callable[[float], None] = time.sleep,
         ready_timeout: float = READY_TIMEOUT,
@@ -480,7 +480,7 @@ class BlockCopy:
         self.dest = dest
         self.link = link
         self.runner = runner or ssh.Runner()
-        self.progress = progress or image_blobs.Progress()
+        self.progress = progress or progress_mod.Progress()
         self._clock = clock
         self._pause = pause
         self.ready_timeout = ready_timeout

@@ -42,9 +42,9 @@ import typing as ty
 from openstack.compute.v2 import server as sdk_server
 
 from osmigrateclient import exceptions
+from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host
-from osmigrateclient.transfer import image_blobs
 from osmigrateclient.transfer import ssh
 
 LOG = logging.getLogger(__name__)
@@ -393,15 +393,15 @@ def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:
 # -- progress ----------------------------------------------------------------
 
 
-class LoggedProgress(image_blobs.Progress):
-    """A :class:`~osmigrateclient.transfer.image_blobs.Progress` whose
+class LoggedProgress(progress_mod.Progress):
+    """A :class:`~osmigrateclient.progress.Progress` whose
     meters also log their line to ``log``: at every
     :data:`LOG_EVERY_PERCENT` percent, at least every
     :data:`LOG_EVERY_SECONDS` seconds, and when finished short of
     100 %."""
 
     def __init__(
-        self, inner: image_blobs.Progress, log: logging.Logger
+        self, inner: progress_mod.Progress, log: logging.Logger
     ) -> None:
         self.inner = inner
         self.log = log
@@ -416,7 +416,7 @@ class LoggedProgress(image_blobs.Progress):
 
 
 class LoggedMeter:
-    def __init__(self, inner: image_blobs.Meter, log: logging.Logger) -> None:
+    def __init__(self, inner: progress_mod.Meter, log: logging.Logger) -> None:
         self.inner = inner
         self.log = log
         self._logged_at = time.monotonic()
@@ -469,7 +469,7 @@ class Copier:
         dst_conn: ty.Any,
         settings: Settings = DEFAULT_SETTINGS,
         runner: ssh.Runner | None = None,
-        progress: image_blobs.Progress | None = None,
+        progress: progress_mod.Progress | None = None,
         log: logging.Logger | None = None,
         clock: ty.Callable[[], float] = time.monotonic,
         pause: ty.Callable[[float], None] = time.sleep,
@@ -486,7 +486,7 @@ class Copier:
         }
         self.settings = settings
         self.runner = runner or ssh.Runner()
-        self.progress = progress or image_blobs.Progress()
+        self.progress = progress or progress_mod.Progress()
         self.log = log
         self.clock = clock
         self.pause = pause

@@ -22,8 +22,8 @@ from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import filters
 from osmigrateclient import plan
+from osmigrateclient import progress as progress_mod
 from osmigrateclient import resources
-from osmigrateclient.transfer import image_blobs
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.v1 import common
 from osmigrateclient.v1 import resource
@@ -171,7 +171,7 @@ class ImportWorkload(common.MigrateLister):
                 copy_timeout=parsed_args.copy_timeout,
             ),
             stop=parsed_args.stop,
-            progress=image_blobs.Progress(),
+            progress=progress_mod.Progress(),
         )
         todo, outcomes = runner.triage(ctx, entries, src, dst)
         if todo and not parsed_args.dry_run:

@@ -56,9 +56,9 @@ import time
 
 import openstack
 
+from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host
-from osmigrateclient.transfer import image_blobs
 from osmigrateclient.transfer import ssh
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
@@ -353,7 +353,7 @@ class Bench:
             self.host(conversion_host.DST),
             conversion_host.link_of(self.hosts.records[conversion_host.SRC]),
             self.runner,
-            image_blobs.Progress(bar=False),
+            progress_mod.Progress(bar=False),
             on_progress=on_progress,
         )
         result = copier.copy(

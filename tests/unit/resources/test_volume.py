@@ -15,6 +15,7 @@ from oslotest import base
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import plan
+from osmigrateclient import progress as progress_mod
 from osmigrateclient import resources
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import refs
@@ -216,7 +217,7 @@ class TestConversionHostCopy(base.BaseTestCase):
         res.runner = runner or HostRunner()
         res.clock = lambda: 0.0
         res.pause = lambda s: None
-        res.progress = image_blobs.Progress(io.StringIO())
+        res.progress = progress_mod.Progress(io.StringIO())
         return res
 
     def _lookup(self, **options):
@@ -689,7 +690,7 @@ class TestImageCopy(base.BaseTestCase):
         res = volume.Volume()
         res.clock = lambda: 0.0
         res.pause = lambda s: None
-        res.progress = image_blobs.Progress(io.StringIO())
+        res.progress = progress_mod.Progress(io.StringIO())
         lookup = refs.Lookup(
             self.dst,
             data_dir=self.data_dir,

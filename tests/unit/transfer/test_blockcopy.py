@@ -10,8 +10,8 @@ import threading
 from oslotest import base
 
 from osmigrateclient import exceptions
+from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import blockcopy
-from osmigrateclient.transfer import image_blobs
 from osmigrateclient.transfer import ssh
 
 SRC = ssh.Host('192.0.2.1', 'k', 'kh', name='src')
@@ -101,7 +101,7 @@ def _copier(runner, **kwargs):
         DST,
         LINK,
         runner,
-        image_blobs.Progress(stream=io.StringIO(), bar=False),
+        progress_mod.Progress(stream=io.StringIO(), bar=False),
         clock=lambda: 0.0,
         pause=lambda s: None,
         **kwargs,

@@ -21,6 +21,7 @@ import fixtures
 import testtools
 
 from osmigrateclient import exceptions
+from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import image_blobs
 
 IMAGE_ID = '0c6e4d3e-1111-4222-8333-944445555666'
@@ -175,7 +176,7 @@ class DownloadTestCase(testtools.TestCase):
         self.path = image_blobs.blob_path(self.dir, IMAGE_ID, 'img')
         self.part = self.path + '.part'
         self.stderr = io.StringIO()
-        self.progress = image_blobs.Progress(self.stderr)
+        self.progress = progress_mod.Progress(self.stderr)
         self.useFixture(
             fixtures.MonkeyPatch(
                 'osmigrateclient.transfer.image_blobs.CHUNK_SIZE', 65536
@@ -330,11 +331,9 @@ class TestDownload(DownloadTestCase):
         self.assertEqual(DATA, self.read(self.path))
 
     def test_bar_when_asked(self):
-        self.progress = image_blobs.Progress(self.stderr, bar=True)
+        self.progress = progress_mod.Progress(self.stderr, bar=True)
         self.useFixture(
-            fixtures.MonkeyPatch(
-                'osmigrateclient.transfer.image_blobs._REDRAW', 0
-            )
+            fixtures.MonkeyPatch('osmigrateclient.progress._REDRAW', 0)
         )
         self.download(FakeConn(DATA))
         out = self.stderr.getvalue()
@@ -472,81 +471,4 @@ class TestCheckUploaded(testtools.TestCase):
         self.assertIn(
             'size is 3 bytes in the destination',
             image_blobs.check_uploaded(self.Img(b'abc'), digest()),
-        )
-
-
-class TestProgress(testtools.TestCase):
-    def setUp(self):
-        super().setUp()
-        self.useFixture(
-            fixtures.MonkeyPatch(
-                'osmigrateclient.transfer.image_blobs._REDRAW', 0
-            )
-        )
-        self.out = io.StringIO()
-        self.progress = image_blobs.Progress(self.out, bar=True)
-
-    def test_parallel_meters_share_one_line(self):
-        a = self.progress.start('vol-a', 100)
-        b = self.progress.start('vol-b', 200)
-        a.update(50)
-        self.assertTrue(
-            self.out.getvalue().startswith('\rvol-a 50% '), self.out.getvalue()
-        )
-        self.assertIn(' | vol-b 0% ', self.out.getvalue())
-        self.out.seek(0)
-        self.out.truncate()
-        a.finish()
-        lines = self.out.getvalue().split('\n')
-        # a's closing line, then b alone on the shared line again
-        self.assertTrue(lines[0].startswith('\rvol-a: 50 B in '), lines)
-        self.assertTrue(lines[1].startswith('\rvol-b    0%  0 B/200 B'), lines)
-        b.finish()
-        self.assertEqual([], self.progress._active)
-
-    def test_the_whole_run_leads_the_line(self):
-        self.progress.expect(400)
-        a = self.progress.start('vol-a', 100)
-        b = self.progress.start('vol-b', 200)
-        a.update(100)
-        self.assertTrue(
-            self.out.getvalue()
-            .rsplit('\r', 1)[1]
-            .startswith('all 25% 100 B/400 B '),
-            self.out.getvalue(),
-        )
-        self.assertIn(' | vol-a 100% ', self.out.getvalue())
-        self.out.seek(0)
-        self.out.truncate()
-        a.finish()
-        b.update(100)
-        closing, shared = self.out.getvalue().split('\n')
-        # a's closing line says where the run stands; the shared line
-        # counts a's bytes and b's so far
-        self.assertIn(' [all 25% 100 B/400 B ', closing)
-        self.assertTrue(
-            shared.rsplit('\r', 1)[1].startswith('all 50% 200 B/400 B '),
-            shared,
-        )
-
-    def test_without_bar_each_line_says_where_the_run_stands(self):
-        progress = image_blobs.Progress(self.out, bar=False)
-        progress.expect(20)
-        meter = progress.start('vol-a', 10)
-        meter.update(10)
-        meter.finish()
-        self.assertRegex(
-            self.out.getvalue(),
-            r'^vol-a: 10 B in [0-9.]+ s \(.*/s\) \[all 50% 10 B/20 B .*\]\n$',
-        )
-
-    def test_without_bar_one_line_per_transfer(self):
-        progress = image_blobs.Progress(self.out, bar=False)
-        meter = progress.start('vol-a', 10)
-        meter.update(10)
-        self.assertEqual('', self.out.getvalue())
-        meter.finish('verified')
-        self.assertRegex(
-            self.out.getvalue(),
-            r'^vol-a: 10 B in [0-9.]+ s \(.*/s\), verified\n$',
         )

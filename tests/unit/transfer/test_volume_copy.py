@@ -13,9 +13,9 @@ import fixtures
 from oslotest import base
 
 from osmigrateclient import exceptions
+from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host
-from osmigrateclient.transfer import image_blobs
 from osmigrateclient.transfer import ssh
 from osmigrateclient.transfer import volume_copy
 
@@ -492,7 +492,7 @@ class TestCopier(base.BaseTestCase):
 
     def _copier(self, settings=volume_copy.DEFAULT_SETTINGS, **kw):
         kw.setdefault('runner', HostRunner())
-        kw.setdefault('progress', image_blobs.Progress(io.StringIO()))
+        kw.setdefault('progress', progress_mod.Progress(io.StringIO()))
         return volume_copy.Copier(
             self.data_dir,
             self.src,
