@@ -23,7 +23,9 @@ unchanged::
       _migration_params: {...}
 """
 
+import contextlib
 import errno
+import fcntl
 import os
 import re
 import stat
@@ -516,6 +518,31 @@ def write(
     file behind.
     """
     return write_text(path, dump(resources, version))
+
+
+@contextlib.contextmanager
+def locked(path: str) -> ty.Iterator[None]:
+    """Hold an exclusive lock on ``path`` (its ``.lock`` file beside it,
+    0600, not followed if a link) while the block runs: a read, change and
+    write of a file that two commands may write at once."""
+    directory = os.path.dirname(os.path.abspath(path))
+    ensure_dir(directory)
+    lock_path = path + '.lock'
+    try:
+        fd = os.open(
+            lock_path,
+            os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o600,
+        )
+    except OSError as e:
+        raise exceptions.DataFileError(
+            'cannot lock: %s' % (e.strerror or e), path=lock_path
+        )
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def write_text(path: str, text: str) -> bool:

@@ -30,6 +30,7 @@ takes the link key off it.  ``hosts.yml`` is checked when read: values
 that reach ssh or a shell must be plain (addresses, user names, keys).
 """
 
+import copy
 import ipaddress
 import logging
 import os
@@ -452,9 +453,24 @@ class Hosts:
         self.timeout = timeout
         self.ssh_timeout = ssh_timeout
         self.records = load_hosts(data_dir)
+        #: what the file held when last read or written, by side
+        self._known = copy.deepcopy(self.records)
 
     def _save(self) -> None:
-        save_hosts(self.data_dir, self.records)
+        """Write the sides this object changed; keep what another command
+        (a deploy of the other side, say) wrote to the others since."""
+        with datafile.locked(hosts_path(self.data_dir)):
+            on_disk = load_hosts(self.data_dir)
+            for side in SIDES:
+                ours = self.records.get(side)
+                if ours == self._known.get(side) and ours != on_disk.get(side):
+                    # unchanged here, changed by another command: theirs
+                    if side in on_disk:
+                        self.records[side] = on_disk[side]
+                    else:
+                        self.records.pop(side, None)
+            save_hosts(self.data_dir, self.records)
+        self._known = copy.deepcopy(self.records)
 
     def _poll(self, what: str, fn: ty.Callable[[], ty.Any], timeout: float):
         deadline = self.clock() + timeout
@@ -600,7 +616,18 @@ class Hosts:
         return server
 
     def _fixed_address(self, conn, server, network_name) -> str:
-        ports = list(conn.network.ports(device_id=server.id))
+        """The server's IPv4 address on the network it was deployed on."""
+        network = (
+            conn.network.find_network(network_name, ignore_missing=True)
+            if network_name
+            else None
+        )
+        ports = list(
+            conn.network.ports(
+                device_id=server.id,
+                **({'network_id': network.id} if network else {}),
+            )
+        )
         for port in ports:
             for fixed in port.fixed_ips or []:
                 address = fixed.get('ip_address', '')

@@ -100,8 +100,20 @@ class FakeCloud:
             create_security_group_rule=self._create_rule,
             delete_security_group_rule=self._delete_rule,
             find_network=lambda n, ignore_missing: Obj(id='n-' + n),
-            ports=lambda device_id: [
-                Obj(fixed_ips=[{'ip_address': self.prefix + '.5'}])
+            # a port on another network first: the deployed-on one counts
+            ports=lambda device_id, network_id=None: [
+                p
+                for p in (
+                    Obj(
+                        network_id='n-other',
+                        fixed_ips=[{'ip_address': '192.0.2.9'}],
+                    ),
+                    Obj(
+                        network_id='n-net',
+                        fixed_ips=[{'ip_address': self.prefix + '.5'}],
+                    ),
+                )
+                if network_id in (None, p.network_id)
             ],
         )
         self.image = types.SimpleNamespace(
@@ -185,6 +197,26 @@ class TestHosts(base.BaseTestCase):
         hosts.deploy('dst', self.dst, _opts('dst', **kw))
         hosts.link(self.src)
         return hosts
+
+    def test_two_commands_deploy_one_side_each(self):
+        # both read hosts.yml before either wrote it
+        first, second = self._hosts(), self._hosts()
+        first.deploy('src', self.src, _opts('src'))
+        second.deploy('dst', self.dst, _opts('dst'))
+        self.assertEqual(['dst', 'src'], sorted(ch.load_hosts(self.dir)))
+        self.assertEqual(
+            {'src': '10.100.0.5', 'dst': '10.200.0.5'},
+            {
+                side: record['address']
+                for side, record in ch.load_hosts(self.dir).items()
+            },
+        )
+        # and the second one knows the first one's host now
+        self.assertEqual('10.100.0.5', second.records['src']['address'])
+        self.assertEqual(
+            0o600,
+            os.stat(ch.hosts_path(self.dir) + '.lock').st_mode & 0o777,
+        )
 
     def test_deploy_makes_everything_once(self):
         hosts = self._deploy_both()
