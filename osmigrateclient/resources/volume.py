@@ -260,9 +260,19 @@ class Volume(base.Resource):
     path_ids = ('id',)
     create_only = ('availability_zone', 'volume_type')
 
-    #: injected by tests
-    clock: ty.Callable[[], float] = staticmethod(time.monotonic)
-    pause: ty.Callable[[float], None] = staticmethod(time.sleep)
+    def __init__(
+        self,
+        runner: ssh.Runner | None = None,
+        progress: progress_mod.Progress | None = None,
+        clock: ty.Callable[[], float] = time.monotonic,
+        pause: ty.Callable[[float], None] = time.sleep,
+    ) -> None:
+        """The arguments stand in for the real ones in tests: the type is
+        one object for every run of the command (:mod:`resources`)."""
+        self.runner = runner
+        self.progress = progress
+        self.clock = clock
+        self.pause = pause
 
     def add_arguments(self, parser: ty.Any, verb: str) -> None:
         if verb != 'import':
@@ -407,10 +417,6 @@ class Volume(base.Resource):
         return proxy.get_volume(existing.id)
 
     # -- import: doing it ---------------------------------------------------
-
-    #: injected by tests
-    runner: ssh.Runner | None = None
-    progress: progress_mod.Progress | None = None
 
     _source_lock = threading.Lock()
 

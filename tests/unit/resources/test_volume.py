@@ -213,12 +213,12 @@ class TestConversionHostCopy(base.BaseTestCase):
         )
 
     def _resource(self, runner=None):
-        res = volume.Volume()
-        res.runner = runner or HostRunner()
-        res.clock = lambda: 0.0
-        res.pause = lambda s: None
-        res.progress = progress_mod.Progress(io.StringIO())
-        return res
+        return volume.Volume(
+            runner=runner or HostRunner(),
+            progress=progress_mod.Progress(io.StringIO()),
+            clock=lambda: 0.0,
+            pause=lambda s: None,
+        )
 
     def _lookup(self, **options):
         options.setdefault('transfer_method', 'conversion-host')
@@ -687,10 +687,11 @@ class TestImageCopy(base.BaseTestCase):
         )
 
     def test_copy_through_images(self):
-        res = volume.Volume()
-        res.clock = lambda: 0.0
-        res.pause = lambda s: None
-        res.progress = progress_mod.Progress(io.StringIO())
+        res = volume.Volume(
+            progress=progress_mod.Progress(io.StringIO()),
+            clock=lambda: 0.0,
+            pause=lambda s: None,
+        )
         lookup = refs.Lookup(
             self.dst,
             data_dir=self.data_dir,
