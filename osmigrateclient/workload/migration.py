@@ -172,7 +172,7 @@ class ServerImport:
         self, ctx: Context, resolved: preflight.Resolved, copier=None
     ) -> None:
         self.ctx = ctx
-        self.r = resolved
+        self.resolved = resolved
         self.src = ctx.src
         self.dst = ctx.dst
         self.journal = journal_mod.Journal(
@@ -212,7 +212,7 @@ class ServerImport:
     def _say(self, text: str, *args: ty.Any) -> None:
         message = text % args if args else text
         self.log.info('%s', message)
-        LOG.info('%s: %s', self.r.name, message)
+        LOG.info('%s: %s', self.resolved.name, message)
 
     # -- the whole server ---------------------------------------------------
 
@@ -228,7 +228,11 @@ class ServerImport:
             found = self._find_server(j.data.get('dest_id'))
             if found is not None:
                 return Outcome(
-                    self.r.name, self.r.source_id, UNCHANGED, found.id, ''
+                    self.resolved.name,
+                    self.resolved.source_id,
+                    UNCHANGED,
+                    found.id,
+                    '',
                 )
             left = self._earlier_volumes()
             j.reset()
@@ -243,8 +247,8 @@ class ServerImport:
                 self._revert()
                 if j.data.get('revert_errors'):
                     return Outcome(
-                        self.r.name,
-                        self.r.source_id,
+                        self.resolved.name,
+                        self.resolved.source_id,
                         FAILED,
                         None,
                         'cannot undo the failed import: %s'
@@ -256,8 +260,8 @@ class ServerImport:
                     self._delete_unrecorded(record)
             except Exception as e:
                 return Outcome(
-                    self.r.name,
-                    self.r.source_id,
+                    self.resolved.name,
+                    self.resolved.source_id,
                     FAILED,
                     None,
                     'cannot undo the failed import: %s' % e,
@@ -285,8 +289,8 @@ class ServerImport:
                 finished_at=journal_mod.now(),
             )
             return Outcome(
-                self.r.name,
-                self.r.source_id,
+                self.resolved.name,
+                self.resolved.source_id,
                 FAILED,
                 None,
                 'step %s: %s' % (self._step, cause),
@@ -294,11 +298,11 @@ class ServerImport:
         j.set(phase=journal_mod.DONE, step=None, finished_at=journal_mod.now())
         self._say('import done: server %s', j.data.get('dest_id'))
         return Outcome(
-            self.r.name,
-            self.r.source_id,
+            self.resolved.name,
+            self.resolved.source_id,
             CREATED,
             j.data.get('dest_id'),
-            '; '.join(self.r.remarks + j.data.get('remarks', [])),
+            '; '.join(self.resolved.remarks + j.data.get('remarks', [])),
         )
 
     def _earlier_volumes(self) -> list[str]:
@@ -330,27 +334,30 @@ class ServerImport:
         ]
 
     def _run_steps(self) -> None:
-        self._timed(STOP, self._stop)
-        boot_id = self.r.boot_volume_id
-        if self.r.boot_volume is not None or self.r.copy_image_disk:
-            boot_id = self._timed(BOOT, self._boot_disk)
-        data_ids = [(None, v) for v in self.r.existing_volume_ids]
-        for volume in self.r.data_volumes:
+        self._run_step(STOP, self._stop)
+        boot_id = self.resolved.boot_volume_id
+        if (
+            self.resolved.boot_volume is not None
+            or self.resolved.copy_image_disk
+        ):
+            boot_id = self._run_step(BOOT, self._boot_disk)
+        data_ids = [(None, v) for v in self.resolved.existing_volume_ids]
+        for volume in self.resolved.data_volumes:
             data_ids.append(
                 (
                     volume,
-                    self._timed(
+                    self._run_step(
                         volume_step(volume.source_id),
                         lambda v=volume: self._data_volume(v),
                     ),
                 )
             )
         group_id = None
-        if self.r.server_group:
-            group_id = self._timed(GROUP, self._server_group)
-        nova_ports = self.r.port_mode == 'nova'
-        ports = {} if nova_ports else self._timed(PORTS, self._ports)
-        self._timed(
+        if self.resolved.server_group:
+            group_id = self._run_step(GROUP, self._server_group)
+        nova_ports = self.resolved.port_mode == 'nova'
+        ports = {} if nova_ports else self._run_step(PORTS, self._ports)
+        self._run_step(
             SERVER, lambda: self._server(boot_id, data_ids, group_id, ports)
         )
         if 'downtime_seconds' not in self.journal.data:
@@ -361,12 +368,13 @@ class ServerImport:
                 self.journal.set(downtime_seconds=down)
                 self._say('downtime: %.1f s', down)
         if nova_ports:
-            ports = self._timed(PORTS, self._nova_ports)
-        if self.r.floating_ips:
-            self._timed(FIPS, lambda: self._floating_ips(ports))
+            ports = self._run_step(PORTS, self._nova_ports)
+        if self.resolved.floating_ips:
+            self._run_step(FIPS, lambda: self._floating_ips(ports))
 
-    def _timed(self, step: str, fn: ty.Callable[[], ty.Any]) -> ty.Any:
-        """Run a step unless the journal has it done; its result."""
+    def _run_step(self, step: str, fn: ty.Callable[[], ty.Any]) -> ty.Any:
+        """Run a journalled step, unless the journal has it done: its
+        result (the recorded one when done)."""
         record = self.journal.step(step)
         if record.get('state') == journal_mod.DONE:
             return record.get('result')
@@ -388,12 +396,12 @@ class ServerImport:
     # -- steps --------------------------------------------------------------
 
     def _source_server(self) -> ty.Any:
-        return self.src.compute.get_server(self.r.source_id)
+        return self.src.compute.get_server(self.resolved.source_id)
 
     def _stop(self) -> None:
         j = self.journal
         if 'status' not in j.source:
-            j.set_source(status=self.r.source_status, stopped=False)
+            j.set_source(status=self.resolved.source_status, stopped=False)
         server = self._source_server()
         if server.status == 'SHUTOFF':
             if 'down_from' not in j.source:
@@ -422,7 +430,7 @@ class ServerImport:
         self._undo_copy(step)
         record = self._record(step)
         src = self.src
-        bv = self.r.boot_volume
+        bv = self.resolved.boot_volume
         if bv is not None:
             self._say('snapshotting the boot volume %s', bv.source_id)
             snap = src.block_storage.create_snapshot(
@@ -445,7 +453,7 @@ class ServerImport:
         else:
             self._say('snapshotting the image-booted disk of the server')
             image = src.compute.create_server_image(
-                self.r.source_id, TEMP_PREFIX + self.r.name
+                self.resolved.source_id, TEMP_PREFIX + self.resolved.name
             )
             record(image=image.id)
             image = self.ctx.wait(
@@ -458,10 +466,10 @@ class ServerImport:
                 math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1
             )
             temp_attrs = {'image_id': image.id, 'size': size}
-            attrs = {'name': self.r.name}
-            attrs.update(self.r.boot_volume_attrs)
+            attrs = {'name': self.resolved.name}
+            attrs.update(self.resolved.boot_volume_attrs)
             image_metadata = {}
-        temp_attrs['name'] = TEMP_PREFIX + self.r.source_id
+        temp_attrs['name'] = TEMP_PREFIX + self.resolved.source_id
         temp = volume_copy.create_volume(
             src,
             temp_attrs,
@@ -482,7 +490,10 @@ class ServerImport:
         step = volume_step(volume.source_id)
         self._undo_copy(step)
         synced = sync.synced_volume(
-            self.ctx.data_dir, self.r.source_id, volume.source_id, self.dst
+            self.ctx.data_dir,
+            self.resolved.source_id,
+            volume.source_id,
+            self.dst,
         )
         if synced:
             return self._synced_volume(step, volume, synced)
@@ -543,7 +554,7 @@ class ServerImport:
             volume.source_id,
             synced,
             volume.size * GiB,
-            '%s %s' % (self.r.name, volume.attrs.get('name') or synced),
+            '%s %s' % (self.resolved.name, volume.attrs.get('name') or synced),
             dest_is_zero=False,
             record=lambda items: record(attached=items),
         )
@@ -616,7 +627,8 @@ class ServerImport:
             source_volume_id,
             dest.id,
             size * GiB,
-            '%s %s' % (self.r.name, attrs.get('name') or source_volume_id),
+            '%s %s'
+            % (self.resolved.name, attrs.get('name') or source_volume_id),
             dest_is_zero=True,
             record=lambda items: record(attached=items),
         )
@@ -645,7 +657,7 @@ class ServerImport:
 
     def _detach_from_source(self, volume: preflight.Volume) -> None:
         """Detach a data volume from the source server, noted first."""
-        server_id = self.r.source_id
+        server_id = self.resolved.source_id
         current = self.src.block_storage.get_volume(volume.source_id)
         if not any(
             a.get('server_id') == server_id for a in current.attachments or []
@@ -669,7 +681,7 @@ class ServerImport:
     def _reattach_to_source(self) -> None:
         """Give the source server back the volumes the journal says were
         detached from it."""
-        server_id = self.r.source_id
+        server_id = self.resolved.source_id
 
         def on_source(volume) -> bool:
             return any(
@@ -708,7 +720,7 @@ class ServerImport:
             self.journal.set_source(detached=left)
 
     def _server_group(self) -> str:
-        group = self.r.server_group
+        group = self.resolved.server_group
         compute = self.dst.compute
         with self.ctx.group_lock:
             for found in compute.server_groups():
@@ -728,7 +740,7 @@ class ServerImport:
         made: dict[str, str] = dict(record.get('created') or {})
         adopted: list[str] = list(record.get('adopted') or [])
         remarks = list(self.journal.data.get('remarks') or [])
-        for port in self.r.ports:
+        for port in self.resolved.ports:
             if port.source_id in made:
                 continue
             orphan = self._orphan_port(port)
@@ -764,7 +776,7 @@ class ServerImport:
         record = self.journal.step(PORTS)
         trunks: dict[str, str] = dict(record.get('trunks') or {})
         network = self.dst.network
-        for port in self.r.ports:
+        for port in self.resolved.ports:
             if port.trunk is None or port.source_id in trunks:
                 continue
             port_id = made[port.source_id]
@@ -803,7 +815,7 @@ class ServerImport:
         server_id = self.journal.data.get('dest_id')
         made = list(self.dst.network.ports(device_id=server_id))
         found: dict[str, str] = {}
-        for port in self.r.ports:
+        for port in self.resolved.ports:
             wanted = {f.get('ip_address') for f in port.fixed_ips} - {None}
             for candidate in made:
                 ips = {f['ip_address'] for f in candidate.fixed_ips or []}
@@ -826,9 +838,9 @@ class ServerImport:
         found = [
             s
             for s in self.dst.compute.servers(
-                name='^%s$' % re.escape(self.r.name)
+                name='^%s$' % re.escape(self.resolved.name)
             )
-            if s.name == self.r.name
+            if s.name == self.resolved.name
         ]
         return found[0] if len(found) == 1 else None
 
@@ -850,18 +862,24 @@ class ServerImport:
             if server is not None:
                 self.journal.update_step(SERVER, id=server.id)
         if server is None:
-            attrs = dict(self.r.server_attrs)
-            attrs['flavor_id'] = self.r.flavor_id
-            if self.r.port_mode == 'nova':
-                attrs['networks'] = [_nova_network(p) for p in self.r.ports]
+            attrs = dict(self.resolved.server_attrs)
+            attrs['flavor_id'] = self.resolved.flavor_id
+            if self.resolved.port_mode == 'nova':
+                attrs['networks'] = [
+                    _nova_network(p) for p in self.resolved.ports
+                ]
                 groups = sorted(
-                    {g for p in self.r.ports for g in p.security_group_ids}
+                    {
+                        g
+                        for p in self.resolved.ports
+                        for g in p.security_group_ids
+                    }
                 )
                 if groups:
                     attrs['security_groups'] = [{'name': g} for g in groups]
             else:
                 attrs['networks'] = [
-                    {'port': ports[p.source_id]} for p in self.r.ports
+                    {'port': ports[p.source_id]} for p in self.resolved.ports
                 ]
             if not attrs['networks']:
                 attrs['networks'] = 'none'
@@ -877,7 +895,7 @@ class ServerImport:
                     }
                 )
             else:
-                attrs['image_id'] = self.r.image_id
+                attrs['image_id'] = self.resolved.image_id
             for _volume, dest_id in data_ids:
                 bdm.append(
                     {
@@ -894,7 +912,7 @@ class ServerImport:
                         0,
                         {
                             'boot_index': 0,
-                            'uuid': self.r.image_id,
+                            'uuid': self.resolved.image_id,
                             'source_type': 'image',
                             'destination_type': 'local',
                             'delete_on_termination': True,
@@ -920,7 +938,7 @@ class ServerImport:
         record = self.journal.step(FIPS)
         done: dict[str, dict] = dict(record.get('ips') or {})
         network = self.dst.network
-        for fip in self.r.floating_ips:
+        for fip in self.resolved.floating_ips:
             key = fip.address or fip.source_port_id
             if key in done:
                 continue
@@ -945,7 +963,7 @@ class ServerImport:
                     'created': False,
                     'address': held.floating_ip_address,
                 }
-            elif fip.existing_id and self.r.floating_ip_mode != 'new':
+            elif fip.existing_id and self.resolved.floating_ip_mode != 'new':
                 network.update_ip(
                     fip.existing_id, port_id=port_id, fixed_ip_address=fixed_ip
                 )
@@ -972,7 +990,7 @@ class ServerImport:
         do: one an earlier import gave the port, kept with it when the
         server was deleted by hand, or one made by a run killed before it
         journalled it.  (Neutron refuses a second one there.)"""
-        mode = self.r.floating_ip_mode
+        mode = self.resolved.floating_ip_mode
         for held in self.dst.network.ips(port_id=port_id):
             if held.fixed_ip_address != fixed_ip:
                 continue
