@@ -30,6 +30,8 @@ from osmigrateclient.resources import refs
 
 LOG = logging.getLogger(__name__)
 
+CREATED, UPDATED = base.DONE[base.CREATE], base.DONE[base.UPDATE]
+
 
 class ExportRow(ty.NamedTuple):
     resource: str
@@ -383,10 +385,10 @@ def _finish(
             if index is None or not succeeded(outcomes[index]):
                 continue
             second = resource.apply(lookup, entry)
-            if second.action == 'unchanged':
+            if second.action == base.UNCHANGED:
                 continue
-            if succeeded(second) and outcomes[index].action == 'created':
-                second = second._replace(action='created')
+            if succeeded(second) and outcomes[index].action == CREATED:
+                second = second._replace(action=CREATED)
             outcomes[index] = second
 
 
@@ -399,16 +401,16 @@ def summarize(
     }
     for outcome in outcomes:
         action = outcome.action
-        if action not in ('created', 'updated', 'unchanged'):
-            action = 'failed'
+        if action not in base.DONE.values():
+            action = base.FAILED
         counts[outcome.type][action] += 1
     return [
         Summary(
             r.cli_name,
-            counts[r.type]['created'],
-            counts[r.type]['updated'],
-            counts[r.type]['unchanged'],
-            counts[r.type]['failed'],
+            counts[r.type][CREATED],
+            counts[r.type][UPDATED],
+            counts[r.type][base.DONE[base.UNCHANGED]],
+            counts[r.type][base.FAILED],
         )
         for r in types
     ]
@@ -416,9 +418,7 @@ def summarize(
 
 def succeeded(outcome: base.Outcome) -> bool:
     return outcome.action in (
-        'created',
-        'updated',
-        'unchanged',
+        *base.DONE.values(),
         base.CREATE,
         base.UPDATE,
     )
