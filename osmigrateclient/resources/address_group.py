@@ -30,6 +30,7 @@ class AddressGroup(base.Resource):
     type = 'openstack.network.AddressGroup'
     cli_name = 'address group'
     kind = 'address_group'
+    extension = 'address-group'
     file_name = 'address_groups.yml'
     # before the security group rules that use them
     rank = 25

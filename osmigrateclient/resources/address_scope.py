@@ -25,6 +25,7 @@ class AddressScope(base.Resource):
     type = 'openstack.network.AddressScope'
     cli_name = 'address scope'
     kind = 'address_scope'
+    extension = 'address-scope'
     file_name = 'address_scopes.yml'
     # before the subnet pools that use them
     rank = 12

@@ -150,6 +150,9 @@ class Resource:
     rank: ty.ClassVar[int] = 100
     #: openstacksdk proxy holding ``create_<kind>`` and ``update_<kind>``
     service: ty.ClassVar[str] = 'network'
+    #: the Neutron extension (its alias) without which the cloud has no
+    #: API for this type: ``export all`` / ``import all`` leave it out
+    extension: ty.ClassVar[str | None] = None
     #: only an admin can export or import this type
     admin_only: ty.ClassVar[bool] = False
     #: part of ``migrate export all`` / ``migrate import all``
@@ -315,8 +318,19 @@ class Resource:
         return 1
 
     def reachable(self, lookup: refs.Lookup) -> bool:
-        """Whether the caller's role may migrate this type."""
-        return not self.admin_only or lookup.is_admin
+        """Whether the caller's role may migrate this type, and the cloud
+        has the API for it (a warning says when it has not)."""
+        if self.admin_only and not lookup.is_admin:
+            return False
+        if self.extension and not lookup.has_extension(self.extension):
+            LOG.warning(
+                '%s left out: the Neutron of %s has no %r extension',
+                self.plural,
+                getattr(lookup.conn, 'name', None) or 'the cloud',
+                self.extension,
+            )
+            return False
+        return True
 
     # -- names and identities -----------------------------------------------
 

@@ -92,6 +92,7 @@ class NetworkRbac(base.Resource):
         'security groups, address groups, address scopes and subnet pools'
     )
     kind = 'rbac_policy'
+    extension = 'rbac-policies'
     file_name = 'network_rbac_policies.yml'
     rank = 45
     depends_on = (

@@ -154,6 +154,7 @@ class NetworkTrunk(base.Resource):
     type = 'openstack.network.Trunk'
     cli_name = 'network trunk'
     kind = 'trunk'
+    extension = 'trunk'
     file_name = 'network_trunks.yml'
     # after the ports they are made of
     rank = 36

@@ -65,6 +65,7 @@ class QosPolicy(base.Resource):
     type = 'openstack.network.QosPolicy'
     cli_name = 'network qos policy'
     kind = 'qos_policy'
+    extension = 'qos'
     file_name = 'qos_policies.yml'
     # before the networks that use them
     rank = 8

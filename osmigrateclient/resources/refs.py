@@ -227,6 +227,17 @@ class Lookup:
         access = self.conn.session.auth.get_access(self.conn.session)
         return 'admin' in access.role_names
 
+    def has_extension(self, alias: str) -> bool:
+        """Whether the cloud's Neutron has the extension ``alias``; True
+        when the cloud does not say (an empty or refused list)."""
+        try:
+            found = self.all('extension')
+        except sdk_exceptions.SDKException:
+            return True
+        return not found or any(
+            getattr(e, 'alias', None) == alias for e in found
+        )
+
     # -- the cached lists ---------------------------------------------------
 
     def _kind_lock(self, kind: str) -> threading.Lock:

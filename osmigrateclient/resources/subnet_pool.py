@@ -32,6 +32,7 @@ class SubnetPool(base.Resource):
     type = 'openstack.network.SubnetPool'
     cli_name = 'subnet pool'
     kind = 'subnet_pool'
+    extension = 'subnet_allocation'
     file_name = 'subnet_pools.yml'
     # after address scopes, before the subnets made from them
     rank = 15

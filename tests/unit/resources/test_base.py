@@ -131,6 +131,27 @@ class TestIdentities(Base):
         admin = refs.Lookup(fakes.FakeConnection(roles=['admin']))
         self.assertTrue(AdminOnly().reachable(admin))
 
+    def test_reachable_where_neutron_has_the_extension(self):
+        class Trunks(network.Network):
+            plural_name = 'network trunks'
+            extension = 'trunk'
+
+        conn = fakes.FakeConnection()
+        # a cloud that does not list its extensions: assumed there
+        self.assertTrue(Trunks().reachable(refs.Lookup(conn)))
+        conn.add('extension', alias='qos', name='QoS')
+        with self.assertLogs('osmigrateclient.resources.base') as logs:
+            self.assertFalse(Trunks().reachable(refs.Lookup(conn)))
+        self.assertEqual(
+            [
+                'WARNING:osmigrateclient.resources.base:network trunks '
+                "left out: the Neutron of the cloud has no 'trunk' extension"
+            ],
+            logs.output,
+        )
+        conn.add('extension', alias='trunk', name='Trunks')
+        self.assertTrue(Trunks().reachable(refs.Lookup(conn)))
+
 
 class TestDiff(Base):
     def test_identical(self):
