@@ -72,15 +72,19 @@ class TestNeutronExtensions(base.FunctionalTestCase):
                 ],
             )
             got = net.get_trunk(trunk.id)
+            # (in segmentation order: the port ids are random)
             self.assertEqual(
                 [(sub1.id, 'vlan', 101), (sub2.id, 'vlan', 102)],
                 sorted(
                     (
-                        s['port_id'],
-                        s['segmentation_type'],
-                        s['segmentation_id'],
-                    )
-                    for s in got.sub_ports
+                        (
+                            s['port_id'],
+                            s['segmentation_type'],
+                            s['segmentation_id'],
+                        )
+                        for s in got.sub_ports
+                    ),
+                    key=lambda t: t[2],
                 ),
                 cloud,
             )
