@@ -52,6 +52,7 @@ from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datafile
 from osmigrateclient.resources import base
+from osmigrateclient.resources import port as port_type
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume
 
@@ -188,13 +189,13 @@ class FloatingIP(base.Resource):
     # -- export ---------------------------------------------------------------
 
     def list_source(self, lookup: refs.Lookup) -> list[ty.Any]:
-        found = []
-        for fip in lookup.owned(self.kind):
-            port = lookup.get('port', fip.port_id)
-            owner = (getattr(port, 'device_owner', None) or '') if port else ''
-            if not owner.startswith(OTHERS_PORTS):
-                found.append(fip)
-        return found
+        return [
+            fip
+            for fip in lookup.owned(self.kind)
+            if not port_type.device_owner(lookup, fip.port_id).startswith(
+                OTHERS_PORTS
+            )
+        ]
 
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:
         entry = super().from_sdk(lookup, obj)

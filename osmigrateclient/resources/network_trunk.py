@@ -43,6 +43,7 @@ import typing as ty
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import base
+from osmigrateclient.resources import port as port_type
 from osmigrateclient.resources import refs
 
 LOG = logging.getLogger(__name__)
@@ -206,13 +207,13 @@ class NetworkTrunk(base.Resource):
     # -- export ---------------------------------------------------------------
 
     def list_source(self, lookup: refs.Lookup) -> list[ty.Any]:
-        found = []
-        for trunk in lookup.owned(self.kind):
-            port = lookup.get('port', trunk.port_id)
-            owner = (getattr(port, 'device_owner', None) or '') if port else ''
-            if not owner.startswith(SERVER_PORTS):
-                found.append(trunk)
-        return found
+        return [
+            trunk
+            for trunk in lookup.owned(self.kind)
+            if not port_type.device_owner(lookup, trunk.port_id).startswith(
+                SERVER_PORTS
+            )
+        ]
 
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:
         entry = super().from_sdk(lookup, obj)

@@ -43,6 +43,13 @@ OWNERS = ('', 'trunk:subport')
 FIXED_IP_SHAPE = {'ip_address': datafile.STR, 'subnet_ref': datafile.REF}
 
 
+def device_owner(lookup: refs.Lookup, port_id: str | None) -> str:
+    """The ``device_owner`` of a port ('' for none, or for a port the
+    lookup does not see)."""
+    port = lookup.get('port', port_id)
+    return (getattr(port, 'device_owner', None) or '') if port else ''
+
+
 def create_keeping_addresses(
     network: ty.Any, attrs: dict, remarks: list[str], renumber: bool = True
 ) -> ty.Any:

@@ -517,15 +517,6 @@ class TestFloatingIPs(netres.MigrateTestCase):
             if e['params']['port_ref']:
                 e['params']['port_ref']['name'] = p + '-nope'
         self.save(FILE, doc)
-        result = self.openstack(
-            'migrate',
-            'validate',
-            '--data-dir',
-            self.data_dir,
-            '-f',
-            'json',
-            expect_fail=True,
-        )
         self.assertEqual(
             [
                 (
@@ -535,9 +526,5 @@ class TestFloatingIPs(netres.MigrateTestCase):
                     'directory' % p,
                 )
             ],
-            [
-                (r['File'], r['Field'], r['Problem'])
-                for r in json.loads(result.stdout)
-                if r['File'] == self.path(FILE)
-            ],
+            self.validate_problems(file_name=FILE),
         )

@@ -437,6 +437,25 @@ class MigrateTestCase(base.FunctionalTestCase):
         with open(self.path(file_name), 'w') as f:
             yaml.safe_dump(doc, f)
 
+    def validate_problems(self, *args, file_name=None):
+        """(file, field, problem) of each row of ``migrate validate`` (which
+        must fail), those of ``file_name`` only when given."""
+        result = self.openstack(
+            'migrate',
+            'validate',
+            '--data-dir',
+            self.data_dir,
+            *args,
+            '-f',
+            'json',
+            expect_fail=True,
+        )
+        return [
+            (r['File'], r['Field'], r['Problem'])
+            for r in json.loads(result.stdout)
+            if file_name is None or r['File'] == self.path(file_name)
+        ]
+
     def address_group(self, cloud):
         group = self.conn(cloud).network.create_address_group(
             name=self.prefix + '-ag', addresses=['10.60.0.0/24']

@@ -6,8 +6,6 @@ network trunk``, ``import all``, ``plan`` and ``validate`` against real
 clouds (``src`` in RegionOne to ``dst`` in RegionTwo); their ports go with
 the ``port`` type in ``export all`` / ``import all``."""
 
-import json
-
 from tests.functional.migrate import test_network_resources as netres
 
 FILE = 'network_trunks.yml'
@@ -284,53 +282,27 @@ class TestNetworkTrunks(netres.MigrateTestCase):
                 e['params']['sub_ports'][1]['port_ref']['name'] = p + '-nope'
         self.save(FILE, doc)
 
-        result = self.openstack(
-            'migrate',
-            'validate',
-            '--data-dir',
-            self.data_dir,
-            '-f',
-            'json',
-            expect_fail=True,
-        )
         self.assertEqual(
             [
                 (
+                    self.path(FILE),
                     'params.sub_ports[1].port_ref',
                     "port '%s-nope' (project '%%auth%%') is not in the data "
                     'directory' % p,
                 )
             ],
-            [
-                (r['Field'], r['Problem'])
-                for r in json.loads(result.stdout)
-                if r['File'] == self.path(FILE)
-            ],
-        )
-        result = self.openstack(
-            'migrate',
-            'validate',
-            '--data-dir',
-            self.data_dir,
-            '--dst-cloud',
-            'dst',
-            '-f',
-            'json',
-            expect_fail=True,
+            self.validate_problems(),
         )
         self.assertEqual(
             [
                 (
+                    self.path(FILE),
                     'params.sub_ports[1].port_ref',
                     "port '%s-nope' (project '%%auth%%') not found, neither "
                     'in the data directory nor in the destination' % p,
                 )
             ],
-            [
-                (r['Field'], r['Problem'])
-                for r in json.loads(result.stdout)
-                if r['File'] == self.path(FILE)
-            ],
+            self.validate_problems('--dst-cloud', 'dst'),
         )
         rows = self.trunk_rows(self.plan(expect_fail=True))
         self.assertEqual(

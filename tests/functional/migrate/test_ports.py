@@ -4,7 +4,6 @@
 """Ports no server or router owns: ``migrate export|import port``,
 ``import all`` and ``plan`` against real clouds."""
 
-import json
 import os
 
 from tests.functional.migrate import test_network_resources as netres
@@ -269,15 +268,6 @@ class TestPorts(netres.MigrateTestCase):
             'name'
         ] = p + '-nope'
         self.save(FILE, doc)
-        result = self.openstack(
-            'migrate',
-            'validate',
-            '--data-dir',
-            self.data_dir,
-            '-f',
-            'json',
-            expect_fail=True,
-        )
         self.assertEqual(
             [
                 (
@@ -287,10 +277,7 @@ class TestPorts(netres.MigrateTestCase):
                     'data directory' % p,
                 )
             ],
-            [
-                (r['File'], r['Field'], r['Problem'])
-                for r in json.loads(result.stdout)
-            ],
+            self.validate_problems(),
         )
         doc = self.load(FILE)
         doc['resources'][0]['params']['fixed_ips_refs'] = [

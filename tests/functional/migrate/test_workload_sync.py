@@ -79,6 +79,23 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
             'json',
         )
 
+    def _import_args(self, name):
+        return [
+            'migrate',
+            'workload',
+            'import',
+            '--data-dir',
+            self.data_dir,
+            '--src-cloud',
+            'src',
+            '--dst-cloud',
+            'dst',
+            '--name',
+            name,
+            '-f',
+            'json',
+        ]
+
     def _journal(self, server_id):
         path = os.path.join(self.data_dir, 'workload_sync', server_id + '.yml')
         with open(path) as f:
@@ -245,21 +262,7 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
             server, status='SHUTOFF', failures=['ERROR'], wait=base.WAIT
         )
         self.addCleanup(self._delete_dst_server, name)
-        args = [
-            'migrate',
-            'workload',
-            'import',
-            '--data-dir',
-            self.data_dir,
-            '--src-cloud',
-            'src',
-            '--dst-cloud',
-            'dst',
-            '--name',
-            name,
-            '-f',
-            'json',
-        ]
+        args = self._import_args(name)
         rows = self.openstack(*args)
         self.assertEqual(['created'], [r['Action'] for r in rows], rows)
         dst_server = rows[0]['Destination ID']
@@ -308,21 +311,7 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
             volume, 'in-use', failures=['error'], wait=base.WAIT
         )
         self.addCleanup(self._delete_dst_server, name)
-        args = [
-            'migrate',
-            'workload',
-            'import',
-            '--data-dir',
-            self.data_dir,
-            '--src-cloud',
-            'src',
-            '--dst-cloud',
-            'dst',
-            '--name',
-            name,
-            '-f',
-            'json',
-        ]
+        args = self._import_args(name)
         result = self.openstack(*args, expect_fail=True)
         self.assertEqual(
             [
