@@ -169,6 +169,15 @@ def retry_reads(
     return conn
 
 
+def all_projects(conn: openstack.connection.Connection) -> list:
+    """Every project the cloud's user may list (an admin's: all), not the
+    domains Keystone also lists as projects, by name."""
+    return sorted(
+        (p for p in conn.identity.projects() if not p.is_domain),
+        key=lambda p: p.name,
+    )
+
+
 def find_project(conn: openstack.connection.Connection, side: str, project):
     """The project named (or with the ID) ``project``, as ``conn`` sees it.
 

@@ -118,10 +118,7 @@ class GrantAccess(common.MigrateLister):
 
     def _source_projects(self, src, parsed_args, changes):
         if parsed_args.all_projects:
-            return sorted(
-                (p for p in src.identity.projects() if not p.is_domain),
-                key=lambda p: p.name,
-            )
+            return clouds.all_projects(src)
         found = []
         for name in parsed_args.projects:
             try:

@@ -199,10 +199,7 @@ def _project_dir(data_dir, name):
 def _chosen_projects(parsed_args, side, conn, data_dir):
     """The SDK projects of --project / --all-projects in the side's cloud."""
     if parsed_args.all_projects and side == clouds.SOURCE:
-        return sorted(
-            (p for p in conn.identity.projects() if not p.is_domain),
-            key=lambda p: p.name,
-        )
+        return clouds.all_projects(conn)
     if parsed_args.all_projects:
         names = sorted(
             name
