@@ -13,10 +13,7 @@ pool are chosen by hand only, so a router's gateway never takes one of
 them.
 """
 
-import json
 import os
-import re
-import subprocess
 import uuid
 
 import yaml
@@ -202,31 +199,7 @@ class TestFloatingIPs(netres.MigrateTestCase):
     def import_fips_logged(self):
         """``import floating ip`` with ``--debug``: its rows and the
         (method, url) of its requests."""
-        argv = [
-            self.openstack_cli,
-            '--debug',
-            'migrate',
-            'import',
-            'floating',
-            'ip',
-            '--data-dir',
-            self.data_dir,
-            '--dst-cloud',
-            'fdst',
-            '-f',
-            'json',
-        ]
-        proc = subprocess.run(
-            argv,
-            env=self.cli_env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=self.CLI_TIMEOUT,
-        )
-        self.assertEqual(0, proc.returncode, proc.stderr[-5000:])
-        requests = re.findall(r'REQ: curl .*?-X (\w+) (\S+)', proc.stderr)
-        return json.loads(proc.stdout), requests
+        return self.import_logged(cloud='fdst', what='floating ip', every=True)
 
     # -- the tests ------------------------------------------------------------
 

@@ -380,21 +380,23 @@ class MigrateTestCase(base.FunctionalTestCase):
             expect_fail=expect_fail,
         )
 
-    def import_logged(self, *args, cloud='dst'):
-        """``import all`` with ``--debug``: its rows, and the (method,
-        url) of every request it made."""
+    def import_logged(self, *args, cloud='dst', what='all', every=False):
+        """``import <what>`` with ``--debug``: its rows, and the (method,
+        url) of every request it made.
+
+        :param every: not only the names of this test's prefix
+        """
         argv = [
             self.openstack_cli,
             '--debug',
             'migrate',
             'import',
-            'all',
+            *what.split(),
             '--data-dir',
             self.data_dir,
             '--dst-cloud',
             cloud,
-            '--name-regex',
-            '^' + self.prefix,
+            *([] if every else ['--name-regex', '^' + self.prefix]),
             '-f',
             'json',
             *args,
