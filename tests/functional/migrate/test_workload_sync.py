@@ -229,12 +229,9 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
             servers = json.load(f)['servers']
         self.assertEqual(2, servers[0]['volumes'][volume.id]['passes'])
 
-    def _synced_once(self):
-        """A running server with its data volume, exported (its port to be
-        made on the destination's subnet of the hosts' network) and synced
-        once: (server, volume, name, report path, destination volume)."""
-        server, volume = self._server()
-        name = self.prefix + '-vm'
+    def _export(self, name):
+        """Export the server, its port to be made on the destination's
+        subnet of the hosts' network."""
         self.openstack(
             'migrate',
             'workload',
@@ -247,6 +244,14 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
             name,
         )
         self._any_fixed_ip()
+
+    def _synced_once(self):
+        """A running server with its data volume, exported (its port to be
+        made on the destination's subnet of the hosts' network) and synced
+        once: (server, volume, name, report path, destination volume)."""
+        server, volume = self._server()
+        name = self.prefix + '-vm'
+        self._export(name)
         report = os.path.join(self.data_dir, 'report.json')
         self._sync(report)
         dest_id = self._journal(server.id)['volumes'][volume.id]['dest_volume']
@@ -325,18 +330,7 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
         )
         self.assertEqual(1, self.dst.block_storage.get_volume(dest_id).size)
 
-        self.openstack(
-            'migrate',
-            'workload',
-            'export',
-            '--src-cloud',
-            'src',
-            '--data-dir',
-            self.data_dir,
-            '--name',
-            name,
-        )
-        self._any_fixed_ip()
+        self._export(name)
         self._sync(report)
         record = self._journal(server.id)['volumes'][volume.id]
         self.assertEqual(
