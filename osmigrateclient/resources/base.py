@@ -153,6 +153,10 @@ class Resource:
     #: the Neutron extension (its alias) without which the cloud has no
     #: API for this type: ``export all`` / ``import all`` leave it out
     extension: ty.ClassVar[str | None] = None
+    #: the catalog's service type (``key-manager``, ``object-store``) of a
+    #: service that not every cloud has: without an endpoint for it,
+    #: ``export all`` / ``import all`` leave the type out
+    catalog_service: ty.ClassVar[str | None] = None
     #: only an admin can export or import this type
     admin_only: ty.ClassVar[bool] = False
     #: part of ``migrate export all`` / ``migrate import all``
@@ -328,6 +332,16 @@ class Resource:
                 self.plural,
                 getattr(lookup.conn, 'name', None) or 'the cloud',
                 self.extension,
+            )
+            return False
+        if self.catalog_service and not lookup.has_service(
+            self.catalog_service
+        ):
+            LOG.warning(
+                '%s left out: %s has no %r service in its catalog',
+                self.plural,
+                getattr(lookup.conn, 'name', None) or 'the cloud',
+                self.catalog_service,
             )
             return False
         return True

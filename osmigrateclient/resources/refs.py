@@ -181,6 +181,7 @@ class Lookup:
         self._lists: dict[str, list[ty.Any]] = {}
         self._projects: dict[str, tuple[str | None, str | None]] = {}
         self._project_ids: dict[tuple[str, str | None], str | None] = {}
+        self._services: dict[str, bool] = {}
         #: guards the dicts above but ``_lists``, and ``_kind_locks``
         self._lock = threading.RLock()
         #: one per kind: a list is made, and changed, under its lock
@@ -237,6 +238,18 @@ class Lookup:
         return not found or any(
             getattr(e, 'alias', None) == alias for e in found
         )
+
+    def has_service(self, service_type: str) -> bool:
+        """Whether the cloud's catalog has an endpoint of
+        ``service_type`` (read from the token: no request)."""
+        with self._lock:
+            if service_type not in self._services:
+                try:
+                    found = self.conn.endpoint_for(service_type)
+                except sdk_exceptions.SDKException:
+                    found = None
+                self._services[service_type] = bool(found)
+            return self._services[service_type]
 
     # -- the cached lists ---------------------------------------------------
 

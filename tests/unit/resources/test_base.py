@@ -152,6 +152,34 @@ class TestIdentities(Base):
         conn.add('extension', alias='trunk', name='Trunks')
         self.assertTrue(Trunks().reachable(refs.Lookup(conn)))
 
+    def test_reachable_where_the_catalog_has_the_service(self):
+        class Secrets(network.Network):
+            plural_name = 'secrets'
+            catalog_service = 'key-manager'
+
+        conn = fakes.FakeConnection()
+        conn.endpoint_for = lambda service_type: None
+        with self.assertLogs('osmigrateclient.resources.base') as logs:
+            self.assertFalse(Secrets().reachable(refs.Lookup(conn)))
+        self.assertEqual(
+            [
+                'WARNING:osmigrateclient.resources.base:secrets left out: '
+                "the cloud has no 'key-manager' service in its catalog"
+            ],
+            logs.output,
+        )
+        asked = []
+
+        def endpoint_for(service_type):
+            asked.append(service_type)
+            return 'http://127.0.0.1:9311'
+
+        conn.endpoint_for = endpoint_for
+        lookup = refs.Lookup(conn)
+        self.assertTrue(Secrets().reachable(lookup))
+        self.assertTrue(Secrets().reachable(lookup))
+        self.assertEqual(['key-manager'], asked)
+
 
 class TestDiff(Base):
     def test_identical(self):
