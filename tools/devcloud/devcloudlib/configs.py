@@ -381,6 +381,41 @@ def placement(lay, r):
     )
 
 
+def barbican(lay, r):
+    """Barbican reads ~/barbican.conf (its config is parsed at import,
+    without arguments): the service runs with HOME = this directory."""
+    d = os.path.join(r.etc, 'barbican')
+    # a Fernet key: the simple crypto plugin's key-encryption key
+    kek = base64.urlsafe_b64encode(
+        hashlib.sha256(('devcloud-barbican-%s' % r.tag).encode()).digest()
+    ).decode()
+    write(
+        os.path.join(d, 'barbican.conf'),
+        ini(
+            {
+                'DEFAULT': {
+                    'log_file': os.path.join(r.log, 'barbican-api.log'),
+                    'host_href': r.url('barbican'),
+                },
+                'database': {'connection': r.db_url('barbican')},
+                'keystone_authtoken': authtoken('barbican'),
+                'oslo_policy': {
+                    'enforce_new_defaults': True,
+                    'enforce_scope': True,
+                },
+                'secretstore': {'enabled_secretstore_plugins': 'store_crypto'},
+                'crypto': {'enabled_crypto_plugins': 'simple_crypto'},
+                'simple_crypto_plugin': {'kek': kek},
+            }
+        ),
+    )
+    copy_from_venv(
+        lay,
+        'barbican/barbican-api-paste.ini',
+        os.path.join(d, 'barbican-api-paste.ini'),
+    )
+
+
 def nova(lay, r):
     d = os.path.join(r.etc, 'nova')
     conf_file = os.path.join(d, 'nova.conf')
@@ -560,4 +595,5 @@ def generate(lay, regions):
         placement(lay, r)
         nova(lay, r)
         cinder(lay, r)
+        barbican(lay, r)
     clouds_yaml(lay)

@@ -25,10 +25,18 @@ REGION_PORTS = {
     'nova': 15774,
     'cinder': 15776,
     'placement': 15778,
+    'barbican': 15311,
 }
 
 # Service users created in keystone (password = name, project service).
-SERVICE_USERS = ('glance', 'neutron', 'nova', 'placement', 'cinder')
+SERVICE_USERS = (
+    'glance',
+    'neutron',
+    'nova',
+    'placement',
+    'cinder',
+    'barbican',
+)
 
 DB_USER = 'os'
 DB_PASSWORD = 'os'  # noqa: S105 - a throwaway loopback test cloud
@@ -105,6 +113,7 @@ class Region:
                 'block-storage',
                 self.url('cinder') + '/v3/%(project_id)s',
             ),
+            ('barbican', 'key-manager', self.url('barbican')),
         ]
 
 
