@@ -416,6 +416,102 @@ def barbican(lay, r):
     )
 
 
+def swift(lay, r):
+    """Proxy and storage servers of one Swift, one replica on one
+    directory; the rings are built once by ``devcloud start``."""
+    d = os.path.join(r.etc, 'swift')
+    write(
+        os.path.join(d, 'swift.conf'),
+        ini(
+            {
+                'swift-hash': {
+                    'swift_hash_path_suffix': 'devcloud-%s' % r.tag,
+                    'swift_hash_path_prefix': 'devcloud',
+                },
+                'storage-policy:0': {'name': 'Policy-0', 'default': 'yes'},
+                'swift-constraints': {},
+            }
+        ),
+    )
+    common = {
+        'bind_ip': L.HOST,
+        'workers': 0,  # one process, no forks
+        'swift_dir': d,
+        'devices': r.swift_devices,
+        'mount_check': False,
+        'log_name': 'swift-%s' % r.tag,
+    }
+    for server in L.SWIFT_SERVERS:
+        write(
+            os.path.join(d, '%s-server.conf' % server),
+            ini(
+                {
+                    'DEFAULT': dict(
+                        common, bind_port=r.port('swift-' + server)
+                    ),
+                    'pipeline:main': {'pipeline': '%s-server' % server},
+                    'app:%s-server' % server: {'use': 'egg:swift#%s' % server},
+                    # no replicators, auditors or updaters run
+                    '%s-replicator' % server: {},
+                    '%s-auditor' % server: {},
+                    '%s-updater' % server: {},
+                }
+            ),
+        )
+    auth = authtoken('swift')
+    auth.update(
+        {
+            'paste.filter_factory': 'keystonemiddleware.auth_token:'
+            'filter_factory',
+            'delay_auth_decision': True,
+        }
+    )
+    write(
+        os.path.join(d, 'proxy-server.conf'),
+        ini(
+            {
+                'DEFAULT': {
+                    'bind_ip': L.HOST,
+                    'bind_port': r.port('swift-proxy'),
+                    'workers': 0,
+                    'swift_dir': d,
+                    'log_name': 'swift-proxy-%s' % r.tag,
+                },
+                'pipeline:main': {
+                    'pipeline': 'catch_errors gatekeeper healthcheck '
+                    'proxy-logging listing_formats bulk authtoken '
+                    'keystoneauth copy slo dlo versioned_writes symlink '
+                    'proxy-logging proxy-server'
+                },
+                'app:proxy-server': {
+                    'use': 'egg:swift#proxy',
+                    'account_autocreate': True,
+                },
+                'filter:authtoken': auth,
+                'filter:keystoneauth': {
+                    'use': 'egg:swift#keystoneauth',
+                    'operator_roles': 'admin, member',
+                },
+                'filter:catch_errors': {'use': 'egg:swift#catch_errors'},
+                'filter:gatekeeper': {'use': 'egg:swift#gatekeeper'},
+                'filter:healthcheck': {'use': 'egg:swift#healthcheck'},
+                'filter:proxy-logging': {'use': 'egg:swift#proxy_logging'},
+                'filter:listing_formats': {'use': 'egg:swift#listing_formats'},
+                'filter:bulk': {'use': 'egg:swift#bulk'},
+                'filter:copy': {'use': 'egg:swift#copy'},
+                'filter:slo': {'use': 'egg:swift#slo'},
+                'filter:dlo': {'use': 'egg:swift#dlo'},
+                'filter:versioned_writes': {
+                    'use': 'egg:swift#versioned_writes',
+                    'allow_versioned_writes': True,
+                    'allow_object_versioning': True,
+                },
+                'filter:symlink': {'use': 'egg:swift#symlink'},
+            }
+        ),
+    )
+
+
 def nova(lay, r):
     d = os.path.join(r.etc, 'nova')
     conf_file = os.path.join(d, 'nova.conf')
@@ -596,4 +692,5 @@ def generate(lay, regions):
         nova(lay, r)
         cinder(lay, r)
         barbican(lay, r)
+        swift(lay, r)
     clouds_yaml(lay)

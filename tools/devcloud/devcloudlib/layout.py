@@ -26,7 +26,14 @@ REGION_PORTS = {
     'cinder': 15776,
     'placement': 15778,
     'barbican': 15311,
+    'swift-proxy': 15808,  # the storage servers behind it are internal
+    'swift-object': 15800,
+    'swift-container': 15801,
+    'swift-account': 15802,
 }
+
+#: the Swift storage servers: ring and service name -> REGION_PORTS key
+SWIFT_SERVERS = ('object', 'container', 'account')
 
 # Service users created in keystone (password = name, project service).
 SERVICE_USERS = (
@@ -36,6 +43,7 @@ SERVICE_USERS = (
     'placement',
     'cinder',
     'barbican',
+    'swift',
 )
 
 DB_USER = 'os'
@@ -70,6 +78,9 @@ class Region:
         self.volume_host = 'devcloud-volume-%s' % self.tag
         self.nfs_share = '127.0.0.1:/devcloud-cinder-%s' % self.tag
         self.nfs_export = os.path.join(self.data, 'cinder', 'nfs-export')
+        # Swift's one device (a directory: mount_check is off)
+        self.swift_devices = os.path.join(self.data, 'swift')
+        self.swift_device = 'd1'
         # os-brick mounts a share at <base>/<md5 of the share string>
         self.nfs_mount = os.path.join(
             self.data,
@@ -114,6 +125,11 @@ class Region:
                 self.url('cinder') + '/v3/%(project_id)s',
             ),
             ('barbican', 'key-manager', self.url('barbican')),
+            (
+                'swift',
+                'object-store',
+                self.url('swift-proxy') + '/v1/AUTH_%(project_id)s',
+            ),
         ]
 
 
