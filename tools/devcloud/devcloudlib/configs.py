@@ -512,6 +512,57 @@ def swift(lay, r):
     )
 
 
+def octavia(lay, r):
+    """Octavia's API and worker with the no-op amphora, compute, network,
+    volume and image drivers: the real API, database and flows, and no
+    amphora (a VIP keeps the address asked for, else 198.51.100.1)."""
+    write(
+        os.path.join(r.etc, 'octavia', 'octavia.conf'),
+        ini(
+            {
+                'DEFAULT': {
+                    'transport_url': r.transport_url,
+                    'log_file': os.path.join(r.log, 'octavia.log'),
+                },
+                'api_settings': {
+                    'auth_strategy': 'keystone',
+                    'enabled_provider_drivers': 'amphora:The Octavia '
+                    'Amphora driver (no-op drivers behind it)',
+                    'default_provider_driver': 'amphora',
+                },
+                'database': {'connection': r.db_url('octavia')},
+                'keystone_authtoken': authtoken('octavia'),
+                'service_auth': client_auth('octavia', r),
+                'oslo_policy': {
+                    'enforce_new_defaults': True,
+                    'enforce_scope': True,
+                },
+                'controller_worker': {
+                    'workers': 1,
+                    'amphora_driver': 'amphora_noop_driver',
+                    'compute_driver': 'compute_noop_driver',
+                    'network_driver': 'network_noop_driver',
+                    'volume_driver': 'volume_noop_driver',
+                    'image_driver': 'image_noop_driver',
+                    'loadbalancer_topology': 'SINGLE',
+                    'client_ca': os.path.join(lay.octavia_ca, 'ca.pem'),
+                },
+                'task_flow': {'jobboard_enabled': False},
+                # the worker signs (no-op) amphorae's certificates: a CA
+                # made once by devcloud start (Starter.octavia_ca)
+                'certificates': {
+                    'region_name': r.name,
+                    'ca_certificate': os.path.join(lay.octavia_ca, 'ca.pem'),
+                    'ca_private_key': os.path.join(lay.octavia_ca, 'ca.key'),
+                },
+                'oslo_concurrency': {
+                    'lock_path': os.path.join(r.data, 'lock')
+                },
+            }
+        ),
+    )
+
+
 def nova(lay, r):
     d = os.path.join(r.etc, 'nova')
     conf_file = os.path.join(d, 'nova.conf')
@@ -693,4 +744,5 @@ def generate(lay, regions):
         cinder(lay, r)
         barbican(lay, r)
         swift(lay, r)
+        octavia(lay, r)
     clouds_yaml(lay)

@@ -26,6 +26,7 @@ REGION_PORTS = {
     'cinder': 15776,
     'placement': 15778,
     'barbican': 15311,
+    'octavia': 15586,
     'swift-proxy': 15808,  # the storage servers behind it are internal
     'swift-object': 15800,
     'swift-container': 15801,
@@ -44,6 +45,7 @@ SERVICE_USERS = (
     'cinder',
     'barbican',
     'swift',
+    'octavia',
 )
 
 DB_USER = 'os'
@@ -125,6 +127,7 @@ class Region:
                 self.url('cinder') + '/v3/%(project_id)s',
             ),
             ('barbican', 'key-manager', self.url('barbican')),
+            ('octavia', 'load-balancer', self.url('octavia')),
             (
                 'swift',
                 'object-store',
@@ -146,6 +149,7 @@ class Layout:
         self.log = os.path.join(self.home, 'log')
         self.run = os.path.join(self.home, 'run')
         self.clouds_yaml = os.path.join(self.home, 'clouds.yaml')
+        self.octavia_ca = os.path.join(self.data, 'octavia-ca')
         self.mysql_sock = os.path.join(self.run, 'mysql.sock')
         self.image_file = os.path.join(self.data, 'devcloud-image.qcow2')
         self.loopback_image_file = os.path.join(
