@@ -60,8 +60,11 @@ def add_cloud_argument(
     parser: argparse.ArgumentParser, side: str, project: bool = True
 ) -> None:
     """Add ``--src-cloud`` and (unless ``project`` is false)
-    ``--src-project``, or the ``--dst-...`` pair, to a command's parser."""
+    ``--src-project``, or the ``--dst-...`` pair, to a command's parser;
+    once: the types of ``import all`` that read the source each ask."""
     what, env = _SIDES[side]
+    if '--%s-cloud' % side in parser._option_string_actions:
+        return
     parser.add_argument(
         '--%s-cloud' % side,
         metavar='<cloud>',

@@ -32,6 +32,9 @@ import typing as ty
 from openstack import exceptions as sdk_exceptions
 from openstack import resource as sdk_resource
 from openstack.block_storage.v3 import type as sdk_volume_type
+from openstack.key_manager.v1 import _format as sdk_km_format
+from openstack.key_manager.v1 import container as sdk_km_container
+from openstack.key_manager.v1 import secret as sdk_km_secret
 
 from osmigrateclient import exceptions
 
@@ -54,6 +57,66 @@ class VolumeType(sdk_volume_type.Type):
     ``qos_specs_id`` to an admin, openstacksdk's class drops it."""
 
     qos_specs_id = sdk_resource.Body('qos_specs_id')
+
+
+class _BarbicanList:
+    """A Barbican resource whose lists are paged as Barbican pages them.
+
+    Barbican pages by offset and names its next page (``next``); it
+    ignores markers, so openstacksdk's guess of one more page after a full
+    one would list the first page again (and stop on "endless pagination").
+    Barbican lists only the caller's project's resources and sends no
+    project id: the lister sets ``project_id``, so that references and
+    ownership work as for the other kinds.
+    """
+
+    project_id = sdk_resource.Body('project_id')
+
+    @classmethod
+    def _get_next_link(
+        cls,
+        uri: str,
+        response: ty.Any,
+        data: ty.Any,
+        marker: str | None,
+        limit: str | None,
+        total_yielded: int,
+    ) -> tuple[str | None, dict[str, ty.Any]]:
+        if not (isinstance(data, dict) and data.get('next')):
+            return None, {}
+        return super()._get_next_link(  # type: ignore[misc]
+            uri, response, data, marker, None, total_yielded
+        )
+
+
+class Secret(_BarbicanList, sdk_km_secret.Secret):
+    """A Barbican secret (``id`` is its href, as openstacksdk's)."""
+
+    # openstacksdk finds the alternate id in the class itself only.
+    secret_id = sdk_resource.Body(
+        'secret_ref', alternate_id=True, type=sdk_km_format.HREFToUUID
+    )
+
+
+class SecretContainer(_BarbicanList, sdk_km_container.Container):
+    """A Barbican container (``id`` is its href, as openstacksdk's)."""
+
+    container_id = sdk_resource.Body(
+        'container_ref', alternate_id=True, type=sdk_km_format.HREFToUUID
+    )
+
+
+#: Barbican's largest page (its ``max_limit_paging``)
+BARBICAN_PAGE = 100
+
+
+def _barbican(conn: ty.Any, cls: type) -> list[ty.Any]:
+    """Every resource of ``cls`` of the caller's project, ``project_id``
+    set (Barbican lists the caller's project's own only)."""
+    listed = list(conn.key_manager._list(cls, limit=BARBICAN_PAGE))
+    for obj in listed:
+        obj._update(project_id=conn.current_project_id)
+    return listed
 
 
 #: How to list every visible resource of a kind, in one (paginated) call.
@@ -96,6 +159,8 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'server': lambda c: c.compute.servers(details=True),
     'server_group': lambda c: c.compute.server_groups(),
     'floating_ip': lambda c: c.network.ips(),
+    'secret': lambda c: _barbican(c, Secret),
+    'secret_container': lambda c: _barbican(c, SecretContainer),
     # Neutron's extensions (for what a field needs: dns-integration)
     'extension': lambda c: c.network.extensions(),
 }

@@ -79,6 +79,8 @@ SDK_CLASSES = {
     'volume': 'openstack.block_storage.v3.volume:Volume',
     'volume_type': 'osmigrateclient.resources.refs:VolumeType',
     'volume_qos': 'openstack.block_storage.v3.qos_spec:QoSSpec',
+    'secret': 'osmigrateclient.resources.refs:Secret',
+    'secret_container': 'osmigrateclient.resources.refs:SecretContainer',
 }
 
 _ids = itertools.count(1)
@@ -204,6 +206,7 @@ class FakeConnection:
             'identity',
             'image',
             'block_storage',
+            'key_manager',
         ):
             setattr(self, service, FakeProxy(self, service))
 
@@ -268,7 +271,11 @@ class FakeConnection:
         if name in self._failures:
             raise self._failures[name]
         if name in self._listers:
-            return self._list(self._listers[name], kwargs)
+            kinds = self._listers[name]
+            if args and isinstance(args[0], type):
+                # A proxy's own lister (_list) of the kind of that class.
+                kinds = [k for k in kinds if sdk_class(k) is args[0]]
+            return self._list(kinds, kwargs)
         handler = getattr(self, '_api_' + method, None)
         if handler is not None:
             return handler(*args, **kwargs)

@@ -296,6 +296,8 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.identity.Group',
                 'openstack.identity.GroupProjectRoleAssignment',
                 'openstack.identity.Role',
+                'openstack.key_manager.Container',
+                'openstack.key_manager.Secret',
                 'openstack.network.AddressGroup',
                 'openstack.network.AddressScope',
                 'openstack.network.FloatingIP',

@@ -110,7 +110,9 @@ class TestWrongTypes(testtools.TestCase):
                 for p, s in shape.items()
             }
         )
-        entry['_info']['id'] = 'id-1'
+        # A UUID: the shape of an id that every type takes (Barbican's
+        # types take nothing else).
+        entry['_info']['id'] = '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9'
         return entry
 
     def try_entry(self, resource, entry, where):

@@ -160,6 +160,8 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'floating ip',
                     'port',
                     'network trunk',
+                    'secret',
+                    'secret container',
                 )
             ),
             sorted(t.cli_name for t in kept),
@@ -173,7 +175,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(15, len(logs.output))
+        self.assertEqual(17, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
