@@ -510,3 +510,32 @@ class TestSecrets(base.FunctionalTestCase):
             stderr,
         )
         self.assertEqual({}, self.by_name('dst', 'containers'))
+
+    def test_export_import_all(self):
+        self.src_secrets()
+        p = self.prefix
+        rows, _, _ = self.run_cli(
+            'export all',
+            '--payload-key-file',
+            self.key_file,
+            cloud='src',
+        )
+        exported = {r['Type']: r['Exported'] for r in rows}
+        self.assertEqual(
+            (2, 1), (exported['secret'], exported['secret container'])
+        )
+        rows, _, _ = self.run_cli(
+            'import all', '--payload-key-file', self.key_file, cloud='dst'
+        )
+        counts = {
+            r['Type']: (r['Created'], r['Unchanged'], r['Failed'])
+            for r in rows
+        }
+        self.assertEqual((2, 0, 0), counts['secret'])
+        self.assertEqual((1, 0, 0), counts['secret container'])
+        # Containers come after the secrets they refer to.
+        types = [r['Type'] for r in rows]
+        self.assertLess(types.index('secret'), types.index('secret container'))
+        self.assert_secrets_arrived()
+        [cont] = self.by_name('dst', 'containers').values()
+        self.assertEqual(p + '-cont', cont.name)
