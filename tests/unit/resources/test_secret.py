@@ -29,6 +29,7 @@ import testtools
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import plan
+from osmigrateclient import resources
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import secret
@@ -815,3 +816,28 @@ class TestImport(SecretTestCase):
             [o[2:] for o in outcomes],
         )
         self.assertEqual([], self.dst.requests)
+
+
+class TestOptions(KeyTestCase):
+    def test_import_all_takes_the_options_of_images_and_secrets(self):
+        parser = argparse.ArgumentParser()
+        for name in ('image', 'secret'):
+            resources.get(name).add_arguments(parser, 'import')
+        path = self.make_key_file()
+        args = parser.parse_args(
+            ['--src-cloud', 'old', '--payload-key-file', path, '--direct']
+        )
+        self.assertEqual('old', args.src_cloud)
+        self.assertEqual(path, args.payload_key_file.path)
+
+    def test_export_takes_the_key_only(self):
+        parser = argparse.ArgumentParser()
+        secret.RESOURCE().add_arguments(parser, 'export')
+        self.assertEqual(
+            ['--payload-key-file'],
+            [
+                o
+                for o in parser._option_string_actions
+                if o != '-h' and o != '--help'
+            ],
+        )
