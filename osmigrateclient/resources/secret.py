@@ -86,6 +86,8 @@ METADATA = (
     'payload_content_type',
     'expiration',
 )
+#: Barbican's type of a secret made without one
+DEFAULT_TYPE = 'opaque'
 #: how to make a key, for messages and the docs
 MAKE_KEY = (
     "python3 -c 'from cryptography.fernet import Fernet; "
@@ -314,6 +316,10 @@ class Barbican(base.Resource):
     #: null: not known (the exporter could not see it): left as it is
     none_is_unknown = (ACL_ACCESS, ACL_USERS)
 
+    def __init__(self) -> None:
+        #: id() of a lookup whose cloud refused to list users -> why
+        self._users_refused: dict[int, str] = {}
+
     def uuid(self, obj: ty.Any) -> str | None:
         raise NotImplementedError
 
@@ -364,16 +370,23 @@ class Barbican(base.Resource):
         look users up (a tenant user, usually)."""
         if not user_ids:
             return []
-        try:
-            found = [(i, lookup.ref('user', i)) for i in user_ids]
-        except sdk_exceptions.SDKException as e:
+        refused = self._users_refused.get(id(lookup))
+        if refused is None:
+            try:
+                found = [(i, lookup.ref('user', i)) for i in user_ids]
+            except sdk_exceptions.SDKException as e:
+                # Asked once per run, not once per secret.
+                refused = self._users_refused[id(lookup)] = base._api_message(
+                    e
+                )
+        if refused is not None:
             LOG.warning(
                 '%s %r: the users of its ACL are left out: the source cloud '
                 'does not let the caller look users up (%s); export as an '
                 'admin to keep them',
                 self.cli_name,
                 name,
-                base._api_message(e),
+                refused,
             )
             return None
         for user_id, ref in found:
@@ -488,6 +501,7 @@ class Secret(Barbican):
     create_only = METADATA
 
     def __init__(self) -> None:
+        super().__init__()
         #: (project, name) -> the source id of the first entry of that name
         #: that this run imported: a second one is a duplicate
         self._seen: dict[tuple[str, str], ty.Any] = {}
@@ -782,6 +796,8 @@ class Secret(Barbican):
             if key not in METADATA:
                 continue
             have = current[key]
+            if key == 'secret_type' and value is None:
+                value = DEFAULT_TYPE
             if key == 'expiration':
                 same = parse_time(have) == self.expiration(entry)
             elif key == 'payload_content_type':
@@ -839,7 +855,7 @@ class Secret(Barbican):
         obj = refs.Secret.existing(
             secret_ref=response.json()['secret_ref'],
             name=params.get('name'),
-            secret_type=params.get('secret_type') or 'opaque',
+            secret_type=params.get('secret_type') or DEFAULT_TYPE,
             algorithm=params.get('algorithm'),
             bit_length=params.get('bit_length'),
             mode=params.get('mode'),

@@ -456,23 +456,31 @@ class TestExport(SecretTestCase):
 
     def test_acl_users_left_out_when_users_cannot_be_listed(self):
         self.src.add_secret('s', b'x', 'text/plain', acl=(True, ['u1']))
+        self.src.add_secret('t', b'y', 'text/plain', acl=(True, ['u2']))
         self.src.fail(
             'identity.users',
             sdk_exceptions.ForbiddenException('identity:list_users'),
         )
         with self.assertLogs(secret.LOG.name, 'WARNING') as logs:
-            [entry] = self.export()
-        self.assertIsNone(entry['params']['acl_user_refs'])
-        self.assertEqual(['u1'], entry['_info']['acl_user_ids'])
+            entries = self.export()
+        self.assertEqual(
+            [None, None], [e['params']['acl_user_refs'] for e in entries]
+        )
+        self.assertEqual(
+            [['u1'], ['u2']], [e['_info']['acl_user_ids'] for e in entries]
+        )
         self.assertEqual(
             [
-                "WARNING:%s:secret 's': the users of its ACL are left out: "
+                "WARNING:%s:secret '%s': the users of its ACL are left out: "
                 'the source cloud does not let the caller look users up '
                 '(identity:list_users); export as an admin to keep them'
-                % secret.LOG.name
+                % (secret.LOG.name, name)
+                for name in ('s', 't')
             ],
             logs.output,
         )
+        # Asked once, not once per secret.
+        self.assertEqual(1, len(self.src.calls_to('identity.users')))
 
     def test_acl_users_by_name(self):
         domain = self.src.add('domain', name='Default', id='default')
@@ -711,6 +719,18 @@ class TestImport(SecretTestCase):
             outcome[2:],
         )
         self.assertEqual([], self.dst.raw_writes())
+
+    def test_a_file_without_a_type_means_barbicans_default(self):
+        self.src.add_secret('s', b'x', 'text/plain')
+        [entry] = self.export()
+        entry['params']['secret_type'] = None
+        lookup = self.dst_lookup(src_cloud='src')
+        self.assertEqual('created', self.res.apply(lookup, entry).action)
+        self.assertNotIn('secret_type', self.dst.posts[0])
+        again = secret.RESOURCE().apply(
+            self.dst_lookup(src_cloud='src'), entry
+        )
+        self.assertEqual('unchanged', again.action)
 
     def test_twin_with_another_acl_is_updated(self):
         self.src_secrets()
