@@ -307,6 +307,10 @@ class Resource:
     #: (``--parallel``): it changes nothing but the cloud and the lookup.
     #: Such a type cannot also have :meth:`import_workers` of its own.
     parallel_import: ty.ClassVar[bool] = False
+    #: the type moves bytes in a pool of its own, ``--parallel`` transfers
+    #: at once (a container's objects): the import takes ``--parallel``
+    #: even when no other type of the command does
+    parallel_transfers: ty.ClassVar[bool] = False
     #: the openstacksdk resource class, when the API creates a list of
     #: them in one request (Neutron's bulk create): with ``--parallel``,
     #: the new entries of such a type are made :data:`BULK_SIZE` at a time

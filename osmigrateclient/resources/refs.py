@@ -159,8 +159,19 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'server': lambda c: c.compute.servers(details=True),
     'server_group': lambda c: c.compute.server_groups(),
     'floating_ip': lambda c: c.network.ips(),
+    # Swift: the account's containers (they belong to no project field)
+    'container': lambda c: c.object_store.containers(),
     'secret': lambda c: _barbican(c, Secret),
     'secret_container': lambda c: _barbican(c, SecretContainer),
+    # Octavia: a load balancer's tree (members and L7 rules are listed
+    # per pool and per policy: Octavia has no project-wide list of them)
+    'load_balancer': lambda c: c.load_balancer.load_balancers(),
+    'lb_listener': lambda c: c.load_balancer.listeners(),
+    'lb_pool': lambda c: c.load_balancer.pools(),
+    'lb_health_monitor': lambda c: c.load_balancer.health_monitors(),
+    'lb_l7_policy': lambda c: c.load_balancer.l7_policies(),
+    'lb_flavor': lambda c: c.load_balancer.flavors(),
+    'lb_provider': lambda c: c.load_balancer.providers(),
     # Neutron's extensions (for what a field needs: dns-integration)
     'extension': lambda c: c.network.extensions(),
 }

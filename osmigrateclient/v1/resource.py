@@ -139,17 +139,27 @@ def _add_import_arguments(parser, types):
     for resource in types:
         resource.add_arguments(parser, 'import')
     pooled = [t.plural for t in types if t.parallel_import]
+    moving = [t.plural for t in types if t.parallel_transfers]
     # A type with no pool may have a --parallel of its own (volumes).
-    if pooled:
+    if pooled or moving:
+        what = []
+        if pooled:
+            what.append(
+                'create or update up to this many %s at once, those that '
+                'depend on none of the others together' % ', '.join(pooled)
+            )
+        if moving:
+            what.append(
+                'move the bytes of this many objects of %s at once'
+                % ', '.join(moving)
+            )
         parser.add_argument(
             '--parallel',
             metavar='<count>',
             type=common.positive_int,
             default=plan.DEFAULT_PARALLEL,
-            help='Create or update up to this many %s at once, those that '
-            'depend on none of the others together (default: %d; 1: one '
-            'by one, as without this option)'
-            % (', '.join(pooled), plan.DEFAULT_PARALLEL),
+            help='%s (default: %d; 1: one by one)'
+            % ('; '.join(what).capitalize(), plan.DEFAULT_PARALLEL),
         )
 
 

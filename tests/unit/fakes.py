@@ -79,6 +79,7 @@ SDK_CLASSES = {
     'volume': 'openstack.block_storage.v3.volume:Volume',
     'volume_type': 'osmigrateclient.resources.refs:VolumeType',
     'volume_qos': 'openstack.block_storage.v3.qos_spec:QoSSpec',
+    'container': 'openstack.object_store.v1.container:Container',
     'secret': 'osmigrateclient.resources.refs:Secret',
     'secret_container': 'osmigrateclient.resources.refs:SecretContainer',
 }
@@ -206,6 +207,7 @@ class FakeConnection:
             'identity',
             'image',
             'block_storage',
+            'object_store',
             'key_manager',
         ):
             setattr(self, service, FakeProxy(self, service))

@@ -306,6 +306,7 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.network.RBACPolicy',
                 'openstack.network.SubnetPool',
                 'openstack.network.Trunk',
+                'openstack.object_store.Container',
             ],
             sorted(t for t in resources.by_type() if not os_migrate.knows(t)),
         )

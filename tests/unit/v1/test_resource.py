@@ -162,6 +162,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'network trunk',
                     'secret',
                     'secret container',
+                    'container',
                 )
             ),
             sorted(t.cli_name for t in kept),
@@ -175,7 +176,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(17, len(logs.output))
+        self.assertEqual(18, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(

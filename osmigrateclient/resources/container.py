@@ -1,0 +1,577 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""Swift containers, with their objects.
+
+``params``: the container's ``name``, ``metadata`` (``X-Container-Meta-*``,
+keys in lower case; temporary URL keys are secrets and left out), the
+``read_acl`` / ``write_acl``, versioning (``versions_location``,
+``history_location``, ``versions_enabled``), the ``storage_policy`` (set
+on create only), and ``objects``: one record per object, ``name``,
+``hash`` (the MD5 ETag; a static large object's is the MD5 of its
+segments' ETags), ``bytes``, ``content_type``, ``last_modified`` (the
+source's, never sent) and, when set, ``metadata``, ``delete_at``, and
+the ``segments`` of a static large object or the ``manifest``
+(``<container>/<prefix>``) of a dynamic one.
+
+Export lists each container's objects once; a HEAD reads the metadata of
+the objects that are new or changed since the last export of the data
+directory (see :mod:`osmigrateclient.transfer.swift_objects`).  With
+``--keep-blobs`` the bytes are also written under
+``container_blobs/`` of the data directory.
+
+Import creates a missing container, updates what differs of an existing
+one, and then makes its objects: the bytes streamed from the source Swift
+(``--src-cloud``) or from the blobs, ``--parallel`` at a time, each one
+verified by its ETag.  Objects that the destination listing shows with
+the same bytes are not sent again; their metadata is read (a HEAD) only
+when no earlier import verified it since the destination's last write.
+An import never deletes objects.
+"""
+
+import argparse
+import logging
+import os
+import types
+import typing as ty
+
+from openstack import exceptions as sdk_exceptions
+
+from osmigrateclient import clouds
+from osmigrateclient import datafile
+from osmigrateclient import exceptions
+from osmigrateclient import progress as progress_mod
+from osmigrateclient.resources import base
+from osmigrateclient.resources import refs
+from osmigrateclient.transfer import swift_objects as swift
+
+LOG = logging.getLogger(__name__)
+
+#: objects read or written at once when the command does not say
+DEFAULT_PARALLEL = 4
+#: the pseudo-change of the objects to copy or update
+OBJECTS = '(objects)'
+
+OBJECT_SHAPE = {
+    'name': datafile.STR,
+    'hash': datafile.STR,
+    'bytes': datafile.NUMBER,
+    'content_type': datafile.STR,
+    'last_modified': datafile.STR,
+    'metadata': datafile.MapOf(datafile.STR),
+    'delete_at': datafile.NUMBER,
+    'manifest': datafile.STR,
+    'segments': [
+        {
+            'path': datafile.STR,
+            'etag': datafile.STR,
+            'size_bytes': datafile.NUMBER,
+            'range': datafile.STR,
+        }
+    ],
+}
+
+
+def _add_once(parser: ty.Any, option: str, **kwargs: ty.Any) -> None:
+    """Add an option that another type of ``export all`` / ``import all``
+    may have added already (``--src-cloud``, ``--progress``)."""
+    if option not in parser._option_string_actions:
+        parser.add_argument(option, **kwargs)
+
+
+def _referenced(params: dict) -> set[str]:
+    """The containers whose objects a container's objects need first:
+    the segments of its large objects, its versions."""
+    found = set()
+    for rec in params.get('objects') or []:
+        for seg in rec.get('segments') or []:
+            found.add((seg.get('path') or '').lstrip('/').split('/', 1)[0])
+        if rec.get('manifest'):
+            found.add(rec['manifest'].split('/', 1)[0])
+    for key in ('versions_location', 'history_location'):
+        if params.get(key):
+            found.add(params[key])
+    found.discard(params.get('name'))
+    return found
+
+
+class Container(base.Resource):
+    type = 'openstack.object_store.Container'
+    cli_name = 'container'
+    export_what = "the source project's containers, with their objects,"
+    kind = 'container'
+    file_name = 'containers.yml'
+    service = 'object_store'
+    catalog_service = 'object-store'
+    rank = 90
+
+    params_fields = (
+        'name',
+        'read_acl',
+        'write_acl',
+        'versions_location',
+        'history_location',
+        'versions_enabled',
+        'storage_policy',
+    )
+    info_fields = ('id', 'object_count', 'bytes_used')
+    param_shapes = {
+        'read_acl': datafile.STR,
+        'write_acl': datafile.STR,
+        'versions_location': datafile.STR,
+        'history_location': datafile.STR,
+        'versions_enabled': (bool,),
+        'storage_policy': datafile.STR,
+        'metadata': datafile.MapOf(datafile.STR),
+        'objects': [OBJECT_SHAPE],
+    }
+    info_shapes = {'object_count': datafile.NUMBER}
+    required_params = ('name',)
+    sorted_fields = ()
+    tag_field = None
+    create_only = ('storage_policy',)
+    parallel_transfers = True
+    scope = 'account'
+
+    def __init__(self) -> None:
+        #: the last export's records, by container and object name
+        self._known: dict[str, dict[str, dict]] = {}
+
+    # -- options ------------------------------------------------------------
+
+    def add_arguments(self, parser: ty.Any, verb: str) -> None:
+        if verb == 'export':
+            parser.add_argument(
+                '--keep-blobs',
+                action='store_true',
+                help='Containers: also write the objects\' bytes under '
+                'container_blobs/ of the data directory (an import without '
+                '--src-cloud reads them there)',
+            )
+            _add_once(
+                parser,
+                '--parallel',
+                metavar='<count>',
+                type=_positive_int,
+                default=DEFAULT_PARALLEL,
+                help='Containers: read this many objects at once (default: '
+                '%d)' % DEFAULT_PARALLEL,
+            )
+        else:
+            if '--src-cloud' not in parser._option_string_actions:
+                clouds.add_cloud_argument(parser, clouds.SOURCE)
+        _add_once(
+            parser,
+            '--progress',
+            action='store_true',
+            help='Draw a progress bar on stderr even when it is not a '
+            'terminal',
+        )
+
+    @staticmethod
+    def _option(lookup: refs.Lookup, name: str) -> ty.Any:
+        return getattr(lookup.options, name, None)
+
+    def _workers(self, lookup: refs.Lookup) -> int:
+        return self._option(lookup, 'parallel') or DEFAULT_PARALLEL
+
+    def _progress(self, lookup: refs.Lookup) -> progress_mod.Progress:
+        if self._option(lookup, 'progress'):
+            return progress_mod.Progress(bar=True)
+        return progress_mod.Progress()
+
+    # -- the data file ------------------------------------------------------
+
+    def check(self, entry: base.Entry, path: str, index: int) -> None:
+        super().check(entry, path, index)
+        where = datafile.label(entry, index)
+        params = entry['params']
+        problem = swift.container_name_problem(params.get('name'))
+        if problem:
+            raise exceptions.DataFileError(problem, path, where, 'params.name')
+        for key, value in (params.get('metadata') or {}).items():
+            problem = swift.record_problem(
+                {'name': 'x', 'metadata': {key: value}}
+            )
+            if problem:
+                raise exceptions.DataFileError(
+                    problem[1], path, where, 'params.' + problem[0]
+                )
+        for key in ('read_acl', 'write_acl', 'storage_policy'):
+            value = params.get(key)
+            problem = value is not None and swift.header_value_problem(value)
+            if problem:
+                raise exceptions.DataFileError(
+                    problem, path, where, 'params.' + key
+                )
+        for key in ('versions_location', 'history_location'):
+            value = params.get(key)
+            problem = value is not None and swift.container_name_problem(value)
+            if problem:
+                raise exceptions.DataFileError(
+                    problem, path, where, 'params.' + key
+                )
+        seen: set[str] = set()
+        for i, rec in enumerate(params.get('objects') or []):
+            field = 'params.objects[%d]' % i
+            if not isinstance(rec, dict) or rec.get('name') is None:
+                raise exceptions.DataFileError(
+                    'missing', path, where, field + '.name'
+                )
+            problem = swift.record_problem(rec)
+            if problem:
+                raise exceptions.DataFileError(
+                    problem[1], path, where, '%s.%s' % (field, problem[0])
+                )
+            if rec['name'] in seen:
+                raise exceptions.DataFileError(
+                    'a second object named %s' % datafile.shown(rec['name']),
+                    path,
+                    where,
+                    field + '.name',
+                )
+            seen.add(rec['name'])
+
+    # -- export -------------------------------------------------------------
+
+    def list_source(self, lookup: refs.Lookup) -> list[ty.Any]:
+        return lookup.all(self.kind)
+
+    def export(
+        self, lookup: refs.Lookup, match: ty.Callable[[str], bool]
+    ) -> list[base.Entry]:
+        self._known = {}
+        if lookup.data_dir:
+            old = datafile.load_or_empty(
+                os.path.join(lookup.data_dir, self.file_name)
+            )
+            for entry in old.resources:
+                params = entry.get('params') or {}
+                self._known[params.get('name')] = {
+                    r['name']: r
+                    for r in params.get('objects') or []
+                    if isinstance(r, dict) and 'name' in r
+                }
+        entries = super().export(lookup, match)
+        # The containers that others' objects need come first.
+        needed = set().union(*(_referenced(e['params']) for e in entries))
+        return sorted(
+            entries,
+            key=lambda e: (self.name_of(e) not in needed, self.name_of(e)),
+        )
+
+    def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:
+        name = obj.name
+        headers = swift.head_container(lookup.conn, name) or {}
+        params: dict[str, ty.Any] = {'name': name}
+        params.update(swift.container_params(headers))
+        params['objects'] = swift.records(
+            lookup.conn,
+            name,
+            self._known.get(name, {}),
+            self._workers(lookup),
+        )
+        info = {
+            'id': name,
+            'object_count': _int(headers.get('X-Container-Object-Count')),
+            'bytes_used': _int(headers.get('X-Container-Bytes-Used')),
+        }
+        return {
+            'type': self.type,
+            'params': params,
+            '_info': info,
+            '_migration_params': {},
+        }
+
+    def after_export(
+        self, lookup: refs.Lookup, entries: list[base.Entry]
+    ) -> None:
+        """With ``--keep-blobs``, write every object's bytes under the
+        data directory, each verified by its ETag."""
+        if not self._option(lookup, 'keep_blobs') or not lookup.data_dir:
+            return
+        progress = self._progress(lookup)
+        failures = []
+        for entry in entries:
+            name = self.name_of(entry)
+            todo = [
+                r
+                for r in entry['params']['objects']
+                if not swift.large_kind(r) and r.get('bytes')
+            ]
+            meter = progress.start(
+                'container %r' % name, sum(r['bytes'] for r in todo)
+            )
+
+            def fetch(rec: dict, name: str = name, meter=meter) -> None:
+                path = swift.blob_path(
+                    lookup.data_dir or '', name, rec['name']
+                )
+                try:
+                    swift.download_blob(
+                        lookup.conn, name, rec, path, meter.update
+                    )
+                except (
+                    exceptions.MigrateError,
+                    sdk_exceptions.SDKException,
+                ) as e:
+                    failures.append('%s %r: %s' % (self.cli_name, name, e))
+
+            swift._in_pool(fetch, todo, self._workers(lookup), 'blob')
+            meter.finish('%d object(s) kept' % len(todo))
+        if failures:
+            raise exceptions.MigrateError(
+                'the bytes of %d object(s) were not exported (their '
+                'metadata was): %s' % (len(failures), '; '.join(failures[:5]))
+            )
+
+    # -- import: what to do -------------------------------------------------
+
+    def candidates(self, lookup: refs.Lookup, entry: base.Entry):
+        return lookup.all(self.kind)
+
+    def _source(self, lookup: refs.Lookup) -> swift.Source:
+        if self._option(lookup, 'src_cloud'):
+            return swift.Source(conn=lookup.other_side(clouds.SOURCE))
+        return swift.Source(data_dir=lookup.data_dir)
+
+    def _missing_blobs(
+        self, lookup: refs.Lookup, entry: base.Entry, work: swift.Work
+    ) -> str:
+        """Why the bytes to copy cannot be read, or ''."""
+        if self._option(lookup, 'src_cloud'):
+            return ''
+        name = self.name_of(entry)
+        missing = [
+            r['name']
+            for r in work.copy
+            if not swift.large_kind(r)
+            and r.get('bytes')
+            and not os.path.isfile(
+                swift.blob_path(lookup.data_dir or '', name, r['name'])
+            )
+        ]
+        if not missing:
+            return ''
+        return (
+            'objects: %d object(s) to copy have no blob in %s (first: %s): '
+            'import with --src-cloud <cloud>, or export with --keep-blobs'
+            % (
+                len(missing),
+                os.path.join(lookup.data_dir or '', swift.BLOB_DIR),
+                datafile.shown(missing[0]),
+            )
+        )
+
+    def _state(self, lookup: refs.Lookup, name: str) -> swift.State | None:
+        if not lookup.data_dir:
+            return None
+        account = lookup.conn.object_store.get_endpoint() or ''
+        return swift.State(lookup.data_dir, account, name)
+
+    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+        params, name = entry['params'], self.name_of(entry)
+        wanted = params.get('objects') or []
+        try:
+            existing = self.find_existing(lookup, entry)
+        except exceptions.Conflict as e:
+            return base.Plan(base.CONFLICT, e.problem)
+        if existing is None:
+            work = swift.classify(wanted, {}, {})
+            missing = self._missing_blobs(lookup, entry, work)
+            if missing:
+                return base.Plan(base.BLOCKED, missing)
+            return base.Plan(
+                base.CREATE, _work_detail(work), None, {OBJECTS: (work, {})}
+            )
+        headers = swift.head_container(lookup.conn, name)
+        if headers is None:  # deleted since the listing
+            lookup.forget(self.kind, existing.id)
+            return self.plan(lookup, entry)
+        current = swift.container_params(headers)
+        changes: dict[str, ty.Any] = {}
+        for key, value in params.items():
+            if key not in current or key == 'objects':
+                continue
+            have = current[key]
+            if key == 'metadata':
+                have, value = have or {}, value or {}
+            if not base.same(have, value):
+                if key in self.create_only and value is None:
+                    continue
+                changes[key] = (have, value)
+        fixed = sorted(k for k in changes if k in self.create_only)
+        if fixed:
+            return base.Plan(
+                base.CONFLICT,
+                'cannot change %s of an existing container: %s'
+                % (
+                    ', '.join(fixed),
+                    '; '.join(
+                        '%s is %r, the file says %r'
+                        % (k, changes[k][0], changes[k][1])
+                        for k in fixed
+                    ),
+                ),
+                existing,
+            )
+        listing = {i['name']: i for i in swift.list_objects(lookup.conn, name)}
+        state = self._state(lookup, name)
+        work = swift.classify(
+            wanted, listing, state.read() if state is not None else {}
+        )
+        work = swift.look(lookup.conn, name, work, self._workers(lookup))
+        missing = self._missing_blobs(lookup, entry, work)
+        if missing:
+            return base.Plan(base.BLOCKED, missing, existing)
+        detail = ', '.join(sorted(changes))
+        changes[OBJECTS] = (work, listing)
+        if not (changes.keys() - {OBJECTS}) and not (work.copy or work.fix):
+            return base.Plan(base.UNCHANGED, '', existing, changes)
+        objects = _work_detail(work)
+        return base.Plan(
+            base.UPDATE,
+            '; '.join(d for d in (detail, objects) if d),
+            existing,
+            changes,
+        )
+
+    # -- import: doing it ---------------------------------------------------
+
+    def apply(
+        self, lookup: refs.Lookup, entry: base.Entry, dry_run: bool = False
+    ) -> base.Outcome:
+        name = self.label_of(entry)
+        try:
+            planned = self.plan(lookup, entry)
+        except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:
+            return base.Outcome(
+                self.type, name, base.FAILED, base._api_message(e)
+            )
+        if dry_run or planned.action in (base.BLOCKED, base.CONFLICT):
+            return base.Outcome(
+                self.type, name, planned.action, planned.detail
+            )
+        changes = dict(planned.changes or {})
+        work, listing = changes.pop(OBJECTS)
+        try:
+            if planned.action == base.CREATE:
+                swift.put_container(
+                    lookup.conn,
+                    name,
+                    swift.container_headers(entry['params']),
+                )
+                lookup.remember(
+                    self.kind, types.SimpleNamespace(id=name, name=name)
+                )
+            elif changes:
+                swift.post_container(
+                    lookup.conn,
+                    name,
+                    swift.container_headers(
+                        {k: new for k, (_, new) in changes.items()},
+                        {k: old for k, (old, _) in changes.items()},
+                    ),
+                )
+            result = swift.import_objects(
+                lookup.conn,
+                self._source(lookup) if work.copy else swift.Source(),
+                name,
+                work,
+                self._workers(lookup),
+                self._progress(lookup),
+                self._state(lookup, name),
+                {r['name'] for r in entry['params'].get('objects') or []},
+                listing,
+            )
+        except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:
+            LOG.debug('import of container %r failed', name, exc_info=True)
+            return base.Outcome(
+                self.type, name, base.FAILED, base._api_message(e)
+            )
+        if result.failures:
+            return base.Outcome(
+                self.type,
+                name,
+                base.FAILED,
+                'objects: %d of %d failed (%d copied): %s'
+                % (
+                    len(result.failures),
+                    len(work.copy) + len(work.fix),
+                    result.copied,
+                    result.failures[0],
+                ),
+            )
+        if planned.action == base.UNCHANGED:
+            return base.Outcome(self.type, name, base.DONE[base.UNCHANGED])
+        return base.Outcome(
+            self.type,
+            name,
+            base.DONE[planned.action],
+            _done_detail(planned, work, result),
+        )
+
+
+def _work_detail(work: swift.Work) -> str:
+    parts = []
+    if work.copy:
+        parts.append('%d to copy' % len(work.copy))
+    if work.fix:
+        parts.append('%d to update' % len(work.fix))
+    if work.expired:
+        parts.append('%d expired (not sent)' % len(work.expired))
+    return 'objects: ' + ', '.join(parts) if parts else ''
+
+
+def _done_detail(
+    planned: base.Plan, work: swift.Work, result: swift.Result
+) -> str:
+    fields = ', '.join(
+        sorted(k for k in (planned.changes or {}) if k != OBJECTS)
+    )
+    parts = []
+    if result.copied:
+        parts.append(
+            '%d copied (%s)'
+            % (result.copied, progress_mod._size(result.bytes))
+        )
+    if result.updated:
+        parts.append('%d updated' % result.updated)
+    unchanged = len(work.same) + len(work.verified)
+    if unchanged:
+        parts.append('%d unchanged' % unchanged)
+    if work.expired:
+        parts.append('%d expired (not sent)' % len(work.expired))
+    objects = 'objects: ' + ', '.join(parts) if parts else ''
+    return '; '.join(p for p in (fields, objects) if p)
+
+
+def _int(value: ty.Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            'a whole number of at least 1, not %r' % text
+        )
+    return value
+
+
+RESOURCE = Container

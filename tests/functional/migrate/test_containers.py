@@ -1,0 +1,591 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+"""Swift containers with their objects: ``migrate export container`` /
+``import container`` against real Swift proxies (``src`` RegionOne ->
+``dst`` RegionTwo).
+
+Every test seeds its own containers under a unique name prefix, exports
+only those (``--name-regex ^<prefix>``) and deletes whatever carries the
+prefix in both regions afterwards (object versions included).
+"""
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import fixtures
+import yaml
+
+from osmigrateclient.transfer import swift_objects
+from tests.functional import base
+
+sys.path.insert(0, os.path.join(base.REPO, 'tools', 'chaos'))
+import faultproxy  # noqa: E402
+
+KiB = 1024
+#: the development cloud's Swift proxies and Keystone
+SWIFT_ENDPOINTS = ('127.0.0.1:15000', '127.0.0.1:15808', '127.0.0.1:15908')
+
+
+def md5(data):
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def purge(conn, prefix):
+    """Delete every container of ``conn``'s account named ``prefix...``,
+    with its objects and their versions."""
+    store = conn.object_store
+    for container in [
+        c.name for c in store.containers() if c.name.startswith(prefix)
+    ]:
+        path = '/' + container
+        if store.head(path).headers.get('X-Versions-Enabled') == 'True':
+            store.post(path, headers={'X-Versions-Enabled': 'false'})
+        for params in ({'versions': ''}, {}):
+            listing = store.get(path, params=dict(params, format='json'))
+            for item in listing.json() if listing.status_code == 200 else []:
+                query = {}
+                if item.get('version_id') not in (None, 'null'):
+                    query['version-id'] = item['version_id']
+                store.delete(
+                    '%s/%s' % (path, _quote(item['name'])), params=query
+                )
+        store.delete(path)
+
+
+def _quote(name):
+    return swift_objects.object_path('c', name)[len('/c/') :]
+
+
+class TestContainers(base.FunctionalTestCase):
+    def setUp(self):
+        super().setUp()
+        self.prefix = self.unique_name('osmswift')
+        self.data_dir = self.useFixture(fixtures.TempDir()).path
+        self.src, self.dst = self.conn('src'), self.conn('dst')
+        for conn in (self.src, self.dst):
+            self.addCleanup(purge, conn, self.prefix)
+
+    # -- helpers ------------------------------------------------------------
+
+    def name(self, suffix):
+        return '%s-%s' % (self.prefix, suffix)
+
+    def put(self, conn, container, obj=None, data=b'', **headers):
+        path = '/' + container
+        if obj is not None:
+            path += '/' + _quote(obj)
+        response = conn.object_store.put(path, data=data, headers=headers)
+        self.assertIn(response.status_code, (201, 202), response.text)
+        return response
+
+    def head(self, conn, container, obj=None, **params):
+        path = '/' + container + ('/' + _quote(obj) if obj else '')
+        response = conn.object_store.head(path, params=params)
+        self.assertIn(response.status_code, (200, 204), path)
+        return response.headers
+
+    def get(self, conn, container, obj):
+        # (log=False: keystoneauth would log a text/plain body)
+        response = conn.object_store.get(
+            '/%s/%s' % (container, _quote(obj)), log=False
+        )
+        self.assertEqual(200, response.status_code)
+        return response.content
+
+    def listing(self, conn, container):
+        response = conn.object_store.get(
+            '/' + container, params={'format': 'json'}
+        )
+        return {i['name']: i for i in response.json()}
+
+    def migrate(self, verb, *args, cloud_option, cloud, expect_fail=False):
+        return self.openstack(
+            'migrate',
+            *verb.split(),
+            '--data-dir',
+            self.data_dir,
+            cloud_option,
+            cloud,
+            '--name-regex',
+            '^' + self.prefix,
+            '-f',
+            'json',
+            *args,
+            expect_fail=expect_fail,
+        )
+
+    def export(self, *args):
+        return self.migrate(
+            'export container', *args, cloud_option='--src-cloud', cloud='src'
+        )
+
+    def import_logged(self, *args, clouds_yaml=None, expect_fail=False):
+        """``import container --src-cloud src`` with ``--debug``: its
+        rows (or stderr when it must fail), and the (method, url) of
+        every request it made."""
+        argv = [
+            self.openstack_cli,
+            '--debug',
+            'migrate',
+            'import',
+            'container',
+            '--data-dir',
+            self.data_dir,
+            '--src-cloud',
+            'src',
+            '--dst-cloud',
+            'dst',
+            '--name-regex',
+            '^' + self.prefix,
+            '-f',
+            'json',
+            *args,
+        ]
+        env = self.cli_env()
+        if clouds_yaml:
+            env['OS_CLIENT_CONFIG_FILE'] = clouds_yaml
+        proc = subprocess.run(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=self.CLI_TIMEOUT,
+        )
+        if expect_fail:
+            self.assertNotEqual(0, proc.returncode, proc.stderr[-3000:])
+        else:
+            self.assertEqual(0, proc.returncode, proc.stderr[-5000:])
+        requests = re.findall(r'REQ: curl .*?-X (\w+) (\S+)', proc.stderr)
+        rows = json.loads(proc.stdout) if proc.stdout.strip() else []
+        return rows, [(m, u.strip('"')) for m, u in requests], proc.stderr
+
+    def rows(self, rows):
+        return {r['Name']: (r['Action'], r['Detail']) for r in rows}
+
+    def data_file(self):
+        with open(os.path.join(self.data_dir, 'containers.yml')) as f:
+            return yaml.safe_load(f)
+
+    def write_data_file(self, doc):
+        with open(os.path.join(self.data_dir, 'containers.yml'), 'w') as f:
+            yaml.safe_dump(doc, f)
+
+    def dst_writes(self, requests):
+        return [
+            (m, u)
+            for m, u in requests
+            if m not in ('GET', 'HEAD') and not u.endswith('/auth/tokens')
+        ]
+
+    def assert_same_object(self, container, name):
+        src_head = self.head(self.src, container, name)
+        dst_head = self.head(self.dst, container, name)
+        for header in ('Content-Type', 'Content-Length', 'Etag'):
+            self.assertEqual(
+                src_head.get(header), dst_head.get(header), (name, header)
+            )
+        for header in ('X-Delete-At', 'X-Object-Manifest'):
+            self.assertEqual(
+                src_head.get(header), dst_head.get(header), (name, header)
+            )
+        self.assertEqual(
+            {k: v for k, v in src_head.items() if k.startswith('X-Object-M')},
+            {k: v for k, v in dst_head.items() if k.startswith('X-Object-M')},
+            name,
+        )
+        data = self.get(self.dst, container, name)
+        self.assertEqual(self.get(self.src, container, name), data, name)
+
+    # -- tests --------------------------------------------------------------
+
+    def test_containers_objects_and_reimport(self):
+        main, versions = self.name('main'), self.name('versions')
+        self.put(self.src, versions)
+        self.put(
+            self.src,
+            main,
+            **{
+                'X-Container-Meta-Color': 'blue',
+                # UTF-8 on the wire
+                'X-Container-Meta-Owner': 'team é'.encode().decode('latin-1'),
+                'X-Container-Read': '.r:*,.rlistings',
+                'X-Container-Write': '%s:*' % self.src.current_project_id,
+                'X-Versions-Location': versions,
+            },
+        )
+        expires = int(time.time()) + 86400
+        names = []
+        for i in range(24):
+            name = 'dir %d/ü/o%02d.txt' % (i % 3, i)
+            headers = {
+                'Content-Type': 'text/plain' if i % 2 else 'application/x-y',
+                'X-Object-Meta-Index': str(i),
+            }
+            if i % 4 == 0:
+                headers['X-Delete-At'] = str(expires)
+            self.put(
+                self.src, main, name, os.urandom(4 * KiB + 97 * i), **headers
+            )
+            names.append(name)
+        # An empty object, and a version of one object in the versions
+        # container (overwritten once).
+        self.put(self.src, main, 'empty', b'', **{'Content-Type': 'a/b'})
+        names.append('empty')
+        self.put(
+            self.src, main, names[1], b'second', **{'X-Object-Meta-V': '2'}
+        )
+
+        rows = self.export()
+        self.assertEqual([2], [r['Exported'] for r in rows])
+        doc = self.data_file()
+        entries = {e['params']['name']: e for e in doc['resources']}
+        self.assertEqual([versions, main], list(entries))
+        self.assertEqual(
+            {'color': 'blue', 'owner': 'team é'},
+            entries[main]['params']['metadata'],
+        )
+        self.assertEqual(
+            sorted(names),
+            [o['name'] for o in entries[main]['params']['objects']],
+        )
+        self.assertEqual(1, len(entries[versions]['params']['objects']))
+
+        # Dry run: every object to copy.
+        rows, requests, _ = self.import_logged('--dry-run')
+        self.assertEqual(
+            {
+                versions: ('create', 'objects: 1 to copy'),
+                main: ('create', 'objects: 25 to copy'),
+            },
+            self.rows(rows),
+        )
+        self.assertEqual([], self.dst_writes(requests))
+
+        rows, requests, _ = self.import_logged('--parallel', '4')
+        self.assertEqual(
+            {'created'}, {a for a, _ in self.rows(rows).values()}, rows
+        )
+        # Field by field.
+        src_head = self.head(self.src, main)
+        dst_head = self.head(self.dst, main)
+        for header in (
+            'X-Container-Meta-Color',
+            'X-Container-Meta-Owner',
+            'X-Container-Read',
+            'X-Container-Write',
+            'X-Versions-Location',
+            'X-Storage-Policy',
+        ):
+            self.assertEqual(src_head[header], dst_head[header], header)
+        self.assertEqual(versions, dst_head['X-Versions-Location'])
+        for name in names:
+            self.assert_same_object(main, name)
+        self.assertEqual(
+            str(expires), self.head(self.dst, main, names[0])['X-Delete-At']
+        )
+        [version] = self.listing(self.src, versions)
+        self.assert_same_object(versions, version)
+        # One PUT per object and container.
+        puts = [u for m, u in requests if m == 'PUT']
+        self.assertEqual(2 + 26, len(puts))
+
+        # Again: nothing written, and one listing per container, no HEAD
+        # per object.
+        rows, requests, _ = self.import_logged()
+        self.assertEqual(
+            {versions: ('unchanged', ''), main: ('unchanged', '')},
+            self.rows(rows),
+        )
+        self.assertEqual([], self.dst_writes(requests))
+        swift = [
+            (m, u) for m, u in requests if ':15908/' in u or ':15808/' in u
+        ]
+        self.assertEqual(
+            ['GET', 'HEAD', 'GET', 'HEAD', 'GET'],
+            [m for m, u in swift if '?marker=' not in u],
+        )
+
+        # An edited file: metadata of the container and of an object.
+        doc = self.data_file()
+        for entry in doc['resources']:
+            if entry['params']['name'] == main:
+                entry['params']['metadata'] = {'color': 'red'}
+                entry['params']['objects'][3]['metadata'] = {'edited': 'yes'}
+                edited = entry['params']['objects'][3]['name']
+        self.write_data_file(doc)
+        rows, requests, _ = self.import_logged()
+        self.assertEqual(
+            ('updated', 'metadata; objects: 1 updated, 24 unchanged'),
+            self.rows(rows)[main],
+        )
+        self.assertEqual(
+            ['POST', 'POST'], [m for m, _ in self.dst_writes(requests)]
+        )
+        dst_head = self.head(self.dst, main)
+        self.assertEqual('red', dst_head['X-Container-Meta-Color'])
+        self.assertNotIn('X-Container-Meta-Owner', dst_head)
+        self.assertEqual(
+            'yes', self.head(self.dst, main, edited)['X-Object-Meta-Edited']
+        )
+        self.assertNotIn(
+            'X-Object-Meta-Index', self.head(self.dst, main, edited)
+        )
+
+    def test_large_objects(self):
+        segs, big = self.name('segs'), self.name('big')
+        self.put(self.src, segs)
+        self.put(
+            self.src,
+            big,
+            **{'X-Container-Meta-Kind': 'large', 'X-Versions-Enabled': 'true'},
+        )
+        parts = [os.urandom(64 * KiB + i) for i in range(3)]
+        for i, part in enumerate(parts):
+            self.put(self.src, segs, 'slo/%d' % i, part)
+            self.put(self.src, segs, 'dlo/%d' % i, part[::-1])
+        manifest = [
+            {
+                'path': '/%s/slo/%d' % (segs, i),
+                'etag': md5(part),
+                'size_bytes': len(part),
+            }
+            for i, part in enumerate(parts)
+        ]
+        response = self.src.object_store.put(
+            '/%s/slo-object' % big,
+            data=json.dumps(manifest),
+            params={'multipart-manifest': 'put'},
+            headers={'X-Object-Meta-Large': 'static'},
+        )
+        self.assertEqual(201, response.status_code, response.text)
+        self.put(
+            self.src,
+            big,
+            'dlo-object',
+            b'',
+            **{'X-Object-Manifest': '%s/dlo/' % segs},
+        )
+        self.export()
+        records = {
+            r['name']: r
+            for e in self.data_file()['resources']
+            for r in e['params']['objects']
+        }
+        self.assertEqual(
+            [m['path'] for m in manifest],
+            [s['path'] for s in records['slo-object']['segments']],
+        )
+        self.assertEqual(segs + '/dlo/', records['dlo-object']['manifest'])
+
+        rows, requests, _ = self.import_logged()
+        self.assertEqual(
+            {segs: 'created', big: 'created'},
+            {k: a for k, (a, _) in self.rows(rows).items()},
+        )
+        self.assertIn(
+            (
+                'PUT',
+                '%s/%s/slo-object?multipart-manifest=put'
+                % (self.dst.object_store.get_endpoint(), big),
+            ),
+            requests,
+        )
+        dst_head = self.head(self.dst, big)
+        self.assertEqual(
+            ('large', 'True'),
+            (
+                dst_head['X-Container-Meta-Kind'],
+                dst_head['X-Versions-Enabled'],
+            ),
+        )
+        # Large objects in the destination, not copies of their bytes.
+        slo = self.head(
+            self.dst, big, 'slo-object', **{'multipart-manifest': 'get'}
+        )
+        self.assertEqual('True', slo['X-Static-Large-Object'])
+        self.assertEqual('static', slo['X-Object-Meta-Large'])
+        dlo = self.head(self.dst, big, 'dlo-object')
+        self.assertEqual(segs + '/dlo/', dlo['X-Object-Manifest'])
+        self.assertEqual(
+            b''.join(parts), self.get(self.dst, big, 'slo-object')
+        )
+        self.assertEqual(
+            b''.join(p[::-1] for p in parts),
+            self.get(self.dst, big, 'dlo-object'),
+        )
+        for name in ('slo-object', 'dlo-object'):
+            self.assertEqual(
+                self.head(self.src, big, name)['Etag'],
+                self.head(self.dst, big, name)['Etag'],
+            )
+        rows, requests, _ = self.import_logged()
+        self.assertEqual(
+            {'unchanged'}, {a for a, _ in self.rows(rows).values()}
+        )
+        self.assertEqual([], self.dst_writes(requests))
+
+    def test_interrupted_import_resumes(self):
+        container = self.name('resume')
+        self.put(self.src, container)
+        data = {}
+        for i in range(20):
+            data['o%02d' % i] = os.urandom(2 * KiB + i)
+            self.put(self.src, container, 'o%02d' % i, data['o%02d' % i])
+        self.export()
+
+        # The destination Swift refuses every object PUT after the 8th.
+        class AfterN(faultproxy.Faults):
+            def __init__(self, n):
+                super().__init__(0, 0)
+                self.left = n
+
+            def choose(self, method, path):
+                with self.lock:
+                    self.requests += 1
+                    if method != 'PUT' or path.count('/') < 4:
+                        return None
+                    if self.left > 0:
+                        self.left -= 1
+                        return None
+                    self.counts['503'] += 1
+                    return '503'
+
+        faults = AfterN(8)
+        proxy = faultproxy.Proxy(SWIFT_ENDPOINTS, faults).start()
+        self.addCleanup(proxy.stop)
+        proxied = faultproxy.devcloud_clouds_yaml(
+            self.clouds_yaml,
+            os.path.join(self.data_dir, 'clouds-proxied.yaml'),
+            proxy,
+            30,
+        )
+        rows, _, stderr = self.import_logged(
+            '--parallel', '1', clouds_yaml=proxied, expect_fail=True
+        )
+        action, detail = self.rows(rows)[container]
+        self.assertEqual('failed', action)
+        self.assertTrue(
+            detail.startswith('objects: 12 of 20 failed (8 copied): '),
+            detail,
+        )
+        self.assertEqual(8, len(self.listing(self.dst, container)))
+
+        rows, requests, _ = self.import_logged()
+        self.assertEqual(
+            ('updated', 'objects: 12 copied (24.2 KiB), 8 unchanged'),
+            self.rows(rows)[container],
+        )
+        self.assertEqual(12, len([u for m, u in requests if m == 'PUT']))
+        listing = self.listing(self.dst, container)
+        self.assertEqual(sorted(data), sorted(listing))
+        for name, blob in data.items():
+            self.assertEqual(md5(blob), listing[name]['hash'])
+            self.assertEqual(blob, self.get(self.dst, container, name))
+
+    def test_keep_blobs_then_import_from_them(self):
+        container = self.name('blobs')
+        self.put(self.src, container)
+        self.put(self.src, container, '../../escape', b'x' * 100)
+        self.put(self.src, container, 'a', b'a')
+        self.put(self.src, container, 'a/b', b'ab')
+        self.export('--keep-blobs')
+        files = []
+        for top, _, found in os.walk(os.path.join(self.data_dir)):
+            files += [os.path.join(top, f) for f in found]
+        blobs = [f for f in files if '/container_blobs/' in f]
+        self.assertEqual(3, len(blobs))
+        for path in files:
+            self.assertTrue(path.startswith(self.data_dir + '/'), path)
+        # Without --src-cloud: from the blobs.
+        rows = self.openstack(
+            'migrate',
+            'import',
+            'container',
+            '--data-dir',
+            self.data_dir,
+            '--dst-cloud',
+            'dst',
+            '--name-regex',
+            '^' + self.prefix,
+            '-f',
+            'json',
+        )
+        self.assertEqual(
+            {container: ('created', 'objects: 3 copied (103 B)')},
+            self.rows(rows),
+        )
+        for name in ('../../escape', 'a', 'a/b'):
+            self.assert_same_object(container, name)
+
+    def test_bad_names_are_refused(self):
+        container = self.name('bad')
+        self.put(self.src, container)
+        self.put(self.src, container, 'good', b'g')
+        self.export()
+        path = os.path.join(self.data_dir, 'containers.yml')
+        doc = self.data_file()
+        doc['resources'][0]['params']['objects'][0]['name'] = 'a\nb'
+        self.write_data_file(doc)
+        result = self.migrate(
+            'import container',
+            '--src-cloud',
+            'src',
+            cloud_option='--dst-cloud',
+            cloud='dst',
+            expect_fail=True,
+        )
+        self.assertIn(
+            "%s: resource 0 (openstack.object_store.Container '%s'): field "
+            "params.objects[0].name: an object name has no control "
+            "characters: 'a\\nb'" % (path, container),
+            result.stderr,
+        )
+        doc['resources'][0]['params']['name'] = '../' + container
+        doc['resources'][0]['params']['objects'][0]['name'] = 'good'
+        self.write_data_file(doc)
+        result = self.migrate(
+            'import container',
+            '--src-cloud',
+            'src',
+            cloud_option='--dst-cloud',
+            cloud='dst',
+            expect_fail=True,
+        )
+        self.assertIn(
+            "%s: resource 0 (openstack.object_store.Container '../%s'): "
+            'field params.name: a container name has no "/" nor control '
+            "characters: '../%s'" % (path, container, container),
+            result.stderr,
+        )
+        doc['resources'][0]['params']['name'] = container
+        doc['resources'][0]['params']['objects'][0]['bytes'] = 'many'
+        self.write_data_file(doc)
+        result = self.migrate(
+            'import container',
+            '--src-cloud',
+            'src',
+            cloud_option='--dst-cloud',
+            cloud='dst',
+            expect_fail=True,
+        )
+        self.assertIn(
+            "%s: resource 0 (openstack.object_store.Container '%s'): field "
+            'params.objects[0].bytes: must be a number, not a string'
+            % (path, container),
+            result.stderr,
+        )
+        self.assertEqual(
+            [],
+            [
+                c.name
+                for c in self.dst.object_store.containers()
+                if c.name.startswith(self.prefix)
+            ],
+        )

@@ -1,0 +1,280 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+import argparse
+import copy
+import os
+
+import fixtures
+import testtools
+
+from osmigrateclient import datafile
+from osmigrateclient import exceptions
+from osmigrateclient import plan
+from osmigrateclient import resources
+from osmigrateclient.resources import base
+from osmigrateclient.resources import refs
+from osmigrateclient.transfer import swift_objects as swift
+from tests.unit.transfer import test_swift_objects as fake
+
+PATH = '/data/containers.yml'
+
+
+def entry(name='c1', objects=(), **params):
+    return {
+        'type': 'openstack.object_store.Container',
+        'params': dict(name=name, objects=list(objects), **params),
+        '_info': {'id': name},
+        '_migration_params': {},
+    }
+
+
+class TestCheck(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.resource = resources.get('container')
+
+    def refused(self, e):
+        error = self.assertRaises(
+            exceptions.DataFileError, self.resource.check, e, PATH, 0
+        )
+        return str(error)
+
+    def test_good(self):
+        self.resource.check(
+            entry(
+                objects=[{'name': 'a/../b', 'hash': 'x', 'bytes': 1}],
+                metadata={'color': 'blue'},
+                versions_enabled=True,
+            ),
+            PATH,
+            0,
+        )
+
+    def test_bad_container_name(self):
+        self.assertEqual(
+            "/data/containers.yml: resource 0 (openstack.object_store."
+            "Container '../x'): field params.name: a container name has no "
+            "\"/\" nor control characters: '../x'",
+            self.refused(entry('../x')),
+        )
+
+    def test_bad_object_name(self):
+        self.assertEqual(
+            "/data/containers.yml: resource 0 (openstack.object_store."
+            "Container 'c1'): field params.objects[1].name: an object name "
+            "has no control characters: 'a\\nb'",
+            self.refused(entry(objects=[{'name': 'ok'}, {'name': 'a\nb'}])),
+        )
+
+    def test_wrong_type_says_the_same(self):
+        self.assertEqual(
+            "/data/containers.yml: resource 0 (openstack.object_store."
+            "Container 'c1'): field params.objects[0].name: must be a "
+            'string, not a number',
+            self.refused(entry(objects=[{'name': 5}])),
+        )
+
+    def test_missing_object_name(self):
+        self.assertEqual(
+            "/data/containers.yml: resource 0 (openstack.object_store."
+            "Container 'c1'): field params.objects[0].name: missing",
+            self.refused(entry(objects=[{'hash': 'x'}])),
+        )
+
+    def test_duplicate_object(self):
+        self.assertIn(
+            "field params.objects[1].name: a second object named 'a'",
+            self.refused(entry(objects=[{'name': 'a'}, {'name': 'a'}])),
+        )
+
+    def test_header_injection_in_metadata(self):
+        self.assertIn(
+            'field params.metadata.k: a header value has no line break',
+            self.refused(entry(metadata={'k': 'v\r\nX-Auth-Token: t'})),
+        )
+
+    def test_versions_location_is_a_container_name(self):
+        self.assertIn(
+            'field params.versions_location: a container name has no "/"',
+            self.refused(entry(versions_location='a/b')),
+        )
+
+
+class TestExportImport(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.data_dir = self.useFixture(fixtures.TempDir()).path
+        self.resource = resources.get('container')
+        self.src, self.dst = fake.FakeSwift(), fake.FakeSwift()
+        self.src.put(
+            '/c1',
+            headers={
+                'X-Container-Meta-Color': 'blue',
+                'X-Container-Read': '.r:*',
+            },
+        )
+        self.src.put('/a-segs')
+        for i in range(3):
+            self.src.add(
+                'c1',
+                'o%d' % i,
+                os.urandom(10 + i),
+                'text/x',
+                **{'X-Object-Meta-I': str(i)},
+            )
+        self.src.add('a-segs', 's1', b'abc')
+        self.src.add('c1', 'dlo', b'', **{'X-Object-Manifest': 'a-segs/s'})
+
+    def lookup(self, conn, **options):
+        options.setdefault('parallel', 2)
+        return refs.Lookup(
+            conn,
+            data_dir=self.data_dir,
+            options=argparse.Namespace(**options),
+            connect=lambda side: self.src,
+        )
+
+    def export(self, **options):
+        return plan.export(
+            [self.resource],
+            self.lookup(self.src, **options),
+            self.data_dir,
+            lambda name: True,
+        )
+
+    def import_(self, dry_run=False, **options):
+        return plan.import_(
+            [self.resource],
+            self.lookup(self.dst, **options),
+            self.data_dir,
+            lambda name: True,
+            dry_run=dry_run,
+        )
+
+    def entries(self):
+        return datafile.load(
+            os.path.join(self.data_dir, 'containers.yml')
+        ).resources
+
+    def test_export(self):
+        self.export()
+        entries = self.entries()
+        # The container whose objects another's manifest needs first.
+        self.assertEqual(['a-segs', 'c1'], [e['_info']['id'] for e in entries])
+        c1 = entries[1]['params']
+        self.assertEqual(
+            ({'color': 'blue'}, '.r:*'), (c1['metadata'], c1['read_acl'])
+        )
+        self.assertEqual(
+            [
+                ('dlo', None, 'a-segs/s'),
+                ('o0', {'i': '0'}, None),
+                ('o1', {'i': '1'}, None),
+                ('o2', {'i': '2'}, None),
+            ],
+            [
+                (r['name'], r.get('metadata'), r.get('manifest'))
+                for r in c1['objects']
+            ],
+        )
+
+    def test_import_then_nothing(self):
+        self.export()
+        outcomes = self.import_(src_cloud='src')
+        self.assertEqual(
+            [
+                ('a-segs', 'created', 'objects: 1 copied (3 B)'),
+                ('c1', 'created', 'objects: 4 copied (33 B)'),
+            ],
+            [(o.name, o.action, o.detail) for o in outcomes],
+        )
+        self.assertEqual(
+            {'X-Object-Manifest': 'a-segs/s'},
+            self.dst.store['c1']['o']['dlo']['headers'],
+        )
+        self.assertEqual(
+            'blue', self.dst.store['c1']['headers']['X-Container-Meta-Color']
+        )
+        self.dst.requests.clear()
+        outcomes = self.import_(src_cloud='src')
+        self.assertEqual(
+            [base.DONE[base.UNCHANGED]] * 2, [o.action for o in outcomes]
+        )
+        self.assertEqual([], self.dst.writes())
+        self.assertEqual(
+            ['GET', 'HEAD', 'GET', 'HEAD', 'GET'],
+            [m for m, _ in self.dst.requests],
+        )
+
+    def test_blocked_without_a_source(self):
+        self.export()
+        [outcome, _] = self.import_(dry_run=True)
+        self.assertEqual(
+            (
+                'blocked',
+                "objects: 1 object(s) to copy have no blob in %s (first: "
+                "'s1'): import with --src-cloud <cloud>, or export with "
+                '--keep-blobs'
+                % os.path.join(self.data_dir, 'container_blobs'),
+            ),
+            (outcome.action, outcome.detail),
+        )
+
+    def test_keep_blobs(self):
+        self.export(keep_blobs=True)
+        path = swift.blob_path(self.data_dir, 'c1', 'o1')
+        with open(path, 'rb') as f:
+            self.assertEqual(self.src.store['c1']['o']['o1']['data'], f.read())
+        self.assertEqual(0o600, os.stat(path).st_mode & 0o777)
+        self.src.requests.clear()
+        outcomes = self.import_()
+        self.assertEqual(['created', 'created'], [o.action for o in outcomes])
+        self.assertEqual([], self.src.requests)
+        self.assertEqual(
+            self.src.store['c1']['o']['o2']['data'],
+            self.dst.store['c1']['o']['o2']['data'],
+        )
+
+    def test_edited_container(self):
+        self.export()
+        self.import_(src_cloud='src')
+        doc = datafile.load(os.path.join(self.data_dir, 'containers.yml'))
+        entries = copy.deepcopy(doc.resources)
+        entries[1]['params']['metadata'] = {'size': 'L'}
+        entries[1]['params']['read_acl'] = None
+        datafile.write(doc.path, entries)
+        self.dst.requests.clear()
+        outcomes = self.import_(src_cloud='src')
+        self.assertEqual(
+            ('updated', 'metadata, read_acl; objects: 4 unchanged'),
+            (outcomes[1].action, outcomes[1].detail),
+        )
+        self.assertEqual([('POST', '/c1')], self.dst.writes())
+
+    def test_storage_policy_cannot_change(self):
+        self.export()
+        self.import_(src_cloud='src')
+        self.dst.store['c1']['headers']['X-Storage-Policy'] = 'gold'
+        doc = datafile.load(os.path.join(self.data_dir, 'containers.yml'))
+        entries = copy.deepcopy(doc.resources)
+        entries[1]['params']['storage_policy'] = 'silver'
+        datafile.write(doc.path, entries)
+        outcome = self.import_(src_cloud='src')[1]
+        self.assertEqual(
+            (
+                'conflict',
+                "cannot change storage_policy of an existing container: "
+                "storage_policy is 'gold', the file says 'silver'",
+            ),
+            (outcome.action, outcome.detail),
+        )
