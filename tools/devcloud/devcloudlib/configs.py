@@ -563,6 +563,144 @@ def octavia(lay, r):
     )
 
 
+def bind(r):
+    """bind9 of one region: the DNS server of Designate's pool.  Zones
+    come and go by rndc (addzone/delzone) and are transferred from mdns."""
+    d = os.path.join(r.etc, 'bind')
+    data = os.path.join(r.data, 'bind')
+    secret = base64.b64encode(
+        hashlib.sha256(('devcloud-rndc-%s' % r.tag).encode()).digest()
+    ).decode()
+    key = (
+        'key "devcloud" {\n'
+        '    algorithm hmac-sha256;\n'
+        '    secret "%s";\n'
+        '};\n' % secret
+    )
+    values = {
+        'host': L.HOST,
+        'rndc': r.port('rndc'),
+        'dns': r.port('dns'),
+        'data': data,
+    }
+    write(
+        os.path.join(d, 'named.conf'),
+        key + 'controls {\n'
+        '    inet %(host)s port %(rndc)d allow { %(host)s; } '
+        'keys { "devcloud"; };\n'
+        '};\n'
+        'options {\n'
+        '    directory "%(data)s";\n'
+        '    pid-file "%(data)s/named.pid";\n'
+        '    session-keyfile "%(data)s/session.key";\n'
+        '    listen-on port %(dns)d { %(host)s; };\n'
+        '    listen-on-v6 { none; };\n'
+        '    allow-new-zones yes;\n'
+        '    allow-query { any; };\n'
+        '    recursion no;\n'
+        '    dnssec-validation no;\n'
+        '    notify no;\n'
+        '};\n' % values,
+    )
+    write(
+        os.path.join(d, 'rndc.conf'),
+        key + 'options {\n'
+        '    default-key "devcloud";\n'
+        '    default-server %(host)s;\n'
+        '    default-port %(rndc)d;\n'
+        '};\n' % values,
+    )
+
+
+def designate(lay, r):
+    """Designate's API, central, worker and mdns, with one pool: bind9
+    (see bind) as its DNS server and target, mdns as its primary."""
+    d = os.path.join(r.etc, 'designate')
+    mdns = r.port('designate-mdns')
+    one = {'workers': 1}
+    write(
+        os.path.join(d, 'designate.conf'),
+        ini(
+            {
+                'DEFAULT': {
+                    'transport_url': r.transport_url,
+                    'log_file': os.path.join(r.log, 'designate-api.log'),
+                },
+                'storage:sqlalchemy': {'connection': r.db_url('designate')},
+                'keystone_authtoken': authtoken('designate'),
+                'oslo_policy': {
+                    'enforce_new_defaults': True,
+                    'enforce_scope': True,
+                },
+                'service:api': {
+                    'auth_strategy': 'keystone',
+                    'api_base_uri': r.url('designate'),
+                    'enable_api_v2': True,
+                    'enable_api_admin': True,
+                },
+                'service:central': one,
+                'service:mdns': dict(one, listen='%s:%d' % (L.HOST, mdns)),
+                # bind9 answers at once: polls of a few seconds in all, so
+                # that a zone left PENDING is stale (and recovered) soon
+                'service:worker': dict(
+                    one,
+                    poll_delay=0,
+                    poll_timeout=2,
+                    poll_retry_interval=1,
+                    poll_max_retries=5,
+                ),
+                'service:producer': one,
+                # A record set change bumps the zone's serial in the
+                # producer's next run, which then asks the worker to update
+                # the zone with the serial of before (designate 23), so the
+                # zone stays PENDING until the recovery task sends it again
+                'producer_task:increment_serial': {'interval': 1},
+                'producer_task:delayed_notify': {'interval': 1},
+                'producer_task:worker_periodic_recovery': {'interval': 2},
+                'oslo_concurrency': {
+                    'lock_path': os.path.join(r.data, 'lock')
+                },
+            }
+        ),
+    )
+    copy_from_venv(
+        lay, 'designate/api-paste.ini', os.path.join(d, 'api-paste.ini')
+    )
+    values = {
+        'tag': r.tag,
+        'host': L.HOST,
+        'mdns': mdns,
+        'dns': r.port('dns'),
+        'rndc': r.port('rndc'),
+        'rndc_conf': os.path.join(r.etc, 'bind', 'rndc.conf'),
+    }
+    write(
+        os.path.join(d, 'pools.yaml'),
+        '- name: default\n'
+        '  description: devcloud %(tag)s (bind9 on port %(dns)d)\n'
+        '  attributes: {}\n'
+        '  ns_records:\n'
+        '    - hostname: ns1.devcloud-%(tag)s.test.\n'
+        '      priority: 1\n'
+        '  nameservers:\n'
+        '    - host: %(host)s\n'
+        '      port: %(dns)d\n'
+        '  targets:\n'
+        '    - type: bind9\n'
+        '      description: bind9 of devcloud %(tag)s\n'
+        '      masters:\n'
+        '        - host: %(host)s\n'
+        '          port: %(mdns)d\n'
+        '      options:\n'
+        '        host: %(host)s\n'
+        '        port: %(dns)d\n'
+        '        rndc_host: %(host)s\n'
+        '        rndc_port: %(rndc)d\n'
+        '        rndc_config_file: %(rndc_conf)s\n'
+        '        clean_zonefile: true\n' % values,
+    )
+
+
 def nova(lay, r):
     d = os.path.join(r.etc, 'nova')
     conf_file = os.path.join(d, 'nova.conf')
@@ -745,4 +883,6 @@ def generate(lay, regions):
         barbican(lay, r)
         swift(lay, r)
         octavia(lay, r)
+        bind(r)
+        designate(lay, r)
     clouds_yaml(lay)

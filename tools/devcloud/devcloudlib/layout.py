@@ -27,6 +27,10 @@ REGION_PORTS = {
     'placement': 15778,
     'barbican': 15311,
     'octavia': 15586,
+    'designate': 15001,
+    'designate-mdns': 15353,  # DNS, UDP and TCP
+    'dns': 15354,  # bind9, the pool's DNS server
+    'rndc': 15953,  # bind9's control channel
     'swift-proxy': 15808,  # the storage servers behind it are internal
     'swift-object': 15800,
     'swift-container': 15801,
@@ -46,6 +50,7 @@ SERVICE_USERS = (
     'barbican',
     'swift',
     'octavia',
+    'designate',
 )
 
 DB_USER = 'os'
@@ -128,6 +133,7 @@ class Region:
             ),
             ('barbican', 'key-manager', self.url('barbican')),
             ('octavia', 'load-balancer', self.url('octavia')),
+            ('designate', 'dns', self.url('designate')),
             (
                 'swift',
                 'object-store',
