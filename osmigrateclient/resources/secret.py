@@ -14,7 +14,8 @@
 
 ``params``: ``name``, ``secret_type``, ``algorithm``, ``bit_length``,
 ``mode``, ``payload_content_type`` (null: a secret without payload),
-``expiration`` (ISO 8601, UTC) and Barbican's read ACL:
+``expiration`` (ISO 8601, UTC), ``metadata`` (the user metadata: a
+mapping of lower-case keys to strings) and Barbican's read ACL:
 ``acl_project_access`` and ``acl_user_refs`` (the users, by name and
 domain; null when the exporter could not look users up: then an import
 leaves the destination's ACL users as they are).  ``_info``: the source
@@ -37,10 +38,11 @@ made by hand, with keystoneauth's logging off, as openstacksdk's own create
 would log the request body.
 
 A secret is found in the destination by its name among the destination
-project's secrets.  Barbican's secrets cannot change: a twin with other
-metadata or another payload (compared by reading the twin's payload) is a
-conflict, left alone; only its ACL is updated.  Secret names are not unique
-in Barbican: two secrets of one name in a file are reported (``migrate
+project's secrets.  Barbican's secrets cannot change: a twin with another
+type, algorithm, bit length, mode, content type, expiration or payload
+(compared by reading the twin's payload) is a conflict, left alone; only
+its ACL and user metadata are updated.  Secret names are not unique in
+Barbican: two secrets of one name in a file are reported (``migrate
 validate``; import makes the first and reports the second as a conflict),
 never merged.
 """
@@ -77,6 +79,8 @@ ENCRYPTED = 'encrypted_payload'
 ACL_ACCESS = 'acl_project_access'
 ACL_USERS = 'acl_user_refs'
 ACL_USER_IDS = 'acl_user_ids'
+#: the secret's user metadata (key-value pairs): it can change
+USER_METADATA = 'metadata'
 #: the secret's metadata: Barbican cannot change it
 METADATA = (
     'secret_type',
@@ -279,6 +283,32 @@ def read_acl(
     )
 
 
+def read_metadata(conn: ty.Any, id_: str) -> dict[str, str]:
+    """The user metadata (key-value pairs) of a secret."""
+    response = conn.key_manager.get('/secrets/%s/metadata' % checked_uuid(id_))
+    _raise_for(response, 'Cannot read the metadata of %s' % id_)
+    return dict((response.json() or {}).get('metadata') or {})
+
+
+def put_metadata(conn: ty.Any, id_: str, metadata: dict[str, str]) -> None:
+    """Make the user metadata of a secret exactly this."""
+    response = conn.key_manager.put(
+        '/secrets/%s/metadata' % checked_uuid(id_),
+        json={'metadata': metadata},
+    )
+    _raise_for(response, 'Cannot set the metadata of %s' % id_)
+
+
+def user_metadata(value: ty.Any) -> dict[str, str]:
+    """A file's ``metadata`` as Barbican keeps it: lower-case keys, string
+    values."""
+    return {
+        str(k).lower(): str(v)
+        for k, v in (value or {}).items()
+        if v is not None
+    }
+
+
 def put_acl(
     conn: ty.Any,
     collection: str,
@@ -342,9 +372,11 @@ class Barbican(base.Resource):
         try:
             return super().plan(lookup, entry)
         except sdk_exceptions.SDKException as e:
-            # The twin's ACL could not be read.
+            # The twin's ACL (or metadata) could not be read.
             return base.Plan(
-                base.BLOCKED, 'acl: cannot read it: %s' % base._api_message(e)
+                base.BLOCKED,
+                'cannot read the destination %s: %s'
+                % (self.cli_name, base._api_message(e)),
             )
 
     # -- the ACL ------------------------------------------------------------
@@ -487,7 +519,9 @@ class Secret(Barbican):
         'encrypted, with --payload-key-file)'
     )
 
-    params_fields = ('name',) + METADATA + (ACL_ACCESS,)
+    params_fields = ('name',) + METADATA + (USER_METADATA, ACL_ACCESS)
+    #: null: not known (the exporter could not read it): left as it is
+    none_is_unknown = (USER_METADATA, ACL_ACCESS, ACL_USERS)
     param_shapes = {
         'secret_type': datafile.STR,
         'algorithm': datafile.STR,
@@ -495,6 +529,7 @@ class Secret(Barbican):
         'payload_content_type': datafile.STR,
         'bit_length': (int,),
         'expiration': (str, datetime.datetime),
+        USER_METADATA: datafile.MapOf(datafile.SCALAR),
         ACL_ACCESS: (bool,),
     }
     info_shapes = {'id': datafile.STR, ENCRYPTED: datafile.STR}
@@ -585,6 +620,17 @@ class Secret(Barbican):
             ),
             '_migration_params': {},
         }
+        try:
+            entry['params'][USER_METADATA] = read_metadata(
+                lookup.conn, self.uuid(obj)
+            )
+        except sdk_exceptions.ForbiddenException:
+            LOG.warning(
+                "secret %r: its metadata is not readable by the caller: "
+                'left out',
+                obj.name,
+            )
+            entry['params'][USER_METADATA] = None
         self.add_acl(lookup, obj, entry)
         return entry
 
@@ -806,10 +852,24 @@ class Secret(Barbican):
                 same = base.same(have, value)
             if not same:
                 changes[key] = (have, value)
+        if entry['params'].get(USER_METADATA) is not None:
+            have = read_metadata(lookup.conn, self.uuid(existing))
+            want = user_metadata(entry['params'][USER_METADATA])
+            if have != want:
+                changes[USER_METADATA] = (have, want)
         changes.update(self.acl_changes(lookup, existing, entry['params']))
         return changes
 
     # -- import: doing it ---------------------------------------------------
+
+    def update(
+        self, lookup: refs.Lookup, existing: ty.Any, changes: dict
+    ) -> ty.Any:
+        changes = dict(changes)
+        metadata = changes.pop(USER_METADATA, None)
+        if metadata is not None:
+            put_metadata(lookup.conn, self.uuid(existing), metadata[1])
+        return super().update(lookup, existing, changes)
 
     def apply(
         self, lookup: refs.Lookup, entry: base.Entry, dry_run: bool = False
@@ -848,6 +908,7 @@ class Secret(Barbican):
                 body['payload'] = base64.b64encode(payload).decode('ascii')
                 body['payload_content_encoding'] = 'base64'
         acl = self.new_acl(lookup, params)
+        metadata = user_metadata(params.get(USER_METADATA))
         proxy = self.proxy(lookup)
         # Not openstacksdk's create_secret: it would log the payload.
         response = proxy.post('/secrets', json=body, log=False)
@@ -868,6 +929,8 @@ class Secret(Barbican):
             project_id=lookup.project_id,
         )
         try:
+            if metadata:
+                put_metadata(lookup.conn, self.uuid(obj), metadata)
             self.set_acl(lookup, obj, acl)
         except Exception:
             # Leave nothing half-made: a re-run creates it whole.  By its

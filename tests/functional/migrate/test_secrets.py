@@ -51,6 +51,12 @@ def acl_of(conn, collection, href):
     return read.get('project-access'), sorted(read.get('users') or [])
 
 
+def metadata_of(conn, href):
+    response = conn.key_manager.get('/secrets/%s/metadata' % uuid_of(href))
+    sdk_exceptions.raise_from_response(response)
+    return response.json()['metadata']
+
+
 class TestSecrets(base.FunctionalTestCase):
     def setUp(self):
         super().setUp()
@@ -168,6 +174,11 @@ class TestSecrets(base.FunctionalTestCase):
             json={'read': {'project-access': False}},
         )
         sdk_exceptions.raise_from_response(response)
+        response = km.put(
+            '/secrets/%s/metadata' % uuid_of(key.secret_ref),
+            json={'metadata': {'use': 'disk', 'owner': 'ops'}},
+        )
+        sdk_exceptions.raise_from_response(response)
         km.create_container(
             name=p + '-cont',
             type='generic',
@@ -213,6 +224,11 @@ class TestSecrets(base.FunctionalTestCase):
                 acl_of(self.conn('dst'), 'secrets', d.secret_ref)[0],
                 name,
             )
+            self.assertEqual(
+                metadata_of(self.conn('src'), s.secret_ref),
+                metadata_of(self.conn('dst'), d.secret_ref),
+                name,
+            )
         p = self.prefix
         self.assertEqual(
             self.passphrase.encode(),
@@ -227,6 +243,10 @@ class TestSecrets(base.FunctionalTestCase):
         self.assertEqual(
             (False, []),
             acl_of(self.conn('dst'), 'secrets', dst[p + '-pass'].secret_ref),
+        )
+        self.assertEqual(
+            {'use': 'disk', 'owner': 'ops'},
+            metadata_of(self.conn('dst'), dst[p + '-key'].secret_ref),
         )
 
     # -- the tests --------------------------------------------------------
@@ -253,6 +273,7 @@ class TestSecrets(base.FunctionalTestCase):
                 'mode': 'cbc',
                 'payload_content_type': 'application/octet-stream',
                 'expiration': self.expiration.isoformat() + '+00:00',
+                'metadata': {'owner': 'ops', 'use': 'disk'},
                 'acl_project_access': True,
                 'acl_user_refs': [],
             },

@@ -61,15 +61,25 @@ class BarbicanConnection(fakes.FakeConnection):
         self.payloads = {}
         #: uuid -> (project access, user ids)
         self.acls = {}
+        #: uuid -> user metadata
+        self.metadata = {}
         #: (method, path) of every raw request
         self.requests = []
         #: the bodies of the secrets' creates
         self.posts = []
 
     def add_secret(
-        self, name, payload=None, content_type=None, acl=None, **attrs
+        self,
+        name,
+        payload=None,
+        content_type=None,
+        acl=None,
+        metadata=None,
+        **attrs,
     ):
         id_ = str(uuid.uuid4())
+        if metadata is not None:
+            self.metadata[id_] = metadata
         if payload is not None:
             self.payloads[id_] = (content_type, payload)
             attrs['content_types'] = {'default': content_type}
@@ -93,6 +103,8 @@ class BarbicanConnection(fakes.FakeConnection):
             content_type, payload = self.payloads[parts[1]]
             assert headers == {'Accept': content_type}, headers
             return response(200, payload, content_type)
+        if parts[2] == 'metadata':
+            return response(200, {'metadata': self.metadata.get(parts[1], {})})
         if parts[2] == 'acl':
             access, users = self.acls.get(parts[1], (True, []))
             read = {'project-access': access}
@@ -104,6 +116,9 @@ class BarbicanConnection(fakes.FakeConnection):
     def _api_put(self, path, json=None):
         self.requests.append(('PUT', path))
         parts = path.strip('/').split('/')
+        if parts[2] == 'metadata':
+            self.metadata[parts[1]] = json['metadata']
+            return response(201, {'metadata_ref': ENDPOINT + path})
         assert parts[2] == 'acl', path
         read = json['read']
         self.acls[parts[1]] = (read['project-access'], read['users'])
@@ -380,6 +395,7 @@ class SecretTestCase(KeyTestCase):
             bit_length=256,
             mode='cbc',
             expiration='2030-01-01T00:00:00',
+            metadata={'use': 'disk'},
         )
 
     def export(self, **opts):
@@ -408,6 +424,7 @@ class TestExport(SecretTestCase):
                     'mode': 'cbc',
                     'payload_content_type': 'application/octet-stream',
                     'expiration': '2030-01-01T00:00:00+00:00',
+                    'metadata': {'use': 'disk'},
                     'acl_project_access': True,
                     'acl_user_refs': [],
                 },
@@ -419,6 +436,7 @@ class TestExport(SecretTestCase):
                     'mode': None,
                     'payload_content_type': 'text/plain',
                     'expiration': None,
+                    'metadata': {},
                     'acl_project_access': False,
                     'acl_user_refs': [],
                 },
@@ -556,10 +574,12 @@ class TestImport(SecretTestCase):
         )
         # The private one's ACL was set; the other has Barbican's default.
         self.assertEqual([(False, [])], list(self.dst.acls.values()))
+        # ... and the key's metadata.
         self.assertEqual(
-            ['POST', 'POST', 'PUT'],
+            ['POST', 'POST', 'PUT', 'PUT'],
             sorted(m for m, _ in self.dst.raw_writes()),
         )
+        self.assertEqual([{'use': 'disk'}], list(self.dst.metadata.values()))
         # Sent as Barbican wants: text as text, bytes base64-encoded.
         self.assertEqual(
             {
@@ -745,6 +765,36 @@ class TestImport(SecretTestCase):
             self.dst.raw_writes(),
         )
         self.assertEqual((False, []), self.dst.acls[twin.secret_id])
+
+    def test_twin_with_other_metadata_is_updated(self):
+        self.src_secrets()
+        entries = self.export()
+        entries[0]['params']['metadata'] = {'Use': 'disk', 'n': 1}
+        twin = self.dst.add_secret(
+            'key',
+            KEY_BYTES,
+            'application/octet-stream',
+            secret_type='symmetric',
+            algorithm='aes',
+            bit_length=256,
+            mode='cbc',
+            expiration='2030-01-01T00:00:00',
+            metadata={'use': 'tape'},
+        )
+        outcome = self.res.apply(self.dst_lookup(src_cloud='src'), entries[0])
+        self.assertEqual(('updated', 'metadata'), outcome[2:])
+        self.assertEqual(
+            [('PUT', '/secrets/%s/metadata' % twin.secret_id)],
+            self.dst.raw_writes(),
+        )
+        # As Barbican keeps it: lower-case keys, strings.
+        self.assertEqual(
+            {'use': 'disk', 'n': '1'}, self.dst.metadata[twin.secret_id]
+        )
+        again = secret.RESOURCE().apply(
+            self.dst_lookup(src_cloud='src'), entries[0]
+        )
+        self.assertEqual('unchanged', again.action)
 
     def test_unknown_acl_users_are_left_alone(self):
         self.src_secrets()
