@@ -41,6 +41,7 @@ An import never deletes objects.
 import argparse
 import logging
 import os
+import threading
 import types
 import typing as ty
 
@@ -145,6 +146,8 @@ class Container(base.Resource):
     def __init__(self) -> None:
         #: the last export's records, by container and object name
         self._known: dict[str, dict[str, dict]] = {}
+        #: (container, object) whose blob this export wrote or checked
+        self._fetched: set[tuple[str, str]] = set()
 
     # -- options ------------------------------------------------------------
 
@@ -249,7 +252,7 @@ class Container(base.Resource):
     def export(
         self, lookup: refs.Lookup, match: ty.Callable[[str], bool]
     ) -> list[base.Entry]:
-        self._known = {}
+        self._known, self._fetched = {}, set()
         if lookup.data_dir:
             old = datafile.load_or_empty(
                 os.path.join(lookup.data_dir, self.file_name)
@@ -274,12 +277,22 @@ class Container(base.Resource):
         headers = swift.head_container(lookup.conn, name) or {}
         params: dict[str, ty.Any] = {'name': name}
         params.update(swift.container_params(headers))
+        read = None
+        meter = None
+        if self._keep_blobs(lookup):
+            # The GET that keeps an object's bytes brings its metadata:
+            # no HEAD for it.
+            meter = self._progress(lookup).start('container %r' % name, None)
+            read = self._blob_reader(lookup, name, meter)
         params['objects'] = swift.records(
             lookup.conn,
             name,
             self._known.get(name, {}),
             self._workers(lookup),
+            read,
         )
+        if meter is not None:
+            meter.finish('bytes kept in %s' % swift.BLOB_DIR)
         info = {
             'id': name,
             'object_count': _int(headers.get('X-Container-Object-Count')),
@@ -292,12 +305,49 @@ class Container(base.Resource):
             '_migration_params': {},
         }
 
+    def _keep_blobs(self, lookup: refs.Lookup) -> bool:
+        return bool(self._option(lookup, 'keep_blobs') and lookup.data_dir)
+
+    def _blob_reader(
+        self, lookup: refs.Lookup, name: str, meter: progress_mod.Meter
+    ) -> ty.Callable[[dict], ty.Any]:
+        """The headers of a listed object, its bytes written to its blob
+        on the way (a HEAD for large objects and empty ones, which have
+        no blob)."""
+        lock = threading.Lock()
+
+        def moved(n: int) -> None:
+            with lock:
+                meter.update(n)
+
+        def read(item: dict) -> ty.Any:
+            if item.get('bytes') and not item.get('slo_etag'):
+                rec = {
+                    'name': item['name'],
+                    'hash': swift.listed_hash(item),
+                    'bytes': item['bytes'],
+                }
+                path = swift.blob_path(
+                    lookup.data_dir or '', name, rec['name']
+                )
+                headers = swift.download_blob(
+                    lookup.conn, name, rec, path, moved
+                )
+                with lock:
+                    self._fetched.add((name, rec['name']))
+                if headers is not None:
+                    return headers
+            return swift.head_object(lookup.conn, name, item['name'])
+
+        return read
+
     def after_export(
         self, lookup: refs.Lookup, entries: list[base.Entry]
     ) -> None:
-        """With ``--keep-blobs``, write every object's bytes under the
-        data directory, each verified by its ETag."""
-        if not self._option(lookup, 'keep_blobs') or not lookup.data_dir:
+        """With ``--keep-blobs``, make sure that every object has its
+        blob: those the export did not read (unchanged since the last
+        export) are checked, and downloaded if missing."""
+        if not self._keep_blobs(lookup):
             return
         progress = self._progress(lookup)
         failures = []
@@ -306,8 +356,12 @@ class Container(base.Resource):
             todo = [
                 r
                 for r in entry['params']['objects']
-                if not swift.large_kind(r) and r.get('bytes')
+                if not swift.large_kind(r)
+                and r.get('bytes')
+                and (name, r['name']) not in self._fetched
             ]
+            if not todo:
+                continue
             meter = progress.start(
                 'container %r' % name, sum(r['bytes'] for r in todo)
             )
@@ -327,7 +381,7 @@ class Container(base.Resource):
                     failures.append('%s %r: %s' % (self.cli_name, name, e))
 
             swift._in_pool(fetch, todo, self._workers(lookup), 'blob')
-            meter.finish('%d object(s) kept' % len(todo))
+            meter.finish('%d blob(s) checked' % len(todo))
         if failures:
             raise exceptions.MigrateError(
                 'the bytes of %d object(s) were not exported (their '

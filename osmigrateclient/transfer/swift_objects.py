@@ -409,13 +409,15 @@ def records(
     container: str,
     known: dict[str, dict],
     workers: int = 1,
+    read: ty.Callable[[dict], ty.Any] | None = None,
 ) -> list[dict]:
     """The records of a container's objects, in name order.
 
-    One listing; a HEAD (and a static large object's manifest) only for
-    the objects whose listing differs from their ``known`` record (the
-    last export's: same ETag, size and last write, whose time changes with
-    any metadata change too), ``workers`` at a time.
+    One listing; the headers of an object (``read(item)``: a HEAD unless
+    told otherwise) and a static large object's manifest only for the
+    objects whose listing differs from their ``known`` record (the last
+    export's: same ETag, size and last write, whose time changes with any
+    metadata change too), ``workers`` at a time.
     """
     items = list_objects(conn, container)
     out: list[dict | None] = [None] * len(items)
@@ -431,9 +433,12 @@ def records(
         else:
             todo.append(i)
 
-    def read(i: int) -> None:
+    def headers_of(item: dict) -> ty.Any:
+        return head_object(conn, container, item['name'])
+
+    def fill(i: int) -> None:
         item = items[i]
-        headers = head_object(conn, container, item['name'])
+        headers = (read or headers_of)(item)
         if headers is None:  # deleted since the listing
             return
         segments = None
@@ -441,7 +446,7 @@ def records(
             segments = slo_segments(conn, container, item['name'])
         out[i] = record_of(item, headers, segments)
 
-    _in_pool(read, todo, workers, 'head')
+    _in_pool(fill, todo, workers, 'head')
     return [r for r in out if r is not None]
 
 
@@ -970,16 +975,22 @@ def download_blob(
     rec: dict,
     path: str,
     moved: ty.Callable[[int], None],
-) -> int:
+) -> ty.Any:
     """Write an object's bytes to ``path`` (via ``.part``), verified by its
-    record's ETag; a whole blob already there is kept."""
+    record's ETag; return the headers of the GET (its metadata), or None
+    when a whole blob of that ETag was there already and is kept.
+
+    :raises osmigrateclient.exceptions.MigrateError: the bytes are not
+        the record's (the ``.part`` is left; the blob keeps its name only
+        when whole)
+    """
     if os.path.isfile(path) and os.path.getsize(path) == rec.get('bytes'):
         md5 = hashlib.md5(usedforsecurity=False)
         with os.fdopen(datafile.open_private(path, os.O_RDONLY), 'rb') as f:
             for chunk in iter(lambda: f.read(CHUNK_SIZE), b''):
                 md5.update(chunk)
         if md5.hexdigest() == rec.get('hash'):
-            return 0
+            return None
     datafile.ensure_dir(os.path.dirname(path), link_ok=False)
     part = path + '.part'
     response = conn.object_store.get(
@@ -1012,4 +1023,4 @@ def download_blob(
             )
         )
     os.replace(part, path)
-    return size
+    return response.headers

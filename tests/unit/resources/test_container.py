@@ -232,6 +232,23 @@ class TestExportImport(testtools.TestCase):
 
     def test_keep_blobs(self):
         self.export(keep_blobs=True)
+        # The GETs bring the metadata: a HEAD for the containers and the
+        # empty manifest only.
+        self.assertEqual(
+            ['/a-segs', '/c1', '/c1/dlo'],
+            sorted(p for m, p in self.src.requests if m == 'HEAD'),
+        )
+        self.assertEqual(
+            {'i': '1'},
+            self.entries()[1]['params']['objects'][2]['metadata'],
+        )
+        # Again: nothing read but the listings, the blobs checked.
+        self.src.requests.clear()
+        self.export(keep_blobs=True)
+        self.assertEqual(
+            ['/', '/a-segs', '/a-segs', '/c1', '/c1'],
+            sorted(p for m, p in self.src.requests),
+        )
         path = swift.blob_path(self.data_dir, 'c1', 'o1')
         with open(path, 'rb') as f:
             self.assertEqual(self.src.store['c1']['o']['o1']['data'], f.read())

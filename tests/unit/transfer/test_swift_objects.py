@@ -134,7 +134,9 @@ class FakeSwift:
         obj = self.store[c]['o'].get(o)
         if obj is None:
             return _Response(404)
-        return _Response(200, {}, obj['data'])
+        headers = dict(obj['headers'], **{'Content-Type': obj['ctype']})
+        headers['Etag'] = md5(obj['data'])
+        return _Response(200, headers, obj['data'])
 
     def put(self, path, data=None, headers=None, params=None):
         self.requests.append(('PUT', path))
