@@ -401,8 +401,14 @@ class Container(base.Resource):
     def _missing_blobs(
         self, lookup: refs.Lookup, entry: base.Entry, work: swift.Work
     ) -> str:
-        """Why the bytes to copy cannot be read, or ''."""
-        if self._option(lookup, 'src_cloud'):
+        """Why the bytes to copy cannot be read, or ''.
+
+        ``migrate plan`` has no source option: it cannot tell where an
+        import will read the bytes, and says what the import would copy.
+        """
+        if self._option(lookup, 'src_cloud') or not hasattr(
+            lookup.options, 'src_cloud'
+        ):
             return ''
         name = self.name_of(entry)
         missing = [

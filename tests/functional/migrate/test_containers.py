@@ -257,7 +257,17 @@ class TestContainers(base.FunctionalTestCase):
         )
         self.assertEqual(1, len(entries[versions]['params']['objects']))
 
-        # Dry run: every object to copy.
+        # The plan, and a dry run: every object to copy.
+        rows = self.migrate(
+            'plan', 'container', cloud_option='--dst-cloud', cloud='dst'
+        )
+        self.assertEqual(
+            {
+                versions: ('create', 'objects: 1 to copy'),
+                main: ('create', 'objects: 25 to copy'),
+            },
+            self.rows(rows),
+        )
         rows, requests, _ = self.import_logged('--dry-run')
         self.assertEqual(
             {

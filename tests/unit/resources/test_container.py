@@ -153,6 +153,7 @@ class TestExportImport(testtools.TestCase):
         )
 
     def import_(self, dry_run=False, **options):
+        options.setdefault('src_cloud', None)
         return plan.import_(
             [self.resource],
             self.lookup(self.dst, **options),
@@ -228,6 +229,22 @@ class TestExportImport(testtools.TestCase):
                 % os.path.join(self.data_dir, 'container_blobs'),
             ),
             (outcome.action, outcome.detail),
+        )
+
+    def test_plan_command_does_not_know_the_source(self):
+        self.export()
+        lookup = refs.Lookup(
+            self.dst, data_dir=self.data_dir, options=argparse.Namespace()
+        )
+        outcomes = plan.import_(
+            [self.resource], lookup, self.data_dir, lambda n: True, True
+        )
+        self.assertEqual(
+            [
+                ('create', 'objects: 1 to copy'),
+                ('create', 'objects: 4 to copy'),
+            ],
+            [(o.action, o.detail) for o in outcomes],
         )
 
     def test_keep_blobs(self):

@@ -61,6 +61,7 @@ class FakeSwift:
         self.page = page
         self.clock = 1000
         self.fail_puts_after = None
+        self.current_project_id = 'p1'
 
     @property
     def object_store(self):
