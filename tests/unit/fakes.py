@@ -82,6 +82,15 @@ SDK_CLASSES = {
     'container': 'openstack.object_store.v1.container:Container',
     'secret': 'osmigrateclient.resources.refs:Secret',
     'secret_container': 'osmigrateclient.resources.refs:SecretContainer',
+    'load_balancer': 'openstack.load_balancer.v2.load_balancer:LoadBalancer',
+    'lb_listener': 'openstack.load_balancer.v2.listener:Listener',
+    'lb_pool': 'openstack.load_balancer.v2.pool:Pool',
+    'lb_health_monitor': (
+        'openstack.load_balancer.v2.health_monitor:HealthMonitor'
+    ),
+    'lb_l7_policy': 'openstack.load_balancer.v2.l7_policy:L7Policy',
+    'lb_flavor': 'openstack.load_balancer.v2.flavor:Flavor',
+    'lb_provider': 'openstack.load_balancer.v2.provider:Provider',
 }
 
 _ids = itertools.count(1)
@@ -209,6 +218,7 @@ class FakeConnection:
             'block_storage',
             'object_store',
             'key_manager',
+            'load_balancer',
         ):
             setattr(self, service, FakeProxy(self, service))
 

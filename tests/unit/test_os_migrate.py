@@ -298,6 +298,7 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.identity.Role',
                 'openstack.key_manager.Container',
                 'openstack.key_manager.Secret',
+                'openstack.loadbalancer.LoadBalancer',
                 'openstack.network.AddressGroup',
                 'openstack.network.AddressScope',
                 'openstack.network.FloatingIP',

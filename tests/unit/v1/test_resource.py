@@ -163,6 +163,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'secret',
                     'secret container',
                     'container',
+                    'loadbalancer',
                 )
             ),
             sorted(t.cli_name for t in kept),
@@ -176,7 +177,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(18, len(logs.output))
+        self.assertEqual(19, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(

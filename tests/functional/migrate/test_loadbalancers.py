@@ -1,0 +1,566 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+"""Octavia load balancers with their whole tree: ``migrate export|import
+loadbalancer``, ``plan`` and ``validate`` against real clouds (``src`` in
+RegionOne to ``dst`` in RegionTwo; Octavia with its no-op drivers)."""
+
+import time
+
+from tests.functional import base
+from tests.functional.migrate import test_network_resources as netres
+
+FILE = 'loadbalancers.yml'
+LB = 'openstack.loadbalancer.LoadBalancer'
+CIDR = '10.93.0.0/24'
+VIP = '10.93.0.50'
+SRC_VM = '10.93.0.10'
+DST_VM = '10.93.0.20'
+OTHER = '10.93.0.99'
+
+
+def purge_lbs(conn, prefix):
+    """Delete (cascade) the load balancers named ``prefix...``; wait until
+    they are gone."""
+    lb = conn.load_balancer
+    mine = [
+        x for x in lb.load_balancers() if (x.name or '').startswith(prefix)
+    ]
+    for x in mine:
+        deadline = time.monotonic() + base.WAIT
+        while True:
+            x = lb.get_load_balancer(x.id)
+            if not x.provisioning_status.startswith('PENDING'):
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError('load balancer %s stays pending' % x.id)
+            time.sleep(1)
+        lb.delete_load_balancer(x, cascade=True, ignore_missing=True)
+    for x in mine:
+        lb.wait_for_delete(x, wait=base.WAIT)
+
+
+def wait_active(conn, lb_id):
+    conn.load_balancer.wait_for_load_balancer(lb_id, wait=base.WAIT)
+
+
+def tree_of(conn, name):
+    """A load balancer's tree as it is in ``conn``'s cloud: what the test
+    compares, with the ids for the in-place checks."""
+    lb = conn.load_balancer
+    (x,) = [o for o in lb.load_balancers() if o.name == name]
+    subnets = {s.id: s.name for s in conn.network.subnets()}
+    qos = {q.id: q.name for q in conn.network.qos_policies()}
+    pools = {}
+    pool_names = {}
+    ids = {'lb': x.id}
+    for p in lb.pools(loadbalancer_id=x.id):
+        pool_names[p.id] = p.name
+        ids[p.name] = p.id
+        hm = (
+            lb.get_health_monitor(p.health_monitor_id)
+            if (p.health_monitor_id)
+            else None
+        )
+        pools[p.name] = {
+            'description': p.description,
+            'protocol': p.protocol,
+            'lb_algorithm': p.lb_algorithm,
+            'session_persistence': p.session_persistence,
+            'tags': sorted(p.tags or []),
+            'members': sorted(
+                (
+                    m.name,
+                    m.address,
+                    m.protocol_port,
+                    subnets.get(m.subnet_id),
+                    m.weight,
+                    m.backup,
+                    sorted(m.tags or []),
+                )
+                for m in lb.members(p)
+            ),
+            'healthmonitor': hm
+            and (
+                hm.name,
+                hm.type,
+                hm.delay,
+                hm.timeout,
+                hm.max_retries,
+                hm.max_retries_down,
+                hm.http_method,
+                hm.url_path,
+                hm.expected_codes,
+            ),
+        }
+    listeners = {}
+    for li in lb.listeners(loadbalancer_id=x.id):
+        ids[li.name] = li.id
+        policies = {}
+        for pol in lb.l7_policies(listener_id=li.id):
+            ids[pol.name] = pol.id
+            policies[pol.name] = {
+                'action': pol.action,
+                'position': pol.position,
+                'description': pol.description,
+                'redirect_pool': pool_names.get(pol.redirect_pool_id),
+                'redirect_url': pol.redirect_url,
+                'rules': sorted(
+                    (r.type, r.compare_type, r.key, r.rule_value, r.invert)
+                    for r in lb.l7_rules(pol)
+                ),
+            }
+        listeners[li.name] = {
+            'description': li.description,
+            'protocol': li.protocol,
+            'protocol_port': li.protocol_port,
+            'connection_limit': li.connection_limit,
+            'default_pool': pool_names.get(li.default_pool_id),
+            'timeouts': (
+                li.timeout_client_data,
+                li.timeout_member_connect,
+                li.timeout_member_data,
+                li.timeout_tcp_inspect,
+            ),
+            'insert_headers': li.insert_headers,
+            'allowed_cidrs': sorted(li.allowed_cidrs or []),
+            'tags': sorted(li.tags or []),
+            'l7policies': policies,
+        }
+    tree = {
+        'description': x.description,
+        'admin_state_up': x.is_admin_state_up,
+        'provider': x.provider,
+        'vip_address': x.vip_address,
+        'vip_subnet': subnets.get(x.vip_subnet_id),
+        'vip_qos_policy': qos.get(x.vip_qos_policy_id),
+        'tags': sorted(x.tags or []),
+        'pools': pools,
+        'listeners': listeners,
+    }
+    return tree, ids
+
+
+class TestLoadBalancers(netres.MigrateTestCase):
+    def setUp(self):
+        super().setUp()
+        for cloud in ('src', 'dst'):
+            self.addCleanup(purge_lbs, self.conn(cloud), self.prefix)
+
+    def network(self, cloud):
+        """The prefix's network and subnet in ``cloud``."""
+        net = self.conn(cloud).network
+        network = net.find_network(self.prefix + '-net', ignore_missing=False)
+        subnet = net.find_subnet(self.prefix + '-sub', ignore_missing=False)
+        return network, subnet
+
+    def server(self, cloud, address):
+        """Server ``-vm`` in ``cloud`` on the prefix's network at
+        ``address``."""
+        conn = self.conn(cloud)
+        network, _ = self.network(cloud)
+        server = conn.compute.create_server(
+            name=self.prefix + '-vm',
+            flavor_id=conn.compute.find_flavor(
+                base.FLAVOR, ignore_missing=False
+            ).id,
+            image_id=conn.image.find_image(
+                base.IMAGE, ignore_missing=False
+            ).id,
+            networks=[{'uuid': network.id, 'fixed_ip': address}],
+        )
+        self.cleanup_resource(conn, 'server', server)
+        return conn.compute.wait_for_server(server, wait=base.WAIT)
+
+    def seed(self):
+        """In ``src``: network, subnet, QoS policy, a server at
+        :data:`SRC_VM` and load balancer ``-lb`` with two pools (one
+        member on the server, an HTTP health monitor, session
+        persistence), two listeners (timeouts, headers, CIDRs) and an L7
+        policy with two rules."""
+        src = self.conn('src')
+        p = self.prefix
+        network = src.network.create_network(name=p + '-net')
+        subnet = src.network.create_subnet(
+            name=p + '-sub', network_id=network.id, ip_version=4, cidr=CIDR
+        )
+        self.server('src', SRC_VM)
+        lb = src.load_balancer
+        x = lb.create_load_balancer(
+            name=p + '-lb',
+            description='front door',
+            vip_subnet_id=subnet.id,
+            vip_address=VIP,
+            tags=['web', 'blue'],
+        )
+        wait_active(src, x.id)
+        web = lb.create_pool(
+            name=p + '-web',
+            description='web servers',
+            loadbalancer_id=x.id,
+            protocol='HTTP',
+            lb_algorithm='ROUND_ROBIN',
+            session_persistence={'type': 'APP_COOKIE', 'cookie_name': 'sid'},
+            tags=['w'],
+        )
+        wait_active(src, x.id)
+        api = lb.create_pool(
+            name=p + '-api',
+            loadbalancer_id=x.id,
+            protocol='HTTP',
+            lb_algorithm='LEAST_CONNECTIONS',
+        )
+        wait_active(src, x.id)
+        lb.create_member(
+            web,
+            name=p + '-m-vm',
+            address=SRC_VM,
+            protocol_port=80,
+            subnet_id=subnet.id,
+            weight=3,
+            tags=['vm'],
+        )
+        wait_active(src, x.id)
+        lb.create_member(
+            web,
+            address=OTHER,
+            protocol_port=8080,
+            subnet_id=subnet.id,
+            backup=True,
+        )
+        wait_active(src, x.id)
+        lb.create_member(api, address=OTHER, protocol_port=9000)
+        wait_active(src, x.id)
+        lb.create_health_monitor(
+            pool_id=web.id,
+            name=p + '-hm',
+            type='HTTP',
+            delay=7,
+            timeout=4,
+            max_retries=3,
+            max_retries_down=2,
+            http_method='HEAD',
+            url_path='/health',
+            expected_codes='200-204',
+        )
+        wait_active(src, x.id)
+        http = lb.create_listener(
+            name=p + '-http',
+            description='plain',
+            loadbalancer_id=x.id,
+            protocol='HTTP',
+            protocol_port=80,
+            default_pool_id=web.id,
+            connection_limit=1000,
+            timeout_client_data=40000,
+            timeout_member_connect=4000,
+            timeout_member_data=41000,
+            timeout_tcp_inspect=10,
+            insert_headers={'X-Forwarded-For': 'true'},
+            allowed_cidrs=['10.0.0.0/8', '192.168.0.0/16'],
+            tags=['l1'],
+        )
+        wait_active(src, x.id)
+        lb.create_listener(
+            name=p + '-alt',
+            loadbalancer_id=x.id,
+            protocol='HTTP',
+            protocol_port=8080,
+            default_pool_id=api.id,
+        )
+        wait_active(src, x.id)
+        pol = lb.create_l7_policy(
+            name=p + '-to-api',
+            description='api calls',
+            listener_id=http.id,
+            action='REDIRECT_TO_POOL',
+            redirect_pool_id=api.id,
+            position=1,
+        )
+        wait_active(src, x.id)
+        lb.create_l7_rule(
+            pol, type='PATH', compare_type='STARTS_WITH', rule_value='/api'
+        )
+        wait_active(src, x.id)
+        lb.create_l7_rule(
+            pol,
+            type='HEADER',
+            compare_type='EQUAL_TO',
+            key='X-Env',
+            rule_value='prod',
+            invert=True,
+        )
+        wait_active(src, x.id)
+
+    def export(self, *types):
+        for kind in types:
+            self.migrate(
+                'export ' + kind,
+                '-f',
+                'json',
+                cloud_option='--src-cloud',
+                cloud='src',
+            )
+
+    def import_lb(self, *args, expect_fail=False):
+        rows = self.import_('loadbalancer', *args, expect_fail=expect_fail)
+        if expect_fail:
+            return rows
+        return {r['Name']: (r['Action'], r['Detail']) for r in rows}
+
+    def test_tree_members_on_servers_and_reimport(self):
+        p = self.prefix
+        self.seed()
+        self.export('network', 'subnet', 'loadbalancer')
+        (entry,) = self.load(FILE)['resources']
+        params = entry['params']
+        ref = lambda n: {  # noqa: E731
+            'name': p + n,
+            'project_name': '%auth%',
+            'domain_name': '%auth%',
+        }
+        self.assertEqual(LB, entry['type'])
+        self.assertEqual(ref('-sub'), params['vip_subnet_ref'])
+        self.assertEqual(VIP, params['vip_address'])
+        (web,) = [x for x in params['pools'] if x['name'] == p + '-web']
+        members = {m['name'] or m['address']: m for m in web['members']}
+        # The server's member is written by reference, not by address.
+        self.assertEqual(ref('-vm'), members[p + '-m-vm']['server_ref'])
+        self.assertEqual(ref('-net'), members[p + '-m-vm']['network_ref'])
+        self.assertIsNone(members[p + '-m-vm']['address'])
+        self.assertNotIn('server_ref', members[OTHER])
+        self.assertEqual([], entry['_info']['unreferenced'])
+
+        # The destination has the network but not the server yet: the
+        # member on it is left out, with a remark.
+        self.import_('network')
+        self.import_('subnet')
+        rows = self.import_lb()
+        self.assertEqual(
+            (
+                'created',
+                'member %s-m-vm of pool %s-web left out: server %r '
+                "(project '%%auth%%') not found (import the load balancers "
+                'again after the workload import)' % (p, p, p + '-vm'),
+            ),
+            rows[p + '-lb'],
+        )
+        have, _ = tree_of(self.conn('dst'), p + '-lb')
+        self.assertEqual(
+            [('', OTHER, 8080, p + '-sub', 1, True, [])],
+            have['pools'][p + '-web']['members'],
+        )
+
+        # Once the server is there (the workload import), a second import
+        # adds the member at the destination server's address.
+        self.server('dst', DST_VM)
+        rows = self.import_lb()
+        self.assertEqual(
+            (
+                'updated',
+                'create member %s-m-vm of pool %s-web' % (p, p),
+            ),
+            rows[p + '-lb'],
+        )
+        want, _ = tree_of(self.conn('src'), p + '-lb')
+        have, ids = tree_of(self.conn('dst'), p + '-lb')
+        # (sorted: the unnamed one first)
+        want['pools'][p + '-web']['members'] = [
+            ('', OTHER, 8080, p + '-sub', 1, True, []),
+            (p + '-m-vm', DST_VM, 80, p + '-sub', 3, False, ['vm']),
+        ]
+        self.assertEqual(want, have)
+        # field by field, what the source has
+        self.assertEqual(
+            {
+                'description': 'front door',
+                'admin_state_up': True,
+                'provider': 'amphora',
+                'vip_address': VIP,
+                'vip_subnet': p + '-sub',
+                'vip_qos_policy': None,
+                'tags': ['blue', 'web'],
+            },
+            {k: v for k, v in have.items() if k not in ('pools', 'listeners')},
+        )
+        self.assertEqual(
+            {
+                'description': 'plain',
+                'protocol': 'HTTP',
+                'protocol_port': 80,
+                'connection_limit': 1000,
+                'default_pool': p + '-web',
+                'timeouts': (40000, 4000, 41000, 10),
+                'insert_headers': {'X-Forwarded-For': 'true'},
+                'allowed_cidrs': ['10.0.0.0/8', '192.168.0.0/16'],
+                'tags': ['l1'],
+                'l7policies': {
+                    p + '-to-api': {
+                        'action': 'REDIRECT_TO_POOL',
+                        'position': 1,
+                        'description': 'api calls',
+                        'redirect_pool': p + '-api',
+                        'redirect_url': None,
+                        'rules': [
+                            ('HEADER', 'EQUAL_TO', 'X-Env', 'prod', True),
+                            ('PATH', 'STARTS_WITH', None, '/api', False),
+                        ],
+                    }
+                },
+            },
+            have['listeners'][p + '-http'],
+        )
+        self.assertEqual(
+            p + '-api', have['listeners'][p + '-alt']['default_pool']
+        )
+        self.assertEqual(
+            {
+                'description': 'web servers',
+                'protocol': 'HTTP',
+                'lb_algorithm': 'ROUND_ROBIN',
+                'session_persistence': {
+                    'type': 'APP_COOKIE',
+                    'cookie_name': 'sid',
+                    'persistence_timeout': None,
+                    'persistence_granularity': None,
+                },
+                'tags': ['w'],
+                'members': want['pools'][p + '-web']['members'],
+                'healthmonitor': (
+                    p + '-hm',
+                    'HTTP',
+                    7,
+                    4,
+                    3,
+                    2,
+                    'HEAD',
+                    '/health',
+                    '200-204',
+                ),
+            },
+            have['pools'][p + '-web'],
+        )
+
+        # Again: unchanged, and not one write.
+        rows, requests = self.import_logged(what='loadbalancer')
+        self.assertEqual(
+            [(p + '-lb', 'unchanged', '')],
+            [(r['Name'], r['Action'], r['Detail']) for r in rows],
+        )
+        self.assertEqual(
+            [],
+            [
+                r
+                for r in requests
+                if r[0] != 'GET' and not r[1].endswith('/auth/tokens')
+            ],
+        )
+
+        # An edited file: the changes are made in place.
+        doc = self.load(FILE)
+        params = doc['resources'][0]['params']
+        params['description'] = 'new door'
+        (http,) = [x for x in params['listeners'] if x['name'] == p + '-http']
+        http['timeout_client_data'] = 45000
+        http['l7policies'][0]['rules'] = [
+            r for r in http['l7policies'][0]['rules'] if r['type'] == 'PATH'
+        ]
+        (web,) = [x for x in params['pools'] if x['name'] == p + '-web']
+        web['healthmonitor']['delay'] = 9
+        self.save(FILE, doc)
+        self.assertEqual(
+            [
+                (
+                    p + '-lb',
+                    'update',
+                    'update load balancer, update health monitor of pool '
+                    '%(p)s-web, update listener %(p)s-http, delete L7 rule '
+                    "HEADER EQUAL_TO 'prod' of L7 policy %(p)s-to-api of "
+                    'listener %(p)s-http' % {'p': p},
+                )
+            ],
+            [
+                (r['Name'], r['Action'], r['Detail'])
+                for r in self.plan('loadbalancer')
+            ],
+        )
+        rows = self.import_lb()
+        self.assertEqual('updated', rows[p + '-lb'][0])
+        edited, same_ids = tree_of(self.conn('dst'), p + '-lb')
+        self.assertEqual(ids, same_ids)
+        self.assertEqual('new door', edited['description'])
+        self.assertEqual(
+            45000, edited['listeners'][p + '-http']['timeouts'][0]
+        )
+        self.assertEqual(
+            [('PATH', 'STARTS_WITH', None, '/api', False)],
+            edited['listeners'][p + '-http']['l7policies'][p + '-to-api'][
+                'rules'
+            ],
+        )
+        self.assertEqual(9, edited['pools'][p + '-web']['healthmonitor'][2])
+
+    def dst_lbs(self):
+        return [
+            x.name
+            for x in self.conn('dst').load_balancer.load_balancers()
+            if x.name.startswith(self.prefix)
+        ]
+
+    def test_missing_subnet_blocks_and_bad_tree_leaves_nothing(self):
+        p = self.prefix
+        self.seed()
+        self.export('network', 'subnet', 'loadbalancer')
+        self.import_('network')
+        self.import_('subnet')
+        doc = self.load(FILE)
+        params = doc['resources'][0]['params']
+
+        # A subnet that neither the data directory nor the destination
+        # holds: validate names it, import blocks the load balancer and
+        # makes nothing.
+        params['vip_subnet_ref']['name'] = p + '-nosuch'
+        self.save(FILE, doc)
+        self.assertIn(
+            (
+                'params.vip_subnet_ref',
+                "subnet %r (project '%%auth%%') is not in the data directory"
+                % (p + '-nosuch'),
+            ),
+            [
+                (field, problem)
+                for _, field, problem in self.validate_problems(file_name=FILE)
+            ],
+        )
+        result = self.import_lb(expect_fail=True)
+        self.assertIn(
+            "%s: %s %r: blocked: vip_subnet_ref: subnet %r (project "
+            "'%%auth%%') not found\n" % (FILE, LB, p + '-lb', p + '-nosuch'),
+            result.stderr,
+        )
+        self.assertEqual([], self.dst_lbs())
+
+        # A tree that Octavia refuses half-way (a rule's compare type):
+        # the new load balancer is deleted with what was made of it.
+        params['vip_subnet_ref']['name'] = p + '-sub'
+        (http,) = [x for x in params['listeners'] if x['name'] == p + '-http']
+        (path,) = [
+            r for r in http['l7policies'][0]['rules'] if r['type'] == 'PATH'
+        ]
+        path['compare_type'] = 'SOUNDS_LIKE'
+        self.save(FILE, doc)
+        result = self.import_lb(expect_fail=True)
+        head = (
+            "%(f)s: %(t)s '%(p)s-lb': failed: create L7 rule PATH "
+            "SOUNDS_LIKE '/api' of L7 policy %(p)s-to-api of listener "
+            "%(p)s-http: Invalid input for field/attribute compare_type. "
+            "Value: 'SOUNDS_LIKE'. Value should be one of: "
+            % {'f': FILE, 't': LB, 'p': p}
+        )
+        (line,) = [x for x in result.stderr.splitlines() if x.startswith(head)]
+        # (Octavia lists the choices in no fixed order)
+        self.assertEqual(
+            ['CONTAINS', 'ENDS_WITH', 'EQUAL_TO', 'REGEX', 'STARTS_WITH'],
+            sorted(line[len(head) :].split(', ')),
+        )
+        self.assertEqual([], self.dst_lbs())
