@@ -141,7 +141,7 @@ def tree_of(conn, name):
     return tree, ids
 
 
-class TestLoadBalancers(netres.MigrateTestCase):
+class LoadBalancerTestCase(netres.MigrateTestCase):
     def setUp(self):
         super().setUp()
         for cloud in ('src', 'dst'):
@@ -308,6 +308,8 @@ class TestLoadBalancers(netres.MigrateTestCase):
             return rows
         return {r['Name']: (r['Action'], r['Detail']) for r in rows}
 
+
+class TestLoadBalancers(LoadBalancerTestCase):
     def test_tree_members_on_servers_and_reimport(self):
         p = self.prefix
         self.seed()
@@ -564,3 +566,183 @@ class TestLoadBalancers(netres.MigrateTestCase):
             sorted(line[len(head) :].split(', ')),
         )
         self.assertEqual([], self.dst_lbs())
+
+
+def self_signed(name):
+    """(certificate, private key) in PEM, self-signed for ``name``."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return (
+        cert.public_bytes(serialization.Encoding.PEM).decode(),
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        ).decode(),
+    )
+
+
+def uuid_of(href):
+    return href.rstrip('/').rsplit('/', 1)[-1]
+
+
+class TestTlsListener(LoadBalancerTestCase):
+    def grant_octavia(self, cloud, hrefs):
+        """Let Octavia's service user read these secrets and containers
+        (a Barbican ACL), as an operator does for TLS listeners."""
+        octavia = self.conn('src-admin').identity.find_user(
+            'octavia', ignore_missing=False
+        )
+        km = self.conn(cloud).key_manager
+        for collection, href in hrefs:
+            response = km.put(
+                '/%s/%s/acl' % (collection, uuid_of(href)),
+                json={'read': {'users': [octavia.id], 'project-access': True}},
+            )
+            response.raise_for_status()
+
+    def purge_barbican(self, conn):
+        km = conn.key_manager
+        for c in km.containers():
+            if (c.name or '').startswith(self.prefix):
+                km.delete_container(uuid_of(c.container_ref))
+        for s in km.secrets():
+            if (s.name or '').startswith(self.prefix):
+                km.delete_secret(uuid_of(s.secret_ref))
+
+    def tls_container(self, cloud):
+        """A certificate container ``-cert`` in ``cloud`` that Octavia may
+        read."""
+        km = self.conn(cloud).key_manager
+        p = self.prefix
+        cert_pem, key_pem = self_signed('www.example.com')
+        cert = km.create_secret(
+            name=p + '-crt',
+            secret_type='certificate',
+            payload=cert_pem,
+            payload_content_type='text/plain',
+        )
+        key = km.create_secret(
+            name=p + '-key',
+            secret_type='private',
+            payload=key_pem,
+            payload_content_type='text/plain',
+        )
+        container = km.create_container(
+            name=p + '-cert',
+            type='certificate',
+            secret_refs=[
+                {'name': 'certificate', 'secret_ref': cert.secret_ref},
+                {'name': 'private_key', 'secret_ref': key.secret_ref},
+            ],
+        )
+        self.grant_octavia(
+            cloud,
+            [
+                ('secrets', cert.secret_ref),
+                ('secrets', key.secret_ref),
+                ('containers', container.container_ref),
+            ],
+        )
+        return container
+
+    def test_tls_listener_refers_to_the_migrated_container(self):
+        p = self.prefix
+        for cloud in ('src', 'dst'):
+            self.addCleanup(self.purge_barbican, self.conn(cloud))
+            # (load balancers first: they use the containers)
+            self.addCleanup(purge_lbs, self.conn(cloud), p)
+        src = self.conn('src')
+        network = src.network.create_network(name=p + '-net')
+        subnet = src.network.create_subnet(
+            name=p + '-sub', network_id=network.id, ip_version=4, cidr=CIDR
+        )
+        container = self.tls_container('src')
+        x = src.load_balancer.create_load_balancer(
+            name=p + '-lb', vip_subnet_id=subnet.id
+        )
+        wait_active(src, x.id)
+        src.load_balancer.create_listener(
+            name=p + '-https',
+            loadbalancer_id=x.id,
+            protocol='TERMINATED_HTTPS',
+            protocol_port=443,
+            default_tls_container_ref=container.container_ref,
+        )
+        wait_active(src, x.id)
+
+        self.export('network', 'subnet', 'secret', 'secret container')
+        self.export('loadbalancer')
+        (entry,) = self.load(FILE)['resources']
+        (listener,) = entry['params']['listeners']
+        self.assertEqual(
+            {
+                'name': p + '-cert',
+                'project_name': '%auth%',
+                'domain_name': '%auth%',
+            },
+            listener['default_tls_container_ref'],
+        )
+
+        self.import_('network')
+        self.import_('subnet')
+        self.import_('secret', '--src-cloud', 'src')
+        self.import_('secret container')
+        # A tenant's export cannot name the users of an ACL: the operator
+        # lets Octavia read the destination's copies, as in the source.
+        km = self.conn('dst').key_manager
+        (dst_container,) = [
+            c for c in km.containers() if c.name == p + '-cert'
+        ]
+        self.grant_octavia(
+            'dst',
+            [('containers', dst_container.container_ref)]
+            + [
+                ('secrets', s['secret_ref']) for s in dst_container.secret_refs
+            ],
+        )
+        rows = self.import_lb()
+        self.assertEqual(('created', ''), rows[p + '-lb'])
+        dst = self.conn('dst').load_balancer
+        (made,) = [x for x in dst.load_balancers() if x.name == p + '-lb']
+        (https,) = dst.listeners(loadbalancer_id=made.id)
+        self.assertEqual(
+            ('TERMINATED_HTTPS', 443, dst_container.container_ref),
+            (
+                https.protocol,
+                https.protocol_port,
+                https.default_tls_container_ref,
+            ),
+        )
+        self.assertNotEqual(
+            container.container_ref, https.default_tls_container_ref
+        )
+        rows, requests = self.import_logged(what='loadbalancer')
+        self.assertEqual('unchanged', rows[0]['Action'])
+        self.assertEqual(
+            [],
+            [
+                r
+                for r in requests
+                if r[0] != 'GET' and not r[1].endswith('/auth/tokens')
+            ],
+        )

@@ -15,6 +15,8 @@ order), members on servers, and the file's references."""
 
 import copy
 
+import fixtures
+
 import testtools
 
 from osmigrateclient import exceptions
@@ -507,3 +509,79 @@ class TestReferences(testtools.TestCase):
             0,
         )
         self.assertEqual('params.pools[0].members[0].weight', e.field)
+
+
+class _Statuses:
+    """A load balancer proxy whose load balancer goes through
+    ``statuses``, one per look."""
+
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+        self.looks = 0
+
+    def get_load_balancer(self, lb_id):
+        self.looks += 1
+        status = self.statuses.pop(0) if self.statuses else 'PENDING_UPDATE'
+        return fakes.sdk('load_balancer', id=lb_id, provisioning_status=status)
+
+
+class TestWait(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.conn = fakes.FakeConnection()
+        self.lookup = refs.Lookup(self.conn, options=_Options(0))
+        self.useFixture(fixtures.MockPatchObject(lbmod, 'POLL', 0))
+
+    def wait(self, statuses):
+        self.conn.load_balancer = _Statuses(statuses)
+        lb = fakes.sdk('load_balancer', id='lb-1')
+        return lbmod.LoadBalancer()._wait(self.lookup, lb, 'web')
+
+    def test_active(self):
+        self.lookup.options = _Options(60)
+        found = self.wait(['PENDING_UPDATE', 'PENDING_UPDATE', 'ACTIVE'])
+        self.assertEqual('ACTIVE', found.provisioning_status)
+        self.assertEqual(3, self.conn.load_balancer.looks)
+
+    def test_error(self):
+        self.lookup.options = _Options(60)
+        e = self.assertRaises(
+            exceptions.MigrateError, self.wait, ['PENDING_UPDATE', 'ERROR']
+        )
+        self.assertEqual(
+            "load balancer 'web' (lb-1) went to provisioning status ERROR",
+            str(e),
+        )
+
+    def test_timeout(self):
+        e = self.assertRaises(exceptions.MigrateError, self.wait, [])
+        self.assertEqual(
+            "load balancer 'web' (lb-1) is still PENDING_UPDATE after 0 s "
+            '(see --loadbalancer-wait)',
+            str(e),
+        )
+
+
+class _Options:
+    def __init__(self, wait):
+        self.loadbalancer_wait = wait
+
+
+class TestOrder(testtools.TestCase):
+    def test_after_what_it_refers_to(self):
+        from osmigrateclient import resources
+
+        names = [r.cli_name for r in resources.in_order()]
+        for before in (
+            'network',
+            'subnet',
+            'network qos policy',
+            'secret container',
+        ):
+            self.assertLess(
+                names.index(before), names.index('loadbalancer'), before
+            )
+        self.assertTrue(resources.get('loadbalancer').pre_workload)
+        self.assertEqual(
+            'load-balancer', resources.get('loadbalancer').catalog_service
+        )
