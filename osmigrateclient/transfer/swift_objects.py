@@ -993,6 +993,7 @@ def download_blob(
             return None
     datafile.ensure_dir(os.path.dirname(path), link_ok=False)
     part = path + '.part'
+    LOG.debug('GET %s (object bytes: not logged)', rec['name'])
     response = conn.object_store.get(
         object_path(container, rec['name']), stream=True, log=False
     )

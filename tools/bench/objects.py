@@ -1,0 +1,336 @@
+"""Benchmark: Swift objects, ours against `swift download` + `swift upload`.
+
+Seeds the source (unless it holds them already) with two containers:
+``bench-objs-small`` (2,000 objects of 4-64 KiB, random bytes) and
+``bench-objs-big`` (two 256 MiB objects).  Then, in one run, each from an
+empty destination:
+
+- ours, by blobs: ``migrate export container --keep-blobs`` +
+  ``migrate import container`` (from the blobs);
+- ours, direct: ``migrate export container`` + ``migrate import container
+  --src-cloud`` (source Swift straight to the destination Swift);
+- the baseline: ``swift download`` of both containers into a directory +
+  ``swift upload`` of it into the destination (python-swiftclient, with a
+  token and storage URL from the same clouds.yaml).
+
+All three with 10 transfers at once (``--parallel 10``; swift's own default
+``--object-threads 10``), as subprocesses with ``--debug``, whose request
+lines are counted (Swift requests only: Keystone's are left out).  Then a
+re-run of ours over the full destination: requests and time of a no-op.
+
+    .venv/bin/python tools/bench/objects.py [--src src] [--dst dst] [--keep]
+
+Needs the ``swift`` command (``pip install python-swiftclient``).  Prints
+figures and ratios; asserts nothing.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import openstack
+
+from osmigrateclient.transfer import swift_objects
+
+SMALL, BIG = 'bench-objs-small', 'bench-objs-big'
+KiB, MiB = 1024, 1024 * 1024
+SMALL_COUNT = 2000
+BIG_COUNT, BIG_SIZE = 2, 256 * MiB
+PARALLEL = '10'
+BIN = os.path.dirname(sys.executable)
+OPENSTACK = os.path.join(BIN, 'openstack')
+SWIFT = shutil.which('swift', path=BIN) or shutil.which('swift')
+
+
+def small_sizes():
+    rng = random.Random(19)  # noqa: S311 -- sizes, not secrets
+    return {
+        'd%d/o%04d' % (i % 10, i): rng.randint(4 * KiB, 64 * KiB)
+        for i in range(SMALL_COUNT)
+    }
+
+
+def listing(conn, container):
+    try:
+        return {
+            i['name']: i for i in swift_objects.list_objects(conn, container)
+        }
+    except Exception:  # noqa: BLE001 -- no container yet
+        return {}
+
+
+def seed(conn):
+    """Make the source containers, with the objects they lack."""
+    store = conn.object_store
+    for name in (SMALL, BIG):
+        store.put(swift_objects.container_path(name))
+    have = listing(conn, SMALL)
+    todo = [
+        (n, s)
+        for n, s in small_sizes().items()
+        if have.get(n, {}).get('bytes') != s
+    ]
+
+    def put_small(item):
+        name, size = item
+        store.put(
+            swift_objects.object_path(SMALL, name),
+            data=os.urandom(size),
+            headers={
+                'Content-Type': 'application/octet-stream',
+                'X-Object-Meta-Bench': 'small',
+            },
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(put_small, todo))
+    have = listing(conn, BIG)
+    for i in range(BIG_COUNT):
+        name = 'big-%d' % i
+        if have.get(name, {}).get('bytes') == BIG_SIZE:
+            continue
+
+        def chunks():
+            for _ in range(BIG_SIZE // MiB):
+                yield os.urandom(MiB)
+
+        body = swift_objects._Body(chunks(), BIG_SIZE, lambda n: None)
+        store.put(swift_objects.object_path(BIG, name), data=body)
+    if todo:
+        print('seeded %d small objects' % len(todo))
+
+
+def purge(conn):
+    store = conn.object_store
+    for container in (SMALL, BIG):
+        names = list(listing(conn, container))
+
+        def delete(name, container=container):
+            store.delete(swift_objects.object_path(container, name))
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(delete, names))
+        store.delete(swift_objects.container_path(container))
+
+
+def run(argv, env=None):
+    """(seconds, Swift requests by method) of a command run with
+    --debug."""
+    start = time.monotonic()
+    proc = subprocess.run(
+        argv,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    seconds = time.monotonic() - start
+    if proc.returncode:
+        sys.exit('%s failed:\n%s' % (' '.join(argv), proc.stderr[-3000:]))
+    return seconds, count_lines(proc.stderr)
+
+
+def total_bytes():
+    return sum(small_sizes().values()) + BIG_COUNT * BIG_SIZE
+
+
+def ours(args, work, keep_blobs):
+    data_dir = tempfile.mkdtemp(dir=work)
+    common = ['--data-dir', data_dir, '--name-regex', '^bench-objs-']
+    export = [
+        OPENSTACK,
+        '--debug',
+        'migrate',
+        'export',
+        'container',
+        '--src-cloud',
+        args.src,
+        '--parallel',
+        PARALLEL,
+    ] + common
+    if keep_blobs:
+        export.append('--keep-blobs')
+    imp = [
+        OPENSTACK,
+        '--debug',
+        'migrate',
+        'import',
+        'container',
+        '--dst-cloud',
+        args.dst,
+        '--parallel',
+        PARALLEL,
+    ] + common
+    if not keep_blobs:
+        imp += ['--src-cloud', args.src]
+    s1, c1 = run(export)
+    s2, c2 = run(imp)
+    return s1 + s2, merge(c1, c2), imp
+
+
+def baseline(args, src, dst, work):
+    down = tempfile.mkdtemp(dir=work)
+    seconds, counts = 0.0, {}
+    for conn, verb in ((src, 'download'), (dst, 'upload')):
+        auth = [
+            '--os-auth-token',
+            conn.auth_token,
+            '--os-storage-url',
+            conn.object_store.get_endpoint(),
+        ]
+        for container in (SMALL, BIG):
+            where = os.path.join(down, container)
+            if verb == 'download':
+                argv = [
+                    SWIFT,
+                    '--debug',
+                    *auth,
+                    'download',
+                    container,
+                    '-D',
+                    where,
+                    '--object-threads',
+                    PARALLEL,
+                ]
+                cwd = None
+            else:
+                names = sorted(
+                    os.path.relpath(os.path.join(top, f), where)
+                    for top, _, files in os.walk(where)
+                    for f in files
+                )
+                argv = [
+                    SWIFT,
+                    '--debug',
+                    *auth,
+                    'upload',
+                    container,
+                    '--object-threads',
+                    PARALLEL,
+                    *names,
+                ]
+                cwd = where
+            start = time.monotonic()
+            proc = subprocess.run(
+                argv,
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                stdin=subprocess.DEVNULL,
+            )
+            seconds += time.monotonic() - start
+            if proc.returncode:
+                sys.exit('swift %s failed:\n%s' % (verb, proc.stderr[-3000:]))
+            counts = merge(counts, count_lines(proc.stderr))
+    return seconds, counts
+
+
+def count_lines(stderr):
+    """Swift requests by method, from the REQ lines of keystoneauth or
+    swiftclient (and ours for the object GETs it does not log)."""
+    counts = {}
+    for text in stderr.splitlines():
+        if 'object bytes: not logged' in text:
+            method = 'GET'
+        elif 'REQ: curl' in text and re.search(r':15[89]08/', text):
+            m = re.search(r' -X (\w+)', text)
+            method = m.group(1) if m else 'HEAD' if ' -I' in text else '?'
+        else:
+            continue
+        counts[method] = counts.get(method, 0) + 1
+    return counts
+
+
+def merge(a, b):
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + v
+    return out
+
+
+def line(label, seconds, counts):
+    objects = SMALL_COUNT + BIG_COUNT
+    requests = sum(counts.values())
+    print(
+        '%-34s %7.1f s %7.1f MB/s %6d requests (%.2f per object: %s)'
+        % (
+            label,
+            seconds,
+            total_bytes() / 1e6 / seconds,
+            requests,
+            requests / objects,
+            ', '.join('%s %d' % kv for kv in sorted(counts.items())),
+        )
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--src', default='src')
+    parser.add_argument('--dst', default='dst')
+    parser.add_argument(
+        '--keep', action='store_true', help='Leave the source containers'
+    )
+    args = parser.parse_args()
+    if not SWIFT:
+        sys.exit('no swift command: pip install python-swiftclient')
+    src = openstack.connect(cloud=args.src)
+    dst = openstack.connect(cloud=args.dst)
+    seed(src)
+    print(
+        '%d objects, %.1f MB: %d of 4-64 KiB, %d of 256 MiB; %s at once'
+        % (
+            SMALL_COUNT + BIG_COUNT,
+            total_bytes() / 1e6,
+            SMALL_COUNT,
+            BIG_COUNT,
+            PARALLEL,
+        )
+    )
+    work = tempfile.mkdtemp(dir=os.environ.get('TMPDIR'))
+    try:
+        purge(dst)
+        base_s, base_c = baseline(args, src, dst, work)
+        purge(dst)
+        blob_s, blob_c, _ = ours(args, work, keep_blobs=True)
+        purge(dst)
+        direct_s, direct_c, again = ours(args, work, keep_blobs=False)
+        noop_s, noop_c = run(again)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        purge(dst)
+        if not args.keep:
+            purge(src)
+    line('swift download + upload', base_s, base_c)
+    line('ours: export --keep-blobs + import', blob_s, blob_c)
+    line('ours: export + import --src-cloud', direct_s, direct_c)
+    print(
+        'ours, again (nothing to do): %.1f s, %d requests (%s)'
+        % (
+            noop_s,
+            sum(noop_c.values()),
+            ', '.join('%s %d' % kv for kv in sorted(noop_c.items())),
+        )
+    )
+    print(
+        'speed-up against swift: %.2fx (blobs), %.2fx (direct); requests '
+        'per object: %.2f / %.2f against %.2f'
+        % (
+            base_s / blob_s,
+            base_s / direct_s,
+            sum(blob_c.values()) / (SMALL_COUNT + BIG_COUNT),
+            sum(direct_c.values()) / (SMALL_COUNT + BIG_COUNT),
+            sum(base_c.values()) / (SMALL_COUNT + BIG_COUNT),
+        )
+    )
+
+
+if __name__ == '__main__':
+    main()
