@@ -11,8 +11,9 @@
 compute host to its cell, then creates flavors, the default volume type, the
 external network ``public``, the images ``devcloud-image`` and
 ``devcloud-loopback`` (servers booted from it are loopback hosts, see
-devcloud_drivers/loopback.py) and raises the quotas of ``src`` and
-``dst``.  Everything is find-or-create.
+devcloud_drivers/loopback.py), Manila's share types ``default`` and
+``dhss``, and raises the quotas of ``src`` and ``dst``.  Everything is
+find-or-create.
 """
 
 import argparse
@@ -73,6 +74,26 @@ QUOTAS_VOLUME = dict(
     per_volume_gigabytes=-1,
     groups=1000,
 )
+
+QUOTAS_SHARE = dict(
+    shares=1000,
+    gigabytes=100000,
+    snapshots=1000,
+    snapshot_gigabytes=100000,
+    share_networks=1000,
+    share_groups=1000,
+    share_group_snapshots=1000,
+    share_replicas=1000,
+    replica_gigabytes=100000,
+)
+#: Manila's share types -> the backend (configs.MANILA_BACKENDS) they
+#: select; ``default`` is manila.conf's default_share_type.
+SHARE_TYPES = {
+    'default': ('DUMMY1', False),
+    'dhss': ('DUMMY2', True),  # shares need a share network
+}
+#: the share API's microversion (Manila 23 knows 2.89)
+MANILA_MICROVERSION = '2.65'
 
 
 def log(msg):
@@ -237,6 +258,8 @@ def seed_region(home, region, since):
         ),
     )
 
+    seed_shares(conn, region, since)
+
     for name, spec in FLAVORS.items():
         if not conn.compute.find_flavor(name):
             conn.compute.create_flavor(name=name, is_public=True, **spec)
@@ -298,7 +321,57 @@ def seed_region(home, region, since):
         conn.compute.update_quota_set(proj.id, **QUOTAS_COMPUTE)
         conn.network.update_quota(proj.id, **QUOTAS_NETWORK)
         conn.block_storage.update_quota_set(proj.id, **QUOTAS_VOLUME)
+        conn.shared_file_system.put(
+            '/quota-sets/%s' % proj.id,
+            json={'quota_set': QUOTAS_SHARE},
+            microversion=MANILA_MICROVERSION,
+        ).raise_for_status()
     log('%s seeded' % tag)
+
+
+def seed_shares(conn, region, since):
+    """Manila: wait for both share backends, then the share types."""
+    sfs = conn.shared_file_system
+    mv = MANILA_MICROVERSION
+
+    def get(path, key):
+        resp = sfs.get(path, microversion=mv)
+        resp.raise_for_status()
+        return resp.json()[key]
+
+    def shares_up():
+        hosts = {
+            s['host'].split('@')[-1]
+            for s in get('/services', 'services')
+            if s['binary'] == 'manila-share'
+            and s['state'] == 'up'
+            and s['status'] == 'enabled'
+            and datetime.datetime.fromisoformat(s['updated_at'])
+            .replace(tzinfo=datetime.timezone.utc)
+            .timestamp()
+            >= since
+        }
+        return {b.lower() for b, _dhss in SHARE_TYPES.values()} <= hosts
+
+    wait_for('%s manila-share' % region.name, shares_up)
+    have = {t['name'] for t in get('/types?is_public=all', 'share_types')}
+    for name, (backend, dhss) in SHARE_TYPES.items():
+        if name in have:
+            continue
+        sfs.post(
+            '/types',
+            json={
+                'share_type': {
+                    'name': name,
+                    'share_type_access:is_public': True,
+                    'extra_specs': {
+                        'driver_handles_share_servers': dhss,
+                        'share_backend_name': backend,
+                    },
+                }
+            },
+            microversion=mv,
+        ).raise_for_status()
 
 
 def main():

@@ -701,6 +701,73 @@ def designate(lay, r):
     )
 
 
+#: Manila's backends: the dummy driver of manila's tests, which makes
+#: shares "available" without storage and invents their export locations
+#: (no NFS server or client exists here: the kernel has no nfs filesystem).
+#: dhss: driver_handles_share_servers (a share network is then required,
+#: and its share servers get their ports from neutron).
+MANILA_BACKENDS = {'dummy1': False, 'dummy2': True}
+
+
+def manila(lay, r):
+    """Manila's API, scheduler and share service with the dummy driver."""
+    d = os.path.join(r.etc, 'manila')
+    conf = {
+        'DEFAULT': {
+            'transport_url': r.transport_url,
+            'log_file': os.path.join(r.log, 'manila-api.log'),
+            'auth_strategy': 'keystone',
+            'api_paste_config': os.path.join(d, 'api-paste.ini'),
+            'state_path': os.path.join(r.data, 'manila'),
+            'host': r.share_host,
+            'my_ip': L.HOST,
+            'enabled_share_protocols': 'NFS,CIFS',
+            'enabled_share_backends': ','.join(MANILA_BACKENDS),
+            'default_share_type': 'default',
+        },
+        'database': {'connection': r.db_url('manila')},
+        'keystone_authtoken': authtoken('manila'),
+        'oslo_policy': {'enforce_new_defaults': True, 'enforce_scope': True},
+        'oslo_concurrency': {'lock_path': os.path.join(r.data, 'lock')},
+        'oslo_messaging_notifications': {'driver': 'noop'},
+        # share servers' ports (dhss backends) and network checks
+        'neutron': client_auth('manila', r),
+        'nova': client_auth('manila', r),
+        'cinder': client_auth('manila', r),
+        'glance': client_auth('manila', r),
+    }
+    for name, dhss in MANILA_BACKENDS.items():
+        conf[name] = {
+            'share_backend_name': name.upper(),
+            'share_driver': 'manila.tests.share.drivers.dummy.DummyDriver',
+            'driver_handles_share_servers': dhss,
+            # no artificial delays (seconds per driver call by default)
+            'dummy_driver_default_driver_method_delay': 0,
+            'dummy_driver_driver_methods_delays': '',
+        }
+        if dhss:
+            # a share server has ports on the share network's subnet
+            # (neutron) and one on an "admin network", here addresses of
+            # a range that exists nowhere (the standalone plugin)
+            conf[name]['admin_network_config_group'] = name + '_admin'
+            # the share server (and its ports) goes with its last share
+            conf[name]['delete_share_server_with_last_share'] = True
+            conf[name + '_admin'] = {
+                'network_api_class': 'manila.network.'
+                'standalone_network_plugin.StandaloneNetworkPlugin',
+                'standalone_network_plugin_gateway': '198.18.%d.1' % r.index,
+                'standalone_network_plugin_mask': 24,
+                'standalone_network_plugin_allowed_ip_ranges': (
+                    '198.18.%d.10-198.18.%d.250' % (r.index, r.index)
+                ),
+                'network_plugin_ipv4_enabled': True,
+            }
+    write(os.path.join(d, 'manila.conf'), ini(conf))
+    copy_from_venv(
+        lay, 'manila/api-paste.ini', os.path.join(d, 'api-paste.ini')
+    )
+
+
 def nova(lay, r):
     d = os.path.join(r.etc, 'nova')
     conf_file = os.path.join(d, 'nova.conf')
@@ -870,6 +937,7 @@ def generate(lay, regions):
             'cinder/state',
             'cinder/conversion',
             'cinder/nfs-export',
+            'manila',
             'lock',
         ):
             os.makedirs(os.path.join(r.data, sub), exist_ok=True)
@@ -885,4 +953,5 @@ def generate(lay, regions):
         octavia(lay, r)
         bind(r)
         designate(lay, r)
+        manila(lay, r)
     clouds_yaml(lay)

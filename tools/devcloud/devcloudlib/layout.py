@@ -28,6 +28,7 @@ REGION_PORTS = {
     'barbican': 15311,
     'octavia': 15586,
     'designate': 15001,
+    'manila': 15786,
     'designate-mdns': 15353,  # DNS, UDP and TCP
     'dns': 15354,  # bind9, the pool's DNS server
     'rndc': 15953,  # bind9's control channel
@@ -51,6 +52,7 @@ SERVICE_USERS = (
     'swift',
     'octavia',
     'designate',
+    'manila',
 )
 
 DB_USER = 'os'
@@ -83,6 +85,7 @@ class Region:
         self.public_cidr = '172.24.%d.0/24' % (3 + index)
         self.compute_host = 'devcloud-compute-%s' % self.tag
         self.volume_host = 'devcloud-volume-%s' % self.tag
+        self.share_host = 'devcloud-share-%s' % self.tag
         self.nfs_share = '127.0.0.1:/devcloud-cinder-%s' % self.tag
         self.nfs_export = os.path.join(self.data, 'cinder', 'nfs-export')
         # Swift's one device (a directory: mount_check is off)
@@ -134,6 +137,10 @@ class Region:
             ('barbican', 'key-manager', self.url('barbican')),
             ('octavia', 'load-balancer', self.url('octavia')),
             ('designate', 'dns', self.url('designate')),
+            # openstacksdk looks for shared-file-system, the manila client
+            # for sharev2: both, one URL (API >= 2.60: no project in paths)
+            ('manilav2', 'sharev2', self.url('manila') + '/v2'),
+            ('manila', 'shared-file-system', self.url('manila') + '/v2'),
             (
                 'swift',
                 'object-store',
