@@ -123,12 +123,14 @@ class TestVolumes(base.FunctionalTestCase):
             if (v.name or '').startswith(self.prefix)
         ]
 
-    def _temp_images(self):
+    def _temp_images(self, volume):
+        """The temporary images of ``volume``'s copy (another test's copy
+        may be running at the same time)."""
         return [
             i.name
             for conn in (self.src, self.dst)
             for i in conn.image.images(owner=conn.current_project_id)
-            if (i.name or '').startswith('os-migrate-volume-')
+            if i.name == 'os-migrate-volume-' + volume.id
         ]
 
     def _journal(self):
@@ -169,7 +171,7 @@ class TestVolumes(base.FunctionalTestCase):
         self.assertEqual(
             _sha256(backing_file('r1', volume.id)), _sha256(dst_path)
         )
-        self.assertEqual([], self._temp_images())
+        self.assertEqual([], self._temp_images(volume))
         self.assertEqual(
             {'state': 'done', 'dest_id': copied.id},
             {
@@ -185,7 +187,7 @@ class TestVolumes(base.FunctionalTestCase):
             [(r['Name'], r['Action']) for r in rows],
         )
         self.assertEqual([copied.id], [v.id for v in self._dst_volumes()])
-        self.assertEqual([], self._temp_images())
+        self.assertEqual([], self._temp_images(volume))
 
     def test_half_done_copy_is_redone(self):
         volume = self._make_source_volume()
