@@ -61,6 +61,9 @@ LOG = logging.getLogger(__name__)
 DEFAULT_PARALLEL = 4
 #: the pseudo-change of the objects to copy or update
 OBJECTS = '(objects)'
+#: params whose null in a file means "not known": never sent, never a
+#: change (Swift has no way to unset them)
+NONE_IS_UNKNOWN = ('storage_policy', 'versions_enabled')
 
 OBJECT_SHAPE = {
     'name': datafile.STR,
@@ -257,12 +260,17 @@ class Container(base.Resource):
             old = datafile.load_or_empty(
                 os.path.join(lookup.data_dir, self.file_name)
             )
-            for entry in old.resources:
-                params = entry.get('params') or {}
-                self._known[params.get('name')] = {
-                    r['name']: r
-                    for r in params.get('objects') or []
-                    if isinstance(r, dict) and 'name' in r
+            for index, entry in enumerate(old.resources):
+                # Only what a check passes is taken again (the file may
+                # have been edited by hand, or by someone else).
+                try:
+                    self.check(entry, old.path, index)
+                except exceptions.DataFileError as e:
+                    LOG.info('Not reusing the records of %s', e)
+                    continue
+                params = entry['params']
+                self._known[params['name']] = {
+                    r['name']: r for r in params.get('objects') or []
                 }
         entries = super().export(lookup, match)
         # The containers that others' objects need come first.
@@ -466,7 +474,7 @@ class Container(base.Resource):
             if key == 'metadata':
                 have, value = have or {}, value or {}
             if not base.same(have, value):
-                if key in self.create_only and value is None:
+                if value is None and key in NONE_IS_UNKNOWN:
                     continue
                 changes[key] = (have, value)
         fixed = sorted(k for k in changes if k in self.create_only)

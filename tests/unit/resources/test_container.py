@@ -295,6 +295,30 @@ class TestExportImport(testtools.TestCase):
         )
         self.assertEqual([('POST', '/c1')], self.dst.writes())
 
+    def test_unknown_versioning_is_no_change(self):
+        self.export()
+        self.import_(src_cloud='src')
+        self.dst.store['c1']['headers']['X-Versions-Enabled'] = 'True'
+        outcome = self.import_(src_cloud='src')[1]
+        self.assertEqual('unchanged', outcome.action)
+
+    def test_hostile_old_records_are_not_reused(self):
+        self.export()
+        doc = datafile.load(os.path.join(self.data_dir, 'containers.yml'))
+        entries = copy.deepcopy(doc.resources)
+        entries[1]['params']['objects'][1]['metadata'] = {'k': 'a\nb'}
+        datafile.write(doc.path, entries)
+        self.src.requests.clear()
+        self.export()
+        # c1's old records are refused: its objects are read again.
+        self.assertEqual(
+            ['/c1/dlo', '/c1/o0', '/c1/o1', '/c1/o2'],
+            sorted(p for m, p in self.src.requests if p.startswith('/c1/')),
+        )
+        self.assertEqual(
+            {'i': '0'}, self.entries()[1]['params']['objects'][1]['metadata']
+        )
+
     def test_storage_policy_cannot_change(self):
         self.export()
         self.import_(src_cloud='src')
