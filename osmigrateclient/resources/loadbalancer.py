@@ -1109,6 +1109,7 @@ class LoadBalancer(base.Resource):
                 )
                 if attrs is not None:
                     members.append({'key': member_key(attrs), 'attrs': attrs})
+            _unique(members, where + '.members', 'member')
             hm = pool.get('healthmonitor')
             pools.append(
                 {
@@ -1122,6 +1123,7 @@ class LoadBalancer(base.Resource):
                     ),
                 }
             )
+        _unique(pools, 'pools', 'pool')
         listeners = []
         for i, x in enumerate(params.get('listeners') or []):
             where = 'listeners[%d]' % i
@@ -1172,6 +1174,9 @@ class LoadBalancer(base.Resource):
                         ],
                     }
                 )
+            _unique(
+                policies, where + '.l7policies', 'L7 policy of the listener'
+            )
             listeners.append(
                 {
                     'key': listener_key(attrs),
@@ -1179,6 +1184,7 @@ class LoadBalancer(base.Resource):
                     'l7policies': policies,
                 }
             )
+        _unique(listeners, 'listeners', 'listener')
         tree = {'attrs': lb, 'pools': pools, 'listeners': listeners}
         return tree, remarks
 
@@ -1326,7 +1332,6 @@ class LoadBalancer(base.Resource):
             for k, v in want['attrs'].items()
             if not base.is_empty(v) and k != 'vip_address'
         }
-        self._vip_remark = ''
         address = want['attrs'].get('vip_address')
         lb = None
         if address:
@@ -1379,6 +1384,20 @@ class LoadBalancer(base.Resource):
             raise
         _forget_children(lookup)
         return self.proxy(lookup).get_load_balancer(existing.id)
+
+    def apply(
+        self, lookup: refs.Lookup, entry: base.Entry, dry_run: bool = False
+    ) -> base.Outcome:
+        outcome = super().apply(lookup, entry, dry_run)
+        if not dry_run and outcome.action in base.DONE.values():
+            # (``import all`` shows counts only: say what was left out)
+            try:
+                _, left = self.resolve_tree(lookup, entry['params'])
+            except exceptions.MigrateError:
+                left = []
+            for remark in left:
+                LOG.warning('load balancer %s: %s', outcome.name, remark)
+        return outcome
 
     def remarks(self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry):
         wanted = entry['params'].get('vip_address')
@@ -1548,6 +1567,19 @@ def _unreferenced(tree: dict, params: dict) -> list[str]:
     return found
 
 
+def _unique(nodes: list[dict], where: str, what: str) -> None:
+    """Refuse two children that an import could not tell apart."""
+    seen: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        if node['key'] in seen:
+            raise exceptions.UnresolvedReference(
+                'duplicate: %s %s is also %s[%d]: an import cannot tell '
+                'them apart' % (what, node['key'], where, seen[node['key']]),
+                field='%s[%d]' % (where, i),
+            )
+        seen[node['key']] = i
+
+
 def _resolve(lookup: refs.Lookup, kind: str, ref: ty.Any, field: str):
     try:
         return lookup.resolve(kind, ref)
@@ -1559,7 +1591,7 @@ def _resolve(lookup: refs.Lookup, kind: str, ref: ty.Any, field: str):
 def _pool_key(params: dict, field: str, by_name: dict, where: str):
     """The key of the pool a listener or policy names (by name)."""
     name = params.get(field)
-    if name is None:
+    if not name:
         return None
     if name not in by_name:
         raise exceptions.UnresolvedReference(

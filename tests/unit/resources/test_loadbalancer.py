@@ -585,3 +585,73 @@ class TestOrder(testtools.TestCase):
         self.assertEqual(
             'load-balancer', resources.get('loadbalancer').catalog_service
         )
+
+
+class TestDuplicates(TestResolve):
+    def test_two_pools_of_one_name(self):
+        p = params(address='10.0.0.5')
+        p['pools'].append({'name': 'web', 'protocol': 'TCP'})
+        e = self.assertRaises(exceptions.UnresolvedReference, self.resolve, p)
+        self.assertEqual(
+            (
+                'pools[1]',
+                'duplicate: pool web is also pools[0]: an import cannot '
+                'tell them apart',
+            ),
+            (e.field, e.problem),
+        )
+
+    def test_two_unnamed_listeners_on_one_port(self):
+        p = params(address='10.0.0.5')
+        p['listeners'] = [
+            {'protocol': 'HTTP', 'protocol_port': 80},
+            {'protocol': 'HTTP', 'protocol_port': 80},
+        ]
+        e = self.assertRaises(exceptions.UnresolvedReference, self.resolve, p)
+        self.assertEqual('listeners[1]', e.field)
+
+    def test_left_out_member_is_logged_by_import(self):
+        entry = {
+            'type': self.type.type,
+            'params': params(
+                name='m', server_ref=ref('vm'), network_ref=ref('net')
+            ),
+            '_info': {'id': 'x'},
+        }
+        lb = self.conn.add(
+            'load_balancer',
+            name='lb',
+            provisioning_status='ACTIVE',
+            vip_subnet_id=self.sub.id,
+            vip_address='10.0.0.50',
+            provider='amphora',
+        )
+        pool = self.conn.add(
+            'lb_pool',
+            name='web',
+            protocol='HTTP',
+            loadbalancers=[{'id': lb.id}],
+        )
+        self.conn.add(
+            'lb_listener',
+            name='http',
+            protocol='HTTP',
+            default_pool_id=pool.id,
+            load_balancers=[{'id': lb.id}],
+        )
+        # (Octavia lists members per pool: this pool has none)
+        self.useFixture(
+            fixtures.MockPatchObject(lbmod, '_per_parent', lambda *a: [])
+        )
+        with self.assertLogs(lbmod.LOG.name, 'WARNING') as logs:
+            outcome = self.type.apply(self.lookup, entry)
+        self.assertEqual(
+            [
+                "WARNING:%s:load balancer lb: member m of pool web left out: "
+                "server 'vm' (project '%%auth%%') not found (import the load "
+                'balancers again after the workload import)' % lbmod.LOG.name
+            ],
+            logs.output,
+        )
+        self.assertEqual('unchanged', outcome.action)
+        self.assertEqual([], self.conn.write_calls())
