@@ -1044,7 +1044,11 @@ class LoadBalancer(base.Resource):
         for field in unreferenced or ():
             value: ty.Any = params
             for part in field.replace(']', '').replace('[', '.').split('.'):
-                if isinstance(value, list) and part.isdigit():
+                if (
+                    isinstance(value, list)
+                    and part.isdigit()
+                    and len(part) < 9
+                ):
                     value = (
                         value[int(part)] if int(part) < len(value) else None
                     )
@@ -1376,6 +1380,8 @@ class LoadBalancer(base.Resource):
         ops = diff_tree(have, changes['want']).ops
         made: list[tuple[Op, ty.Any, dict]] = []
         name = existing.name or existing.vip_address
+        # (one that is still busy, or in ERROR, takes no write)
+        self._wait(lookup, existing, name)
         try:
             self._run(lookup, existing, name, have, ops, made)
         except Exception:

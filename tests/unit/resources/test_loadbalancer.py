@@ -307,7 +307,7 @@ def params(**member):
     }
 
 
-class TestResolve(testtools.TestCase):
+class ResolveCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.conn = fakes.FakeConnection()
@@ -331,6 +331,8 @@ class TestResolve(testtools.TestCase):
     def resolve(self, p, unreferenced=()):
         return self.type.resolve_tree(self.lookup, p, unreferenced)
 
+
+class TestResolve(ResolveCase):
     def test_member_by_address(self):
         found, remarks = self.resolve(
             params(address='10.0.0.5', subnet_ref=ref('sub'))
@@ -587,7 +589,7 @@ class TestOrder(testtools.TestCase):
         )
 
 
-class TestDuplicates(TestResolve):
+class TestDuplicates(ResolveCase):
     def test_two_pools_of_one_name(self):
         p = params(address='10.0.0.5')
         p['pools'].append({'name': 'web', 'protocol': 'TCP'})
@@ -655,3 +657,15 @@ class TestDuplicates(TestResolve):
         )
         self.assertEqual('unchanged', outcome.action)
         self.assertEqual([], self.conn.write_calls())
+
+
+class TestHostileFile(ResolveCase):
+    def test_unreferenced_path_of_a_huge_index(self):
+        field = 'listeners[%s].default_pool' % ('9' * 5000)
+        e = self.assertRaises(
+            exceptions.UnresolvedReference,
+            self.resolve,
+            params(address='10.0.0.5'),
+            [field],
+        )
+        self.assertEqual((field, lbmod.UNNAMED_POOL), (e.field, e.problem))
