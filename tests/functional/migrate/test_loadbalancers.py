@@ -567,6 +567,35 @@ class TestLoadBalancers(LoadBalancerTestCase):
         )
         self.assertEqual([], self.dst_lbs())
 
+        # In an existing load balancer, a change that fails half-way takes
+        # away what the run made (the new pool) and names what failed.
+        path['compare_type'] = 'STARTS_WITH'
+        self.save(FILE, doc)
+        self.assertEqual('created', self.import_lb()[p + '-lb'][0])
+        before, ids = tree_of(self.conn('dst'), p + '-lb')
+        params['pools'].append(
+            {
+                'name': p + '-extra',
+                'protocol': 'HTTP',
+                'lb_algorithm': 'SOURCE_IP',
+            }
+        )
+        path['value'] = '/v2'
+        path['compare_type'] = 'SOUNDS_LIKE'
+        self.save(FILE, doc)
+        result = self.import_lb(expect_fail=True)
+        self.assertIn(
+            "%(f)s: %(t)s '%(p)s-lb': failed: create L7 rule PATH "
+            "SOUNDS_LIKE '/v2' of L7 policy %(p)s-to-api of listener "
+            '%(p)s-http: Invalid input for field/attribute compare_type. '
+            % {'f': FILE, 't': LB, 'p': p},
+            result.stderr,
+        )
+        after, after_ids = tree_of(self.conn('dst'), p + '-lb')
+        self.assertNotIn(p + '-extra', after['pools'])
+        self.assertEqual(sorted(before['pools']), sorted(after['pools']))
+        self.assertEqual(ids['lb'], after_ids['lb'])
+
 
 def self_signed(name):
     """(certificate, private key) in PEM, self-signed for ``name``."""
