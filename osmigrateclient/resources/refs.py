@@ -32,9 +32,13 @@ import typing as ty
 from openstack import exceptions as sdk_exceptions
 from openstack import resource as sdk_resource
 from openstack.block_storage.v3 import type as sdk_volume_type
+from openstack.dns.v2 import recordset as sdk_dns_recordset
 from openstack.key_manager.v1 import _format as sdk_km_format
 from openstack.key_manager.v1 import container as sdk_km_container
 from openstack.key_manager.v1 import secret as sdk_km_secret
+from openstack.shared_file_system.v2 import share as sdk_share
+from openstack.shared_file_system.v2 import share_network as sdk_share_net
+from openstack.shared_file_system.v2 import share_type as sdk_share_type
 
 from osmigrateclient import exceptions
 
@@ -106,6 +110,44 @@ class SecretContainer(_BarbicanList, sdk_km_container.Container):
     )
 
 
+class ZoneRecordset(sdk_dns_recordset.Recordset):
+    """A Designate record set as the project-wide list gives it
+    (``GET /v2/recordsets``): openstacksdk's ``recordsets()`` without a
+    zone drops its own base path, and its class has the zone's id in the
+    URL only.  Not for writes: those go through openstacksdk's class."""
+
+    base_path = '/recordsets'
+    zone_id = sdk_resource.Body('zone_id')
+
+
+#: The Manila API version of the requests about shares and share types
+#: (a share type's description and its is_public: 2.41 and 2.7; a share
+#: created with its metadata and share type by id: 2.6), asked of a Manila
+#: that knows it, else the highest it knows.
+MANILA_VERSION = '2.65'
+
+
+class ShareType(sdk_share_type.ShareType):
+    """A Manila share type, read and written at :data:`MANILA_VERSION`
+    (openstacksdk's class asks for none: Manila's 2.0, without them)."""
+
+    _max_microversion = MANILA_VERSION
+
+
+class Share(sdk_share.Share):
+    """A Manila share, at :data:`MANILA_VERSION`."""
+
+    _max_microversion = MANILA_VERSION
+
+
+class ShareNetwork(sdk_share_net.ShareNetwork):
+    """A Manila share network at API 2.50, the last one that gives its
+    Neutron network and subnet (those of its default subnet) as its own
+    fields; later ones list them per availability zone."""
+
+    _max_microversion = '2.50'
+
+
 #: Barbican's largest page (its ``max_limit_paging``)
 BARBICAN_PAGE = 100
 
@@ -172,6 +214,21 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'lb_l7_policy': lambda c: c.load_balancer.l7_policies(),
     'lb_flavor': lambda c: c.load_balancer.flavors(),
     'lb_provider': lambda c: c.load_balancer.providers(),
+    # Designate: the project's zones, and the record sets of all of them
+    'zone': lambda c: c.dns.zones(),
+    'recordset': lambda c: c.dns._list(ZoneRecordset),
+    # Manila: an admin lists every share type ('all': private ones too);
+    # access rules and export locations are listed per share (Manila has
+    # no project-wide list of them)
+    'share_type': lambda c: c.shared_file_system._list(
+        ShareType, is_public='all'
+    ),
+    'share_network': lambda c: c.shared_file_system._list(
+        ShareNetwork, base_path='/share-networks/detail'
+    ),
+    'share': lambda c: c.shared_file_system._list(
+        Share, base_path='/shares/detail'
+    ),
     # Neutron's extensions (for what a field needs: dns-integration)
     'extension': lambda c: c.network.extensions(),
 }
@@ -198,7 +255,15 @@ EVERY_PROJECT = '*'
 
 #: Kinds that belong to no project: references to them carry no project.
 UNOWNED = frozenset(
-    ['flavor', 'domain', 'role', 'network_flavor', 'volume_type', 'volume_qos']
+    [
+        'flavor',
+        'domain',
+        'role',
+        'network_flavor',
+        'volume_type',
+        'volume_qos',
+        'share_type',
+    ]
 )
 
 #: Identity kinds that belong to a domain: references to them carry the

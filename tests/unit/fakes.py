@@ -82,6 +82,11 @@ SDK_CLASSES = {
     'container': 'openstack.object_store.v1.container:Container',
     'secret': 'osmigrateclient.resources.refs:Secret',
     'secret_container': 'osmigrateclient.resources.refs:SecretContainer',
+    'zone': 'openstack.dns.v2.zone:Zone',
+    'recordset': 'osmigrateclient.resources.refs:ZoneRecordset',
+    'share_type': 'osmigrateclient.resources.refs:ShareType',
+    'share_network': 'osmigrateclient.resources.refs:ShareNetwork',
+    'share': 'osmigrateclient.resources.refs:Share',
     'load_balancer': 'openstack.load_balancer.v2.load_balancer:LoadBalancer',
     'lb_listener': 'openstack.load_balancer.v2.listener:Listener',
     'lb_pool': 'openstack.load_balancer.v2.pool:Pool',
@@ -96,7 +101,7 @@ SDK_CLASSES = {
 _ids = itertools.count(1)
 
 #: lister arguments that page, not filter
-_PAGING = frozenset(['limit', 'marker', 'details', 'paginated'])
+_PAGING = frozenset(['limit', 'marker', 'details', 'paginated', 'base_path'])
 
 
 def sdk_class(kind: str) -> type:
@@ -164,6 +169,33 @@ class FakeProxy:
             self._service, '_list', (resource_type,), query
         )
 
+    def _kind_of(self, resource_type: type) -> str:
+        path = '%s:%s' % (resource_type.__module__, resource_type.__name__)
+        return next(k for k, c in SDK_CLASSES.items() if c == path)
+
+    def _create(self, resource_type: type, **attrs: ty.Any) -> ty.Any:
+        """openstacksdk's own create, with a class of the caller's
+        (refs.Share): recorded as ``create_<kind>``."""
+        kind = self._kind_of(resource_type)
+        return self._conn._call(self._service, 'create_' + kind, (), attrs)
+
+    def _update(
+        self, resource_type: type, value: ty.Any, **attrs: ty.Any
+    ) -> ty.Any:
+        kind = self._kind_of(resource_type)
+        return self._conn._call(
+            self._service, 'update_' + kind, (value,), attrs
+        )
+
+    def _get(self, resource_type: type, value: ty.Any) -> ty.Any:
+        """The stored object of that id (recorded as ``get_<kind>``)."""
+        kind = self._kind_of(resource_type)
+        self._conn.calls.append(
+            ('%s.get_%s' % (self._service, kind), (value,), {})
+        )
+        id_ = getattr(value, 'id', value)
+        return next(o for o in self._conn.store.get(kind, []) if o.id == id_)
+
     def _bulk_create(self, resource_type: type, data: list[dict]) -> list:
         """openstacksdk's bulk create: one call, all made or none."""
         path = '%s:%s' % (resource_type.__module__, resource_type.__name__)
@@ -218,7 +250,9 @@ class FakeConnection:
             'block_storage',
             'object_store',
             'key_manager',
+            'dns',
             'load_balancer',
+            'shared_file_system',
         ):
             setattr(self, service, FakeProxy(self, service))
 
@@ -308,15 +342,18 @@ class FakeConnection:
 
     def _list(self, kinds: list[str], filters: dict) -> list[ty.Any]:
         """The objects of ``kinds`` whose attributes match the filters
-        (None-valued filters, like ``is_public=None``, and Cinder's
-        ``is_public='None'`` match anything)."""
+        (None-valued filters, like ``is_public=None``, Cinder's
+        ``is_public='None'`` and Manila's ``is_public='all'`` match
+        anything)."""
         found: list[ty.Any] = []
         for kind in kinds:
             for obj in self.store.get(kind, []):
                 if any(obj is o for o in found):
                     continue
                 if all(
-                    v is None or v == 'None' or getattr(obj, k, None) == v
+                    v is None
+                    or v in ('None', 'all')
+                    or getattr(obj, k, None) == v
                     for k, v in filters.items()
                     if k not in _PAGING
                 ):

@@ -292,6 +292,7 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.ProjectQuota',
                 'openstack.block_storage.QosSpec',
                 'openstack.block_storage.VolumeType',
+                'openstack.dns.Zone',
                 'openstack.identity.Domain',
                 'openstack.identity.Group',
                 'openstack.identity.GroupProjectRoleAssignment',
@@ -308,6 +309,9 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.network.SubnetPool',
                 'openstack.network.Trunk',
                 'openstack.object_store.Container',
+                'openstack.shared_file_system.Share',
+                'openstack.shared_file_system.ShareNetwork',
+                'openstack.shared_file_system.ShareType',
             ],
             sorted(t for t in resources.by_type() if not os_migrate.knows(t)),
         )

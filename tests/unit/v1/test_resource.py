@@ -164,6 +164,10 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'secret container',
                     'container',
                     'loadbalancer',
+                    'zone',
+                    'share type',
+                    'share network',
+                    'share',
                 )
             ),
             sorted(t.cli_name for t in kept),
@@ -177,7 +181,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(19, len(logs.output))
+        self.assertEqual(23, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
