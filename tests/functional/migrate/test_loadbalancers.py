@@ -313,7 +313,8 @@ class TestLoadBalancers(LoadBalancerTestCase):
     def test_tree_members_on_servers_and_reimport(self):
         p = self.prefix
         self.seed()
-        self.export('network', 'subnet', 'loadbalancer')
+        exported = {r['Type']: r['Exported'] for r in self.export_all()}
+        self.assertEqual(1, exported['loadbalancer'])
         (entry,) = self.load(FILE)['resources']
         params = entry['params']
         ref = lambda n: {  # noqa: E731
@@ -333,19 +334,35 @@ class TestLoadBalancers(LoadBalancerTestCase):
         self.assertNotIn('server_ref', members[OTHER])
         self.assertEqual([], entry['_info']['unreferenced'])
 
-        # The destination has the network but not the server yet: the
-        # member on it is left out, with a remark.
-        self.import_('network')
-        self.import_('subnet')
-        rows = self.import_lb()
+        # import all makes the network and subnet, then the load balancer;
+        # the destination has no server yet: the member on it is left out,
+        # and the plan says so.
+        summary = {
+            r['Type']: (
+                r['Created'],
+                r['Updated'],
+                r['Unchanged'],
+                r['Failed'],
+            )
+            for r in self.import_()
+        }
+        self.assertEqual((1, 0, 0, 0), summary['loadbalancer'])
+        self.assertEqual((1, 0, 0, 0), summary['subnet'])
         self.assertEqual(
-            (
-                'created',
-                'member %s-m-vm of pool %s-web left out: server %r '
-                "(project '%%auth%%') not found (import the load balancers "
-                'again after the workload import)' % (p, p, p + '-vm'),
-            ),
-            rows[p + '-lb'],
+            [
+                (
+                    p + '-lb',
+                    'unchanged',
+                    'member %s-m-vm of pool %s-web left out: server %r '
+                    "(project '%%auth%%') not found (import the load "
+                    'balancers again after the workload import)'
+                    % (p, p, p + '-vm'),
+                )
+            ],
+            [
+                (r['Name'], r['Action'], r['Detail'])
+                for r in self.plan('loadbalancer')
+            ],
         )
         have, _ = tree_of(self.conn('dst'), p + '-lb')
         self.assertEqual(
