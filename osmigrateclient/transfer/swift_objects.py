@@ -634,10 +634,10 @@ class State:
 
     def record(self, verified: dict[str, list[str]], keep: set[str]) -> None:
         """Add ``verified`` objects; forget those not in ``keep``."""
+        datafile.ensure_dir(os.path.dirname(self.path), link_ok=False)
         with datafile.locked(self.path):
             objects = {k: v for k, v in self.read().items() if k in keep}
             objects.update(verified)
-            datafile.ensure_dir(os.path.dirname(self.path), link_ok=False)
             datafile.write_text(
                 self.path,
                 json.dumps(
@@ -662,6 +662,29 @@ def blob_path(data_dir: str, container: str, name: str) -> str:
         ).hexdigest()
 
     return os.path.join(data_dir, BLOB_DIR, digest(container), digest(name))
+
+
+def _no_links(path: str, data_dir: str) -> None:
+    """Refuse a planted symbolic link among the directories of ``path``
+    below ``data_dir`` (it would lead reads or writes elsewhere).
+
+    :raises osmigrateclient.exceptions.DataFileError: one is a link
+    """
+    directory = os.path.dirname(path)
+    while len(directory) > len(data_dir):
+        if os.path.islink(directory):
+            raise exceptions.DataFileError(
+                'is a symbolic link: refused (it must be a directory)',
+                path=directory,
+            )
+        directory = os.path.dirname(directory)
+
+
+def _blob_dir(path: str, data_dir: str) -> None:
+    """Make the directories of a blob, none of them a link."""
+    _no_links(path, data_dir)
+    datafile.ensure_dir(os.path.dirname(os.path.dirname(path)), link_ok=False)
+    datafile.ensure_dir(os.path.dirname(path), link_ok=False)
 
 
 # -- moving bytes -------------------------------------------------------------
@@ -725,6 +748,7 @@ class Source:
             )
         path = blob_path(self.data_dir or '', container, name)
         try:
+            _no_links(path, self.data_dir or '')
             f = os.fdopen(datafile.open_private(path, os.O_RDONLY), 'rb')
         except exceptions.DataFileError as e:
             raise exceptions.MigrateError(
@@ -983,7 +1007,11 @@ def download_blob(
     :raises osmigrateclient.exceptions.MigrateError: the bytes are not
         the record's (the ``.part`` is left; the blob keeps its name only
         when whole)
+    :raises osmigrateclient.exceptions.DataFileError: a directory of the
+        blob is a symbolic link
     """
+    # <data dir>/container_blobs/<container hash>/<object hash>
+    _blob_dir(path, os.path.dirname(os.path.dirname(os.path.dirname(path))))
     if os.path.isfile(path) and os.path.getsize(path) == rec.get('bytes'):
         md5 = hashlib.md5(usedforsecurity=False)
         with os.fdopen(datafile.open_private(path, os.O_RDONLY), 'rb') as f:
@@ -991,7 +1019,6 @@ def download_blob(
                 md5.update(chunk)
         if md5.hexdigest() == rec.get('hash'):
             return None
-    datafile.ensure_dir(os.path.dirname(path), link_ok=False)
     part = path + '.part'
     LOG.debug('GET %s (object bytes: not logged)', rec['name'])
     response = conn.object_store.get(

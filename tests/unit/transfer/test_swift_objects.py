@@ -517,6 +517,63 @@ class TestImport(testtools.TestCase):
         self.assertEqual([], work.copy)
 
 
+class TestBlobs(testtools.TestCase):
+    def test_planted_links_are_refused(self):
+        data_dir = self.useFixture(fixtures.TempDir()).path
+        elsewhere = self.useFixture(fixtures.TempDir()).path
+        conn = FakeSwift()
+        conn.add('c', 'o', b'data')
+        rec = {'name': 'o', 'hash': md5(b'data'), 'bytes': 4}
+        path = swift.blob_path(data_dir, 'c', 'o')
+        os.symlink(elsewhere, os.path.join(data_dir, swift.BLOB_DIR))
+        e = self.assertRaises(
+            exceptions.DataFileError,
+            swift.download_blob,
+            conn,
+            'c',
+            rec,
+            path,
+            lambda n: None,
+        )
+        self.assertEqual(
+            '%s: is a symbolic link: refused (it must be a directory)'
+            % os.path.join(data_dir, swift.BLOB_DIR),
+            str(e),
+        )
+        self.assertEqual([], os.listdir(elsewhere))
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            swift.Source(data_dir=data_dir).open,
+            'c',
+            'o',
+        )
+        self.assertIn('is a symbolic link: refused', str(e))
+
+    def test_download_then_keep(self):
+        data_dir = self.useFixture(fixtures.TempDir()).path
+        conn = FakeSwift()
+        conn.add('c', 'o', b'data', **{'X-Object-Meta-A': 'b'})
+        rec = {'name': 'o', 'hash': md5(b'data'), 'bytes': 4}
+        path = swift.blob_path(data_dir, 'c', 'o')
+        headers = swift.download_blob(conn, 'c', rec, path, lambda n: None)
+        self.assertEqual('b', headers['X-Object-Meta-A'])
+        self.assertIsNone(
+            swift.download_blob(conn, 'c', rec, path, lambda n: None)
+        )
+        self.assertEqual(1, len([r for r in conn.requests if r[0] == 'GET']))
+        bad = dict(rec, hash=md5(b'other'))
+        e = self.assertRaises(
+            exceptions.MigrateError,
+            swift.download_blob,
+            conn,
+            'c',
+            bad,
+            swift.blob_path(data_dir, 'c', 'x'),
+            lambda n: None,
+        )
+        self.assertIn('downloaded 4 bytes of MD5', str(e))
+
+
 class TestState(testtools.TestCase):
     def test_hostile_state_file(self):
         data_dir = self.useFixture(fixtures.TempDir()).path
