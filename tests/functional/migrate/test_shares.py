@@ -1,0 +1,508 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+"""Manila share types (as admins), share networks and shares (as the
+tenant users): region one's Manila to region two's.  The development
+cloud's Manila runs the dummy driver: shares have no files, and their
+export locations are made up."""
+
+import json
+import re
+import subprocess
+import time
+
+from openstack import exceptions as sdk_exceptions
+
+from tests.functional.migrate import test_compute_identity as ci
+
+TYPES = 'share_types.yml'
+NETWORKS = 'share_networks.yml'
+SHARES = 'shares.yml'
+SHARE = 'openstack.shared_file_system.Share'
+MV = '2.65'
+#: the states of an access rule being removed
+GOING = ('queued_to_deny', 'denying', 'deleting', 'deleted')
+FILES_NOT_COPIED = (
+    'metadata only: the files of the share are not copied (osmigrateclient '
+    'does not copy share files: mount the source and the new export '
+    'locations and copy them, see the shares page of the user guide)'
+)
+
+
+def api(conn, method, url, **kwargs):
+    response = getattr(conn.shared_file_system, method)(
+        url, microversion=MV, **kwargs
+    )
+    sdk_exceptions.raise_from_response(response)
+    return response.json() if response.content else None
+
+
+def mine(conn, what, prefix):
+    path = {
+        'share_types': '/types?is_public=all',
+        'share_networks': '/share-networks/detail',
+        'shares': '/shares/detail',
+    }[what]
+    return {
+        o['name']: o
+        for o in api(conn, 'get', path)[what]
+        if (o.get('name') or '').startswith(prefix)
+    }
+
+
+def share_state(conn, share):
+    """What a share is, by names: comparable between the clouds."""
+    types = {
+        t['id']: t['name'] for t in api(conn, 'get', '/types')['share_types']
+    }
+    networks = {
+        n['id']: n['name']
+        for n in api(conn, 'get', '/share-networks')['share_networks']
+    }
+    rules = api(conn, 'get', '/share-access-rules?share_id=%s' % share['id'])
+    return {
+        'name': share['name'],
+        'description': share['description'],
+        'size': share['size'],
+        'share_proto': share['share_proto'],
+        'share_type': types.get(share['share_type']),
+        'share_network': networks.get(share['share_network_id']),
+        'availability_zone': share['availability_zone'],
+        'is_public': share['is_public'],
+        'metadata': share['metadata'],
+        'status': share['status'],
+        'rules': sorted(
+            (r['access_type'], r['access_to'], r['access_level'])
+            for r in rules['access_list']
+            if r['state'] not in GOING
+        ),
+    }
+
+
+def wait_gone(conn, url, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            api(conn, 'get', url)
+        except sdk_exceptions.NotFoundException:
+            return
+        time.sleep(1)
+    raise AssertionError('%s still there after %d s' % (url, timeout))
+
+
+def delete_network(conn, net, timeout=180):
+    """Delete a network once the ports of its share servers are gone
+    (Manila removes them after the share network's 404)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.network.delete_network(net)
+            return
+        except sdk_exceptions.ConflictException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+
+
+def wait_available(conn, share_id, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        share = api(conn, 'get', '/shares/%s' % share_id)['share']
+        if share['status'] == 'available':
+            return share
+        if share['status'].startswith('error'):
+            raise AssertionError('share %s: %s' % (share_id, share['status']))
+        time.sleep(1)
+    raise AssertionError('share %s not available' % share_id)
+
+
+class TestShares(ci.MigrateTestCase):
+    def purge(self, conn, admin):
+        """Everything of this test's prefix in one cloud, dependents
+        first (a share network's share servers go with its last share,
+        asynchronously: its Neutron network waits for its 404)."""
+        p = self.prefix
+        for share in mine(conn, 'shares', p).values():
+            api(conn, 'delete', '/shares/%s' % share['id'])
+        for share in mine(conn, 'shares', p).values():
+            wait_gone(conn, '/shares/%s' % share['id'])
+        for sn in mine(conn, 'share_networks', p).values():
+            api(conn, 'delete', '/share-networks/%s' % sn['id'])
+            wait_gone(conn, '/share-networks/%s' % sn['id'])
+        for net in conn.network.networks():
+            if net.name.startswith(p):
+                delete_network(conn, net)
+        for t in mine(admin, 'share_types', p).values():
+            api(admin, 'delete', '/types/%s' % t['id'])
+
+    def import_logged(self, what, cloud):
+        """``import <what>`` with ``--debug``: its rows, and the (method,
+        url) of the writes it made."""
+        argv = [self.openstack_cli, '--debug', 'migrate', 'import']
+        argv += [*what.split(), '--data-dir', self.data_dir]
+        argv += ['--dst-cloud', cloud, '--name-regex', '^' + self.prefix]
+        argv += ['-f', 'json']
+        proc = subprocess.run(
+            argv,
+            env=self.cli_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=self.CLI_TIMEOUT,
+        )
+        self.assertEqual(0, proc.returncode, proc.stderr[-5000:])
+        requests = re.findall(r'REQ: curl .*?-X (\w+) (\S+)', proc.stderr)
+        writes = [
+            (method, url)
+            for method, url in requests
+            if method != 'GET' and not url.endswith('/auth/tokens')
+        ]
+        return json.loads(proc.stdout), writes
+
+    def src_content(self):
+        """Share types, a network, a share network and two shares in
+        region one."""
+        p = self.prefix
+        src, admin1 = self.conn('src'), self.conn('src-admin')
+        project = admin1.identity.find_project('dst', domain_id='default')
+        for name, backend, dhss, public in (
+            ('type', 'DUMMY1', False, True),
+            ('dhss', 'DUMMY2', True, True),
+            ('priv', 'DUMMY1', False, False),
+        ):
+            t = api(
+                admin1,
+                'post',
+                '/types',
+                json={
+                    'share_type': {
+                        'name': '%s-%s' % (p, name),
+                        'description': 'the %s type' % name,
+                        'share_type_access:is_public': public,
+                        'extra_specs': {
+                            'driver_handles_share_servers': dhss,
+                            'share_backend_name': backend,
+                            'x:tier': 'gold',
+                        },
+                    }
+                },
+            )['share_type']
+            if not public:
+                api(
+                    admin1,
+                    'post',
+                    '/types/%s/action' % t['id'],
+                    json={'addProjectAccess': {'project': project.id}},
+                )
+        net = src.network.create_network(name=p + '-net')
+        sub = src.network.create_subnet(
+            name=p + '-sub',
+            network_id=net.id,
+            ip_version=4,
+            cidr='10.81.0.0/24',
+        )
+        sn = api(
+            src,
+            'post',
+            '/share-networks',
+            json={
+                'share_network': {
+                    'name': p + '-sn',
+                    'description': 'for share servers',
+                    'neutron_net_id': net.id,
+                    'neutron_subnet_id': sub.id,
+                }
+            },
+        )['share_network']
+        shares = {}
+        for name, extra in (
+            ('share', {'share_type': p + '-type'}),
+            (
+                'served',
+                {'share_type': p + '-dhss', 'share_network_id': sn['id']},
+            ),
+        ):
+            body = {
+                'name': '%s-%s' % (p, name),
+                'description': 'the %s share' % name,
+                'size': 1,
+                'share_proto': 'NFS',
+                'metadata': {'team': 'storage', 'tier': name},
+            }
+            body.update(extra)
+            share = api(src, 'post', '/shares', json={'share': body})['share']
+            shares[name] = wait_available(src, share['id'])
+        for name, to, level in (
+            ('share', '10.0.0.0/24', 'rw'),
+            ('share', '10.9.9.9', 'ro'),
+            ('served', '10.81.0.0/24', 'rw'),
+        ):
+            api(
+                src,
+                'post',
+                '/shares/%s/action' % shares[name]['id'],
+                json={
+                    'allow_access': {
+                        'access_type': 'ip',
+                        'access_to': to,
+                        'access_level': level,
+                    }
+                },
+            )
+        return shares
+
+    def test_shares(self):
+        p = self.prefix
+        src, dst = self.conn('src'), self.conn('dst')
+        admin1, admin2 = self.conn('src-admin'), self.conn('dst-admin')
+        self.addCleanup(self.purge, dst, admin2)
+        self.addCleanup(self.purge, src, admin1)
+        shares = self.src_content()
+
+        # -- export ----------------------------------------------------------
+        rows = self.export('share type', 'src-admin')
+        self.assertEqual(3, rows[0]['Exported'])
+        for what in ('network', 'subnet', 'share network', 'share'):
+            self.export(what, 'src')
+        types = {e['params']['name']: e for e in self.load(TYPES)['resources']}
+        self.assertEqual(
+            {
+                'name': p + '-priv',
+                'description': 'the priv type',
+                'is_public': False,
+                'extra_specs': {
+                    'driver_handles_share_servers': 'False',
+                    'share_backend_name': 'DUMMY1',
+                    'x:tier': 'gold',
+                },
+                'access_project_refs': [
+                    {
+                        'name': 'dst',
+                        'project_name': None,
+                        'domain_name': 'Default',
+                    }
+                ],
+            },
+            types[p + '-priv']['params'],
+        )
+        [sn_entry] = self.load(NETWORKS)['resources']
+        self.assertEqual(
+            {
+                'name': p + '-sn',
+                'description': 'for share servers',
+                'network_ref': {
+                    'name': p + '-net',
+                    'project_name': '%auth%',
+                    'domain_name': '%auth%',
+                },
+                'subnet_ref': {
+                    'name': p + '-sub',
+                    'project_name': '%auth%',
+                    'domain_name': '%auth%',
+                },
+            },
+            sn_entry['params'],
+        )
+        entries = {
+            e['params']['name']: e for e in self.load(SHARES)['resources']
+        }
+        self.assertEqual(
+            {
+                'name': p + '-share',
+                'description': 'the share share',
+                'size': 1,
+                'share_protocol': 'NFS',
+                'share_type_ref': {
+                    'name': p + '-type',
+                    'project_name': None,
+                    'domain_name': None,
+                },
+                'share_network_ref': None,
+                'availability_zone': 'nova',
+                'is_public': False,
+                'metadata': {'team': 'storage', 'tier': 'share'},
+                'access_rules': [
+                    {
+                        'access_type': 'ip',
+                        'access_to': '10.9.9.9',
+                        'access_level': 'ro',
+                    },
+                    {
+                        'access_type': 'ip',
+                        'access_to': '10.0.0.0/24',
+                        'access_level': 'rw',
+                    },
+                ],
+            },
+            entries[p + '-share']['params'],
+        )
+        src_paths = sorted(
+            e['path']
+            for e in api(
+                src,
+                'get',
+                '/shares/%s/export_locations' % shares['share']['id'],
+            )['export_locations']
+        )
+        self.assertEqual(
+            (shares['share']['id'], src_paths),
+            (
+                entries[p + '-share']['_info']['id'],
+                entries[p + '-share']['_info']['export_locations'],
+            ),
+        )
+
+        # -- a missing share type: blocked, nothing made ---------------------
+        doc = self.load(SHARES)
+        for e in doc['resources']:
+            if e['params']['name'] == p + '-share':
+                e['params']['share_type_ref']['name'] = p + '-gone'
+        self.save(SHARES, doc)
+        for what in ('network', 'subnet'):
+            self.import_(what, 'dst')
+        self.import_('share network', 'dst')
+        result = self.import_('share', 'dst', expect_fail=True)
+        self.assertIn(
+            "shares.yml: %s '%s-share': blocked: share_type_ref: share type "
+            "'%s-gone' not found" % (SHARE, p, p),
+            result.stderr,
+        )
+        self.assertEqual({}, mine(dst, 'shares', p))
+        doc = self.load(SHARES)
+        for e in doc['resources']:
+            if e['params']['name'] == p + '-share':
+                e['params']['share_type_ref']['name'] = p + '-type'
+        self.save(SHARES, doc)
+
+        # -- import ----------------------------------------------------------
+        # plan: blocked until the share types are there
+        result = self.migrate(
+            'plan', 'share', '--name-regex', p, cloud='dst', expect_fail=True
+        )
+        self.assertEqual(
+            [
+                (
+                    p + '-served',
+                    'blocked',
+                    "share_type_ref: share type '%s-dhss' not found" % p,
+                ),
+                (
+                    p + '-share',
+                    'blocked',
+                    "share_type_ref: share type '%s-type' not found" % p,
+                ),
+            ],
+            sorted(
+                (r['Name'], r['Action'], r['Detail'])
+                for r in json.loads(result.stdout)
+            ),
+        )
+        rows = self.import_('share type', 'dst-admin')
+        self.assertEqual(
+            [
+                (p + '-dhss', 'created'),
+                (p + '-priv', 'created'),
+                (p + '-type', 'created'),
+            ],
+            self.actions(rows),
+        )
+        src_types = mine(admin1, 'share_types', p)
+        dst_types = mine(admin2, 'share_types', p)
+        for name, t in src_types.items():
+            self.assertEqual(
+                (
+                    t['description'],
+                    t['share_type_access:is_public'],
+                    t['extra_specs'],
+                ),
+                (
+                    dst_types[name]['description'],
+                    dst_types[name]['share_type_access:is_public'],
+                    dst_types[name]['extra_specs'],
+                ),
+            )
+        access = api(
+            admin2,
+            'get',
+            '/types/%s/share_type_access' % dst_types[p + '-priv']['id'],
+        )['share_type_access']
+        self.assertEqual(
+            [admin1.identity.find_project('dst', domain_id='default').id],
+            [a['project_id'] for a in access],
+        )
+        sn_src = mine(src, 'share_networks', p)[p + '-sn']
+        sn_dst = mine(dst, 'share_networks', p)[p + '-sn']
+        dst_net = dst.network.find_network(p + '-net')
+        dst_sub = dst.network.find_subnet(p + '-sub')
+        self.assertEqual(
+            (sn_src['description'], dst_net.id, dst_sub.id),
+            (
+                sn_dst['description'],
+                sn_dst['share_network_subnets'][0]['neutron_net_id'],
+                sn_dst['share_network_subnets'][0]['neutron_subnet_id'],
+            ),
+        )
+
+        rows = self.import_('share', 'dst')
+        self.assertEqual(
+            [(p + '-served', 'created'), (p + '-share', 'created')],
+            self.actions(rows),
+        )
+        dst_shares = mine(dst, 'shares', p)
+        for name in ('share', 'served'):
+            full = '%s-%s' % (p, name)
+            self.assertEqual(
+                share_state(src, mine(src, 'shares', full)[full]),
+                share_state(dst, dst_shares[full]),
+            )
+            paths = sorted(
+                e['path']
+                for e in api(
+                    dst,
+                    'get',
+                    '/shares/%s/export_locations' % dst_shares[full]['id'],
+                )['export_locations']
+            )
+            self.assertEqual(
+                'export locations: %s; %s'
+                % (', '.join(paths), FILES_NOT_COPIED),
+                next(r['Detail'] for r in rows if r['Name'] == full),
+            )
+        self.assertEqual(
+            sn_dst['id'], dst_shares[p + '-served']['share_network_id']
+        )
+
+        # -- twice: nothing written ------------------------------------------
+        for what, cloud, count in (
+            ('share type', 'dst-admin', 3),
+            ('share network', 'dst', 1),
+            ('share', 'dst', 2),
+        ):
+            rows, writes = self.import_logged(what, cloud)
+            self.assertEqual(
+                ['unchanged'] * count, [r['Action'] for r in rows], what
+            )
+            self.assertEqual([], writes, what)
+
+        # -- an edited file: metadata, a rule dropped, a description --------
+        doc = self.load(SHARES)
+        for e in doc['resources']:
+            if e['params']['name'] == p + '-share':
+                e['params']['metadata'] = {'team': 'files'}
+                e['params']['description'] = 'edited'
+                e['params']['access_rules'] = e['params']['access_rules'][:1]
+        self.save(SHARES, doc)
+        rows = self.import_('share', 'dst')
+        self.assertEqual(
+            [(p + '-served', 'unchanged'), (p + '-share', 'updated')],
+            self.actions(rows),
+        )
+        state = share_state(dst, mine(dst, 'shares', p)[p + '-share'])
+        self.assertEqual(
+            ('edited', {'team': 'files'}, [('ip', '10.9.9.9', 'ro')]),
+            (state['description'], state['metadata'], state['rules']),
+        )
+        self.assertEqual(
+            [(p + '-served', 'unchanged'), (p + '-share', 'unchanged')],
+            self.actions(self.import_('share', 'dst')),
+        )
