@@ -358,6 +358,31 @@ class TestShares(ci.MigrateTestCase):
             if e['params']['name'] == p + '-share':
                 e['params']['share_type_ref']['name'] = p + '-gone'
         self.save(SHARES, doc)
+        result = self.openstack(
+            'migrate',
+            'validate',
+            '--data-dir',
+            self.data_dir,
+            '-f',
+            'json',
+            expect_fail=True,
+        )
+        self.assertEqual(
+            [
+                {
+                    'File': self.path(SHARES),
+                    'Resource': "resource 1 (%s '%s-share')" % (SHARE, p),
+                    'Field': 'params.share_type_ref',
+                    'Problem': "share type '%s-gone' is not in the data "
+                    'directory' % p,
+                }
+            ],
+            [
+                r
+                for r in json.loads(result.stdout)
+                if r['File'] == self.path(SHARES)
+            ],
+        )
         for what in ('network', 'subnet'):
             self.import_(what, 'dst')
         self.import_('share network', 'dst')
