@@ -15,6 +15,7 @@ diffs against fake clouds."""
 
 import types
 
+import fixtures
 import testtools
 
 from osmigrateclient.resources import refs
@@ -199,6 +200,41 @@ class TestShare(testtools.TestCase):
         new = self.dst.store['share'][0]
         self.assertEqual(
             "share 'sh' (%s) went to status error" % new.id, outcome.detail
+        )
+
+    def test_create_times_out(self):
+        e = self.entry()
+        self.dst._api_create_share = lambda **attrs: self.dst.add(
+            'share', status='creating', **attrs
+        )
+        self.dst._api_delete_share = lambda obj, ignore_missing: None
+        clock = iter(range(0, 10000, 400))
+        self.useFixture(
+            fixtures.MockPatch(
+                'osmigrateclient.resources.share.time.monotonic',
+                lambda: next(clock),
+            )
+        )
+        self.useFixture(
+            fixtures.MockPatch('osmigrateclient.resources.share.time.sleep')
+        )
+        outcome = self.res.apply(refs.Lookup(self.dst), e)
+        new = self.dst.store['share'][0]
+        self.assertEqual(
+            (
+                'failed',
+                "share 'sh' (%s) is still creating after 600 s (see "
+                '--share-wait)' % new.id,
+            ),
+            outcome[2:],
+        )
+        # the half-made share is deleted: a re-run makes it whole
+        self.assertEqual(
+            [
+                'shared_file_system.create_share',
+                'shared_file_system.delete_share',
+            ],
+            self.dst.write_calls(),
         )
 
     def test_unchanged_and_rules_made_the_files(self):
