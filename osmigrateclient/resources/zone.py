@@ -30,11 +30,16 @@ the file's records, TTL and description on those that differ; record sets
 that the destination holds and the file does not are kept, and the outcome
 counts them.  A zone name that another project of the destination holds
 (Designate: 409 Duplicate Zone) is a conflict; nothing is created.
-Nothing waits for the zone to become ``ACTIVE``: Designate takes record
-sets of a zone that is still ``PENDING``.
+A new zone's record sets wait until Designate has created the zone on its
+name servers (its ``CREATE`` is done, a second or two): a record set
+added while the zone is being created can be left out of what the name
+servers serve, with the zone ``ACTIVE`` all the same (seen with Designate
+23).  Nothing else waits: a change to an existing zone's record sets is
+published by Designate on its own.
 """
 
 import ipaddress
+import time
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
@@ -151,6 +156,12 @@ def record_problem(type_: str, record: str) -> str | None:
         ):
             return 'not %s: %s' % (PARTS_SHOWN[type_], datafile.shown(record))
     return None
+
+
+#: how long a new zone's record sets wait for its create on the name
+#: servers, at most (seconds), and how often it is looked at
+CREATE_WAIT = 300
+CREATE_POLL = 1.0
 
 
 class Zone(base.Resource):
@@ -455,9 +466,38 @@ class Zone(base.Resource):
     def after_create(
         self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
     ) -> ty.Any:
-        for rs in self.wanted(entry):
+        wanted = self.wanted(entry)
+        if wanted:
+            obj = self._created(lookup, obj)
+        for rs in wanted:
             self._create_recordset(lookup, obj, rs)
         return obj
+
+    def _created(self, lookup: refs.Lookup, zone: ty.Any) -> ty.Any:
+        """``zone`` once Designate has created it on its name servers.
+
+        :raises osmigrateclient.exceptions.MigrateError: it went into
+            ERROR, or is still being created after :data:`CREATE_WAIT`
+        """
+        deadline = time.monotonic() + CREATE_WAIT
+        proxy = self.proxy(lookup)
+        while True:
+            if zone.status == 'ERROR':
+                raise exceptions.MigrateError(
+                    'zone %r: Designate could not create it on its name '
+                    'servers (status ERROR): its record sets were not made'
+                    % zone.name
+                )
+            if not (zone.status == 'PENDING' and zone.action == 'CREATE'):
+                return zone
+            if time.monotonic() > deadline:
+                raise exceptions.MigrateError(
+                    'zone %r: still being created on the name servers after '
+                    '%d s (status %s): its record sets were not made; run '
+                    'the import again' % (zone.name, CREATE_WAIT, zone.status)
+                )
+            time.sleep(CREATE_POLL)
+            zone = proxy.get_zone(zone.id)
 
     def _create_recordset(
         self, lookup: refs.Lookup, zone: ty.Any, rs: dict
@@ -481,6 +521,9 @@ class Zone(base.Resource):
         if attrs:
             obj = proxy.update_zone(existing, **attrs)
         todo, _ = self._recordset_changes(lookup, existing, wanted or [])
+        if todo:
+            # (a zone that an earlier run made a moment ago)
+            self._created(lookup, existing)
         for rs, current, fields in todo:
             if current is None:
                 self._create_recordset(lookup, existing, rs)

@@ -15,6 +15,8 @@ out, checked per type, created or updated one by one."""
 
 import copy
 
+import fixtures
+
 from openstack import exceptions as sdk_exceptions
 import testtools
 
@@ -461,3 +463,82 @@ class TestImport(testtools.TestCase):
             ('blocked', "type: must be PRIMARY or SECONDARY, not 'FORWARD'"),
             (plan.action, plan.detail),
         )
+
+
+class TestWaitForCreate(testtools.TestCase):
+    """A new zone's record sets wait for its create on the name servers."""
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.MockPatchObject(zone_type, 'CREATE_POLL', 0))
+        self.dst = dns_cloud('p-dst')
+        self.states = []
+
+        def create_zone(**attrs):
+            return self.dst.add(
+                'zone', status='PENDING', action='CREATE', **attrs
+            )
+
+        def get_zone(zone_id):
+            [zone] = [z for z in self.dst.store['zone'] if z.id == zone_id]
+            status, action = self.states.pop(0)
+            zone._update(status=status, action=action)
+            return zone
+
+        self.dst._api_create_zone = create_zone
+        self.dst._api_get_zone = get_zone
+
+    def apply(self, e):
+        return zone_type.RESOURCE().apply(refs.Lookup(self.dst), e)
+
+    def test_record_sets_after_the_create(self):
+        self.states = [('PENDING', 'CREATE'), ('ACTIVE', 'NONE')]
+        outcome = self.apply(entry(SETS[:1]))
+        self.assertEqual('created', outcome.action)
+        self.assertEqual(
+            [
+                'dns.zones',
+                'dns.create_zone',
+                'dns.get_zone',
+                'dns.get_zone',
+                'dns.create_recordset',
+            ],
+            self.dst.call_names(),
+        )
+
+    def test_no_wait_without_record_sets(self):
+        self.assertEqual('created', self.apply(entry([])).action)
+        self.assertEqual(
+            ['dns.zones', 'dns.create_zone'], self.dst.call_names()
+        )
+
+    def test_error_leaves_no_zone(self):
+        self.states = [('ERROR', 'CREATE')]
+        outcome = self.apply(entry(SETS[:1]))
+        self.assertEqual(
+            (
+                'failed',
+                "zone 'example.org.': Designate could not create it on its "
+                'name servers (status ERROR): its record sets were not made',
+            ),
+            (outcome.action, outcome.detail),
+        )
+        self.assertEqual([], self.dst.store['zone'])
+
+    def test_timeout(self):
+        self.useFixture(fixtures.MockPatchObject(zone_type, 'CREATE_WAIT', 0))
+        self.states = [('PENDING', 'CREATE')]
+        outcome = self.apply(entry(SETS[:1]))
+        self.assertEqual(
+            (
+                'failed',
+                "zone 'example.org.': still being created on the name "
+                'servers after 0 s (status PENDING): its record sets were '
+                'not made; run the import again',
+            ),
+            (outcome.action, outcome.detail),
+        )
+        self.assertEqual(
+            ['dns.create_zone', 'dns.delete_zone'], self.dst.write_calls()
+        )
+        self.assertEqual([], self.dst.store['zone'])
