@@ -136,7 +136,7 @@ def wait_for(what, fn, timeout=300, interval=1.0):
 # --------------------------------------------------------------------------
 
 
-def seed_identity(regions):
+def seed_identity(regions, groups):
     conn = admin_conn('RegionOne')
     ident = conn.identity
     domain = ident.find_domain('default') or ident.find_domain('Default')
@@ -181,7 +181,9 @@ def seed_identity(regions):
             ident.create_region(id=region.name)
         # identity endpoints in every region, so clients scoped to
         # RegionTwo find keystone too
-        wanted = [('keystone', 'identity', L.AUTH_URL)] + region.endpoints()
+        wanted = [('keystone', 'identity', L.AUTH_URL)] + region.endpoints(
+            groups
+        )
         for sname, stype, url in wanted:
             svc = services.get(sname)
             if svc is None:
@@ -198,6 +200,12 @@ def seed_identity(regions):
                         region_id=region.name,
                     )
                     endpoints.add((svc.id, iface, region.name))
+    # the optional services devcloud does not run leave the catalog, so
+    # that clients see a cloud without them
+    for sname in L.catalog_left_out(groups) & set(services):
+        for e in ident.endpoints(service_id=services[sname].id):
+            ident.delete_endpoint(e)
+        ident.delete_service(services[sname])
     log('identity seeded')
 
 
@@ -224,7 +232,7 @@ def service_up(services, binary, since):
     return False
 
 
-def seed_region(home, region, since):
+def seed_region(home, region, since, groups):
     conn = admin_conn(region.name)
     tag = region.name
 
@@ -258,7 +266,8 @@ def seed_region(home, region, since):
         ),
     )
 
-    seed_shares(conn, region, since)
+    if 'manila' in groups:
+        seed_shares(conn, region, since)
 
     for name, spec in FLAVORS.items():
         if not conn.compute.find_flavor(name):
@@ -321,11 +330,12 @@ def seed_region(home, region, since):
         conn.compute.update_quota_set(proj.id, **QUOTAS_COMPUTE)
         conn.network.update_quota(proj.id, **QUOTAS_NETWORK)
         conn.block_storage.update_quota_set(proj.id, **QUOTAS_VOLUME)
-        conn.shared_file_system.put(
-            '/quota-sets/%s' % proj.id,
-            json={'quota_set': QUOTAS_SHARE},
-            microversion=MANILA_MICROVERSION,
-        ).raise_for_status()
+        if 'manila' in groups:
+            conn.shared_file_system.put(
+                '/quota-sets/%s' % proj.id,
+                json={'quota_set': QUOTAS_SHARE},
+                microversion=MANILA_MICROVERSION,
+            ).raise_for_status()
     log('%s seeded' % tag)
 
 
@@ -384,15 +394,26 @@ def main():
         default=0,
         help='services must have reported after this time',
     )
+    parser.add_argument(
+        '--services',
+        default='all',
+        help='the optional services that run (see devcloud start)',
+    )
     parser.add_argument('phase', choices=('identity', 'cloud'))
     args = parser.parse_args()
     regions = [L.Region(args.home, i) for i in range(1, args.regions + 1)]
+    groups = (
+        tuple(L.OPTIONAL)
+        if args.services == 'all'
+        else tuple(g for g in args.services.split(',') if g in L.OPTIONAL)
+    )
     if args.phase == 'identity':
-        seed_identity(regions)
+        seed_identity(regions, groups)
         return
     with concurrent.futures.ThreadPoolExecutor(len(regions)) as pool:
         for f in [
-            pool.submit(seed_region, args.home, r, args.since) for r in regions
+            pool.submit(seed_region, args.home, r, args.since, groups)
+            for r in regions
         ]:
             f.result()
 

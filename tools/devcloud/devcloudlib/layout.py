@@ -9,6 +9,7 @@ which runs under the system python3 before any venv exists.
 
 import hashlib
 import os
+import re
 
 HOST = '127.0.0.1'
 KEYSTONE_PORT = 15000
@@ -54,6 +55,42 @@ SERVICE_USERS = (
     'designate',
     'manila',
 )
+
+#: the services ``devcloud start --services`` may leave out: group ->
+#: (how the names of its processes and tasks start after ``rN-``, the
+#: names of its services in the keystone catalog)
+OPTIONAL = {
+    'barbican': (('barbican',), ('barbican',)),
+    'swift': (('swift',), ('swift',)),
+    'octavia': (('octavia',), ('octavia',)),
+    'designate': (('designate', 'named'), ('designate',)),
+    'manila': (('manila',), ('manila', 'manilav2')),
+}
+
+
+def left_out(name, groups):
+    """Whether the service or start task ``name`` (``rN-swift-proxy``,
+    ``start-rN-manila-api``, ``octavia-ca``) is of an optional group that
+    is not in ``groups``."""
+    base = name[len('start-') :] if name.startswith('start-') else name
+    if re.match(r'r\d-', base):
+        base = base[3:]
+    return any(
+        group not in groups and base.startswith(prefixes)
+        for group, (prefixes, _) in OPTIONAL.items()
+    )
+
+
+def catalog_left_out(groups):
+    """The catalog service names of the optional groups not in
+    ``groups``."""
+    return {
+        name
+        for group, (_, names) in OPTIONAL.items()
+        if group not in groups
+        for name in names
+    }
+
 
 DB_USER = 'os'
 DB_PASSWORD = 'os'  # noqa: S105 - a throwaway loopback test cloud
@@ -117,8 +154,13 @@ class Region:
     def transport_url(self):
         return 'rabbit://guest:guest@%s:%d/%s' % (HOST, RABBIT_PORT, self.tag)
 
-    def endpoints(self):
-        """(service name, type, url) for the keystone catalog."""
+    def endpoints(self, groups=tuple(OPTIONAL)):
+        """(service name, type, url) for the keystone catalog, without the
+        optional services not in ``groups``."""
+        gone = catalog_left_out(groups)
+        return [e for e in self._endpoints() if e[0] not in gone]
+
+    def _endpoints(self):
         return [
             ('glance', 'image', self.url('glance')),
             ('neutron', 'network', self.url('neutron')),
