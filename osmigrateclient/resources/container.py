@@ -20,8 +20,9 @@ on create only), and ``objects``: one record per object, ``name``,
 ``hash`` (the MD5 ETag; a static large object's is the MD5 of its
 segments' ETags), ``bytes``, ``content_type``, ``last_modified`` (the
 source's, never sent) and, when set, ``metadata``, ``delete_at``, and
-the ``segments`` of a static large object or the ``manifest``
-(``<container>/<prefix>``) of a dynamic one.
+the ``segments`` of a static large object, the ``manifest``
+(``<container>/<prefix>``) of a dynamic one, or the ``symlink`` target
+(``<container>/<object>``) of a symbolic link.
 
 Export lists each container's objects once; a HEAD reads the metadata of
 the objects that are new or changed since the last export of the data
@@ -74,6 +75,7 @@ OBJECT_SHAPE = {
     'metadata': datafile.MapOf(datafile.STR),
     'delete_at': datafile.NUMBER,
     'manifest': datafile.STR,
+    'symlink': datafile.STR,
     'segments': [
         {
             'path': datafile.STR,
@@ -329,7 +331,11 @@ class Container(base.Resource):
                 meter.update(n)
 
         def read(item: dict) -> ty.Any:
-            if item.get('bytes') and not item.get('slo_etag'):
+            if (
+                item.get('bytes')
+                and not item.get('slo_etag')
+                and not swift.is_symlink(item)
+            ):
                 rec = {
                     'name': item['name'],
                     'hash': swift.listed_hash(item),
@@ -345,7 +351,9 @@ class Container(base.Resource):
                     self._fetched.add((name, rec['name']))
                 if headers is not None:
                     return headers
-            return swift.head_object(lookup.conn, name, item['name'])
+            return swift.head_object(
+                lookup.conn, name, item['name'], swift.is_symlink(item)
+            )
 
         return read
 

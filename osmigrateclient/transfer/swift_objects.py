@@ -61,7 +61,7 @@ CHUNK_SIZE = 1024 * 1024
 LIST_PAGE = 10000
 #: the ETag of no bytes: what a dynamic large object's manifest holds
 EMPTY_MD5 = hashlib.md5(b'', usedforsecurity=False).hexdigest()
-SLO, DLO = 'slo', 'dlo'
+SLO, DLO, SYMLINK = 'slo', 'dlo', 'symlink'
 #: container metadata never exported: secrets (temporary URL keys)
 SECRET_META = ('temp-url-key', 'temp-url-key-2')
 #: the data directory's sub-directories of this module
@@ -114,13 +114,24 @@ def header_value_problem(value: ty.Any) -> str | None:
 
 
 def large_kind(rec: dict) -> str | None:
-    """``slo`` (a record with segments), ``dlo`` (with a manifest) or
-    None (a plain object)."""
+    """``slo`` (a record with segments), ``dlo`` (with a manifest),
+    ``symlink`` (with a target) or None (a plain object): the kinds whose
+    bytes are not copied, but made again by Swift."""
     if rec.get('segments'):
         return SLO
     if rec.get('manifest') is not None:
         return DLO
+    if rec.get('symlink') is not None:
+        return SYMLINK
     return None
+
+
+def is_symlink(item: dict | None) -> bool:
+    """Whether a listing item is a symbolic link (not one of object
+    versioning's, which stand for the object itself)."""
+    return bool(
+        item and item.get('symlink_path') and not item.get('version_symlink')
+    )
 
 
 def record_problem(rec: dict) -> tuple[str, str] | None:
@@ -138,7 +149,7 @@ def record_problem(rec: dict) -> tuple[str, str] | None:
             return field, 'must be a whole number, not %s' % (
                 datafile.shown(value)
             )
-    for field in ('hash', 'content_type', 'manifest'):
+    for field in ('hash', 'content_type', 'manifest', 'symlink'):
         value = rec.get(field)
         problem = value is not None and header_value_problem(value)
         if problem:
@@ -364,15 +375,28 @@ def record_of(
             rec['delete_at'] = int(headers['X-Delete-At'])
         if headers.get('X-Object-Manifest'):
             rec['manifest'] = _text(headers['X-Object-Manifest'])
+        if headers.get('X-Symlink-Target'):
+            rec['symlink'] = _text(headers['X-Symlink-Target'])
+            if headers.get('X-Symlink-Target-Account'):
+                LOG.warning(
+                    'Object %r links to another account (%s): its link '
+                    'will point into the destination account',
+                    item['name'],
+                    headers['X-Symlink-Target-Account'],
+                )
     return rec
 
 
-def head_object(conn: ty.Any, container: str, name: str) -> ty.Any:
-    """The headers of an object (a large object's manifest's own), or
-    None if there is none."""
+def head_object(
+    conn: ty.Any, container: str, name: str, symlink: bool = False
+) -> ty.Any:
+    """The headers of an object (a large object's manifest's own; with
+    ``symlink``, a symbolic link's own), or None if there is none."""
+    params = {'multipart-manifest': 'get'}
+    if symlink:
+        params['symlink'] = 'get'
     response = conn.object_store.head(
-        object_path(container, name),
-        params={'multipart-manifest': 'get'},
+        object_path(container, name), params=params
     )
     if response.status_code == 404:
         return None
@@ -434,7 +458,7 @@ def records(
             todo.append(i)
 
     def headers_of(item: dict) -> ty.Any:
-        return head_object(conn, container, item['name'])
+        return head_object(conn, container, item['name'], is_symlink(item))
 
     def fill(i: int) -> None:
         item = items[i]
@@ -480,7 +504,14 @@ def wanted_digest(rec: dict) -> str:
     beyond its listing: metadata, expiry, manifest."""
     wanted = {
         k: rec.get(k)
-        for k in ('hash', 'content_type', 'metadata', 'delete_at', 'manifest')
+        for k in (
+            'hash',
+            'content_type',
+            'metadata',
+            'delete_at',
+            'manifest',
+            'symlink',
+        )
     }
     wanted['large'] = large_kind(rec)
     wanted['metadata'] = wanted['metadata'] or {}
@@ -493,6 +524,8 @@ def same_bytes(rec: dict, item: dict | None) -> bool:
     if item is None:
         return False
     if large_kind(rec) == SLO and not item.get('slo_etag'):
+        return False
+    if (large_kind(rec) == SYMLINK) != is_symlink(item):
         return False
     return (listed_hash(item), item.get('bytes')) == (
         rec.get('hash'),
@@ -518,6 +551,8 @@ def meta_problem(rec: dict, headers: ty.Mapping[str, str]) -> str:
         parts.append('content_type')
     if large_kind(rec) != SLO and rec.get('manifest') != have.get('manifest'):
         parts.append('manifest')
+    if rec.get('symlink') != have.get('symlink'):
+        parts.append('symlink')
     return ', '.join(parts)
 
 
@@ -571,12 +606,14 @@ def look(dst: ty.Any, container: str, work: Work, workers: int) -> Work:
 
     def head(i: int) -> None:
         rec = work.check[i]
-        headers = head_object(dst, container, rec['name'])
+        headers = head_object(
+            dst, container, rec['name'], large_kind(rec) == SYMLINK
+        )
         if headers is None:
             found[i] = 'copy'
             return
         problem = meta_problem(rec, headers)
-        if 'manifest' in problem:
+        if 'manifest' in problem or 'symlink' in problem:
             found[i] = 'copy'
         else:
             found[i] = 'fix' if problem else 'verified'
@@ -768,6 +805,8 @@ def object_headers(rec: dict) -> dict[str, ty.Any]:
         headers['X-Delete-At'] = str(rec['delete_at'])
     if large_kind(rec) == DLO:
         headers['X-Object-Manifest'] = _wire(rec['manifest'])
+    if large_kind(rec) == SYMLINK:
+        headers['X-Symlink-Target'] = _wire(rec['symlink'])
     return headers
 
 
@@ -815,7 +854,7 @@ def put_object(
                 '%s' % (name, _etag(response), rec['hash'])
             )
         return 0
-    if large == DLO or not rec.get('bytes'):
+    if large in (DLO, SYMLINK) or not rec.get('bytes'):
         headers['Content-Length'] = '0'
         response = _check(
             dst.object_store.put(path, data=b'', headers=headers),
@@ -869,6 +908,7 @@ def post_object(dst: ty.Any, container: str, rec: dict) -> None:
     content type and expiry (a POST replaces them all)."""
     headers = object_headers(rec)
     headers.pop('X-Object-Manifest', None)
+    headers.pop('X-Symlink-Target', None)
     if rec.get('delete_at') is None:
         headers['X-Remove-Delete-At'] = 'x'
     _check(

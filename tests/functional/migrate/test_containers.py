@@ -382,6 +382,15 @@ class TestContainers(base.FunctionalTestCase):
             b'',
             **{'X-Object-Manifest': '%s/dlo/' % segs},
         )
+        # A symbolic link (in a container without object versioning: in
+        # one with it, Swift hides the links behind its own).
+        self.put(
+            self.src,
+            segs,
+            'link',
+            b'',
+            **{'X-Symlink-Target': '%s/slo/0' % segs, 'Content-Type': 'a/b'},
+        )
         self.export()
         records = {
             r['name']: r
@@ -393,6 +402,7 @@ class TestContainers(base.FunctionalTestCase):
             [s['path'] for s in records['slo-object']['segments']],
         )
         self.assertEqual(segs + '/dlo/', records['dlo-object']['manifest'])
+        self.assertEqual(segs + '/slo/0', records['link']['symlink'])
 
         rows, requests, _ = self.import_logged()
         self.assertEqual(
@@ -430,6 +440,12 @@ class TestContainers(base.FunctionalTestCase):
             b''.join(p[::-1] for p in parts),
             self.get(self.dst, big, 'dlo-object'),
         )
+        link = self.head(self.dst, segs, 'link', symlink='get')
+        self.assertEqual(
+            (segs + '/slo/0', 'a/b'),
+            (link['X-Symlink-Target'], link['Content-Type']),
+        )
+        self.assertEqual(parts[0], self.get(self.dst, segs, 'link'))
         for name in ('slo-object', 'dlo-object'):
             self.assertEqual(
                 self.head(self.src, big, name)['Etag'],
