@@ -938,8 +938,18 @@ class LoadBalancer(base.Resource):
         tree = read_tree(lookup, obj)
         params = _pick(tree, LB_FIELDS)
         params['tags'] = sorted(params['tags'] or [])
-        flavor = lookup.get(FLAVOR, tree.get('flavor_id'))
-        params['flavor'] = flavor.name if flavor is not None else None
+        params['flavor'] = None
+        if tree.get('flavor_id'):
+            flavors = _listed(lookup, FLAVOR)
+            if flavors is None:
+                LOG.warning(
+                    'load balancer %s: its flavor %s is written as null: the '
+                    'source does not let the caller list flavors',
+                    obj.name or obj.id,
+                    tree['flavor_id'],
+                )
+            found = [f for f in flavors or [] if f.id == tree['flavor_id']]
+            params['flavor'] = found[0].name if found else None
         info = _pick(tree, self.info_fields)
         for param, ref in self.references.items():
             info[ref.id_attr] = tree.get(ref.id_attr)
@@ -1076,9 +1086,14 @@ class LoadBalancer(base.Resource):
             lb.pop('vip_network_id', None)
         lb['flavor_id'] = None
         if params.get('flavor'):
-            flavors = [
-                f for f in lookup.all(FLAVOR) if f.name == params['flavor']
-            ]
+            listed = _listed(lookup, FLAVOR)
+            if listed is None:
+                raise exceptions.UnresolvedReference(
+                    'cannot look load balancer flavor %r up: the user may '
+                    'not list flavors' % params['flavor'],
+                    field='flavor',
+                )
+            flavors = [f for f in listed if f.name == params['flavor']]
             if len(flavors) != 1:
                 raise exceptions.UnresolvedReference(
                     'load balancer flavor %r %s in the destination'
@@ -1091,8 +1106,10 @@ class LoadBalancer(base.Resource):
             lb['flavor_id'] = flavors[0].id
         provider = params.get('provider')
         if provider:
-            known = sorted(p.name for p in lookup.all(PROVIDER))
-            if provider not in known:
+            listed = _listed(lookup, PROVIDER)
+            # (a user who may not list providers: Octavia's create says)
+            known = sorted(p.name for p in listed or [])
+            if listed is not None and provider not in known:
                 raise exceptions.UnresolvedReference(
                     'provider %r not in the destination (it has: %s)'
                     % (provider, ', '.join(known)),
@@ -1571,6 +1588,14 @@ def _unreferenced(tree: dict, params: dict) -> list[str]:
             if pol.get('redirect_pool_id') and pp['redirect_pool'] is None:
                 found.append('%s.l7policies[%d].redirect_pool' % (where, j))
     return found
+
+
+def _listed(lookup: refs.Lookup, kind: str) -> list | None:
+    """The list of ``kind``, or None when the cloud refuses it."""
+    try:
+        return lookup.all(kind)
+    except sdk_exceptions.ForbiddenException:
+        return None
 
 
 def _unique(nodes: list[dict], where: str, what: str) -> None:

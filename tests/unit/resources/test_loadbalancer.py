@@ -16,6 +16,7 @@ order), members on servers, and the file's references."""
 import copy
 
 import fixtures
+from openstack import exceptions as sdk_exceptions
 
 import testtools
 
@@ -669,3 +670,37 @@ class TestHostileFile(ResolveCase):
             [field],
         )
         self.assertEqual((field, lbmod.UNNAMED_POOL), (e.field, e.problem))
+
+
+class TestFlavorAndProvider(ResolveCase):
+    def test_flavor_by_name(self):
+        flavor = self.conn.add('lb_flavor', name='small')
+        p = params(address='10.0.0.5')
+        p['flavor'] = 'small'
+        found, _ = self.resolve(p)
+        self.assertEqual(flavor.id, found['attrs']['flavor_id'])
+        p['flavor'] = 'large'
+        e = self.assertRaises(exceptions.UnresolvedReference, self.resolve, p)
+        self.assertEqual(
+            (
+                'flavor',
+                "load balancer flavor 'large' not found in the destination",
+            ),
+            (e.field, e.problem),
+        )
+
+    def test_lists_refused(self):
+        forbidden = sdk_exceptions.ForbiddenException('no')
+        self.conn.fail('load_balancer.flavors', forbidden)
+        self.conn.fail('load_balancer.providers', forbidden)
+        p = params(address='10.0.0.5')
+        p['provider'] = 'ovn'
+        # the provider is left to Octavia's create
+        self.resolve(p)
+        p['flavor'] = 'small'
+        e = self.assertRaises(exceptions.UnresolvedReference, self.resolve, p)
+        self.assertEqual(
+            "cannot look load balancer flavor 'small' up: the user may not "
+            'list flavors',
+            e.problem,
+        )
