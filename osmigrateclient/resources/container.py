@@ -19,7 +19,9 @@ keys in lower case; temporary URL keys are secrets and left out), the
 on create only), and ``objects``: one record per object, ``name``,
 ``hash`` (the MD5 ETag; a static large object's is the MD5 of its
 segments' ETags), ``bytes``, ``content_type``, ``last_modified`` (the
-source's, never sent) and, when set, ``metadata``, ``delete_at``, and
+source's, never sent) and, when set, ``metadata``, ``delete_at``,
+``headers`` (``content-encoding``, ``content-disposition``, ... as Swift
+keeps them), and
 the ``segments`` of a static large object, the ``manifest``
 (``<container>/<prefix>``) of a dynamic one, or the ``symlink`` target
 (``<container>/<object>``) of a symbolic link.
@@ -73,6 +75,7 @@ OBJECT_SHAPE = {
     'content_type': datafile.STR,
     'last_modified': datafile.STR,
     'metadata': datafile.MapOf(datafile.STR),
+    'headers': {h.lower(): datafile.STR for h in swift.OBJECT_HEADERS},
     'delete_at': datafile.NUMBER,
     'manifest': datafile.STR,
     'symlink': datafile.STR,

@@ -62,6 +62,17 @@ LIST_PAGE = 10000
 #: the ETag of no bytes: what a dynamic large object's manifest holds
 EMPTY_MD5 = hashlib.md5(b'', usedforsecurity=False).hexdigest()
 SLO, DLO, SYMLINK = 'slo', 'dlo', 'symlink'
+#: object headers that Swift keeps (its default ``allowed_headers``),
+#: beyond the content type, metadata, expiry and manifest
+OBJECT_HEADERS = (
+    'Cache-Control',
+    'Content-Disposition',
+    'Content-Encoding',
+    'Content-Language',
+    'Expires',
+    'X-Robots-Tag',
+)
+_OBJECT_HEADER_KEYS = {h.lower(): h for h in OBJECT_HEADERS}
 #: container metadata never exported: secrets (temporary URL keys)
 SECRET_META = ('temp-url-key', 'temp-url-key-2')
 #: the data directory's sub-directories of this module
@@ -160,6 +171,15 @@ def record_problem(rec: dict) -> tuple[str, str] | None:
         problem = header_value_problem(value)
         if problem:
             return 'metadata.%s' % key, problem
+    for key, value in (rec.get('headers') or {}).items():
+        if key not in _OBJECT_HEADER_KEYS:
+            return 'headers', 'not one of %s: %s' % (
+                ', '.join(sorted(_OBJECT_HEADER_KEYS)),
+                datafile.shown(key),
+            )
+        problem = header_value_problem(value)
+        if problem:
+            return 'headers.%s' % key, problem
     return None
 
 
@@ -373,6 +393,13 @@ def record_of(
             rec['metadata'] = meta
         if headers.get('X-Delete-At'):
             rec['delete_at'] = int(headers['X-Delete-At'])
+        kept = {
+            key: _text(headers[name])
+            for key, name in _OBJECT_HEADER_KEYS.items()
+            if headers.get(name)
+        }
+        if kept:
+            rec['headers'] = kept
         if headers.get('X-Object-Manifest'):
             rec['manifest'] = _text(headers['X-Object-Manifest'])
         if headers.get('X-Symlink-Target'):
@@ -515,6 +542,8 @@ def wanted_digest(rec: dict) -> str:
     }
     wanted['large'] = large_kind(rec)
     wanted['metadata'] = wanted['metadata'] or {}
+    if rec.get('headers'):
+        wanted['headers'] = rec['headers']
     text = json.dumps(wanted, sort_keys=True)
     return hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]
 
@@ -545,6 +574,8 @@ def meta_problem(rec: dict, headers: ty.Mapping[str, str]) -> str:
         parts.append('metadata')
     if rec.get('delete_at') != have.get('delete_at'):
         parts.append('delete_at')
+    if (rec.get('headers') or {}) != (have.get('headers') or {}):
+        parts.append('headers')
     if rec.get('content_type') is not None and rec.get(
         'content_type'
     ) != _listed_type({'content_type': headers.get('Content-Type')}):
@@ -761,6 +792,16 @@ class _Body:
         return bytes(data)
 
 
+def raw_chunks(response: ty.Any) -> ty.Iterator[bytes]:
+    """The bytes of a streamed response as Swift stores them: an object
+    with ``Content-Encoding: gzip`` is not decompressed on the way (its
+    ETag is that of the compressed bytes)."""
+    raw = getattr(response, 'raw', None)
+    if raw is None or not hasattr(raw, 'stream'):
+        return response.iter_content(chunk_size=CHUNK_SIZE)
+    return raw.stream(CHUNK_SIZE, decode_content=False)
+
+
 class Source:
     """Where an import reads objects' bytes: a Swift (``conn``) or the
     blobs of a data directory."""
@@ -780,7 +821,7 @@ class Source:
             )
             _check(response, 'read source object %r' % name)
             return (
-                response.iter_content(chunk_size=CHUNK_SIZE),
+                raw_chunks(response),
                 response.close,
             )
         path = blob_path(self.data_dir or '', container, name)
@@ -803,6 +844,8 @@ def object_headers(rec: dict) -> dict[str, ty.Any]:
         headers['X-Object-Meta-' + key] = _wire(value)
     if rec.get('delete_at') is not None:
         headers['X-Delete-At'] = str(rec['delete_at'])
+    for key, value in (rec.get('headers') or {}).items():
+        headers[_OBJECT_HEADER_KEYS[key]] = _wire(value)
     if large_kind(rec) == DLO:
         headers['X-Object-Manifest'] = _wire(rec['manifest'])
     if large_kind(rec) == SYMLINK:
@@ -1070,7 +1113,7 @@ def download_blob(
     fd = datafile.open_private(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     try:
         with os.fdopen(fd, 'wb', closefd=False) as out:
-            for chunk in response.iter_content(chunk_size=CHUNK_SIZE):
+            for chunk in raw_chunks(response):
                 out.write(chunk)
                 md5.update(chunk)
                 size += len(chunk)

@@ -10,6 +10,7 @@ only those (``--name-regex ^<prefix>``) and deletes whatever carries the
 prefix in both regions afterwards (object versions included).
 """
 
+import gzip
 import hashlib
 import json
 import os
@@ -191,7 +192,12 @@ class TestContainers(base.FunctionalTestCase):
             self.assertEqual(
                 src_head.get(header), dst_head.get(header), (name, header)
             )
-        for header in ('X-Delete-At', 'X-Object-Manifest'):
+        for header in (
+            'X-Delete-At',
+            'X-Object-Manifest',
+            'Content-Encoding',
+            'Content-Disposition',
+        ):
             self.assertEqual(
                 src_head.get(header), dst_head.get(header), (name, header)
             )
@@ -238,6 +244,19 @@ class TestContainers(base.FunctionalTestCase):
         # container (overwritten once).
         self.put(self.src, main, 'empty', b'', **{'Content-Type': 'a/b'})
         names.append('empty')
+        # Stored compressed: copied as stored, not decompressed.
+        self.put(
+            self.src,
+            main,
+            'page.html',
+            gzip.compress(b'<p>hello</p>' * 300),
+            **{
+                'Content-Type': 'text/html',
+                'Content-Encoding': 'gzip',
+                'Content-Disposition': 'inline; filename="page.html"',
+            },
+        )
+        names.append('page.html')
         self.put(
             self.src, main, names[1], b'second', **{'X-Object-Meta-V': '2'}
         )
@@ -264,7 +283,7 @@ class TestContainers(base.FunctionalTestCase):
         self.assertEqual(
             {
                 versions: ('create', 'objects: 1 to copy'),
-                main: ('create', 'objects: 25 to copy'),
+                main: ('create', 'objects: 26 to copy'),
             },
             self.rows(rows),
         )
@@ -272,7 +291,7 @@ class TestContainers(base.FunctionalTestCase):
         self.assertEqual(
             {
                 versions: ('create', 'objects: 1 to copy'),
-                main: ('create', 'objects: 25 to copy'),
+                main: ('create', 'objects: 26 to copy'),
             },
             self.rows(rows),
         )
@@ -304,7 +323,7 @@ class TestContainers(base.FunctionalTestCase):
         self.assert_same_object(versions, version)
         # One PUT per object and container.
         puts = [u for m, u in requests if m == 'PUT']
-        self.assertEqual(2 + 26, len(puts))
+        self.assertEqual(2 + 27, len(puts))
 
         # Again: nothing written, and one listing per container, no HEAD
         # per object.
@@ -332,7 +351,7 @@ class TestContainers(base.FunctionalTestCase):
         self.write_data_file(doc)
         rows, requests, _ = self.import_logged()
         self.assertEqual(
-            ('updated', 'metadata; objects: 1 updated, 24 unchanged'),
+            ('updated', 'metadata; objects: 1 updated, 25 unchanged'),
             self.rows(rows)[main],
         )
         self.assertEqual(

@@ -249,6 +249,15 @@ class TestNames(testtools.TestCase):
                 {'metadata': {'a b': 'c'}},
                 ('metadata', "not a header name: 'a b'"),
             ),
+            (
+                {'headers': {'x-auth-token': 't'}},
+                (
+                    'headers',
+                    'not one of cache-control, content-disposition, '
+                    'content-encoding, content-language, expires, '
+                    "x-robots-tag: 'x-auth-token'",
+                ),
+            ),
         ):
             self.assertEqual(
                 expected, swift.record_problem(dict(good, **change))
