@@ -217,6 +217,8 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     # Designate: the project's zones, and the record sets of all of them
     'zone': lambda c: c.dns.zones(),
     'recordset': lambda c: c.dns._list(ZoneRecordset),
+    # the reverse DNS of the project's floating IPs (set or not)
+    'ptr_record': lambda c: c.dns.floating_ips(),
     # Manila: an admin lists every share type ('all': private ones too);
     # access rules and export locations are listed per share (Manila has
     # no project-wide list of them)

@@ -84,6 +84,7 @@ SDK_CLASSES = {
     'secret_container': 'osmigrateclient.resources.refs:SecretContainer',
     'zone': 'openstack.dns.v2.zone:Zone',
     'recordset': 'osmigrateclient.resources.refs:ZoneRecordset',
+    'ptr_record': 'openstack.dns.v2.floating_ip:FloatingIP',
     'share_type': 'osmigrateclient.resources.refs:ShareType',
     'share_network': 'osmigrateclient.resources.refs:ShareNetwork',
     'share': 'osmigrateclient.resources.refs:Share',

@@ -292,6 +292,7 @@ class TestKnownTypes(testtools.TestCase):
                 'openstack.ProjectQuota',
                 'openstack.block_storage.QosSpec',
                 'openstack.block_storage.VolumeType',
+                'openstack.dns.FloatingIPPTR',
                 'openstack.dns.Zone',
                 'openstack.identity.Domain',
                 'openstack.identity.Group',

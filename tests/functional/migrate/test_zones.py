@@ -341,3 +341,136 @@ class TestZones(netres.MigrateTestCase):
             [],
             [z for z in self.conn('dst').dns.zones() if z.name == self.zone],
         )
+
+
+PTR_FILE = 'ptr_records.yml'
+
+
+def _unset_ptr(conn, fip):
+    """Unset the PTR of ``fip`` if it has one (openstacksdk fails to
+    read Designate's answer to an unset it made)."""
+    key = '%s:%s' % (conn.config.region_name, fip.id)
+    if not any(f.id == key and f.ptrdname for f in conn.dns.floating_ips()):
+        return
+    try:
+        conn.dns.unset_floating_ip(key)
+    except AttributeError:
+        pass
+    [ptr] = [f.ptrdname for f in conn.dns.floating_ips() if f.id == key]
+    assert ptr is None, ptr
+
+
+class TestPtrRecords(netres.MigrateTestCase):
+    """Reverse DNS of floating IPs: set on the destination floating IP
+    with the file's address.  The regions' external networks differ
+    (172.24.4.0/24, 172.24.5.0/24): a source address is never the
+    destination's, so the file is edited as an operator would."""
+
+    def fip(self, cloud, ptr=None):
+        conn = self.conn(cloud)
+        public = conn.network.find_network(
+            base.PUBLIC_NETWORK, ignore_missing=False
+        )
+        fip = conn.network.create_ip(floating_network_id=public.id)
+        self.addCleanup(conn.network.delete_ip, fip, ignore_missing=True)
+        self.addCleanup(_unset_ptr, conn, fip)
+        if ptr:
+            conn.dns.update_floating_ip(
+                '%s:%s' % (conn.config.region_name, fip.id), **ptr
+            )
+        return fip
+
+    def ptr(self, verb, address, cloud_option, cloud, *args):
+        # (plan takes the type as one argument)
+        what = ['ptr record'] if verb == 'plan' else ['ptr', 'record']
+        return self.openstack(
+            'migrate',
+            verb,
+            *what,
+            '--data-dir',
+            self.data_dir,
+            cloud_option,
+            cloud,
+            '--name',
+            address,
+            '-f',
+            'json',
+            *args,
+        )
+
+    def dst_ptr(self, fip):
+        [found] = [
+            (f.ptrdname, f.ttl, f.description)
+            for f in self.conn('dst').dns.floating_ips()
+            if f.address == fip.floating_ip_address
+        ]
+        return found
+
+    def test_export_import(self):
+        name = '%s.example.org.' % self.prefix
+        src_fip = self.fip(
+            'src', {'ptrdname': name, 'ttl': 900, 'description': 'web'}
+        )
+        self.fip('src')  # without a PTR: not exported
+        dst_fip = self.fip('dst')
+        address = src_fip.floating_ip_address
+
+        [row] = self.ptr('export', address, '--src-cloud', 'src')
+        self.assertEqual(1, row['Exported'])
+        [entry] = self.load(PTR_FILE)['resources']
+        self.assertEqual(
+            (
+                'openstack.dns.FloatingIPPTR',
+                {
+                    'address': address,
+                    'ptrdname': name,
+                    'ttl': 900,
+                    'description': 'web',
+                },
+            ),
+            (entry['type'], entry['params']),
+        )
+
+        # No floating IP of that address in the destination: said, not
+        # an error.
+        absent = (
+            'no floating IP %s in the destination project: PTR not set'
+            % address
+        )
+        [row] = self.ptr('import', address, '--dst-cloud', 'dst')
+        self.assertEqual(('unchanged', absent), (row['Action'], row['Detail']))
+        self.assertEqual((None, None, None), self.dst_ptr(dst_fip))
+
+        # The operator points the entry at the destination's floating IP.
+        doc = self.load(PTR_FILE)
+        doc['resources'][0]['params']['address'] = dst_fip.floating_ip_address
+        self.save(PTR_FILE, doc)
+        new = dst_fip.floating_ip_address
+        [row] = self.ptr('plan', new, '--dst-cloud', 'dst')
+        self.assertEqual('create', row['Action'])
+        [row] = self.ptr('import', new, '--dst-cloud', 'dst')
+        self.assertEqual('created', row['Action'])
+        self.assertEqual((name, 900, 'web'), self.dst_ptr(dst_fip))
+
+        # Twice: not one write.
+        rows, requests = self.import_logged(
+            '--name', new, what='ptr record', every=True
+        )
+        self.assertEqual(['unchanged'], [r['Action'] for r in rows])
+        self.assertEqual(
+            [],
+            [
+                (m, u)
+                for m, u in requests
+                if m != 'GET' and not u.endswith('/auth/tokens')
+            ],
+        )
+
+        # An edited name is updated.
+        doc['resources'][0]['params']['ptrdname'] = 'mail.' + name
+        self.save(PTR_FILE, doc)
+        [row] = self.ptr('import', new, '--dst-cloud', 'dst')
+        self.assertEqual(
+            ('updated', 'ptrdname'), (row['Action'], row['Detail'])
+        )
+        self.assertEqual(('mail.' + name, 900, 'web'), self.dst_ptr(dst_fip))

@@ -165,6 +165,7 @@ class TestOsMigrateVersion(testtools.TestCase):
                     'container',
                     'loadbalancer',
                     'zone',
+                    'ptr record',
                     'share type',
                     'share network',
                     'share',
@@ -181,7 +182,7 @@ class TestOsMigrateVersion(testtools.TestCase):
             ],
             logs.output,
         )
-        self.assertEqual(23, len(logs.output))
+        self.assertEqual(24, len(logs.output))
 
     def test_unchecked_version(self):
         self.assertRaises(
