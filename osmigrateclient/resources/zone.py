@@ -392,6 +392,8 @@ class Zone(base.Resource):
         for key in ('attributes', 'description', 'email', 'masters', 'ttl'):
             if key not in params or key not in current:
                 continue
+            if params[key] is None and key in ('email', 'ttl'):
+                continue  # not given: the destination's own stays
             if not base.same(current[key], params[key]):
                 changes[key] = (current[key], params[key])
         kind = params.get('type') or PRIMARY

@@ -292,6 +292,58 @@ class TestZones(netres.MigrateTestCase):
         now = {(r.name, r.type): r.id for r in dst.dns.recordsets(zone)}
         self.assertEqual(ids, {k: now[k] for k in ids})
 
+    def test_secondary_zone_keeps_its_masters(self):
+        self.conn('src').dns.create_zone(
+            name=self.zone,
+            type='SECONDARY',
+            masters=['192.0.2.53'],
+            description='copy',
+        )
+        [row] = self.export()
+        self.assertEqual(1, row['Exported'])
+        [entry] = self.load(FILE)['resources']
+        self.assertEqual(
+            {
+                'name': self.zone,
+                'type': 'SECONDARY',
+                'masters': ['192.0.2.53'],
+                'description': 'copy',
+                'attributes': {},
+            },
+            entry['params'],
+        )
+        [row] = self.import_('zone')
+        self.assertEqual('created', row['Action'])
+        dst = self.conn('dst')
+
+        def dst_zone():
+            [zone] = [z for z in dst.dns.zones() if z.name == self.zone]
+            return (zone.type, zone.masters, zone.description)
+
+        self.assertEqual(('SECONDARY', ['192.0.2.53'], 'copy'), dst_zone())
+
+        rows, requests = self.import_logged(what='zone')
+        self.assertEqual(['unchanged'], [r['Action'] for r in rows])
+        self.assertEqual(
+            [],
+            [
+                (m, u)
+                for m, u in requests
+                if m != 'GET' and not u.endswith('/auth/tokens')
+            ],
+        )
+
+        doc = self.load(FILE)
+        doc['resources'][0]['params']['masters'] = ['192.0.2.54:5353']
+        self.save(FILE, doc)
+        [row] = self.import_('zone')
+        self.assertEqual(
+            ('updated', 'masters'), (row['Action'], row['Detail'])
+        )
+        self.assertEqual(
+            ('SECONDARY', ['192.0.2.54:5353'], 'copy'), dst_zone()
+        )
+
     def test_name_taken_by_another_project(self):
         self.seed()
         self.export()

@@ -400,6 +400,11 @@ class TestImport(testtools.TestCase):
         self.assertEqual(('unchanged', ''), (outcome.action, outcome.detail))
         self.assertEqual([], self.dst.write_calls())
 
+    def test_null_email_and_ttl_leave_the_destination_alone(self):
+        add_zone(self.dst, sets=SETS)
+        outcome = self.apply(entry(email=None, ttl=None))
+        self.assertEqual(('unchanged', ''), (outcome.action, outcome.detail))
+
     def test_other_project_zone_is_not_the_twin(self):
         add_zone(self.dst, sets=SETS, project_id='someone-else')
         plan = self.res.plan(refs.Lookup(self.dst), entry())
