@@ -52,7 +52,7 @@ from osmigrateclient.resources import refs
 
 STR = datafile.STR
 PRIMARY, SECONDARY = 'PRIMARY', 'SECONDARY'
-#: the fields of a record set in a file, in the order of its messages
+#: the fields of a record set in a file
 RECORDSET_FIELDS = ('name', 'type', 'records', 'ttl', 'description')
 #: what an import may change on an existing record set
 RECORDSET_UPDATABLE = ('records', 'ttl', 'description')
@@ -75,7 +75,7 @@ PARTS_SHOWN = {
     'MX': '<priority> <host ending with ".">',
     'SRV': '<priority> <weight> <port> <host ending with ".">',
 }
-#: record set ``type`` and the zone fields of one record set
+#: a record set's identity in its zone: (name in lower case, type)
 Key = tuple[str, str]
 
 
