@@ -94,7 +94,9 @@ def tree_of(conn, name):
             ),
         }
     listeners = {}
-    for li in lb.listeners(loadbalancer_id=x.id):
+    # openstacksdk's listener filter is load_balancer_id (loadbalancer_id,
+    # the pools' spelling, is dropped: every listener of the project)
+    for li in lb.listeners(load_balancer_id=x.id):
         ids[li.name] = li.id
         policies = {}
         for pol in lb.l7_policies(listener_id=li.id):
@@ -770,7 +772,7 @@ class TestTlsListener(LoadBalancerTestCase):
         self.assertEqual(('created', ''), rows[p + '-lb'])
         dst = self.conn('dst').load_balancer
         (made,) = [x for x in dst.load_balancers() if x.name == p + '-lb']
-        (https,) = dst.listeners(loadbalancer_id=made.id)
+        (https,) = dst.listeners(load_balancer_id=made.id)
         self.assertEqual(
             ('TERMINATED_HTTPS', 443, dst_container.container_ref),
             (
