@@ -34,6 +34,7 @@ and compares ``params`` only, so ``_info`` and ``_migration_params`` never
 cause an update.
 """
 
+import argparse
 import json
 import logging
 import re
@@ -64,6 +65,19 @@ CREATE, UPDATE, UNCHANGED, BLOCKED, CONFLICT = (
 )
 DONE = {CREATE: 'created', UPDATE: 'updated', UNCHANGED: 'unchanged'}
 FAILED = 'failed'
+
+
+def positive_int(text: str) -> int:
+    """An option's whole number of at least 1 (a count), for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            'a whole number of at least 1, not %r' % text
+        )
+    return value
 
 
 class RefField(ty.NamedTuple):

@@ -41,7 +41,6 @@ when no earlier import verified it since the destination's last write.
 An import never deletes objects.
 """
 
-import argparse
 import logging
 import os
 import threading
@@ -172,7 +171,7 @@ class Container(base.Resource):
                 parser,
                 '--parallel',
                 metavar='<count>',
-                type=_positive_int,
+                type=base.positive_int,
                 default=DEFAULT_PARALLEL,
                 help='Containers: read this many objects at once (default: '
                 '%d)' % DEFAULT_PARALLEL,
@@ -639,18 +638,6 @@ def _int(value: ty.Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            'a whole number of at least 1, not %r' % text
-        )
-    return value
 
 
 RESOURCE = Container

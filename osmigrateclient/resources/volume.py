@@ -46,7 +46,6 @@ lock).  Each volume's steps, progress and summary go to
 ``volume_logs/<source volume id>.log`` in the data dir.
 """
 
-import argparse
 import contextlib
 import logging
 import os
@@ -217,18 +216,6 @@ def volume_log(data_dir: str | None, source_id: str):
         stream.close()
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            'a whole number of at least 1, not %r' % text
-        )
-    return value
-
-
 class Volume(base.Resource):
     type = 'openstack.network.ServerVolume'
     cli_name = 'volume'
@@ -289,7 +276,7 @@ class Volume(base.Resource):
         parser.add_argument(
             '--volume-timeout',
             metavar='<seconds>',
-            type=_positive_int,
+            type=base.positive_int,
             default=TIMEOUT,
             help='Volumes: seconds each OpenStack step of a volume may take '
             '(an upload, a volume create, attach, detach or delete) '
@@ -298,7 +285,7 @@ class Volume(base.Resource):
         parser.add_argument(
             '--copy-timeout',
             metavar='<seconds>',
-            type=_positive_int,
+            type=base.positive_int,
             default=None,
             help='Volumes, conversion-host method: seconds the byte copy of '
             'one volume may take; the volume fails after that (default: no '
@@ -317,7 +304,7 @@ class Volume(base.Resource):
             '--parallel',
             metavar='<count>',
             dest='volume_parallel',
-            type=_positive_int,
+            type=base.positive_int,
             default=1,
             help='Volumes: copy this many volumes at once, each its own '
             'stream (default: 1)',

@@ -34,19 +34,6 @@ def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def positive_int(text: str) -> int:
-    """An option's whole number of at least 1 (a count)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            'a whole number of at least 1, not %r' % text
-        )
-    return value
-
-
 def data_dir(parsed_args: argparse.Namespace) -> str:
     if not parsed_args.data_dir:
         raise exceptions.CommandError(

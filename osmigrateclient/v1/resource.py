@@ -32,6 +32,7 @@ from osmigrateclient import os_migrate
 from osmigrateclient import plan
 from osmigrateclient import quota_check
 from osmigrateclient import resources
+from osmigrateclient.resources import base as resources_base
 from osmigrateclient import validation
 from osmigrateclient.v1 import common
 
@@ -156,7 +157,7 @@ def _add_import_arguments(parser, types):
         parser.add_argument(
             '--parallel',
             metavar='<count>',
-            type=common.positive_int,
+            type=resources_base.positive_int,
             default=plan.DEFAULT_PARALLEL,
             help='%s (default: %d; 1: one by one)'
             % ('; '.join(what).capitalize(), plan.DEFAULT_PARALLEL),

@@ -24,6 +24,7 @@ from osmigrateclient import filters
 from osmigrateclient import plan
 from osmigrateclient import progress as progress_mod
 from osmigrateclient import resources
+from osmigrateclient.resources import base as resources_base
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.v1 import common
 from osmigrateclient.v1 import resource
@@ -329,7 +330,7 @@ class PlanWorkload(common.MigrateLister):
         parser.add_argument(
             '--parallel',
             metavar='<count>',
-            type=common.positive_int,
+            type=resources_base.positive_int,
             default=PARALLEL,
             help='Servers the import would run at once (default: %d)'
             % PARALLEL,
@@ -337,7 +338,7 @@ class PlanWorkload(common.MigrateLister):
         parser.add_argument(
             '--throughput',
             metavar='<MiB/s>',
-            type=common.positive_int,
+            type=resources_base.positive_int,
             help='Bytes of volume copied per second and copy, in MiB/s '
             '(default: as measured by earlier imports of the data dir)',
         )
