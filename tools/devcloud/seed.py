@@ -32,6 +32,8 @@ from devcloudlib import layout as L  # noqa: E402
 openstack.enable_logging(debug=False)
 
 TENANTS = ('src', 'dst')
+#: the seeded domain besides Default, with a project and user of its name
+OTHER_DOMAIN = 'example'
 IMAGE_NAME = 'devcloud-image'
 LOOPBACK_IMAGE_NAME = 'devcloud-loopback'
 # read by devcloud_drivers.loopback (nova system metadata image_*)
@@ -166,6 +168,24 @@ def seed_identity(regions, groups):
         u = user(name, proj)
         for r in ('member', 'reader'):
             ident.assign_project_role_to_user(proj, u, roles[r])
+    # a second domain, so that domain references have something to name
+    other = ident.find_domain(OTHER_DOMAIN) or ident.create_domain(
+        name=OTHER_DOMAIN, description='devcloud: a domain besides Default'
+    )
+    proj = ident.find_project(
+        OTHER_DOMAIN, domain_id=other.id
+    ) or ident.create_project(
+        name=OTHER_DOMAIN,
+        domain_id=other.id,
+        description='devcloud tenant of domain %s' % OTHER_DOMAIN,
+    )
+    u = ident.find_user(OTHER_DOMAIN, domain_id=other.id) or ident.create_user(
+        name=OTHER_DOMAIN,
+        password=OTHER_DOMAIN,
+        domain_id=other.id,
+        default_project_id=proj.id,
+    )
+    ident.assign_project_role_to_user(proj, u, roles['member'])
     for name in L.SERVICE_USERS:
         u = user(name, service_project)
         for r in ('admin', 'service'):
