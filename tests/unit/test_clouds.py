@@ -28,7 +28,7 @@ from keystoneauth1 import session as ks_session
 from openstack.config import loader
 from openstack import exceptions as sdk_exceptions
 from osc_lib import exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import clouds
 
@@ -78,7 +78,7 @@ def options(**kwargs):
     return argparse.Namespace(**values)
 
 
-class Base(testtools.TestCase):
+class Base(base.BaseTestCase):
     extra = ''
 
     def setUp(self):
@@ -211,7 +211,7 @@ class TestIncompleteCloud(Base):
         )
 
 
-class TestNoClouds(testtools.TestCase):
+class TestNoClouds(base.BaseTestCase):
     def test_no_clouds_at_all(self):
         for var in list(os.environ):
             if var.startswith('OS_'):
@@ -232,7 +232,7 @@ class TestNoClouds(testtools.TestCase):
         )
 
 
-class TestArgument(testtools.TestCase):
+class TestArgument(base.BaseTestCase):
     def parser(self, side):
         parser = argparse.ArgumentParser()
         clouds.add_cloud_argument(parser, side)
@@ -285,7 +285,7 @@ class TestArgument(testtools.TestCase):
         self.assertIn('OS_MIGRATE_DST_CLOUD', text)
 
 
-class TestProjectArgument(testtools.TestCase):
+class TestProjectArgument(base.BaseTestCase):
     def parser(self, side, project=True):
         parser = argparse.ArgumentParser()
         clouds.add_cloud_argument(parser, side, project=project)
@@ -355,7 +355,7 @@ class _Conn:
         return 'token'
 
 
-class TestScope(testtools.TestCase):
+class TestScope(base.BaseTestCase):
     projects = [
         types.SimpleNamespace(id='p1', name='alpha'),
         types.SimpleNamespace(id='p2', name='beta'),
@@ -452,7 +452,7 @@ class _Flaky(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = _answer
 
 
-class TestRetryReads(testtools.TestCase):
+class TestRetryReads(base.BaseTestCase):
     """Found by the fault campaign (tools/chaos): one 503 or reset on any
     status poll failed the whole import of a server, or of a volume."""
 

@@ -16,7 +16,7 @@ import stat
 from unittest import mock
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
@@ -179,7 +179,7 @@ def entry(name, id_, type_='openstack.network.Network', **params):
     }
 
 
-class TestMigrateError(testtools.TestCase):
+class TestMigrateError(base.BaseTestCase):
     def test_all_parts(self):
         e = exceptions.MigrateError(
             'missing', path='/d/n.yml', resource='resource 2', field='type'
@@ -223,7 +223,7 @@ class TestMigrateError(testtools.TestCase):
         self.assertEqual('field network_ref: not found', str(e))
 
 
-class TestLabel(testtools.TestCase):
+class TestLabel(base.BaseTestCase):
     def test_label(self):
         self.assertEqual(
             "resource 3 (openstack.network.Network 'net1')",
@@ -241,7 +241,7 @@ class TestLabel(testtools.TestCase):
         )
 
 
-class TestParse(testtools.TestCase):
+class TestParse(base.BaseTestCase):
     path = '/data/networks.yml'
 
     def assertRefused(self, text, message):
@@ -549,7 +549,7 @@ class TestParse(testtools.TestCase):
         )
 
 
-class TestPathId(testtools.TestCase):
+class TestPathId(base.BaseTestCase):
     def test_plain_ids(self):
         for value in (
             '4f1d25ba-6b68-4a2c-8b9e-24ad4ba63e22',
@@ -591,7 +591,7 @@ class TestPathId(testtools.TestCase):
             )
 
 
-class TestLoad(testtools.TestCase):
+class TestLoad(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
@@ -636,7 +636,7 @@ class TestLoad(testtools.TestCase):
         self.assertEqual('%s: the file is empty' % path, str(e))
 
 
-class TestDump(testtools.TestCase):
+class TestDump(base.BaseTestCase):
     def test_deterministic_and_sorted(self):
         a = {
             'type': 'openstack.network.Network',
@@ -673,7 +673,7 @@ class TestDump(testtools.TestCase):
         self.assertIn('name: réseau\n', text)
 
 
-class TestWrite(testtools.TestCase):
+class TestWrite(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
@@ -874,7 +874,7 @@ class TestWrite(testtools.TestCase):
         )
 
 
-class TestMerge(testtools.TestCase):
+class TestMerge(base.BaseTestCase):
     def test_replace_in_place_append_new_keep_others(self):
         a, b, c = entry('a', '1'), entry('b', '2'), entry('c', '3')
         b2 = entry('b-renamed', '2')

@@ -13,12 +13,12 @@
 import argparse
 
 from osc_lib import exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import filters
 
 
-class TestNameFilter(testtools.TestCase):
+class TestNameFilter(base.BaseTestCase):
     def test_no_filter_matches_all(self):
         match = filters.NameFilter()
         self.assertFalse(match)
@@ -76,7 +76,7 @@ class TestNameFilter(testtools.TestCase):
         )
 
 
-class TestArguments(testtools.TestCase):
+class TestArguments(base.BaseTestCase):
     def parse(self, argv):
         parser = argparse.ArgumentParser()
         filters.add_arguments(parser, 'networks')

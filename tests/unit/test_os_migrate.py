@@ -10,8 +10,8 @@
 #   License for the specific language governing permissions and limitations
 #   under the License.
 
-import testtools
 import yaml
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
@@ -56,7 +56,7 @@ def port(*ips, mac='fa:16:3e:00:00:01'):
     }
 
 
-class TestVersionRule(testtools.TestCase):
+class TestVersionRule(base.BaseTestCase):
     def test_the_rule(self):
         self.assertTrue(om_reads('os_migrate_version: 1.0.5\n', '1.0.5'))
         self.assertTrue(om_reads("os_migrate_version: '1.0.5'\n", '1.0.5'))
@@ -100,7 +100,7 @@ class TestVersionRule(testtools.TestCase):
         self.assertEqual('1.0.5', os_migrate.check_version('1.0.5'))
 
 
-class TestConvert(testtools.TestCase):
+class TestConvert(base.BaseTestCase):
     def test_unknown_types_left_out(self):
         written, remarks = os_migrate.convert(
             [entry('openstack.ProjectQuota', None)]
@@ -285,7 +285,7 @@ class TestConvert(testtools.TestCase):
         )
 
 
-class TestKnownTypes(testtools.TestCase):
+class TestKnownTypes(base.BaseTestCase):
     def test_types_os_migrate_lacks(self):
         self.assertEqual(
             [

@@ -15,13 +15,13 @@ from importlib import metadata
 import types
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import plugin
 from osmigrateclient import resources
 
 
-class TestPlugin(testtools.TestCase):
+class TestPlugin(base.BaseTestCase):
     def test_constants(self):
         self.assertEqual('migrate', plugin.API_NAME)
         self.assertEqual('1', plugin.DEFAULT_API_VERSION)

@@ -13,12 +13,12 @@
 import io
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import progress as progress_mod
 
 
-class TestProgress(testtools.TestCase):
+class TestProgress(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.useFixture(

@@ -15,10 +15,10 @@
 import types
 
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import quota_check
-from osmigrateclient.resources import base
+from osmigrateclient.resources import base as resource_base
 
 SG = 'openstack.network.SecurityGroup'
 NET = 'openstack.network.Network'
@@ -26,7 +26,7 @@ RIF = 'openstack.network.RouterInterface'
 
 
 def outcome(type_, action, name='x'):
-    return base.Outcome(type_, name, action)
+    return resource_base.Outcome(type_, name, action)
 
 
 class FakeNetwork:
@@ -48,7 +48,7 @@ def lookup(network):
     )
 
 
-class TestShortfalls(testtools.TestCase):
+class TestShortfalls(base.BaseTestCase):
     def test_counts_creates_only(self):
         counts = quota_check.to_create(
             [
@@ -74,7 +74,7 @@ class TestShortfalls(testtools.TestCase):
         )
         self.assertEqual(
             [
-                base.Outcome(
+                resource_base.Outcome(
                     'quota',
                     'security group',
                     'blocked',
@@ -91,7 +91,7 @@ class TestShortfalls(testtools.TestCase):
         )
 
 
-class TestQuotaShortfalls(testtools.TestCase):
+class TestQuotaShortfalls(base.BaseTestCase):
     def test_reads_details_of_the_project(self):
         network = FakeNetwork(
             {

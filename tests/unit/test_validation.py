@@ -13,13 +13,13 @@
 import os
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import resources
 from osmigrateclient import validation
-from osmigrateclient.resources import base
+from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import network
 from osmigrateclient.resources import refs
 from tests.unit import fakes
@@ -29,7 +29,7 @@ NET = 'openstack.network.Network'
 CHILD = 'test.Child'
 
 
-class Child(base.Resource):
+class Child(resource_base.Resource):
     """A made-up migrated type with references to networks."""
 
     type = CHILD
@@ -38,11 +38,11 @@ class Child(base.Resource):
     file_name = 'children.yml'
     depends_on = ('network',)
     references = {
-        'network_ref': base.RefField('network', 'network_id'),
-        'extra_network_refs': base.RefField(
+        'network_ref': resource_base.RefField('network', 'network_id'),
+        'extra_network_refs': resource_base.RefField(
             'network', 'extra_network_ids', many=True
         ),
-        'flavor_ref': base.RefField('flavor', 'flavor_id'),
+        'flavor_ref': resource_base.RefField('flavor', 'flavor_id'),
     }
     item_references = {'parts': {'network_ref': 'network'}}
 
@@ -72,7 +72,7 @@ def auth(name):
     return refs.make_ref(name, refs.AUTH, refs.AUTH)
 
 
-class Base(testtools.TestCase):
+class Base(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
@@ -509,7 +509,7 @@ class TestValidate(Base):
         )
 
 
-class TestRealRegistry(testtools.TestCase):
+class TestRealRegistry(base.BaseTestCase):
     def test_network_file_validates(self):
         directory = self.useFixture(fixtures.TempDir()).path
         datafile.write(
@@ -519,7 +519,7 @@ class TestRealRegistry(testtools.TestCase):
         self.assertEqual(([], 1, 2), validation.validate(directory))
 
 
-class TestBuiltIn(testtools.TestCase):
+class TestBuiltIn(base.BaseTestCase):
     def test_a_projects_default_security_group_is_not_expected(self):
         # Neutron makes it in every project: a port or rule may name it
         # though an export by name left the groups out.

@@ -12,14 +12,14 @@
 
 """Address groups: addresses as a set, changed by add/remove calls."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import address_group
 from osmigrateclient.resources import refs
 from tests.unit import fakes
 
 
-class TestAddressGroup(testtools.TestCase):
+class TestAddressGroup(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id='p-src')

@@ -12,14 +12,14 @@
 
 """Address scopes: no tags, the IP version fixed once made."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import address_scope
 from osmigrateclient.resources import refs
 from tests.unit import fakes
 
 
-class TestAddressScope(testtools.TestCase):
+class TestAddressScope(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id='p-src')

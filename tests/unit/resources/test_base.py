@@ -16,10 +16,10 @@ import copy
 import datetime
 
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
-from osmigrateclient.resources import base
+from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import network
 from osmigrateclient.resources import refs
 from tests.unit import fakes
@@ -30,23 +30,23 @@ DST = 'p-dst'
 AUTH_QOS = {'name': 'qos1', 'project_name': '%auth%', 'domain_name': '%auth%'}
 
 
-class TestHelpers(testtools.TestCase):
+class TestHelpers(base.BaseTestCase):
     def test_is_empty(self):
         for value in (None, '', [], {}):
-            self.assertTrue(base.is_empty(value), value)
+            self.assertTrue(resource_base.is_empty(value), value)
         for value in (0, False, 'x', [None], {'a': 1}):
-            self.assertFalse(base.is_empty(value), value)
+            self.assertFalse(resource_base.is_empty(value), value)
 
     def test_same(self):
-        self.assertTrue(base.same(None, ''))
-        self.assertTrue(base.same([], None))
-        self.assertTrue(base.same('', []))
-        self.assertTrue(base.same({}, None))
-        self.assertTrue(base.same('a', 'a'))
-        self.assertFalse(base.same('a', 'b'))
-        self.assertFalse(base.same(0, None))
-        self.assertFalse(base.same(False, None))
-        self.assertFalse(base.same(['a'], []))
+        self.assertTrue(resource_base.same(None, ''))
+        self.assertTrue(resource_base.same([], None))
+        self.assertTrue(resource_base.same('', []))
+        self.assertTrue(resource_base.same({}, None))
+        self.assertTrue(resource_base.same('a', 'a'))
+        self.assertFalse(resource_base.same('a', 'b'))
+        self.assertFalse(resource_base.same(0, None))
+        self.assertFalse(resource_base.same(False, None))
+        self.assertFalse(resource_base.same(['a'], []))
 
     def test_plain(self):
         when = datetime.datetime(2024, 1, 2, 3, 4, 5)
@@ -55,40 +55,47 @@ class TestHelpers(testtools.TestCase):
                 'a': [1, 'x', None, True, 1.5],
                 '2': {'b': '2024-01-02 03:04:05'},
             },
-            base.plain({'a': (1, 'x', None, True, 1.5), 2: {'b': when}}),
+            resource_base.plain(
+                {'a': (1, 'x', None, True, 1.5), 2: {'b': when}}
+            ),
         )
-        self.assertEqual(['only'], base.plain({'only'}))
+        self.assertEqual(['only'], resource_base.plain({'only'}))
 
     def test_sort_list(self):
-        self.assertEqual(['a', 'b', 'c'], base.sort_list(['c', 'a', 'b']))
+        self.assertEqual(
+            ['a', 'b', 'c'], resource_base.sort_list(['c', 'a', 'b'])
+        )
         self.assertEqual(
             [{'start': '10.0.0.2'}, {'start': '10.0.0.9'}],
-            base.sort_list([{'start': '10.0.0.9'}, {'start': '10.0.0.2'}]),
+            resource_base.sort_list(
+                [{'start': '10.0.0.9'}, {'start': '10.0.0.2'}]
+            ),
         )
-        self.assertEqual('x', base.sort_list('x'))
-        self.assertIsNone(base.sort_list(None))
+        self.assertEqual('x', resource_base.sort_list('x'))
+        self.assertIsNone(resource_base.sort_list(None))
 
     def test_api_message(self):
         self.assertEqual(
             'Invalid tag',
-            base._api_message(
+            resource_base._api_message(
                 sdk_exceptions.BadRequestException('Invalid tag')
             ),
         )
         self.assertEqual(
             'first line',
-            base._api_message(
+            resource_base._api_message(
                 sdk_exceptions.ConflictException(
                     message='Conflict', details='first line\nsecond'
                 )
             ),
         )
         self.assertEqual(
-            'SDKException', base._api_message(sdk_exceptions.SDKException(''))
+            'SDKException',
+            resource_base._api_message(sdk_exceptions.SDKException('')),
         )
 
 
-class Base(testtools.TestCase):
+class Base(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id=SRC)
@@ -247,7 +254,8 @@ class TestDiff(Base):
 class TestPlan(Base):
     def test_create(self):
         self.assertEqual(
-            base.Plan('create', ''), self.res.plan(self.lookup, self.entry())
+            resource_base.Plan('create', ''),
+            self.res.plan(self.lookup, self.entry()),
         )
 
     def test_other_projects_twin_is_not_ours(self):
@@ -259,14 +267,14 @@ class TestPlan(Base):
     def test_unchanged(self):
         twin = self.twin()
         self.assertEqual(
-            base.Plan('unchanged', '', twin),
+            resource_base.Plan('unchanged', '', twin),
             self.res.plan(self.lookup, self.entry()),
         )
 
     def test_update(self):
         twin = self.twin(description='old', mtu=1400)
         self.assertEqual(
-            base.Plan(
+            resource_base.Plan(
                 'update',
                 'description, mtu',
                 twin,
@@ -279,7 +287,7 @@ class TestPlan(Base):
         self.src.add('qos_policy', name='qos1', id='q-src')
         entry = self.entry(qos_policy_id='q-src')
         self.assertEqual(
-            base.Plan(
+            resource_base.Plan(
                 'blocked',
                 "qos_policy_ref: qos policy 'qos1' (project '%auth%') "
                 'not found',
@@ -291,7 +299,7 @@ class TestPlan(Base):
         entry = self.entry()
         entry['params']['qos_policy_ref'] = 'qos1'
         self.assertEqual(
-            base.Plan(
+            resource_base.Plan(
                 'blocked',
                 "qos_policy_ref: not a reference (a mapping with a name): "
                 "'qos1'",
@@ -303,7 +311,7 @@ class TestPlan(Base):
         self.twin(id='d1')
         self.twin(id='d2')
         self.assertEqual(
-            base.Plan(
+            resource_base.Plan(
                 'conflict',
                 "2 network resources named 'net1' in the destination "
                 'project: cannot tell which one to update',
@@ -334,7 +342,9 @@ class TestApply(Base):
     def test_dry_run_create(self):
         outcome = self.res.apply(self.lookup, self.entry(), dry_run=True)
         self.assertEqual(
-            base.Outcome('openstack.network.Network', 'net1', 'create', ''),
+            resource_base.Outcome(
+                'openstack.network.Network', 'net1', 'create', ''
+            ),
             outcome,
         )
         self.assertEqual([], self.dst.write_calls())
@@ -343,7 +353,7 @@ class TestApply(Base):
         self.twin(description='old')
         outcome = self.res.apply(self.lookup, self.entry(), dry_run=True)
         self.assertEqual(
-            base.Outcome(
+            resource_base.Outcome(
                 'openstack.network.Network', 'net1', 'update', 'description'
             ),
             outcome,
@@ -358,7 +368,9 @@ class TestApply(Base):
         )
         outcome = self.res.apply(self.lookup, entry)
         self.assertEqual(
-            base.Outcome('openstack.network.Network', 'net1', 'created', ''),
+            resource_base.Outcome(
+                'openstack.network.Network', 'net1', 'created', ''
+            ),
             outcome,
         )
         self.assertEqual(
@@ -406,7 +418,7 @@ class TestApply(Base):
         )
         outcome = self.res.apply(self.lookup, self.entry())
         self.assertEqual(
-            base.Outcome(
+            resource_base.Outcome(
                 'openstack.network.Network',
                 'net1',
                 'failed',
@@ -437,7 +449,7 @@ class TestApply(Base):
         )
         outcome = self.res.apply(self.lookup, self.entry())
         self.assertEqual(
-            base.Outcome(
+            resource_base.Outcome(
                 'openstack.network.Network',
                 'net1',
                 'failed',
@@ -451,7 +463,9 @@ class TestApply(Base):
         self.twin()
         outcome = self.res.apply(self.lookup, self.entry())
         self.assertEqual(
-            base.Outcome('openstack.network.Network', 'net1', 'unchanged', ''),
+            resource_base.Outcome(
+                'openstack.network.Network', 'net1', 'unchanged', ''
+            ),
             outcome,
         )
         self.assertEqual([], self.dst.write_calls())
@@ -473,7 +487,7 @@ class TestApply(Base):
         twin = self.twin(description='old', mtu=1400)
         outcome = self.res.apply(self.lookup, self.entry())
         self.assertEqual(
-            base.Outcome(
+            resource_base.Outcome(
                 'openstack.network.Network',
                 'net1',
                 'updated',
@@ -539,7 +553,7 @@ class TestApply(Base):
         )
         outcome = self.res.apply(self.lookup, self.entry())
         self.assertEqual(
-            base.Outcome(
+            resource_base.Outcome(
                 'openstack.network.Network',
                 'net1',
                 'failed',
@@ -573,11 +587,11 @@ class TestSdkAttrs(Base):
         )
 
 
-class TestPlural(testtools.TestCase):
+class TestPlural(base.BaseTestCase):
     def plural(self, cli_name, plural_name=None):
         cls = type(
             'T',
-            (base.Resource,),
+            (resource_base.Resource,),
             {'cli_name': cli_name, 'plural_name': plural_name},
         )
         return cls().plural

@@ -13,7 +13,7 @@
 """Domains: name, description, enabled; found by name; referenced by name."""
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import resources
@@ -30,7 +30,7 @@ def cloud():
     return conn
 
 
-class TestDomain(testtools.TestCase):
+class TestDomain(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = cloud()
@@ -139,7 +139,7 @@ class TestDomain(testtools.TestCase):
         self.assertEqual(corp.id, kwargs['domain_id'])
 
 
-class TestValidateDomains(testtools.TestCase):
+class TestValidateDomains(base.BaseTestCase):
     def test_default_domain_need_not_be_in_the_data_dir(self):
         data_dir = self.useFixture(fixtures.TempDir()).path
 

@@ -13,7 +13,7 @@
 
 """Flavors: every field, extra specs, private access, the source id kept."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import flavor
 from osmigrateclient.resources import refs
@@ -70,7 +70,7 @@ FIELDS = dict(
 )
 
 
-class TestFlavor(testtools.TestCase):
+class TestFlavor(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = cloud()

@@ -14,7 +14,7 @@
 
 from unittest import mock
 
-import testtools
+from oslotest import base
 
 from osmigrateclient import resources
 from osmigrateclient.resources import group
@@ -59,7 +59,7 @@ def users(conn):
     )
 
 
-class TestGroup(testtools.TestCase):
+class TestGroup(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         patcher = mock.patch.dict(

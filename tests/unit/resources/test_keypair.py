@@ -14,7 +14,7 @@
 """Keypairs: the caller's or every user's; a different key is a conflict."""
 
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.resources import keypair
@@ -52,7 +52,7 @@ def cloud(user_id='me'):
     return conn
 
 
-class TestKeypair(testtools.TestCase):
+class TestKeypair(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = cloud('me-src')

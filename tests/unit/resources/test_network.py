@@ -13,7 +13,7 @@
 """Networks: the fields of the pioneering tool, create and update calls."""
 
 from openstack.network.v2 import network as sdk_network
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import network
 from osmigrateclient.resources import refs
@@ -94,7 +94,7 @@ def source_network(conn, **attrs):
     )
 
 
-class TestDeclaration(testtools.TestCase):
+class TestDeclaration(base.BaseTestCase):
     def test_declaration(self):
         res = network.RESOURCE()
         self.assertIs(network.Network, network.RESOURCE)
@@ -111,7 +111,7 @@ class TestDeclaration(testtools.TestCase):
             self.assertIn(ref.kind, refs.LISTERS)
 
 
-class TestExport(testtools.TestCase):
+class TestExport(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.conn = fakes.FakeConnection(project_id=SRC)
@@ -239,7 +239,7 @@ class TestExport(testtools.TestCase):
         self.assertEqual(['b'], [e['params']['name'] for e in entries])
 
 
-class TestImport(testtools.TestCase):
+class TestImport(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id=SRC)

@@ -18,7 +18,7 @@ import os
 
 import fixtures
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
@@ -37,7 +37,7 @@ def forbid_projects(conn):
     )
 
 
-class TestNetworkRbac(testtools.TestCase):
+class TestNetworkRbac(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.res = network_rbac.RESOURCE()
@@ -349,7 +349,7 @@ class TestNetworkRbac(testtools.TestCase):
         )
 
 
-class TestValidate(testtools.TestCase):
+class TestValidate(base.BaseTestCase):
     def write(self, target):
         data_dir = self.useFixture(fixtures.TempDir()).path
         entry = {

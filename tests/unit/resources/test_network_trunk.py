@@ -14,7 +14,7 @@
 subports are written and compared, and the calls that make them."""
 
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import network_trunk
 from osmigrateclient.resources import refs
@@ -41,7 +41,7 @@ def vlan_ref(name, seg):
     }
 
 
-class TestSubPortChanges(testtools.TestCase):
+class TestSubPortChanges(base.BaseTestCase):
     def test_nothing_to_do(self):
         have = [vlan('a', 1), vlan('b', 2)]
         self.assertEqual(
@@ -59,7 +59,7 @@ class TestSubPortChanges(testtools.TestCase):
         self.assertEqual([vlan('c', 30), vlan('d', 4)], new)
 
 
-class TestNetworkTrunk(testtools.TestCase):
+class TestNetworkTrunk(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id='p-src')

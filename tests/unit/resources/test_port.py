@@ -14,7 +14,7 @@
 found, and what a taken address does."""
 
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import port
 from osmigrateclient.resources import refs
@@ -27,7 +27,7 @@ def _taken(what):
     )
 
 
-class TestPort(testtools.TestCase):
+class TestPort(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id='p-src')

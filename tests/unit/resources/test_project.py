@@ -12,7 +12,7 @@
 
 """Projects: domain and parent by name, parents first, immutable domain."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import project
 from osmigrateclient.resources import refs
@@ -26,7 +26,7 @@ def cloud():
     return conn
 
 
-class TestProject(testtools.TestCase):
+class TestProject(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = cloud()

@@ -13,7 +13,7 @@
 """Reverse DNS of floating IPs: set on the floating IP of the same
 address, a remark where there is none."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import ptr_record
 from osmigrateclient.resources import refs
@@ -56,7 +56,7 @@ def entry(address='192.0.2.5', **params):
     }
 
 
-class TestPtrRecord(testtools.TestCase):
+class TestPtrRecord(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.res = ptr_record.RESOURCE()

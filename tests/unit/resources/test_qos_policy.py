@@ -12,7 +12,7 @@
 
 """QoS policies: rules without ids, and the rule calls of an update."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import qos_policy
 from osmigrateclient.resources import refs
@@ -34,7 +34,7 @@ DSCP = {
 }
 
 
-class TestQosPolicy(testtools.TestCase):
+class TestQosPolicy(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id='p-src')

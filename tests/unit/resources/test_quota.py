@@ -19,7 +19,7 @@ import tempfile
 from openstack.block_storage.v3 import quota_set as volume_quota
 from openstack.compute.v2 import quota_set as compute_quota
 from openstack.network.v2 import quota as network_quota
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
@@ -83,7 +83,7 @@ SRC = {
 }
 
 
-class TestQuota(testtools.TestCase):
+class TestQuota(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = cloud({k: dict(v) for k, v in SRC.items()})

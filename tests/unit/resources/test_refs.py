@@ -16,7 +16,7 @@ from unittest import mock
 
 import fixtures
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.resources import refs
@@ -25,7 +25,7 @@ from tests.unit import fakes
 AUTH_REF = {'name': 'net1', 'project_name': '%auth%', 'domain_name': '%auth%'}
 
 
-class TestHelpers(testtools.TestCase):
+class TestHelpers(base.BaseTestCase):
     def test_make_ref(self):
         self.assertEqual(
             {'name': 'n', 'project_name': None, 'domain_name': None},
@@ -75,7 +75,7 @@ class TestHelpers(testtools.TestCase):
         self.assertNotIn('network', refs.UNOWNED)
 
 
-class TestLookup(testtools.TestCase):
+class TestLookup(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.conn = fakes.FakeConnection(project_id='p-auth')
@@ -331,7 +331,7 @@ class TestLookup(testtools.TestCase):
         self.assertEqual([], self.lookup.all('network'))
 
 
-class TestLookupThreads(testtools.TestCase):
+class TestLookupThreads(base.BaseTestCase):
     """A Lookup shared by the threads of a parallel import."""
 
     def setUp(self):
@@ -442,7 +442,7 @@ class TestLookupThreads(testtools.TestCase):
         self.assertEqual(1, len(self.conn.calls_to('identity.find_project')))
 
 
-class TestListingRace(testtools.TestCase):
+class TestListingRace(base.BaseTestCase):
     def lookup_with(self, failures):
         conn = fakes.FakeConnection()
         calls = []
@@ -476,7 +476,7 @@ class TestListingRace(testtools.TestCase):
         self.assertEqual(3, len(calls))
 
 
-class TestImages(testtools.TestCase):
+class TestImages(base.BaseTestCase):
     """One request where one page of images holds them all."""
 
     def conn(self, n):

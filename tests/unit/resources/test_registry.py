@@ -18,15 +18,15 @@ them.
 
 from unittest import mock
 
-import testtools
+from oslotest import base
 
 from osmigrateclient import resources
-from osmigrateclient.resources import base
+from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import network
 from osmigrateclient.resources import refs
 
 
-class Fake(base.Resource):
+class Fake(resource_base.Resource):
     def __init__(self, cli_name, depends_on=(), rank=100):
         self.cli_name = cli_name
         self.type = 'fake.' + cli_name
@@ -34,7 +34,7 @@ class Fake(base.Resource):
         self.rank = rank
 
 
-class TestRegistry(testtools.TestCase):
+class TestRegistry(base.BaseTestCase):
     def test_network_found(self):
         every = resources.by_cli_name()
         self.assertIn('network', every)
@@ -56,7 +56,7 @@ class TestRegistry(testtools.TestCase):
         files = [r.file_name for r in every.values()]
         self.assertEqual(len(files), len(set(files)))
         for cli_name, res in every.items():
-            self.assertIsInstance(res, base.Resource)
+            self.assertIsInstance(res, resource_base.Resource)
             self.assertEqual(cli_name, res.cli_name)
             self.assertIn(res.kind, refs.LISTERS, cli_name)
             self.assertTrue(res.file_name.endswith('.yml'), cli_name)
@@ -93,7 +93,7 @@ class TestRegistry(testtools.TestCase):
                 )
 
 
-class TestInOrderAlgorithm(testtools.TestCase):
+class TestInOrderAlgorithm(base.BaseTestCase):
     """in_order() over a made-up registry."""
 
     def order(self, fakes, names=None):

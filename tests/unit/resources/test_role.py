@@ -13,7 +13,7 @@
 """Roles: custom ones only, with their implied roles, set exactly."""
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
@@ -82,7 +82,7 @@ def cloud():
     return conn
 
 
-class TestRole(testtools.TestCase):
+class TestRole(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = cloud()
@@ -235,7 +235,7 @@ class TestRole(testtools.TestCase):
         self.assertEqual('must be a mapping, not a string', e.problem)
 
 
-class TestValidateRoles(testtools.TestCase):
+class TestValidateRoles(base.BaseTestCase):
     def test_built_in_roles_need_not_be_in_the_data_dir(self):
         data_dir = self.useFixture(fixtures.TempDir()).path
 

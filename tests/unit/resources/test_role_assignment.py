@@ -15,7 +15,7 @@
 
 from unittest import mock
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import group_role_assignment
 from osmigrateclient.resources import refs
@@ -51,7 +51,7 @@ def assignment(conn, project='p1', role='r-member', inherited=False, **who):
     )
 
 
-class TestRoleAssignment(testtools.TestCase):
+class TestRoleAssignment(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         patcher = mock.patch.dict(

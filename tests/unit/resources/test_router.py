@@ -13,7 +13,7 @@
 """Routers: gateway with fixed IPs (or without, when refused), routes."""
 
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import router
@@ -27,7 +27,7 @@ def auth_ref(name):
 ROUTES = [{'destination': '172.30.0.0/24', 'nexthop': '10.0.0.20'}]
 
 
-class TestRouter(testtools.TestCase):
+class TestRouter(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id='p-src')

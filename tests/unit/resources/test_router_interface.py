@@ -12,7 +12,7 @@
 
 """Router interfaces: found by network and fixed IPs, attached once."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import router_interface
@@ -35,7 +35,7 @@ class Cloud(fakes.FakeConnection):
         return {'port_id': port, 'subnet_id': subnet}
 
 
-class TestRouterInterface(testtools.TestCase):
+class TestRouterInterface(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = Cloud(project_id='p-src')

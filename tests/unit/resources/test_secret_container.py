@@ -16,7 +16,7 @@ import os
 import uuid
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import resources
@@ -71,7 +71,7 @@ class ContainerConnection(test_secret.BarbicanConnection):
         self._delete('secret_container', ENDPOINT + 'containers/' + id_)
 
 
-class TestSecretContainer(testtools.TestCase):
+class TestSecretContainer(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = ContainerConnection(project_id='p-src')

@@ -12,14 +12,14 @@
 
 """Security groups: stateful and tags, and no default rules after create."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import security_group
 from tests.unit import fakes
 
 
-class TestSecurityGroup(testtools.TestCase):
+class TestSecurityGroup(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id='p-src')

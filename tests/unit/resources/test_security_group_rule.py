@@ -12,7 +12,7 @@
 
 """Security group rules: identity without names, never duplicated."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import security_group_rule
@@ -23,7 +23,7 @@ def auth_ref(name):
     return {'name': name, 'project_name': '%auth%', 'domain_name': '%auth%'}
 
 
-class TestSecurityGroupRule(testtools.TestCase):
+class TestSecurityGroupRule(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id='p-src')
@@ -165,7 +165,7 @@ class TestSecurityGroupRule(testtools.TestCase):
         )
 
 
-class TestBulkGroup(testtools.TestCase):
+class TestBulkGroup(base.BaseTestCase):
     """Neutron takes the rules of one security group per bulk request."""
 
     def group_of(self, name, project='%auth%', **params):

@@ -25,7 +25,7 @@ import tempfile
 
 import fixtures
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
@@ -91,7 +91,7 @@ def field_name(path):
     return text.lstrip('.')
 
 
-class TestWrongTypes(testtools.TestCase):
+class TestWrongTypes(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path

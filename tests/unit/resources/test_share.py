@@ -16,7 +16,7 @@ diffs against fake clouds."""
 import types
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import share
@@ -35,7 +35,7 @@ def rule(access_to, level='rw', id_=None, state='active'):
     )
 
 
-class TestRules(testtools.TestCase):
+class TestRules(base.BaseTestCase):
     def test_rules_of_keeps_three_keys_in_stable_order(self):
         self.assertEqual(
             [
@@ -79,7 +79,7 @@ class TestRules(testtools.TestCase):
         self.assertEqual(([], []), share.rule_changes(have[:1], want[:1]))
 
 
-class TestShare(testtools.TestCase):
+class TestShare(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.res = share.RESOURCE()
@@ -297,7 +297,7 @@ class TestShare(testtools.TestCase):
         self.assertEqual([], self.dst.write_calls())
 
 
-class TestShareNetwork(testtools.TestCase):
+class TestShareNetwork(base.BaseTestCase):
     def test_export_and_create(self):
         res = share_network.RESOURCE()
         src = fakes.FakeConnection(project_id='p-src')
@@ -344,7 +344,7 @@ class TestShareNetwork(testtools.TestCase):
         self.assertEqual('unchanged', res.apply(refs.Lookup(dst), e).action)
 
 
-class TestShareType(testtools.TestCase):
+class TestShareType(base.BaseTestCase):
     def test_specs_compared_as_strings(self):
         res = share_type.RESOURCE()
         conn = fakes.FakeConnection(roles=('admin',))

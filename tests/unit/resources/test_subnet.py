@@ -12,7 +12,7 @@
 
 """Subnets: pioneering fields, no-gateway creates, create-only fields."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import subnet
@@ -72,7 +72,7 @@ def add_subnet(conn, network, **attrs):
     return conn.add('subnet', **values)
 
 
-class TestSubnet(testtools.TestCase):
+class TestSubnet(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id='p-src')

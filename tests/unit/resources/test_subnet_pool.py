@@ -13,7 +13,7 @@
 """Subnet pools: the address scope by name, the plan's diff, and subnets
 made from the same-named pool."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import subnet
@@ -21,7 +21,7 @@ from osmigrateclient.resources import subnet_pool
 from tests.unit import fakes
 
 
-class TestSubnetPool(testtools.TestCase):
+class TestSubnetPool(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = fakes.FakeConnection(project_id='p-src')
@@ -148,7 +148,7 @@ class TestSubnetPool(testtools.TestCase):
         self.assertEqual([], self.dst.write_calls())
 
 
-class TestSubnetFromPool(testtools.TestCase):
+class TestSubnetFromPool(base.BaseTestCase):
     """A subnet refers to its pool by name and keeps its prefix."""
 
     def setUp(self):

@@ -18,7 +18,7 @@ import logging
 import os
 import tempfile
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import user
@@ -37,7 +37,7 @@ class Options:
         self.password_file = passwords
 
 
-class TestUser(testtools.TestCase):
+class TestUser(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = cloud()
@@ -135,7 +135,7 @@ class TestUser(testtools.TestCase):
         self.assertEqual('create', plan.action)
 
 
-class TestPasswordFile(testtools.TestCase):
+class TestPasswordFile(base.BaseTestCase):
     def write(self, text):
         fd, path = tempfile.mkstemp()
         self.addCleanup(os.unlink, path)
@@ -172,7 +172,7 @@ class TestPasswordFile(testtools.TestCase):
         self.assertIn('/no/such/file: cannot read', str(e))
 
 
-class TestMasked(testtools.TestCase):
+class TestMasked(base.BaseTestCase):
     def test_masked_in_every_handler(self):
         records = []
 

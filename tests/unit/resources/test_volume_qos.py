@@ -12,7 +12,7 @@
 
 """Cinder QoS specs: consumer and specs made exactly the file's."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.resources import refs
@@ -20,7 +20,7 @@ from osmigrateclient.resources import volume_qos
 from tests.unit import fakes
 
 
-class TestVolumeQos(testtools.TestCase):
+class TestVolumeQos(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.res = volume_qos.RESOURCE()

@@ -12,14 +12,14 @@
 
 """Volume types: extra specs and access lists made exactly the file's."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume_type
 from tests.unit import fakes
 
 
-class TestVolumeType(testtools.TestCase):
+class TestVolumeType(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.res = volume_type.RESOURCE()
@@ -150,7 +150,7 @@ class TestVolumeType(testtools.TestCase):
         self.assertEqual([], self.dst.write_calls())
 
 
-class TestVolumeTypeQos(testtools.TestCase):
+class TestVolumeTypeQos(base.BaseTestCase):
     """The QoS specs of a type: by name, associated through Cinder's QoS
     specs API."""
 

@@ -18,7 +18,7 @@ import copy
 import fixtures
 
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.resources import refs
@@ -91,7 +91,7 @@ SETS = [
 ]
 
 
-class TestExport(testtools.TestCase):
+class TestExport(base.BaseTestCase):
     def test_entry(self):
         src = dns_cloud('p-src')
         zone = add_zone(src, sets=SETS)
@@ -178,7 +178,7 @@ def entry(recordsets=None, **params):
     }
 
 
-class TestCheck(testtools.TestCase):
+class TestCheck(base.BaseTestCase):
     def problem(self, e):
         try:
             zone_type.RESOURCE().check(e, 'zones.yml', 0)
@@ -300,7 +300,7 @@ class TestCheck(testtools.TestCase):
         )
 
 
-class TestImport(testtools.TestCase):
+class TestImport(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.dst = dns_cloud('p-dst')
@@ -470,7 +470,7 @@ class TestImport(testtools.TestCase):
         )
 
 
-class TestWaitForCreate(testtools.TestCase):
+class TestWaitForCreate(base.BaseTestCase):
     """A new zone's record sets wait for its create on the name servers."""
 
     def setUp(self):
