@@ -425,7 +425,7 @@ class Zone(base.Resource):
             said.append(
                 '%s record set %s %s%s'
                 % (
-                    'update' if current is not None else 'create',
+                    base.UPDATE if current is not None else base.CREATE,
                     rs['name'],
                     rs['type'],
                     ' (%s)' % ', '.join(fields) if fields else '',
