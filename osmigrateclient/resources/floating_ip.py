@@ -122,6 +122,7 @@ class _Proxy:
 class FloatingIP(base.Resource):
     type = 'openstack.network.FloatingIP'
     cli_name = 'floating ip'
+    plural_name = 'floating IPs'
     kind = 'floating_ip'
     file_name = 'floating_ips.yml'
     export_what = (

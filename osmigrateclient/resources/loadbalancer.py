@@ -877,7 +877,7 @@ class LoadBalancer(base.Resource):
         'network qos policy',
         'secret container',
     )
-    export_what = "the source project's load balancers, each with its tree"
+    export_what = "the source project's load balancers, each with its tree,"
 
     params_fields = LB_FIELDS
     info_fields = (

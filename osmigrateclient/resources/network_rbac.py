@@ -86,7 +86,7 @@ def unnamed(project_id: ty.Any) -> str:
 class NetworkRbac(base.Resource):
     type = 'openstack.network.RBACPolicy'
     cli_name = 'network rbac'
-    plural_name = 'network rbac policies'
+    plural_name = 'network RBAC policies'
     export_what = (
         "the RBAC policies of the source project's networks, QoS policies, "
         'security groups, address groups, address scopes and subnet pools'

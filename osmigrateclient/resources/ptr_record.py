@@ -36,6 +36,7 @@ FIELDS = ('ptrdname', 'ttl', 'description')
 class PtrRecord(base.Resource):
     type = 'openstack.dns.FloatingIPPTR'
     cli_name = 'ptr record'
+    plural_name = 'PTR records'
     kind = 'ptr_record'
     file_name = 'ptr_records.yml'
     service = 'dns'

@@ -64,6 +64,7 @@ def rule_params(rule: ty.Any) -> dict[str, ty.Any]:
 class QosPolicy(base.Resource):
     type = 'openstack.network.QosPolicy'
     cli_name = 'network qos policy'
+    plural_name = 'network QoS policies'
     kind = 'qos_policy'
     extension = 'qos'
     file_name = 'qos_policies.yml'
