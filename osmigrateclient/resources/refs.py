@@ -313,12 +313,17 @@ class Lookup:
         data_dir: str | None = None,
         options: ty.Any = None,
         connect: ty.Callable[[str], ty.Any] | None = None,
+        movers: ty.Any = None,
     ) -> None:
         self.conn = conn
         #: the data directory and the command's parsed options, for the
         #: types whose work goes beyond one cloud (image blobs, say)
         self.data_dir = data_dir
         self.options = options
+        #: what moves the bytes of a type in this run, by attribute
+        #: (:mod:`osmigrateclient.movers`): given, never imported, so that
+        #: the resource layer stays below transfer/ and workload/
+        self.movers = movers
         self._connect = connect
         self._others: dict[str, ty.Any] = {}
         self._lists: dict[str, list[ty.Any]] = {}
@@ -329,6 +334,24 @@ class Lookup:
         self._lock = threading.RLock()
         #: one per kind: a list is made, and changed, under its lock
         self._kind_locks: dict[str, threading.Lock] = {}
+
+    def option(self, name: str, default: ty.Any = None) -> ty.Any:
+        """The command's option ``name``; ``default`` if not given."""
+        value = getattr(self.options, name, None)
+        return default if value is None else value
+
+    def mover(self, cli_name: str) -> ty.Any:
+        """What moves the bytes of the type ``cli_name`` in this run.
+
+        :raises osmigrateclient.exceptions.MigrateError: the command gave
+            this Lookup no such mover
+        """
+        mover = getattr(self.movers, cli_name.replace(' ', '_'), None)
+        if mover is None:
+            raise exceptions.MigrateError(
+                'this command cannot move the bytes of a %s' % cli_name
+            )
+        return mover
 
     @property
     def project_id(self) -> str:
@@ -363,7 +386,9 @@ class Lookup:
         key = 'lookup:%s:%s' % (side, cloud)
         with self._lock:
             if key not in self._others:
-                self._others[key] = Lookup(self.other_side(side, cloud))
+                self._others[key] = Lookup(
+                    self.other_side(side, cloud), movers=self.movers
+                )
             return self._others[key]
 
     @property

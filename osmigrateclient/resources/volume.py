@@ -21,36 +21,15 @@ destination volume gets the exported volume type.
 
 Export takes the volumes of the source project that are not attached.
 
-Import is idempotent through a journal, ``volume_logs/journal.yml`` in the
-data directory: source volume id to destination volume id and state.  A
-volume whose copy finished is found there and left alone (or its name,
-description and properties updated); one whose copy did not finish is
-deleted, with the temporary images, and copied again, never duplicated.
-
-``--transfer-method image`` (API only): the source volume is uploaded to a
-temporary qcow2 image in the source, the image's bytes are streamed from
-the source Glance to a temporary image in the destination Glance (hash
-checked), the destination volume is created from it, and both temporary
-images are deleted.
-
-``--transfer-method conversion-host`` (the default): the destination
-volume is created empty (same type and size) and
-:mod:`osmigrateclient.transfer.volume_copy` copies the bytes between the
-conversion hosts: attached through Nova, found by serial, copied host to
-host without writing zeros to the new volume, verified unless
-``--no-verify``, detached on every path.  The journal records each
-attachment before it is made, so the next run undoes a killed run's.
-
-``--parallel N`` imports N volumes at once (threads; the journal has one
-lock).  Each volume's steps, progress and summary go to
-``volume_logs/<source volume id>.log`` in the data dir.
+Import is idempotent through a journal in the data directory: a volume
+whose copy finished is left alone (or its name, description and properties
+updated), one whose copy did not finish is copied again, never duplicated.
+The copy itself, by ``--transfer-method``, is the run's volume mover
+(:mod:`osmigrateclient.workload.volumes`).
 """
 
-import contextlib
-import logging
 import os
 import threading
-import time
 import typing as ty
 
 import yaml
@@ -58,31 +37,13 @@ from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import clouds
 from osmigrateclient import datafile
-from osmigrateclient import exceptions
-from osmigrateclient import progress as progress_mod
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
-from osmigrateclient.transfer import conversion_host
-from osmigrateclient.transfer import image_blobs
-from osmigrateclient.transfer import ssh
-from osmigrateclient.transfer import volume_copy
-
-LOG = logging.getLogger(__name__)
 
 JOURNAL = os.path.join('volume_logs', 'journal.yml')
-#: the name prefix of the temporary images
-TEMP_PREFIX = 'os-migrate-'
 IMAGE_METHOD, HOST_METHOD = 'image', 'conversion-host'
 #: seconds an upload, a volume create or an image may take
 TIMEOUT = 1800
-#: auth types whose token cannot be renewed past its own expiry
-TOKEN_AUTH_TYPES = (
-    'token',
-    'v2token',
-    'v3token',
-    'admin_token',
-    'v3oidcaccesstoken',
-)
 
 # Journal states of a volume.
 STARTED, DONE = 'started', 'done'
@@ -116,16 +77,6 @@ JOURNAL_SHAPE = {
 
 def journal_path(data_dir: str) -> str:
     return os.path.join(data_dir, JOURNAL)
-
-
-def log_path(data_dir: str, source_id: str) -> str:
-    """The log of one volume's import: its steps and progress.
-
-    :raises osmigrateclient.exceptions.DataFileError: the id (from a data
-        file) is no plain id: it could lead out of the directory
-    """
-    datafile.path_id(source_id)
-    return os.path.join(data_dir, 'volume_logs', '%s.log' % source_id)
 
 
 class Journal:
@@ -188,34 +139,6 @@ class Journal:
             )
 
 
-@contextlib.contextmanager
-def volume_log(data_dir: str | None, source_id: str):
-    """A logger that writes to the volume's log file (0600, appended,
-    timestamped); None without a data dir."""
-    if not data_dir:
-        yield None
-        return
-    path = log_path(data_dir, source_id)
-    datafile.ensure_dir(os.path.dirname(path), link_ok=False)
-    fd = datafile.open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-    stream = os.fdopen(fd, 'a', encoding='utf-8')
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(
-        logging.Formatter('%(asctime)s %(levelname)s %(message)s')
-    )
-    # Not registered with logging: nothing else writes to it, it writes
-    # nowhere else, and it is gone with the copy.
-    log = logging.Logger(  # noqa: LOG001
-        '%s.%s' % (__name__, source_id), logging.INFO
-    )
-    log.addHandler(handler)
-    try:
-        yield log
-    finally:
-        handler.close()
-        stream.close()
-
-
 class Volume(base.Resource):
     type = 'openstack.network.ServerVolume'
     cli_name = 'volume'
@@ -246,20 +169,6 @@ class Volume(base.Resource):
     #: the log is volume_logs/<id>.log
     path_ids = ('id',)
     create_only = ('availability_zone', 'volume_type')
-
-    def __init__(
-        self,
-        runner: ssh.Runner | None = None,
-        progress: progress_mod.Progress | None = None,
-        clock: ty.Callable[[], float] = time.monotonic,
-        pause: ty.Callable[[float], None] = time.sleep,
-    ) -> None:
-        """The arguments stand in for the real ones in tests: the type is
-        one object for every run of the command (:mod:`resources`)."""
-        self.runner = runner
-        self.progress = progress
-        self.clock = clock
-        self.pause = pause
 
     def add_arguments(self, parser: ty.Any, verb: str) -> None:
         if verb != 'import':
@@ -311,11 +220,6 @@ class Volume(base.Resource):
         )
         clouds.add_cloud_argument(parser, clouds.SOURCE)
 
-    @staticmethod
-    def _option(lookup: refs.Lookup, name: str, default: ty.Any = None):
-        value = getattr(lookup.options, name, None)
-        return default if value is None else value
-
     # -- export -------------------------------------------------------------
 
     def list_source(self, lookup: refs.Lookup) -> list[ty.Any]:
@@ -335,16 +239,15 @@ class Volume(base.Resource):
 
     # -- import: what to do -------------------------------------------------
 
-    def _journal(self, lookup: refs.Lookup) -> Journal:
-        return Journal(lookup.data_dir)
-
     def find_existing(self, lookup: refs.Lookup, entry: base.Entry):
         """The destination volume the journal records as fully copied."""
-        record = self._journal(lookup).get(entry['_info']['id'])
-        if record.get('state') != DONE or not record.get('dest_id'):
+        dest_id = lookup.mover(self.cli_name).copied(
+            lookup, entry['_info']['id']
+        )
+        if not dest_id:
             return None
         try:
-            return lookup.conn.block_storage.get_volume(record['dest_id'])
+            return lookup.conn.block_storage.get_volume(dest_id)
         except sdk_exceptions.NotFoundException:
             return None
 
@@ -367,10 +270,10 @@ class Volume(base.Resource):
 
     def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
         planned = super().plan(lookup, entry)
-        method = self._option(lookup, 'transfer_method', HOST_METHOD)
+        method = lookup.option('transfer_method', HOST_METHOD)
+        mover = lookup.mover(self.cli_name)
         if planned.action == base.CREATE and method != IMAGE_METHOD:
-            hosts = conversion_host.load_hosts(lookup.data_dir or '')
-            missing = [s for s in conversion_host.SIDES if s not in hosts]
+            missing = mover.missing_hosts(lookup)
             if missing:
                 return base.Plan(
                     base.BLOCKED,
@@ -379,8 +282,7 @@ class Volume(base.Resource):
                     '--transfer-method image' % ' or '.join(missing),
                 )
         if planned.action == base.CREATE:
-            record = self._journal(lookup).get(entry['_info']['id'])
-            if record:
+            if mover.tried(lookup, entry['_info']['id']):
                 return base.Plan(
                     base.CREATE, 'redo: the last copy did not finish'
                 )
@@ -405,343 +307,19 @@ class Volume(base.Resource):
 
     # -- import: doing it ---------------------------------------------------
 
-    _source_lock = threading.Lock()
-
     def import_workers(self, lookup: refs.Lookup) -> int:
         """``--parallel``: volumes are copied in threads.
 
         Called once before the copies start: warns if a side
         authenticates with a bare token, which a long copy may outlive.
         """
-        conns = [('destination', lookup.conn)]
-        if self._option(lookup, 'src_cloud'):
-            try:
-                conns.append(('source', self._source(lookup)))
-            except Exception:  # reported by each volume's create
-                LOG.debug('no source connection yet', exc_info=True)
-        for what, conn in conns:
-            auth_type = _auth_type(conn)
-            if auth_type in TOKEN_AUTH_TYPES:
-                LOG.warning(
-                    'The %s cloud authenticates with a token (auth_type '
-                    '%s): it cannot be renewed, and a long volume copy may '
-                    'outlive it; a password or application credential is '
-                    'renewed as needed',
-                    what,
-                    auth_type,
-                )
-        return self._option(lookup, 'volume_parallel', 1)
+        lookup.mover(self.cli_name).warn_tokens(lookup)
+        return lookup.option('volume_parallel', 1)
 
     def create(self, lookup: refs.Lookup, entry: base.Entry) -> ty.Any:
-        """Copy the source volume into a new destination volume.
-
-        Leftovers of an earlier run (temporary images, attachments, a
-        half-made volume) are removed first; a failure removes what this
-        run made.  Every step goes to the volume's log in the data dir.
-        """
-        source_id = entry['_info']['id']
-        with volume_log(lookup.data_dir, source_id) as log:
-            try:
-                return self._create(lookup, entry, log)
-            except BaseException as e:
-                if log is not None:
-                    log.error('Failed: %s', e)
-                raise
-
-    def _create(self, lookup, entry, log) -> ty.Any:
-        source_id = entry['_info']['id']
-        journal = self._journal(lookup)
-        method = self._option(lookup, 'transfer_method', HOST_METHOD)
-        _say(
-            log,
-            'Importing volume %s (%r) by %s',
-            source_id,
-            self.name_of(entry),
-            method,
-        )
-        src = self._source(lookup)
-        self._clean(lookup, src, journal, source_id, log)
-        if journal.get(source_id).get('state') == DONE:
-            # A new copy (the last one's volume is gone): no old creates.
-            journal.set(source_id, creating=None)
-        journal.set(source_id, state=STARTED, dest_id=None)
-        try:
-            if method == IMAGE_METHOD:
-                obj = self._copy_by_image(lookup, src, journal, entry, log)
-            else:
-                obj = self._copy_by_host(lookup, src, journal, entry, log)
-        except BaseException as e:
-            try:
-                self._clean(lookup, src, journal, source_id, log)
-            except Exception as problem:
-                # The failure itself is what to report; the journal keeps
-                # what is left, for the next run to clean.
-                LOG.warning('Cannot clean up after %s: %s', e, problem)
-                if log is not None:
-                    log.warning('Cannot clean up after %s: %s', e, problem)
-            raise
-        self._delete_images(lookup, src, journal, source_id)
-        journal.set(source_id, state=DONE, dest_id=obj.id)
-        _say(log, 'Volume %s is now %s in the destination', source_id, obj.id)
-        return obj
-
-    def _source(self, lookup: refs.Lookup) -> ty.Any:
-        if not self._option(lookup, 'src_cloud'):
-            raise exceptions.MigrateError(
-                'volumes need the source cloud: give --src-cloud or set '
-                'OS_MIGRATE_SRC_CLOUD'
-            )
-        # Parallel copies connect once.
-        with self._source_lock:
-            return lookup.other_side(clouds.SOURCE)
-
-    def _timeout(self, lookup: refs.Lookup) -> int:
-        return self._option(lookup, 'volume_timeout', TIMEOUT)
-
-    def _wait(self, what, get, ready, failed, timeout):
-        return volume_copy.wait(
-            what, get, ready, failed, timeout, self.clock, self.pause
-        )
-
-    def _progress(self, lookup: refs.Lookup) -> progress_mod.Progress:
-        if self.progress is not None:
-            return self.progress
-        if self._option(lookup, 'volume_parallel', 1) > 1:
-            # Live bars of parallel copies would draw over each other.
-            return progress_mod.Progress(bar=False)
-        return progress_mod.Progress()
-
-    @staticmethod
-    def _check_source(src, source_id, copier=None):
-        src_volume = src.block_storage.get_volume(source_id)
-        if src_volume.status != 'available' and not (
-            copier and copier.usable(conversion_host.SRC, src_volume)
-        ):
-            raise exceptions.MigrateError(
-                'the source volume %s is %s, not available'
-                % (source_id, src_volume.status)
-            )
-        return src_volume
-
-    def _copy_by_image(self, lookup, src, journal, entry, log):
-        source_id = entry['_info']['id']
-        params, name = entry['params'], self.name_of(entry) or source_id
-        timeout = self._timeout(lookup)
-        temp_name = '%svolume-%s' % (TEMP_PREFIX, source_id)
-        src_volume = self._check_source(src, source_id)
-        started = time.monotonic()
-        _say(log, 'Uploading volume %r to a temporary source image', name)
-        answer = src.block_storage.upload_volume_to_image(
-            src_volume,
-            temp_name,
-            force=True,
-            disk_format='qcow2',
-            container_format='bare',
-        )
-        src_image_id = answer['image_id']
-        journal.set(source_id, src_image_id=src_image_id)
-        src_image = self._wait(
-            'temporary source image %s' % src_image_id,
-            lambda: src.image.get_image(src_image_id),
-            lambda i: i.status == 'active',
-            lambda i: i.status in ('killed', 'deleted'),
-            timeout,
-        )
-        self._wait(
-            'source volume %s after its upload' % source_id,
-            lambda: src.block_storage.get_volume(source_id),
-            lambda v: v.status == 'available',
-            lambda v: v.status == 'error',
-            timeout,
-        )
-        dst = lookup.conn
-        dst_image = dst.image.create_image(
-            name=temp_name,
-            disk_format=src_image.disk_format,
-            container_format=src_image.container_format,
-            visibility='private',
-        )
-        journal.set(source_id, dst_image_id=dst_image.id)
-        digest = image_blobs.digest_of(src_image)
-        _say(
-            log,
-            'Streaming temporary image %s to the destination image %s',
-            src_image_id,
-            dst_image.id,
-        )
-        progress = self._progress(lookup)
-        if log is not None:
-            progress = volume_copy.LoggedProgress(progress, log)
-        sent = image_blobs.copy(
-            src,
-            src_image_id,
-            digest,
-            dst,
-            dst_image,
-            progress,
-            'volume %r' % name,
-        )
-        dst_image = dst.image.get_image(dst_image.id)
-        problem = image_blobs.check_uploaded(dst_image, digest)
-        if problem:
-            raise exceptions.MigrateError(
-                'the temporary destination image does not match: %s' % problem
-            )
-        _say(
-            log, 'Creating the destination volume from image %s', dst_image.id
-        )
-        volume = self._create_destination(
-            lookup, journal, entry, params, timeout, image_id=dst_image.id
-        )
-        _say(
-            log,
-            'Copied %s: %d bytes in %.1f s, %s',
-            name,
-            sent,
-            time.monotonic() - started,
-            '%s %s' % (digest.algo, digest.value)
-            if digest.algo and digest.value
-            else 'md5 %s' % digest.md5,
-        )
-        return self._set_bootable(dst, volume, entry)
-
-    def _create_destination(
-        self, lookup, journal, entry, params, timeout, **extra
-    ):
-        """Create the destination volume of ``entry`` (journalled at once,
-        so a killed run finds it) and wait until it is available."""
-        attrs = self.sdk_attrs(lookup, params)
-        attrs.update(size=entry['_info']['size'], **extra)
-        return volume_copy.create_volume(
-            lookup.conn,
-            attrs,
-            timeout,
-            record=lambda volume_id: journal.set(
-                entry['_info']['id'], dest_id=volume_id
-            ),
-            clock=self.clock,
-            pause=self.pause,
-            # The first create's note stays for the whole copy: a create
-            # whose answer never came may make its volume late (slow API).
-            pending=lambda note: journal.set(
-                entry['_info']['id'],
-                creating=journal.get(entry['_info']['id']).get('creating')
-                or note,
-            ),
-        )
-
-    @staticmethod
-    def _set_bootable(dst, volume, entry):
-        """Give the destination volume the source's bootable flag."""
-        bootable = bool(entry['_info'].get('is_bootable'))
-        if bool(volume.is_bootable) != bootable:
-            dst.block_storage.set_volume_bootable_status(volume, bootable)
-            volume = dst.block_storage.get_volume(volume.id)
-        return volume
-
-    # -- conversion hosts ---------------------------------------------------
-
-    def _copy_by_host(self, lookup, src, journal, entry, log):
-        source_id = entry['_info']['id']
-        timeout = self._timeout(lookup)
-        dst = lookup.conn
-        copier = volume_copy.Copier(
-            lookup.data_dir,
-            src,
-            dst,
-            volume_copy.Settings(
-                verify=self._option(lookup, 'volume_verify', True),
-                timeout=timeout,
-                copy_timeout=self._option(lookup, 'copy_timeout'),
-            ),
-            runner=self.runner,
-            progress=self._progress(lookup),
-            log=log,
-            clock=self.clock,
-            pause=self.pause,
-        )
-        self._check_source(src, source_id, copier)
-        _say(log, 'Creating the empty destination volume')
-        volume = self._create_destination(
-            lookup, journal, entry, entry['params'], timeout
-        )
-        result = copier.copy(
-            source_id,
-            volume.id,
-            int(entry['_info']['size']) * 1024**3,
-            self.name_of(entry) or source_id,
-            # A new volume reads as zeros: nbdcopy skips writing them.
-            dest_is_zero=True,
-            record=lambda attached: journal.set(source_id, attached=attached),
-        )
-        journal.set(source_id, algo=result.algo, digest=result.digest)
-        return self._set_bootable(
-            dst, dst.block_storage.get_volume(volume.id), entry
-        )
-
-    def _detach_all(self, lookup, src, journal, source_id, log=None) -> None:
-        """Detach what the journal says this volume's copy attached."""
-        volume_copy.detach_all(
-            {conversion_host.SRC: src, conversion_host.DST: lookup.conn},
-            journal.get(source_id).get('attached') or [],
-            self._timeout(lookup),
-            self.clock,
-            self.pause,
-            log,
-        )
-        journal.set(source_id, attached=[])
-
-    def _delete_images(self, lookup, src, journal, source_id) -> None:
-        record = journal.get(source_id)
-        for conn, key in (
-            (src, 'src_image_id'),
-            (lookup.conn, 'dst_image_id'),
-        ):
-            if record.get(key):
-                conn.image.delete_image(record[key], ignore_missing=True)
-                journal.set(source_id, **{key: None})
-
-    def _clean(self, lookup, src, journal, source_id, log=None) -> None:
-        """Delete what an unfinished copy of ``source_id`` left behind."""
-        record = journal.get(source_id)
-        if not record:
-            return
-        if record.get('attached'):
-            self._detach_all(lookup, src, journal, source_id, log)
-        self._delete_images(lookup, src, journal, source_id)
-        if record.get('state') != DONE and record.get('dest_id'):
-            _say(log, 'Deleting the half-made volume %s', record['dest_id'])
-            volume_copy.delete_volume(
-                lookup.conn,
-                record['dest_id'],
-                self._timeout(lookup),
-                self.clock,
-                self.pause,
-            )
-            journal.set(source_id, dest_id=None)
-        if record.get('state') != DONE and record.get('creating'):
-            # Killed (or the answer lost) before a create call answered.
-            # The note stays: a late create may land after this clean-up.
-            volume_copy.delete_unrecorded(
-                lookup.conn,
-                record['creating'],
-                self._timeout(lookup),
-                self.clock,
-                self.pause,
-                log,
-            )
-
-
-def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:
-    """A step: to this module's log, and to the volume's if there is one."""
-    LOG.info(msg, *args)
-    if log is not None:
-        log.info(msg, *args)
-
-
-def _auth_type(conn: ty.Any) -> str:
-    config = getattr(getattr(conn, 'config', None), 'config', None)
-    return (config or {}).get('auth_type') or ''
+        """Copy the source volume into a new destination volume (the run's
+        volume mover)."""
+        return lookup.mover(self.cli_name).create(lookup, entry)
 
 
 RESOURCE = Volume

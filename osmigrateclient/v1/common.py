@@ -21,6 +21,7 @@ from osc_lib import exceptions
 from osc_lib import utils
 
 from osmigrateclient import clouds
+from osmigrateclient import movers
 from osmigrateclient.resources import refs
 
 
@@ -85,6 +86,7 @@ class MigrateMixin:
                 if cloud
                 else self.connect(other, parsed_args)
             ),
+            movers=movers.for_run(),
         )
 
     def run(self, parsed_args: argparse.Namespace) -> int:

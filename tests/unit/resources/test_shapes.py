@@ -29,6 +29,7 @@ from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient import movers
 from osmigrateclient import plan
 from osmigrateclient import resources
 from osmigrateclient import validation
@@ -149,7 +150,7 @@ class TestWrongTypes(base.BaseTestCase):
 
     def use(self, resource, entry, data_dir, where):
         conn = fakes.FakeConnection(project_id=fakes.PROJECT)
-        lookup = refs.Lookup(conn, data_dir=data_dir)
+        lookup = refs.Lookup(conn, data_dir=data_dir, movers=movers.for_run())
         for read in (
             resource.name_of,
             resource.label_of,
