@@ -142,6 +142,7 @@ class Journal:
 class Volume(base.Resource):
     type = 'openstack.network.ServerVolume'
     cli_name = 'volume'
+    plural_name = 'detached volumes'
     export_what = "the source project's detached volumes, with their bytes,"
     import_where = 'the destination project'
     kind = 'volume'

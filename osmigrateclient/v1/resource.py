@@ -12,14 +12,16 @@
 
 """``openstack migrate export|import <resource>``, ``... all`` and ``plan``.
 
-One command class per verb serves every resource type: the type comes from
-the command's own name (``migrate export security group`` works on
-``resources.get('security group')``), so a new resource type needs only its
-module and an entry point per verb.
+:class:`ExportResource` and :class:`ImportResource` do the work for every
+resource type; each type has its own one-line subclass per verb, in the
+module of its service (``v1/network.py``: ``ExportNetwork``), which names
+the type, so that the entry point, the class and the help agree.
 """
 
+import inspect
 import logging
 import os
+import typing as ty
 
 from osc_lib import exceptions
 from osc_lib import utils
@@ -45,36 +47,23 @@ PROJECT = ('Project',)
 
 
 class _OneResource(common.MigrateLister):
-    """Base of the commands whose last word names the resource type."""
+    """Base of the commands of one resource type, which a subclass names.
 
-    #: the words before the resource type in the command name
-    verb = ''
+    The help comes from the type's declarations (its plural, what export
+    takes and where import puts it), filled into the class docstring.
+    """
 
-    def __init__(self, app, app_args, cmd_name=None):
-        super().__init__(app, app_args, cmd_name)
-        self.resource = None
-        if cmd_name:
-            self._set_resource(cmd_name)
+    #: ``cli_name`` of the resource type the command works on
+    resource_name: ty.ClassVar[str]
 
-    def _set_resource(self, name):
-        words = name.split()
-        # 'openstack migrate export security group' -> 'security group'
-        while words and words[0] in ('openstack', 'migrate', self.verb):
-            words.pop(0)
-        self.resource = resources.get(' '.join(words))
-
-    def get_parser(self, prog_name):
-        if self.resource is None:
-            # Documentation tools build the parser without a cmd_name.
-            self._set_resource(prog_name)
-        return super().get_parser(prog_name)
+    @property
+    def resource(self) -> resources_base.Resource:
+        return resources.get(self.resource_name)
 
     def get_description(self):
-        doc = self.__doc__ or ''
-        if self.resource is None:
-            return doc
         plural = self.resource.plural
-        return doc.format(
+        # getdoc: the docstring of the base class, its indentation removed
+        return inspect.getdoc(type(self)).format(
             plural=plural,
             what=self.resource.export_what.format(plural=plural),
             where=self.resource.import_where,
@@ -363,8 +352,6 @@ class ExportResource(_OneResource):
     with mode 0600.
     """
 
-    verb = 'export'
-
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _add_export_arguments(parser, [self.resource])
@@ -383,8 +370,6 @@ class ImportResource(_OneResource):
     reported as blocked and not created; the others go on, and the command
     exits non-zero.
     """
-
-    verb = 'import'
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)

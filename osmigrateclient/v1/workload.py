@@ -64,8 +64,7 @@ class ExportWorkload(resource.ExportResource):
     and appends new ones; the rest of the file is kept.
     """
 
-    def _set_resource(self, name):
-        self.resource = resources.get('workload')
+    resource_name = 'workload'
 
 
 class ImportWorkload(common.MigrateLister):
@@ -436,17 +435,16 @@ SYNC_COLUMNS = ('Name', 'Source ID', 'Action', 'Detail')
 
 
 class SyncWorkload(common.MigrateLister):
-    """Copy the volumes of running servers of workloads.yml ahead of the
-    cutover (warm migration).
+    """Copy running servers' volumes ahead of the cutover (warm migration).
 
-    Per server, each attached Cinder volume is snapshotted (the server
-    keeps running), a temporary volume made from the snapshot is copied
-    through the conversion hosts into a destination volume: a full copy
-    the first time, then only the 1 MiB chunks that changed.  The
-    temporary snapshot and volume are deleted (a re-run after a crash
-    deletes what a killed run left).  Run it as often as wanted; the
-    passes are journalled in <data-dir>/workload_sync/.  An image-booted
-    server's root disk is not synced.
+    Per server of workloads.yml, each attached Cinder volume is
+    snapshotted (the server keeps running), a temporary volume made from
+    the snapshot is copied through the conversion hosts into a destination
+    volume: a full copy the first time, then only the 1 MiB chunks that
+    changed.  The temporary snapshot and volume are deleted (a re-run
+    after a crash deletes what a killed run left).  Run it as often as
+    wanted; the passes are journalled in <data-dir>/workload_sync/.  An
+    image-booted server's root disk is not synced.
     """
 
     def get_parser(self, prog_name):

@@ -47,3 +47,10 @@ class TestCommandReference(testtools.TestCase):
             if not any(fnmatch.fnmatch(c, p) for p in patterns)
         ]
         self.assertEqual([], missing)
+        # and no entry documents a command that is gone
+        stale = [
+            p
+            for p in patterns
+            if not any(fnmatch.fnmatch(c, p) for c in commands)
+        ]
+        self.assertEqual([], stale)

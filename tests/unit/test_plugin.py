@@ -18,7 +18,6 @@ import fixtures
 from oslotest import base
 
 from osmigrateclient import plugin
-from osmigrateclient import resources
 
 
 class TestPlugin(base.BaseTestCase):
@@ -74,27 +73,4 @@ class TestPlugin(base.BaseTestCase):
         self.assertEqual(
             'osmigrateclient.v1.validate:Validate',
             commands['migrate_validate'],
-        )
-
-    def test_every_resource_type_has_both_commands(self):
-        commands = {
-            ep.name: ep.value
-            for ep in metadata.entry_points(group='openstack.migrate.v1')
-        }
-        missing = []
-        for name in sorted(resources.by_cli_name()):
-            if name == 'workload':
-                # its own command family: migrate workload export|import
-                continue
-            for verb, cls in (
-                ('export', 'ExportResource'),
-                ('import', 'ImportResource'),
-            ):
-                key = 'migrate_%s_%s' % (verb, name.replace(' ', '_'))
-                if commands.get(key) != 'osmigrateclient.v1.resource:' + cls:
-                    missing.append(key)
-        self.assertEqual([], missing)
-        self.assertEqual(
-            'osmigrateclient.v1.workload:ImportWorkload',
-            commands['migrate_workload_import'],
         )

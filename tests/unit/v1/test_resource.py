@@ -13,8 +13,12 @@
 """The multi-project options of ``export all`` / ``import all`` / ``plan``."""
 
 import argparse
+import importlib
+from importlib import metadata
+import inspect
 import io
 import os
+import pkgutil
 import types
 from unittest import mock
 
@@ -28,7 +32,13 @@ from osmigrateclient import exceptions as migrate_exceptions
 from osmigrateclient import plan
 from osmigrateclient import resources
 from osmigrateclient.resources import refs
+from osmigrateclient import v1
+from osmigrateclient.v1 import compute
+from osmigrateclient.v1 import identity
+from osmigrateclient.v1 import network
 from osmigrateclient.v1 import resource
+from osmigrateclient.v1 import volume
+from osmigrateclient.v1 import workload
 from tests.unit import fakes
 
 
@@ -253,17 +263,18 @@ class TestParallelOption(testtools.TestCase):
                 )
 
     def test_only_where_a_type_has_a_pool(self):
-        for name, has in (('network', True), ('keypair', False)):
-            parser = self.parser(
-                resource.ImportResource, 'openstack migrate import ' + name
-            )
+        for cls, has in (
+            (network.ImportNetwork, True),
+            (compute.ImportKeypair, False),
+        ):
+            parser = self.parser(cls, 'openstack migrate import x')
             self.assertEqual(
-                has, hasattr(parser.parse_args([]), 'parallel'), name
+                has, hasattr(parser.parse_args([]), 'parallel'), cls
             )
 
     def test_volumes_keep_their_own(self):
         parser = self.parser(
-            resource.ImportResource, 'openstack migrate import volume'
+            volume.ImportVolume, 'openstack migrate import volume'
         )
         args = parser.parse_args(['--parallel', '3'])
         self.assertEqual(3, args.volume_parallel)
@@ -290,25 +301,86 @@ class TestParallelOption(testtools.TestCase):
             self.assertEqual(dry_run, import_.call_args.kwargs['dry_run'])
 
 
+def _commands():
+    """``{entry point name: command class}`` of every migrate command."""
+    return {
+        ep.name: ep.load()
+        for ep in metadata.entry_points(group='openstack.migrate.v1')
+    }
+
+
+class TestEntryPoints(testtools.TestCase):
+    """Each resource type has an export and an import command of its own,
+    which a grep finds by its class name."""
+
+    def test_every_type_has_both_commands(self):
+        commands = _commands()
+        missing, wrong = [], []
+        for name in sorted(resources.by_cli_name()):
+            if name == 'workload':
+                # its own command family: migrate workload export|import
+                continue
+            for verb, base in (
+                ('export', resource.ExportResource),
+                ('import', resource.ImportResource),
+            ):
+                key = 'migrate_%s_%s' % (verb, name.replace(' ', '_'))
+                cls = commands.get(key)
+                if cls is None:
+                    missing.append(key)
+                elif (
+                    cls is base
+                    or not issubclass(cls, base)
+                    or cls.resource_name != name
+                ):
+                    wrong.append(key)
+        self.assertEqual([], missing)
+        self.assertEqual([], wrong)
+        self.assertIs(
+            workload.ImportWorkload, commands['migrate_workload_import']
+        )
+        self.assertEqual(
+            'workload', commands['migrate_workload_export'].resource_name
+        )
+
+    def test_one_class_per_command(self):
+        classes = list(_commands().values())
+        self.assertEqual(len(classes), len(set(classes)))
+
+    def test_every_type_command_has_an_entry_point(self):
+        # A class of a type that setup.cfg does not name is no command.
+        listed = set(_commands().values())
+        bases = (resource.ExportResource, resource.ImportResource)
+        unlisted = []
+        for found in pkgutil.iter_modules(v1.__path__):
+            module = importlib.import_module(
+                '%s.%s' % (v1.__name__, found.name)
+            )
+            unlisted += [
+                '%s.%s' % (module.__name__, name)
+                for name, cls in inspect.getmembers(module, inspect.isclass)
+                if issubclass(cls, bases)
+                and cls not in bases
+                and cls not in listed
+            ]
+        self.assertEqual([], unlisted)
+
+
 class TestHelp(testtools.TestCase):
     """Each type's export and import help says what it takes, and where."""
 
-    def description(self, cls, name):
-        return cls(mock.Mock(), None, cmd_name=name).get_description()
+    def description(self, cls):
+        return cls(mock.Mock(), None).get_description()
 
     def test_tenant_type(self):
         self.assertTrue(
-            self.description(
-                resource.ExportResource, 'migrate export security group'
-            ).startswith(
+            self.description(network.ExportSecurityGroup).startswith(
                 "Export the source project's security groups into "
                 'security_groups.yml.'
             )
         )
         self.assertTrue(
-            self.description(
-                resource.ImportResource, 'migrate import security group'
-            ).startswith(
+            self.description(network.ImportSecurityGroup).startswith(
                 'Import the security groups of security_groups.yml into '
                 'the destination project.'
             )
@@ -316,33 +388,60 @@ class TestHelp(testtools.TestCase):
 
     def test_admin_type_is_cloud_wide(self):
         self.assertTrue(
-            self.description(
-                resource.ExportResource, 'migrate export project'
-            ).startswith("Export the source cloud's projects into")
+            self.description(identity.ExportProject).startswith(
+                "Export the source cloud's projects into"
+            )
         )
         self.assertIn(
             'into the destination cloud.',
-            self.description(
-                resource.ImportResource, 'migrate import project'
-            ),
+            self.description(identity.ImportProject),
+        )
+        self.assertTrue(
+            self.description(compute.ImportFlavor).startswith(
+                'Import the flavors of flavors.yml into the destination cloud.'
+            )
         )
 
     def test_volume_says_detached(self):
         self.assertTrue(
-            self.description(
-                resource.ExportResource, 'migrate export volume'
-            ).startswith(
+            self.description(volume.ExportVolume).startswith(
                 "Export the source project's detached volumes, with their "
                 'bytes, into detached_volumes.yml.'
             )
         )
+        self.assertTrue(
+            self.description(volume.ImportVolume).startswith(
+                'Import the detached volumes of detached_volumes.yml into '
+                'the destination project.'
+            )
+        )
 
-    def test_every_type_formats(self):
-        for name, res in resources.by_cli_name().items():
-            for cls, verb in (
-                (resource.ExportResource, 'export'),
-                (resource.ImportResource, 'import'),
-            ):
-                text = self.description(cls, 'migrate %s %s' % (verb, name))
-                self.assertNotIn('{', text, name)
-                self.assertIn(res.file_name, text, name)
+    def test_plural_of_the_type(self):
+        self.assertTrue(
+            self.description(network.ImportFloatingIP).startswith(
+                'Import the floating IPs of floating_ips.yml'
+            )
+        )
+        self.assertTrue(
+            self.description(network.ImportNetworkQosPolicy).startswith(
+                'Import the network QoS policies of qos_policies.yml'
+            )
+        )
+
+    def test_every_command_formats(self):
+        for name, cls in sorted(_commands().items()):
+            text = self.description(cls)
+            self.assertNotIn('{', text, name)
+            if issubclass(cls, resource._OneResource):
+                self.assertIn(cls(mock.Mock(), None).resource.file_name, text)
+
+    def test_every_summary_is_a_whole_sentence(self):
+        # cliff's command list shows the description's first line
+        for name, cls in sorted(_commands().items()):
+            text = self.description(cls)
+            summary = text.split('\n')[0]
+            self.assertTrue(summary.endswith('.'), name)
+            self.assertFalse(
+                [line for line in text.splitlines() if line.startswith(' ')],
+                name,
+            )

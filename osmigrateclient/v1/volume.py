@@ -1,0 +1,40 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""``openstack migrate export|import`` of Cinder's resources (see
+:mod:`osmigrateclient.v1.resource`)."""
+
+from osmigrateclient.v1 import resource
+
+
+class ExportVolume(resource.ExportResource):
+    resource_name = 'volume'
+
+
+class ImportVolume(resource.ImportResource):
+    resource_name = 'volume'
+
+
+class ExportVolumeQos(resource.ExportResource):
+    resource_name = 'volume qos'
+
+
+class ImportVolumeQos(resource.ImportResource):
+    resource_name = 'volume qos'
+
+
+class ExportVolumeType(resource.ExportResource):
+    resource_name = 'volume type'
+
+
+class ImportVolumeType(resource.ImportResource):
+    resource_name = 'volume type'
