@@ -22,6 +22,7 @@ kept on the type objects, which are one per process.
 import typing as ty
 
 from osmigrateclient import resources
+from osmigrateclient.transfer import image_mover
 from osmigrateclient.workload import volumes
 
 
@@ -30,8 +31,13 @@ class Movers(ty.NamedTuple):
 
     #: detached volumes: the journalled copy
     volume: ty.Any = None
+    #: images: blobs in the data dir, or Glance to Glance
+    image: ty.Any = None
 
 
 def for_run() -> Movers:
     """The movers of a command's run."""
-    return Movers(volume=volumes.VolumeImport(resources.get('volume')))
+    return Movers(
+        volume=volumes.VolumeMover(resources.get('volume')),
+        image=image_mover.ImageMover(resources.get('image')),
+    )

@@ -18,8 +18,9 @@ properties (``hw_firmware_type``, custom keys, ...).  Beyond it, ``tags``
 and ``members`` (the projects an image is shared with, by name).
 
 Export takes the images the source project owns (one list call), writes
-their metadata, then downloads each one's bytes into ``image_blobs/``
-(see :mod:`osmigrateclient.transfer.image_blobs`) unless ``--no-blobs``.
+their metadata, then the run's image mover
+(:mod:`osmigrateclient.transfer.image_mover`) downloads each one's bytes
+into ``image_blobs/`` unless ``--no-blobs``.
 
 Import finds the destination twin by name among the images the destination
 project owns:
@@ -44,11 +45,9 @@ from openstack.image.v2 import image as sdk_image
 
 from osmigrateclient import clouds
 from osmigrateclient import datafile
-from osmigrateclient import exceptions
-from osmigrateclient import progress as progress_mod
+from osmigrateclient import digest as digest_mod
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
-from osmigrateclient.transfer import image_blobs
 
 LOG = logging.getLogger(__name__)
 
@@ -125,17 +124,6 @@ _RESERVED_PREFIX = 'os_glance'
 DATA = '(data)'
 #: disk formats of images that others reference: imported first
 _REFERENCED_FORMATS = ('aki', 'ari')
-
-
-def digest_of_entry(entry: base.Entry) -> image_blobs.Digest:
-    """What the source's Glance said the bytes of an image are."""
-    params, info = entry['params'], entry['_info']
-    return image_blobs.Digest(
-        info.get('size'),
-        params.get('hash_algo'),
-        params.get('hash_value'),
-        info.get('checksum'),
-    )
 
 
 def _kept_properties(props: dict | None) -> dict:
@@ -239,18 +227,6 @@ class Image(base.Resource):
             'a terminal',
         )
 
-    @staticmethod
-    def _option(lookup: refs.Lookup, name: str) -> ty.Any:
-        return getattr(lookup.options, name, None)
-
-    def _progress(self, lookup: refs.Lookup) -> progress_mod.Progress:
-        return progress_mod.Progress(
-            bar=True if self._option(lookup, 'progress') else None
-        )
-
-    def _direct(self, lookup: refs.Lookup) -> bool:
-        return bool(self._option(lookup, 'direct'))
-
     # -- export -------------------------------------------------------------
 
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:
@@ -304,71 +280,22 @@ class Image(base.Resource):
     def after_export(
         self, lookup: refs.Lookup, entries: list[base.Entry]
     ) -> None:
-        """Download the bytes of every exported image into image_blobs/.
+        """Download the bytes of every exported image into image_blobs/
+        (the run's image mover).
 
         :raises osmigrateclient.exceptions.MigrateError: some downloads
             failed (after every image was tried)
         """
-        if self._option(lookup, 'no_blobs') or not lookup.data_dir:
+        if lookup.option('no_blobs') or not lookup.data_dir:
             return
-        progress = self._progress(lookup)
-        failures = []
-        for entry in entries:
-            info, name = entry['_info'], self.name_of(entry)
-            if info.get('status') != 'active':
-                LOG.warning(
-                    'Image %r is %s in the source: it has no bytes to export',
-                    name,
-                    info.get('status'),
-                )
-                continue
-            path = image_blobs.blob_path(lookup.data_dir, info['id'], name)
-            try:
-                image_blobs.download(
-                    lookup.conn,
-                    info['id'],
-                    path,
-                    digest_of_entry(entry),
-                    progress,
-                    label='image %r' % name,
-                )
-            except exceptions.MigrateError as e:
-                failures.append('%s %r: %s' % (self.cli_name, name, e))
-        if failures:
-            raise exceptions.MigrateError(
-                'the bytes of %d image(s) were not exported (their metadata '
-                'was): %s' % (len(failures), '; '.join(failures))
-            )
+        lookup.mover(self.cli_name).download(lookup, entries)
 
     # -- import: what to do -------------------------------------------------
-
-    def _blob(self, lookup: refs.Lookup, entry: base.Entry) -> str | None:
-        return image_blobs.find_blob(
-            lookup.data_dir or '',
-            entry['_info'].get('id') or '',
-            self.name_of(entry),
-        )
-
-    def _missing_data(self, lookup: refs.Lookup, entry: base.Entry) -> str:
-        """Why the bytes of ``entry`` cannot be imported, or ''."""
-        if self._direct(lookup):
-            return ''
-        if self._blob(lookup, entry):
-            return ''
-        expected = image_blobs.blob_path(
-            lookup.data_dir or '',
-            entry['_info'].get('id') or '',
-            self.name_of(entry),
-        )
-        return (
-            'blob: %s does not exist (export the image without --no-blobs, '
-            'or import with --direct --src-cloud <cloud>)' % expected
-        )
 
     def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
         planned = super().plan(lookup, entry)
         if planned.action == base.CREATE:
-            missing = self._missing_data(lookup, entry)
+            missing = lookup.mover(self.cli_name).missing(lookup, entry)
             if missing:
                 return base.Plan(base.BLOCKED, missing)
             return planned
@@ -376,7 +303,7 @@ class Image(base.Resource):
         if existing is None or planned.action == base.BLOCKED:
             return planned
         if existing.status == 'queued' and planned.action != base.CONFLICT:
-            missing = self._missing_data(lookup, entry)
+            missing = lookup.mover(self.cli_name).missing(lookup, entry)
             if missing:
                 return base.Plan(base.BLOCKED, missing, existing)
             changes = dict(planned.changes or {})
@@ -387,8 +314,8 @@ class Image(base.Resource):
                 existing,
                 changes,
             )
-        wanted = digest_of_entry(entry)
-        have = image_blobs.digest_of(existing)
+        wanted = digest_mod.digest_of_entry(entry)
+        have = digest_mod.digest_of(existing)
         if wanted.matches(have) is False:
             return base.Plan(
                 base.CONFLICT,
@@ -528,47 +455,9 @@ class Image(base.Resource):
     def _put_data(
         self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
     ) -> ty.Any:
-        """Upload (or stream) the bytes into an empty destination image and
-        check that the destination now holds the source's bytes."""
-        proxy = self.proxy(lookup)
-        name = self.name_of(entry)
-        digest = digest_of_entry(entry)
-        progress = self._progress(lookup)
-        label = 'image %r' % name
-        if self._direct(lookup):
-            image_blobs.copy(
-                self._source(lookup),
-                entry['_info']['id'],
-                digest,
-                lookup.conn,
-                obj,
-                progress,
-                label,
-            )
-        else:
-            path = self._blob(lookup, entry)
-            if path is None:
-                raise exceptions.MigrateError(
-                    self._missing_data(lookup, entry)
-                )
-            image_blobs.upload(lookup.conn, obj, path, progress, label)
-        obj = proxy.get_image(obj.id)
-        problem = image_blobs.check_uploaded(obj, digest)
-        if problem:
-            raise exceptions.MigrateError(
-                'the uploaded bytes do not match the source: %s' % problem,
-                field='checksum',
-            )
-        return obj
-
-    def _source(self, lookup: refs.Lookup) -> ty.Any:
-        """The source cloud of ``--direct``."""
-        if not self._option(lookup, 'src_cloud'):
-            raise exceptions.MigrateError(
-                '--direct needs the source cloud: give --src-cloud or '
-                'set OS_MIGRATE_SRC_CLOUD'
-            )
-        return lookup.other_side(clouds.SOURCE)
+        """Put the bytes into an empty destination image (the run's image
+        mover), checked against the source's."""
+        return lookup.mover(self.cli_name).put(lookup, obj, entry)
 
     # -- members ------------------------------------------------------------
 

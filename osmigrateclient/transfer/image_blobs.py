@@ -26,7 +26,6 @@ a blob path never leads out of the directory.  Progress goes to stderr:
 a bar when stderr is a terminal (or when asked), else one line per image.
 """
 
-import hashlib
 import logging
 import os
 import re
@@ -35,6 +34,7 @@ import typing as ty
 from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datafile
+from osmigrateclient import digest as digest_mod
 from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
 
@@ -105,67 +105,6 @@ def find_blob(data_dir: str, image_id: str, name: str | None) -> str | None:
     return None
 
 
-# -- hashes ------------------------------------------------------------------
-
-
-class Digest(ty.NamedTuple):
-    """What Glance says an image's bytes are."""
-
-    size: int | None
-    #: ``os_hash_algo`` / ``os_hash_value`` (the multihash)
-    algo: str | None
-    value: str | None
-    #: the md5 ``checksum``
-    md5: str | None
-
-    def hasher(self) -> tuple[str, ty.Any] | None:
-        """(algorithm, a fresh hashlib object), or None if nothing to check.
-
-        The multihash is preferred; md5 when Glance gave none or this
-        Python lacks its algorithm.
-        """
-        if self.algo and self.value:
-            try:
-                return self.algo, hashlib.new(self.algo)
-            except ValueError:
-                LOG.debug('No %s in hashlib; checking md5', self.algo)
-        if self.md5:
-            return 'md5', hashlib.md5(usedforsecurity=False)
-        return None
-
-    def expected(self, algo: str) -> str | None:
-        return self.md5 if algo == 'md5' else self.value
-
-    def problem(self, size: int, hashed: tuple[str, ty.Any] | None) -> str:
-        """Why data of ``size`` bytes hashed so is not this, or ''."""
-        if self.size is not None and size != self.size:
-            return 'size is %d bytes, Glance says %d' % (size, self.size)
-        if hashed is not None:
-            algo, hasher = hashed
-            got, want = hasher.hexdigest(), self.expected(algo)
-            if got != want:
-                return '%s is %s, Glance says %s' % (algo, got, want)
-        return ''
-
-    def matches(self, other: 'Digest') -> bool | None:
-        """Whether two images hold the same bytes; None if unknown."""
-        if self.algo and self.value and self.algo == other.algo:
-            return self.value == other.value
-        if self.md5 and other.md5:
-            return self.md5 == other.md5
-        return None
-
-
-def digest_of(image: ty.Any) -> Digest:
-    """The :class:`Digest` of an openstacksdk image."""
-    return Digest(
-        image.size,
-        image.hash_algo,
-        image.hash_value,
-        image.checksum,
-    )
-
-
 # -- progress ----------------------------------------------------------------
 
 
@@ -233,7 +172,7 @@ def download(
     conn: ty.Any,
     image_id: str,
     path: str,
-    digest: Digest,
+    digest: digest_mod.Digest,
     progress: progress_mod.Progress,
     label: str | None = None,
 ) -> Downloaded:
@@ -274,7 +213,7 @@ def _download(
     image_id: str,
     path: str,
     part: str,
-    digest: Digest,
+    digest: digest_mod.Digest,
     progress: progress_mod.Progress,
     label: str,
 ) -> Downloaded:
@@ -426,7 +365,7 @@ def upload(
 def copy(
     src_conn: ty.Any,
     src_image_id: str,
-    digest: Digest,
+    digest: digest_mod.Digest,
     dst_conn: ty.Any,
     image: ty.Any,
     progress: progress_mod.Progress,
@@ -465,7 +404,7 @@ def copy(
     return reader.sent
 
 
-def check_uploaded(image: ty.Any, digest: Digest) -> str:
+def check_uploaded(image: ty.Any, digest: digest_mod.Digest) -> str:
     """Why the destination image (re-read after upload) does not hold the
     source's bytes, or '' when it does."""
     if digest.size is not None and image.size != digest.size:
@@ -473,7 +412,7 @@ def check_uploaded(image: ty.Any, digest: Digest) -> str:
             image.size,
             digest.size,
         )
-    same = digest.matches(digest_of(image))
+    same = digest.matches(digest_mod.digest_of(image))
     if same is False:
         if digest.algo == image.hash_algo and digest.value:
             return '%s is %s in the destination, %s in the source' % (

@@ -13,7 +13,7 @@
 """The journalled import of detached volumes, bytes included.
 
 The type is declared in :mod:`osmigrateclient.resources.volume`; its
-create hands the copy to :class:`VolumeImport`, the volume mover of the
+create hands the copy to :class:`VolumeMover`, the volume mover of the
 run (:mod:`osmigrateclient.movers`).
 
 The journal, ``volume_logs/journal.yml`` in the data directory, maps a
@@ -50,6 +50,7 @@ import typing as ty
 
 from osmigrateclient import clouds
 from osmigrateclient import datafile
+from osmigrateclient import digest as digest_mod
 from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
 from osmigrateclient.resources import base
@@ -112,7 +113,7 @@ def volume_log(data_dir: str | None, source_id: str):
         stream.close()
 
 
-class VolumeImport:
+class VolumeMover:
     """The volume mover of one run: copies detached volumes, journalled.
 
     :param declaration: the volume type (its attributes and names)
@@ -310,7 +311,7 @@ class VolumeImport:
             visibility='private',
         )
         journal.set(source_id, dst_image_id=dst_image.id)
-        digest = image_blobs.digest_of(src_image)
+        digest = digest_mod.digest_of(src_image)
         _say(
             log,
             'Streaming temporary image %s to the destination image %s',

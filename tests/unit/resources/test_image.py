@@ -21,6 +21,7 @@ import fixtures
 from openstack.image.v2 import image as sdk_image
 import testtools
 
+from osmigrateclient import movers
 from osmigrateclient.resources import image
 from osmigrateclient.resources import refs
 from tests.unit import fakes
@@ -132,6 +133,7 @@ class ImageTestCase(testtools.TestCase):
             data_dir=self.dir,
             options=argparse.Namespace(**options),
             connect={'src': self.src}.get,
+            movers=movers.for_run(),
         )
 
     def write_blob(self, entry):

@@ -20,6 +20,7 @@ import stat
 import fixtures
 import testtools
 
+from osmigrateclient import digest as digest_mod
 from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import image_blobs
@@ -29,7 +30,7 @@ DATA = bytes(range(256)) * 4096 + b'tail'  # 1 MiB and 4 bytes
 
 
 def digest(data=DATA, algo='sha512', md5=True):
-    return image_blobs.Digest(
+    return digest_mod.Digest(
         len(data),
         algo,
         hashlib.new(algo, data).hexdigest() if algo else None,
@@ -141,32 +142,6 @@ class TestNames(testtools.TestCase):
         image_id = 'i' * 100
         name = image_blobs.safe_name('x' * 300, len(image_id))
         self.assertEqual(255, len(('%s-%s.part' % (image_id, name)).encode()))
-
-
-class TestDigest(testtools.TestCase):
-    def test_prefers_multihash(self):
-        algo, _ = digest().hasher()
-        self.assertEqual('sha512', algo)
-
-    def test_md5_without_multihash(self):
-        algo, _ = digest(algo=None).hasher()
-        self.assertEqual('md5', algo)
-
-    def test_unknown_algorithm_falls_back_to_md5(self):
-        d = digest()._replace(algo='nohash', value='x')
-        self.assertEqual('md5', d.hasher()[0])
-
-    def test_nothing_to_check(self):
-        self.assertIsNone(digest(algo=None, md5=False).hasher())
-
-    def test_matches(self):
-        self.assertIs(True, digest().matches(digest()))
-        self.assertIs(False, digest().matches(digest(b'other')))
-        # Different algorithms: md5 decides.
-        self.assertIs(True, digest().matches(digest(algo='sha256')))
-        self.assertIsNone(
-            digest(md5=False).matches(digest(algo='sha256', md5=False))
-        )
 
 
 class DownloadTestCase(testtools.TestCase):

@@ -153,7 +153,7 @@ class TestConversionHostCopy(base.BaseTestCase):
     def _resource(self, runner=None):
         """The volume type; the lookups of the test give it this mover."""
         res = volume.Volume()
-        self.mover = volumes.VolumeImport(
+        self.mover = volumes.VolumeMover(
             res,
             runner=runner or HostRunner(),
             progress=progress_mod.Progress(io.StringIO()),
@@ -602,7 +602,7 @@ class TestImageCopy(base.BaseTestCase):
 
     def test_copy_through_images(self):
         res = volume.Volume()
-        mover = volumes.VolumeImport(
+        mover = volumes.VolumeMover(
             res,
             progress=progress_mod.Progress(io.StringIO()),
             clock=lambda: 0.0,
