@@ -32,6 +32,7 @@ from osmigrateclient.workload import estimate
 from osmigrateclient.workload import journal
 from osmigrateclient.workload import migration
 from osmigrateclient.workload import runner
+from osmigrateclient.workload import status
 from osmigrateclient.workload import sync
 
 LOG = logging.getLogger(__name__)
@@ -65,6 +66,16 @@ class ExportWorkload(resource.ExportResource):
     """
 
     resource_name = 'workload'
+
+
+def _entries(parsed_args, data_dir):
+    """The servers of workloads.yml that --name / --name-regex choose."""
+    match = filters.NameFilter.from_args(parsed_args)
+    return [
+        e
+        for e in plan.entries_of(resources.get('workload'), data_dir)
+        if match((e.get('params') or {}).get('name'))
+    ]
 
 
 class ImportWorkload(common.MigrateLister):
@@ -153,12 +164,7 @@ class ImportWorkload(common.MigrateLister):
         src = self.lookup(clouds.SOURCE, parsed_args, data_dir=data_dir)
         dst = self.lookup(clouds.DESTINATION, parsed_args, data_dir=data_dir)
         server_type = resources.get('workload')
-        match = filters.NameFilter.from_args(parsed_args)
-        entries = [
-            e
-            for e in plan.entries_of(server_type, data_dir)
-            if match((e.get('params') or {}).get('name'))
-        ]
+        entries = _entries(parsed_args, data_dir)
         # It holds user_data and metadata; the journals go beside them.
         datafile.make_private(data_dir)
         ctx = migration.Context(
@@ -176,7 +182,7 @@ class ImportWorkload(common.MigrateLister):
         todo, outcomes = runner.triage(ctx, entries, src, dst)
         if todo and not parsed_args.dry_run:
             # One progress line for the whole run: bytes, rate and ETA.
-            disks = _flavor_disks(src)
+            disks = estimate.flavor_disks(src)
             ctx.progress.expect(
                 sum(sum(estimate.copied_size(r.entry, disks)) for r in todo)
             )
@@ -222,17 +228,6 @@ class ImportWorkload(common.MigrateLister):
         ]
 
 
-def _copied(steps, key='bytes'):
-    """The sum of ``key`` of the copies of a server's finished steps:
-    ``bytes`` (the volumes' sizes) or ``bytes_sent`` (what crossed the link
-    between the conversion hosts: zeros and holes do not)."""
-    return sum(
-        (v.get('copy') or {}).get(key) or 0
-        for v in (steps or {}).values()
-        if v.get('state') == journal.DONE
-    )
-
-
 class WorkloadStatus(common.MigrateLister):
     """Show how the migration of each server stands.
 
@@ -254,39 +249,11 @@ class WorkloadStatus(common.MigrateLister):
         return parser
 
     def take_action(self, parsed_args):
-        data_dir = common.data_dir(parsed_args)
         match = filters.NameFilter.from_args(parsed_args)
-        synced = sync.load_all(data_dir)
-        imports = {j['source_id']: j for j in journal.load_all(data_dir)}
-        for source_id, data in synced.items():
-            imports.setdefault(
-                source_id,
-                {
-                    'source_id': source_id,
-                    'name': data.get('name'),
-                    'phase': 'synced',
-                },
-            )
-        rows = [
-            (
-                j.get('name'),
-                j['source_id'],
-                j.get('phase'),
-                j.get('step'),
-                _copied(j.get('steps')),
-                _copied(j.get('steps'), 'bytes_sent'),
-                *sync.passes(synced.get(j['source_id']) or {}),
-                j.get('downtime_seconds'),
-                j.get('dest_id'),
-                j.get('error'),
-            )
-            for j in sorted(
-                imports.values(),
-                key=lambda d: (d.get('name') or '', d['source_id']),
-            )
-            if match(j.get('name'))
+        return STATUS_COLUMNS, [
+            tuple(s)
+            for s in status.standings(common.data_dir(parsed_args), match)
         ]
-        return STATUS_COLUMNS, rows
 
 
 PLAN_COLUMNS = (
@@ -347,13 +314,7 @@ class PlanWorkload(common.MigrateLister):
         data_dir = common.data_dir(parsed_args)
         src = self.lookup(clouds.SOURCE, parsed_args, data_dir=data_dir)
         dst = self.lookup(clouds.DESTINATION, parsed_args, data_dir=data_dir)
-        server_type = resources.get('workload')
-        match = filters.NameFilter.from_args(parsed_args)
-        entries = [
-            e
-            for e in plan.entries_of(server_type, data_dir)
-            if match((e.get('params') or {}).get('name'))
-        ]
+        entries = _entries(parsed_args, data_dir)
         ctx = migration.Context(
             data_dir,
             src.conn,
@@ -369,7 +330,7 @@ class PlanWorkload(common.MigrateLister):
             found = estimate.measured(data_dir)
             rate = found.bytes_per_second if found else None
             source = found and '%d earlier copies' % found.copies
-        disks = _flavor_disks(src)
+        disks = estimate.flavor_disks(src)
         by_id = {(e.get('_info') or {}).get('id'): e for e in entries}
         verdicts = {o.source_id: o for o in outcomes}
         rows, wave = [], []
@@ -396,14 +357,6 @@ class PlanWorkload(common.MigrateLister):
             _wave_line(wave, rate, source, parsed_args.parallel) + '\n'
         )
         return PLAN_COLUMNS, rows
-
-
-def _flavor_disks(src):
-    """Root disk GiB of the source flavors, by id and by name."""
-    disks = {}
-    for f in src.all('flavor'):
-        disks[f.id] = disks[f.name] = f.disk
-    return disks
 
 
 def _wave_line(wave, rate, source, parallel):
@@ -473,13 +426,7 @@ class SyncWorkload(common.MigrateLister):
         data_dir = common.data_dir(parsed_args)
         src = self.lookup(clouds.SOURCE, parsed_args, data_dir=data_dir)
         dst = self.lookup(clouds.DESTINATION, parsed_args, data_dir=data_dir)
-        server_type = resources.get('workload')
-        match = filters.NameFilter.from_args(parsed_args)
-        entries = [
-            e
-            for e in plan.entries_of(server_type, data_dir)
-            if match((e.get('params') or {}).get('name'))
-        ]
+        entries = _entries(parsed_args, data_dir)
         datafile.make_private(data_dir)
         outcomes = sync.sync_all(
             data_dir, src.conn, dst.conn, entries, parsed_args.parallel

@@ -30,6 +30,7 @@ are not counted.
 
 import typing as ty
 
+from osmigrateclient.resources import refs
 from osmigrateclient.workload import journal as journal_mod
 
 GiB = 1024**3
@@ -70,6 +71,15 @@ def measured(data_dir: str) -> Measured | None:
     if not copies or seconds <= 0:
         return None
     return Measured(size / seconds, copies)
+
+
+def flavor_disks(lookup: refs.Lookup) -> dict[str, int]:
+    """Root disk GiB of the flavors of ``lookup``'s cloud, by id and by
+    name: what :func:`copied_size` takes."""
+    disks = {}
+    for f in lookup.all('flavor'):
+        disks[f.id] = disks[f.name] = f.disk
+    return disks
 
 
 def copied_size(entry: dict, flavor_disks: dict[str, int]) -> list[int]:

@@ -6,8 +6,10 @@
 import fixtures
 from oslotest import base
 
+from osmigrateclient.resources import refs
 from osmigrateclient.workload import estimate
 from osmigrateclient.workload import journal
+from tests.unit import fakes
 
 GiB = estimate.GiB
 
@@ -28,6 +30,17 @@ def _entry(volumes=(), boot_disk_copy=False, data_copy=True, flavor='f1'):
             'data_copy': data_copy,
         },
     }
+
+
+class TestFlavorDisks(base.BaseTestCase):
+    def test_by_id_and_by_name(self):
+        conn = fakes.FakeConnection()
+        conn.add('flavor', id='f1', name='small', disk=10)
+        conn.add('flavor', id='f2', name='big', disk=80)
+        self.assertEqual(
+            {'f1': 10, 'small': 10, 'f2': 80, 'big': 80},
+            estimate.flavor_disks(refs.Lookup(conn)),
+        )
 
 
 class TestCopiedSize(base.BaseTestCase):
