@@ -46,15 +46,16 @@ association (``port_ref``, ``fixed_ip_address``).
 """
 
 import logging
+import os
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datafile
+from osmigrateclient import record
 from osmigrateclient.resources import base
 from osmigrateclient.resources import port as port_type
 from osmigrateclient.resources import refs
-from osmigrateclient.resources import volume
 
 LOG = logging.getLogger(__name__)
 
@@ -74,15 +75,20 @@ ADDRESS_REFUSED = (
 )
 
 
-class Journal(volume.Journal):
+#: where the journal is, in the data directory
+JOURNAL = os.path.join('floating_ip_logs', 'journal.yml')
+
+
+class Journal(record.Ledger):
     """Source floating IP id -> the destination floating IP its import
     made (``dest_id``, ``address``)."""
 
-    FILE = 'floating_ip_logs/journal.yml'
-    SECTION = 'floating_ips'
-    SHAPE = {
-        SECTION: datafile.MapOf({'dest_id': STR, 'address': STR}),
-    }
+    def __init__(self, data_dir: str | None) -> None:
+        super().__init__(
+            os.path.join(data_dir, JOURNAL) if data_dir else None,
+            'floating_ips',
+            {'dest_id': STR, 'address': STR},
+        )
 
 
 def has_dns(lookup: refs.Lookup) -> bool:
