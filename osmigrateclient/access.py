@@ -27,16 +27,14 @@ regions), the destination side is the source side: it is recorded as
 """
 
 import logging
-import os
 import typing as ty
-
-import yaml
 
 from osc_lib import exceptions as osc_exceptions
 
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient import record
 from osmigrateclient import resources
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
@@ -112,6 +110,34 @@ JOURNAL_SHAPE = {
 }
 
 
+def _checked(doc: ty.Any, path: str) -> dict[str, ty.Any]:
+    """An access journal read from ``path``, checked."""
+    if (
+        not isinstance(doc, dict)
+        or doc.get(JOURNAL_VERSION_KEY) != JOURNAL_VERSION
+        or not isinstance(doc.get('sides'), dict)
+    ):
+        raise exceptions.DataFileError(
+            'not an access journal of version %d' % JOURNAL_VERSION,
+            path=path,
+            field=JOURNAL_VERSION_KEY,
+        )
+    datafile.check_shape(doc, JOURNAL_SHAPE, '', path)
+    for side, side_record in doc['sides'].items():
+        side_record = side_record or {}
+        for index, item in enumerate(side_record.get('assignments') or []):
+            for key in ('project_id', 'role_id'):
+                if not (item or {}).get(key):
+                    raise exceptions.DataFileError(
+                        'missing',
+                        path=path,
+                        field='sides.%s.assignments[%d].%s'
+                        % (side, index, key),
+                    )
+        doc['sides'][side] = side_record
+    return doc
+
+
 class Journal:
     """What ``grant`` added, by side; read from and saved to the data dir.
 
@@ -129,38 +155,11 @@ class Journal:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.sides: dict[str, dict[str, ty.Any]] = {}
-        self.group_name: str | None = None
-        if os.path.exists(path):
-            self._load()
-
-    def _load(self) -> None:
-        doc = datafile.read_yaml(self.path)
-        if (
-            not isinstance(doc, dict)
-            or doc.get(JOURNAL_VERSION_KEY) != JOURNAL_VERSION
-            or not isinstance(doc.get('sides'), dict)
-        ):
-            raise exceptions.DataFileError(
-                'not an access journal of version %d' % JOURNAL_VERSION,
-                path=self.path,
-                field=JOURNAL_VERSION_KEY,
-            )
-        datafile.check_shape(doc, JOURNAL_SHAPE, '', self.path)
-        for side, record in doc['sides'].items():
-            record = record or {}
-            for index, item in enumerate(record.get('assignments') or []):
-                for key in ('project_id', 'role_id'):
-                    if not (item or {}).get(key):
-                        raise exceptions.DataFileError(
-                            'missing',
-                            path=self.path,
-                            field='sides.%s.assignments[%d].%s'
-                            % (side, index, key),
-                        )
-            doc['sides'][side] = record
-        self.group_name = doc.get('group_name')
-        self.sides = doc['sides']
+        # In the data directory itself, which may be a symbolic link.
+        self._record = record.Record(path, _checked, link_ok=True)
+        doc = self._record.read()
+        self.group_name: str | None = doc.get('group_name')
+        self.sides: dict[str, dict[str, ty.Any]] = doc.get('sides') or {}
 
     def side(self, name: str) -> dict[str, ty.Any]:
         return self.sides.setdefault(name, {})
@@ -178,19 +177,15 @@ class Journal:
         """Write the journal (mode 0600); remove it once it records
         nothing."""
         if self.is_empty():
-            if os.path.exists(self.path):
-                os.unlink(self.path)
+            self._record.remove()
             return
-        text = yaml.safe_dump(
+        self._record.write(
             {
                 JOURNAL_VERSION_KEY: JOURNAL_VERSION,
                 'group_name': self.group_name,
                 'sides': self.sides,
-            },
-            default_flow_style=False,
-            sort_keys=True,
+            }
         )
-        datafile.write_text(self.path, text)
 
 
 def _same_as(side: str, conn: ty.Any, others: dict[str, ty.Any]) -> str | None:

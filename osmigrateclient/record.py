@@ -86,12 +86,13 @@ class Record:
         link_ok: bool = False,
         shared: bool = False,
     ) -> None:
-        self.path = os.path.abspath(path)
+        self.path = path
         self._check = check or _as_is
         self._parse = parse
         self._link_ok = link_ok
         self._shared = shared
-        self._lock = _lock_of(self.path)
+        self._key = os.path.abspath(path)
+        self._lock = _lock_of(self._key)
         #: (what the file was when last read, its checked document)
         self._known: tuple[tuple, ty.Any] | None = None
 
@@ -99,16 +100,16 @@ class Record:
     def locked(self) -> ty.Iterator[None]:
         """Hold the record's lock: for a read, change and write."""
         with self._lock:
-            if not self._shared or self.path in _HELD:
+            if not self._shared or self._key in _HELD:
                 yield
                 return
             with datafile.locked(self.path):
                 # (held by this thread: a nested flock would wait for it)
-                _HELD.add(self.path)
+                _HELD.add(self._key)
                 try:
                     yield
                 finally:
-                    _HELD.discard(self.path)
+                    _HELD.discard(self._key)
 
     def exists(self) -> bool:
         return os.path.lexists(self.path)
@@ -131,7 +132,7 @@ class Record:
         except OSError:
             st = None  # read_text says why
         ident = st and (
-            _WRITES.get(self.path, 0),
+            _WRITES.get(self._key, 0),
             st.st_ino,
             st.st_mtime_ns,
             st.st_size,
@@ -149,11 +150,13 @@ class Record:
             self._write(doc)
 
     def _write(self, doc: ty.Any) -> None:
-        datafile.ensure_dir(os.path.dirname(self.path), link_ok=self._link_ok)
+        datafile.ensure_dir(
+            os.path.dirname(self.path) or '.', link_ok=self._link_ok
+        )
         datafile.write_text(
             self.path, yaml.safe_dump(doc, default_flow_style=False)
         )
-        _WRITES[self.path] = _WRITES.get(self.path, 0) + 1
+        _WRITES[self._key] = _WRITES.get(self._key, 0) + 1
 
     def update(self, change: ty.Callable[[ty.Any], None]) -> ty.Any:
         """Read the document from disk, ``change`` it in place and write
@@ -172,7 +175,7 @@ class Record:
                 os.unlink(self.path)
             except FileNotFoundError:
                 pass
-            _WRITES[self.path] = _WRITES.get(self.path, 0) + 1
+            _WRITES[self._key] = _WRITES.get(self._key, 0) + 1
 
 
 class Ledger:

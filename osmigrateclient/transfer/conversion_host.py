@@ -44,6 +44,7 @@ from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient import record as record_mod
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import ssh
 
@@ -158,22 +159,15 @@ _FIELDS: dict[str, tuple[ty.Callable[[ty.Any], bool], str]] = {
 }
 
 
-def load_hosts(data_dir: str) -> dict:
-    """side -> record of ``hosts.yml`` (empty when none).
-
-    :raises osmigrateclient.exceptions.DataFileError: it cannot be read,
-        or is not of the shape ``deploy`` writes (the message names the
-        host and the field)
-    """
-    path = hosts_path(data_dir)
+def _parse_hosts(text: str, path: str) -> ty.Any:
     try:
-        with open(path, encoding='utf-8') as f:
-            doc = yaml.safe_load(f)
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
         problem = ' '.join(str(e).split())
         raise exceptions.DataFileError('cannot read: %s' % problem, path=path)
+
+
+def _checked_hosts(doc: ty.Any, path: str) -> dict:
     if doc is None:
         return {}
     if not isinstance(doc, dict) or not isinstance(
@@ -183,15 +177,36 @@ def load_hosts(data_dir: str) -> dict:
             'must be a mapping with a "hosts" mapping (side -> host)',
             path=path,
         )
-    hosts = doc.get('hosts') or {}
-    for side, record in hosts.items():
+    for side, record in (doc.get('hosts') or {}).items():
         if side not in SIDES:
             raise exceptions.DataFileError(
                 'unknown side %r (one of: %s)' % (side, ', '.join(SIDES)),
                 path=path,
             )
         check_record(record, path, 'host %s' % side)
-    return hosts
+    return doc
+
+
+def hosts_record(data_dir: str) -> record_mod.Record:
+    """``hosts.yml``: two commands (deploys of either side) may write it
+    at once."""
+    return record_mod.Record(
+        hosts_path(data_dir),
+        _checked_hosts,
+        parse=_parse_hosts,
+        link_ok=True,
+        shared=True,
+    )
+
+
+def load_hosts(data_dir: str) -> dict:
+    """side -> record of ``hosts.yml`` (empty when none).
+
+    :raises osmigrateclient.exceptions.DataFileError: it cannot be read,
+        or is not of the shape ``deploy`` writes (the message names the
+        host and the field)
+    """
+    return hosts_record(data_dir).read().get('hosts') or {}
 
 
 def check_record(record: ty.Any, path: str, resource: str) -> None:
@@ -222,10 +237,7 @@ def check_complete(data_dir: str, side: str, record: dict) -> None:
 
 
 def save_hosts(data_dir: str, hosts: dict) -> None:
-    datafile.write_text(
-        hosts_path(data_dir),
-        yaml.safe_dump({'hosts': hosts}, default_flow_style=False),
-    )
+    hosts_record(data_dir).write({'hosts': hosts})
 
 
 def ssh_host(data_dir: str, record: dict) -> ssh.Host:
@@ -459,8 +471,9 @@ class Hosts:
     def _save(self) -> None:
         """Write the sides this object changed; keep what another command
         (a deploy of the other side, say) wrote to the others since."""
-        with datafile.locked(hosts_path(self.data_dir)):
-            on_disk = load_hosts(self.data_dir)
+
+        def merge(doc: dict) -> None:
+            on_disk = doc.get('hosts') or {}
             for side in SIDES:
                 ours = self.records.get(side)
                 if ours == self._known.get(side) and ours != on_disk.get(side):
@@ -469,7 +482,10 @@ class Hosts:
                         self.records[side] = on_disk[side]
                     else:
                         self.records.pop(side, None)
-            save_hosts(self.data_dir, self.records)
+            doc.clear()
+            doc['hosts'] = self.records
+
+        hosts_record(self.data_dir).update(merge)
         self._known = copy.deepcopy(self.records)
 
     def _poll(self, what: str, fn: ty.Callable[[], ty.Any], timeout: float):

@@ -38,12 +38,11 @@ Layout::
 import datetime
 import logging
 import os
-import threading
 import typing as ty
 
-import yaml
-
 from osmigrateclient import datafile
+from osmigrateclient import itemlog
+from osmigrateclient import record
 
 DIRECTORY = 'workload_logs'
 RUNNING, DONE, FAILED = 'running', 'done', 'failed'
@@ -119,20 +118,12 @@ def path_of(data_dir: str, source_id: str) -> str:
 
 
 def log_path(data_dir: str, source_id: str) -> str:
-    return os.path.join(
-        directory(data_dir), '%s.log' % datafile.path_id(source_id)
-    )
-
-
-def read(path: str) -> dict[str, ty.Any]:
-    """A journal file, checked.
-
-    :raises osmigrateclient.exceptions.DataFileError: it is not a journal
-    """
-    return _checked(datafile.read_yaml(path) or {}, path)
+    return itemlog.path_of(directory(data_dir), source_id)
 
 
 def _checked(data: ty.Any, path: str) -> dict[str, ty.Any]:
+    """A journal read from ``path``, checked; null parts empty."""
+    data = data or {}
     datafile.check_shape(data, SHAPE, '', path)
     datafile.check_shape(data.get('steps'), STEP_SHAPES, 'steps', path)
     # Null parts are empty ones.
@@ -184,10 +175,9 @@ class Journal:
 
     def __init__(self, data_dir: str, source_id: str, name: str) -> None:
         self.path = path_of(data_dir, source_id)
-        self._lock = threading.Lock()
-        self.data: dict[str, ty.Any] = {}
-        if os.path.isfile(self.path):
-            self.data = read(self.path)
+        self._record = record.Record(self.path, _checked)
+        #: the journal as on disk (this object writes every change)
+        self.data: dict[str, ty.Any] = self._record.read()
         self.data.setdefault('source_id', source_id)
         self.data['name'] = name
         self.data.setdefault('steps', {})
@@ -212,36 +202,32 @@ class Journal:
     # -- writing ------------------------------------------------------------
 
     def _save(self) -> None:
-        datafile.ensure_dir(os.path.dirname(self.path), link_ok=False)
-        datafile.write_text(
-            self.path,
-            yaml.safe_dump(self.data, default_flow_style=False),
-        )
+        self._record.write(self.data)
 
     def set(self, **fields: ty.Any) -> None:
         """Top-level fields (phase, step, error, dest_id, ...)."""
-        with self._lock:
+        with self._record.locked():
             self.data.update(fields)
             self._save()
 
     def set_source(self, **fields: ty.Any) -> None:
-        with self._lock:
+        with self._record.locked():
             self.data['source'].update(fields)
             self._save()
 
     def update_step(self, name: str, **fields: ty.Any) -> None:
-        with self._lock:
+        with self._record.locked():
             self.data['steps'].setdefault(name, {}).update(fields)
             self._save()
 
     def forget_step(self, name: str) -> None:
-        with self._lock:
+        with self._record.locked():
             self.data['steps'].pop(name, None)
             self._save()
 
     def reset(self) -> None:
         """Start over: a failed run was reverted, nothing of it is kept."""
-        with self._lock:
+        with self._record.locked():
             self.data['steps'] = {}
             self.data['source'] = {}
             for key in (

@@ -47,15 +47,14 @@ Layout::
 import concurrent.futures
 import logging
 import os
-import threading
 import typing as ty
 
-import yaml
 
 from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient import record
 from osmigrateclient.transfer import delta
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import journal as journal_mod
@@ -100,19 +99,23 @@ def path_of(data_dir: str, source_id: str) -> str:
     return os.path.join(data_dir, DIRECTORY, '%s.yml' % source_id)
 
 
+def _checked(data: ty.Any, path: str) -> dict:
+    problem = datafile.shape_problem(data, SHAPE, '')
+    if problem:
+        raise exceptions.DataFileError('%s: %s: %s' % (path, *problem))
+    return data or {}
+
+
+def _record(data_dir: str, source_id: str) -> record.Record:
+    return record.Record(path_of(data_dir, source_id), _checked)
+
+
 def read(data_dir: str, source_id: str) -> dict:
     """A server's sync journal ({} when never synced).
 
     :raises osmigrateclient.exceptions.DataFileError: not of the shape
     """
-    path = path_of(data_dir, source_id)
-    if not os.path.isfile(path):
-        return {}
-    data = datafile.read_yaml(path)
-    problem = datafile.shape_problem(data, SHAPE, '')
-    if problem:
-        raise exceptions.DataFileError('%s: %s: %s' % (path, *problem))
-    return data or {}
+    return _record(data_dir, source_id).read()
 
 
 def load_all(data_dir: str) -> dict[str, dict]:
@@ -143,9 +146,10 @@ class Journal:
     returns."""
 
     def __init__(self, data_dir: str, source_id: str, name: str) -> None:
-        self.path = path_of(data_dir, source_id)
-        self._lock = threading.Lock()
-        self.data = read(data_dir, source_id)
+        self._record = _record(data_dir, source_id)
+        self.path = self._record.path
+        #: the journal as on disk (this object writes every change)
+        self.data = self._record.read()
         self.data.update(source_id=source_id, name=name)
         self.data.setdefault('volumes', {})
 
@@ -153,15 +157,12 @@ class Journal:
         return dict(self.data['volumes'].get(volume_id) or {})
 
     def update(self, volume_id: str, **fields: ty.Any) -> None:
-        with self._lock:
-            record = self.data['volumes'].setdefault(volume_id, {})
-            record.update(fields)
-            for key in [k for k, v in record.items() if v is None]:
-                del record[key]
-            datafile.ensure_dir(os.path.dirname(self.path), link_ok=False)
-            datafile.write_text(
-                self.path, yaml.safe_dump(self.data, default_flow_style=False)
-            )
+        with self._record.locked():
+            item = self.data['volumes'].setdefault(volume_id, {})
+            item.update(fields)
+            for key in [k for k, v in item.items() if v is None]:
+                del item[key]
+            self._record.write(self.data)
 
 
 class Outcome(ty.NamedTuple):
