@@ -17,7 +17,7 @@ from importlib import metadata
 import os
 import re
 
-import testtools
+from oslotest import base
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 CLI_DOCS = os.path.join(REPO, 'doc', 'source', 'cli')
@@ -33,7 +33,7 @@ def documented_patterns() -> list[str]:
     return [p.strip() for p in patterns]
 
 
-class TestCommandReference(testtools.TestCase):
+class TestCommandReference(base.BaseTestCase):
     def test_every_command_has_a_reference_entry(self):
         patterns = documented_patterns()
         commands = sorted(

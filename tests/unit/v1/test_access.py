@@ -19,13 +19,13 @@ from unittest import mock
 
 import fixtures
 from osc_lib import exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient.v1 import access as access_cmd
 from tests.unit import test_access
 
 
-class Base(testtools.TestCase):
+class Base(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         for var in list(os.environ):

@@ -10,14 +10,14 @@ import types
 
 import fixtures
 from osc_lib import exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient.transfer import conversion_host as ch
 from osmigrateclient.v1 import conversion_host as cmd_mod
 from tests.unit.transfer import test_conversion_host as fakes
 
 
-class TestCommands(testtools.TestCase):
+class TestCommands(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         for var in list(os.environ):

@@ -24,7 +24,7 @@ from unittest import mock
 
 import fixtures
 from osc_lib import exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import clouds
 from osmigrateclient import datafile
@@ -42,7 +42,7 @@ from osmigrateclient.v1 import workload
 from tests.unit import fakes
 
 
-class TestProjectOptions(testtools.TestCase):
+class TestProjectOptions(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         for var in list(os.environ):
@@ -119,7 +119,7 @@ class TestProjectOptions(testtools.TestCase):
         self.assertEqual([('dst', 'alpha'), ('dst', 'beta')], found)
 
 
-class TestOsMigrateVersion(testtools.TestCase):
+class TestOsMigrateVersion(base.BaseTestCase):
     def test_env(self):
         self.useFixture(
             fixtures.EnvironmentVariable(
@@ -203,7 +203,7 @@ class TestOsMigrateVersion(testtools.TestCase):
         )
 
 
-class TestImportTightensTheDataDir(testtools.TestCase):
+class TestImportTightensTheDataDir(base.BaseTestCase):
     """The data dir holds user_data and metadata: an import (not a dry
     run) makes it 0700."""
 
@@ -245,7 +245,7 @@ class TestImportTightensTheDataDir(testtools.TestCase):
         )
 
 
-class TestParallelOption(testtools.TestCase):
+class TestParallelOption(base.BaseTestCase):
     """``--parallel``: imports of the types that have a pool."""
 
     def parser(self, cls, name='openstack migrate import all'):
@@ -309,7 +309,7 @@ def _commands():
     }
 
 
-class TestEntryPoints(testtools.TestCase):
+class TestEntryPoints(base.BaseTestCase):
     """Each resource type has an export and an import command of its own,
     which a grep finds by its class name."""
 
@@ -320,7 +320,7 @@ class TestEntryPoints(testtools.TestCase):
             if name == 'workload':
                 # its own command family: migrate workload export|import
                 continue
-            for verb, base in (
+            for verb, verb_base in (
                 ('export', resource.ExportResource),
                 ('import', resource.ImportResource),
             ):
@@ -329,8 +329,8 @@ class TestEntryPoints(testtools.TestCase):
                 if cls is None:
                     missing.append(key)
                 elif (
-                    cls is base
-                    or not issubclass(cls, base)
+                    cls is verb_base
+                    or not issubclass(cls, verb_base)
                     or cls.resource_name != name
                 ):
                     wrong.append(key)
@@ -366,7 +366,7 @@ class TestEntryPoints(testtools.TestCase):
         self.assertEqual([], unlisted)
 
 
-class TestHelp(testtools.TestCase):
+class TestHelp(base.BaseTestCase):
     """Each type's export and import help says what it takes, and where."""
 
     def description(self, cls):

@@ -22,7 +22,7 @@ from unittest import mock
 import fixtures
 from osc_lib import exceptions
 from openstackclient import shell
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient.v1 import validate
@@ -39,7 +39,7 @@ def net(name):
     }
 
 
-class Base(testtools.TestCase):
+class Base(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         # No cloud of the environment may be used.

@@ -14,14 +14,14 @@ import io
 import types
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient.v1 import workload
 from osmigrateclient.workload import journal
 from osmigrateclient.workload import sync
 
 
-class TestWorkloadStatus(testtools.TestCase):
+class TestWorkloadStatus(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
