@@ -28,11 +28,8 @@ The copy itself, by ``--transfer-method``, is the run's volume mover
 (:mod:`osmigrateclient.workload.volumes`).
 """
 
-import os
-import threading
 import typing as ty
 
-import yaml
 from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import clouds
@@ -40,103 +37,9 @@ from osmigrateclient import datafile
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
-JOURNAL = os.path.join('volume_logs', 'journal.yml')
 IMAGE_METHOD, HOST_METHOD = 'image', 'conversion-host'
 #: seconds an upload, a volume create or an image may take
 TIMEOUT = 1800
-
-# Journal states of a volume.
-STARTED, DONE = 'started', 'done'
-
-# One lock for every journal of the process: the writes of parallel copies
-# (and of several Journal objects on one file) never lose each other.
-_JOURNAL_LOCK = threading.RLock()
-#: path -> how many times this process wrote it
-_JOURNAL_WRITES: dict[str, int] = {}
-
-
-#: what the journal read from disk must look like
-JOURNAL_SHAPE = {
-    'volumes': datafile.MapOf(
-        {
-            'state': datafile.STR,
-            'dest_id': datafile.STR,
-            'src_image_id': datafile.STR,
-            'dst_image_id': datafile.STR,
-            'attached': [
-                {
-                    'side': datafile.STR,
-                    'server': datafile.STR,
-                    'volume': datafile.STR,
-                }
-            ],
-        }
-    )
-}
-
-
-def journal_path(data_dir: str) -> str:
-    return os.path.join(data_dir, JOURNAL)
-
-
-class Journal:
-    """Source volume id -> what its import did, kept in the data dir.
-
-    Thread-safe; Journal objects of one file see each other's writes.
-    Another type keeps its own journal the same way: a subclass with its
-    own :attr:`FILE`, :attr:`SECTION` and :attr:`SHAPE`.
-    """
-
-    #: where the journal is, in the data directory
-    FILE: ty.ClassVar[str] = JOURNAL
-    #: the key of the records in the journal
-    SECTION: ty.ClassVar[str] = 'volumes'
-    #: what the journal read from disk must look like
-    SHAPE: ty.ClassVar[ty.Any] = JOURNAL_SHAPE
-
-    def __init__(self, data_dir: str | None) -> None:
-        self.path = os.path.join(data_dir, self.FILE) if data_dir else None
-        self.records: dict[str, dict] = {}
-        self._seen = -1
-        with _JOURNAL_LOCK:
-            self._load()
-
-    def _load(self) -> None:
-        if not self.path:
-            return
-        writes = _JOURNAL_WRITES.get(self.path, 0)
-        if writes == self._seen:
-            return
-        self._seen = writes
-        self.records = {}
-        if os.path.isfile(self.path):
-            doc = datafile.read_yaml(self.path) or {}
-            datafile.check_shape(doc, self.SHAPE, '', self.path)
-            self.records = doc.get(self.SECTION) or {}
-
-    def get(self, source_id: str) -> dict:
-        with _JOURNAL_LOCK:
-            self._load()
-            return dict(self.records.get(source_id) or {})
-
-    def set(self, source_id: str, **fields: ty.Any) -> None:
-        """Record ``fields`` for the volume, on disk at once."""
-        with _JOURNAL_LOCK:
-            self._load()
-            record = self.records.setdefault(source_id, {})
-            record.update(fields)
-            if not self.path:
-                return
-            datafile.ensure_dir(os.path.dirname(self.path), link_ok=False)
-            datafile.write_text(
-                self.path,
-                yaml.safe_dump(
-                    {self.SECTION: self.records}, default_flow_style=False
-                ),
-            )
-            self._seen = _JOURNAL_WRITES[self.path] = (
-                _JOURNAL_WRITES.get(self.path, 0) + 1
-            )
 
 
 class Volume(base.Resource):

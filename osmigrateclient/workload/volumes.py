@@ -53,6 +53,7 @@ from osmigrateclient import datafile
 from osmigrateclient import digest as digest_mod
 from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
+from osmigrateclient import record
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume as volume_mod
@@ -63,6 +64,10 @@ from osmigrateclient.transfer import volume_copy
 
 LOG = logging.getLogger(__name__)
 
+#: where the journal is, in the data directory
+JOURNAL = os.path.join('volume_logs', 'journal.yml')
+# Journal states of a volume.
+STARTED, DONE = 'started', 'done'
 #: the name prefix of the temporary images
 TEMP_PREFIX = 'os-migrate-'
 #: auth types whose token cannot be renewed past its own expiry
@@ -73,6 +78,36 @@ TOKEN_AUTH_TYPES = (
     'admin_token',
     'v3oidcaccesstoken',
 )
+
+
+def journal_path(data_dir: str) -> str:
+    return os.path.join(data_dir, JOURNAL)
+
+
+class Journal(record.Ledger):
+    """Source volume id -> what its import did, kept in the data dir.
+
+    Thread-safe; Journal objects of one file see each other's writes.
+    """
+
+    def __init__(self, data_dir: str | None) -> None:
+        super().__init__(
+            journal_path(data_dir) if data_dir else None,
+            'volumes',
+            {
+                'state': datafile.STR,
+                'dest_id': datafile.STR,
+                'src_image_id': datafile.STR,
+                'dst_image_id': datafile.STR,
+                'attached': [
+                    {
+                        'side': datafile.STR,
+                        'server': datafile.STR,
+                        'volume': datafile.STR,
+                    }
+                ],
+            },
+        )
 
 
 def log_path(data_dir: str, source_id: str) -> str:
@@ -138,13 +173,13 @@ class VolumeMover:
 
     # -- what the journal says ----------------------------------------------
 
-    def _journal(self, lookup: refs.Lookup) -> volume_mod.Journal:
-        return volume_mod.Journal(lookup.data_dir)
+    def _journal(self, lookup: refs.Lookup) -> Journal:
+        return Journal(lookup.data_dir)
 
     def copied(self, lookup: refs.Lookup, source_id: str) -> str | None:
         """The destination volume id of a finished copy of ``source_id``."""
         record = self._journal(lookup).get(source_id)
-        if record.get('state') != volume_mod.DONE:
+        if record.get('state') != DONE:
             return None
         return record.get('dest_id') or None
 
@@ -209,10 +244,10 @@ class VolumeMover:
         )
         src = self._source(lookup)
         self._clean(lookup, src, journal, source_id, log)
-        if journal.get(source_id).get('state') == volume_mod.DONE:
+        if journal.get(source_id).get('state') == DONE:
             # A new copy (the last one's volume is gone): no old creates.
             journal.set(source_id, creating=None)
-        journal.set(source_id, state=volume_mod.STARTED, dest_id=None)
+        journal.set(source_id, state=STARTED, dest_id=None)
         try:
             if method == volume_mod.IMAGE_METHOD:
                 obj = self._copy_by_image(lookup, src, journal, entry, log)
@@ -229,7 +264,7 @@ class VolumeMover:
                     log.warning('Cannot clean up after %s: %s', e, problem)
             raise
         self._delete_images(lookup, src, journal, source_id)
-        journal.set(source_id, state=volume_mod.DONE, dest_id=obj.id)
+        journal.set(source_id, state=DONE, dest_id=obj.id)
         _say(log, 'Volume %s is now %s in the destination', source_id, obj.id)
         return obj
 
@@ -460,7 +495,7 @@ class VolumeMover:
         if record.get('attached'):
             self._detach_all(lookup, src, journal, source_id, log)
         self._delete_images(lookup, src, journal, source_id)
-        if record.get('state') != volume_mod.DONE and record.get('dest_id'):
+        if record.get('state') != DONE and record.get('dest_id'):
             _say(log, 'Deleting the half-made volume %s', record['dest_id'])
             volume_copy.delete_volume(
                 lookup.conn,
@@ -470,7 +505,7 @@ class VolumeMover:
                 self.pause,
             )
             journal.set(source_id, dest_id=None)
-        if record.get('state') != volume_mod.DONE and record.get('creating'):
+        if record.get('state') != DONE and record.get('creating'):
             # Killed (or the answer lost) before a create call answered.
             # The note stays: a late create may land after this clean-up.
             volume_copy.delete_unrecorded(

@@ -70,8 +70,7 @@ import blockcopy as bench_blockcopy  # noqa: E402
 import faultproxy  # noqa: E402
 import workloads  # noqa: E402
 
-from osmigrateclient.resources import volume as volume_mod  # noqa: E402
-from osmigrateclient.workload import volumes as volumes_mod  # noqa: E402
+from osmigrateclient.workload import volumes as volume_mod  # noqa: E402
 from osmigrateclient.workload import migration  # noqa: E402
 
 MiB = workloads.MiB
@@ -446,7 +445,7 @@ class Campaign:
                 name = name or ''
                 if not (
                     name.startswith(migration.TEMP_PREFIX)
-                    or name.startswith(volumes_mod.TEMP_PREFIX)
+                    or name.startswith(volume_mod.TEMP_PREFIX)
                 ):
                     continue
                 if any(o in name for o in ours):
@@ -956,7 +955,7 @@ class Campaign:
 
     def copying(self, volume):
         """The volume's log says its byte copy began."""
-        path = volumes_mod.log_path(self.data_dir, volume.id)
+        path = volume_mod.log_path(self.data_dir, volume.id)
         try:
             with open(path) as f:
                 text = f.read()
@@ -966,7 +965,7 @@ class Campaign:
         return ' Copying ' in text[text.rfind('Importing volume') :]
 
     def flowing(self, volume):
-        path = volumes_mod.log_path(self.data_dir, volume.id)
+        path = volume_mod.log_path(self.data_dir, volume.id)
         try:
             with open(path) as f:
                 text = f.read()

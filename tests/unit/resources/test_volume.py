@@ -12,6 +12,7 @@ from osmigrateclient import movers
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume
+from osmigrateclient.workload import volumes
 from tests.unit.transfer import test_volume_copy
 
 
@@ -81,7 +82,7 @@ class TestVolume(base.BaseTestCase):
         self.assertEqual(resource_base.CREATE, plan.action)
 
     def test_half_done_is_redone(self):
-        volume.Journal(self.data_dir).set('v1', state='started', dest_id='x')
+        volumes.Journal(self.data_dir).set('v1', state='started', dest_id='x')
         entry = volume.Volume().from_sdk(self._lookup(), _sdk_volume())
         plan = volume.Volume().plan(self._lookup('image'), entry)
         self.assertEqual(

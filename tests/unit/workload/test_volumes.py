@@ -40,10 +40,10 @@ class TestJournal(base.BaseTestCase):
         self.data_dir = self.useFixture(fixtures.TempDir()).path
 
     def test_journal_round_trip(self):
-        volume.Journal(self.data_dir).set('v1', state='done', dest_id='d1')
+        volumes.Journal(self.data_dir).set('v1', state='done', dest_id='d1')
         self.assertEqual(
             {'state': 'done', 'dest_id': 'd1'},
-            volume.Journal(self.data_dir).get('v1'),
+            volumes.Journal(self.data_dir).get('v1'),
         )
 
     def test_planted_symlinked_log_directory_is_refused(self):
@@ -52,7 +52,7 @@ class TestJournal(base.BaseTestCase):
         link = os.path.join(self.data_dir, 'volume_logs')
         os.symlink(outside, link)
         for call in (
-            lambda: volume.Journal(self.data_dir).set('v1', state='x'),
+            lambda: volumes.Journal(self.data_dir).set('v1', state='x'),
             volumes.volume_log(self.data_dir, 'v1').__enter__,
         ):
             e = self.assertRaises(exceptions.DataFileError, call)
@@ -64,7 +64,7 @@ class TestJournal(base.BaseTestCase):
         self.assertEqual([], os.listdir(outside))
 
     def test_journal_of_the_wrong_shape(self):
-        path = volume.journal_path(self.data_dir)
+        path = volumes.journal_path(self.data_dir)
         os.makedirs(os.path.dirname(path))
         for text, message in (
             (
@@ -80,28 +80,28 @@ class TestJournal(base.BaseTestCase):
             with open(path, 'w') as f:
                 f.write(text)
             e = self.assertRaises(
-                exceptions.DataFileError, volume.Journal, self.data_dir
+                exceptions.DataFileError, volumes.Journal, self.data_dir
             )
             self.assertEqual('%s: %s' % (path, message), str(e))
 
     def test_journals_of_one_file_keep_each_others_writes(self):
-        one = volume.Journal(self.data_dir)
-        two = volume.Journal(self.data_dir)
+        one = volumes.Journal(self.data_dir)
+        two = volumes.Journal(self.data_dir)
         one.set('v1', state='started')
         two.set('v2', state='started')
         one.set('v1', state='done')
         self.assertEqual(
             {'v1': {'state': 'done'}, 'v2': {'state': 'started'}},
-            volume.Journal(self.data_dir).records,
+            volumes.Journal(self.data_dir).records,
         )
         self.assertEqual({'state': 'started'}, one.get('v2'))
 
     def test_journal_from_threads(self):
-        journal = volume.Journal(self.data_dir)
+        journal = volumes.Journal(self.data_dir)
 
         def write(n):
             for i in range(8):
-                volume.Journal(self.data_dir).set('v%d' % n, step=i)
+                volumes.Journal(self.data_dir).set('v%d' % n, step=i)
                 journal.set('w%d' % n, step=i)
 
         threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
@@ -109,7 +109,7 @@ class TestJournal(base.BaseTestCase):
             t.start()
         for t in threads:
             t.join()
-        records = volume.Journal(self.data_dir).records
+        records = volumes.Journal(self.data_dir).records
         self.assertEqual(8, len(records))
         self.assertEqual({7}, {r["step"] for r in records.values()})
 
@@ -216,7 +216,7 @@ class TestConversionHostCopy(base.BaseTestCase):
                 'algo': 'xxh128',
                 'digest': 'abc',
             },
-            volume.Journal(self.data_dir).get('v1'),
+            volumes.Journal(self.data_dir).get('v1'),
         )
         self.assertEqual('available', self.src_volumes['v1'].status)
 
@@ -253,7 +253,7 @@ class TestConversionHostCopy(base.BaseTestCase):
                 'creating': {'name': 'data', 'size': 1, 'before': []},
                 'attached': [],
             },
-            volume.Journal(self.data_dir).get('v1'),
+            volumes.Journal(self.data_dir).get('v1'),
         )
 
     def test_failed_clean_up_reports_the_failure(self):
@@ -279,7 +279,7 @@ class TestConversionHostCopy(base.BaseTestCase):
                 'creating': {'name': 'data', 'size': 1, 'before': []},
                 'attached': [],
             },
-            volume.Journal(self.data_dir).get('v1'),
+            volumes.Journal(self.data_dir).get('v1'),
         )
         with open(volumes.log_path(self.data_dir, 'v1')) as f:
             self.assertIn(
@@ -290,7 +290,7 @@ class TestConversionHostCopy(base.BaseTestCase):
     def test_leftover_attachments_of_a_killed_run_are_detached(self):
         self.dst_volumes['old'] = _sdk_volume(id='old', status='in-use')
         self.src_volumes['v1'].status = 'in-use'
-        volume.Journal(self.data_dir).set(
+        volumes.Journal(self.data_dir).set(
             'v1',
             state='started',
             dest_id='old',
@@ -398,7 +398,7 @@ class TestConversionHostCopy(base.BaseTestCase):
     def test_volume_of_a_create_killed_before_its_answer_is_deleted(self):
         self.dst_volumes['earlier'] = _sdk_volume(id='earlier')
         self.dst_volumes['orphan'] = _sdk_volume(id='orphan')
-        volume.Journal(self.data_dir).set(
+        volumes.Journal(self.data_dir).set(
             'v1',
             state='started',
             dest_id=None,
@@ -412,7 +412,7 @@ class TestConversionHostCopy(base.BaseTestCase):
     def test_no_verify_records_no_hash(self):
         res = self._resource()
         res.create(self._lookup(volume_verify=False), self._entry(res))
-        record = volume.Journal(self.data_dir).get('v1')
+        record = volumes.Journal(self.data_dir).get('v1')
         self.assertEqual(
             ('done', '', ''),
             (record['state'], record['algo'], record['digest']),
@@ -528,7 +528,7 @@ class TestConversionHostCopy(base.BaseTestCase):
             [('data', 'created'), ('data2', 'created')],
             [(o.name, o.action) for o in outcomes],
         )
-        journal = volume.Journal(self.data_dir)
+        journal = volumes.Journal(self.data_dir)
         self.assertEqual(
             {'done'}, {journal.get(v)['state'] for v in ('v1', 'v2')}
         )
@@ -637,7 +637,7 @@ class TestImageCopy(base.BaseTestCase):
                 'src_image_id': None,
                 'dst_image_id': None,
             },
-            volume.Journal(self.data_dir).get('v1'),
+            volumes.Journal(self.data_dir).get('v1'),
         )
         with open(volumes.log_path(self.data_dir, 'v1')) as f:
             text = f.read()
