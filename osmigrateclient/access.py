@@ -16,7 +16,7 @@ In each cloud a dedicated group holds the migrating user and has the member
 role on every migrated project, so that the admin, re-scoped to a project
 (``--src-project`` / ``--dst-project`` / ``--project``), works there as a
 member would.  :func:`grant` creates what is missing and records, in the
-data directory's journal (:data:`JOURNAL`, mode 0600), exactly what it
+data directory's journal (``access_journal.yml``, mode 0600), exactly what it
 added: the group if it made it, the user's membership if it added it, and
 each role assignment it made.  :func:`revoke` removes what the journal
 records and nothing else, so access that existed before ``grant`` stays.
@@ -41,8 +41,6 @@ from osmigrateclient.resources import refs
 
 LOG = logging.getLogger(__name__)
 
-#: the journal of what ``grant`` added, in the data directory
-JOURNAL = 'access_journal.yml'
 JOURNAL_VERSION_KEY = 'os_migrate_access_version'
 JOURNAL_VERSION = 1
 DEFAULT_GROUP = 'osmigrate-access'

@@ -16,6 +16,7 @@ import collections
 import os
 import typing as ty
 
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import resources
@@ -41,7 +42,7 @@ NOT_DATA_FILES = frozenset(
         'clouds.yml',
         'secure.yaml',
         'secure.yml',
-        'access_journal.yml',
+        datadir.ACCESS_JOURNAL,
     ]
 )
 

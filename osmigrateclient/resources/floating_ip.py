@@ -51,6 +51,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import record
 from osmigrateclient.resources import base
@@ -76,7 +77,7 @@ ADDRESS_REFUSED = (
 
 
 #: where the journal is, in the data directory
-JOURNAL = os.path.join('floating_ip_logs', 'journal.yml')
+JOURNAL = os.path.join(datadir.FLOATING_IP_LOGS, datadir.JOURNAL)
 
 
 class Journal(record.Ledger):

@@ -152,7 +152,9 @@ class Quota(base.Resource):
     # -- export -------------------------------------------------------------
 
     def list_source(self, lookup: refs.Lookup) -> list[ty.Any]:
-        path = os.path.join(lookup.data_dir or '', 'projects.yml')
+        path = os.path.join(
+            lookup.data_dir or '', project_type.RESOURCE.file_name
+        )
         if not lookup.data_dir or not os.path.exists(path):
             own = lookup.get('project', lookup.project_id)
             return [own] if own is not None else []

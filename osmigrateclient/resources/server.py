@@ -41,13 +41,11 @@ not the generic per-resource import: ``plan`` points there.
 
 import typing as ty
 
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient.resources import base
 from osmigrateclient.resources import network_trunk
 from osmigrateclient.resources import refs
-
-#: the name prefix of the conversion hosts, which are never exported
-CONVERSION_HOST_PREFIX = 'osmigrate-conv-'
 
 PORT_TYPE = 'openstack.network.ServerPort'
 FLOATING_IP_TYPE = 'openstack.network.ServerFloatingIP'
@@ -259,7 +257,7 @@ class Server(base.Resource):
         return [
             s
             for s in lookup.owned(self.kind)
-            if not (s.name or '').startswith(CONVERSION_HOST_PREFIX)
+            if not (s.name or '').startswith(datadir.CONVERSION_HOST_PREFIX)
         ]
 
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:

@@ -42,6 +42,7 @@ import typing as ty
 import yaml
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import record as record_mod
@@ -52,8 +53,7 @@ LOG = logging.getLogger(__name__)
 
 SRC, DST = 'src', 'dst'
 SIDES = (SRC, DST)
-HOSTS_FILE = 'hosts.yml'
-DEFAULT_NAMES = {SRC: 'osmigrate-conv-src', DST: 'osmigrate-conv-dst'}
+DEFAULT_NAMES = {side: datadir.CONVERSION_HOST_PREFIX + side for side in SIDES}
 DEFAULT_IMAGE = 'os_migrate_conv'
 #: seconds for the server to go ACTIVE, its host key to show, SSH to answer
 TIMEOUT = 600.0
@@ -85,7 +85,7 @@ PACKAGES = {
 
 
 def hosts_path(data_dir: str) -> str:
-    return os.path.join(ssh.conversion_dir(data_dir), HOSTS_FILE)
+    return os.path.join(ssh.conversion_dir(data_dir), datadir.HOSTS)
 
 
 #: a user name ssh logs in as

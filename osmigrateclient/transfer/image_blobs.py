@@ -33,6 +33,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import digest as digest_mod
 from osmigrateclient import exceptions
@@ -40,7 +41,6 @@ from osmigrateclient import progress as progress_mod
 
 LOG = logging.getLogger(__name__)
 
-BLOB_DIR = 'image_blobs'
 PART = '.part'
 #: bytes read from the network or a file at a time
 CHUNK_SIZE = 8 * 1024 * 1024
@@ -67,7 +67,7 @@ def safe_name(name: str | None, id_length: int = 36) -> str:
 
 
 def blob_dir(data_dir: str) -> str:
-    return os.path.join(data_dir, BLOB_DIR)
+    return os.path.join(data_dir, datadir.IMAGE_BLOBS)
 
 
 def blob_path(data_dir: str, image_id: str, name: str | None) -> str:

@@ -44,15 +44,11 @@ import subprocess
 import sys
 import typing as ty
 
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 
 LOG = logging.getLogger(__name__)
-
-CONVERSION_DIR = 'conversion'
-KEY_FILE = 'ssh.key'
-LINK_KEY_FILE = 'link-ssh.key'
-KNOWN_HOSTS_FILE = 'known_hosts'
 
 BEGIN = '-----BEGIN SSH HOST KEY KEYS-----'
 END = '-----END SSH HOST KEY KEYS-----'
@@ -76,21 +72,21 @@ _BASE64 = re.compile(r'[A-Za-z0-9+/]+={0,3}\Z')
 
 
 def conversion_dir(data_dir: str) -> str:
-    return os.path.join(data_dir, CONVERSION_DIR)
+    return os.path.join(data_dir, datadir.CONVERSION)
 
 
 def key_path(data_dir: str) -> str:
     """The private key the migrator logs into conversion hosts with."""
-    return os.path.join(conversion_dir(data_dir), KEY_FILE)
+    return os.path.join(conversion_dir(data_dir), datadir.SSH_KEY)
 
 
 def link_key_path(data_dir: str) -> str:
     """The private key the destination host reaches the source host with."""
-    return os.path.join(conversion_dir(data_dir), LINK_KEY_FILE)
+    return os.path.join(conversion_dir(data_dir), datadir.LINK_SSH_KEY)
 
 
 def known_hosts_path(data_dir: str) -> str:
-    return os.path.join(conversion_dir(data_dir), KNOWN_HOSTS_FILE)
+    return os.path.join(conversion_dir(data_dir), datadir.KNOWN_HOSTS)
 
 
 # -- host keys ---------------------------------------------------------------

@@ -20,6 +20,7 @@ from osc_lib import exceptions
 
 from osmigrateclient import access
 from osmigrateclient import clouds
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import plan
 from osmigrateclient import resources
@@ -48,7 +49,7 @@ def _checked_projects(data_dir):
 
 
 def _journal(data_dir):
-    return access.Journal(os.path.join(data_dir, access.JOURNAL))
+    return access.Journal(os.path.join(data_dir, datadir.ACCESS_JOURNAL))
 
 
 def _rows(cmd, changes):
@@ -235,7 +236,8 @@ class RevokeAccess(common.MigrateLister):
         journal = _journal(data_dir)
         if not journal.sides:
             self.app.stderr.write(
-                'Nothing to revoke: no %s in %s\n' % (access.JOURNAL, data_dir)
+                'Nothing to revoke: no %s in %s\n'
+                % (datadir.ACCESS_JOURNAL, data_dir)
             )
             return CHANGE_COLUMNS, []
         changes = []

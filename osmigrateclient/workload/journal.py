@@ -40,11 +40,11 @@ import logging
 import os
 import typing as ty
 
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import itemlog
 from osmigrateclient import record
 
-DIRECTORY = 'workload_logs'
 RUNNING, DONE, FAILED = 'running', 'done', 'failed'
 STARTED = 'started'
 
@@ -104,7 +104,7 @@ STEP_SHAPES = {
 
 
 def directory(data_dir: str) -> str:
-    return os.path.join(data_dir, DIRECTORY)
+    return os.path.join(data_dir, datadir.WORKLOAD_LOGS)
 
 
 def path_of(data_dir: str, source_id: str) -> str:

@@ -52,6 +52,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import record
@@ -61,9 +62,6 @@ from osmigrateclient.workload import journal as journal_mod
 
 LOG = logging.getLogger(__name__)
 
-DIRECTORY = 'workload_sync'
-#: the names of a pass's temporary snapshot and volume (+ source volume id)
-TEMP_PREFIX = 'os-migrate-sync-'
 GiB = 1024**3
 
 STR = datafile.STR
@@ -96,7 +94,7 @@ SHAPE = {
 
 def path_of(data_dir: str, source_id: str) -> str:
     datafile.path_id(source_id)
-    return os.path.join(data_dir, DIRECTORY, '%s.yml' % source_id)
+    return os.path.join(data_dir, datadir.WORKLOAD_SYNC, '%s.yml' % source_id)
 
 
 def _checked(data: ty.Any, path: str) -> dict:
@@ -120,7 +118,7 @@ def read(data_dir: str, source_id: str) -> dict:
 
 def load_all(data_dir: str) -> dict[str, dict]:
     """Every sync journal of the data dir, by source server id."""
-    folder = os.path.join(data_dir, DIRECTORY)
+    folder = os.path.join(data_dir, datadir.WORKLOAD_SYNC)
     if not os.path.isdir(folder):
         return {}
     found = {}
@@ -218,7 +216,7 @@ class ServerSync:
         j = self.journal
         self.clean(volume_id)
         source = self.src.block_storage.get_volume(volume_id)
-        name = TEMP_PREFIX + volume_id
+        name = datadir.SYNC_TEMP_PREFIX + volume_id
         timeout = self.settings.timeout
         snap = self.src.block_storage.create_snapshot(
             volume_id=volume_id,
@@ -324,7 +322,7 @@ class ServerSync:
             self.full.detach(record['attached'])
             j.update(volume_id, attached=None)
         block = self.src.block_storage
-        name = TEMP_PREFIX + volume_id
+        name = datadir.SYNC_TEMP_PREFIX + volume_id
         temps = {record.get('temp_volume')} - {None}
         temps |= {v.id for v in block.volumes(name=name)}
         for temp_id in sorted(temps):

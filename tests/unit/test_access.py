@@ -20,6 +20,7 @@ import testtools
 import yaml
 
 from osmigrateclient import access
+from osmigrateclient import datadir
 from osmigrateclient import exceptions
 
 URL = 'http://keystone.example:5000/v3'
@@ -141,7 +142,7 @@ class Base(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
-        self.path = os.path.join(self.dir, access.JOURNAL)
+        self.path = os.path.join(self.dir, datadir.ACCESS_JOURNAL)
 
     def journal(self):
         return access.Journal(self.path)

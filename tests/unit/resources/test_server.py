@@ -7,6 +7,7 @@ import types
 
 from oslotest import base
 
+from osmigrateclient import datadir
 from osmigrateclient import resources
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import server
@@ -68,7 +69,7 @@ class TestServerExport(base.BaseTestCase):
         c.add(
             'server',
             id='conv',
-            name=server.CONVERSION_HOST_PREFIX + 'src',
+            name=datadir.CONVERSION_HOST_PREFIX + 'src',
             image={'id': 'img1'},
             flavor={'original_name': 'm1.tiny'},
         )

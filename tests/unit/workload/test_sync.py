@@ -12,6 +12,7 @@ import fixtures
 from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
+from osmigrateclient import datadir
 from osmigrateclient import exceptions
 from osmigrateclient.workload import sync
 
@@ -44,7 +45,7 @@ class TestJournal(base.BaseTestCase):
         )
 
     def test_bad_shape(self):
-        os.makedirs(os.path.join(self.data_dir, sync.DIRECTORY))
+        os.makedirs(os.path.join(self.data_dir, datadir.WORKLOAD_SYNC))
         path = sync.path_of(self.data_dir, 's1')
         with open(path, 'w') as f:
             f.write('volumes: {v1: {dest_volume: [x]}}\n')
