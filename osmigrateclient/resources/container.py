@@ -28,7 +28,7 @@ the ``segments`` of a static large object, the ``manifest``
 
 Export lists each container's objects once; a HEAD reads the metadata of
 the objects that are new or changed since the last export of the data
-directory (see :mod:`osmigrateclient.transfer.swift_objects`).  With
+directory (see :mod:`osmigrateclient.transfer.swift`).  With
 ``--keep-blobs`` the bytes are also written under
 ``container_blobs/`` of the data directory.
 
@@ -55,7 +55,15 @@ from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
-from osmigrateclient.transfer import swift_objects as swift
+from osmigrateclient.transfer.swift import blobs
+from osmigrateclient.transfer.swift import containers
+from osmigrateclient.transfer.swift import large
+from osmigrateclient.transfer.swift import pool
+from osmigrateclient.transfer.swift import records
+from osmigrateclient.transfer.swift import state as swift_state
+from osmigrateclient.transfer.swift import stream
+from osmigrateclient.transfer.swift import wire
+from osmigrateclient.transfer.swift import work as swift_work
 
 LOG = logging.getLogger(__name__)
 
@@ -74,7 +82,7 @@ OBJECT_SHAPE = {
     'content_type': datafile.STR,
     'last_modified': datafile.STR,
     'metadata': datafile.MapOf(datafile.STR),
-    'headers': {h.lower(): datafile.STR for h in swift.OBJECT_HEADERS},
+    'headers': {h.lower(): datafile.STR for h in records.OBJECT_HEADERS},
     'delete_at': datafile.NUMBER,
     'manifest': datafile.STR,
     'symlink': datafile.STR,
@@ -205,11 +213,11 @@ class Container(base.Resource):
         super().check(entry, path, index)
         where = datafile.label(entry, index)
         params = entry['params']
-        problem = swift.container_name_problem(params.get('name'))
+        problem = wire.container_name_problem(params.get('name'))
         if problem:
             raise exceptions.DataFileError(problem, path, where, 'params.name')
         for key, value in (params.get('metadata') or {}).items():
-            problem = swift.record_problem(
+            problem = records.record_problem(
                 {'name': 'x', 'metadata': {key: value}}
             )
             if problem:
@@ -218,14 +226,14 @@ class Container(base.Resource):
                 )
         for key in ('read_acl', 'write_acl', 'storage_policy'):
             value = params.get(key)
-            problem = value is not None and swift.header_value_problem(value)
+            problem = value is not None and wire.header_value_problem(value)
             if problem:
                 raise exceptions.DataFileError(
                     problem, path, where, 'params.' + key
                 )
         for key in ('versions_location', 'history_location'):
             value = params.get(key)
-            problem = value is not None and swift.container_name_problem(value)
+            problem = value is not None and wire.container_name_problem(value)
             if problem:
                 raise exceptions.DataFileError(
                     problem, path, where, 'params.' + key
@@ -237,7 +245,7 @@ class Container(base.Resource):
                 raise exceptions.DataFileError(
                     'missing', path, where, field + '.name'
                 )
-            problem = swift.record_problem(rec)
+            problem = records.record_problem(rec)
             if problem:
                 raise exceptions.DataFileError(
                     problem[1], path, where, '%s.%s' % (field, problem[0])
@@ -286,9 +294,9 @@ class Container(base.Resource):
 
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:
         name = obj.name
-        headers = swift.head_container(lookup.conn, name) or {}
+        headers = containers.head_container(lookup.conn, name) or {}
         params: dict[str, ty.Any] = {'name': name}
-        params.update(swift.container_params(headers))
+        params.update(containers.container_params(headers))
         read = None
         meter = None
         if self._keep_blobs(lookup):
@@ -296,7 +304,7 @@ class Container(base.Resource):
             # no HEAD for it.
             meter = self._progress(lookup).start('container %r' % name, None)
             read = self._blob_reader(lookup, name, meter)
-        params['objects'] = swift.records(
+        params['objects'] = records.records(
             lookup.conn,
             name,
             self._known.get(name, {}),
@@ -304,7 +312,7 @@ class Container(base.Resource):
             read,
         )
         if meter is not None:
-            meter.finish('bytes kept in %s' % swift.BLOB_DIR)
+            meter.finish('bytes kept in %s' % blobs.BLOB_DIR)
         info = {
             'id': name,
             'object_count': _int(headers.get('X-Container-Object-Count')),
@@ -336,25 +344,25 @@ class Container(base.Resource):
             if (
                 item.get('bytes')
                 and not item.get('slo_etag')
-                and not swift.is_symlink(item)
+                and not large.is_symlink(item)
             ):
                 rec = {
                     'name': item['name'],
-                    'hash': swift.listed_hash(item),
+                    'hash': records.listed_hash(item),
                     'bytes': item['bytes'],
                 }
-                path = swift.blob_path(
+                path = blobs.blob_path(
                     lookup.data_dir or '', name, rec['name']
                 )
-                headers = swift.download_blob(
+                headers = blobs.download_blob(
                     lookup.conn, name, rec, path, moved
                 )
                 with lock:
                     self._fetched.add((name, rec['name']))
                 if headers is not None:
                     return headers
-            return swift.head_object(
-                lookup.conn, name, item['name'], swift.is_symlink(item)
+            return records.head_object(
+                lookup.conn, name, item['name'], large.is_symlink(item)
             )
 
         return read
@@ -374,7 +382,7 @@ class Container(base.Resource):
             todo = [
                 r
                 for r in entry['params']['objects']
-                if not swift.large_kind(r)
+                if not large.large_kind(r)
                 and r.get('bytes')
                 and (name, r['name']) not in self._fetched
             ]
@@ -385,11 +393,11 @@ class Container(base.Resource):
             )
 
             def fetch(rec: dict, name: str = name, meter=meter) -> None:
-                path = swift.blob_path(
+                path = blobs.blob_path(
                     lookup.data_dir or '', name, rec['name']
                 )
                 try:
-                    swift.download_blob(
+                    blobs.download_blob(
                         lookup.conn, name, rec, path, meter.update
                     )
                 except (
@@ -398,7 +406,7 @@ class Container(base.Resource):
                 ) as e:
                     failures.append('%s %r: %s' % (self.cli_name, name, e))
 
-            swift._in_pool(fetch, todo, self._workers(lookup), 'blob')
+            pool.run(fetch, todo, self._workers(lookup), 'blob')
             meter.finish('%d blob(s) checked' % len(todo))
         if failures:
             raise exceptions.MigrateError(
@@ -411,13 +419,13 @@ class Container(base.Resource):
     def candidates(self, lookup: refs.Lookup, entry: base.Entry):
         return lookup.all(self.kind)
 
-    def _source(self, lookup: refs.Lookup) -> swift.Source:
+    def _source(self, lookup: refs.Lookup) -> stream.Source:
         if self._option(lookup, 'src_cloud'):
-            return swift.Source(conn=lookup.other_side(clouds.SOURCE))
-        return swift.Source(data_dir=lookup.data_dir)
+            return stream.Source(conn=lookup.other_side(clouds.SOURCE))
+        return stream.Source(data_dir=lookup.data_dir)
 
     def _missing_blobs(
-        self, lookup: refs.Lookup, entry: base.Entry, work: swift.Work
+        self, lookup: refs.Lookup, entry: base.Entry, work: swift_work.Work
     ) -> str:
         """Why the bytes to copy cannot be read, or ''.
 
@@ -432,10 +440,10 @@ class Container(base.Resource):
         missing = [
             r['name']
             for r in work.copy
-            if not swift.large_kind(r)
+            if not large.large_kind(r)
             and r.get('bytes')
             and not os.path.isfile(
-                swift.blob_path(lookup.data_dir or '', name, r['name'])
+                blobs.blob_path(lookup.data_dir or '', name, r['name'])
             )
         ]
         if not missing:
@@ -445,16 +453,18 @@ class Container(base.Resource):
             'import with --src-cloud <cloud>, or export with --keep-blobs'
             % (
                 len(missing),
-                os.path.join(lookup.data_dir or '', swift.BLOB_DIR),
+                os.path.join(lookup.data_dir or '', blobs.BLOB_DIR),
                 datafile.shown(missing[0]),
             )
         )
 
-    def _state(self, lookup: refs.Lookup, name: str) -> swift.State | None:
+    def _state(
+        self, lookup: refs.Lookup, name: str
+    ) -> swift_state.State | None:
         if not lookup.data_dir:
             return None
         account = lookup.conn.object_store.get_endpoint() or ''
-        return swift.State(lookup.data_dir, account, name)
+        return swift_state.State(lookup.data_dir, account, name)
 
     def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
         params, name = entry['params'], self.name_of(entry)
@@ -464,18 +474,18 @@ class Container(base.Resource):
         except exceptions.Conflict as e:
             return base.Plan(base.CONFLICT, e.problem)
         if existing is None:
-            work = swift.classify(wanted, {}, {})
+            work = swift_work.classify(wanted, {}, {})
             missing = self._missing_blobs(lookup, entry, work)
             if missing:
                 return base.Plan(base.BLOCKED, missing)
             return base.Plan(
                 base.CREATE, _work_detail(work), None, {OBJECTS: (work, {})}
             )
-        headers = swift.head_container(lookup.conn, name)
+        headers = containers.head_container(lookup.conn, name)
         if headers is None:  # deleted since the listing
             lookup.forget(self.kind, existing.id)
             return self.plan(lookup, entry)
-        current = swift.container_params(headers)
+        current = containers.container_params(headers)
         changes: dict[str, ty.Any] = {}
         for key, value in params.items():
             if key not in current or key == 'objects':
@@ -502,12 +512,14 @@ class Container(base.Resource):
                 ),
                 existing,
             )
-        listing = {i['name']: i for i in swift.list_objects(lookup.conn, name)}
+        listing = {
+            i['name']: i for i in records.list_objects(lookup.conn, name)
+        }
         state = self._state(lookup, name)
-        work = swift.classify(
+        work = swift_work.classify(
             wanted, listing, state.read() if state is not None else {}
         )
-        work = swift.look(lookup.conn, name, work, self._workers(lookup))
+        work = swift_work.look(lookup.conn, name, work, self._workers(lookup))
         missing = self._missing_blobs(lookup, entry, work)
         if missing:
             return base.Plan(base.BLOCKED, missing, existing)
@@ -543,26 +555,26 @@ class Container(base.Resource):
         work, listing = changes.pop(OBJECTS)
         try:
             if planned.action == base.CREATE:
-                swift.put_container(
+                containers.put_container(
                     lookup.conn,
                     name,
-                    swift.container_headers(entry['params']),
+                    containers.container_headers(entry['params']),
                 )
                 lookup.remember(
                     self.kind, types.SimpleNamespace(id=name, name=name)
                 )
             elif changes:
-                swift.post_container(
+                containers.post_container(
                     lookup.conn,
                     name,
-                    swift.container_headers(
+                    containers.container_headers(
                         {k: new for k, (_, new) in changes.items()},
                         {k: old for k, (old, _) in changes.items()},
                     ),
                 )
-            result = swift.import_objects(
+            result = stream.import_objects(
                 lookup.conn,
-                self._source(lookup) if work.copy else swift.Source(),
+                self._source(lookup) if work.copy else stream.Source(),
                 name,
                 work,
                 self._workers(lookup),
@@ -599,7 +611,7 @@ class Container(base.Resource):
         )
 
 
-def _work_detail(work: swift.Work) -> str:
+def _work_detail(work: swift_work.Work) -> str:
     parts = []
     if work.copy:
         parts.append('%d to copy' % len(work.copy))
@@ -611,7 +623,7 @@ def _work_detail(work: swift.Work) -> str:
 
 
 def _done_detail(
-    planned: base.Plan, work: swift.Work, result: swift.Result
+    planned: base.Plan, work: swift_work.Work, result: stream.Result
 ) -> str:
     fields = ', '.join(
         sorted(k for k in (planned.changes or {}) if k != OBJECTS)

@@ -37,7 +37,9 @@ import time
 
 import openstack
 
-from osmigrateclient.transfer import swift_objects
+from osmigrateclient.transfer.swift import records
+from osmigrateclient.transfer.swift import stream
+from osmigrateclient.transfer.swift import wire
 
 SMALL, BIG = 'bench-objs-small', 'bench-objs-big'
 KiB, MiB = 1024, 1024 * 1024
@@ -59,9 +61,7 @@ def small_sizes():
 
 def listing(conn, container):
     try:
-        return {
-            i['name']: i for i in swift_objects.list_objects(conn, container)
-        }
+        return {i['name']: i for i in records.list_objects(conn, container)}
     except Exception:  # noqa: BLE001 -- no container yet
         return {}
 
@@ -70,7 +70,7 @@ def seed(conn):
     """Make the source containers, with the objects they lack."""
     store = conn.object_store
     for name in (SMALL, BIG):
-        store.put(swift_objects.container_path(name))
+        store.put(wire.container_path(name))
     have = listing(conn, SMALL)
     todo = [
         (n, s)
@@ -81,7 +81,7 @@ def seed(conn):
     def put_small(item):
         name, size = item
         store.put(
-            swift_objects.object_path(SMALL, name),
+            wire.object_path(SMALL, name),
             data=os.urandom(size),
             headers={
                 'Content-Type': 'application/octet-stream',
@@ -101,8 +101,8 @@ def seed(conn):
             for _ in range(BIG_SIZE // MiB):
                 yield os.urandom(MiB)
 
-        body = swift_objects._Body(chunks(), BIG_SIZE, lambda n: None)
-        store.put(swift_objects.object_path(BIG, name), data=body)
+        body = stream.Body(chunks(), BIG_SIZE, lambda n: None)
+        store.put(wire.object_path(BIG, name), data=body)
     if todo:
         print('seeded %d small objects' % len(todo))
 
@@ -113,11 +113,11 @@ def purge(conn):
         names = list(listing(conn, container))
 
         def delete(name, container=container):
-            store.delete(swift_objects.object_path(container, name))
+            store.delete(wire.object_path(container, name))
 
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             list(pool.map(delete, names))
-        store.delete(swift_objects.container_path(container))
+        store.delete(wire.container_path(container))
 
 
 def run(argv, env=None):

@@ -22,7 +22,7 @@ import time
 import fixtures
 import yaml
 
-from osmigrateclient.transfer import swift_objects
+from osmigrateclient.transfer.swift import wire
 from tests.functional import base
 
 sys.path.insert(0, os.path.join(base.REPO, 'tools', 'chaos'))
@@ -60,7 +60,7 @@ def purge(conn, prefix):
 
 
 def _quote(name):
-    return swift_objects.object_path('c', name)[len('/c/') :]
+    return wire.object_path('c', name)[len('/c/') :]
 
 
 class TestContainers(base.FunctionalTestCase):

@@ -23,8 +23,8 @@ from osmigrateclient import plan
 from osmigrateclient import resources
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
-from osmigrateclient.transfer import swift_objects as swift
-from tests.unit.transfer import test_swift_objects as fake
+from osmigrateclient.transfer.swift import blobs
+from tests.unit.transfer.swift import fakes as fake
 
 PATH = '/data/containers.yml'
 
@@ -266,7 +266,7 @@ class TestExportImport(testtools.TestCase):
             ['/', '/a-segs', '/a-segs', '/c1', '/c1'],
             sorted(p for m, p in self.src.requests),
         )
-        path = swift.blob_path(self.data_dir, 'c1', 'o1')
+        path = blobs.blob_path(self.data_dir, 'c1', 'o1')
         with open(path, 'rb') as f:
             self.assertEqual(self.src.store['c1']['o']['o1']['data'], f.read())
         self.assertEqual(0o600, os.stat(path).st_mode & 0o777)

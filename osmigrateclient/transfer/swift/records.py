@@ -1,0 +1,231 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+
+"""The objects of a container as a data file records them: one (paged)
+listing, and a HEAD for what a listing lacks (user metadata,
+``X-Delete-At``, large-object manifests), only for the objects whose
+record is not already known (see :func:`records`)."""
+
+import logging
+import re
+import typing as ty
+
+from osmigrateclient import datafile
+from osmigrateclient.transfer.swift import large
+from osmigrateclient.transfer.swift import pool
+from osmigrateclient.transfer.swift import wire
+
+LOG = logging.getLogger(__name__)
+
+#: objects per listing request (Swift's own largest page)
+LIST_PAGE = 10000
+#: object headers that Swift keeps (its default ``allowed_headers``),
+#: beyond the content type, metadata, expiry and manifest
+OBJECT_HEADERS = (
+    'Cache-Control',
+    'Content-Disposition',
+    'Content-Encoding',
+    'Content-Language',
+    'Expires',
+    'X-Robots-Tag',
+)
+OBJECT_HEADER_KEYS = {h.lower(): h for h in OBJECT_HEADERS}
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}\Z")
+
+
+def record_problem(rec: dict) -> tuple[str, str] | None:
+    """(field, problem) of an object record of a data file (its shape
+    already checked) whose values cannot be sent, or None.  Swift checks
+    the rest (a manifest's form, a segment's path)."""
+    problem = wire.object_name_problem(rec.get('name'))
+    if problem:
+        return 'name', problem
+    for field in ('bytes', 'delete_at'):
+        value = rec.get(field)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            return field, 'must be a whole number, not %s' % (
+                datafile.shown(value)
+            )
+    for field in ('hash', 'content_type', 'manifest', 'symlink'):
+        value = rec.get(field)
+        problem = value is not None and wire.header_value_problem(value)
+        if problem:
+            return field, problem
+    for key, value in (rec.get('metadata') or {}).items():
+        if not _TOKEN.match(key):
+            return 'metadata', 'not a header name: %s' % datafile.shown(key)
+        problem = wire.header_value_problem(value)
+        if problem:
+            return 'metadata.%s' % key, problem
+    for key, value in (rec.get('headers') or {}).items():
+        if key not in OBJECT_HEADER_KEYS:
+            return 'headers', 'not one of %s: %s' % (
+                ', '.join(sorted(OBJECT_HEADER_KEYS)),
+                datafile.shown(key),
+            )
+        problem = wire.header_value_problem(value)
+        if problem:
+            return 'headers.%s' % key, problem
+    return None
+
+
+def list_objects(conn: ty.Any, container: str) -> list[dict]:
+    """Every object of a container: one request per page of
+    :data:`LIST_PAGE`."""
+    found: list[dict] = []
+    marker = ''
+    while True:
+        params: dict[str, ty.Any] = {'format': 'json', 'limit': LIST_PAGE}
+        if marker:
+            params['marker'] = marker
+        response = wire.check(
+            conn.object_store.get(
+                wire.container_path(container), params=params
+            ),
+            'list container %r' % container,
+        )
+        page = response.json() if response.status_code != 204 else []
+        found.extend(p for p in page if 'name' in p)
+        if len(page) < LIST_PAGE:
+            return found
+        marker = page[-1].get('name') or page[-1].get('subdir')
+
+
+def listed_hash(item: dict) -> str:
+    """What an object's bytes are known by in a listing: its ETag, or a
+    static large object's (the MD5 of its segments' ETags)."""
+    slo = item.get('slo_etag')
+    if slo:
+        return slo.strip('"')
+    return (item.get('hash') or '').split(';')[0].strip().strip('"')
+
+
+def listed_type(item: dict) -> str | None:
+    """A listing's content type, without what Swift adds to it."""
+    ctype = item.get('content_type')
+    if ctype is None:
+        return None
+    return ';'.join(
+        p for p in ctype.split(';') if not p.strip().startswith('swift_bytes=')
+    )
+
+
+def record_of(
+    item: dict,
+    headers: ty.Mapping[str, str] | None,
+    segments: list[dict] | None = None,
+) -> dict:
+    """The data-file record of an object: its listing ``item`` and, when
+    read, the ``headers`` of its HEAD; keys without a value are left out,
+    so thousands of plain objects stay small."""
+    rec: dict[str, ty.Any] = {
+        'name': item['name'],
+        'hash': listed_hash(item),
+        'bytes': item.get('bytes'),
+        'content_type': listed_type(item),
+        'last_modified': item.get('last_modified'),
+    }
+    if item.get('slo_etag'):
+        rec['segments'] = segments or []
+    if headers is not None:
+        meta = wire.meta_of(headers, 'X-Object-Meta-')
+        if meta:
+            rec['metadata'] = meta
+        if headers.get('X-Delete-At'):
+            rec['delete_at'] = int(headers['X-Delete-At'])
+        kept = {
+            key: wire.decoded(headers[name])
+            for key, name in OBJECT_HEADER_KEYS.items()
+            if headers.get(name)
+        }
+        if kept:
+            rec['headers'] = kept
+        if headers.get('X-Object-Manifest'):
+            rec['manifest'] = wire.decoded(headers['X-Object-Manifest'])
+        if headers.get('X-Symlink-Target'):
+            rec['symlink'] = wire.decoded(headers['X-Symlink-Target'])
+            if headers.get('X-Symlink-Target-Account'):
+                LOG.warning(
+                    'Object %r links to another account (%s): its link '
+                    'will point into the destination account',
+                    item['name'],
+                    headers['X-Symlink-Target-Account'],
+                )
+    return rec
+
+
+def head_object(
+    conn: ty.Any, container: str, name: str, symlink: bool = False
+) -> ty.Any:
+    """The headers of an object (a large object's manifest's own; with
+    ``symlink``, a symbolic link's own), or None if there is none."""
+    params = {'multipart-manifest': 'get'}
+    if symlink:
+        params['symlink'] = 'get'
+    response = conn.object_store.head(
+        wire.object_path(container, name), params=params
+    )
+    if response.status_code == 404:
+        return None
+    return wire.check(response, 'object %r' % name).headers
+
+
+def records(
+    conn: ty.Any,
+    container: str,
+    known: dict[str, dict],
+    workers: int = 1,
+    read: ty.Callable[[dict], ty.Any] | None = None,
+) -> list[dict]:
+    """The records of a container's objects, in name order.
+
+    One listing; the headers of an object (``read(item)``: a HEAD unless
+    told otherwise) and a static large object's manifest only for the
+    objects whose listing differs from their ``known`` record (the last
+    export's: same ETag, size and last write, whose time changes with any
+    metadata change too), ``workers`` at a time.
+    """
+    items = list_objects(conn, container)
+    out: list[dict | None] = [None] * len(items)
+    todo = []
+    for i, item in enumerate(items):
+        old = known.get(item['name'])
+        if old is not None and (
+            old.get('hash'),
+            old.get('bytes'),
+            old.get('last_modified'),
+        ) == (listed_hash(item), item.get('bytes'), item.get('last_modified')):
+            out[i] = old
+        else:
+            todo.append(i)
+
+    def headers_of(item: dict) -> ty.Any:
+        return head_object(
+            conn, container, item['name'], large.is_symlink(item)
+        )
+
+    def fill(i: int) -> None:
+        item = items[i]
+        headers = (read or headers_of)(item)
+        if headers is None:  # deleted since the listing
+            return
+        segments = None
+        if item.get('slo_etag'):
+            segments = large.slo_segments(conn, container, item['name'])
+        out[i] = record_of(item, headers, segments)
+
+    pool.run(fill, todo, workers, 'head')
+    return [r for r in out if r is not None]
