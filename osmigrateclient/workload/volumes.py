@@ -52,6 +52,7 @@ from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import digest as digest_mod
 from osmigrateclient import exceptions
+from osmigrateclient import itemlog
 from osmigrateclient import progress as progress_mod
 from osmigrateclient import record
 from osmigrateclient.resources import base
@@ -64,8 +65,10 @@ from osmigrateclient.transfer import volume_copy
 
 LOG = logging.getLogger(__name__)
 
+#: the directory of the journal and of the volumes' logs
+LOGS = 'volume_logs'
 #: where the journal is, in the data directory
-JOURNAL = os.path.join('volume_logs', 'journal.yml')
+JOURNAL = os.path.join(LOGS, 'journal.yml')
 # Journal states of a volume.
 STARTED, DONE = 'started', 'done'
 #: the name prefix of the temporary images
@@ -116,8 +119,7 @@ def log_path(data_dir: str, source_id: str) -> str:
     :raises osmigrateclient.exceptions.DataFileError: the id (from a data
         file) is no plain id: it could lead out of the directory
     """
-    datafile.path_id(source_id)
-    return os.path.join(data_dir, 'volume_logs', '%s.log' % source_id)
+    return itemlog.path_of(os.path.join(data_dir, LOGS), source_id)
 
 
 @contextlib.contextmanager
@@ -127,25 +129,8 @@ def volume_log(data_dir: str | None, source_id: str):
     if not data_dir:
         yield None
         return
-    path = log_path(data_dir, source_id)
-    datafile.ensure_dir(os.path.dirname(path), link_ok=False)
-    fd = datafile.open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-    stream = os.fdopen(fd, 'a', encoding='utf-8')
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(
-        logging.Formatter('%(asctime)s %(levelname)s %(message)s')
-    )
-    # Not registered with logging: nothing else writes to it, it writes
-    # nowhere else, and it is gone with the copy.
-    log = logging.Logger(  # noqa: LOG001
-        '%s.%s' % (__name__, source_id), logging.INFO
-    )
-    log.addHandler(handler)
-    try:
+    with itemlog.opened(os.path.join(data_dir, LOGS), source_id) as log:
         yield log
-    finally:
-        handler.close()
-        stream.close()
 
 
 class VolumeMover:
