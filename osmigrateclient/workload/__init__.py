@@ -13,6 +13,7 @@
 
 """Workload import: servers with their ports, floating IPs and volumes.
 
-:mod:`preflight` checks, :mod:`migration` imports one server step by step
-with its :mod:`journal`, :mod:`runner` runs them all.
+:mod:`preflight` checks (into :mod:`checked` servers), :mod:`migration`
+imports one server by running its :mod:`steps` in order with its
+:mod:`journal`, :mod:`runner` runs them all.
 """

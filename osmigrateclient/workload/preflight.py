@@ -19,88 +19,22 @@ its ports, its keypair, the volume types of its volumes and its server
 group resolve; in the source: the server is there, in a state the import
 allows (SHUTOFF, or ACTIVE with ``--stop``), with the volumes the file
 lists attached.  All problems of a server are listed together; a server
-with problems is not touched.  The result of the checks (destination ids)
-is what the migration then uses, so it never looks a name up twice.
+with problems is not touched.  :meth:`Checker.check` has one method per
+concern; its result, a :class:`checked.Resolved` (destination ids), is
+what the import then uses, so it never looks a name up twice.
 """
 
 import typing as ty
 
-
 from osmigrateclient import exceptions
 from osmigrateclient.resources import network_trunk
 from osmigrateclient.resources import refs
+from osmigrateclient.workload import checked
 
-GiB = 1024**3
 #: the device names a boot volume is attached at
 ROOT_DEVICES = ('/dev/vda', '/dev/sda', '/dev/xvda', '/dev/hda')
 FIP_MODES = ('auto', 'new', 'existing', 'skip')
 PORT_MODES = ('neutron', 'nova')
-
-
-class Port(ty.NamedTuple):
-    source_id: str
-    network_id: str
-    #: [{'subnet_id': ..., 'ip_address': ...}]
-    fixed_ips: list[dict]
-    mac_address: str | None
-    security_group_ids: list[str]
-    attrs: dict
-    #: the trunk whose parent the port is, made on its twin before the
-    #: server: ``create_trunk`` attributes (subports by destination id)
-    trunk: dict | None = None
-
-
-class FloatingIP(ty.NamedTuple):
-    address: str
-    #: the source port it is on (its destination twin gets it)
-    source_port_id: str
-    fixed_ip_address: str | None
-    network_id: str
-    #: the address is allocated to the destination project, unattached
-    existing_id: str | None
-    description: str | None
-
-
-class Volume(ty.NamedTuple):
-    source_id: str
-    name: str | None
-    size: int
-    device: str | None
-    bootable: bool
-    #: destination create attributes (name, description, type, zone)
-    attrs: dict
-    image_metadata: dict
-
-
-class Resolved(ty.NamedTuple):
-    """What a server's import needs, checked."""
-
-    entry: dict
-    source_id: str
-    name: str
-    flavor_id: str
-    #: the destination image to boot from, None when the boot disk is copied
-    image_id: str | None
-    #: the boot volume (BFV) or None
-    boot_volume: Volume | None
-    #: an image-booted server's boot disk is copied (boot_disk_copy)
-    copy_image_disk: bool
-    boot_volume_attrs: dict
-    data_volumes: list[Volume]
-    data_copy: bool
-    #: data_copy false: the destination volumes to use as they are
-    boot_volume_id: str | None
-    existing_volume_ids: list[str]
-    #: port_creation_mode: 'neutron' (ports made first) or 'nova'
-    port_mode: str
-    ports: list[Port]
-    floating_ips: list[FloatingIP]
-    floating_ip_mode: str
-    server_group: dict | None
-    #: keyword arguments of create_server besides image, flavor, networks
-    server_attrs: dict
-    source_status: str
-    remarks: list[str]
 
 
 def _names(items: ty.Iterable[ty.Any]) -> set[str]:
@@ -154,8 +88,11 @@ class Checker:
 
     def check(
         self, entry: dict, detached: ty.Iterable[str] = ()
-    ) -> tuple[Resolved | None, list[str]]:
+    ) -> tuple[checked.Resolved | None, list[str]]:
         """(what the import needs, []) or (None, the problems).
+
+        Every concern is checked, so that all problems of a server are
+        listed together; ``entry`` is only read.
 
         :param detached: volumes an unfinished import detached from the
             source server (its journal says so): they count as attached
@@ -166,18 +103,77 @@ class Checker:
         info = entry.get('_info') or {}
         migration = entry.get('_migration_params') or {}
         source_id = info.get('id')
-        name = params.get('name') or source_id
-
-        flavor = None
-        if params.get('flavor_ref'):
-            flavor = self._resolve(
-                problems, 'flavor', params['flavor_ref'], 'flavor_ref'
-            )
-        else:
-            problems.append('flavor_ref: missing')
-
         data_copy = migration.get('data_copy', True) is not False
+
         volumes = [self._volume(v) for v in params.get('volumes') or []]
+        if data_copy:
+            # (data_copy false makes no volume: their zones are moot)
+            volumes = self._volume_zones_known(remarks, volumes)
+        flavor = self._check_flavor(problems, params)
+        disks = self._check_disks(problems, params, migration, volumes)
+        if data_copy:
+            self._check_volume_types(problems, volumes)
+        self._check_keypair(problems, params)
+        port_mode, ports = self._check_ports(problems, params, migration)
+        fip_mode, fips = self._check_floating_ips(problems, params, migration)
+        group = self._check_server_group(problems, params)
+        server_attrs = self._server_attrs(params, remarks)
+        status = self._check_source(
+            problems, source_id, volumes, detached, info.get('flavor_id')
+        )
+        if problems:
+            return None, problems
+        return (
+            checked.Resolved(
+                entry=entry,
+                source_id=source_id,
+                name=params.get('name') or source_id,
+                flavor_id=flavor.id,
+                image_id=disks.image_id,
+                boot_volume=disks.boot_volume,
+                copy_image_disk=disks.copy_image_disk,
+                boot_volume_attrs={
+                    k: v
+                    for k, v in (
+                        migration.get('boot_volume_params') or {}
+                    ).items()
+                    if v is not None
+                },
+                data_volumes=disks.data_volumes,
+                data_copy=data_copy,
+                boot_volume_id=disks.boot_volume_id,
+                existing_volume_ids=disks.existing_volume_ids,
+                port_mode=port_mode,
+                ports=ports,
+                floating_ips=fips,
+                floating_ip_mode=fip_mode,
+                server_group=group,
+                server_attrs=server_attrs,
+                source_status=status,
+                remarks=remarks,
+            ),
+            [],
+        )
+
+    # -- one check per concern ----------------------------------------------
+
+    def _check_flavor(self, problems: list[str], params: dict) -> ty.Any:
+        if not params.get('flavor_ref'):
+            problems.append('flavor_ref: missing')
+            return None
+        return self._resolve(
+            problems, 'flavor', params['flavor_ref'], 'flavor_ref'
+        )
+
+    def _check_disks(
+        self,
+        problems: list[str],
+        params: dict,
+        migration: dict,
+        volumes: list[checked.ServerVolume],
+    ) -> checked.Disks:
+        """What the server boots from, and which volumes are copied."""
+        data_copy = migration.get('data_copy', True) is not False
         boot = next((v for v in volumes if v.device in ROOT_DEVICES), None)
         if boot is None and not params.get('image_ref'):
             boot = next((v for v in volumes if v.bootable), None)
@@ -208,28 +204,60 @@ class Checker:
                     'image_ref: none, and no boot volume to copy: set '
                     '_migration_params.boot_disk_copy to true'
                 )
-        # data_copy false makes no volume: their types and zones are moot.
-        for v in volumes if data_copy else []:
+        return checked.Disks(
+            boot_volume=boot,
+            data_volumes=data_volumes,
+            copy_image_disk=copy_image_disk,
+            boot_volume_id=boot_volume_id,
+            existing_volume_ids=existing,
+            image_id=image_id,
+        )
+
+    def _volume_zones_known(
+        self, remarks: list[str], volumes: list[checked.ServerVolume]
+    ) -> list[checked.ServerVolume]:
+        """The volumes, without the zones the destination lacks (Cinder
+        picks one there)."""
+        known = []
+        for v in volumes:
+            zone = v.attrs.get('availability_zone')
+            if zone and zone not in self._volume_zones():
+                v = v._replace(
+                    attrs={
+                        k: x
+                        for k, x in v.attrs.items()
+                        if k != 'availability_zone'
+                    }
+                )
+                remarks.append(
+                    'volume %s: zone %r not in the destination: Cinder '
+                    'picks one' % (v.name or v.source_id, zone)
+                )
+            known.append(v)
+        return known
+
+    def _check_volume_types(
+        self, problems: list[str], volumes: list[checked.ServerVolume]
+    ) -> None:
+        for v in volumes:
             vtype = v.attrs.get('volume_type')
             if vtype and vtype not in self._volume_types():
                 problems.append(
                     'volumes: %s: volume type %r not found in the '
                     'destination' % (v.name or v.source_id, vtype)
                 )
-            zone = v.attrs.get('availability_zone')
-            if zone and zone not in self._volume_zones():
-                v.attrs.pop('availability_zone')
-                remarks.append(
-                    'volume %s: zone %r not in the destination: Cinder '
-                    'picks one' % (v.name or v.source_id, zone)
-                )
 
+    def _check_keypair(self, problems: list[str], params: dict) -> None:
         key_name = params.get('key_name')
         if key_name and key_name not in self._keypairs():
             problems.append(
                 'key_name: keypair %r not found in the destination' % key_name
             )
 
+    def _check_ports(
+        self, problems: list[str], params: dict, migration: dict
+    ) -> tuple[str, list[checked.Port]]:
+        """(port_creation_mode, the ports)."""
         ports = [
             self._port(problems, i, p)
             for i, p in enumerate(params.get('ports') or [])
@@ -255,68 +283,41 @@ class Checker:
                         'server, after which a trunk may not be put on it: '
                         'use neutron' % i
                     )
-        fip_mode = migration.get('floating_ip_mode') or 'auto'
+        return mode, [p for p in ports if p]
+
+    def _check_floating_ips(
+        self, problems: list[str], params: dict, migration: dict
+    ) -> tuple[str, list[checked.FloatingIP]]:
+        """(floating_ip_mode, the floating IPs)."""
+        mode = migration.get('floating_ip_mode') or 'auto'
         fips = []
-        if fip_mode not in FIP_MODES:
+        if mode not in FIP_MODES:
             problems.append(
                 '_migration_params.floating_ip_mode: %r is not one of %s'
-                % (fip_mode, ', '.join(FIP_MODES))
+                % (mode, ', '.join(FIP_MODES))
             )
-        elif fip_mode != 'skip':
+        elif mode != 'skip':
             fips = [
-                self._floating_ip(problems, fip_mode, f)
+                self._floating_ip(problems, mode, f)
                 for f in params.get('floating_ips') or []
             ]
+        return mode, [f for f in fips if f]
 
-        group = None
-        if params.get('server_group_ref'):
-            group = {
-                'name': params['server_group_ref'].get('name'),
-                'policy': params.get('server_group_policy'),
-                'rules': params.get('server_group_rules') or {},
-            }
-            if not group['name'] or not group['policy']:
-                problems.append(
-                    'server_group_ref: needs a name and server_group_policy'
-                )
-
-        server_attrs = self._server_attrs(params, remarks)
-        status = self._source(
-            problems, source_id, volumes, detached, info.get('flavor_id')
-        )
-        if problems:
-            return None, problems
-        return (
-            Resolved(
-                entry=entry,
-                source_id=source_id,
-                name=name,
-                flavor_id=flavor.id,
-                image_id=image_id,
-                boot_volume=boot,
-                copy_image_disk=copy_image_disk,
-                boot_volume_attrs={
-                    k: v
-                    for k, v in (
-                        migration.get('boot_volume_params') or {}
-                    ).items()
-                    if v is not None
-                },
-                data_volumes=data_volumes,
-                data_copy=data_copy,
-                boot_volume_id=boot_volume_id,
-                existing_volume_ids=existing,
-                port_mode=mode,
-                ports=[p for p in ports if p],
-                floating_ips=[f for f in fips if f],
-                floating_ip_mode=fip_mode,
-                server_group=group,
-                server_attrs=server_attrs,
-                source_status=status,
-                remarks=remarks,
-            ),
-            [],
-        )
+    def _check_server_group(
+        self, problems: list[str], params: dict
+    ) -> dict | None:
+        if not params.get('server_group_ref'):
+            return None
+        group = {
+            'name': params['server_group_ref'].get('name'),
+            'policy': params.get('server_group_policy'),
+            'rules': params.get('server_group_rules') or {},
+        }
+        if not group['name'] or not group['policy']:
+            problems.append(
+                'server_group_ref: needs a name and server_group_policy'
+            )
+        return group
 
     # -- parts --------------------------------------------------------------
 
@@ -346,7 +347,7 @@ class Checker:
         return boot_id, others
 
     @staticmethod
-    def _volume(v: dict) -> Volume:
+    def _volume(v: dict) -> checked.ServerVolume:
         params = v.get('params') or {}
         info = v.get('_info') or {}
         attrs = {
@@ -359,7 +360,7 @@ class Checker:
             )
             if params.get(k) is not None
         }
-        return Volume(
+        return checked.ServerVolume(
             source_id=info.get('id'),
             name=params.get('name'),
             size=int(params.get('size') or info.get('size') or 0),
@@ -371,7 +372,7 @@ class Checker:
             image_metadata=dict(params.get('volume_image_metadata') or {}),
         )
 
-    def _port(self, problems, index, port) -> Port | None:
+    def _port(self, problems, index, port) -> checked.Port | None:
         params = port.get('params') or {}
         info = port.get('_info') or {}
         where = 'ports[%d]' % index
@@ -409,7 +410,7 @@ class Checker:
             attrs['binding_profile'] = params['binding_profile']
         if params.get('description'):
             attrs['description'] = params['description']
-        return Port(
+        return checked.Port(
             source_id=info.get('id'),
             network_id=network.id,
             fixed_ips=fixed,
@@ -436,7 +437,7 @@ class Checker:
             attrs['sub_ports'] = sub_ports
         return attrs
 
-    def _floating_ip(self, problems, mode, fip) -> FloatingIP | None:
+    def _floating_ip(self, problems, mode, fip) -> checked.FloatingIP | None:
         params = fip.get('params') or {}
         info = fip.get('_info') or {}
         address = params.get('floating_ip_address')
@@ -459,7 +460,7 @@ class Checker:
                 )
         if network is None:
             return None
-        return FloatingIP(
+        return checked.FloatingIP(
             address=address,
             source_port_id=info.get('port_id'),
             fixed_ip_address=params.get('fixed_ip_address'),
@@ -494,9 +495,11 @@ class Checker:
                 )
         return attrs
 
-    def _source(
+    def _check_source(
         self, problems, source_id, volumes, detached=(), flavor_id=None
     ) -> str:
+        """The source server's status, checked with what the file says of
+        its volumes and flavor."""
         # One list of the source's servers for the whole wave, not one
         # request per server.
         server = self.src.get('server', source_id)
@@ -510,6 +513,14 @@ class Checker:
                 'the source server is %s, not SHUTOFF%s'
                 % (status, '' if self.stop else ' (stop it, or give --stop)')
             )
+        self._check_source_volumes(problems, server, volumes, detached)
+        self._check_resize(problems, server, flavor_id)
+        return status
+
+    def _check_source_volumes(
+        self, problems, server, volumes, detached
+    ) -> None:
+        """The volumes attached now are the file's, of the file's sizes."""
         attached = sorted(
             {
                 a.get('id') if isinstance(a, dict) else a.id
@@ -532,6 +543,8 @@ class Checker:
                     'volumes: %s is %d GiB now, the file says %d GiB: '
                     'export it again' % (v.source_id, live.size, v.size)
                 )
+
+    def _check_resize(self, problems, server, flavor_id) -> None:
         # (the file's flavor_ref may be edited on purpose: the export's
         # flavor id is what tells a resize)
         exported = self.src.get('flavor', flavor_id)
@@ -542,4 +555,3 @@ class Checker:
                 'flavor: the source server was resized to %r since the '
                 'export (it was %r): export it again' % (now, exported.name)
             )
-        return status

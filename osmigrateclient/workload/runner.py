@@ -29,9 +29,11 @@ import typing as ty
 from osmigrateclient import datafile
 from osmigrateclient.resources import refs
 from osmigrateclient.transfer import conversion_host
+from osmigrateclient.workload import checked
 from osmigrateclient.workload import journal as journal_mod
 from osmigrateclient.workload import migration
 from osmigrateclient.workload import preflight
+from osmigrateclient.workload.steps import server as server_step
 
 BLOCKED, CONFLICT, SKIPPED, PLANNED = (
     'blocked',
@@ -54,7 +56,7 @@ def triage(
     entries: list[dict],
     src: refs.Lookup,
     dst: refs.Lookup,
-) -> tuple[list[preflight.Resolved], list[migration.Outcome]]:
+) -> tuple[list[checked.Resolved], list[migration.Outcome]]:
     """(the servers to import, the outcomes of the others)."""
     checker = preflight.Checker(src, dst, stop=ctx.stop)
     hosts = conversion_host.load_hosts(ctx.data_dir)
@@ -73,7 +75,7 @@ def triage(
         j = journal_mod.Journal(ctx.data_dir, source_id, name)
         known = {
             j.data.get('dest_id'),
-            (j.data['steps'].get(migration.SERVER) or {}).get('id'),
+            (j.data['steps'].get(server_step.NAME) or {}).get('id'),
         } - {None}
         if j.phase == journal_mod.DONE:
             found = _dest_server(dst, j.data.get('dest_id'))
@@ -82,7 +84,7 @@ def triage(
                 continue
         # A server create whose answer never came: a killed run, or a
         # failed one that could not delete what it made.
-        creating = (j.data['steps'].get(migration.SERVER) or {}).get(
+        creating = (j.data['steps'].get(server_step.NAME) or {}).get(
             'creating'
         ) and (
             j.phase == journal_mod.RUNNING
@@ -130,7 +132,7 @@ def _copies(entry: dict) -> bool:
 
 def run(
     ctx: migration.Context,
-    todo: list[preflight.Resolved],
+    todo: list[checked.Resolved],
     parallel: int = 1,
 ) -> list[migration.Outcome]:
     """Import the checked servers, ``parallel`` at a time."""

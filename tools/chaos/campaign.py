@@ -71,7 +71,7 @@ import faultproxy  # noqa: E402
 import workloads  # noqa: E402
 
 from osmigrateclient.workload import volumes as volume_mod  # noqa: E402
-from osmigrateclient.workload import migration  # noqa: E402
+from osmigrateclient.workload.steps import boot_disk  # noqa: E402
 
 MiB = workloads.MiB
 GiB = workloads.GiB
@@ -444,7 +444,7 @@ class Campaign:
             for kind, id_, name in items:
                 name = name or ''
                 if not (
-                    name.startswith(migration.TEMP_PREFIX)
+                    name.startswith(boot_disk.TEMP_PREFIX)
                     or name.startswith(volume_mod.TEMP_PREFIX)
                 ):
                     continue

@@ -26,10 +26,10 @@ from openstack import exceptions as sdk_exceptions
 from osmigrateclient.resources import server
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host
-from osmigrateclient.workload import preflight
+from osmigrateclient.workload import checked
 from tests.unit import fakes
 
-GiB = preflight.GiB
+GiB = checked.GiB
 AUTH = '%auth%'
 
 _ids = itertools.count(1)
@@ -538,7 +538,7 @@ def server_entry(migration=None, **params):
 
 # -- what the pre-flight makes of them --------------------------------------
 
-DATA_VOLUME = preflight.Volume(
+DATA_VOLUME = checked.ServerVolume(
     source_id='vol1',
     name='data',
     size=1,
@@ -553,7 +553,7 @@ DATA_VOLUME = preflight.Volume(
     image_metadata={},
 )
 
-PORT = preflight.Port(
+PORT = checked.Port(
     source_id='p-a',
     network_id='dnet1',
     fixed_ips=[{'subnet_id': 'dsub1', 'ip_address': '10.0.0.5'}],
@@ -562,7 +562,7 @@ PORT = preflight.Port(
     attrs={},
 )
 
-FLOATING_IP = preflight.FloatingIP(
+FLOATING_IP = checked.FloatingIP(
     address='172.24.4.9',
     source_port_id='p-a',
     fixed_ip_address='10.0.0.5',
@@ -612,4 +612,4 @@ def resolved(**fields):
         remarks=[],
     )
     values.update(fields)
-    return preflight.Resolved(**values)
+    return checked.Resolved(**values)

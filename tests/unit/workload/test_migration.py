@@ -17,9 +17,10 @@ import requests
 
 from osmigrateclient import exceptions
 from osmigrateclient.transfer import volume_copy
+from osmigrateclient.workload import checked
 from osmigrateclient.workload import journal
 from osmigrateclient.workload import migration
-from osmigrateclient.workload import preflight
+from osmigrateclient.workload.steps import ports
 from tests.unit.workload import fakes
 
 
@@ -32,7 +33,7 @@ def _without_down_from(source):
 
 
 GiB = fakes.GiB
-ROOT_VOLUME = preflight.Volume(
+ROOT_VOLUME = checked.ServerVolume(
     source_id='vol-root',
     name='root',
     size=2,
@@ -994,7 +995,7 @@ class TestCreatePort(ImportTestCase):
 
     def create(self):
         remarks = ['earlier']
-        port = self.importer()._create_port(
+        port = ports.Ports(self.importer()).create_port(
             {
                 k: [dict(f) for f in v] if k == 'fixed_ips' else v
                 for k, v in self.ATTRS.items()
@@ -1077,7 +1078,7 @@ class TestCreatePort(ImportTestCase):
         remarks = []
         e = self.assertRaises(
             sdk_exceptions.ConflictException,
-            self.importer()._create_port,
+            ports.Ports(self.importer()).create_port,
             dict(self.ATTRS),
             remarks,
         )
@@ -1094,7 +1095,7 @@ class TestCreatePort(ImportTestCase):
         )
         self.assertRaises(
             sdk_exceptions.ConflictException,
-            self.importer()._create_port,
+            ports.Ports(self.importer()).create_port,
             dict(self.ATTRS),
             [],
         )
@@ -1614,7 +1615,7 @@ class TestPortConflictMessage(ImportTestCase):
         remarks = []
         self.assertRaises(
             sdk_exceptions.ConflictException,
-            self.importer()._create_port,
+            ports.Ports(self.importer()).create_port,
             {
                 'network_id': 'dnet1',
                 'fixed_ips': [

@@ -8,10 +8,11 @@ from oslotest import base
 
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import server
+from osmigrateclient.workload import checked
 from osmigrateclient.workload import preflight
 from tests.unit.workload import fakes
 
-ROOT_VOLUME = preflight.Volume(
+ROOT_VOLUME = checked.ServerVolume(
     source_id='vol-root',
     name='root',
     size=2,

@@ -14,6 +14,7 @@ from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import journal
 from osmigrateclient.workload import migration
 from osmigrateclient.workload import runner
+from osmigrateclient.workload.steps import server as server_step
 from tests.unit.workload import fakes
 
 GiB = fakes.GiB
@@ -111,7 +112,7 @@ class TestTriage(base.BaseTestCase):
 
     def test_server_the_journal_knows_is_no_conflict(self):
         j = self.journal(phase=journal.RUNNING)
-        j.update_step(migration.SERVER, state='started', id='dvm')
+        j.update_step(server_step.NAME, state='started', id='dvm')
         self.dst.add('server', id='dvm', name='app-vm')
         todo, outcomes = self.triage()
         self.assertEqual([], outcomes)
@@ -119,7 +120,7 @@ class TestTriage(base.BaseTestCase):
 
     def test_server_of_a_killed_create_is_no_conflict(self):
         j = self.journal(phase=journal.RUNNING)
-        j.update_step(migration.SERVER, state='started', creating=True)
+        j.update_step(server_step.NAME, state='started', creating=True)
         self.dst.add('server', id='d1', name='app-vm')
         todo, outcomes = self.triage()
         self.assertEqual([], outcomes)
@@ -132,7 +133,7 @@ class TestTriage(base.BaseTestCase):
 
     def test_creating_of_a_failed_run_does_not_count(self):
         j = self.journal(phase=journal.FAILED)
-        j.update_step(migration.SERVER, state='started', creating=True)
+        j.update_step(server_step.NAME, state='started', creating=True)
         self.dst.add('server', id='d1', name='app-vm')
         _todo, outcomes = self.triage()
         self.assertEqual(['conflict'], [o.action for o in outcomes])
@@ -142,7 +143,7 @@ class TestTriage(base.BaseTestCase):
         # undoes it (fault campaign, tools/chaos).
         j = self.journal(phase=journal.FAILED)
         j.set(revert_errors=['server: 503'])
-        j.update_step(migration.SERVER, state='started', creating=True)
+        j.update_step(server_step.NAME, state='started', creating=True)
         self.dst.add('server', id='d1', name='app-vm')
         todo, outcomes = self.triage()
         self.assertEqual([], outcomes)

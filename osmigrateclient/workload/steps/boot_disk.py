@@ -1,0 +1,140 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""The boot disk step: the server's boot disk as a destination volume.
+
+Makes: a boot-from-volume server's boot volume is snapshotted, and a
+temporary volume made of the snapshot; with ``boot_disk_copy``, an
+image-booted server's disk is snapshotted by Nova into an image, and a
+temporary volume made of that image.  Either temporary volume is copied
+into a new destination volume (:mod:`copies`), then the temporaries are
+deleted.  Records, besides a copy's fields: ``snapshot``, ``image``,
+``temp_volume`` and ``creating_temp`` (the note of the temporary volume's
+create).
+
+Undo: the copy's (the destination volume deleted), then the temporaries
+in the source.
+"""
+
+import math
+import typing as ty
+
+from osmigrateclient.transfer import volume_copy
+from osmigrateclient.workload import checked
+from osmigrateclient.workload.steps import copies
+
+#: the name prefix of the temporary snapshots, volumes and images
+TEMP_PREFIX = 'os-migrate-'
+
+
+class BootDisk(copies.VolumeCopy):
+    """Copy the boot disk; the destination volume's id."""
+
+    name = 'boot_disk'
+
+    def do(self) -> str:
+        self.clean()
+        src = self.src
+        bv = self.resolved.boot_volume
+        if bv is not None:
+            self.say('snapshotting the boot volume %s', bv.source_id)
+            snap = src.block_storage.create_snapshot(
+                volume_id=bv.source_id,
+                force=True,
+                name=TEMP_PREFIX + bv.source_id,
+                description='os-migrate: temporary copy of a boot volume',
+            )
+            self.note(snapshot=snap.id)
+            self.ctx.wait(
+                'snapshot %s' % snap.id,
+                lambda: src.block_storage.get_snapshot(snap.id),
+                lambda s: s.status == 'available',
+                lambda s: s.status.startswith('error'),
+            )
+            size = bv.size
+            temp_attrs = {'snapshot_id': snap.id, 'size': size}
+            attrs = dict(bv.attrs)
+            image_metadata = bv.image_metadata
+        else:
+            self.say('snapshotting the image-booted disk of the server')
+            image = src.compute.create_server_image(
+                self.resolved.source_id, TEMP_PREFIX + self.resolved.name
+            )
+            self.note(image=image.id)
+            image = self.ctx.wait(
+                'server snapshot image %s' % image.id,
+                lambda: src.image.get_image(image.id),
+                lambda i: i.status == 'active',
+                lambda i: i.status in ('killed', 'deleted'),
+            )
+            size = max(
+                math.ceil((image.size or 0) / checked.GiB),
+                image.min_disk or 0,
+                1,
+            )
+            temp_attrs = {'image_id': image.id, 'size': size}
+            attrs = {'name': self.resolved.name}
+            attrs.update(self.resolved.boot_volume_attrs)
+            image_metadata = {}
+        temp_attrs['name'] = TEMP_PREFIX + self.resolved.source_id
+        temp = volume_copy.create_volume(
+            src,
+            temp_attrs,
+            self.ctx.settings.timeout,
+            record=lambda id_: self.note(temp_volume=id_),
+            clock=self.ctx.clock,
+            pause=self.ctx.pause,
+            pending=self.noted_create('creating_temp'),
+        )
+        dest_id = self.copy(temp.id, size, attrs, True, image_metadata)
+        self.delete_temporaries()
+        return dest_id
+
+    def create_notes(self) -> list[tuple[str, ty.Any]]:
+        return super().create_notes() + [('creating_temp', self.src)]
+
+    def delete_temporaries(self) -> None:
+        record = self.record
+        src = self.src
+        if record.get('temp_volume'):
+            volume_copy.delete_volume(
+                src,
+                record['temp_volume'],
+                self.ctx.settings.timeout,
+                clock=self.ctx.clock,
+                pause=self.ctx.pause,
+            )
+            self.note(temp_volume=None, creating_temp=None)
+        elif record.get('creating_temp'):
+            volume_copy.delete_unrecorded(
+                src,
+                record['creating_temp'],
+                self.ctx.settings.timeout,
+                clock=self.ctx.clock,
+                pause=self.ctx.pause,
+                log=self.server_import.log,
+            )
+            self.note(creating_temp=None)
+        if record.get('snapshot'):
+            src.block_storage.delete_snapshot(
+                record['snapshot'], ignore_missing=True
+            )
+            self.ctx.wait(
+                'snapshot %s to be deleted' % record['snapshot'],
+                lambda: src.block_storage.find_snapshot(record['snapshot']),
+                lambda s: s is None,
+                lambda s: s.status == 'error_deleting',
+            )
+            self.note(snapshot=None)
+        if record.get('image'):
+            src.image.delete_image(record['image'], ignore_missing=True)
+            self.note(image=None)
