@@ -49,6 +49,7 @@ import time
 import typing as ty
 
 from osmigrateclient import clouds
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import digest as digest_mod
 from osmigrateclient import exceptions
@@ -65,14 +66,10 @@ from osmigrateclient.transfer import volume_copy
 
 LOG = logging.getLogger(__name__)
 
-#: the directory of the journal and of the volumes' logs
-LOGS = 'volume_logs'
 #: where the journal is, in the data directory
-JOURNAL = os.path.join(LOGS, 'journal.yml')
+JOURNAL = os.path.join(datadir.VOLUME_LOGS, datadir.JOURNAL)
 # Journal states of a volume.
 STARTED, DONE = 'started', 'done'
-#: the name prefix of the temporary images
-TEMP_PREFIX = 'os-migrate-'
 #: auth types whose token cannot be renewed past its own expiry
 TOKEN_AUTH_TYPES = (
     'token',
@@ -119,7 +116,9 @@ def log_path(data_dir: str, source_id: str) -> str:
     :raises osmigrateclient.exceptions.DataFileError: the id (from a data
         file) is no plain id: it could lead out of the directory
     """
-    return itemlog.path_of(os.path.join(data_dir, LOGS), source_id)
+    return itemlog.path_of(
+        os.path.join(data_dir, datadir.VOLUME_LOGS), source_id
+    )
 
 
 @contextlib.contextmanager
@@ -129,7 +128,9 @@ def volume_log(data_dir: str | None, source_id: str):
     if not data_dir:
         yield None
         return
-    with itemlog.opened(os.path.join(data_dir, LOGS), source_id) as log:
+    with itemlog.opened(
+        os.path.join(data_dir, datadir.VOLUME_LOGS), source_id
+    ) as log:
         yield log
 
 
@@ -296,7 +297,7 @@ class VolumeMover:
         params = entry['params']
         name = self.declaration.name_of(entry) or source_id
         timeout = self._timeout(lookup)
-        temp_name = '%svolume-%s' % (TEMP_PREFIX, source_id)
+        temp_name = '%svolume-%s' % (datadir.TEMP_PREFIX, source_id)
         src_volume = self._check_source(src, source_id)
         started = time.monotonic()
         _say(log, 'Uploading volume %r to a temporary source image', name)

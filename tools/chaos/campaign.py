@@ -70,6 +70,7 @@ import blockcopy as bench_blockcopy  # noqa: E402
 import faultproxy  # noqa: E402
 import workloads  # noqa: E402
 
+from osmigrateclient import datadir  # noqa: E402
 from osmigrateclient.workload import volumes as volume_mod  # noqa: E402
 from osmigrateclient.workload.steps import boot_disk  # noqa: E402
 
@@ -445,7 +446,7 @@ class Campaign:
                 name = name or ''
                 if not (
                     name.startswith(boot_disk.TEMP_PREFIX)
-                    or name.startswith(volume_mod.TEMP_PREFIX)
+                    or name.startswith(datadir.TEMP_PREFIX)
                 ):
                     continue
                 if any(o in name for o in ours):
