@@ -72,7 +72,6 @@ import workloads  # noqa: E402
 
 from osmigrateclient import datadir  # noqa: E402
 from osmigrateclient.workload import volumes as volume_mod  # noqa: E402
-from osmigrateclient.workload.steps import boot_disk  # noqa: E402
 
 MiB = workloads.MiB
 GiB = workloads.GiB
@@ -444,10 +443,7 @@ class Campaign:
             items += [('image', i.id, i.name) for i in conn.image.images()]
             for kind, id_, name in items:
                 name = name or ''
-                if not (
-                    name.startswith(boot_disk.TEMP_PREFIX)
-                    or name.startswith(datadir.TEMP_PREFIX)
-                ):
+                if not name.startswith(datadir.TEMP_PREFIX):
                     continue
                 if any(o in name for o in ours):
                     left.append('%s %s %s %s' % (side, kind, id_, name))

@@ -28,12 +28,10 @@ in the source.
 import math
 import typing as ty
 
+from osmigrateclient import datadir
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import checked
 from osmigrateclient.workload.steps import copies
-
-#: the name prefix of the temporary snapshots, volumes and images
-TEMP_PREFIX = 'os-migrate-'
 
 
 class BootDisk(copies.VolumeCopy):
@@ -50,7 +48,7 @@ class BootDisk(copies.VolumeCopy):
             snap = src.block_storage.create_snapshot(
                 volume_id=bv.source_id,
                 force=True,
-                name=TEMP_PREFIX + bv.source_id,
+                name=datadir.TEMP_PREFIX + bv.source_id,
                 description='os-migrate: temporary copy of a boot volume',
             )
             self.note(snapshot=snap.id)
@@ -67,7 +65,8 @@ class BootDisk(copies.VolumeCopy):
         else:
             self.say('snapshotting the image-booted disk of the server')
             image = src.compute.create_server_image(
-                self.resolved.source_id, TEMP_PREFIX + self.resolved.name
+                self.resolved.source_id,
+                datadir.TEMP_PREFIX + self.resolved.name,
             )
             self.note(image=image.id)
             image = self.ctx.wait(
@@ -85,7 +84,7 @@ class BootDisk(copies.VolumeCopy):
             attrs = {'name': self.resolved.name}
             attrs.update(self.resolved.boot_volume_attrs)
             image_metadata = {}
-        temp_attrs['name'] = TEMP_PREFIX + self.resolved.source_id
+        temp_attrs['name'] = datadir.TEMP_PREFIX + self.resolved.source_id
         temp = volume_copy.create_volume(
             src,
             temp_attrs,
