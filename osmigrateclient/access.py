@@ -34,6 +34,7 @@ from osc_lib import exceptions as osc_exceptions
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient import plan as plan_mod
 from osmigrateclient import record
 from osmigrateclient import resources
 from osmigrateclient.resources import base
@@ -423,6 +424,58 @@ def grants(
             )
         )
     return sorted(found)
+
+
+def checked_projects(data_dir: str) -> list[datafile.Entry]:
+    """The entries of the data directory's projects.yml (none if it is
+    missing), each shape-checked.
+
+    :raises osmigrateclient.exceptions.MigrateError: an entry is not of a
+        project's shape
+    """
+    project = resources.get('project')
+    path = plan_mod.data_path(data_dir, project)
+    entries = datafile.load_or_empty(path).resources
+    for index, entry in enumerate(entries):
+        project.check(entry, path, index)
+    return entries
+
+
+def project_entries(
+    src: ty.Any, data_dir: str, names: list[str]
+) -> tuple[list[datafile.Entry], list[Change]]:
+    """The entries of projects.yml for ``names``, in file order, those
+    missing from the file exported into it from ``src`` first; and a
+    failure of the destination for each name still missing."""
+    project = resources.get('project')
+
+    def wanted():
+        entries = checked_projects(data_dir)
+        return [e for e in entries if project.name_of(e) in names]
+
+    have = {project.name_of(e) for e in wanted()}
+    if set(names) - have:
+        LOG.info(
+            'Exporting projects %s into %s',
+            ', '.join(sorted(set(names) - have)),
+            plan_mod.data_path(data_dir, project),
+        )
+        plan_mod.export(
+            [project],
+            refs.Lookup(src, data_dir=data_dir),
+            data_dir,
+            lambda n: n in names and n not in have,
+        )
+    entries = wanted()
+    found = {project.name_of(e) for e in entries}
+    return entries, [
+        Change(
+            'dst',
+            FAILED,
+            '%s: project %r not found' % (project.file_name, name),
+        )
+        for name in sorted(set(names) - found)
+    ]
 
 
 def create_projects(

@@ -22,8 +22,6 @@ from osmigrateclient import access
 from osmigrateclient import clouds
 from osmigrateclient import datadir
 from osmigrateclient import datafile
-from osmigrateclient import plan
-from osmigrateclient import resources
 from osmigrateclient.resources import refs
 from osmigrateclient.v1 import common
 
@@ -36,16 +34,6 @@ GRANT_COLUMNS = ('Side', 'Group', 'Project', 'Role', 'Added By Grant')
 def _add_clouds(parser):
     clouds.add_cloud_argument(parser, clouds.SOURCE, project=False)
     clouds.add_cloud_argument(parser, clouds.DESTINATION, project=False)
-
-
-def _checked_projects(data_dir):
-    """The entries of projects.yml (none if missing), each checked."""
-    project = resources.get('project')
-    path = plan.data_path(data_dir, project)
-    entries = datafile.load_or_empty(path).resources
-    for index, entry in enumerate(entries):
-        project.check(entry, path, index)
-    return entries
 
 
 def _journal(data_dir):
@@ -128,31 +116,6 @@ class GrantAccess(common.MigrateLister):
                 changes.append(access.Change('src', access.FAILED, str(e)))
         return found
 
-    def _project_entries(self, src, data_dir, names):
-        """The entries of projects.yml for ``names``, in file order;
-        those missing from the file are exported into it first."""
-        project = resources.get('project')
-        path = plan.data_path(data_dir, project)
-
-        def wanted():
-            entries = _checked_projects(data_dir)
-            return [e for e in entries if project.name_of(e) in names]
-
-        have = {project.name_of(e) for e in wanted()}
-        if set(names) - have:
-            LOG.info(
-                'Exporting projects %s into %s',
-                ', '.join(sorted(set(names) - have)),
-                path,
-            )
-            plan.export(
-                [project],
-                refs.Lookup(src, data_dir=data_dir),
-                data_dir,
-                lambda n: n in names and n not in have,
-            )
-        return wanted()
-
     def take_action(self, parsed_args):
         data_dir = common.data_dir(parsed_args)
         datafile.ensure_dir(data_dir)
@@ -176,24 +139,14 @@ class GrantAccess(common.MigrateLister):
         names = [p.name for p in projects]
         if parsed_args.create_projects:
             # A broken projects.yml stops the grant before any change.
-            _checked_projects(data_dir)
+            access.checked_projects(data_dir)
         try:
             changes += access.grant(
                 'src', src, projects, journal, group_name, parsed_args.role
             )
             if parsed_args.create_projects:
-                entries = self._project_entries(src, data_dir, names)
-                missing = set(names) - {
-                    resources.get('project').name_of(e) for e in entries
-                }
-                for name in sorted(missing):
-                    changes.append(
-                        access.Change(
-                            'dst',
-                            access.FAILED,
-                            'projects.yml: project %r not found' % name,
-                        )
-                    )
+                entries, missing = access.project_entries(src, data_dir, names)
+                changes += missing
                 changes += access.create_projects(
                     'dst',
                     refs.Lookup(dst, data_dir=data_dir),
