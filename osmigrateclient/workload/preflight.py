@@ -20,21 +20,19 @@ group resolve; in the source: the server is there, in a state the import
 allows (SHUTOFF, or ACTIVE with ``--stop``), with the volumes the file
 lists attached.  All problems of a server are listed together; a server
 with problems is not touched.  :meth:`Checker.check` has one method per
-concern; its result, a :class:`checked.Resolved` (destination ids), is
-what the import then uses, so it never looks a name up twice.
+concern (the network's are in :mod:`preflight_network`); its result, a
+:class:`checked.Resolved` (destination ids), is what the import then
+uses, so it never looks a name up twice.
 """
 
 import typing as ty
 
-from osmigrateclient import exceptions
-from osmigrateclient.resources import network_trunk
 from osmigrateclient.resources import refs
 from osmigrateclient.workload import checked
+from osmigrateclient.workload import preflight_network
 
 #: the device names a boot volume is attached at
 ROOT_DEVICES = ('/dev/vda', '/dev/sda', '/dev/xvda', '/dev/hda')
-FIP_MODES = ('auto', 'new', 'existing', 'skip')
-PORT_MODES = ('neutron', 'nova')
 
 
 def _names(items: ty.Iterable[ty.Any]) -> set[str]:
@@ -79,13 +77,6 @@ class Checker:
             'keypairs', lambda: _names(self.dst.conn.compute.keypairs())
         )
 
-    def _resolve(self, problems, kind, ref, field):
-        try:
-            return self.dst.resolve(kind, ref)
-        except exceptions.MigrateError as e:
-            problems.append('%s: %s' % (field, e))
-            return None
-
     def check(
         self, entry: dict, detached: ty.Iterable[str] = ()
     ) -> tuple[checked.Resolved | None, list[str]]:
@@ -114,8 +105,12 @@ class Checker:
         if data_copy:
             self._check_volume_types(problems, volumes)
         self._check_keypair(problems, params)
-        port_mode, ports = self._check_ports(problems, params, migration)
-        fip_mode, fips = self._check_floating_ips(problems, params, migration)
+        port_mode, ports = preflight_network.check_ports(
+            self.dst, problems, params, migration
+        )
+        fip_mode, fips = preflight_network.check_floating_ips(
+            self.dst, problems, params, migration
+        )
         group = self._check_server_group(problems, params)
         server_attrs = self._server_attrs(params, remarks)
         status = self._check_source(
@@ -161,8 +156,8 @@ class Checker:
         if not params.get('flavor_ref'):
             problems.append('flavor_ref: missing')
             return None
-        return self._resolve(
-            problems, 'flavor', params['flavor_ref'], 'flavor_ref'
+        return preflight_network.resolve(
+            self.dst, problems, 'flavor', params['flavor_ref'], 'flavor_ref'
         )
 
     def _check_disks(
@@ -189,8 +184,12 @@ class Checker:
         image_id = None
         if boot is None and not copy_image_disk and not boot_volume_id:
             if params.get('image_ref'):
-                image = self._resolve(
-                    problems, 'image', params['image_ref'], 'image_ref'
+                image = preflight_network.resolve(
+                    self.dst,
+                    problems,
+                    'image',
+                    params['image_ref'],
+                    'image_ref',
                 )
                 image_id = image.id if image else None
             elif not data_copy:
@@ -253,55 +252,6 @@ class Checker:
             problems.append(
                 'key_name: keypair %r not found in the destination' % key_name
             )
-
-    def _check_ports(
-        self, problems: list[str], params: dict, migration: dict
-    ) -> tuple[str, list[checked.Port]]:
-        """(port_creation_mode, the ports)."""
-        ports = [
-            self._port(problems, i, p)
-            for i, p in enumerate(params.get('ports') or [])
-        ]
-        mode = migration.get('port_creation_mode') or 'neutron'
-        if mode not in PORT_MODES:
-            problems.append(
-                '_migration_params.port_creation_mode: %r is not one of %s'
-                % (mode, ', '.join(PORT_MODES))
-            )
-        elif mode == 'nova':
-            for i, port in enumerate(ports):
-                if port and len(port.fixed_ips) > 1:
-                    problems.append(
-                        'ports[%d]: %d fixed IPs, but port_creation_mode '
-                        'nova keeps one per port: use neutron'
-                        % (i, len(port.fixed_ips))
-                    )
-                if port and port.trunk is not None:
-                    problems.append(
-                        'ports[%d]: a trunk\'s parent, but with '
-                        'port_creation_mode nova the port is made with the '
-                        'server, after which a trunk may not be put on it: '
-                        'use neutron' % i
-                    )
-        return mode, [p for p in ports if p]
-
-    def _check_floating_ips(
-        self, problems: list[str], params: dict, migration: dict
-    ) -> tuple[str, list[checked.FloatingIP]]:
-        """(floating_ip_mode, the floating IPs)."""
-        mode = migration.get('floating_ip_mode') or 'auto'
-        fips = []
-        if mode not in FIP_MODES:
-            problems.append(
-                '_migration_params.floating_ip_mode: %r is not one of %s'
-                % (mode, ', '.join(FIP_MODES))
-            )
-        elif mode != 'skip':
-            fips = [
-                self._floating_ip(problems, mode, f)
-                for f in params.get('floating_ips') or []
-            ]
-        return mode, [f for f in fips if f]
 
     def _check_server_group(
         self, problems: list[str], params: dict
@@ -370,103 +320,6 @@ class Checker:
             ),
             attrs=attrs,
             image_metadata=dict(params.get('volume_image_metadata') or {}),
-        )
-
-    def _port(self, problems, index, port) -> checked.Port | None:
-        params = port.get('params') or {}
-        info = port.get('_info') or {}
-        where = 'ports[%d]' % index
-        bad = len(problems)
-        network = self._resolve(
-            problems, 'network', params.get('network_ref'), where + ': network'
-        )
-        fixed = []
-        for f in params.get('fixed_ips_refs') or []:
-            subnet = self._resolve(
-                problems, 'subnet', f.get('subnet_ref'), where + ': subnet'
-            )
-            if subnet is not None:
-                fixed.append(
-                    {'subnet_id': subnet.id, 'ip_address': f.get('ip_address')}
-                )
-        groups = []
-        for ref in params.get('security_group_refs') or []:
-            group = self._resolve(
-                problems, 'security_group', ref, where + ': security group'
-            )
-            if group is not None:
-                groups.append(group.id)
-        trunk = self._trunk(problems, where, params.get('trunk'))
-        if len(problems) > bad:
-            return None
-        attrs = {}
-        if params.get('allowed_address_pairs'):
-            attrs['allowed_address_pairs'] = params['allowed_address_pairs']
-        if params.get('is_port_security_enabled') is False:
-            attrs['is_port_security_enabled'] = False
-        if params.get('binding_vnic_type') not in (None, 'normal'):
-            attrs['binding_vnic_type'] = params['binding_vnic_type']
-        if params.get('binding_profile'):
-            attrs['binding_profile'] = params['binding_profile']
-        if params.get('description'):
-            attrs['description'] = params['description']
-        return checked.Port(
-            source_id=info.get('id'),
-            network_id=network.id,
-            fixed_ips=fixed,
-            mac_address=params.get('mac_address'),
-            security_group_ids=groups,
-            attrs=attrs,
-            trunk=trunk,
-        )
-
-    def _trunk(self, problems, where, trunk) -> dict | None:
-        """The ``create_trunk`` attributes of a port's trunk (None: the
-        port is no trunk's parent)."""
-        if trunk is None:
-            return None
-        try:
-            sub_ports = network_trunk.resolve_sub_ports(
-                self.dst, trunk.get('sub_ports')
-            )
-        except exceptions.UnresolvedReference as e:
-            problems.append('%s: trunk: %s: %s' % (where, e.field, e.problem))
-            return None
-        attrs = {k: trunk[k] for k in ('name', 'description') if trunk.get(k)}
-        if sub_ports:
-            attrs['sub_ports'] = sub_ports
-        return attrs
-
-    def _floating_ip(self, problems, mode, fip) -> checked.FloatingIP | None:
-        params = fip.get('params') or {}
-        info = fip.get('_info') or {}
-        address = params.get('floating_ip_address')
-        network = self._resolve(
-            problems,
-            'network',
-            params.get('floating_network_ref'),
-            'floating_ips: %s: floating_network_ref' % address,
-        )
-        existing = None
-        if mode in ('existing', 'auto') and address:
-            for ip in self.dst.owned('floating_ip'):
-                if ip.floating_ip_address == address and not ip.port_id:
-                    existing = ip.id
-            if existing is None and mode == 'existing':
-                problems.append(
-                    'floating_ips: %s: not allocated to the destination '
-                    'project, or attached (floating_ip_mode: existing)'
-                    % address
-                )
-        if network is None:
-            return None
-        return checked.FloatingIP(
-            address=address,
-            source_port_id=info.get('port_id'),
-            fixed_ip_address=params.get('fixed_ip_address'),
-            network_id=network.id,
-            existing_id=existing,
-            description=params.get('description'),
         )
 
     def _server_attrs(self, params: dict, remarks: list[str]) -> dict:
