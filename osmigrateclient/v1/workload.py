@@ -188,7 +188,7 @@ class ImportWorkload(common.MigrateLister):
             )
         if parsed_args.dry_run:
             outcomes += [
-                migration.Outcome(
+                migration.ImportOutcome(
                     r.name, r.source_id, runner.PLANNED, None, ''
                 )
                 for r in todo

@@ -60,7 +60,9 @@ LOG = logging.getLogger(__name__)
 CREATED, UNCHANGED, FAILED = 'created', 'unchanged', 'failed'
 
 
-class Outcome(ty.NamedTuple):
+class ImportOutcome(ty.NamedTuple):
+    """What became of one server of a workload import."""
+
     name: str
     source_id: str
     action: str
@@ -186,14 +188,14 @@ class ServerImport:
 
     # -- the whole server ---------------------------------------------------
 
-    def run(self) -> Outcome:
+    def run(self) -> ImportOutcome:
         try:
             return self._run()
         finally:
             close_server_log(self.log)
 
-    def _outcome(self, action, dest_id=None, detail='') -> Outcome:
-        return Outcome(
+    def _outcome(self, action, dest_id=None, detail='') -> ImportOutcome:
+        return ImportOutcome(
             self.resolved.name,
             self.resolved.source_id,
             action,
@@ -201,7 +203,7 @@ class ServerImport:
             detail,
         )
 
-    def _run(self) -> Outcome:
+    def _run(self) -> ImportOutcome:
         j = self.journal
         if j.phase == journal_mod.DONE:
             found = server.find(self.dst, j.data.get('dest_id'))

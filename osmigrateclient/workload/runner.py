@@ -56,7 +56,7 @@ def triage(
     entries: list[dict],
     src: refs.Lookup,
     dst: refs.Lookup,
-) -> tuple[list[checked.Resolved], list[migration.Outcome]]:
+) -> tuple[list[checked.Resolved], list[migration.ImportOutcome]]:
     """(the servers to import, the outcomes of the others)."""
     checker = preflight.Checker(src, dst, stop=ctx.stop)
     hosts = conversion_host.load_hosts(ctx.data_dir)
@@ -67,7 +67,9 @@ def triage(
         source_id, name = info.get('id'), params.get('name')
 
         def outcome(action, detail='', dest_id=None, n=name, i=source_id):
-            outcomes.append(migration.Outcome(n, i, action, dest_id, detail))
+            outcomes.append(
+                migration.ImportOutcome(n, i, action, dest_id, detail)
+            )
 
         if source_id and source_id == src_host:
             outcome(SKIPPED, 'the source conversion host')
@@ -134,7 +136,7 @@ def run(
     ctx: migration.Context,
     todo: list[checked.Resolved],
     parallel: int = 1,
-) -> list[migration.Outcome]:
+) -> list[migration.ImportOutcome]:
     """Import the checked servers, ``parallel`` at a time."""
     if not todo:
         return []
@@ -149,7 +151,7 @@ def run(
 
 def report(
     data_dir: str,
-    outcomes: list[migration.Outcome],
+    outcomes: list[migration.ImportOutcome],
     started_at: str,
     seconds: float,
     parallel: int,

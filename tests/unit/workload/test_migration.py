@@ -26,7 +26,7 @@ class TestImport(importing.ImportTestCase):
         port = self.one('port')
         fip = self.one('floating_ip')
         self.assertEqual(
-            migration.Outcome('app-vm', 'vm1', 'created', server.id, ''),
+            migration.ImportOutcome('app-vm', 'vm1', 'created', server.id, ''),
             outcome,
         )
         self.assertEqual(
@@ -275,7 +275,9 @@ class TestRerun(importing.ImportTestCase):
         self.dst.calls.clear()
         self.src.calls.clear()
         self.assertEqual(
-            migration.Outcome('app-vm', 'vm1', 'unchanged', server.id, ''),
+            migration.ImportOutcome(
+                'app-vm', 'vm1', 'unchanged', server.id, ''
+            ),
             self.run_import(),
         )
         self.assertEqual(['compute.get_server'], self.dst.call_names())
@@ -295,7 +297,7 @@ class TestRerun(importing.ImportTestCase):
         second = self.one('server').id
         self.assertNotEqual(first, second)
         self.assertEqual(
-            migration.Outcome(
+            migration.ImportOutcome(
                 'app-vm',
                 'vm1',
                 'created',
@@ -368,7 +370,7 @@ class TestRerun(importing.ImportTestCase):
         outcome = self.run_import()
         server = self.one('server')
         self.assertEqual(
-            migration.Outcome('app-vm', 'vm1', 'created', server.id, ''),
+            migration.ImportOutcome('app-vm', 'vm1', 'created', server.id, ''),
             outcome,
         )
         self.assertEqual([], self.src.calls)

@@ -21,7 +21,7 @@ GiB = fakes.GiB
 
 
 def _outcome(action, detail='', dest_id=None, name='app-vm', id_='vm1'):
-    return migration.Outcome(name, id_, action, dest_id, detail)
+    return migration.ImportOutcome(name, id_, action, dest_id, detail)
 
 
 class TestTriage(base.BaseTestCase):
@@ -285,7 +285,7 @@ class TestRun(base.BaseTestCase):
         servers = {s.name: s.id for s in self.dst.store['server']}
         self.assertEqual(
             [
-                migration.Outcome(
+                migration.ImportOutcome(
                     'app-%d' % i,
                     'vm%d' % i,
                     'created',

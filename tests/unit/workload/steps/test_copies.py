@@ -101,7 +101,7 @@ class TestVolumeCopy(importing.ImportTestCase):
             fakes.resolved(source_status='ACTIVE'), stop=True
         )
         self.assertEqual(
-            migration.Outcome(
+            migration.ImportOutcome(
                 'app-vm',
                 'vm1',
                 'failed',

@@ -110,7 +110,7 @@ class TestFloatingIPs(importing.ImportTestCase):
             fakes.resolved(data_volumes=[], server_group=None)
         )
         self.assertEqual(
-            migration.Outcome('app-vm', 'vm1', 'created', 'dsrv', ''),
+            migration.ImportOutcome('app-vm', 'vm1', 'created', 'dsrv', ''),
             outcome,
         )
         # Neutron would refuse a second floating IP on 10.0.0.5.

@@ -181,7 +181,7 @@ class TestPortCreationModeNova(importing.ImportTestCase):
         server = self.one('server')
         port = self.one('port')
         self.assertEqual(
-            migration.Outcome('app-vm', 'vm1', 'created', server.id, ''),
+            migration.ImportOutcome('app-vm', 'vm1', 'created', server.id, ''),
             outcome,
         )
         self.assertEqual(

@@ -59,7 +59,7 @@ class TestServer(importing.ImportTestCase):
             )
         )
         self.assertEqual(
-            migration.Outcome('app-vm', 'vm1', 'created', 'dkilled', ''),
+            migration.ImportOutcome('app-vm', 'vm1', 'created', 'dkilled', ''),
             outcome,
         )
         self.assertEqual([], self.dst.calls_to('compute.create_server'))

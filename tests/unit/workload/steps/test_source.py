@@ -32,7 +32,7 @@ class TestStopSource(importing.ImportTestCase):
         self.src.find('server', 'vm1')._update(status='ACTIVE')
         outcome = self.run_import()
         self.assertEqual(
-            migration.Outcome(
+            migration.ImportOutcome(
                 'app-vm',
                 'vm1',
                 'failed',
