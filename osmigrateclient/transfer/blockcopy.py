@@ -29,7 +29,7 @@ the link key, forwarding a random port of the source host's 127.0.0.1 back
 to that export (``ssh -R``, ``ExitOnForwardFailure``; another port is tried
 when it is taken), and runs nbdcopy there as the remote command: the only
 command, and the only forwarding, the link key is allowed on the source
-host (:func:`osmigrateclient.transfer.conversion_host.link_key_line`).
+host (:func:`osmigrateclient.transfer.host_scripts.link_key_line`).
 nbdcopy reads the source device locally and detects all-zero blocks itself
 (its sparse detection: a block device reports no holes), so zeros travel as
 NBD zero requests of a few bytes, and not at all when the destination is

@@ -21,7 +21,7 @@ SSH, checks the tools and links the hosts: the destination host gets the
 private half of the link key and the source host's pinned key, the source
 host the public half in ``authorized_keys``, restricted to the destination
 host's address, the copy's one command and its one reverse forwarding
-(:func:`link_key_line`).
+(:func:`~osmigrateclient.transfer.host_scripts.link_key_line`).
 
 What ``deploy`` made is recorded in ``<data-dir>/conversion/hosts.yml``
 (0600), so that ``delete`` removes exactly that.  A host brought by the
@@ -34,7 +34,6 @@ import copy
 import ipaddress
 import logging
 import os
-import re
 import shlex
 import time
 import typing as ty
@@ -47,6 +46,8 @@ from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import record as record_mod
 from osmigrateclient.transfer import blockcopy
+from osmigrateclient.transfer import host_records
+from osmigrateclient.transfer import host_scripts
 from osmigrateclient.transfer import ssh
 
 LOG = logging.getLogger(__name__)
@@ -59,104 +60,9 @@ DEFAULT_IMAGE = 'os_migrate_conv'
 TIMEOUT = 600.0
 SSH_TIMEOUT = 300.0
 
-#: (what, any of these commands) a conversion host needs; one image serves
-#: either side, so every host is checked for what both sides need
-#: (:mod:`~osmigrateclient.transfer.blockcopy` pushes from the source)
-TOOLS = (
-    # destination: serves its device writable to the copy (with its
-    # exportname filter; see blockcopy.serve_command for why not qemu-nbd)
-    ('nbdkit', ('nbdkit',)),
-    # source: reads its device, finds the zeros, writes through the tunnel
-    ('nbdcopy', ('nbdcopy',)),
-    # destination: waits for its NBD server to answer
-    ('nbdinfo', ('nbdinfo',)),
-    # destination: logs into the source host with the link key (ssh -R)
-    ('ssh', ('ssh',)),
-    # both: verify the copy
-    ('hash', tuple(tool for tool, _ in blockcopy.HASHES)),
-    # both: end what a failed or interrupted copy left running
-    ('pgrep', ('pgrep',)),
-)
-#: packages that bring the tools, per package manager
-PACKAGES = {
-    'dnf': ['nbdkit', 'libnbd', 'openssh-clients', 'xxhash', 'procps-ng'],
-    'apt-get': ['nbdkit', 'libnbd-bin', 'openssh-client', 'xxhash', 'procps'],
-}
-
 
 def hosts_path(data_dir: str) -> str:
     return os.path.join(ssh.conversion_dir(data_dir), datadir.HOSTS)
-
-
-#: a user name ssh logs in as
-_USER = re.compile(r'[A-Za-z_][A-Za-z0-9_.-]{0,31}\Z')
-#: a pinned host key: ``<type> <base64>``
-_HOST_KEY = re.compile(
-    r'(%s) [A-Za-z0-9+/]+={0,3}\Z' % '|'.join(map(re.escape, ssh.KEY_TYPES))
-)
-_CREATED = ('keypair', 'security_group', 'server', 'floating_ip')
-
-
-def _is_text(value: ty.Any) -> bool:
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= 255
-        and value.isprintable()
-    )
-
-
-def _is_ip(value: ty.Any) -> bool:
-    try:
-        return isinstance(value, str) and bool(ipaddress.ip_address(value))
-    except ValueError:
-        return False
-
-
-def _is_cidr(value: ty.Any) -> bool:
-    try:
-        return isinstance(value, str) and bool(ipaddress.ip_network(value))
-    except ValueError:
-        return False
-
-
-def _list_of(check: ty.Callable[[ty.Any], bool]):
-    return lambda v: isinstance(v, list) and all(map(check, v))
-
-
-#: field -> (check, what it must be) of a host record
-_FIELDS: dict[str, tuple[ty.Callable[[ty.Any], bool], str]] = {
-    'name': (
-        lambda v: v == '' or _is_text(v),
-        'a name (one line of printable text)',
-    ),
-    'server_id': (_is_text, 'a server ID (one line of printable text)'),
-    'user': (
-        lambda v: isinstance(v, str) and bool(_USER.match(v)),
-        'a user name (letters, digits, _ . -)',
-    ),
-    'address': (_is_ip, 'an IP address'),
-    'link_address': (_is_ip, 'an IP address'),
-    'link_from': (_is_ip, 'an IP address'),
-    'port': (
-        lambda v: type(v) is int and 0 < v < 65536,
-        'a port number (1 to 65535)',
-    ),
-    'owned': (lambda v: isinstance(v, bool), 'true or false'),
-    'link_key': (lambda v: isinstance(v, bool), 'true or false'),
-    'allowed_cidrs': (_list_of(_is_cidr), 'a list of CIDRs'),
-    'migrator_cidrs': (_list_of(_is_cidr), 'a list of CIDRs'),
-    'host_keys': (
-        _list_of(lambda v: isinstance(v, str) and bool(_HOST_KEY.match(v))),
-        'a list of SSH public keys (<type> <base64>)',
-    ),
-    'created': (
-        lambda v: (
-            isinstance(v, dict)
-            and all(k in _CREATED and _is_text(i) for k, i in v.items())
-        ),
-        'a mapping of %s to IDs' % ', '.join(_CREATED),
-    ),
-}
 
 
 def _parse_hosts(text: str, path: str) -> ty.Any:
@@ -183,7 +89,7 @@ def _checked_hosts(doc: ty.Any, path: str) -> dict:
                 'unknown side %r (one of: %s)' % (side, ', '.join(SIDES)),
                 path=path,
             )
-        check_record(record, path, 'host %s' % side)
+        host_records.check(record, path, 'host %s' % side)
     return doc
 
 
@@ -207,20 +113,6 @@ def load_hosts(data_dir: str) -> dict:
         host and the field)
     """
     return hosts_record(data_dir).read().get('hosts') or {}
-
-
-def check_record(record: ty.Any, path: str, resource: str) -> None:
-    """:raises osmigrateclient.exceptions.DataFileError: ``record`` is not
-    a host record of ``hosts.yml``"""
-    if not isinstance(record, dict):
-        raise exceptions.DataFileError(
-            'must be a mapping', path=path, resource=resource
-        )
-    for field, (check, what) in _FIELDS.items():
-        if field in record and not check(record[field]):
-            raise exceptions.DataFileError(
-                'must be %s' % what, path=path, resource=resource, field=field
-            )
 
 
 def check_complete(data_dir: str, side: str, record: dict) -> None:
@@ -319,108 +211,6 @@ def _ssh_from(rule: ty.Any) -> str | None:
     return None
 
 
-# -- remote scripts -----------------------------------------------------------
-
-
-def tools_script() -> str:
-    """Prints one line per missing tool group (``what``)."""
-    lines = []
-    for what, tools in TOOLS:
-        test = ' || '.join('command -v %s >/dev/null' % t for t in tools)
-        lines.append('{ %s; } || echo %s' % (test, shlex.quote(what)))
-    return '\n'.join(lines + ['true'])
-
-
-def install_script() -> str:
-    return '\n'.join(
-        [
-            'set -e',
-            'if command -v dnf >/dev/null; then dnf install -y %s'
-            % ' '.join(PACKAGES['dnf']),
-            'elif command -v apt-get >/dev/null; then'
-            ' DEBIAN_FRONTEND=noninteractive apt-get install -y %s'
-            % ' '.join(PACKAGES['apt-get']),
-            'else echo "no dnf or apt-get" >&2; exit 3; fi',
-        ]
-    )
-
-
-#: the link key's forced command on the source host: the copy's push
-#: (blockcopy.PUSH_PATTERN, in plain words only) or the link check's true
-LINK_COMMAND = (
-    'c=$SSH_ORIGINAL_COMMAND; case "$c" in *[!-A-Za-z0-9/_.:=\\ ]*) ;; '
-    "true) exit 0;; *) printf '%%s\\n' \"$c\" | grep -Eqx %s && exec $c;; "
-    'esac; '
-    'echo "os-migrate link key: command refused" >&2; exit 1'
-    % shlex.quote(blockcopy.PUSH_PATTERN)
-)
-
-
-def link_key_line(public_key: str, from_address: str) -> str:
-    """The source host's ``authorized_keys`` line of the link key: from the
-    destination host only, its forced command only, no pty, agent or X11,
-    and no forwarding but ``ssh -R`` onto the source host's 127.0.0.1
-    (``permitopen`` cannot say "none": port 1 there serves nothing)."""
-    return (
-        'restrict,port-forwarding,permitlisten="127.0.0.1:*",'
-        'permitopen="127.0.0.1:1",from="%s",command="%s" %s os-migrate-link'
-        % (
-            ipaddress.ip_address(from_address),
-            LINK_COMMAND.replace('"', '\\"'),
-            public_key,
-        )
-    )
-
-
-def authorize_script(line: str, public_key: str) -> str:
-    """Makes ``line`` the one line of the user's authorized_keys that holds
-    ``public_key``."""
-    return (
-        'umask 077; mkdir -p ~/.ssh && f=~/.ssh/authorized_keys && '
-        'touch "$f" && { grep -qxF %s "$f" || { %s && '
-        'printf \'%%s\\n\' %s >> "$f.osm-new" && mv "$f.osm-new" "$f"; }; }'
-        % (shlex.quote(line), _without(public_key), shlex.quote(line))
-    )
-
-
-def unauthorize_script(public_key: str) -> str:
-    """Removes the lines that hold ``public_key`` from the user's
-    authorized_keys."""
-    return (
-        'umask 077; f=~/.ssh/authorized_keys; [ -f "$f" ] || exit 0; '
-        '%s && mv "$f.osm-new" "$f"' % _without(public_key)
-    )
-
-
-def _without(public_key: str) -> str:
-    # grep -v: 1 is "no line left", 2 an error (keep the file then).
-    return '{ grep -vF %s "$f"; [ $? -lt 2 ]; } > "$f.osm-new"' % (
-        shlex.quote(public_key)
-    )
-
-
-def write_file_script(path: str) -> str:
-    """Writes stdin to ``path`` (0600)."""
-    quoted = shlex.quote(path)
-    return (
-        'umask 077; mkdir -p "$(dirname %s)" && cat > %s && chmod 600 %s'
-        % (
-            quoted,
-            quoted,
-            quoted,
-        )
-    )
-
-
-def link_check_argv(link: blockcopy.Link) -> list[str]:
-    """Run on the destination host: logs into the source host."""
-    return (
-        ['ssh']
-        + ssh.ssh_options(link.key_file, link.known_hosts)
-        + ['-p', str(link.port), '-l', link.user, '--', link.address, 'true']
-    )
-
-
 # -- the work -----------------------------------------------------------------
 
 
@@ -506,7 +296,7 @@ class Hosts:
 
     def deploy(self, side: str, conn: ty.Any, opts: Options) -> dict:
         """Make (or find) the host of ``side``; its record."""
-        if not _USER.match(opts.user):
+        if not host_records.USER_NAME.match(opts.user):
             raise exceptions.MigrateError(
                 'not a user name: %r (letters, digits, _ . -)' % opts.user
             )
@@ -551,7 +341,9 @@ class Hosts:
         )
         missing = self.missing_tools(host)
         if missing and opts.install_tools:
-            ssh.run(self.runner, host, install_script(), timeout=1800)
+            ssh.run(
+                self.runner, host, host_scripts.install_script(), timeout=1800
+            )
             missing = self.missing_tools(host)
         if missing:
             raise exceptions.MigrateError(
@@ -737,7 +529,9 @@ class Hosts:
         return found
 
     def missing_tools(self, host: ssh.Host) -> list[str]:
-        done = ssh.run(self.runner, host, tools_script(), timeout=60)
+        done = ssh.run(
+            self.runner, host, host_scripts.tools_script(), timeout=60
+        )
         return [w for w in done.stdout.splitlines() if w.strip()]
 
     def link(self, src_conn: ty.Any | None) -> None:
@@ -757,9 +551,12 @@ class Hosts:
         src['link_from'] = dst.get('link_address') or dst['address']
         dst['link_key'] = True
         self._save()
-        line = link_key_line(public, src['link_from'])
+        line = host_scripts.link_key_line(public, src['link_from'])
         ssh.run(
-            self.runner, src_host, authorize_script(line, public), timeout=60
+            self.runner,
+            src_host,
+            host_scripts.authorize_script(line, public),
+            timeout=60,
         )
         self._put(dst_host, link.key_file, private)
         known = '\n'.join(
@@ -769,7 +566,7 @@ class Hosts:
         done = ssh.run(
             self.runner,
             dst_host,
-            link_check_argv(link),
+            host_scripts.link_check_argv(link),
             timeout=60,
             check=False,
         )
@@ -795,7 +592,9 @@ class Hosts:
         todo = []
         if src and src.get('link_from'):
             if not (side == SRC and src.get('owned')):
-                todo.append((SRC, unauthorize_script(self._link_public())))
+                todo.append(
+                    (SRC, host_scripts.unauthorize_script(self._link_public()))
+                )
         if (
             side == DST
             and dst
@@ -826,7 +625,7 @@ class Hosts:
         """Write ``text`` to ``path`` on ``host`` through stdin (never on a
         command line)."""
         done = self.runner.run(
-            ssh.ssh_argv(host, write_file_script(path)),
+            ssh.ssh_argv(host, host_scripts.write_file_script(path)),
             timeout=60,
             input=text,
         )

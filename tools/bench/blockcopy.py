@@ -59,6 +59,7 @@ import openstack
 from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import host_scripts
 from osmigrateclient.transfer import ssh
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
@@ -255,7 +256,7 @@ class Bench:
         ssh.run(
             self.runner,
             self.host(conversion_host.SRC),
-            conversion_host.authorize_script(public, public),
+            host_scripts.authorize_script(public, public),
             timeout=60,
         )
         with open(path, encoding='utf-8') as f:

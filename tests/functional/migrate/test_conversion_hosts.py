@@ -23,6 +23,7 @@ import subprocess
 import fixtures
 
 from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import host_scripts
 from osmigrateclient.transfer import ssh
 from tests.functional import base
 from tests.functional.migrate import test_volumes
@@ -201,7 +202,7 @@ class TestConversionHosts(base.FunctionalTestCase):
         link = conversion_host.link_of(
             conversion_host.load_hosts(self.data_dir)['src']
         )
-        check = conversion_host.link_check_argv(link)
+        check = host_scripts.link_check_argv(link)
         self.assertEqual(0, self._on('dst', check, check=False).returncode)
         done = self._on('dst', check[:-1] + ['id'], check=False)
         self.assertNotEqual(0, done.returncode)

@@ -14,8 +14,8 @@ import fixtures
 from oslotest import base
 
 from osmigrateclient import exceptions
-from osmigrateclient.transfer import conversion_host as ch
 from osmigrateclient.transfer import delta
+from osmigrateclient.transfer import host_scripts
 
 
 class TestRuns(base.BaseTestCase):
@@ -146,7 +146,7 @@ class TestForcedCommand(base.BaseTestCase):
 
     def _forced(self, shell, command):
         return subprocess.run(
-            [shell, '-c', ch.LINK_COMMAND],
+            [shell, '-c', host_scripts.LINK_COMMAND],
             env=dict(self.env, SSH_ORIGINAL_COMMAND=command),
             capture_output=True,
             text=True,
