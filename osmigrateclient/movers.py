@@ -22,6 +22,8 @@ kept on the type objects, which are one per process.
 import typing as ty
 
 from osmigrateclient import resources
+from osmigrateclient.resources import container
+from osmigrateclient.transfer import container_mover
 from osmigrateclient.transfer import image_mover
 from osmigrateclient.workload import volumes
 
@@ -33,6 +35,8 @@ class Movers(ty.NamedTuple):
     volume: ty.Any = None
     #: images: blobs in the data dir, or Glance to Glance
     image: ty.Any = None
+    #: containers: Swift to Swift, or blobs in the data dir
+    container: ty.Any = None
 
 
 def for_run() -> Movers:
@@ -40,4 +44,7 @@ def for_run() -> Movers:
     return Movers(
         volume=volumes.VolumeMover(resources.get('volume')),
         image=image_mover.ImageMover(resources.get('image')),
+        container=container_mover.ContainerMover(
+            resources.get('container'), container.DEFAULT_PARALLEL
+        ),
     )

@@ -28,9 +28,10 @@ the ``segments`` of a static large object, the ``manifest``
 
 Export lists each container's objects once; a HEAD reads the metadata of
 the objects that are new or changed since the last export of the data
-directory (see :mod:`osmigrateclient.transfer.swift`).  With
-``--keep-blobs`` the bytes are also written under
-``container_blobs/`` of the data directory.
+directory.  With ``--keep-blobs`` the bytes are also written under
+``container_blobs/`` of the data directory.  What is read and written of
+Swift is the run's container mover's
+(:mod:`osmigrateclient.transfer.container_mover`).
 
 Import creates a missing container, updates what differs of an existing
 one, and then makes its objects: the bytes streamed from the source Swift
@@ -43,7 +44,6 @@ An import never deletes objects.
 
 import logging
 import os
-import threading
 import types
 import typing as ty
 
@@ -53,17 +53,9 @@ from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
+from osmigrateclient import swift_names
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
-from osmigrateclient.transfer.swift import blobs
-from osmigrateclient.transfer.swift import containers
-from osmigrateclient.transfer.swift import large
-from osmigrateclient.transfer.swift import pool
-from osmigrateclient.transfer.swift import records
-from osmigrateclient.transfer.swift import state as swift_state
-from osmigrateclient.transfer.swift import stream
-from osmigrateclient.transfer.swift import wire
-from osmigrateclient.transfer.swift import work as swift_work
 
 LOG = logging.getLogger(__name__)
 
@@ -82,7 +74,7 @@ OBJECT_SHAPE = {
     'content_type': datafile.STR,
     'last_modified': datafile.STR,
     'metadata': datafile.MapOf(datafile.STR),
-    'headers': {h.lower(): datafile.STR for h in records.OBJECT_HEADERS},
+    'headers': {h.lower(): datafile.STR for h in swift_names.OBJECT_HEADERS},
     'delete_at': datafile.NUMBER,
     'manifest': datafile.STR,
     'symlink': datafile.STR,
@@ -158,12 +150,6 @@ class Container(base.Resource):
     parallel_transfers = True
     scope = 'account'
 
-    def __init__(self) -> None:
-        #: the last export's records, by container and object name
-        self._known: dict[str, dict[str, dict]] = {}
-        #: (container, object) whose blob this export wrote or checked
-        self._fetched: set[tuple[str, str]] = set()
-
     # -- options ------------------------------------------------------------
 
     def add_arguments(self, parser: ty.Any, verb: str) -> None:
@@ -195,29 +181,17 @@ class Container(base.Resource):
             'terminal',
         )
 
-    @staticmethod
-    def _option(lookup: refs.Lookup, name: str) -> ty.Any:
-        return getattr(lookup.options, name, None)
-
-    def _workers(self, lookup: refs.Lookup) -> int:
-        return self._option(lookup, 'parallel') or DEFAULT_PARALLEL
-
-    def _progress(self, lookup: refs.Lookup) -> progress_mod.Progress:
-        if self._option(lookup, 'progress'):
-            return progress_mod.Progress(bar=True)
-        return progress_mod.Progress()
-
     # -- the data file ------------------------------------------------------
 
     def check(self, entry: base.Entry, path: str, index: int) -> None:
         super().check(entry, path, index)
         where = datafile.label(entry, index)
         params = entry['params']
-        problem = wire.container_name_problem(params.get('name'))
+        problem = swift_names.container_name_problem(params.get('name'))
         if problem:
             raise exceptions.DataFileError(problem, path, where, 'params.name')
         for key, value in (params.get('metadata') or {}).items():
-            problem = records.record_problem(
+            problem = swift_names.record_problem(
                 {'name': 'x', 'metadata': {key: value}}
             )
             if problem:
@@ -226,14 +200,18 @@ class Container(base.Resource):
                 )
         for key in ('read_acl', 'write_acl', 'storage_policy'):
             value = params.get(key)
-            problem = value is not None and wire.header_value_problem(value)
+            problem = value is not None and swift_names.header_value_problem(
+                value
+            )
             if problem:
                 raise exceptions.DataFileError(
                     problem, path, where, 'params.' + key
                 )
         for key in ('versions_location', 'history_location'):
             value = params.get(key)
-            problem = value is not None and wire.container_name_problem(value)
+            problem = value is not None and swift_names.container_name_problem(
+                value
+            )
             if problem:
                 raise exceptions.DataFileError(
                     problem, path, where, 'params.' + key
@@ -245,7 +223,7 @@ class Container(base.Resource):
                 raise exceptions.DataFileError(
                     'missing', path, where, field + '.name'
                 )
-            problem = records.record_problem(rec)
+            problem = swift_names.record_problem(rec)
             if problem:
                 raise exceptions.DataFileError(
                     problem[1], path, where, '%s.%s' % (field, problem[0])
@@ -267,7 +245,7 @@ class Container(base.Resource):
     def export(
         self, lookup: refs.Lookup, match: ty.Callable[[str], bool]
     ) -> list[base.Entry]:
-        self._known, self._fetched = {}, set()
+        known: dict[str, dict[str, dict]] = {}
         if lookup.data_dir:
             old = datafile.load_or_empty(
                 os.path.join(lookup.data_dir, self.file_name)
@@ -281,9 +259,10 @@ class Container(base.Resource):
                     LOG.info('Not reusing the records of %s', e)
                     continue
                 params = entry['params']
-                self._known[params['name']] = {
+                known[params['name']] = {
                     r['name']: r for r in params.get('objects') or []
                 }
+        lookup.mover(self.cli_name).start_export(known)
         entries = super().export(lookup, match)
         # The containers that others' objects need come first.
         needed = set().union(*(_referenced(e['params']) for e in entries))
@@ -294,25 +273,7 @@ class Container(base.Resource):
 
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:
         name = obj.name
-        headers = containers.head_container(lookup.conn, name) or {}
-        params: dict[str, ty.Any] = {'name': name}
-        params.update(containers.container_params(headers))
-        read = None
-        meter = None
-        if self._keep_blobs(lookup):
-            # The GET that keeps an object's bytes brings its metadata:
-            # no HEAD for it.
-            meter = self._progress(lookup).start('container %r' % name, None)
-            read = self._blob_reader(lookup, name, meter)
-        params['objects'] = records.records(
-            lookup.conn,
-            name,
-            self._known.get(name, {}),
-            self._workers(lookup),
-            read,
-        )
-        if meter is not None:
-            meter.finish('bytes kept in %s' % blobs.BLOB_DIR)
+        params, headers = lookup.mover(self.cli_name).describe(lookup, name)
         info = {
             'id': name,
             'object_count': _int(headers.get('X-Container-Object-Count')),
@@ -325,167 +286,38 @@ class Container(base.Resource):
             '_migration_params': {},
         }
 
-    def _keep_blobs(self, lookup: refs.Lookup) -> bool:
-        return bool(self._option(lookup, 'keep_blobs') and lookup.data_dir)
-
-    def _blob_reader(
-        self, lookup: refs.Lookup, name: str, meter: progress_mod.Meter
-    ) -> ty.Callable[[dict], ty.Any]:
-        """The headers of a listed object, its bytes written to its blob
-        on the way (a HEAD for large objects and empty ones, which have
-        no blob)."""
-        lock = threading.Lock()
-
-        def moved(n: int) -> None:
-            with lock:
-                meter.update(n)
-
-        def read(item: dict) -> ty.Any:
-            if (
-                item.get('bytes')
-                and not item.get('slo_etag')
-                and not large.is_symlink(item)
-            ):
-                rec = {
-                    'name': item['name'],
-                    'hash': records.listed_hash(item),
-                    'bytes': item['bytes'],
-                }
-                path = blobs.blob_path(
-                    lookup.data_dir or '', name, rec['name']
-                )
-                headers = blobs.download_blob(
-                    lookup.conn, name, rec, path, moved
-                )
-                with lock:
-                    self._fetched.add((name, rec['name']))
-                if headers is not None:
-                    return headers
-            return records.head_object(
-                lookup.conn, name, item['name'], large.is_symlink(item)
-            )
-
-        return read
-
     def after_export(
         self, lookup: refs.Lookup, entries: list[base.Entry]
     ) -> None:
         """With ``--keep-blobs``, make sure that every object has its
-        blob: those the export did not read (unchanged since the last
-        export) are checked, and downloaded if missing."""
-        if not self._keep_blobs(lookup):
-            return
-        progress = self._progress(lookup)
-        failures = []
-        for entry in entries:
-            name = self.name_of(entry)
-            todo = [
-                r
-                for r in entry['params']['objects']
-                if not large.large_kind(r)
-                and r.get('bytes')
-                and (name, r['name']) not in self._fetched
-            ]
-            if not todo:
-                continue
-            meter = progress.start(
-                'container %r' % name, sum(r['bytes'] for r in todo)
-            )
-
-            def fetch(rec: dict, name: str = name, meter=meter) -> None:
-                path = blobs.blob_path(
-                    lookup.data_dir or '', name, rec['name']
-                )
-                try:
-                    blobs.download_blob(
-                        lookup.conn, name, rec, path, meter.update
-                    )
-                except (
-                    exceptions.MigrateError,
-                    sdk_exceptions.SDKException,
-                ) as e:
-                    failures.append('%s %r: %s' % (self.cli_name, name, e))
-
-            pool.run(fetch, todo, self._workers(lookup), 'blob')
-            meter.finish('%d blob(s) checked' % len(todo))
-        if failures:
-            raise exceptions.MigrateError(
-                'the bytes of %d object(s) were not exported (their '
-                'metadata was): %s' % (len(failures), '; '.join(failures[:5]))
-            )
+        blob (the run's container mover)."""
+        lookup.mover(self.cli_name).keep_blobs(lookup, entries)
 
     # -- import: what to do -------------------------------------------------
 
     def candidates(self, lookup: refs.Lookup, entry: base.Entry):
         return lookup.all(self.kind)
 
-    def _source(self, lookup: refs.Lookup) -> stream.Source:
-        if self._option(lookup, 'src_cloud'):
-            return stream.Source(conn=lookup.other_side(clouds.SOURCE))
-        return stream.Source(data_dir=lookup.data_dir)
-
-    def _missing_blobs(
-        self, lookup: refs.Lookup, entry: base.Entry, work: swift_work.Work
-    ) -> str:
-        """Why the bytes to copy cannot be read, or ''.
-
-        ``migrate plan`` has no source option: it cannot tell where an
-        import will read the bytes, and says what the import would copy.
-        """
-        if self._option(lookup, 'src_cloud') or not hasattr(
-            lookup.options, 'src_cloud'
-        ):
-            return ''
-        name = self.name_of(entry)
-        missing = [
-            r['name']
-            for r in work.copy
-            if not large.large_kind(r)
-            and r.get('bytes')
-            and not os.path.isfile(
-                blobs.blob_path(lookup.data_dir or '', name, r['name'])
-            )
-        ]
-        if not missing:
-            return ''
-        return (
-            'objects: %d object(s) to copy have no blob in %s (first: %s): '
-            'import with --src-cloud <cloud>, or export with --keep-blobs'
-            % (
-                len(missing),
-                os.path.join(lookup.data_dir or '', blobs.BLOB_DIR),
-                datafile.shown(missing[0]),
-            )
-        )
-
-    def _state(
-        self, lookup: refs.Lookup, name: str
-    ) -> swift_state.State | None:
-        if not lookup.data_dir:
-            return None
-        account = lookup.conn.object_store.get_endpoint() or ''
-        return swift_state.State(lookup.data_dir, account, name)
-
     def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
         params, name = entry['params'], self.name_of(entry)
         wanted = params.get('objects') or []
+        mover = lookup.mover(self.cli_name)
         try:
             existing = self.find_existing(lookup, entry)
         except exceptions.Conflict as e:
             return base.Plan(base.CONFLICT, e.problem)
         if existing is None:
-            work = swift_work.classify(wanted, {}, {})
-            missing = self._missing_blobs(lookup, entry, work)
+            work = mover.new_work(wanted)
+            missing = mover.missing_blobs(lookup, name, work)
             if missing:
                 return base.Plan(base.BLOCKED, missing)
             return base.Plan(
                 base.CREATE, _work_detail(work), None, {OBJECTS: (work, {})}
             )
-        headers = containers.head_container(lookup.conn, name)
-        if headers is None:  # deleted since the listing
+        current = mover.current(lookup, name)
+        if current is None:  # deleted since the listing
             lookup.forget(self.kind, existing.id)
             return self.plan(lookup, entry)
-        current = containers.container_params(headers)
         changes: dict[str, ty.Any] = {}
         for key, value in params.items():
             if key not in current or key == 'objects':
@@ -512,15 +344,8 @@ class Container(base.Resource):
                 ),
                 existing,
             )
-        listing = {
-            i['name']: i for i in records.list_objects(lookup.conn, name)
-        }
-        state = self._state(lookup, name)
-        work = swift_work.classify(
-            wanted, listing, state.read() if state is not None else {}
-        )
-        work = swift_work.look(lookup.conn, name, work, self._workers(lookup))
-        missing = self._missing_blobs(lookup, entry, work)
+        work, listing = mover.work(lookup, name, wanted)
+        missing = mover.missing_blobs(lookup, name, work)
         if missing:
             return base.Plan(base.BLOCKED, missing, existing)
         detail = ', '.join(sorted(changes))
@@ -553,36 +378,16 @@ class Container(base.Resource):
             )
         changes = dict(planned.changes or {})
         work, listing = changes.pop(OBJECTS)
+        mover = lookup.mover(self.cli_name)
         try:
             if planned.action == base.CREATE:
-                containers.put_container(
-                    lookup.conn,
-                    name,
-                    containers.container_headers(entry['params']),
-                )
+                mover.create(lookup, name, entry['params'])
                 lookup.remember(
                     self.kind, types.SimpleNamespace(id=name, name=name)
                 )
             elif changes:
-                containers.post_container(
-                    lookup.conn,
-                    name,
-                    containers.container_headers(
-                        {k: new for k, (_, new) in changes.items()},
-                        {k: old for k, (old, _) in changes.items()},
-                    ),
-                )
-            result = stream.import_objects(
-                lookup.conn,
-                self._source(lookup) if work.copy else stream.Source(),
-                name,
-                work,
-                self._workers(lookup),
-                self._progress(lookup),
-                self._state(lookup, name),
-                {r['name'] for r in entry['params'].get('objects') or []},
-                listing,
-            )
+                mover.update(lookup, name, changes)
+            result = mover.copy(lookup, name, entry, work, listing)
         except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:
             LOG.debug('import of container %r failed', name, exc_info=True)
             return base.Outcome(
@@ -611,7 +416,7 @@ class Container(base.Resource):
         )
 
 
-def _work_detail(work: swift_work.Work) -> str:
+def _work_detail(work: ty.Any) -> str:
     parts = []
     if work.copy:
         parts.append('%d to copy' % len(work.copy))
@@ -622,9 +427,7 @@ def _work_detail(work: swift_work.Work) -> str:
     return 'objects: ' + ', '.join(parts) if parts else ''
 
 
-def _done_detail(
-    planned: base.Plan, work: swift_work.Work, result: stream.Result
-) -> str:
+def _done_detail(planned: base.Plan, work: ty.Any, result: ty.Any) -> str:
     fields = ', '.join(
         sorted(k for k in (planned.changes or {}) if k != OBJECTS)
     )

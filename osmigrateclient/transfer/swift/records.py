@@ -17,10 +17,9 @@ listing, and a HEAD for what a listing lacks (user metadata,
 record is not already known (see :func:`records`)."""
 
 import logging
-import re
 import typing as ty
 
-from osmigrateclient import datafile
+from osmigrateclient import swift_names
 from osmigrateclient.transfer.swift import large
 from osmigrateclient.transfer.swift import pool
 from osmigrateclient.transfer.swift import wire
@@ -29,57 +28,6 @@ LOG = logging.getLogger(__name__)
 
 #: objects per listing request (Swift's own largest page)
 LIST_PAGE = 10000
-#: object headers that Swift keeps (its default ``allowed_headers``),
-#: beyond the content type, metadata, expiry and manifest
-OBJECT_HEADERS = (
-    'Cache-Control',
-    'Content-Disposition',
-    'Content-Encoding',
-    'Content-Language',
-    'Expires',
-    'X-Robots-Tag',
-)
-OBJECT_HEADER_KEYS = {h.lower(): h for h in OBJECT_HEADERS}
-
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}\Z")
-
-
-def record_problem(rec: dict) -> tuple[str, str] | None:
-    """(field, problem) of an object record of a data file (its shape
-    already checked) whose values cannot be sent, or None.  Swift checks
-    the rest (a manifest's form, a segment's path)."""
-    problem = wire.object_name_problem(rec.get('name'))
-    if problem:
-        return 'name', problem
-    for field in ('bytes', 'delete_at'):
-        value = rec.get(field)
-        if value is not None and (
-            not isinstance(value, int) or isinstance(value, bool) or value < 0
-        ):
-            return field, 'must be a whole number, not %s' % (
-                datafile.shown(value)
-            )
-    for field in ('hash', 'content_type', 'manifest', 'symlink'):
-        value = rec.get(field)
-        problem = value is not None and wire.header_value_problem(value)
-        if problem:
-            return field, problem
-    for key, value in (rec.get('metadata') or {}).items():
-        if not _TOKEN.match(key):
-            return 'metadata', 'not a header name: %s' % datafile.shown(key)
-        problem = wire.header_value_problem(value)
-        if problem:
-            return 'metadata.%s' % key, problem
-    for key, value in (rec.get('headers') or {}).items():
-        if key not in OBJECT_HEADER_KEYS:
-            return 'headers', 'not one of %s: %s' % (
-                ', '.join(sorted(OBJECT_HEADER_KEYS)),
-                datafile.shown(key),
-            )
-        problem = wire.header_value_problem(value)
-        if problem:
-            return 'headers.%s' % key, problem
-    return None
 
 
 def list_objects(conn: ty.Any, container: str) -> list[dict]:
@@ -148,7 +96,7 @@ def record_of(
             rec['delete_at'] = int(headers['X-Delete-At'])
         kept = {
             key: wire.decoded(headers[name])
-            for key, name in OBJECT_HEADER_KEYS.items()
+            for key, name in swift_names.OBJECT_HEADER_KEYS.items()
             if headers.get(name)
         }
         if kept:

@@ -31,6 +31,7 @@ from openstack import exceptions as sdk_exceptions
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
+from osmigrateclient import swift_names
 from osmigrateclient.transfer.swift import blobs
 from osmigrateclient.transfer.swift import large
 from osmigrateclient.transfer.swift import pool
@@ -121,7 +122,7 @@ def object_headers(rec: dict) -> dict[str, ty.Any]:
     if rec.get('delete_at') is not None:
         headers['X-Delete-At'] = str(rec['delete_at'])
     for key, value in (rec.get('headers') or {}).items():
-        headers[records.OBJECT_HEADER_KEYS[key]] = wire.encoded(value)
+        headers[swift_names.OBJECT_HEADER_KEYS[key]] = wire.encoded(value)
     if large.large_kind(rec) == large.DLO:
         headers['X-Object-Manifest'] = wire.encoded(rec['manifest'])
     if large.large_kind(rec) == large.SYMLINK:

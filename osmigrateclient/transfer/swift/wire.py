@@ -11,67 +11,22 @@
 #   under the License.
 
 
-"""Swift's wire: names from untrusted files, URL paths, header text,
-the error of a response and the chunks of a streamed one.
+"""Swift's wire: URL paths, header text, the error of a response and the
+chunks of a streamed one.
 
-Names from a data file are checked (:func:`container_name_problem`,
-:func:`object_name_problem`) before they reach a URL.
+Names from a data file are checked (:mod:`osmigrateclient.swift_names`)
+before they reach a URL.
 """
 
-import re
 import typing as ty
 from urllib import parse
 
 from openstack import exceptions as sdk_exceptions
 
-from osmigrateclient import datafile
 from osmigrateclient import exceptions
 
 #: bytes read from the network or a file at a time
 CHUNK_SIZE = 1024 * 1024
-
-_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
-
-
-# -- names, from untrusted files ----------------------------------------------
-
-
-def container_name_problem(value: ty.Any) -> str | None:
-    """Why ``value`` cannot be a container's name, or None."""
-    if not isinstance(value, str) or not value:
-        return 'must be a non-empty string, not %s' % datafile.shown(value)
-    if '/' in value or _CONTROL.search(value):
-        return (
-            'a container name has no "/" nor control characters: %s'
-            % datafile.shown(value)
-        )
-    if len(value.encode('utf-8', errors='surrogatepass')) > 256:
-        return 'a container name has at most 256 bytes'
-    return None
-
-
-def object_name_problem(value: ty.Any) -> str | None:
-    """Why ``value`` cannot be an object's name, or None."""
-    if not isinstance(value, str) or not value:
-        return 'must be a non-empty string, not %s' % datafile.shown(value)
-    if _CONTROL.search(value):
-        return 'an object name has no control characters: %s' % (
-            datafile.shown(value)
-        )
-    if len(value.encode('utf-8', errors='surrogatepass')) > 1024:
-        return 'an object name has at most 1024 bytes'
-    return None
-
-
-def header_value_problem(value: ty.Any) -> str | None:
-    if not isinstance(value, str):
-        return 'must be a string, not %s' % datafile.type_name(value)
-    if '\r' in value or '\n' in value or '\x00' in value:
-        return 'a header value has no line break nor NUL: %s' % (
-            datafile.shown(value)
-        )
-    return None
-
 
 # -- URLs and headers ---------------------------------------------------------
 

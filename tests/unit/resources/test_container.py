@@ -19,6 +19,7 @@ import testtools
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient import movers
 from osmigrateclient import plan
 from osmigrateclient import resources
 from osmigrateclient.resources import base
@@ -142,6 +143,7 @@ class TestExportImport(testtools.TestCase):
             data_dir=self.data_dir,
             options=argparse.Namespace(**options),
             connect=lambda side: self.src,
+            movers=movers.for_run(),
         )
 
     def export(self, **options):
@@ -234,7 +236,10 @@ class TestExportImport(testtools.TestCase):
     def test_plan_command_does_not_know_the_source(self):
         self.export()
         lookup = refs.Lookup(
-            self.dst, data_dir=self.data_dir, options=argparse.Namespace()
+            self.dst,
+            data_dir=self.data_dir,
+            options=argparse.Namespace(),
+            movers=movers.for_run(),
         )
         outcomes = plan.import_(
             [self.resource], lookup, self.data_dir, lambda n: True, True

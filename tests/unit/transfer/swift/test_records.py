@@ -20,42 +20,6 @@ from tests.unit.transfer.swift import fakes
 
 
 class TestRecords(testtools.TestCase):
-    def test_record_problems(self):
-        good = {'name': 'a', 'hash': fakes.md5(b''), 'bytes': 0}
-        self.assertIsNone(records.record_problem(good))
-        for change, expected in (
-            ({'name': ''}, ('name', "must be a non-empty string, not ''")),
-            ({'bytes': -1}, ('bytes', 'must be a whole number, not -1')),
-            (
-                {'delete_at': 1.5},
-                ('delete_at', 'must be a whole number, not 1.5'),
-            ),
-            (
-                {'hash': 'a\r\nX-Evil: 1'},
-                (
-                    'hash',
-                    'a header value has no line break nor NUL: '
-                    "'a\\r\\nX-Evil: 1'",
-                ),
-            ),
-            (
-                {'metadata': {'a b': 'c'}},
-                ('metadata', "not a header name: 'a b'"),
-            ),
-            (
-                {'headers': {'x-auth-token': 't'}},
-                (
-                    'headers',
-                    'not one of cache-control, content-disposition, '
-                    'content-encoding, content-language, expires, '
-                    "x-robots-tag: 'x-auth-token'",
-                ),
-            ),
-        ):
-            self.assertEqual(
-                expected, records.record_problem(dict(good, **change))
-            )
-
     def test_record_of_listing_and_head(self):
         self.assertEqual(
             {

@@ -16,37 +16,7 @@ import testtools
 from osmigrateclient.transfer.swift import wire
 
 
-class TestNames(testtools.TestCase):
-    def test_container_names(self):
-        self.assertIsNone(wire.container_name_problem('c1 é'))
-        for bad, problem in (
-            ('', "must be a non-empty string, not ''"),
-            (5, 'must be a non-empty string, not 5'),
-            (
-                'a/b',
-                'a container name has no "/" nor control characters: \'a/b\'',
-            ),
-            (
-                'a\nb',
-                'a container name has no "/" nor control characters: '
-                "'a\\nb'",
-            ),
-            ('x' * 257, 'a container name has at most 256 bytes'),
-        ):
-            self.assertEqual(problem, wire.container_name_problem(bad))
-
-    def test_object_names(self):
-        # '/' and '..' are fine in Swift: names never become paths.
-        self.assertIsNone(wire.object_name_problem('../a/b/../c'))
-        self.assertEqual(
-            "an object name has no control characters: 'a\\x00'",
-            wire.object_name_problem('a\x00'),
-        )
-        self.assertEqual(
-            'an object name has at most 1024 bytes',
-            wire.object_name_problem('é' * 513),
-        )
-
+class TestPaths(testtools.TestCase):
     def test_paths_are_quoted(self):
         self.assertEqual('/a%20b', wire.container_path('a b'))
         self.assertEqual(
