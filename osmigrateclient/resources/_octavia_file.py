@@ -1,0 +1,319 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+
+"""A load balancer's tree as its data file holds it: the params that an
+export writes of a cloud's tree (children by name, members on servers and
+certificate containers by reference), and the resolved tree that an
+import makes of them (:func:`resolve_tree`)."""
+
+import typing as ty
+
+from openstack import exceptions as sdk_exceptions
+
+from osmigrateclient import exceptions
+from osmigrateclient.resources import _octavia_members as octavia_members
+from osmigrateclient.resources import _octavia_tree as octavia_tree
+from osmigrateclient.resources import base
+from osmigrateclient.resources import refs
+
+UNNAMED_CONTAINER = (
+    'the certificate container has no name or was not visible to the '
+    'export: name it by reference'
+)
+UNNAMED_POOL = (
+    'a pool without a name cannot be referenced: name the pool in the '
+    'source and export the load balancers again'
+)
+
+
+# -- export -----------------------------------------------------------------
+
+
+def pool_params(lookup: refs.Lookup, pool: dict) -> dict:
+    """The params of a pool of the source (``raw``), with its members
+    and health monitor."""
+    params = octavia_tree.pick(pool, octavia_tree.POOL_FIELDS)
+    params['tags'] = sorted(params['tags'] or [])
+    params['members'] = []
+    for m in pool['members']:
+        params['members'].append(octavia_members.member_params(lookup, m))
+    hm = pool['healthmonitor']
+    params['healthmonitor'] = (
+        octavia_tree.pick(hm, octavia_tree.HM_FIELDS) if hm else None
+    )
+    return params
+
+
+def listener_params(
+    lookup: refs.Lookup, listener: dict, pool_names: dict
+) -> dict:
+    """The params of a listener of the source (``raw``), with its L7
+    policies and rules; ``pool_names`` by pool id."""
+    params = octavia_tree.pick(listener, octavia_tree.LISTENER_FIELDS)
+    params['tags'] = sorted(params['tags'] or [])
+    params['default_pool'] = pool_names.get(listener.get('default_pool_id'))
+    if listener.get('default_tls_container_ref'):
+        params['default_tls_container_ref'] = _container_ref(
+            lookup, listener['default_tls_container_ref']
+        )
+    if listener.get('sni_container_refs'):
+        params['sni_container_refs'] = [
+            _container_ref(lookup, href)
+            for href in listener['sni_container_refs']
+        ]
+    params['l7policies'] = []
+    for pol in listener['l7policies']:
+        pparams = octavia_tree.pick(pol, octavia_tree.POLICY_FIELDS)
+        pparams['tags'] = sorted(pparams['tags'] or [])
+        pparams['redirect_pool'] = pool_names.get(pol.get('redirect_pool_id'))
+        pparams['rules'] = [
+            octavia_tree.pick(r, octavia_tree.RULE_FIELDS)
+            for r in pol['rules']
+        ]
+        for rule in pparams['rules']:
+            rule['tags'] = sorted(rule['tags'] or [])
+        params['l7policies'].append(pparams)
+    return params
+
+
+def _container_ref(lookup: refs.Lookup, href: str):
+    if octavia_tree.CONTAINER not in refs.LISTERS:
+        return None
+    return lookup.ref(octavia_tree.CONTAINER, href)
+
+
+def unreferenced_fields(tree: dict, params: dict) -> list[str]:
+    """The fields of ``params`` (exported from ``tree``) that are null
+    because what they name cannot be referenced."""
+    found = []
+    for i, (x, p) in enumerate(
+        zip(tree['listeners'], params['listeners'], strict=True)
+    ):
+        where = 'listeners[%d]' % i
+        if x.get('default_pool_id') and p['default_pool'] is None:
+            found.append(where + '.default_pool')
+        if x.get('default_tls_container_ref') and not p.get(
+            'default_tls_container_ref'
+        ):
+            found.append(where + '.default_tls_container_ref')
+        for k, ref in enumerate(p.get('sni_container_refs') or []):
+            if ref is None:
+                found.append('%s.sni_container_refs[%d]' % (where, k))
+        for j, (pol, pp) in enumerate(
+            zip(x['l7policies'], p['l7policies'], strict=True)
+        ):
+            if pol.get('redirect_pool_id') and pp['redirect_pool'] is None:
+                found.append('%s.l7policies[%d].redirect_pool' % (where, j))
+    return found
+
+
+def list_or_none(lookup: refs.Lookup, kind: str) -> list | None:
+    """The list of ``kind``, or None when the cloud refuses it."""
+    try:
+        return lookup.all(kind)
+    except sdk_exceptions.ForbiddenException:
+        return None
+
+
+# -- import -----------------------------------------------------------------
+
+
+def resolve_tree(
+    lookup: refs.Lookup,
+    params: dict,
+    references: dict[str, base.RefField],
+    unreferenced: ty.Any = (),
+) -> tuple[dict, list[str]]:
+    """The file's tree in resolved form, and remarks (members left
+    out); ``references`` are the load balancer's own (its VIP's).
+
+    :raises osmigrateclient.exceptions.UnresolvedReference: naming
+        the field (``pools[0].members[1].subnet_ref``)
+    """
+    for field in unreferenced or ():
+        value: ty.Any = params
+        for part in field.replace(']', '').replace('[', '.').split('.'):
+            if isinstance(value, list) and part.isdigit() and len(part) < 9:
+                value = value[int(part)] if int(part) < len(value) else None
+            elif isinstance(value, dict):
+                value = value.get(part)
+            else:
+                value = None
+        if value is None:
+            raise exceptions.UnresolvedReference(
+                UNNAMED_CONTAINER if 'container' in field else UNNAMED_POOL,
+                field=field,
+            )
+    remarks: list[str] = []
+    lb = {f: params.get(f) for f in octavia_tree.LB_FIELDS if f != 'flavor'}
+    for param, ref in references.items():
+        value = params.get(param)
+        if value is None:
+            lb[ref.id_attr] = None
+            continue
+        lb[ref.id_attr] = octavia_tree.resolve(
+            lookup, ref.kind, value, param
+        ).id
+    if params.get('vip_subnet_ref') is not None:
+        # (the subnet says the network)
+        lb.pop('vip_network_id', None)
+    lb['flavor_id'] = None
+    if params.get('flavor'):
+        listed = list_or_none(lookup, octavia_tree.FLAVOR)
+        if listed is None:
+            raise exceptions.UnresolvedReference(
+                'cannot look load balancer flavor %r up: the user may '
+                'not list flavors' % params['flavor'],
+                field='flavor',
+            )
+        flavors = [f for f in listed if f.name == params['flavor']]
+        if len(flavors) != 1:
+            raise exceptions.UnresolvedReference(
+                'load balancer flavor %r %s in the destination'
+                % (
+                    params['flavor'],
+                    'not found' if not flavors else 'is ambiguous',
+                ),
+                field='flavor',
+            )
+        lb['flavor_id'] = flavors[0].id
+    provider = params.get('provider')
+    if provider:
+        listed = list_or_none(lookup, octavia_tree.PROVIDER)
+        # (a user who may not list providers: Octavia's create says)
+        known = sorted(p.name for p in listed or [])
+        if listed is not None and provider not in known:
+            raise exceptions.UnresolvedReference(
+                'provider %r not in the destination (it has: %s)'
+                % (provider, ', '.join(known)),
+                field='provider',
+            )
+    pools_in = params.get('pools') or []
+    keys = octavia_tree.pool_keys(pools_in)
+    by_name = {p.get('name'): k for p, k in zip(pools_in, keys, strict=True)}
+    pools = []
+    for i, (pool, key) in enumerate(zip(pools_in, keys, strict=True)):
+        where = 'pools[%d]' % i
+        members = []
+        for j, m in enumerate(pool.get('members') or []):
+            attrs = octavia_members.resolve_member(
+                lookup, m, '%s.members[%d]' % (where, j), remarks, pool
+            )
+            if attrs is not None:
+                members.append(
+                    {'key': octavia_tree.member_key(attrs), 'attrs': attrs}
+                )
+        _unique(members, where + '.members', 'member')
+        hm = pool.get('healthmonitor')
+        pools.append(
+            {
+                'key': key,
+                'attrs': {f: pool.get(f) for f in octavia_tree.POOL_FIELDS},
+                'members': members,
+                'healthmonitor': (
+                    {'attrs': {f: hm.get(f) for f in octavia_tree.HM_FIELDS}}
+                    if hm
+                    else None
+                ),
+            }
+        )
+    _unique(pools, 'pools', 'pool')
+    listeners = []
+    for i, x in enumerate(params.get('listeners') or []):
+        where = 'listeners[%d]' % i
+        attrs = {f: x.get(f) for f in octavia_tree.LISTENER_FIELDS}
+        attrs['default_pool'] = _pool_key(x, 'default_pool', by_name, where)
+        ref = x.get('default_tls_container_ref')
+        if ref is not None:
+            attrs['default_tls_container_ref'] = octavia_tree.resolve(
+                lookup,
+                octavia_tree.CONTAINER,
+                ref,
+                where + '.default_tls_container_ref',
+            ).id
+        elif x.get('protocol') == 'TERMINATED_HTTPS':
+            raise exceptions.UnresolvedReference(
+                'a TERMINATED_HTTPS listener needs its certificate '
+                'container: name it by reference',
+                field=where + '.default_tls_container_ref',
+            )
+        if x.get('sni_container_refs') is not None:
+            attrs['sni_container_refs'] = [
+                octavia_tree.resolve(
+                    lookup,
+                    octavia_tree.CONTAINER,
+                    r,
+                    '%s.sni_container_refs[%d]' % (where, k),
+                ).id
+                for k, r in enumerate(x['sni_container_refs'])
+            ]
+        policies = []
+        for j, pol in enumerate(x.get('l7policies') or []):
+            pattrs = {f: pol.get(f) for f in octavia_tree.POLICY_FIELDS}
+            pattrs['redirect_pool'] = _pool_key(
+                pol,
+                'redirect_pool',
+                by_name,
+                '%s.l7policies[%d]' % (where, j),
+            )
+            policies.append(
+                {
+                    'key': octavia_tree.policy_key(pattrs),
+                    'attrs': pattrs,
+                    'rules': [
+                        {
+                            'attrs': {
+                                f: r.get(f) for f in octavia_tree.RULE_FIELDS
+                            }
+                        }
+                        for r in pol.get('rules') or []
+                    ],
+                }
+            )
+        _unique(policies, where + '.l7policies', 'L7 policy of the listener')
+        listeners.append(
+            {
+                'key': octavia_tree.listener_key(attrs),
+                'attrs': attrs,
+                'l7policies': policies,
+            }
+        )
+    _unique(listeners, 'listeners', 'listener')
+    tree = {'attrs': lb, 'pools': pools, 'listeners': listeners}
+    return tree, remarks
+
+
+def _unique(nodes: list[dict], where: str, what: str) -> None:
+    """Refuse two children that an import could not tell apart."""
+    seen: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        if node['key'] in seen:
+            raise exceptions.UnresolvedReference(
+                'duplicate: %s %s is also %s[%d]: an import cannot tell '
+                'them apart' % (what, node['key'], where, seen[node['key']]),
+                field='%s[%d]' % (where, i),
+            )
+        seen[node['key']] = i
+
+
+def _pool_key(params: dict, field: str, by_name: dict, where: str):
+    """The key of the pool a listener or policy names (by name)."""
+    name = params.get(field)
+    if not name:
+        return None
+    if name not in by_name:
+        raise exceptions.UnresolvedReference(
+            'pool %r is not a pool of this load balancer' % name,
+            field='%s.%s' % (where, field),
+        )
+    return by_name[name]
