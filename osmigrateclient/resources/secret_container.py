@@ -29,14 +29,15 @@ import typing as ty
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient.resources import _barbican as barbican
+from osmigrateclient.resources import _barbican_api as barbican_api
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
-from osmigrateclient.resources import secret
 
 SECRET_REFS = 'secret_refs'  # noqa: S105 (a field name)
 
 
-class SecretContainer(secret.Barbican):
+class SecretContainer(barbican.Barbican):
     type = 'openstack.key_manager.Container'
     cli_name = 'secret container'
     kind = 'secret_container'
@@ -45,18 +46,18 @@ class SecretContainer(secret.Barbican):
     rank = 72
     depends_on = ('secret', 'user')
 
-    params_fields = ('name', 'type', SECRET_REFS, secret.ACL_ACCESS)
+    params_fields = ('name', 'type', SECRET_REFS, barbican.ACL_ACCESS)
     item_references = {SECRET_REFS: {'secret_ref': 'secret'}}
     param_shapes = {
         'type': datafile.STR,
         SECRET_REFS: [{'name': datafile.STR, 'secret_ref': datafile.REF}],
-        secret.ACL_ACCESS: (bool,),
+        barbican.ACL_ACCESS: (bool,),
     }
     required_params = ('type',)
     create_only = ('type', SECRET_REFS)
 
     def uuid(self, obj: ty.Any) -> str | None:
-        return secret.href_uuid(getattr(obj, 'container_ref', None))
+        return barbican_api.href_uuid(getattr(obj, 'container_ref', None))
 
     # -- export -------------------------------------------------------------
 
@@ -66,11 +67,14 @@ class SecretContainer(secret.Barbican):
         """The container's secrets by name, sorted by the container's
         names of them."""
         by_uuid = {
-            secret.href_uuid(s.secret_ref): s for s in lookup.all('secret')
+            barbican_api.href_uuid(s.secret_ref): s
+            for s in lookup.all('secret')
         }
         found = []
         for item in obj.secret_refs or []:
-            target = by_uuid.get(secret.href_uuid(item.get('secret_ref')))
+            target = by_uuid.get(
+                barbican_api.href_uuid(item.get('secret_ref'))
+            )
             found.append(
                 {
                     'name': item.get('name'),
@@ -102,7 +106,7 @@ class SecretContainer(secret.Barbican):
                         filter(
                             None,
                             (
-                                secret.href_uuid(r.get('secret_ref'))
+                                barbican_api.href_uuid(r.get('secret_ref'))
                                 for r in obj.secret_refs or []
                             ),
                         )
@@ -159,13 +163,16 @@ class SecretContainer(secret.Barbican):
         if params.get(SECRET_REFS) is not None:
             wanted = self.sdk_attrs(lookup, {SECRET_REFS: params[SECRET_REFS]})
             want = sorted(
-                (r['name'] or '', secret.href_uuid(r['secret_ref']) or '')
+                (
+                    r['name'] or '',
+                    barbican_api.href_uuid(r['secret_ref']) or '',
+                )
                 for r in wanted[SECRET_REFS]
             )
             have = sorted(
                 (
                     r.get('name') or '',
-                    secret.href_uuid(r.get('secret_ref')) or '',
+                    barbican_api.href_uuid(r.get('secret_ref')) or '',
                 )
                 for r in existing.secret_refs or []
             )

@@ -21,15 +21,16 @@ from oslotest import base
 from osmigrateclient import datafile
 from osmigrateclient import resources
 from osmigrateclient import validation
+from osmigrateclient.resources import _barbican_api
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import secret
 from osmigrateclient.resources import secret_container
-from tests.unit.resources import test_secret
+from tests.unit.resources import barbican_fakes
 
-ENDPOINT = test_secret.ENDPOINT
+ENDPOINT = barbican_fakes.ENDPOINT
 
 
-class ContainerConnection(test_secret.BarbicanConnection):
+class ContainerConnection(barbican_fakes.BarbicanConnection):
     def add_container(self, name, type_, items, acl=None):
         id_ = str(uuid.uuid4())
         href = ENDPOINT + 'containers/' + id_
@@ -66,7 +67,7 @@ class ContainerConnection(test_secret.BarbicanConnection):
         )
 
     def _api_delete_container(self, id_, ignore_missing=True):
-        assert secret.UUID.match(id_), id_
+        assert _barbican_api.UUID.match(id_), id_
         self.requests.append(('DELETE', id_))
         self._delete('secret_container', ENDPOINT + 'containers/' + id_)
 
