@@ -28,13 +28,13 @@ that do not hash to it; the MD5 of what was read is checked too.
 
 Every request goes through openstacksdk's object-store proxy (its adapter:
 the SDK's resource classes lose headers these modules need).  Names from
-a data file are checked before they reach a URL, and they never become a
-path: a blob's file name is a hash of the names.
+a data file are checked (:mod:`osmigrateclient.swift_names`) before they
+reach a URL, and they never become a path: a blob's file name is a hash
+of the names.
 
 One module per job:
 
-- :mod:`.wire`: names from untrusted files, URL paths, header text,
-  response errors, streamed bytes
+- :mod:`.wire`: URL paths, header text, response errors, streamed bytes
 - :mod:`.containers`: a container's HEAD, PUT and POST, and its params
 - :mod:`.records`: listings and the data file's object records
 - :mod:`.large`: static and dynamic large objects and symbolic links
