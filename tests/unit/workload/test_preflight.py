@@ -2,6 +2,7 @@
 #   not use this file except in compliance with the License. You may obtain
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
+import copy
 import types
 
 from oslotest import base
@@ -413,6 +414,20 @@ class TestChecker(CheckerTestCase):
         attrs = dict(fakes.SERVER_ATTRS)
         del attrs['availability_zone']
         self.assertEqual(attrs, resolved.server_attrs)
+
+    def test_entry_is_only_read(self):
+        # Even where the check drops what the destination lacks (zones)
+        # or finds problems, the file's entry stays as it was.
+        self.dst.volume_zones = ['az-vol']
+        self.dst.compute_zones = ['az-compute']
+        for entry in (
+            fakes.server_entry(),
+            fakes.server_entry(flavor_ref=None, key_name='nokey'),
+            _bfv(),
+        ):
+            before = copy.deepcopy(entry)
+            self.check(entry)
+            self.assertEqual(before, entry)
 
     def test_server_attrs_leave_out_empty_values(self):
         resolved, problems = self.check(
