@@ -75,10 +75,8 @@ def triage(
             outcome(SKIPPED, 'the source conversion host')
             continue
         j = journal_mod.Journal(ctx.data_dir, source_id, name)
-        known = {
-            j.data.get('dest_id'),
-            (j.data['steps'].get(server_step.NAME) or {}).get('id'),
-        } - {None}
+        server_record = j.step(server_step.NAME)
+        known = {j.data.get('dest_id'), server_record.get('id')} - {None}
         if j.phase == journal_mod.DONE:
             found = _dest_server(dst, j.data.get('dest_id'))
             if found is not None:
@@ -86,9 +84,7 @@ def triage(
                 continue
         # A server create whose answer never came: a killed run, or a
         # failed one that could not delete what it made.
-        creating = (j.data['steps'].get(server_step.NAME) or {}).get(
-            'creating'
-        ) and (
+        creating = server_record.get('creating') and (
             j.phase == journal_mod.RUNNING
             or (j.phase == journal_mod.FAILED and j.data.get('revert_errors'))
         )

@@ -24,12 +24,17 @@ Undo: the copy's (the half-made destination volume deleted); the source
 volumes are attached back by the undo of :class:`source.StopSource`.
 """
 
+import typing as ty
+
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import checked
 from osmigrateclient.workload import sync
 from osmigrateclient.workload.steps import base
 from osmigrateclient.workload.steps import copies
 from osmigrateclient.workload.steps import source
+
+if ty.TYPE_CHECKING:
+    from osmigrateclient.workload import migration
 
 PREFIX = 'volume:'
 
@@ -41,7 +46,9 @@ def is_data_volume(step_name: str) -> bool:
 class DataVolume(copies.VolumeCopy):
     """Copy one data volume; the destination volume's id."""
 
-    def __init__(self, server_import, source_volume_id: str) -> None:
+    def __init__(
+        self, server_import: 'migration.ServerImport', source_volume_id: str
+    ) -> None:
         super().__init__(server_import)
         self.name = PREFIX + source_volume_id
 
@@ -134,7 +141,7 @@ class DataVolume(copies.VolumeCopy):
         return synced
 
 
-def recorded(server_import) -> list[base.Step]:
+def recorded(server_import: 'migration.ServerImport') -> list[base.Step]:
     """The data volume steps the server's journal has, in its order."""
     return [
         DataVolume(server_import, name[len(PREFIX) :])
