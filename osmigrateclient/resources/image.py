@@ -37,7 +37,6 @@ are sent as strings (``true``/``false`` for booleans).
 """
 
 import logging
-import threading
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
@@ -120,7 +119,8 @@ DATA_FIELDS = ('hash_algo', 'hash_value')
 #: ``properties`` keys that are Glance's bookkeeping, not the image's
 _DROPPED_PROPERTIES = frozenset(['self', 'stores'])
 _RESERVED_PREFIX = 'os_glance'
-#: the pseudo-change of an existing destination image that has no data yet
+#: the pseudo-change of an existing destination image that has no data
+#: yet: ``(None, entry)``, the entry whose bytes go in
 DATA = '(data)'
 #: disk formats of images that others reference: imported first
 _REFERENCED_FORMATS = ('aki', 'ari')
@@ -194,13 +194,6 @@ class Image(base.Resource):
     sorted_fields = ('tags',)
     tag_field = None
     create_only = ('container_format', 'disk_format')
-
-    def __init__(self) -> None:
-        #: what a create or update could not do, by destination image id
-        self._notes: dict[str, list[str]] = {}
-        #: per thread, the entry that apply() is importing: update() gets
-        #: the changes only, and imports may run in threads
-        self._applying = threading.local()
 
     # -- options ------------------------------------------------------------
 
@@ -307,7 +300,8 @@ class Image(base.Resource):
             if missing:
                 return base.Plan(base.BLOCKED, missing, existing)
             changes = dict(planned.changes or {})
-            changes[DATA] = (None, entry['_info'].get('checksum'))
+            # update() gets the changes only: this one carries the entry.
+            changes[DATA] = (None, entry)
             return base.Plan(
                 base.UPDATE,
                 ', '.join(sorted(changes)),
@@ -394,8 +388,9 @@ class Image(base.Resource):
             obj = sdk_image.Image.new(
                 **dict(attrs, visibility='private')
             ).create(proxy)
-            self._note(
-                obj,
+            lookup.note(
+                self.kind,
+                obj.id,
                 'created private: the destination refused visibility '
                 'public (admin only)',
             )
@@ -437,20 +432,10 @@ class Image(base.Resource):
                 proxy.remove_tag(obj, tag)
             obj = proxy.get_image(obj.id)
         if data is not None:
-            obj = self._put_data(lookup, obj, self._applying.entry)
+            obj = self._put_data(lookup, obj, data[1])
         if members:
             self._add_member_ids(lookup, obj, members)
         return obj
-
-    def apply(
-        self, lookup: refs.Lookup, entry: base.Entry, dry_run: bool = False
-    ) -> base.Outcome:
-        # update() gets the changes only: keep the entry for the data.
-        self._applying.entry = entry
-        try:
-            return super().apply(lookup, entry, dry_run=dry_run)
-        finally:
-            self._applying.entry = {}
 
     def _put_data(
         self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
@@ -475,8 +460,9 @@ class Image(base.Resource):
                 else None
             )
             if project_id is None:
-                self._note(
-                    obj,
+                lookup.note(
+                    self.kind,
+                    obj.id,
                     'member project %s not added (not visible to the caller '
                     'in the destination)'
                     % (name or '(unnamed in the source)'),
@@ -516,23 +502,19 @@ class Image(base.Resource):
                 sdk_exceptions.ForbiddenException,
                 sdk_exceptions.BadRequestException,
             ) as e:
-                self._note(
-                    obj,
+                lookup.note(
+                    self.kind,
+                    obj.id,
                     'member project %s not added: %s'
                     % (project_id, base._api_message(e)),
                 )
 
     # -- outcomes -----------------------------------------------------------
 
-    def _note(self, obj: ty.Any, text: str) -> None:
-        notes = self._notes.setdefault(obj.id, [])
-        if text not in notes:
-            notes.append(text)
-
     def remarks(
         self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
     ) -> str:
-        return '; '.join(self._notes.pop(obj.id, []))
+        return '; '.join(lookup.notes(self.kind, obj.id))
 
 
 RESOURCE = Image

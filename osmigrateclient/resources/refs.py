@@ -330,6 +330,7 @@ class Lookup:
         self._projects: dict[str, tuple[str | None, str | None]] = {}
         self._project_ids: dict[tuple[str, str | None], str | None] = {}
         self._services: dict[str, bool] = {}
+        self._notes: dict[tuple[str, str], list[str]] = {}
         #: guards the dicts above but ``_lists``, and ``_kind_locks``
         self._lock = threading.RLock()
         #: one per kind: a list is made, and changed, under its lock
@@ -418,6 +419,21 @@ class Lookup:
                     found = None
                 self._services[service_type] = bool(found)
             return self._services[service_type]
+
+    # -- notes for outcomes -------------------------------------------------
+
+    def note(self, kind: str, id_: str, text: str) -> None:
+        """Keep ``text`` (what a create or update could not do) for the
+        outcome of the resource of ``kind`` with this id; once."""
+        with self._lock:
+            notes = self._notes.setdefault((kind, id_), [])
+            if text not in notes:
+                notes.append(text)
+
+    def notes(self, kind: str, id_: str) -> list[str]:
+        """The notes kept for a resource, forgotten once read."""
+        with self._lock:
+            return self._notes.pop((kind, id_), [])
 
     # -- the cached lists ---------------------------------------------------
 

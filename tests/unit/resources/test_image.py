@@ -22,6 +22,7 @@ from openstack.image.v2 import image as sdk_image
 import testtools
 
 from osmigrateclient import movers
+from osmigrateclient.resources import base
 from osmigrateclient.resources import image
 from osmigrateclient.resources import refs
 from tests.unit import fakes
@@ -427,34 +428,38 @@ class TestApplyInThreads(testtools.TestCase):
         # Two imports of the one (cached) Image type at once: update() of
         # each must put the data of the entry its own apply() was given.
         resource = image.Image()
-        both_applying = threading.Barrier(2, timeout=10)
+        both_planned = threading.Barrier(2, timeout=10)
         uploaded = {}
 
-        def apply(self, lookup, entry, dry_run=False):
-            both_applying.wait()
-            self.update(
-                lookup, types.SimpleNamespace(), {image.DATA: (None, 'x')}
+        def plan(self, lookup, entry):
+            # An existing image without data, for both entries at once.
+            both_planned.wait()
+            existing = types.SimpleNamespace(
+                id='img-' + entry['params']['name'], status='queued'
             )
+            return base.Plan(base.UNCHANGED, '', existing)
 
         def put_data(lookup, obj, entry):
             uploaded[threading.current_thread().name] = entry['params']['name']
             return obj
 
-        self.useFixture(
-            fixtures.MockPatchObject(image.base.Resource, 'apply', apply)
-        )
+        self.useFixture(fixtures.MockPatchObject(base.Resource, 'plan', plan))
         self.useFixture(
             fixtures.MockPatchObject(resource, '_put_data', put_data)
         )
         self.useFixture(
             fixtures.MockPatchObject(resource, 'proxy', lambda lookup: None)
         )
+        mover = types.SimpleNamespace(missing=lambda lookup, entry: '')
+        lookup = refs.Lookup(None, movers=types.SimpleNamespace(image=mover))
+        outcomes = {}
+
+        def apply(name):
+            entry = {'params': {'name': name}, '_info': {}}
+            outcomes[name] = resource.apply(lookup, entry).action
+
         threads = [
-            threading.Thread(
-                name=name,
-                target=resource.apply,
-                args=(None, {'params': {'name': name}}),
-            )
+            threading.Thread(name=name, target=apply, args=(name,))
             for name in ('a', 'b')
         ]
         for t in threads:
@@ -462,3 +467,4 @@ class TestApplyInThreads(testtools.TestCase):
         for t in threads:
             t.join()
         self.assertEqual({'a': 'a', 'b': 'b'}, uploaded)
+        self.assertEqual({'a': 'updated', 'b': 'updated'}, outcomes)

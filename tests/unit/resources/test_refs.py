@@ -330,6 +330,18 @@ class TestLookup(base.BaseTestCase):
         self.assertEqual([], self.conn.calls)
         self.assertEqual([], self.lookup.all('network'))
 
+    def test_notes_are_kept_once_and_read_once(self):
+        self.lookup.note('image', 'i1', 'created private')
+        self.lookup.note('image', 'i1', 'created private')
+        self.lookup.note('image', 'i1', 'member p not added')
+        self.lookup.note('flavor', 'i1', 'other kind')
+        self.assertEqual(
+            ['created private', 'member p not added'],
+            self.lookup.notes('image', 'i1'),
+        )
+        self.assertEqual([], self.lookup.notes('image', 'i1'))
+        self.assertEqual(['other kind'], self.lookup.notes('flavor', 'i1'))
+
 
 class TestLookupThreads(base.BaseTestCase):
     """A Lookup shared by the threads of a parallel import."""
