@@ -51,48 +51,26 @@ the destination script's exit trap (nbdkit also exits with its parent),
 nbdcopy by losing its connection when the tunnel ends; after a failure, a
 timeout or an interruption, whatever still runs on either host under the
 copy's random name (and its children: the hashes) is killed.
+
+This module runs the copy and watches it; the command lines and scripts
+it runs are in :mod:`~osmigrateclient.transfer.copy_scripts`, the hash
+that verifies it in :mod:`~osmigrateclient.transfer.device_hash`.
 """
 
 import concurrent.futures
 import logging
-import re
 import secrets
-import shlex
 import threading
 import time
 import typing as ty
 
 from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
+from osmigrateclient.transfer import copy_scripts
+from osmigrateclient.transfer import device_hash
 from osmigrateclient.transfer import ssh
 
 LOG = logging.getLogger(__name__)
-
-#: hash tools in order of preference: (tool, algorithm name)
-HASHES = (
-    ('xxh128sum', 'xxh128'),
-    ('b3sum', 'blake3'),
-    ('sha256sum', 'sha256'),
-)
-#: ports the NBD server and the forwarded port pick from
-PORTS = (49152, 65535)
-#: seconds the destination's NBD server may take to answer
-READY_TIMEOUT = 60.0
-#: tries with another port when the chosen one is taken
-PORT_TRIES = 5
-#: seconds an NBD handshake may take on 127.0.0.1
-HANDSHAKE_TIMEOUT = 10
-#: exit code of the destination script when no NBD server would start
-NO_SERVER = 90
-#: ssh's own failures
-SSH_FAILED = 255
-#: what the destination script prints once the copy is done: the bytes the
-#: source host sent through the tunnel (ssh's count, SSH framing included)
-RECEIVED = 'received '
-#: ssh's verbose lines the destination script keeps out of error messages
-_SSH_CHATTER = ('Authenticated to ', 'Transferred: ', 'Bytes per second: ')
-#: the shell variables the destination script fills in
-_VARIABLES = re.compile(r'@(port|dport)@')
 
 
 class Link(ty.NamedTuple):
@@ -130,277 +108,6 @@ class Result(ty.NamedTuple):
     #: count: encryption and framing included, TCP/IP headers not); None
     #: when ssh did not say
     bytes_sent: int | None = None
-
-
-# -- command lines -----------------------------------------------------------
-
-
-def nbd_uri(port: int | str, export: str) -> str:
-    return 'nbd://127.0.0.1:%s/%s' % (port, export)
-
-
-def serve_command(device: str, port: int | str, export: str) -> list[str]:
-    """The destination host's writable NBD server of ``device``: on
-    127.0.0.1 only, answering to ``export`` only.
-
-    nbdkit only: qemu-nbd refuses another export name too, but tells its
-    name to any client that asks for the list (NBD_OPT_LIST, which it
-    cannot refuse), so any local process could write to the device.
-    """
-    return [
-        'nbdkit',
-        '--exit-with-parent',
-        '--foreground',
-        '--ipaddr',
-        '127.0.0.1',
-        '--port',
-        str(port),
-        '--filter=exportname',
-        'file',
-        'file=%s' % device,
-        'exportname=%s' % export,
-        'exportname-strict=true',
-        'exportname-list=error',
-    ]
-
-
-def push_command(volume: Volume, port: int | str, export: str) -> list[str]:
-    """Run on the source host: copies the device into the forwarded port.
-
-    nbdcopy's sparse detection (on by default, 4 KiB blocks) turns all-zero
-    blocks into zero requests, or skips them for a destination known to
-    read as zeros.
-    """
-    argv = ['nbdcopy', '--progress=1', '--flush']
-    if volume.dest_is_zero:
-        argv.append('--destination-is-zero')
-    return argv + [volume.source_device, nbd_uri(port, export)]
-
-
-#: what :func:`push_command` gives, as the source host's forced command for
-#: the link key checks it (``grep -Ex``; devices and export names of the
-#: copy need no shell quoting)
-PUSH_PATTERN = (
-    'nbdcopy --progress=1 --flush( --destination-is-zero)? '
-    '/dev/[-A-Za-z0-9/_.:]+ nbd://127[.]0[.]0[.]1:[0-9]+/[0-9a-f]+'
-    # or a changed-block pass (osmigrateclient.transfer.delta): from the
-    # source host's own read-only NBD server of its changed chunks
-    '|nbdcopy --progress=1 --flush --destination-is-zero --sparse=0 '
-    '(--request-size=[0-9]+ )?'
-    'nbd://127[.]0[.]0[.]1:[0-9]+/[0-9a-f]+ '
-    'nbd://127[.]0[.]0[.]1:[0-9]+/[0-9a-f]+'
-)
-
-
-def link_argv(link: Link, remote_port: int | str, local_port: int | str):
-    """The destination host's login into the source host, forwarding the
-    source host's ``127.0.0.1:<remote_port>`` to its own local port."""
-    return (
-        ['ssh']
-        + ssh.ssh_options(
-            link.key_file,
-            link.known_hosts,
-            log_level='VERBOSE',
-            forwarding=True,
-        )
-        + [
-            '-o',
-            'ExitOnForwardFailure=yes',
-            '-c',
-            ssh.CIPHER,
-            '-p',
-            str(link.port),
-            '-l',
-            link.user,
-            '-T',
-            '-n',
-            '-R',
-            '127.0.0.1:%s:127.0.0.1:%s' % (remote_port, local_port),
-            '--',
-            link.address,
-        ]
-    )
-
-
-def shell_words(argv: ty.Sequence[str]) -> str:
-    """``argv`` as shell words, in which ``@port@`` and ``@dport@`` stand
-    for the values of the shell variables ``$port`` and ``$dport``."""
-    words = []
-    for word in argv:
-        parts = _VARIABLES.split(word)
-        text = ''.join(
-            ('"$%s"' % part) if i % 2 else shlex.quote(part)
-            for i, part in enumerate(parts)
-            if part or i % 2
-        )
-        words.append(text or "''")
-    return ' '.join(words)
-
-
-def copy_script(
-    link: Link,
-    volume: Volume,
-    export: str,
-    ready_timeout: float = READY_TIMEOUT,
-    push_argv: ty.Sequence[str] | None = None,
-) -> str:
-    """The destination host's part: serve, push from the source host
-    (:func:`push_command`, unless ``push_argv`` says another).
-
-    Progress goes to stdout as ``N/100`` lines, then ``received <bytes>``;
-    the NBD server and the tunnel end with the script (exit trap), whatever
-    way it ends.
-    """
-    uri = shell_words([nbd_uri('@dport@', export)])
-    serve = shell_words(serve_command(volume.dest_device, '@dport@', export))
-    if push_argv is None:
-        push_argv = push_command(volume, '@port@', export)
-    push = link_argv(link, '@port@', '@dport@') + [shlex.join(push_argv)]
-    ports = '$((%d + RANDOM %% %d))' % (PORTS[0], PORTS[1] - PORTS[0] + 1)
-    polls = max(1, int(ready_timeout / 0.1))
-    chatter = '\\|'.join('^' + line for line in _SSH_CHATTER)
-    return '\n'.join(
-        [
-            'set -u',
-            'server= link= tmp=',
-            'end() {',
-            '  [ -z "$link" ] || { kill "$link"; wait "$link"; } 2>/dev/null',
-            '  [ -z "$server" ] || { kill "$server"; wait "$server"; } '
-            '2>/dev/null',
-            '  [ -z "$tmp" ] || rm -rf "$tmp"',
-            '}',
-            'trap end EXIT',
-            'trap "exit 143" HUP INT TERM',
-            'tmp=$(mktemp -d)',
-            'serve() { %s & }' % serve,
-            'for try in $(seq %d); do' % PORT_TRIES,
-            '  dport=%s' % ports,
-            '  serve </dev/null >/dev/null 2>"$tmp/server"',
-            '  server=$!',
-            '  for i in $(seq %d); do' % polls,
-            '    kill -0 "$server" 2>/dev/null || break',
-            # Not answering at all: another program holds the port.
-            '    timeout %d nbdinfo --size %s >/dev/null 2>&1 && break 2'
-            % (HANDSHAKE_TIMEOUT, uri),
-            '    sleep 0.1',
-            '  done',
-            '  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null',
-            '  server=',
-            'done',
-            'if [ -z "$server" ]; then',
-            '  echo "no NBD server would start:" $(tail -n 5 "$tmp/server")'
-            ' >&2',
-            '  exit %d' % NO_SERVER,
-            'fi',
-            'for try in $(seq %d); do' % PORT_TRIES,
-            '  port=%s' % ports,
-            '  %s 2>"$tmp/link" &' % shell_words(push),
-            '  link=$!',
-            '  wait "$link"; rc=$?',
-            '  link=',
-            '  [ "$rc" = %d ] && grep -q "remote port forwarding failed" '
-            '"$tmp/link" || break' % SSH_FAILED,
-            'done',
-            'grep -v "%s" "$tmp/link" >&2' % chatter,
-            '[ "$rc" = 0 ] || tail -n 5 "$tmp/server" >&2',
-            "sed -n 's/^Transferred: sent [0-9]*, received \\([0-9]*\\) "
-            "bytes.*/%s\\1/p' \"$tmp/link\"" % RECEIVED,
-            'exit "$rc"',
-        ]
-    )
-
-
-def hash_tools_script() -> str:
-    """Prints the hash tools the host has, one a line."""
-    tools = ' '.join(tool for tool, _ in HASHES)
-    return (
-        'for t in %s; do command -v "$t" >/dev/null && echo "$t"; done; true'
-        % tools
-    )
-
-
-def hash_script(tool: str, device: str, size: int) -> str:
-    """Prints the hash of the first ``size`` bytes of ``device``.
-
-    The tool reads the device itself when it is ``size`` bytes long (the
-    usual case; 1.3 s for 4 GiB on the development cloud, where ``head -c``
-    through a pipe took 9 to 14 s), else through ``dd``.
-    """
-    dev = shlex.quote(device)
-    return '\n'.join(
-        [
-            'set -o pipefail',
-            'if [ "$(blockdev --getsize64 %s 2>/dev/null)" = %d ]; then'
-            % (dev, size),
-            '  %s < %s' % (tool, dev),
-            'else',
-            '  dd if=%s bs=1M iflag=count_bytes count=%d status=none | %s'
-            % (dev, size, tool),
-            'fi',
-        ]
-    )
-
-
-def tagged(script: str, export: str) -> list[str]:
-    """``script`` run by bash under a name holding the copy's ``export``
-    name, for :func:`stop_script` to find it."""
-    return ['bash', '-c', script, 'osm-copy-%s' % export]
-
-
-def stop_script(export: str) -> str:
-    """Ends whatever still runs under the copy's random ``export`` name on
-    the host, and the children of those processes."""
-    # The bracket keeps the pattern from matching this script's own line.
-    pattern = shlex.quote('[%s]%s' % (export[0], export[1:]))
-    return '\n'.join(
-        [
-            'pids=$(pgrep -f -- %s | paste -sd, -)' % pattern,
-            'if [ -n "$pids" ]; then',
-            '  pkill -P "$pids"; kill $(echo "$pids" | tr , " ")',
-            'fi 2>/dev/null',
-            'true',
-        ]
-    )
-
-
-def choose_hash(src_tools: str, dst_tools: str) -> tuple[str, str]:
-    """(tool, algorithm) of the best hash both hosts have.
-
-    :raises osmigrateclient.exceptions.MigrateError: none in common
-    """
-    src, dst = set(src_tools.split()), set(dst_tools.split())
-    for tool, algo in HASHES:
-        if tool in src and tool in dst:
-            return tool, algo
-    raise exceptions.MigrateError(
-        'no hash tool on both conversion hosts (%s): cannot verify the copy '
-        '(or copy with --no-verify)' % ', '.join(t for t, _ in HASHES)
-    )
-
-
-def parse_progress(line: str) -> int | None:
-    """The percentage of an nbdcopy ``N/100`` progress line."""
-    text = line.strip()
-    if text.endswith('/100'):
-        try:
-            return int(text[:-4])
-        except ValueError:
-            return None
-    return None
-
-
-def parse_received(line: str) -> int | None:
-    """The bytes of the destination script's ``received N`` line."""
-    text = line.strip()
-    if text.startswith(RECEIVED):
-        try:
-            return int(text[len(RECEIVED) :])
-        except ValueError:
-            return None
-    return None
-
-
-# -- the copy ----------------------------------------------------------------
 
 
 class _Deadline:
@@ -472,7 +179,7 @@ class BlockCopy:
         progress: progress_mod.Progress | None = None,
         clock: ty.Callable[[], float] = time.monotonic,
         pause: ty.Callable[[float], None] = time.sleep,
-        ready_timeout: float = READY_TIMEOUT,
+        ready_timeout: float = copy_scripts.READY_TIMEOUT,
         copy_timeout: float | None = None,
         on_progress: ty.Callable[[str, int, int], None] | None = None,
     ) -> None:
@@ -556,16 +263,26 @@ class BlockCopy:
         """Asks both hosts at once which hash tools they have."""
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             found = [
-                pool.submit(self._run, host, hash_tools_script(), timeout=60)
+                pool.submit(
+                    self._run,
+                    host,
+                    device_hash.hash_tools_script(),
+                    timeout=60,
+                )
                 for host in (self.source, self.dest)
             ]
-            return choose_hash(*(f.result().stdout for f in found))
+            return device_hash.choose_hash(*(f.result().stdout for f in found))
 
     def _stop(self, export: str) -> None:
         """End what still runs for the copy on both hosts."""
         for host in (self.dest, self.source):
             try:
-                self._run(host, stop_script(export), check=False, timeout=30)
+                self._run(
+                    host,
+                    copy_scripts.stop_script(export),
+                    check=False,
+                    timeout=30,
+                )
             except exceptions.MigrateError as e:
                 LOG.warning('cannot stop the copy on %s: %s', host.label, e)
 
@@ -573,7 +290,7 @@ class BlockCopy:
         self, volume: Volume, export: str, label: str, deadline: _Deadline
     ) -> int | None:
         """Run the copy; the bytes the source host sent, if known."""
-        script = copy_script(
+        script = copy_scripts.copy_script(
             self.link,
             volume,
             export,
@@ -582,20 +299,22 @@ class BlockCopy:
         )
         meter = self.progress.start('volume %s' % label, volume.size)
         proc = deadline.watch(
-            ssh.start(self.runner, self.dest, tagged(script, export))
+            ssh.start(
+                self.runner, self.dest, copy_scripts.tagged(script, export)
+            )
         )
         done = 0
         sent = None
         try:
             for line in proc.stdout:
-                percent = parse_progress(line)
+                percent = copy_scripts.parse_progress(line)
                 if percent is not None:
                     now = volume.size * percent // 100
                     meter.update(now - done)
                     done = now
                     self._report(label, done, volume.size)
-                elif parse_received(line) is not None:
-                    sent = parse_received(line)
+                elif copy_scripts.parse_received(line) is not None:
+                    sent = copy_scripts.parse_received(line)
             err = proc.stderr.read() if proc.stderr else ''
             rc = proc.wait()
         except BaseException:
@@ -622,7 +341,7 @@ class BlockCopy:
     def push_argv(self, volume: Volume, export: str) -> list[str]:
         """The source host's command of the copy (``@port@``: the
         forwarded port)."""
-        return push_command(volume, '@port@', export)
+        return copy_scripts.push_command(volume, '@port@', export)
 
     def _report(self, label: str, done: int, total: int) -> None:
         LOG.debug('%s: %d of %d bytes', label, done, total)
@@ -644,7 +363,10 @@ class BlockCopy:
             ssh.start(
                 self.runner,
                 host,
-                tagged(hash_script(tool, device, volume.size), export),
+                copy_scripts.tagged(
+                    device_hash.hash_script(tool, device, volume.size),
+                    export,
+                ),
             )
         )
 

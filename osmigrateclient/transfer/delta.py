@@ -32,7 +32,7 @@ nothing of them travels.  The rest is :mod:`osmigrateclient.transfer.
 blockcopy`'s copy with another source: the source host serves its changed
 chunks read-only on 127.0.0.1 under the copy's random export name, and the
 link key's forced command allows this second fixed form of nbdcopy
-(:data:`blockcopy.PUSH_PATTERN`), NBD to NBD on 127.0.0.1 only.  After
+(:data:`copy_scripts.PUSH_PATTERN`), NBD to NBD on 127.0.0.1 only.  After
 the pass the destination hashes the chunks written again; once every
 chunk's hash matches the source's, the devices are equal: the result's
 digest is the hash of the source's chunk list.
@@ -50,7 +50,7 @@ chunks (tools/bench/warm.py).
 
 The source device must not change during a pass (a snapshot's volume, or
 a stopped server's).  Every process is ended on every exit path, as for a
-full copy (:func:`blockcopy.stop_script`, by the copy's random name).
+full copy (:func:`copy_scripts.stop_script`, by the copy's random name).
 """
 
 import concurrent.futures
@@ -62,6 +62,7 @@ import typing as ty
 
 from osmigrateclient import exceptions
 from osmigrateclient.transfer import blockcopy
+from osmigrateclient.transfer import copy_scripts
 from osmigrateclient.transfer import ssh
 from osmigrateclient.transfer import volume_copy
 
@@ -237,22 +238,22 @@ def serve_script(
     ``device`` (the rest reads as holes): prints ``ready <port>`` once it
     answers, then runs until it is stopped (or for a day)."""
     ports = '$((%d + RANDOM %% %d))' % (
-        blockcopy.PORTS[0],
-        blockcopy.PORTS[1] - blockcopy.PORTS[0] + 1,
+        copy_scripts.PORTS[0],
+        copy_scripts.PORTS[1] - copy_scripts.PORTS[0] + 1,
     )
-    argv = blockcopy.serve_command(device, '@port@', export)
+    argv = copy_scripts.serve_command(device, '@port@', export)
     # read-only; the filter after exportname; ends after a day at most
     argv = ['timeout', '86400', 'nbdkit', '-r'] + argv[1:]
     argv.insert(argv.index('--filter=exportname') + 1, '--filter=extentlist')
-    serve = blockcopy.shell_words(argv)
-    uri = blockcopy.shell_words([blockcopy.nbd_uri('@port@', export)])
+    serve = copy_scripts.shell_words(argv)
+    uri = copy_scripts.shell_words([copy_scripts.nbd_uri('@port@', export)])
     return '\n'.join(
         [
             'set -u',
             'tmp=$(mktemp -d); trap \'rm -rf "$tmp"\' EXIT',
             'cat > "$tmp/extents" <<"OSM_EXTENTS"',
             extents(runs, size, chunk) + 'OSM_EXTENTS',
-            'for try in $(seq %d); do' % blockcopy.PORT_TRIES,
+            'for try in $(seq %d); do' % copy_scripts.PORT_TRIES,
             '  port=%s' % ports,
             '  %s "extentlist=$tmp/extents" </dev/null >/dev/null '
             '2>"$tmp/err" &' % serve,
@@ -260,7 +261,7 @@ def serve_script(
             '  for i in $(seq 600); do',
             '    kill -0 "$server" 2>/dev/null || break',
             '    if timeout %d nbdinfo --size %s >/dev/null 2>&1; then'
-            % (blockcopy.HANDSHAKE_TIMEOUT, uri),
+            % (copy_scripts.HANDSHAKE_TIMEOUT, uri),
             '      echo "%s$port"; wait "$server"; exit 0' % READY,
             '    fi',
             '    sleep 0.1',
@@ -268,7 +269,7 @@ def serve_script(
             '  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null',
             'done',
             'echo "no NBD server would start:" $(tail -n 5 "$tmp/err") >&2',
-            'exit %d' % blockcopy.NO_SERVER,
+            'exit %d' % copy_scripts.NO_SERVER,
         ]
     )
 
@@ -288,8 +289,8 @@ def delta_push(
         '--destination-is-zero',
         '--sparse=0',
         '--request-size=%d' % piece,
-        blockcopy.nbd_uri(source_port, export),
-        blockcopy.nbd_uri('@port@', export),
+        copy_scripts.nbd_uri(source_port, export),
+        copy_scripts.nbd_uri('@port@', export),
     ]
 
 
@@ -407,7 +408,7 @@ class DeltaCopy(blockcopy.BlockCopy):
                 server = ssh.start(
                     self.runner,
                     self.source,
-                    blockcopy.tagged(
+                    copy_scripts.tagged(
                         serve_script(
                             volume.source_device,
                             send_runs,
@@ -496,7 +497,7 @@ class DeltaCopy(blockcopy.BlockCopy):
     ) -> list[str]:
         done = self._run(
             host,
-            blockcopy.tagged(
+            copy_scripts.tagged(
                 hash_script(device, size, runs, chunk or self.chunk), export
             ),
             timeout=HASH_TIMEOUT,

@@ -20,6 +20,8 @@ import ipaddress
 import shlex
 
 from osmigrateclient.transfer import blockcopy
+from osmigrateclient.transfer import copy_scripts
+from osmigrateclient.transfer import device_hash
 from osmigrateclient.transfer import ssh
 
 #: (what, any of these commands) a conversion host needs; one image serves
@@ -27,7 +29,7 @@ from osmigrateclient.transfer import ssh
 #: (:mod:`~osmigrateclient.transfer.blockcopy` pushes from the source)
 TOOLS = (
     # destination: serves its device writable to the copy (with its
-    # exportname filter; see blockcopy.serve_command for why not qemu-nbd)
+    # exportname filter; see copy_scripts.serve_command for why not qemu-nbd)
     ('nbdkit', ('nbdkit',)),
     # source: reads its device, finds the zeros, writes through the tunnel
     ('nbdcopy', ('nbdcopy',)),
@@ -36,7 +38,7 @@ TOOLS = (
     # destination: logs into the source host with the link key (ssh -R)
     ('ssh', ('ssh',)),
     # both: verify the copy
-    ('hash', tuple(tool for tool, _ in blockcopy.HASHES)),
+    ('hash', tuple(tool for tool, _ in device_hash.HASHES)),
     # both: end what a failed or interrupted copy left running
     ('pgrep', ('pgrep',)),
 )
@@ -71,13 +73,13 @@ def install_script() -> str:
 
 
 #: the link key's forced command on the source host: the copy's push
-#: (blockcopy.PUSH_PATTERN, in plain words only) or the link check's true
+#: (copy_scripts.PUSH_PATTERN, in plain words only) or the link check's true
 LINK_COMMAND = (
     'c=$SSH_ORIGINAL_COMMAND; case "$c" in *[!-A-Za-z0-9/_.:=\\ ]*) ;; '
     "true) exit 0;; *) printf '%%s\\n' \"$c\" | grep -Eqx %s && exec $c;; "
     'esac; '
     'echo "os-migrate link key: command refused" >&2; exit 1'
-    % shlex.quote(blockcopy.PUSH_PATTERN)
+    % shlex.quote(copy_scripts.PUSH_PATTERN)
 )
 
 

@@ -9,6 +9,7 @@ import fixtures
 from oslotest import base
 
 from osmigrateclient.transfer import blockcopy
+from osmigrateclient.transfer import copy_scripts
 from osmigrateclient.transfer import host_scripts
 
 
@@ -108,11 +109,11 @@ class TestLinkKey(base.BaseTestCase):
         volume = blockcopy.Volume('/dev/disk/by-id/virtio-0a1b-c', '/dev/x', 1)
         allowed = [
             'true',
-            blockcopy.shlex.join(
-                blockcopy.push_command(volume, 50123, 'ab12')
+            copy_scripts.shlex.join(
+                copy_scripts.push_command(volume, 50123, 'ab12')
             ),
-            blockcopy.shlex.join(
-                blockcopy.push_command(
+            copy_scripts.shlex.join(
+                copy_scripts.push_command(
                     volume._replace(dest_is_zero=True), 50123, 'ab12'
                 )
             ),
