@@ -140,6 +140,18 @@ def resolve_tree(
     :raises osmigrateclient.exceptions.UnresolvedReference: naming
         the field (``pools[0].members[1].subnet_ref``)
     """
+    _refuse_unreferenced(params, unreferenced)
+    remarks: list[str] = []
+    lb = _lb_attrs(lookup, params, references)
+    pools, by_name = _pools(lookup, params, remarks)
+    listeners = _listeners(lookup, params, by_name)
+    tree = {'attrs': lb, 'pools': pools, 'listeners': listeners}
+    return tree, remarks
+
+
+def _refuse_unreferenced(params: dict, unreferenced: ty.Any) -> None:
+    """Refuse a field that the export could not write by reference
+    (``_info.unreferenced``) while the file still leaves it null."""
     for field in unreferenced or ():
         value: ty.Any = params
         for part in field.replace(']', '').replace('[', '.').split('.'):
@@ -154,7 +166,13 @@ def resolve_tree(
                 UNNAMED_CONTAINER if 'container' in field else UNNAMED_POOL,
                 field=field,
             )
-    remarks: list[str] = []
+
+
+def _lb_attrs(
+    lookup: refs.Lookup, params: dict, references: dict[str, base.RefField]
+) -> dict:
+    """The load balancer's own fields, its VIP's references, flavor and
+    provider resolved."""
     lb = {f: params.get(f) for f in octavia_tree.LB_FIELDS if f != 'flavor'}
     for param, ref in references.items():
         value = params.get(param)
@@ -198,6 +216,14 @@ def resolve_tree(
                 % (provider, ', '.join(known)),
                 field='provider',
             )
+    return lb
+
+
+def _pools(
+    lookup: refs.Lookup, params: dict, remarks: list[str]
+) -> tuple[list[dict], dict]:
+    """The pools, with their members and health monitors, and the key of
+    each pool by name."""
     pools_in = params.get('pools') or []
     keys = octavia_tree.pool_keys(pools_in)
     by_name = {p.get('name'): k for p, k in zip(pools_in, keys, strict=True)}
@@ -228,6 +254,11 @@ def resolve_tree(
             }
         )
     _unique(pools, 'pools', 'pool')
+    return pools, by_name
+
+
+def _listeners(lookup: refs.Lookup, params: dict, by_name: dict) -> list:
+    """The listeners, with their L7 policies and rules."""
     listeners = []
     for i, x in enumerate(params.get('listeners') or []):
         where = 'listeners[%d]' % i
@@ -289,8 +320,7 @@ def resolve_tree(
             }
         )
     _unique(listeners, 'listeners', 'listener')
-    tree = {'attrs': lb, 'pools': pools, 'listeners': listeners}
-    return tree, remarks
+    return listeners
 
 
 def _unique(nodes: list[dict], where: str, what: str) -> None:
