@@ -20,11 +20,14 @@ volumes of a workload)::
 
 :meth:`Copier.copy` attaches the source volume to the source conversion
 host and the destination volume to the destination host through Nova,
-finds each device by its serial, copies the bytes host to host
-(:mod:`osmigrateclient.transfer.blockcopy`) and detaches both volumes on
-every path.  Before each attach call it hands the caller the list of
+finds each device by its serial
+(:mod:`osmigrateclient.transfer.attachments`), copies the bytes host to
+host (:mod:`osmigrateclient.transfer.blockcopy`) and detaches both volumes
+on every path.  Before each attach call it hands the caller the list of
 attachments made so far (``record``), so that a killed run's attachments
-can be undone by the next run (:meth:`Copier.detach`).
+can be undone by the next run (:meth:`Copier.detach`).  Its callers make,
+grow and delete the volumes with
+:mod:`osmigrateclient.transfer.cinder_volumes`.
 
 The OpenStack calls go through the connections given; keystoneauth
 re-authenticates a password (or application credential) session by itself
@@ -34,15 +37,13 @@ copy may outlast any token.
 
 import concurrent.futures
 import logging
-import shlex
 import threading
 import time
 import typing as ty
 
-from openstack.compute.v2 import server as sdk_server
-
 from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
+from osmigrateclient.transfer import attachments
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host
 from osmigrateclient.transfer import ssh
@@ -51,9 +52,6 @@ LOG = logging.getLogger(__name__)
 
 #: seconds a volume create, attach, detach or delete may take
 TIMEOUT = 1800.0
-#: the first pause of a wait, its growth factor and its most (seconds): a
-#: cloud operation is noticed at most POLL_MAX seconds after it finished
-POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.25, 1.5, 2.0
 #: a copy's progress is logged at every this many percent
 LOG_EVERY_PERCENT = 10
 #: ... and at least this often (seconds)
@@ -62,41 +60,6 @@ LOG_EVERY_SECONDS = 60.0
 NO_HOSTS = (
     'no conversion hosts: run "openstack migrate conversion host deploy" first'
 )
-
-
-def wait(
-    what: str,
-    get: ty.Callable[[], ty.Any],
-    ready: ty.Callable[[ty.Any], bool],
-    failed: ty.Callable[[ty.Any], bool],
-    timeout: float,
-    clock: ty.Callable[[], float] = time.monotonic,
-    pause: ty.Callable[[float], None] = time.sleep,
-) -> ty.Any:
-    """Poll ``get()`` until ``ready``; the object it returned then.
-
-    :raises osmigrateclient.exceptions.MigrateError: ``failed`` (``<what>:
-        status <status>``) or ``timeout`` seconds passed (``<what>: still
-        <status> after <timeout> s``)
-    """
-    deadline = clock() + timeout
-    delay = POLL_FIRST
-    while True:
-        obj = get()
-        if ready(obj):
-            return obj
-        if failed(obj):
-            raise exceptions.MigrateError(
-                '%s: status %s' % (what, getattr(obj, 'status', None))
-            )
-        if clock() >= deadline:
-            status = getattr(obj, 'status', None)
-            raise exceptions.MigrateError(
-                '%s: still %s after %d s'
-                % (what, 'not there' if status is None else status, timeout)
-            )
-        pause(delay)
-        delay = min(delay * POLL_FACTOR, POLL_MAX)
 
 
 class Settings(ty.NamedTuple):
@@ -112,282 +75,6 @@ class Settings(ty.NamedTuple):
 
 
 DEFAULT_SETTINGS = Settings()
-
-
-# -- devices -----------------------------------------------------------------
-
-
-def device_script(volume_id: str) -> str:
-    """Prints the device of a volume: its by-id link, else the disk whose
-    serial lsblk reports (attachment order does not matter)."""
-    serial = shlex.quote(volume_id[:20])
-    link = shlex.quote('/dev/disk/by-id/virtio-%s' % volume_id[:20])
-    # The serial reaches awk through its environment: no quoting to escape.
-    return (
-        'if [ -b %s ]; then echo %s; else lsblk -dnpo NAME,SERIAL | '
-        'S=%s awk \'$2 == ENVIRON["S"] {print $1}\'; fi' % (link, link, serial)
-    )
-
-
-def find_device(runner: ssh.Runner, host: ssh.Host, volume_id: str) -> str:
-    """The device of ``volume_id`` on ``host``, '' while not there."""
-    done = ssh.run(
-        runner, host, device_script(volume_id), timeout=60, check=False
-    )
-    lines = done.stdout.split()
-    return lines[0] if done.returncode == 0 and len(lines) == 1 else ''
-
-
-# -- volumes -----------------------------------------------------------------
-
-
-# One volume create at a time in a process: the volumes of a name listed
-# just before a create call are then all but the one it makes.
-_CREATE_LOCK = threading.Lock()
-
-
-def _named(conn: ty.Any, name: str | None) -> list:
-    """The volumes named ``name`` (unnamed ones for no name)."""
-    found = (
-        conn.block_storage.volumes(name=name)
-        if name
-        else conn.block_storage.volumes()
-    )
-    return [v for v in found if (v.name or '') == (name or '')]
-
-
-def start_create(
-    conn: ty.Any,
-    attrs: dict,
-    record: ty.Callable[[str], None] | None = None,
-    pending: ty.Callable[[dict], None] | None = None,
-) -> ty.Any:
-    """Ask Cinder for a volume (``create_volume(**attrs)``); the volume,
-    not waited for.
-
-    ``pending(note)`` is called before the create call with what
-    :func:`delete_unrecorded` needs to find the volume if the answer never
-    comes (the run is killed, the connection breaks): the name and the
-    volumes of that name then.  ``record(volume id)`` is called as soon as
-    the answer came.
-    """
-    with _CREATE_LOCK:
-        if pending is not None:
-            pending(
-                {
-                    'name': attrs.get('name'),
-                    'size': attrs.get('size'),
-                    'before': sorted(
-                        v.id for v in _named(conn, attrs.get('name'))
-                    ),
-                }
-            )
-        volume = conn.block_storage.create_volume(**attrs)
-        if record is not None:
-            record(volume.id)
-    return volume
-
-
-def delete_unrecorded(
-    conn: ty.Any,
-    note: dict | None,
-    timeout: float,
-    clock: ty.Callable[[], float] = time.monotonic,
-    pause: ty.Callable[[float], None] = time.sleep,
-    log: logging.Logger | None = None,
-) -> list[str]:
-    """Delete the volume a create call made whose answer never came (see
-    :func:`start_create`): named so, not there before the call, attached
-    to nothing, of that size; the ids deleted."""
-    if not note:
-        return []
-    before = set(note.get('before') or [])
-    size = note.get('size')
-    found = [
-        v.id
-        for v in _named(conn, note.get('name'))
-        if v.id not in before
-        and not v.attachments
-        and (size is None or v.size == size)
-    ]
-    for volume_id in found:
-        _say(
-            log, 'Deleting volume %s, made by an unanswered create', volume_id
-        )
-        # Cinder refuses to delete a volume still being created.
-        wait(
-            'volume %s' % volume_id,
-            lambda v=volume_id: conn.block_storage.find_volume(v),
-            lambda v: v is None or v.status != 'creating',
-            lambda v: False,
-            timeout,
-            clock,
-            pause,
-        )
-        delete_volume(conn, volume_id, timeout, clock, pause)
-    return found
-
-
-def create_volume(
-    conn: ty.Any,
-    attrs: dict,
-    timeout: float,
-    record: ty.Callable[[str], None] | None = None,
-    clock: ty.Callable[[], float] = time.monotonic,
-    pause: ty.Callable[[float], None] = time.sleep,
-    pending: ty.Callable[[dict], None] | None = None,
-) -> ty.Any:
-    """Create a volume (``create_volume(**attrs)``) and wait until it is
-    available; the volume.
-
-    ``record(volume id)`` is called as soon as the volume exists, before the
-    wait, so that a killed run knows what to delete; ``pending`` as in
-    :func:`start_create`.
-
-    :raises osmigrateclient.exceptions.MigrateError: it went to an error
-        status, or is not available after ``timeout`` seconds
-    """
-    volume = start_create(conn, attrs, record, pending)
-    return wait(
-        'volume %s' % volume.id,
-        lambda: conn.block_storage.get_volume(volume.id),
-        lambda v: v.status == 'available',
-        lambda v: v.status.startswith('error'),
-        timeout,
-        clock,
-        pause,
-    )
-
-
-def grow(
-    conn: ty.Any,
-    volume_id: str,
-    size: int,
-    timeout: float,
-    clock: ty.Callable[[], float] = time.monotonic,
-    pause: ty.Callable[[float], None] = time.sleep,
-) -> bool:
-    """Extend an available volume to ``size`` GiB when it is smaller (its
-    source grew since it was made) and wait until it is; whether it grew.
-
-    :raises osmigrateclient.exceptions.MigrateError: the extend failed
-        (error_extending), or did not end within ``timeout`` seconds
-    """
-    volume = conn.block_storage.get_volume(volume_id)
-    if volume.size >= size:
-        return False
-    # A killed run's extend may still be under way: wait for it first.
-    if volume.status != 'extending':
-        conn.block_storage.extend_volume(volume, size)
-    wait(
-        'extending volume %s to %d GiB' % (volume_id, size),
-        lambda: conn.block_storage.get_volume(volume_id),
-        lambda v: v.status == 'available' and v.size >= size,
-        lambda v: v.status.startswith('error'),
-        timeout,
-        clock,
-        pause,
-    )
-    return True
-
-
-def delete_volume(
-    conn: ty.Any,
-    volume_id: str,
-    timeout: float,
-    clock: ty.Callable[[], float] = time.monotonic,
-    pause: ty.Callable[[float], None] = time.sleep,
-) -> None:
-    """Delete a volume (a missing one is fine) and wait until it is gone.
-
-    :raises osmigrateclient.exceptions.MigrateError: it went to
-        error_deleting, or is still there after ``timeout`` seconds
-    """
-    conn.block_storage.delete_volume(volume_id, ignore_missing=True)
-    wait(
-        'deleting volume %s' % volume_id,
-        lambda: conn.block_storage.find_volume(volume_id),
-        lambda v: v is None,
-        lambda v: v.status == 'error_deleting',
-        timeout,
-        clock,
-        pause,
-    )
-
-
-def delete_attachment(conn: ty.Any, server_id: str, volume_id: str) -> None:
-    """Ask Nova to detach ``volume_id`` from ``server_id`` (a missing
-    attachment is fine).  The server goes as a Server resource: given two
-    bare ids, openstacksdk's ``delete_volume_attachment`` first GETs the
-    server to tell which id is which (one more request per detach, and
-    the ids swapped when the server is gone)."""
-    conn.compute.delete_volume_attachment(
-        sdk_server.Server(id=server_id), volume_id, ignore_missing=True
-    )
-
-
-def held_by(volume: ty.Any, server_id: str) -> bool:
-    """Whether ``volume`` is in use by ``server_id`` and nothing else."""
-    servers = {a.get('server_id') for a in volume.attachments or []}
-    return volume.status == 'in-use' and servers == {server_id}
-
-
-def detach_all(
-    conns: dict[str, ty.Any],
-    attached: list[dict],
-    timeout: float,
-    clock: ty.Callable[[], float] = time.monotonic,
-    pause: ty.Callable[[float], None] = time.sleep,
-    log: logging.Logger | None = None,
-) -> None:
-    """Detach ``attached`` (items ``{'side', 'server', 'volume'}``) and wait
-    until each volume is available (or gone).  Missing attachments are
-    fine, so this undoes a killed run's attachments whatever it got to.
-
-    :param conns: ``{'src': connection, 'dst': connection}``
-    """
-    # Every detach call first (they run at once in the clouds), then the
-    # waits.
-    for item in attached:
-        conn = conns[item['side']]
-        _say(
-            log,
-            'Detaching volume %s from server %s (%s)',
-            item['volume'],
-            item['server'],
-            item['side'],
-        )
-        delete_attachment(conn, item['server'], item['volume'])
-    for item in attached:
-        conn = conns[item['side']]
-        wait(
-            'volume %s to detach' % item['volume'],
-            lambda c=conn, i=item: c.block_storage.find_volume(i['volume']),
-            # Off that server: it may be in use elsewhere by now (a source
-            # volume a failed run's revert attached back to its server).
-            lambda v, i=item: (
-                v is None
-                or v.status == 'available'
-                or (
-                    v.status != 'detaching'
-                    and not any(
-                        a.get('server_id') == i['server']
-                        for a in v.attachments or []
-                    )
-                )
-            ),
-            lambda v: v.status.startswith('error'),
-            timeout,
-            clock,
-            pause,
-        )
-
-
-def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:
-    """A step: to this module's log, and to ``log`` if given."""
-    LOG.info(msg, *args)
-    if log is not None:
-        log.info(msg, *args)
 
 
 # -- progress ----------------------------------------------------------------
@@ -564,7 +251,7 @@ class Copier:
         attaches volumes there: that is an attach of an earlier run that
         was carried out after the run's clean-up (its answer was late), and
         the copy uses it and detaches it afterwards."""
-        return volume.status == 'available' or held_by(
+        return volume.status == 'available' or attachments.held_by(
             volume, self.hosts[side]['server_id']
         )
 
@@ -572,7 +259,7 @@ class Copier:
         """Detach what :meth:`copy` attached (or recorded, in a run that
         was killed): items ``{'side': 'src'|'dst', 'server': id, 'volume':
         id}``; waits until each volume is available or gone."""
-        detach_all(
+        attachments.detach_all(
             self.conns,
             attached,
             self.settings.timeout,
@@ -585,49 +272,19 @@ class Copier:
 
     def _attach(self, side: str, volume_id: str, note) -> str:
         """Attach ``volume_id`` to the ``side`` host; its device there."""
-        conn, host = self.conns[side], self.ssh_hosts[side]
         server_id = self.hosts[side]['server_id']
-        _say(
-            self.log,
-            'Attaching volume %s to conversion host %s (server %s)',
-            volume_id,
-            host.label,
+        return attachments.attach(
+            self.conns[side],
+            self.runner,
+            self.ssh_hosts[side],
             server_id,
-        )
-        note(side, server_id, volume_id)
-        if held_by(conn.block_storage.get_volume(volume_id), server_id):
-            _say(
-                self.log,
-                'Volume %s is attached to %s already (by an earlier run)',
-                volume_id,
-                host.label,
-            )
-        else:
-            conn.compute.create_volume_attachment(
-                server_id, volume_id=volume_id
-            )
-        wait(
-            'volume %s to attach' % volume_id,
-            lambda: conn.block_storage.get_volume(volume_id),
-            lambda v: v.status == 'in-use',
-            # Nova reserves the volume before it answers: available again
-            # is an attach that failed in the compute service.
-            lambda v: v.status.startswith('error') or v.status == 'available',
+            volume_id,
             self.settings.timeout,
+            lambda: note(side, server_id, volume_id),
             self.clock,
             self.pause,
+            self.log,
         )
-        device = wait(
-            'the device of volume %s on %s' % (volume_id, host.label),
-            lambda: find_device(self.runner, host, volume_id),
-            bool,
-            lambda d: False,
-            self.settings.timeout,
-            self.clock,
-            self.pause,
-        )
-        _say(self.log, 'Volume %s is %s on %s', volume_id, device, host.label)
-        return device
 
     def _copy_bytes(self, volume: blockcopy.Volume) -> blockcopy.Result:
         progress = self.progress
@@ -664,3 +321,10 @@ class Copier:
             else 'not verified',
         )
         return result
+
+
+def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:
+    """A step: to this module's log, and to ``log`` if given."""
+    LOG.info(msg, *args)
+    if log is not None:
+        log.info(msg, *args)

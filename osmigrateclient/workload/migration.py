@@ -42,6 +42,7 @@ import time
 import typing as ty
 
 from osmigrateclient import datafile
+from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.transfer import delta
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import checked
@@ -98,7 +99,7 @@ class Context:
         self.group_lock = threading.Lock()
 
     def wait(self, what, get, ready, failed, timeout=None):
-        return volume_copy.wait(
+        return cinder_volumes.wait(
             what,
             get,
             ready,

@@ -56,6 +56,7 @@ from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import record
+from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.transfer import delta
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import journal as journal_mod
@@ -225,14 +226,14 @@ class ServerSync:
             description='os-migrate: temporary snapshot of a sync pass',
         )
         j.update(volume_id, snapshot=snap.id)
-        volume_copy.wait(
+        cinder_volumes.wait(
             'snapshot %s' % snap.id,
             lambda: self.src.block_storage.get_snapshot(snap.id),
             lambda s: s.status == 'available',
             lambda s: s.status.startswith('error'),
             timeout,
         )
-        temp = volume_copy.create_volume(
+        temp = cinder_volumes.create_volume(
             self.src,
             {'snapshot_id': snap.id, 'size': source.size, 'name': name},
             timeout,
@@ -296,7 +297,7 @@ class ServerSync:
                         % (dest_id, volume_id)
                     )
                 # The source grew since the last pass: so does its copy.
-                volume_copy.grow(
+                cinder_volumes.grow(
                     self.dst, dest_id, source.size, self.settings.timeout
                 )
                 return dest_id
@@ -305,7 +306,7 @@ class ServerSync:
             attrs['description'] = source.description
         if source.volume_type:
             attrs['volume_type'] = source.volume_type
-        made = volume_copy.create_volume(
+        made = cinder_volumes.create_volume(
             self.dst,
             attrs,
             self.settings.timeout,
@@ -326,13 +327,15 @@ class ServerSync:
         temps = {record.get('temp_volume')} - {None}
         temps |= {v.id for v in block.volumes(name=name)}
         for temp_id in sorted(temps):
-            volume_copy.delete_volume(self.src, temp_id, self.settings.timeout)
+            cinder_volumes.delete_volume(
+                self.src, temp_id, self.settings.timeout
+            )
         j.update(volume_id, temp_volume=None)
         snaps = {record.get('snapshot')} - {None}
         snaps |= {s.id for s in block.snapshots(name=name)}
         for snap_id in sorted(snaps):
             block.delete_snapshot(snap_id, ignore_missing=True)
-            volume_copy.wait(
+            cinder_volumes.wait(
                 'deleting snapshot %s' % snap_id,
                 lambda s=snap_id: _snapshot_or_none(block, s),
                 lambda s: s is None,

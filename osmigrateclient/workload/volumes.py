@@ -59,6 +59,8 @@ from osmigrateclient import record
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume as volume_mod
+from osmigrateclient.transfer import attachments
+from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.transfer import conversion_host
 from osmigrateclient.transfer import image_blobs
 from osmigrateclient.transfer import ssh
@@ -268,7 +270,7 @@ class VolumeMover:
         return lookup.option('volume_timeout', volume_mod.TIMEOUT)
 
     def _wait(self, what, get, ready, failed, timeout):
-        return volume_copy.wait(
+        return cinder_volumes.wait(
             what, get, ready, failed, timeout, self.clock, self.pause
         )
 
@@ -382,7 +384,7 @@ class VolumeMover:
         so a killed run finds it) and wait until it is available."""
         attrs = self.declaration.sdk_attrs(lookup, params)
         attrs.update(size=entry['_info']['size'], **extra)
-        return volume_copy.create_volume(
+        return cinder_volumes.create_volume(
             lookup.conn,
             attrs,
             timeout,
@@ -453,7 +455,7 @@ class VolumeMover:
 
     def _detach_all(self, lookup, src, journal, source_id, log=None) -> None:
         """Detach what the journal says this volume's copy attached."""
-        volume_copy.detach_all(
+        attachments.detach_all(
             {conversion_host.SRC: src, conversion_host.DST: lookup.conn},
             journal.get(source_id).get('attached') or [],
             self._timeout(lookup),
@@ -483,7 +485,7 @@ class VolumeMover:
         self._delete_images(lookup, src, journal, source_id)
         if record.get('state') != DONE and record.get('dest_id'):
             _say(log, 'Deleting the half-made volume %s', record['dest_id'])
-            volume_copy.delete_volume(
+            cinder_volumes.delete_volume(
                 lookup.conn,
                 record['dest_id'],
                 self._timeout(lookup),
@@ -494,7 +496,7 @@ class VolumeMover:
         if record.get('state') != DONE and record.get('creating'):
             # Killed (or the answer lost) before a create call answered.
             # The note stays: a late create may land after this clean-up.
-            volume_copy.delete_unrecorded(
+            cinder_volumes.delete_unrecorded(
                 lookup.conn,
                 record['creating'],
                 self._timeout(lookup),

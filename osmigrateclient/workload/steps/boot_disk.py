@@ -29,7 +29,7 @@ import math
 import typing as ty
 
 from osmigrateclient import datadir
-from osmigrateclient.transfer import volume_copy
+from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.workload import checked
 from osmigrateclient.workload.steps import copies
 
@@ -85,7 +85,7 @@ class BootDisk(copies.VolumeCopy):
             attrs.update(self.resolved.boot_volume_attrs)
             image_metadata = {}
         temp_attrs['name'] = datadir.TEMP_PREFIX + self.resolved.source_id
-        temp = volume_copy.create_volume(
+        temp = cinder_volumes.create_volume(
             src,
             temp_attrs,
             self.ctx.settings.timeout,
@@ -105,7 +105,7 @@ class BootDisk(copies.VolumeCopy):
         record = self.record
         src = self.src
         if record.get('temp_volume'):
-            volume_copy.delete_volume(
+            cinder_volumes.delete_volume(
                 src,
                 record['temp_volume'],
                 self.ctx.settings.timeout,
@@ -114,7 +114,7 @@ class BootDisk(copies.VolumeCopy):
             )
             self.note(temp_volume=None, creating_temp=None)
         elif record.get('creating_temp'):
-            volume_copy.delete_unrecorded(
+            cinder_volumes.delete_unrecorded(
                 src,
                 record['creating_temp'],
                 self.ctx.settings.timeout,

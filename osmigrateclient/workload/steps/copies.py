@@ -29,7 +29,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
-from osmigrateclient.transfer import volume_copy
+from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.workload import checked
 from osmigrateclient.workload import journal as journal_mod
 from osmigrateclient.workload.steps import base
@@ -52,7 +52,7 @@ class VolumeCopy(base.Step):
             self.server_import.copier.detach(record['attached'])
         if record.get('dest_volume'):
             self.say('deleting the half-made volume %s', record['dest_volume'])
-            volume_copy.delete_volume(
+            cinder_volumes.delete_volume(
                 self.dst,
                 record['dest_volume'],
                 self.ctx.settings.timeout,
@@ -83,7 +83,7 @@ class VolumeCopy(base.Step):
         came (killed, or the answer lost)."""
         for field, conn in self.create_notes():
             if isinstance(record.get(field), dict):
-                volume_copy.delete_unrecorded(
+                cinder_volumes.delete_unrecorded(
                     conn,
                     record[field],
                     self.ctx.settings.timeout,
@@ -126,7 +126,7 @@ class VolumeCopy(base.Step):
         made already, maybe not available yet); its id."""
         attrs['size'] = size
         if made_id is None:
-            dest = volume_copy.create_volume(
+            dest = cinder_volumes.create_volume(
                 self.dst,
                 attrs,
                 self.ctx.settings.timeout,

@@ -26,7 +26,7 @@ volumes are attached back by the undo of :class:`source.StopSource`.
 
 import typing as ty
 
-from osmigrateclient.transfer import volume_copy
+from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.workload import checked
 from osmigrateclient.workload import sync
 from osmigrateclient.workload.steps import base
@@ -64,7 +64,7 @@ class DataVolume(copies.VolumeCopy):
             return self._synced_volume(volume, synced)
         # The destination volume is made while the source one detaches.
         attrs = dict(volume.attrs, size=volume.size)
-        made = volume_copy.start_create(
+        made = cinder_volumes.start_create(
             self.dst,
             attrs,
             record=lambda id_: self.note(dest_volume=id_),
@@ -98,7 +98,7 @@ class DataVolume(copies.VolumeCopy):
         ).clean(volume.source_id)
         # The source grew since the last sync pass (the pre-flight held
         # the file to its size): so does its copy.
-        volume_copy.grow(
+        cinder_volumes.grow(
             self.dst, synced, volume.size, self.ctx.settings.timeout
         )
         source.detach_volume(self, volume)

@@ -26,7 +26,7 @@ devices, then, if the import stopped an ACTIVE server, started again.
 import typing as ty
 
 from osmigrateclient import exceptions
-from osmigrateclient.transfer import volume_copy
+from osmigrateclient.transfer import attachments
 from osmigrateclient.workload import checked
 from osmigrateclient.workload import journal as journal_mod
 from osmigrateclient.workload.steps import base
@@ -98,7 +98,7 @@ def detach_volume(step: base.Step, volume: checked.ServerVolume) -> None:
         detached.append({'volume': volume.source_id, 'device': volume.device})
         step.journal.set_source(detached=detached)
     step.say('detaching volume %s from the source server', volume.name)
-    volume_copy.delete_attachment(src, server_id, volume.source_id)
+    attachments.delete_attachment(src, server_id, volume.source_id)
     step.ctx.wait(
         'volume %s to detach from the source server' % volume.source_id,
         lambda: src.block_storage.get_volume(volume.source_id),

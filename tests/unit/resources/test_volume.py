@@ -13,11 +13,11 @@ from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume
 from osmigrateclient.workload import volumes
-from tests.unit.transfer import test_volume_copy
+from tests.unit.transfer import fakes as transfer_fakes
 
 
-_sdk_volume = test_volume_copy.sdk_volume
-_hosts = test_volume_copy.save_hosts
+_sdk_volume = transfer_fakes.sdk_volume
+_hosts = transfer_fakes.save_hosts
 
 
 class TestVolume(base.BaseTestCase):

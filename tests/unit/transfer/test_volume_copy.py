@@ -4,10 +4,7 @@
 
 import io
 import logging
-import os
-import subprocess
 import threading
-import types
 
 import fixtures
 from oslotest import base
@@ -18,456 +15,19 @@ from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host
 from osmigrateclient.transfer import ssh
 from osmigrateclient.transfer import volume_copy
-
-
-def sdk_volume(**kw):
-    attrs = dict(
-        id='v1',
-        name='data',
-        description='d',
-        availability_zone='nova',
-        volume_type='nfs',
-        volume_image_metadata={},
-        metadata={'a': 'b'},
-        attachments=[],
-        is_bootable=False,
-        size=1,
-        status='available',
-    )
-    attrs.update(kw)
-    return types.SimpleNamespace(**attrs)
-
-
-class FakeBlockStorage:
-    """Volumes in a dict; new ones get ``new_status``, deleted ones
-    ``delete_status`` (gone when None)."""
-
-    def __init__(self, volumes, log):
-        self.store, self.log = volumes, log
-        self.new_status = 'available'
-        self.delete_status = None
-        self.lock = threading.Lock()
-        self.made = 0
-
-    def get_volume(self, vid):
-        return self.store[vid]
-
-    def volumes(self, name=None):
-        return [
-            v
-            for v in list(self.store.values())
-            if name is None or v.name == name
-        ]
-
-    def find_volume(self, vid):
-        return self.store.get(vid)
-
-    def extend_volume(self, volume, size):
-        self.log.append(('extend_volume', volume.id, size))
-        volume.status, volume.size = 'available', size
-
-    def create_volume(self, **attrs):
-        with self.lock:
-            vid = 'new' if not self.made else 'new%d' % self.made
-            self.made += 1
-        self.log.append(('create_volume', attrs))
-        vol = sdk_volume(
-            id=vid,
-            status=self.new_status,
-            **{k: v for k, v in attrs.items() if k != 'size'},
-        )
-        self.store[vid] = vol
-        return vol
-
-    def delete_volume(self, vid, ignore_missing=True):
-        self.log.append(('delete_volume', vid))
-        if self.delete_status and vid in self.store:
-            self.store[vid].status = self.delete_status
-        else:
-            self.store.pop(vid, None)
-
-
-class FakeCompute:
-    def __init__(self, volumes, log, side):
-        self.volumes, self.log, self.side = volumes, log, side
-        self.fail_detach = None
-
-    def create_volume_attachment(self, server, volume_id):
-        self.log.append(('attach', self.side, server, volume_id))
-        self.volumes[volume_id].status = 'in-use'
-
-    def delete_volume_attachment(self, server, volume, ignore_missing=True):
-        # A Server resource: openstacksdk must not look the server up.
-        self.log.append(('detach', self.side, server.id, volume))
-        if self.fail_detach:
-            raise self.fail_detach
-        if volume in self.volumes:
-            self.volumes[volume].status = 'available'
-
-
-def conn(volumes, log, side):
-    return types.SimpleNamespace(
-        block_storage=FakeBlockStorage(volumes, log),
-        compute=FakeCompute(volumes, log, side),
-    )
-
-
-class HostRunner:
-    """Devices show up by serial; the copy itself is faked."""
-
-    def __init__(self, by_id=True):
-        self.by_id = by_id
-
-    def run(self, argv, timeout=None, input=None):
-        cmd = argv[-1]
-        assert 'lsblk' in cmd, cmd
-        serial = cmd.split(' S=')[1].split()[0]
-        if self.by_id:
-            return ssh.Completed(0, '/dev/disk/by-id/virtio-%s\n' % serial, '')
-        return ssh.Completed(0, '/dev/vdb\n', '')
-
-
-def save_hosts(data_dir):
-    conversion_host.save_hosts(
-        data_dir,
-        {
-            'src': {'name': 'cs', 'server_id': 'S', 'address': '10.1.0.5'},
-            'dst': {'name': 'cd', 'server_id': 'D', 'address': '10.2.0.5'},
-        },
-    )
-
-
-def no_pause(seconds):
-    pass
-
-
-class Clock:
-    """A clock that moves on by ``step`` seconds at each reading."""
-
-    def __init__(self, step=1.0):
-        self.now, self.step = 0.0, step
-
-    def __call__(self):
-        self.now += self.step
-        return self.now
-
-
-class TestUnansweredCreate(base.BaseTestCase):
-    def test_only_the_new_free_volume_of_that_name_and_size_goes(self):
-        log = []
-        volumes = {
-            'before': sdk_volume(id='before'),
-            'other-name': sdk_volume(id='other-name', name='x'),
-            'other-size': sdk_volume(id='other-size', size=2),
-            'attached': sdk_volume(
-                id='attached', attachments=[{'server_id': 'S'}]
-            ),
-        }
-        c = conn(volumes, log, 'dst')
-        notes = []
-        made = volume_copy.start_create(
-            c, {'name': 'data', 'size': 1}, pending=notes.append
-        )
-        self.assertEqual(
-            [
-                {
-                    'name': 'data',
-                    'size': 1,
-                    'before': ['attached', 'before', 'other-size'],
-                }
-            ],
-            notes,
-        )
-        volumes['attached2'] = sdk_volume(
-            id='attached2', attachments=[{'server_id': 'S'}]
-        )
-        # Cinder is still making it: deleted once it is not "creating".
-        made.status = 'creating'
-        statuses = iter(['creating', 'available'])
-
-        def settle(seconds):
-            made.status = next(statuses)
-
-        deleted = volume_copy.delete_unrecorded(
-            c, notes[0], 10, lambda: 0.0, settle
-        )
-        self.assertEqual([made.id], deleted)
-        self.assertEqual(
-            ['attached', 'attached2', 'before', 'other-name', 'other-size'],
-            sorted(volumes),
-        )
-        self.assertEqual([('delete_volume', made.id)], log[1:])
-
-    def test_nothing_noted(self):
-        c = conn({'v': sdk_volume(id='v')}, [], 'dst')
-        self.assertEqual([], volume_copy.delete_unrecorded(c, None, 10))
-
-
-class TestDetachAll(base.BaseTestCase):
-    def test_volume_in_use_elsewhere_is_detached_from_that_server(self):
-        # Found by the fault campaign (tools/chaos): a failed run's revert
-        # attached a source volume back to its server while the record of
-        # its conversion host attachment stayed; the next run waited for
-        # it to be "available" until the timeout (30 minutes).
-        log = []
-        volumes = {
-            'v1': sdk_volume(
-                id='v1',
-                status='in-use',
-                attachments=[{'server_id': 'vm1'}],
-            )
-        }
-        c = conn(volumes, log, 'src')
-        c.compute.delete_volume_attachment = lambda server, volume, **kw: (
-            log.append(('detach', server.id, volume))
-        )
-        pauses = []
-        volume_copy.detach_all(
-            {'src': c},
-            [{'side': 'src', 'server': 'S', 'volume': 'v1'}],
-            10,
-            lambda: 0.0,
-            pauses.append,
-        )
-        self.assertEqual([('detach', 'S', 'v1')], log)
-        self.assertEqual([], pauses)
-
-    def test_waits_while_detaching(self):
-        volumes = {
-            'v1': sdk_volume(
-                id='v1', status='detaching', attachments=[{'server_id': 'S'}]
-            )
-        }
-        c = conn(volumes, [], 'src')
-        c.compute.delete_volume_attachment = lambda *a, **kw: None
-
-        def settle(seconds):
-            volumes['v1'].status = 'available'
-            volumes['v1'].attachments = []
-
-        pauses = []
-        volume_copy.detach_all(
-            {'src': c},
-            [{'side': 'src', 'server': 'S', 'volume': 'v1'}],
-            10,
-            lambda: 0.0,
-            lambda s: (pauses.append(s), settle(s)),
-        )
-        self.assertEqual(1, len(pauses))
-
-
-class TestWait(base.BaseTestCase):
-    def test_ready(self):
-        got = iter(['creating', 'available'])
-        pauses = []
-        vol = volume_copy.wait(
-            'volume x',
-            lambda: types.SimpleNamespace(status=next(got)),
-            lambda v: v.status == 'available',
-            lambda v: False,
-            10,
-            lambda: 0.0,
-            pauses.append,
-        )
-        self.assertEqual('available', vol.status)
-        self.assertEqual([volume_copy.POLL_FIRST], pauses)
-
-    def test_times_out(self):
-        now = iter([0.0, 0.0, 5.0])
-        e = self.assertRaises(
-            exceptions.MigrateError,
-            volume_copy.wait,
-            'volume x',
-            lambda: types.SimpleNamespace(status='creating'),
-            lambda v: False,
-            lambda v: False,
-            1,
-            lambda: next(now),
-            no_pause,
-        )
-        self.assertEqual('volume x: still creating after 1 s', str(e))
-
-    def test_failed(self):
-        e = self.assertRaises(
-            exceptions.MigrateError,
-            volume_copy.wait,
-            'volume x',
-            lambda: types.SimpleNamespace(status='error'),
-            lambda v: False,
-            lambda v: v.status == 'error',
-            1,
-            lambda: 0.0,
-            no_pause,
-        )
-        self.assertEqual('volume x: status error', str(e))
-
-
-class TestVolumes(base.BaseTestCase):
-    def setUp(self):
-        super().setUp()
-        self.log = []
-        self.volumes = {}
-        self.conn = conn(self.volumes, self.log, 'dst')
-
-    def test_create_records_then_waits(self):
-        recorded = []
-        vol = volume_copy.create_volume(
-            self.conn,
-            {'name': 'x', 'size': 1},
-            10,
-            recorded.append,
-            lambda: 0.0,
-            no_pause,
-        )
-        self.assertEqual('new', vol.id)
-        self.assertEqual(['new'], recorded)
-        self.assertEqual(
-            [('create_volume', {'name': 'x', 'size': 1})], self.log
-        )
-
-    def test_create_error(self):
-        self.conn.block_storage.new_status = 'error'
-        recorded = []
-        e = self.assertRaises(
-            exceptions.MigrateError,
-            volume_copy.create_volume,
-            self.conn,
-            {'size': 1},
-            10,
-            recorded.append,
-            lambda: 0.0,
-            no_pause,
-        )
-        self.assertEqual('volume new: status error', str(e))
-        self.assertEqual(['new'], recorded)
-
-    def test_create_times_out(self):
-        self.conn.block_storage.new_status = 'creating'
-        e = self.assertRaises(
-            exceptions.MigrateError,
-            volume_copy.create_volume,
-            self.conn,
-            {'size': 1},
-            3,
-            clock=Clock(),
-            pause=no_pause,
-        )
-        self.assertEqual('volume new: still creating after 3 s', str(e))
-
-    def test_grow(self):
-        self.volumes['v9'] = sdk_volume(id='v9', size=1, status='available')
-        self.assertFalse(
-            volume_copy.grow(self.conn, 'v9', 1, 10, lambda: 0.0, no_pause)
-        )
-        self.assertEqual([], self.log)
-        self.assertTrue(
-            volume_copy.grow(self.conn, 'v9', 3, 10, lambda: 0.0, no_pause)
-        )
-        self.assertEqual([('extend_volume', 'v9', 3)], self.log)
-        self.assertEqual(3, self.volumes['v9'].size)
-
-    def test_grow_waits_for_an_extend_under_way(self):
-        self.volumes['v9'] = sdk_volume(id='v9', size=1, status='extending')
-        e = self.assertRaises(
-            exceptions.MigrateError,
-            volume_copy.grow,
-            self.conn,
-            'v9',
-            2,
-            2,
-            Clock(),
-            no_pause,
-        )
-        self.assertEqual(
-            'extending volume v9 to 2 GiB: still extending after 2 s', str(e)
-        )
-        self.assertEqual([], self.log)
-
-    def test_delete(self):
-        self.volumes['v9'] = sdk_volume(id='v9')
-        volume_copy.delete_volume(self.conn, 'v9', 10, lambda: 0.0, no_pause)
-        self.assertEqual({}, self.volumes)
-        # Missing is fine.
-        volume_copy.delete_volume(self.conn, 'v9', 10, lambda: 0.0, no_pause)
-
-    def test_delete_error(self):
-        self.volumes['v9'] = sdk_volume(id='v9')
-        self.conn.block_storage.delete_status = 'error_deleting'
-        e = self.assertRaises(
-            exceptions.MigrateError,
-            volume_copy.delete_volume,
-            self.conn,
-            'v9',
-            10,
-            lambda: 0.0,
-            no_pause,
-        )
-        self.assertEqual('deleting volume v9: status error_deleting', str(e))
-
-    def test_delete_times_out(self):
-        self.volumes['v9'] = sdk_volume(id='v9')
-        self.conn.block_storage.delete_status = 'deleting'
-        e = self.assertRaises(
-            exceptions.MigrateError,
-            volume_copy.delete_volume,
-            self.conn,
-            'v9',
-            2,
-            Clock(),
-            no_pause,
-        )
-        self.assertEqual(
-            'deleting volume v9: still deleting after 2 s', str(e)
-        )
-
-
-class TestDevices(base.BaseTestCase):
-    def test_device_script(self):
-        script = volume_copy.device_script('0123456789abcdefghijKLMN')
-        self.assertIn(
-            '[ -b /dev/disk/by-id/virtio-0123456789abcdefghij ]', script
-        )
-        self.assertIn(
-            'S=0123456789abcdefghij awk \'$2 == ENVIRON["S"]', script
-        )
-
-    def test_device_script_quotes_the_volume_id(self):
-        # A volume id from a data file or a cloud reaches a root shell.
-        script = volume_copy.device_script('$(touch "$F")')
-        d = self.useFixture(fixtures.TempDir()).path
-        marker = os.path.join(d, 'hit')
-        subprocess.run(
-            ['sh', '-c', script],
-            env={'PATH': os.environ['PATH'], 'F': marker},
-            capture_output=True,
-        )
-        self.assertFalse(os.path.exists(marker))
-
-    def test_find_device(self):
-        host = ssh.Host('10.0.0.1', 'k', 'kh')
-        self.assertEqual(
-            '/dev/vdb', volume_copy.find_device(HostRunner(False), host, 'v1')
-        )
-
-    def test_find_device_not_yet(self):
-        class Nothing:
-            def run(self, argv, timeout=None, input=None):
-                return ssh.Completed(0, '\n', '')
-
-        host = ssh.Host('10.0.0.1', 'k', 'kh')
-        self.assertEqual('', volume_copy.find_device(Nothing(), host, 'v1'))
+from tests.unit.transfer import fakes
 
 
 class TestCopier(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.data_dir = self.useFixture(fixtures.TempDir()).path
-        save_hosts(self.data_dir)
+        fakes.save_hosts(self.data_dir)
         self.log = []
-        self.src_volumes = {'v1': sdk_volume()}
-        self.dst_volumes = {'d1': sdk_volume(id='d1')}
-        self.src = conn(self.src_volumes, self.log, 'src')
-        self.dst = conn(self.dst_volumes, self.log, 'dst')
+        self.src_volumes = {'v1': fakes.sdk_volume()}
+        self.dst_volumes = {'d1': fakes.sdk_volume(id='d1')}
+        self.src = fakes.conn(self.src_volumes, self.log, 'src')
+        self.dst = fakes.conn(self.dst_volumes, self.log, 'dst')
         self.copies = []
         self.fail_copy = None
         self.during_copy = None
@@ -491,7 +51,7 @@ class TestCopier(base.BaseTestCase):
         self.recorded = []
 
     def _copier(self, settings=volume_copy.DEFAULT_SETTINGS, **kw):
-        kw.setdefault('runner', HostRunner())
+        kw.setdefault('runner', fakes.HostRunner())
         kw.setdefault('progress', progress_mod.Progress(io.StringIO()))
         return volume_copy.Copier(
             self.data_dir,
@@ -499,7 +59,7 @@ class TestCopier(base.BaseTestCase):
             self.dst,
             settings,
             clock=lambda: 0.0,
-            pause=no_pause,
+            pause=fakes.no_pause,
             **kw,
         )
 
@@ -571,7 +131,7 @@ class TestCopier(base.BaseTestCase):
         self.src.compute.create_volume_attachment = lambda server, volume_id: (
             None
         )
-        self.src.block_storage.get_volume = lambda vid: sdk_volume(
+        self.src.block_storage.get_volume = lambda vid: fakes.sdk_volume(
             status='available'
         )
         e = self.assertRaises(
@@ -584,7 +144,7 @@ class TestCopier(base.BaseTestCase):
         self.src.compute.create_volume_attachment = lambda server, volume_id: (
             seen.append(list(self.recorded))
         )
-        self.src.block_storage.get_volume = lambda vid: sdk_volume(
+        self.src.block_storage.get_volume = lambda vid: fakes.sdk_volume(
             status='error_attaching'
         )
         e = self.assertRaises(
@@ -617,7 +177,9 @@ class TestCopier(base.BaseTestCase):
         self.assertEqual('available', self.dst_volumes['d1'].status)
 
     def test_volume_in_use_elsewhere_is_not_usable(self):
-        vol = sdk_volume(status='in-use', attachments=[{'server_id': 'vm'}])
+        vol = fakes.sdk_volume(
+            status='in-use', attachments=[{'server_id': 'vm'}]
+        )
         self.assertFalse(self._copier().usable('src', vol))
         vol.attachments.append({'server_id': 'S'})
         self.assertFalse(self._copier().usable('src', vol))
@@ -671,8 +233,8 @@ class TestCopier(base.BaseTestCase):
             self.dst,
             volume_copy.Settings(timeout=3),
             runner=Nothing(),
-            clock=Clock(),
-            pause=no_pause,
+            clock=fakes.Clock(),
+            pause=fakes.no_pause,
         )
         e = self.assertRaises(exceptions.MigrateError, self._copy, copier)
         self.assertEqual(
@@ -745,8 +307,8 @@ class TestCopier(base.BaseTestCase):
         self.assertEqual([7, None], made)
 
     def test_parallel_copies(self):
-        self.dst_volumes['d2'] = sdk_volume(id='d2')
-        self.src_volumes['v2'] = sdk_volume(id='v2')
+        self.dst_volumes['d2'] = fakes.sdk_volume(id='d2')
+        self.src_volumes['v2'] = fakes.sdk_volume(id='v2')
         copier = self._copier()
         both = threading.Barrier(2, timeout=10)
         self.during_copy = lambda blockcopier: both.wait()

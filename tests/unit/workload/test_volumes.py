@@ -25,13 +25,13 @@ from osmigrateclient.resources import volume
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import image_blobs
 from osmigrateclient.workload import volumes
-from tests.unit.transfer import test_volume_copy
+from tests.unit.transfer import fakes as transfer_fakes
 
 
-_sdk_volume = test_volume_copy.sdk_volume
-_conn = test_volume_copy.conn
-_hosts = test_volume_copy.save_hosts
-HostRunner = test_volume_copy.HostRunner
+_sdk_volume = transfer_fakes.sdk_volume
+_conn = transfer_fakes.conn
+_hosts = transfer_fakes.save_hosts
+HostRunner = transfer_fakes.HostRunner
 
 
 class TestJournal(base.BaseTestCase):
