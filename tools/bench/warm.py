@@ -41,6 +41,9 @@ import time
 
 import yaml
 
+from osmigrateclient.workload import journal
+from osmigrateclient.workload import sync as sync_mod
+
 # The workload benchmark's setup and helpers (this directory is on
 # sys.path when a benchmark runs as a script).
 from blockcopy import backing_file  # noqa: E402
@@ -178,9 +181,7 @@ class Bench(workloads.Bench):
         )
         if rc:
             raise RuntimeError('%s failed: see %s' % (label, self.results))
-        path = os.path.join(
-            self.data_dir, 'workload_sync', self.servers[WARM].id + '.yml'
-        )
+        path = sync_mod.path_of(self.data_dir, self.servers[WARM].id)
         with open(path) as f:
             record = yaml.safe_load(f)['volumes'][self.volumes[WARM].id]
         return dict(record['last'], dest_volume=record['dest_volume'])
@@ -235,9 +236,7 @@ class Bench(workloads.Bench):
         with open(report) as f:
             [server] = json.load(f)['servers']
         # the server's own log (each step, the last pass's phases)
-        log = os.path.join(
-            self.data_dir, 'workload_logs', server['source_id'] + '.log'
-        )
+        log = journal.log_path(self.data_dir, server['source_id'])
         if os.path.exists(log):
             shutil.copy(
                 log, os.path.join(self.results, 'import-%s.log' % kind)

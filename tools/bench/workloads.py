@@ -67,7 +67,10 @@ from keystoneauth1 import session as ks_session
 import openstack
 from openstackclient import shell
 
+from osmigrateclient import datadir
+from osmigrateclient.transfer import conversion_host
 from osmigrateclient.transfer import ssh
+from osmigrateclient.workload import journal
 
 # The block-copy benchmark's helpers (this directory is on sys.path when a
 # benchmark runs as a script).
@@ -688,8 +691,10 @@ class Bench:
         cpu = cpu_times()
         netns = self.host_netns()
         procs = cpu_snapshot(netns)
-        logs = os.path.join(self.data_dir, 'workload_logs')
-        kept = os.path.join(self.results, 'workload_logs-p%d' % parallel)
+        logs = journal.directory(self.data_dir)
+        kept = os.path.join(
+            self.results, '%s-p%d' % (datadir.WORKLOAD_LOGS, parallel)
+        )
         try:
             run.rc, _ = self.osc(
                 [
@@ -835,7 +840,7 @@ class Bench:
         self.delete_servers(dst, keep=self.conversion_host_ids())
         self.delete_ports(dst)
         self.delete_volumes(dst)
-        shutil.rmtree(os.path.join(self.data_dir, 'workload_logs'))
+        shutil.rmtree(journal.directory(self.data_dir))
 
     def host_netns(self):
         """The network namespaces (inodes) of the conversion hosts: the
@@ -848,7 +853,7 @@ class Bench:
         return found
 
     def conversion_host_ids(self):
-        path = os.path.join(self.data_dir, 'conversion', 'hosts.yml')
+        path = conversion_host.hosts_path(self.data_dir)
         if not os.path.exists(path):
             return set()
         import yaml
@@ -870,7 +875,7 @@ class Bench:
         """Everything named <prefix>-*, in both clouds, and the data dir."""
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)
         steps = []
-        if os.path.exists(os.path.join(self.data_dir, 'conversion')):
+        if os.path.exists(ssh.conversion_dir(self.data_dir)):
             steps.append(('conversion hosts', self.delete_hosts))
         for side, conn in self.conns.items():
             steps += [
