@@ -8,6 +8,7 @@ a pass with nothing to send."""
 
 import os
 
+from osmigrateclient.transfer import chunks
 from osmigrateclient.transfer import delta
 from osmigrateclient.transfer import volume_copy
 from tests.functional import base
@@ -67,8 +68,8 @@ class TestDeltaCopy(test_volume_copy.ConversionHostTestCase):
         # pieces), plus SSH's session and NBD's framing (about 0.6 MB
         # measured); not the zeroed chunk, and less than the three whole
         # chunks that differ
-        self.assertGreaterEqual(result.bytes_sent, 3 * delta.PIECE)
-        self.assertLess(result.bytes_sent, 3 * delta.PIECE + MiB)
+        self.assertGreaterEqual(result.bytes_sent, 3 * chunks.PIECE)
+        self.assertLess(result.bytes_sent, 3 * chunks.PIECE + MiB)
 
         again = copier.copy(
             src.id, dst.id, test_volumes.GiB, 'delta', dest_is_zero=False

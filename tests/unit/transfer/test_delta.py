@@ -1,175 +1,15 @@
 # Licensed under the Apache License, Version 2.0 (the "License"); you may
 # not use this file except in compliance with the License. You may obtain
 # a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
-"""The changed-block copy's pure parts; its scripts run for real here on
-files (the copy itself: tests/functional/migrate/test_delta_copy.py)."""
+"""A pass's refinement of the chunks that differ (the pass itself:
+tests/functional/migrate/test_delta_copy.py)."""
 
-import hashlib
-import os
-import shlex
-import subprocess
 import types
 
-import fixtures
 from oslotest import base
 
-from osmigrateclient import exceptions
+from osmigrateclient.transfer import chunks
 from osmigrateclient.transfer import delta
-from osmigrateclient.transfer import host_scripts
-
-
-class TestRuns(base.BaseTestCase):
-    def test_runs_of(self):
-        self.assertEqual([], delta.runs_of([]))
-        self.assertEqual(
-            [(0, 2), (5, 1), (7, 3)], delta.runs_of([9, 0, 1, 5, 7, 8])
-        )
-
-    def test_capped_fills_the_smallest_gaps(self):
-        runs = [(0, 1), (10, 1), (12, 1), (30, 2)]
-        self.assertEqual(runs, delta.capped(runs, 4))
-        self.assertEqual([(0, 1), (10, 3), (30, 2)], delta.capped(runs, 3))
-        self.assertEqual([(0, 13), (30, 2)], delta.capped(runs, 2))
-        self.assertEqual([(0, 32)], delta.capped(runs, 1))
-
-    def test_compare(self):
-        send, zero = delta.compare(['a', 'z', 'b', 'z'], ['a', 'c', 'c', 'z'])
-        self.assertEqual(([2], [1]), (send, zero))
-
-    def test_compare_lengths_differ(self):
-        e = self.assertRaises(
-            exceptions.MigrateError, delta.compare, ['a'], ['a', 'b']
-        )
-        self.assertEqual(
-            'chunk lists differ in length: 1 on the source, 2 on the '
-            'destination',
-            str(e),
-        )
-
-    def test_extents_end_at_the_size(self):
-        self.assertEqual(
-            '0 2048\n4096 1000\n',
-            delta.extents([(0, 2), (4, 1)], 5096, chunk=1024),
-        )
-
-
-class TestHashScript(base.BaseTestCase):
-    """The hash script run by bash on a file."""
-
-    def setUp(self):
-        super().setUp()
-        self.path = os.path.join(
-            self.useFixture(fixtures.TempDir()).path, 'disk'
-        )
-        self.data = os.urandom(1024) + bytes(1024) + os.urandom(500)
-        with open(self.path, 'wb') as f:
-            f.write(self.data)
-
-    def _run(self, runs=()):
-        script = delta.hash_script(self.path, len(self.data), runs, 1024)
-        done = subprocess.run(
-            ['bash', '-c', script], capture_output=True, text=True
-        )
-        self.assertEqual(0, done.returncode, done.stderr)
-        return done.stdout.split()
-
-    def _blake(self, data):
-        return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-    def test_every_chunk(self):
-        self.assertEqual(
-            [
-                self._blake(self.data[:1024]),
-                delta.ZERO,
-                self._blake(self.data[2048:]),
-            ],
-            self._run(),
-        )
-
-    def test_runs_only(self):
-        self.assertEqual(
-            [delta.ZERO, self._blake(self.data[2048:])], self._run([(1, 2)])
-        )
-
-    def test_many_blocks_in_order_and_a_zero_tail(self):
-        # more chunks than a thread's block, a short all-zero last chunk
-        self.data = b''.join(
-            os.urandom(1024) if i % 3 else bytes(1024) for i in range(200)
-        ) + bytes(100)
-        with open(self.path, 'wb') as f:
-            f.write(self.data)
-        self.assertEqual(
-            [
-                delta.ZERO if not any(c) else self._blake(c)
-                for c in (
-                    self.data[k : k + 1024]
-                    for k in range(0, len(self.data), 1024)
-                )
-            ],
-            self._run(),
-        )
-
-
-class TestScripts(base.BaseTestCase):
-    def test_zero_script(self):
-        self.assertEqual(
-            'set -e\n'
-            "blkdiscard --zeroout -o 0 -l 2048 '/dev/x y'\n"
-            "blkdiscard --zeroout -o 4096 -l 1000 '/dev/x y'",
-            delta.zero_script('/dev/x y', [(0, 2), (4, 1)], 5096, 1024),
-        )
-
-    def test_serve_script_is_read_only_and_strict(self):
-        script = delta.serve_script('/dev/vdb', [(0, 1)], 4096, 'ab12')
-        self.assertIn(
-            'timeout 86400 nbdkit -r --exit-with-parent --foreground '
-            '--ipaddr 127.0.0.1 --port "$port" --filter=exportname '
-            '--filter=extentlist file file=/dev/vdb exportname=ab12 '
-            'exportname-strict=true exportname-list=error '
-            '"extentlist=$tmp/extents"',
-            script,
-        )
-        self.assertIn('<<"OSM_EXTENTS"\n0 4096\nOSM_EXTENTS\n', script)
-
-
-class TestForcedCommand(base.BaseTestCase):
-    """The link key's forced command also runs a pass's nbdcopy, in its
-    one form only (run by sh and bash, nbdcopy saying what it got)."""
-
-    def setUp(self):
-        super().setUp()
-        home = self.useFixture(fixtures.TempDir()).path
-        with open(os.path.join(home, 'nbdcopy'), 'w') as f:
-            f.write('#!/bin/sh\necho "nbdcopy $*"\n')
-        os.chmod(os.path.join(home, 'nbdcopy'), 0o755)
-        self.env = {'HOME': home, 'PATH': home + ':' + os.environ['PATH']}
-
-    def _forced(self, shell, command):
-        return subprocess.run(
-            [shell, '-c', host_scripts.LINK_COMMAND],
-            env=dict(self.env, SSH_ORIGINAL_COMMAND=command),
-            capture_output=True,
-            text=True,
-        )
-
-    def test_forced_command_runs_the_copy_only(self):
-        push = shlex.join(delta.delta_push(50123, 'ab12')).replace(
-            '@port@', '50200'
-        )
-        for shell in ('sh', 'bash'):
-            done = self._forced(shell, push)
-            self.assertEqual(0, done.returncode, done.stderr)
-            self.assertEqual(push + '\n', done.stdout)
-            for command in (
-                push.replace(' --sparse=0', ''),
-                push.replace('127.0.0.1:50123', '192.0.2.1:50123'),
-                push.replace('nbd://127.0.0.1:50123/ab12', '/dev/vdb'),
-                push + ' /dev/vdc',
-                push.replace('--sparse=0', '--sparse=0 --flush'),
-            ):
-                done = self._forced(shell, command)
-                self.assertEqual(1, done.returncode, command)
-                self.assertIn('command refused', done.stderr)
 
 
 class TestRefined(base.BaseTestCase):
@@ -185,7 +25,7 @@ class TestRefined(base.BaseTestCase):
         def hashes(host, device, size, runs, export, chunk=None):
             data, step = devices[host], chunk or copy.chunk
             out = []
-            for a, n in runs or [(0, delta.chunk_count(size, step))]:
+            for a, n in runs or [(0, chunks.chunk_count(size, step))]:
                 for i in range(a, a + n):
                     part = data[i * step : (i + 1) * step]
                     out.append('z' if not part.strip(b'\0') else part.hex())
@@ -205,7 +45,9 @@ class TestRefined(base.BaseTestCase):
             size=20, source_device='/dev/s', dest_device='/dev/d'
         )
         whole = copy._hashes('S', None, 20, (), 'x')
-        send, zero = delta.compare(whole, copy._hashes('D', None, 20, (), 'x'))
+        send, zero = chunks.compare(
+            whole, copy._hashes('D', None, 20, (), 'x')
+        )
         self.assertEqual(([0, 1, 2], []), (send, zero))
         send_p, zero_p, expected = copy._refined(volume, send, zero, 'x')
         self.assertEqual(([4], [2, 8]), (send_p, zero_p))
