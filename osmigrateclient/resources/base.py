@@ -32,24 +32,36 @@ destination project, and creates it, updates the editable fields that
 differ, or leaves it unchanged.  Comparison re-exports the destination twin
 and compares ``params`` only, so ``_info`` and ``_migration_params`` never
 cause an update.
+
+This module is the declaration that resource modules import; the defaults
+that take more than a few lines live beside it: ``_export.py`` (an SDK
+object as an entry), ``_shapes.py`` (the shape check of entries),
+``_compare.py`` (an entry against its twin: diff and plan), ``_bulk.py``
+(Neutron's bulk create) and ``_values.py`` (the value helpers).
 """
 
 import argparse
-import json
 import logging
 import re
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
-try:
-    from openstack.fields import Body as _SdkBody
-except ImportError:  # openstacksdk before fields.py: the class was here
-    from openstack.resource import Body as _SdkBody
-
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient.resources import _bulk
+from osmigrateclient.resources import _compare
+from osmigrateclient.resources import _export
+from osmigrateclient.resources import _shapes
 from osmigrateclient.resources import refs
+
+# The value helpers that resource modules use with the base class: part of
+# its API, kept in _values.py beside it.
+from osmigrateclient.resources._values import is_empty  # noqa: F401
+from osmigrateclient.resources._values import plain  # noqa: F401
+from osmigrateclient.resources._values import reported  # noqa: F401
+from osmigrateclient.resources._values import same  # noqa: F401
+from osmigrateclient.resources._values import sort_list  # noqa: F401
 
 LOG = logging.getLogger(__name__)
 
@@ -103,48 +115,6 @@ class Plan(ty.NamedTuple):
     detail: str
     existing: ty.Any = None
     changes: dict[str, ty.Any] | None = None
-
-
-def is_empty(value: ty.Any) -> bool:
-    return value is None or value == '' or value == [] or value == {}
-
-
-def plain(value: ty.Any) -> ty.Any:
-    """A copy of an SDK value made of YAML-safe builtin types only."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
-
-
-def reported(obj: ty.Any, attr: str) -> ty.Any:
-    """``obj.<attr>``, or None when the cloud did not send the field:
-    openstacksdk fills in a default then (``port_security_enabled`` reads
-    False on a cloud without the port-security extension, which an import
-    would turn into ports without security groups)."""
-    field = getattr(type(obj), attr, None)
-    body = getattr(obj, '_body', None)
-    if isinstance(field, _SdkBody) and body is not None:
-        if field.name not in body.attributes:
-            return None
-    return getattr(obj, attr, None)
-
-
-def sort_list(value: ty.Any) -> ty.Any:
-    """Sort a list whose order means nothing, so exports are stable."""
-    if not isinstance(value, list):
-        return value
-    return sorted(value, key=lambda v: json.dumps(v, sort_keys=True))
-
-
-def same(a: ty.Any, b: ty.Any) -> bool:
-    """Equal, counting every kind of emptiness as the same."""
-    if is_empty(a) and is_empty(b):
-        return True
-    return a == b
 
 
 class Resource:
@@ -244,28 +214,7 @@ class Resource:
 
     def shape(self) -> dict[str, ty.Any]:
         """The shape of this type's entries, for :meth:`check`."""
-        params: dict[str, ty.Any] = dict.fromkeys(
-            self.params_fields, datafile.SCALAR
-        )
-        for field in self.sorted_fields:
-            if field in params:
-                params[field] = [datafile.ANY]
-        for field in (self.tag_field, 'tags'):
-            if field in params:
-                params[field] = [datafile.STR]
-        for param, ref in self.references.items():
-            params[param] = [datafile.REF] if ref.many else datafile.REF
-        for param, keys in self.item_references.items():
-            params[param] = [dict.fromkeys(keys, datafile.REF)]
-        params.update(self.param_shapes)
-        params['name'] = datafile.STR
-        info = {'id': (str, int)}
-        info.update(self.info_shapes)
-        return {
-            'params': params,
-            '_info': info,
-            '_migration_params': self.migration_shape,
-        }
+        return _shapes.shape_of(self)
 
     def check(self, entry: Entry, path: str, index: int) -> None:
         """Refuse an entry whose fields do not have the shape that import
@@ -274,40 +223,14 @@ class Resource:
         :raises osmigrateclient.exceptions.DataFileError: naming the file,
             the resource and the field
         """
-        where = datafile.label(entry, index)
-        for part, shape in self.shape().items():
-            datafile.check_shape(entry.get(part), shape, part, path, where)
-        for field in self.required_params:
-            if entry['params'].get(field) is None:
-                raise exceptions.DataFileError(
-                    'missing', path, where, 'params.' + field
-                )
-        for field in self.path_ids:
-            datafile.path_id(
-                entry['_info'].get(field), path, where, '_info.' + field
-            )
+        _shapes.check(self, entry, path, index)
 
     def references_in(self, params: dict) -> list[tuple[str, str, ty.Any]]:
         """(field, kind, reference) of each reference that ``params`` hold
         (:attr:`references`, then :attr:`item_references`), the field as
         ``check`` names it (``params.sub_ports[0].port_ref``); null ones
         too.  ``params`` must have passed :meth:`check`."""
-        found = []
-        for param, ref in sorted(self.references.items()):
-            value = params.get(param)
-            for item in (value or []) if ref.many else [value]:
-                found.append(('params.' + param, ref.kind, item))
-        for param, keys in sorted(self.item_references.items()):
-            for i, item in enumerate(params.get(param) or []):
-                for key, kind in sorted(keys.items()):
-                    found.append(
-                        (
-                            'params.%s[%d].%s' % (param, i, key),
-                            kind,
-                            (item or {}).get(key),
-                        )
-                    )
-        return found
+        return _shapes.references_in(self, params)
 
     def add_arguments(self, parser: ty.Any, verb: str) -> None:
         """Add this type's own options to its ``export`` / ``import``
@@ -327,7 +250,8 @@ class Resource:
     parallel_transfers: ty.ClassVar[bool] = False
     #: the openstacksdk resource class, when the API creates a list of
     #: them in one request (Neutron's bulk create): with ``--parallel``,
-    #: the new entries of such a type are made :data:`BULK_SIZE` at a time
+    #: the new entries of such a type are made
+    #: :data:`~osmigrateclient.resources._bulk.BULK_SIZE` at a time
     #: (:meth:`apply_bulk`)
     bulk_class: ty.ClassVar[type | None] = None
 
@@ -393,35 +317,9 @@ class Resource:
         return obj.name or ''
 
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> Entry:
-        """The data-file entry of an SDK object."""
-        params = {
-            f: plain(
-                reported(obj, f)
-                if f in self.none_is_unknown
-                else getattr(obj, f, None)
-            )
-            for f in self.params_fields
-        }
-        info = {f: plain(getattr(obj, f, None)) for f in self.info_fields}
-        for field in self.sorted_fields:
-            for part in (params, info):
-                if field in part:
-                    part[field] = sort_list(part[field])
-        for param, ref in self.references.items():
-            raw = getattr(obj, ref.id_attr, None)
-            info[ref.id_attr] = plain(raw)
-            if ref.many:
-                params[param] = sort_list(
-                    [lookup.ref(ref.kind, i) for i in raw or []]
-                )
-            else:
-                params[param] = lookup.ref(ref.kind, raw)
-        return {
-            'type': self.type,
-            'params': params,
-            '_info': info,
-            '_migration_params': {},
-        }
+        """The data-file entry of an SDK object: the declared fields, the
+        references as names (their ids in ``_info``), lists sorted."""
+        return _export.entry_of(self, lookup, obj)
 
     def export(
         self, lookup: refs.Lookup, match: ty.Callable[[str], bool]
@@ -506,55 +404,13 @@ class Resource:
         this client knows (older exports) never cause updates; nor do the
         :attr:`none_is_unknown` fields that the file leaves null.
         """
-        current = self.from_sdk(lookup, existing)['params']
-        wanted = entry['params']
-        changes = {}
-        for key, value in wanted.items():
-            if key not in current:
-                continue
-            if value is None and key in self.none_is_unknown:
-                continue
-            have = current[key]
-            if key in self.sorted_fields or (
-                key in self.references and self.references[key].many
-            ):
-                have, value = sort_list(have), sort_list(value)
-            if not same(have, value):
-                changes[key] = (have, value)
-        return changes
+        return _compare.diff(self, lookup, existing, entry)
 
     def plan(self, lookup: refs.Lookup, entry: Entry) -> Plan:
-        """What importing ``entry`` would do; makes no write call."""
-        try:
-            self.sdk_attrs(lookup, entry['params'])
-        except exceptions.UnresolvedReference as e:
-            return Plan(BLOCKED, '%s: %s' % (e.field, e.problem))
-        try:
-            existing = self.find_existing(lookup, entry)
-        except exceptions.Conflict as e:
-            return Plan(CONFLICT, e.problem)
-        if existing is None:
-            return Plan(CREATE, '')
-        changes = self.diff(lookup, existing, entry)
-        if not changes:
-            return Plan(UNCHANGED, '', existing)
-        fixed = sorted(k for k in changes if k in self.create_only)
-        if fixed:
-            return Plan(
-                CONFLICT,
-                'cannot change %s of an existing resource: %s'
-                % (
-                    ', '.join(fixed),
-                    '; '.join(
-                        '%s is %r, the file says %r'
-                        % (k, changes[k][0], changes[k][1])
-                        for k in fixed
-                    ),
-                ),
-                existing,
-                changes,
-            )
-        return Plan(UPDATE, ', '.join(sorted(changes)), existing, changes)
+        """What importing ``entry`` would do; makes no write call: blocked
+        by a reference that does not resolve, a conflict, a create, an
+        update of the params that differ, or nothing."""
+        return _compare.plan(self, lookup, entry)
 
     def create_attrs(self, lookup: refs.Lookup, entry: Entry) -> dict:
         """The SDK keyword arguments that create ``entry``'s resource."""
@@ -660,64 +516,8 @@ class Resource:
         self, lookup: refs.Lookup, entries: list[Entry]
     ) -> list[Outcome]:
         """Import ``entries`` as :meth:`apply` would, the new ones in
-        bulk create requests of :data:`BULK_SIZE`; outcomes in their order.
-
-        Neutron makes all of a bulk request or none of it.  A request that
-        fails is redone one entry at a time against a fresh list, so that
-        the entry it refused is named and the others are made, and so that
-        what a request whose answer was lost made is found, not made again.
-        """
-        outcomes: list[Outcome | None] = [None] * len(entries)
-        new: list[int] = []
-        seen: set[str] = set()
-        for i, entry in enumerate(entries):
-            identity = self.import_identity(entry)
-            # A second entry of the same resource waits for the first.
-            if identity not in seen:
-                seen.add(identity)
-                if self.plan(lookup, entry).action == CREATE:
-                    new.append(i)
-        one_by_one = sorted(set(range(len(entries))) - set(new))
-        groups: dict[ty.Any, list[int]] = {}
-        for i in new:
-            groups.setdefault(self.bulk_group(entries[i]), []).append(i)
-        chunks = [
-            group[start : start + BULK_SIZE]
-            for group in groups.values()
-            for start in range(0, len(group), BULK_SIZE)
-        ]
-        for chunk in chunks:
-            try:
-                made = self.create_many_sdk(
-                    lookup,
-                    [self.create_attrs(lookup, entries[i]) for i in chunk],
-                )
-            except (sdk_exceptions.SDKException, exceptions.MigrateError):
-                LOG.debug('bulk create of %s failed', self.kind, exc_info=True)
-                lookup.relist(self.kind)
-                one_by_one = sorted(one_by_one + chunk)
-                continue
-            for i, obj in zip(chunk, made, strict=True):
-                outcomes[i] = self._bulk_made(lookup, obj, entries[i])
-        for i in one_by_one:
-            outcomes[i] = self.apply(lookup, entries[i])
-        return ty.cast(list[Outcome], outcomes)
-
-    def _bulk_made(self, lookup: refs.Lookup, obj: ty.Any, entry: Entry):
-        name = self.label_of(entry)
-        try:
-            obj = self._finished(lookup, obj, entry)
-        except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:
-            LOG.debug('create %r failed', name, exc_info=True)
-            return Outcome(self.type, name, FAILED, _api_message(e))
-        lookup.remember(self.kind, obj)
-        return Outcome(
-            self.type, name, DONE[CREATE], self.remarks(lookup, obj, entry)
-        )
-
-
-#: entries of a bulk create request (:meth:`Resource.apply_bulk`)
-BULK_SIZE = 100
+        Neutron bulk create requests; outcomes in their order."""
+        return _bulk.apply_bulk(self, lookup, entries)
 
 
 def _api_message(e: Exception) -> str:
@@ -725,26 +525,3 @@ def _api_message(e: Exception) -> str:
     details = getattr(e, 'details', None)
     message = str(details or e).strip()
     return message.splitlines()[0] if message else e.__class__.__name__
-
-
-class DomainOwned(Resource):
-    """A Keystone resource that belongs to a domain, not a project: its
-    twin is looked for by name within the domain of its ``domain_ref``."""
-
-    scope = 'domain'
-
-    def import_identity(self, entry: Entry) -> str:
-        domain = entry['params'].get('domain_ref') or {}
-        return '%s:%s:%s' % (
-            self.type,
-            self.name_of(entry),
-            domain.get('name'),
-        )
-
-    def candidates(self, lookup: refs.Lookup, entry: Entry) -> list[ty.Any]:
-        domain_id = self.sdk_attrs(lookup, entry['params']).get('domain_id')
-        return [
-            o
-            for o in lookup.all(self.kind)
-            if domain_id is None or o.domain_id == domain_id
-        ]

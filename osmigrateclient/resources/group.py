@@ -29,6 +29,7 @@ cannot add them to a group.
 import typing as ty
 import weakref
 
+from osmigrateclient.resources import _keystone as keystone
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -47,7 +48,7 @@ def members(lookup: refs.Lookup, group: ty.Any) -> set[str]:
     return known[group.id]
 
 
-class Group(base.DomainOwned):
+class Group(keystone.DomainOwned):
     type = 'openstack.identity.Group'
     cli_name = 'group'
     kind = 'group'

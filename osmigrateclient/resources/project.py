@@ -26,11 +26,12 @@ creates them in an order Keystone accepts.
 
 import typing as ty
 
+from osmigrateclient.resources import _keystone as keystone
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
 
-class Project(base.DomainOwned):
+class Project(keystone.DomainOwned):
     type = 'openstack.identity.Project'
     cli_name = 'project'
     kind = 'project'

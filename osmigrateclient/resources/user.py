@@ -35,6 +35,7 @@ import typing as ty
 
 import yaml
 
+from osmigrateclient.resources import _keystone as keystone
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -120,7 +121,7 @@ def masked(secret: str) -> ty.Iterator[None]:
             handler.removeFilter(mask)
 
 
-class User(base.DomainOwned):
+class User(keystone.DomainOwned):
     type = 'openstack.user.User'
     cli_name = 'user'
     kind = 'user'

@@ -940,7 +940,9 @@ class TestBulkImport(Base):
 
     def test_batches_of_bulk_size(self):
         self.useFixture(
-            fixtures.MonkeyPatch('osmigrateclient.resources.base.BULK_SIZE', 2)
+            fixtures.MonkeyPatch(
+                'osmigrateclient.resources._bulk.BULK_SIZE', 2
+            )
         )
         self.import_(
             network.Network(),

@@ -13,7 +13,6 @@
 """The generic resource behaviour, through networks."""
 
 import copy
-import datetime
 
 from openstack import exceptions as sdk_exceptions
 from oslotest import base
@@ -31,49 +30,6 @@ AUTH_QOS = {'name': 'qos1', 'project_name': '%auth%', 'domain_name': '%auth%'}
 
 
 class TestHelpers(base.BaseTestCase):
-    def test_is_empty(self):
-        for value in (None, '', [], {}):
-            self.assertTrue(resource_base.is_empty(value), value)
-        for value in (0, False, 'x', [None], {'a': 1}):
-            self.assertFalse(resource_base.is_empty(value), value)
-
-    def test_same(self):
-        self.assertTrue(resource_base.same(None, ''))
-        self.assertTrue(resource_base.same([], None))
-        self.assertTrue(resource_base.same('', []))
-        self.assertTrue(resource_base.same({}, None))
-        self.assertTrue(resource_base.same('a', 'a'))
-        self.assertFalse(resource_base.same('a', 'b'))
-        self.assertFalse(resource_base.same(0, None))
-        self.assertFalse(resource_base.same(False, None))
-        self.assertFalse(resource_base.same(['a'], []))
-
-    def test_plain(self):
-        when = datetime.datetime(2024, 1, 2, 3, 4, 5)
-        self.assertEqual(
-            {
-                'a': [1, 'x', None, True, 1.5],
-                '2': {'b': '2024-01-02 03:04:05'},
-            },
-            resource_base.plain(
-                {'a': (1, 'x', None, True, 1.5), 2: {'b': when}}
-            ),
-        )
-        self.assertEqual(['only'], resource_base.plain({'only'}))
-
-    def test_sort_list(self):
-        self.assertEqual(
-            ['a', 'b', 'c'], resource_base.sort_list(['c', 'a', 'b'])
-        )
-        self.assertEqual(
-            [{'start': '10.0.0.2'}, {'start': '10.0.0.9'}],
-            resource_base.sort_list(
-                [{'start': '10.0.0.9'}, {'start': '10.0.0.2'}]
-            ),
-        )
-        self.assertEqual('x', resource_base.sort_list('x'))
-        self.assertIsNone(resource_base.sort_list(None))
-
     def test_api_message(self):
         self.assertEqual(
             'Invalid tag',
