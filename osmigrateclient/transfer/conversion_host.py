@@ -31,7 +31,6 @@ that reach ssh or a shell must be plain (addresses, user names, keys).
 """
 
 import copy
-import ipaddress
 import logging
 import os
 import shlex
@@ -42,10 +41,10 @@ import yaml
 from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datadir
-from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import record as record_mod
 from osmigrateclient.transfer import blockcopy
+from osmigrateclient.transfer import host_cloud
 from osmigrateclient.transfer import host_records
 from osmigrateclient.transfer import host_scripts
 from osmigrateclient.transfer import ssh
@@ -147,70 +146,6 @@ def link_of(record: dict) -> blockcopy.Link:
     return blockcopy.Link(record.get('link_address') or record['address'])
 
 
-# -- local keys and addresses ------------------------------------------------
-
-
-def ensure_key(runner: ssh.Runner, path: str) -> str:
-    """Generate an ed25519 key pair at ``path`` if missing; its public
-    half (``<type> <base64>``)."""
-    datafile.ensure_dir(os.path.dirname(path))
-    if not os.path.exists(path):
-        done = runner.run(
-            [
-                'ssh-keygen',
-                '-q',
-                '-t',
-                'ed25519',
-                '-N',
-                '',
-                '-C',
-                'os-migrate',
-                '-f',
-                path,
-            ],
-            timeout=60,
-        )
-        if done.returncode != 0:
-            raise exceptions.MigrateError(
-                'ssh-keygen failed: %s' % done.stderr.strip()
-            )
-    os.chmod(path, 0o600)
-    with open(path + '.pub', encoding='utf-8') as f:
-        return ' '.join(f.read().split()[:2])
-
-
-def local_address(runner: ssh.Runner, destination: str) -> str:
-    """The address this machine uses to reach ``destination``
-    (``ip route get``)."""
-    done = runner.run(['ip', 'route', 'get', destination], timeout=30)
-    words = done.stdout.split()
-    if done.returncode == 0 and 'src' in words[:-1]:
-        return words[words.index('src') + 1]
-    raise exceptions.MigrateError(
-        'cannot find the local address that reaches %s (ip route get: %s); '
-        'give --allowed-cidr' % (destination, done.stderr.strip())
-    )
-
-
-def as_cidr(address: str) -> str:
-    net = ipaddress.ip_network(address, strict=False)
-    return str(net)
-
-
-def _ssh_from(rule: ty.Any) -> str | None:
-    """The CIDR a security group rule admits to tcp/22, if that is all it
-    admits."""
-    if (
-        rule.protocol == 'tcp'
-        and rule.port_range_min == 22
-        and rule.port_range_max == 22
-        and rule.remote_ip_prefix
-        and not getattr(rule, 'remote_group_id', None)
-    ):
-        return as_cidr(rule.remote_ip_prefix)
-    return None
-
-
 # -- the work -----------------------------------------------------------------
 
 
@@ -300,8 +235,8 @@ class Hosts:
             raise exceptions.MigrateError(
                 'not a user name: %r (letters, digits, _ . -)' % opts.user
             )
-        public = ensure_key(self.runner, ssh.key_path(self.data_dir))
-        ensure_key(self.runner, ssh.link_key_path(self.data_dir))
+        public = ssh.ensure_key(self.runner, ssh.key_path(self.data_dir))
+        ssh.ensure_key(self.runner, ssh.link_key_path(self.data_dir))
         record = dict(self.records.get(side) or {})
         record.update(name=opts.name, user=opts.user)
         record.setdefault('created', {})
@@ -314,20 +249,33 @@ class Hosts:
             self._save()
         else:
             record['owned'] = True
-            server = self._make_server(conn, opts, record, public)
+            server = host_cloud.make_server(
+                conn,
+                opts,
+                record,
+                public,
+                ssh.key_path(self.data_dir),
+                self._save,
+            )
         server = self._poll(
             'server %s to be ACTIVE' % record['name'],
-            lambda: self._active(conn, record['server_id']),
+            lambda: host_cloud.active(conn, record['server_id']),
             self.timeout,
         )
-        record['address'] = self._fixed_address(conn, server, opts.network)
+        record['address'] = host_cloud.fixed_address(
+            conn, server, opts.network
+        )
         record['link_address'] = record['address']
         if opts.floating_ip and not opts.server:
-            record['address'] = self._floating_ip(conn, server, opts, record)
+            record['address'] = host_cloud.floating_ip(
+                conn, server, opts, record, self._save
+            )
         self._save()
         if record['owned']:
             record['migrator_cidrs'] = list(opts.allowed_cidrs) or [
-                as_cidr(local_address(self.runner, record['address']))
+                host_cloud.as_cidr(
+                    ssh.local_address(self.runner, record['address'])
+                )
             ]
             self.admit(conn, side)
         self._pin(conn, record)
@@ -352,115 +300,6 @@ class Hosts:
             )
         return record
 
-    def _active(self, conn, server_id):
-        server = conn.compute.get_server(server_id)
-        if server.status == 'ERROR':
-            raise exceptions.MigrateError(
-                'server %s is in ERROR: %s'
-                % (server_id, (server.fault or {}).get('message', ''))
-            )
-        return server if server.status == 'ACTIVE' else None
-
-    def _make_server(self, conn, opts: Options, record: dict, public: str):
-        created = record['created']
-        compute, network = conn.compute, conn.network
-        keypair = compute.find_keypair(opts.name, ignore_missing=True)
-        if keypair is None:
-            compute.create_keypair(name=opts.name, public_key=public)
-            created['keypair'] = opts.name
-            self._save()
-        elif ' '.join(keypair.public_key.split()[:2]) != public:
-            raise exceptions.MigrateError(
-                'keypair %s exists with another key than %s'
-                % (opts.name, ssh.key_path(self.data_dir) + '.pub')
-            )
-        group = network.find_security_group(
-            opts.name,
-            ignore_missing=True,
-            project_id=conn.current_project_id,
-        )
-        if group is None:
-            group = network.create_security_group(
-                name=opts.name,
-                description='os-migrate conversion host: SSH from the '
-                'migrator only',
-            )
-            created['security_group'] = group.id
-            self._save()
-        elif group.id != created.get('security_group'):
-            # Its rules may admit anyone: never put a host behind it.
-            raise exceptions.MigrateError(
-                'a security group named %s exists that this data directory '
-                'did not deploy: delete it, or use another --name' % opts.name
-            )
-        server = compute.find_server(opts.name, ignore_missing=True)
-        if server is not None:
-            if server.id != created.get('server'):
-                raise exceptions.MigrateError(
-                    'a server named %s exists that this data directory did '
-                    'not deploy: use --server %s to use it, or another '
-                    '--name' % (opts.name, server.id)
-                )
-            record['server_id'] = server.id
-            return server
-        if not opts.flavor or not opts.network:
-            raise exceptions.MigrateError(
-                'deploying a conversion host needs --flavor and --network'
-            )
-        image = conn.image.find_image(opts.image, ignore_missing=False)
-        flavor = compute.find_flavor(opts.flavor, ignore_missing=False)
-        net = network.find_network(opts.network, ignore_missing=False)
-        server = compute.create_server(
-            name=opts.name,
-            image_id=image.id,
-            flavor_id=flavor.id,
-            networks=[{'uuid': net.id}],
-            key_name=opts.name,
-            security_groups=[{'name': group.id}],
-        )
-        created['server'] = server.id
-        record['server_id'] = server.id
-        self._save()
-        return server
-
-    def _fixed_address(self, conn, server, network_name) -> str:
-        """The server's IPv4 address on the network it was deployed on."""
-        network = (
-            conn.network.find_network(network_name, ignore_missing=True)
-            if network_name
-            else None
-        )
-        ports = list(
-            conn.network.ports(
-                device_id=server.id,
-                **({'network_id': network.id} if network else {}),
-            )
-        )
-        for port in ports:
-            for fixed in port.fixed_ips or []:
-                address = fixed.get('ip_address', '')
-                if ':' not in address:
-                    return address
-        raise exceptions.MigrateError(
-            'server %s has no IPv4 address' % server.id
-        )
-
-    def _floating_ip(self, conn, server, opts: Options, record: dict) -> str:
-        created = record['created']
-        if created.get('floating_ip'):
-            fip = conn.network.get_ip(created['floating_ip'])
-            return fip.floating_ip_address
-        public = conn.network.find_network(
-            opts.floating_network, ignore_missing=False
-        )
-        (port,) = list(conn.network.ports(device_id=server.id))[:1]
-        fip = conn.network.create_ip(
-            floating_network_id=public.id, port_id=port.id
-        )
-        created['floating_ip'] = fip.id
-        self._save()
-        return fip.floating_ip_address
-
     def admit(self, conn, side: str) -> None:
         """Make the security group of ``side``'s host admit exactly tcp/22
         from the migrator (and, on the source, from the destination host):
@@ -475,39 +314,8 @@ class Hosts:
         )
         dst = self.records.get(DST)
         if side == SRC and dst and dst.get('link_address'):
-            want.add(as_cidr(dst['link_address']))
-        kept = set()
-        for rule in conn.network.security_group_rules(
-            security_group_id=group_id
-        ):
-            if rule.direction != 'ingress':
-                continue
-            cidr = _ssh_from(rule)
-            if cidr in want and cidr not in kept:
-                kept.add(cidr)
-            else:
-                conn.network.delete_security_group_rule(
-                    rule.id, ignore_missing=True
-                )
-        for cidr in sorted(want - kept):
-            conn.network.create_security_group_rule(
-                security_group_id=group_id,
-                direction='ingress',
-                ethertype='IPv6' if ':' in cidr else 'IPv4',
-                protocol='tcp',
-                port_range_min=22,
-                port_range_max=22,
-                remote_ip_prefix=cidr,
-            )
-        record['allowed_cidrs'] = sorted(
-            cidr
-            for rule in conn.network.security_group_rules(
-                security_group_id=group_id
-            )
-            if rule.direction == 'ingress'
-            for cidr in [_ssh_from(rule)]
-            if cidr
-        )
+            want.add(host_cloud.as_cidr(dst['link_address']))
+        record['allowed_cidrs'] = host_cloud.admit_ssh(conn, group_id, want)
         self._save()
 
     def _pin(self, conn, record: dict) -> list[str]:
@@ -546,7 +354,7 @@ class Hosts:
         dst_host = ssh_host(self.data_dir, dst)
         with open(ssh.link_key_path(self.data_dir), encoding='utf-8') as f:
             private = f.read()
-        public = self._link_public()
+        public = host_scripts.link_public(self.data_dir)
         # Recorded first: delete takes the key off even after a failure.
         src['link_from'] = dst.get('link_address') or dst['address']
         dst['link_key'] = True
@@ -558,11 +366,11 @@ class Hosts:
             host_scripts.authorize_script(line, public),
             timeout=60,
         )
-        self._put(dst_host, link.key_file, private)
+        host_scripts.put(self.runner, dst_host, link.key_file, private)
         known = '\n'.join(
             ssh.known_hosts_lines(link.address, src.get('host_keys') or [])
         )
-        self._put(dst_host, link.known_hosts, known + '\n')
+        host_scripts.put(self.runner, dst_host, link.known_hosts, known + '\n')
         done = ssh.run(
             self.runner,
             dst_host,
@@ -576,12 +384,6 @@ class Hosts:
                 '%s' % (dst['name'], link.address, done.stderr.strip())
             )
 
-    def _link_public(self) -> str:
-        with open(
-            ssh.link_key_path(self.data_dir) + '.pub', encoding='utf-8'
-        ) as f:
-            return ' '.join(f.read().split()[:2])
-
     def _unlink(self, side: str) -> list[str]:
         """Take the link key off the hosts that stay when ``side``'s host
         goes: the source host's authorized_keys (unless that server is
@@ -593,7 +395,12 @@ class Hosts:
         if src and src.get('link_from'):
             if not (side == SRC and src.get('owned')):
                 todo.append(
-                    (SRC, host_scripts.unauthorize_script(self._link_public()))
+                    (
+                        SRC,
+                        host_scripts.unauthorize_script(
+                            host_scripts.link_public(self.data_dir)
+                        ),
+                    )
                 )
         if (
             side == DST
@@ -620,20 +427,6 @@ class Hosts:
             self._save()
             done.append('link key on %s' % host.label)
         return done
-
-    def _put(self, host: ssh.Host, path: str, text: str) -> None:
-        """Write ``text`` to ``path`` on ``host`` through stdin (never on a
-        command line)."""
-        done = self.runner.run(
-            ssh.ssh_argv(host, host_scripts.write_file_script(path)),
-            timeout=60,
-            input=text,
-        )
-        if done.returncode != 0:
-            raise exceptions.MigrateError(
-                'cannot write %s on %s: %s'
-                % (path, host.label, done.stderr.strip())
-            )
 
     # -- list ---------------------------------------------------------------
 

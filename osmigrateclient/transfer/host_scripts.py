@@ -19,6 +19,7 @@ destination host's key files.  Every value reaches the shell quoted."""
 import ipaddress
 import shlex
 
+from osmigrateclient import exceptions
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import copy_scripts
 from osmigrateclient.transfer import device_hash
@@ -146,3 +147,24 @@ def link_check_argv(link: blockcopy.Link) -> list[str]:
         + ssh.ssh_options(link.key_file, link.known_hosts)
         + ['-p', str(link.port), '-l', link.user, '--', link.address, 'true']
     )
+
+
+def link_public(data_dir: str) -> str:
+    """The link key's public half (``<type> <base64>``)."""
+    with open(ssh.link_key_path(data_dir) + '.pub', encoding='utf-8') as f:
+        return ' '.join(f.read().split()[:2])
+
+
+def put(runner: ssh.Runner, host: ssh.Host, path: str, text: str) -> None:
+    """Write ``text`` to ``path`` on ``host`` through stdin (never on a
+    command line)."""
+    done = runner.run(
+        ssh.ssh_argv(host, write_file_script(path)),
+        timeout=60,
+        input=text,
+    )
+    if done.returncode != 0:
+        raise exceptions.MigrateError(
+            'cannot write %s on %s: %s'
+            % (path, host.label, done.stderr.strip())
+        )

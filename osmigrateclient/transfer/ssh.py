@@ -31,7 +31,8 @@ but the one asked for, no shared connection.
 
 The keys live in ``<data-dir>/conversion/`` (the pioneering tool's
 layout): ``ssh.key`` (migrator to hosts), ``link-ssh.key`` (destination
-host to source host) and ``known_hosts``.
+host to source host) and ``known_hosts``; :func:`ensure_key` makes a key
+pair, :func:`local_address` finds the migrator's address that a host sees.
 """
 
 import functools
@@ -248,6 +249,48 @@ class Host(ty.NamedTuple):
     @property
     def label(self) -> str:
         return self.name or self.address
+
+
+def ensure_key(runner: Runner, path: str) -> str:
+    """Generate an ed25519 key pair at ``path`` if missing; its public
+    half (``<type> <base64>``)."""
+    datafile.ensure_dir(os.path.dirname(path))
+    if not os.path.exists(path):
+        done = runner.run(
+            [
+                'ssh-keygen',
+                '-q',
+                '-t',
+                'ed25519',
+                '-N',
+                '',
+                '-C',
+                'os-migrate',
+                '-f',
+                path,
+            ],
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise exceptions.MigrateError(
+                'ssh-keygen failed: %s' % done.stderr.strip()
+            )
+    os.chmod(path, 0o600)
+    with open(path + '.pub', encoding='utf-8') as f:
+        return ' '.join(f.read().split()[:2])
+
+
+def local_address(runner: Runner, destination: str) -> str:
+    """The address this machine uses to reach ``destination``
+    (``ip route get``)."""
+    done = runner.run(['ip', 'route', 'get', destination], timeout=30)
+    words = done.stdout.split()
+    if done.returncode == 0 and 'src' in words[:-1]:
+        return words[words.index('src') + 1]
+    raise exceptions.MigrateError(
+        'cannot find the local address that reaches %s (ip route get: %s); '
+        'give --allowed-cidr' % (destination, done.stderr.strip())
+    )
 
 
 def ssh_path(path: str) -> str:

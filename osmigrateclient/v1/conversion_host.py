@@ -19,6 +19,7 @@ from osc_lib import exceptions as osc_exceptions
 
 from osmigrateclient import clouds
 from osmigrateclient.transfer import conversion_host as ch
+from osmigrateclient.transfer import host_cloud
 from osmigrateclient.v1 import common
 
 LOG = logging.getLogger(__name__)
@@ -153,7 +154,8 @@ class DeployConversionHost(common.MigrateLister):
                     flavor=parsed_args.flavor,
                     network=parsed_args.network,
                     allowed_cidrs=tuple(
-                        ch.as_cidr(c) for c in parsed_args.allowed_cidrs
+                        host_cloud.as_cidr(c)
+                        for c in parsed_args.allowed_cidrs
                     ),
                     floating_ip=parsed_args.floating_ip,
                     floating_network=parsed_args.floating_network,

@@ -252,7 +252,7 @@ class Bench:
         """The naive method's login from the destination host to the source
         host, unrestricted (the link key may run the copy's nbdcopy only)."""
         path = os.path.join(ssh.conversion_dir(self.data_dir), 'bench.key')
-        public = conversion_host.ensure_key(self.runner, path)
+        public = ssh.ensure_key(self.runner, path)
         ssh.run(
             self.runner,
             self.host(conversion_host.SRC),
@@ -260,8 +260,11 @@ class Bench:
             timeout=60,
         )
         with open(path, encoding='utf-8') as f:
-            self.hosts._put(
-                self.host(conversion_host.DST), BASELINE_KEY, f.read()
+            host_scripts.put(
+                self.runner,
+                self.host(conversion_host.DST),
+                BASELINE_KEY,
+                f.read(),
             )
 
     def host(self, side):

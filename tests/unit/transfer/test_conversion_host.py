@@ -554,17 +554,6 @@ class TestHosts(base.BaseTestCase):
         )
 
 
-class TestHelpers(base.BaseTestCase):
-    def test_local_address(self):
-        self.assertEqual(
-            '169.254.100.1', ch.local_address(FakeRunner(), '10.1.2.3')
-        )
-
-    def test_as_cidr(self):
-        self.assertEqual('192.0.2.1/32', ch.as_cidr('192.0.2.1'))
-        self.assertEqual('10.0.0.0/8', ch.as_cidr('10.1.0.0/8'))
-
-
 class TestHostsFile(base.BaseTestCase):
     def setUp(self):
         super().setUp()

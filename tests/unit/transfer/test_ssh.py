@@ -285,3 +285,41 @@ class TestDeathSignalForReal(base.BaseTestCase):
             time.sleep(0.1)
         os.kill(pid, signal.SIGKILL)
         self.fail('process %d outlived the killed migrator' % pid)
+
+
+class _LocalRunner:
+    """ssh-keygen writes keys; ip route answers for a bridge."""
+
+    def __init__(self):
+        self.ran = []
+
+    def run(self, argv, timeout=None, input=None):
+        self.ran.append(argv)
+        if argv[0] == 'ssh-keygen':
+            path = argv[argv.index('-f') + 1]
+            with open(path, 'w') as f:
+                f.write('PRIVATE\n')
+            with open(path + '.pub', 'w') as f:
+                f.write('ssh-ed25519 AAAA%d os-migrate\n' % len(self.ran))
+            return ssh.Completed(0, '', '')
+        assert argv[:3] == ['ip', 'route', 'get'], argv
+        return ssh.Completed(
+            0, '%s dev br0 src 169.254.100.1 uid 0\n' % argv[-1], ''
+        )
+
+
+class TestLocal(base.BaseTestCase):
+    def test_local_address(self):
+        self.assertEqual(
+            '169.254.100.1', ssh.local_address(_LocalRunner(), '10.1.2.3')
+        )
+
+    def test_ensure_key_once(self):
+        path = os.path.join(
+            self.useFixture(fixtures.TempDir()).path, 'keys', 'k'
+        )
+        runner = _LocalRunner()
+        self.assertEqual('ssh-ed25519 AAAA1', ssh.ensure_key(runner, path))
+        self.assertEqual('ssh-ed25519 AAAA1', ssh.ensure_key(runner, path))
+        self.assertEqual(1, len(runner.ran))
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
