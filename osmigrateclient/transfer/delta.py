@@ -323,3 +323,5 @@ class DeltaCopy(blockcopy.BlockCopy):
 class Copier(volume_copy.Copier):
     """:class:`volume_copy.Copier` whose destination volume holds an older
     copy: a changed-block pass."""
+
+    copy_class = DeltaCopy
