@@ -8,6 +8,7 @@ import types
 
 from oslotest import base
 
+from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import chunks
 from osmigrateclient.transfer import delta
 
@@ -60,3 +61,10 @@ class TestRefined(base.BaseTestCase):
         send_p, zero_p, expected = copy._refined(volume, [], [0, 1], 'x')
         self.assertEqual(([], list(range(8))), (send_p, zero_p))
         self.assertEqual(dict.fromkeys(range(8), 'z'), expected)
+
+
+class TestCopier(base.BaseTestCase):
+    def test_a_pass_copies_only_the_changed_chunks(self):
+        # without it the changed-block copier runs a whole copy, silently
+        self.assertIs(delta.DeltaCopy, delta.Copier.copy_class)
+        self.assertTrue(issubclass(delta.DeltaCopy, blockcopy.BlockCopy))
