@@ -30,17 +30,9 @@ import threading
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
-from openstack import resource as sdk_resource
-from openstack.block_storage.v3 import type as sdk_volume_type
-from openstack.dns.v2 import recordset as sdk_dns_recordset
-from openstack.key_manager.v1 import _format as sdk_km_format
-from openstack.key_manager.v1 import container as sdk_km_container
-from openstack.key_manager.v1 import secret as sdk_km_secret
-from openstack.shared_file_system.v2 import share as sdk_share
-from openstack.shared_file_system.v2 import share_network as sdk_share_net
-from openstack.shared_file_system.v2 import share_type as sdk_share_type
 
 from osmigrateclient import exceptions
+from osmigrateclient.resources import _sdk_classes as sdk_classes
 
 LOG = logging.getLogger(__name__)
 
@@ -54,98 +46,6 @@ ROUTER_INTERFACE_OWNERS = (
     'network:ha_router_replicated_interface',
     'network:router_interface_distributed',
 )
-
-
-class VolumeType(sdk_volume_type.Type):
-    """A Cinder volume type with the id of its QoS specs: Cinder sends
-    ``qos_specs_id`` to an admin, openstacksdk's class drops it."""
-
-    qos_specs_id = sdk_resource.Body('qos_specs_id')
-
-
-class _BarbicanList:
-    """A Barbican resource whose lists are paged as Barbican pages them.
-
-    Barbican pages by offset and names its next page (``next``); it
-    ignores markers, so openstacksdk's guess of one more page after a full
-    one would list the first page again (and stop on "endless pagination").
-    Barbican lists only the caller's project's resources and sends no
-    project id: the lister sets ``project_id``, so that references and
-    ownership work as for the other kinds.
-    """
-
-    project_id = sdk_resource.Body('project_id')
-
-    @classmethod
-    def _get_next_link(
-        cls,
-        uri: str,
-        response: ty.Any,
-        data: ty.Any,
-        marker: str | None,
-        limit: str | None,
-        total_yielded: int,
-    ) -> tuple[str | None, dict[str, ty.Any]]:
-        if not (isinstance(data, dict) and data.get('next')):
-            return None, {}
-        return super()._get_next_link(  # type: ignore[misc]
-            uri, response, data, marker, None, total_yielded
-        )
-
-
-class Secret(_BarbicanList, sdk_km_secret.Secret):
-    """A Barbican secret (``id`` is its href, as openstacksdk's)."""
-
-    # openstacksdk finds the alternate id in the class itself only.
-    secret_id = sdk_resource.Body(
-        'secret_ref', alternate_id=True, type=sdk_km_format.HREFToUUID
-    )
-
-
-class SecretContainer(_BarbicanList, sdk_km_container.Container):
-    """A Barbican container (``id`` is its href, as openstacksdk's)."""
-
-    container_id = sdk_resource.Body(
-        'container_ref', alternate_id=True, type=sdk_km_format.HREFToUUID
-    )
-
-
-class ZoneRecordset(sdk_dns_recordset.Recordset):
-    """A Designate record set as the project-wide list gives it
-    (``GET /v2/recordsets``): openstacksdk's ``recordsets()`` without a
-    zone drops its own base path, and its class has the zone's id in the
-    URL only.  Not for writes: those go through openstacksdk's class."""
-
-    base_path = '/recordsets'
-    zone_id = sdk_resource.Body('zone_id')
-
-
-#: The Manila API version of the requests about shares and share types
-#: (a share type's description and its is_public: 2.41 and 2.7; a share
-#: created with its metadata and share type by id: 2.6), asked of a Manila
-#: that knows it, else the highest it knows.
-MANILA_VERSION = '2.65'
-
-
-class ShareType(sdk_share_type.ShareType):
-    """A Manila share type, read and written at :data:`MANILA_VERSION`
-    (openstacksdk's class asks for none: Manila's 2.0, without them)."""
-
-    _max_microversion = MANILA_VERSION
-
-
-class Share(sdk_share.Share):
-    """A Manila share, at :data:`MANILA_VERSION`."""
-
-    _max_microversion = MANILA_VERSION
-
-
-class ShareNetwork(sdk_share_net.ShareNetwork):
-    """A Manila share network at API 2.50, the last one that gives its
-    Neutron network and subnet (those of its default subnet) as its own
-    fields; later ones list them per availability zone."""
-
-    _max_microversion = '2.50'
 
 
 #: Barbican's largest page (its ``max_limit_paging``)
@@ -195,7 +95,7 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     # 'None': private types too (an admin's list); the proxy's own lister
     # with the class that keeps the QoS specs' id
     'volume_type': lambda c: c.block_storage._list(
-        VolumeType, is_public='None'
+        sdk_classes.VolumeType, is_public='None'
     ),
     'volume_qos': lambda c: c.block_storage.qos_specs(),
     'server': lambda c: c.compute.servers(details=True),
@@ -203,8 +103,8 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'floating_ip': lambda c: c.network.ips(),
     # Swift: the account's containers (they belong to no project field)
     'container': lambda c: c.object_store.containers(),
-    'secret': lambda c: _barbican(c, Secret),
-    'secret_container': lambda c: _barbican(c, SecretContainer),
+    'secret': lambda c: _barbican(c, sdk_classes.Secret),
+    'secret_container': lambda c: _barbican(c, sdk_classes.SecretContainer),
     # Octavia: a load balancer's tree (members and L7 rules are listed
     # per pool and per policy: Octavia has no project-wide list of them)
     'load_balancer': lambda c: c.load_balancer.load_balancers(),
@@ -216,20 +116,20 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'lb_provider': lambda c: c.load_balancer.providers(),
     # Designate: the project's zones, and the record sets of all of them
     'zone': lambda c: c.dns.zones(),
-    'recordset': lambda c: c.dns._list(ZoneRecordset),
+    'recordset': lambda c: c.dns._list(sdk_classes.ZoneRecordset),
     # the reverse DNS of the project's floating IPs (set or not)
     'ptr_record': lambda c: c.dns.floating_ips(),
     # Manila: an admin lists every share type ('all': private ones too);
     # access rules and export locations are listed per share (Manila has
     # no project-wide list of them)
     'share_type': lambda c: c.shared_file_system._list(
-        ShareType, is_public='all'
+        sdk_classes.ShareType, is_public='all'
     ),
     'share_network': lambda c: c.shared_file_system._list(
-        ShareNetwork, base_path='/share-networks/detail'
+        sdk_classes.ShareNetwork, base_path='/share-networks/detail'
     ),
     'share': lambda c: c.shared_file_system._list(
-        Share, base_path='/shares/detail'
+        sdk_classes.Share, base_path='/shares/detail'
     ),
     # Neutron's extensions (for what a field needs: dns-integration)
     'extension': lambda c: c.network.extensions(),

@@ -59,6 +59,7 @@ from osmigrateclient import exceptions
 from osmigrateclient.resources import _barbican as barbican
 from osmigrateclient.resources import _barbican_api as barbican_api
 from osmigrateclient.resources import _payload_key as payload_key
+from osmigrateclient.resources import _sdk_classes as sdk_classes
 from osmigrateclient.resources import _secret_payload as secret_payload
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
@@ -397,7 +398,7 @@ class Secret(barbican.Barbican):
         # Not openstacksdk's create_secret: it would log the payload.
         response = proxy.post('/secrets', json=body, log=False)
         barbican_api.raise_for(response, 'Cannot create the secret')
-        obj = refs.Secret.existing(
+        obj = sdk_classes.Secret.existing(
             secret_ref=response.json()['secret_ref'],
             name=params.get('name'),
             secret_type=params.get('secret_type') or DEFAULT_TYPE,

@@ -31,6 +31,7 @@ from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import _barbican as barbican
 from osmigrateclient.resources import _barbican_api as barbican_api
+from osmigrateclient.resources import _sdk_classes as sdk_classes
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -196,7 +197,7 @@ class SecretContainer(barbican.Barbican):
             type=params['type'],
             secret_refs=attrs[SECRET_REFS],
         )
-        obj = refs.SecretContainer.existing(
+        obj = sdk_classes.SecretContainer.existing(
             container_ref=made.container_ref,
             name=params['name'],
             type=params['type'],

@@ -36,6 +36,7 @@ import typing as ty
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient.resources import _sdk_classes as sdk_classes
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import share_type
@@ -186,7 +187,7 @@ class Share(base.Resource):
         return attrs
 
     def create_sdk(self, lookup: refs.Lookup, attrs: dict) -> ty.Any:
-        return self.proxy(lookup)._create(refs.Share, **attrs)
+        return self.proxy(lookup)._create(sdk_classes.Share, **attrs)
 
     def after_create(
         self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
@@ -205,7 +206,7 @@ class Share(base.Resource):
         wait = getattr(lookup.options, 'share_wait', None) or DEFAULT_WAIT
         deadline = time.monotonic() + wait
         while True:
-            obj = proxy._get(refs.Share, obj.id)
+            obj = proxy._get(sdk_classes.Share, obj.id)
             if obj.status == AVAILABLE:
                 return obj
             if obj.status == ERROR or (obj.status or '').startswith('error'):
@@ -262,7 +263,7 @@ class Share(base.Resource):
                 self._rules(lookup, existing.id),
                 changes[RULES][1],
             )
-        return proxy._get(refs.Share, existing.id)
+        return proxy._get(sdk_classes.Share, existing.id)
 
     def remarks(
         self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry

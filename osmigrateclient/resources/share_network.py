@@ -23,6 +23,7 @@ availability zones are not.
 
 import typing as ty
 
+from osmigrateclient.resources import _sdk_classes as sdk_classes
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -48,13 +49,13 @@ class ShareNetwork(base.Resource):
     create_only = ('network_ref', 'subnet_ref')
 
     def create_sdk(self, lookup: refs.Lookup, attrs: dict) -> ty.Any:
-        return self.proxy(lookup)._create(refs.ShareNetwork, **attrs)
+        return self.proxy(lookup)._create(sdk_classes.ShareNetwork, **attrs)
 
     def update(
         self, lookup: refs.Lookup, existing: ty.Any, changes: dict
     ) -> ty.Any:
         return self.proxy(lookup)._update(
-            refs.ShareNetwork,
+            sdk_classes.ShareNetwork,
             existing,
             description=changes['description'][1] or '',
         )

@@ -28,6 +28,7 @@ import typing as ty
 from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datafile
+from osmigrateclient.resources import _sdk_classes as sdk_classes
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -41,13 +42,14 @@ def strings(specs: ty.Any) -> dict[str, str]:
 
 
 def request(proxy: ty.Any, method: str, url: str, **kwargs: ty.Any) -> ty.Any:
-    """A Manila request of openstacksdk's proxy at :data:`refs.MANILA_VERSION`
+    """A Manila request of openstacksdk's proxy at
+    :data:`~osmigrateclient.resources._sdk_classes.MANILA_VERSION`
     (for the calls that openstacksdk lacks); its JSON answer, if any.
 
     :raises openstack.exceptions.SDKException: Manila refused it
     """
     response = getattr(proxy, method)(
-        url, microversion=refs.MANILA_VERSION, **kwargs
+        url, microversion=sdk_classes.MANILA_VERSION, **kwargs
     )
     sdk_exceptions.raise_from_response(response)
     return response.json() if response.content else None
@@ -117,7 +119,7 @@ class ShareType(base.Resource):
         attrs = self.create_attrs(lookup, entry)
         access_ids = attrs.pop('access_project_ids', None) or []
         attrs['extra_specs'] = strings(attrs.get('extra_specs'))
-        obj = proxy._create(refs.ShareType, **attrs)
+        obj = proxy._create(sdk_classes.ShareType, **attrs)
         try:
             self._set_access(lookup, obj, [], access_ids)
         except Exception:
@@ -131,7 +133,7 @@ class ShareType(base.Resource):
         proxy = self.proxy(lookup)
         if 'description' in changes:
             existing = proxy._update(
-                refs.ShareType,
+                sdk_classes.ShareType,
                 existing,
                 description=changes['description'][1] or '',
             )
@@ -161,7 +163,7 @@ class ShareType(base.Resource):
             self._set_access(
                 lookup, existing, self._access_ids(lookup, existing), want_ids
             )
-        return proxy._get(refs.ShareType, existing.id)
+        return proxy._get(sdk_classes.ShareType, existing.id)
 
     def _set_access(
         self,

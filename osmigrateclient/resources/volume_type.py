@@ -21,12 +21,14 @@ destination by name; visibility cannot change (a conflict); the extra
 specs, the QoS association and the access list are made exactly the
 file's.  Cinder associates QoS specs with a type by calls of its QoS specs
 API (a type has at most one); the type's ``qos_specs_id`` comes with an
-admin's list of types (:class:`refs.VolumeType`).
+admin's list of types
+(:class:`~osmigrateclient.resources._sdk_classes.VolumeType`).
 """
 
 import typing as ty
 
 from osmigrateclient import datafile
+from osmigrateclient.resources import _sdk_classes as sdk_classes
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -163,7 +165,7 @@ class VolumeType(base.Resource):
                 proxy.remove_type_access(obj, project_id)
         attrs = proxy.get_type(obj.id).to_dict(computed=False)
         attrs['qos_specs_id'] = qos_id
-        return refs.VolumeType.existing(**attrs)
+        return sdk_classes.VolumeType.existing(**attrs)
 
     def _associate(
         self,

@@ -77,17 +77,19 @@ SDK_CLASSES = {
     'floating_ip': 'openstack.network.v2.floating_ip:FloatingIP',
     'extension': 'openstack.network.v2.extension:Extension',
     'volume': 'openstack.block_storage.v3.volume:Volume',
-    'volume_type': 'osmigrateclient.resources.refs:VolumeType',
+    'volume_type': 'osmigrateclient.resources._sdk_classes:VolumeType',
     'volume_qos': 'openstack.block_storage.v3.qos_spec:QoSSpec',
     'container': 'openstack.object_store.v1.container:Container',
-    'secret': 'osmigrateclient.resources.refs:Secret',
-    'secret_container': 'osmigrateclient.resources.refs:SecretContainer',
+    'secret': 'osmigrateclient.resources._sdk_classes:Secret',
+    'secret_container': (
+        'osmigrateclient.resources._sdk_classes:SecretContainer'
+    ),
     'zone': 'openstack.dns.v2.zone:Zone',
-    'recordset': 'osmigrateclient.resources.refs:ZoneRecordset',
+    'recordset': 'osmigrateclient.resources._sdk_classes:ZoneRecordset',
     'ptr_record': 'openstack.dns.v2.floating_ip:FloatingIP',
-    'share_type': 'osmigrateclient.resources.refs:ShareType',
-    'share_network': 'osmigrateclient.resources.refs:ShareNetwork',
-    'share': 'osmigrateclient.resources.refs:Share',
+    'share_type': 'osmigrateclient.resources._sdk_classes:ShareType',
+    'share_network': 'osmigrateclient.resources._sdk_classes:ShareNetwork',
+    'share': 'osmigrateclient.resources._sdk_classes:Share',
     'load_balancer': 'openstack.load_balancer.v2.load_balancer:LoadBalancer',
     'lb_listener': 'openstack.load_balancer.v2.listener:Listener',
     'lb_pool': 'openstack.load_balancer.v2.pool:Pool',
@@ -176,7 +178,7 @@ class FakeProxy:
 
     def _create(self, resource_type: type, **attrs: ty.Any) -> ty.Any:
         """openstacksdk's own create, with a class of the caller's
-        (refs.Share): recorded as ``create_<kind>``."""
+        (sdk_classes.Share): recorded as ``create_<kind>``."""
         kind = self._kind_of(resource_type)
         return self._conn._call(self._service, 'create_' + kind, (), attrs)
 

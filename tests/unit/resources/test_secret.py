@@ -26,6 +26,7 @@ import testtools
 from osmigrateclient import datafile
 from osmigrateclient import plan
 from osmigrateclient import resources
+from osmigrateclient.resources import _sdk_classes as sdk_classes
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import secret
 from tests.unit import fakes
@@ -65,7 +66,7 @@ class TestShapes(testtools.TestCase):
 
     def test_pages_follow_barbicans_next_only(self):
         data = {'secrets': [], 'total': 250, 'next': ENDPOINT + 'x'}
-        link, params = refs.Secret._get_next_link(
+        link, params = sdk_classes.Secret._get_next_link(
             '/secrets',
             response(200),
             {**data, 'next': ENDPOINT + 'secrets?limit=100&offset=100'},
@@ -78,7 +79,7 @@ class TestShapes(testtools.TestCase):
         # The last page: no guess of one more.
         self.assertEqual(
             (None, {}),
-            refs.SecretContainer._get_next_link(
+            sdk_classes.SecretContainer._get_next_link(
                 '/containers', response(200), {'total': 5}, 'm', 100, 5
             ),
         )
