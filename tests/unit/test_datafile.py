@@ -549,48 +549,6 @@ class TestParse(base.BaseTestCase):
         )
 
 
-class TestPathId(base.BaseTestCase):
-    def test_plain_ids(self):
-        for value in (
-            '4f1d25ba-6b68-4a2c-8b9e-24ad4ba63e22',
-            '2f444c71265048f7a9d21f81db6f21a4',
-            'a.b_c-d',
-            'x' * 128,
-        ):
-            self.assertEqual(value, datafile.path_id(value))
-
-    def test_refused(self):
-        for value in (
-            '../../etc/passwd',
-            '..',
-            '.',
-            '.hidden',
-            'a/b',
-            'a..b',
-            '',
-            '-x',
-            'x' * 129,
-            'a\x00b',
-            'a\nb',
-            None,
-            5,
-            ['x'],
-        ):
-            e = self.assertRaises(
-                exceptions.DataFileError,
-                datafile.path_id,
-                value,
-                '/d/detached_volumes.yml',
-                'resource 0',
-            )
-            self.assertEqual(
-                '/d/detached_volumes.yml: resource 0: field _info.id: must '
-                'be a plain id (letters, digits, ".", "_" and "-", at most '
-                '128, no ".."), not %s' % datafile.shown(value),
-                str(e),
-            )
-
-
 class TestLoad(base.BaseTestCase):
     def setUp(self):
         super().setUp()
