@@ -20,8 +20,10 @@ is not a planted symbolic link, and changed under a lock.
 
 The lock is one per path for the whole process, so that threads and
 several objects of one file never lose each other's writes; a *shared*
-record (one that two commands may change at once) is also locked across
-processes, through a ``.lock`` file beside it.
+record (one that two commands may change at once: ``hosts.yml``) is also
+locked across processes, through a ``.lock`` file beside it.  A journal is
+written by the one command that migrates its items, so it needs no lock
+file (and the data directory holds none beside it).
 """
 
 import contextlib
@@ -110,9 +112,6 @@ class Record:
                     yield
                 finally:
                     _HELD.discard(self._key)
-
-    def exists(self) -> bool:
-        return os.path.lexists(self.path)
 
     def read(self) -> ty.Any:
         """The document, checked (a copy: the caller may change it);

@@ -48,7 +48,6 @@ class TestRecord(base.BaseTestCase):
 
     def test_missing_is_empty(self):
         self.assertEqual({}, self.record().read())
-        self.assertFalse(self.record().exists())
         self.assertFalse(os.path.exists(os.path.dirname(self.path)))
 
     def test_round_trip_private(self):
@@ -124,7 +123,7 @@ class TestRecord(base.BaseTestCase):
         )
         rec.remove()
         rec.remove()
-        self.assertFalse(rec.exists())
+        self.assertFalse(os.path.exists(self.path))
         self.assertEqual({}, rec.read())
 
     def test_updates_from_threads(self):
