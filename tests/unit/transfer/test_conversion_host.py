@@ -13,6 +13,7 @@ from osmigrateclient import exceptions
 from osmigrateclient.transfer import conversion_host as ch
 from osmigrateclient.transfer import host_scripts
 from osmigrateclient.transfer import ssh
+from tests.unit.transfer import test_ssh
 
 CONSOLE = (
     'boot\n-----BEGIN SSH HOST KEY KEYS-----\n'
@@ -20,29 +21,19 @@ CONSOLE = (
 )
 
 
-class FakeRunner:
-    """Local commands: ssh-keygen writes keys; ssh answers by script."""
+class FakeRunner(test_ssh.LocalRunner):
+    """Local commands as LocalRunner's; ssh answers by script."""
 
     def __init__(self, missing='', ssh_fails=0):
-        self.ran = []
+        super().__init__()
         self.inputs = []
         self.missing = missing
         self.ssh_fails = ssh_fails
 
     def run(self, argv, timeout=None, input=None):
+        if argv[0] != 'ssh':
+            return super().run(argv, timeout, input)
         self.ran.append(argv)
-        if argv[0] == 'ssh-keygen':
-            path = argv[argv.index('-f') + 1]
-            with open(path, 'w') as f:
-                f.write('PRIVATE\n')
-            with open(path + '.pub', 'w') as f:
-                f.write('ssh-ed25519 AAAA%s os-migrate\n' % len(self.ran))
-            return ssh.Completed(0, '', '')
-        if argv[0] == 'ip':
-            return ssh.Completed(
-                0, '%s dev br0 src 169.254.100.1 uid 0\n' % argv[-1], ''
-            )
-        assert argv[0] == 'ssh', argv
         self.inputs.append(input)
         cmd = argv[-1]
         if getattr(self, 'ssh_fails_all', False):

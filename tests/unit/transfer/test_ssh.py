@@ -287,7 +287,7 @@ class TestDeathSignalForReal(base.BaseTestCase):
         self.fail('process %d outlived the killed migrator' % pid)
 
 
-class _LocalRunner:
+class LocalRunner:
     """ssh-keygen writes keys; ip route answers for a bridge."""
 
     def __init__(self):
@@ -311,14 +311,14 @@ class _LocalRunner:
 class TestLocal(base.BaseTestCase):
     def test_local_address(self):
         self.assertEqual(
-            '169.254.100.1', ssh.local_address(_LocalRunner(), '10.1.2.3')
+            '169.254.100.1', ssh.local_address(LocalRunner(), '10.1.2.3')
         )
 
     def test_ensure_key_once(self):
         path = os.path.join(
             self.useFixture(fixtures.TempDir()).path, 'keys', 'k'
         )
-        runner = _LocalRunner()
+        runner = LocalRunner()
         self.assertEqual('ssh-ed25519 AAAA1', ssh.ensure_key(runner, path))
         self.assertEqual('ssh-ed25519 AAAA1', ssh.ensure_key(runner, path))
         self.assertEqual(1, len(runner.ran))
