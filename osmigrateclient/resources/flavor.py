@@ -82,10 +82,6 @@ class Flavor(base.Resource):
         'vcpus',
     )
 
-    def __init__(self) -> None:
-        #: flavor id -> the source id it could not keep
-        self._renumbered: dict[str, str] = {}
-
     # -- export -------------------------------------------------------------
 
     def list_source(self, lookup: refs.Lookup) -> list[ty.Any]:
@@ -137,7 +133,8 @@ class Flavor(base.Resource):
         if obj is None:
             obj = proxy.create_flavor(**attrs)
             if source_id:
-                self._renumbered[obj.id] = str(source_id)
+                # the outcome says so (remarks)
+                lookup.note(self.cli_name, obj.id, str(source_id))
         params = entry['params']
         try:
             return self._reconcile(
@@ -200,9 +197,10 @@ class Flavor(base.Resource):
     def remarks(
         self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
     ) -> str:
-        source_id = self._renumbered.pop(obj.id, None)
-        if source_id is None:
+        taken = lookup.notes(self.cli_name, obj.id)
+        if not taken:
             return ''
+        source_id = taken[0]
         return 'new id %s (the source id %s is taken in the destination)' % (
             obj.id,
             source_id,

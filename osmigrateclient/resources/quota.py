@@ -119,10 +119,6 @@ class Quota(base.Resource):
     required_params = ('project_ref',)
     param_shapes = dict.fromkeys(SERVICES, datafile.MapOf(datafile.NUMBER))
 
-    def __init__(self) -> None:
-        #: destination project id -> limits it does not know
-        self._unknown: dict[str, list[str]] = {}
-
     # -- names and identities -----------------------------------------------
 
     def name_of(self, entry: base.Entry) -> str:
@@ -218,7 +214,9 @@ class Quota(base.Resource):
                     unknown.append(name)
                 elif have[key] != value:
                     changes[name] = (have[key], value)
-        self._unknown[existing.id] = unknown
+        # for the plan's detail: the limits the destination does not know
+        for name in unknown:
+            lookup.note(self.cli_name, existing.id, name)
         return changes
 
     def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
@@ -232,7 +230,7 @@ class Quota(base.Resource):
         plan = super().plan(lookup, entry)
         if plan.existing is None:
             return plan
-        unknown = self._unknown.pop(plan.existing.id, [])
+        unknown = lookup.notes(self.cli_name, plan.existing.id)
         if unknown:
             note = 'not in the destination, left out: %s' % ', '.join(unknown)
             plan = plan._replace(
