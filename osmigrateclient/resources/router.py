@@ -41,6 +41,8 @@ from osmigrateclient.resources import refs
 LOG = logging.getLogger(__name__)
 
 GATEWAY = 'external_gateway_refinfo'
+#: the run's note on a router whose gateway was set without its fixed IPs
+PLAIN_GATEWAY = 'plain gateway'
 
 #: What Neutron answers when a gateway's fixed IPs or SNAT flag are refused.
 _REFUSED = (
@@ -122,10 +124,6 @@ class Router(base.Resource):
         'is_distributed',
         'is_ha',
     )
-
-    def __init__(self) -> None:
-        #: routers whose gateway was set without the file's fixed IPs
-        self._refused: set[str] = set()
 
     # -- export -------------------------------------------------------------
 
@@ -222,7 +220,7 @@ class Router(base.Resource):
             obj = proxy.create_router(
                 **dict(attrs, external_gateway_info=plain)
             )
-            self._refused.add(obj.id)
+            lookup.note(self.cli_name, obj.id, PLAIN_GATEWAY)
             return obj
 
     @staticmethod
@@ -313,7 +311,7 @@ class Router(base.Resource):
             if plain is None:
                 raise
             obj = proxy.update_router(obj, external_gateway_info=plain)
-            self._refused.add(obj.id)
+            lookup.note(self.cli_name, obj.id, PLAIN_GATEWAY)
             return obj
 
     def remarks(
@@ -327,7 +325,8 @@ class Router(base.Resource):
             if f.get('ip_address')
         ]
         missing = [ip for ip in wanted if ip not in _gateway_ips(obj)]
-        if missing and obj.id in self._refused:
+        refused = PLAIN_GATEWAY in lookup.notes(self.cli_name, obj.id)
+        if missing and refused:
             notes.append(
                 'gateway set without the fixed IPs %s (refused by the '
                 'destination)' % ', '.join(missing)
