@@ -16,13 +16,13 @@ import threading
 
 import fixtures
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import plan
 from osmigrateclient import resources
-from osmigrateclient.resources import base
+from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import network
 from osmigrateclient.resources import refs
 from tests.unit import fakes
@@ -37,7 +37,7 @@ def everything(name):
     return True
 
 
-class Child(base.Resource):
+class Child(resource_base.Resource):
     """A made-up type that references networks (like a subnet)."""
 
     type = CHILD
@@ -47,7 +47,9 @@ class Child(base.Resource):
     depends_on = ('network',)
     params_fields = ('name', 'description')
     info_fields = ('id', 'project_id')
-    references = {'network_ref': base.RefField('network', 'network_id')}
+    references = {
+        'network_ref': resource_base.RefField('network', 'network_id')
+    }
 
 
 class OtherNetworks(network.Network):
@@ -80,7 +82,7 @@ def child_entry(name, network_name, id_='c1'):
     }
 
 
-class Base(testtools.TestCase):
+class Base(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
@@ -359,9 +361,9 @@ class TestImport(Base):
         outcomes = self.import_(dry_run=True)
         self.assertEqual(
             [
-                base.Outcome(NET, 'n1', 'create', ''),
-                base.Outcome(CHILD, 'c1', 'create', ''),
-                base.Outcome(
+                resource_base.Outcome(NET, 'n1', 'create', ''),
+                resource_base.Outcome(CHILD, 'c1', 'create', ''),
+                resource_base.Outcome(
                     CHILD,
                     'c2',
                     'blocked',
@@ -391,8 +393,8 @@ class TestImport(Base):
         outcomes = self.import_()
         self.assertEqual(
             [
-                base.Outcome(NET, 'n1', 'created', ''),
-                base.Outcome(CHILD, 'c1', 'created', ''),
+                resource_base.Outcome(NET, 'n1', 'created', ''),
+                resource_base.Outcome(CHILD, 'c1', 'created', ''),
             ],
             outcomes,
         )
@@ -420,7 +422,9 @@ class TestImport(Base):
             [net_entry('n1', 'i-n1'), net_entry('n2', 'i-n2')],
         )
         outcomes = self.import_(types=[self.net], match=lambda n: n == 'n2')
-        self.assertEqual([base.Outcome(NET, 'n2', 'created', '')], outcomes)
+        self.assertEqual(
+            [resource_base.Outcome(NET, 'n2', 'created', '')], outcomes
+        )
         self.assertEqual(['n2'], [o.name for o in self.dst.store['network']])
 
     def test_failure_goes_on(self):
@@ -434,7 +438,7 @@ class TestImport(Base):
         self.assertEqual(['conflict', 'created'], [o.action for o in outcomes])
 
 
-class Parallel(base.Resource):
+class Parallel(resource_base.Resource):
     """A made-up type applied several at a time: each apply waits for
     ``together`` others, so the test hangs (and fails) unless they run at
     once."""
@@ -460,8 +464,10 @@ class Parallel(base.Resource):
             self.barrier.wait()
         name = self.name_of(entry)
         if name == 'bad':
-            return base.Outcome(self.type, name, base.FAILED, 'broke')
-        return base.Outcome(self.type, name, 'created', '')
+            return resource_base.Outcome(
+                self.type, name, resource_base.FAILED, 'broke'
+            )
+        return resource_base.Outcome(self.type, name, 'created', '')
 
 
 def parallel_entry(name):
@@ -538,7 +544,7 @@ class InFlight:
             self.now -= 1
 
 
-class Pooled(base.Resource):
+class Pooled(resource_base.Resource):
     """A made-up type whose entries may go to the pool; each apply waits
     at ``barrier`` (if any), so a test that needs applies to run together
     hangs (and fails) unless they do."""
@@ -569,8 +575,10 @@ class Pooled(base.Resource):
             if self.log is not None:
                 self.log.append((self.cli_name, name))
         if name.startswith('bad'):
-            return base.Outcome(self.type, name, base.FAILED, 'broke')
-        return base.Outcome(self.type, name, 'created', '')
+            return resource_base.Outcome(
+                self.type, name, resource_base.FAILED, 'broke'
+            )
+        return resource_base.Outcome(self.type, name, 'created', '')
 
 
 class SlowFirst(Pooled):
@@ -718,17 +726,17 @@ class TestPooledImport(Base):
         outcomes = self.import_([net, child])
         self.assertEqual(
             [
-                base.Outcome(NET, 'n1', 'created', ''),
-                base.Outcome(NET, 'bad', 'failed', 'no bad'),
-                base.Outcome(NET, 'n3', 'created', ''),
-                base.Outcome(CHILD, 'c1', 'created', ''),
-                base.Outcome(
+                resource_base.Outcome(NET, 'n1', 'created', ''),
+                resource_base.Outcome(NET, 'bad', 'failed', 'no bad'),
+                resource_base.Outcome(NET, 'n3', 'created', ''),
+                resource_base.Outcome(CHILD, 'c1', 'created', ''),
+                resource_base.Outcome(
                     CHILD,
                     'c2',
                     'blocked',
                     "network_ref: network 'bad' (project '%auth%') not found",
                 ),
-                base.Outcome(CHILD, 'c3', 'created', ''),
+                resource_base.Outcome(CHILD, 'c3', 'created', ''),
             ],
             outcomes,
         )
@@ -755,9 +763,9 @@ class TestPooledImport(Base):
         outcomes = self.import_([net])
         self.assertEqual(
             [
-                base.Outcome(NET, 'n1', 'created', ''),
-                base.Outcome(NET, 'n2', 'created', ''),
-                base.Outcome(NET, 'n1', 'updated', 'description'),
+                resource_base.Outcome(NET, 'n1', 'created', ''),
+                resource_base.Outcome(NET, 'n2', 'created', ''),
+                resource_base.Outcome(NET, 'n1', 'updated', 'description'),
             ],
             outcomes,
         )
@@ -775,7 +783,9 @@ class TestPooledImport(Base):
             )
         )
         tree = Pooled('tree', 'tree')
-        tree.references = {'parent_ref': base.RefField('tree', 'parent_id')}
+        tree.references = {
+            'parent_ref': resource_base.RefField('tree', 'parent_id')
+        }
         self.assertFalse(plan._poolable(tree, [plan._Batch(tree, [], 0)]))
 
     def test_types_that_do_not_say_so_stay_in_this_thread(self):
@@ -847,18 +857,18 @@ class TestPooledImport(Base):
                     )
 
 
-class TestSummary(testtools.TestCase):
+class TestSummary(base.BaseTestCase):
     def test_summarize(self):
         net, child = network.Network(), Child()
         outcomes = [
-            base.Outcome(NET, 'a', 'created'),
-            base.Outcome(NET, 'b', 'created'),
-            base.Outcome(NET, 'c', 'updated'),
-            base.Outcome(NET, 'd', 'unchanged'),
-            base.Outcome(NET, 'e', 'failed', 'boom'),
-            base.Outcome(NET, 'f', 'blocked', 'x'),
-            base.Outcome(CHILD, 'g', 'conflict', 'y'),
-            base.Outcome(CHILD, 'h', 'unchanged'),
+            resource_base.Outcome(NET, 'a', 'created'),
+            resource_base.Outcome(NET, 'b', 'created'),
+            resource_base.Outcome(NET, 'c', 'updated'),
+            resource_base.Outcome(NET, 'd', 'unchanged'),
+            resource_base.Outcome(NET, 'e', 'failed', 'boom'),
+            resource_base.Outcome(NET, 'f', 'blocked', 'x'),
+            resource_base.Outcome(CHILD, 'g', 'conflict', 'y'),
+            resource_base.Outcome(CHILD, 'h', 'unchanged'),
         ]
         self.assertEqual(
             [
@@ -876,9 +886,13 @@ class TestSummary(testtools.TestCase):
 
     def test_succeeded(self):
         for action in ('created', 'updated', 'unchanged', 'create', 'update'):
-            self.assertTrue(plan.succeeded(base.Outcome(NET, 'a', action)))
+            self.assertTrue(
+                plan.succeeded(resource_base.Outcome(NET, 'a', action))
+            )
         for action in ('failed', 'blocked', 'conflict'):
-            self.assertFalse(plan.succeeded(base.Outcome(NET, 'a', action)))
+            self.assertFalse(
+                plan.succeeded(resource_base.Outcome(NET, 'a', action))
+            )
 
 
 class BulkFailingNetwork(network.Network):

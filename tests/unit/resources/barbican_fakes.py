@@ -23,7 +23,7 @@ import uuid
 from cryptography import fernet
 import fixtures
 import requests
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import _barbican_api
 from osmigrateclient.resources import refs
@@ -170,7 +170,7 @@ def secret_entry(**info):
     }
 
 
-class KeyTestCase(testtools.TestCase):
+class KeyTestCase(base.BaseTestCase):
     def make_key_file(self, text=None, mode=0o600):
         path = os.path.join(self.useFixture(fixtures.TempDir()).path, 'key')
         with open(path, 'w') as f:

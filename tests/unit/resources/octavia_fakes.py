@@ -14,7 +14,7 @@
 """Load balancer trees and files for the tests of the load balancer type
 and of its private modules."""
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import _octavia_file
 from osmigrateclient.resources import loadbalancer
@@ -116,7 +116,7 @@ def params(**member):
     }
 
 
-class ResolveCase(testtools.TestCase):
+class ResolveCase(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.conn = fakes.FakeConnection()

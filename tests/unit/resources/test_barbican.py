@@ -12,7 +12,7 @@
 
 
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.resources import _barbican
@@ -24,7 +24,7 @@ from tests.unit.resources import barbican_fakes
 from tests.unit.resources.barbican_fakes import PASSPHRASE
 
 
-class TestCheck(testtools.TestCase):
+class TestCheck(base.BaseTestCase):
     def test_check_refuses_an_id_that_is_no_uuid(self):
         res = secret.RESOURCE()
         for bad in ('../../etc/passwd', 'http://evil/x', 'id-1'):
@@ -119,7 +119,7 @@ class TestAclImport(barbican_fakes.SecretTestCase):
         self.assertEqual((False, ['someone']), self.dst.acls[twin.secret_id])
 
 
-class TestRunState(testtools.TestCase):
+class TestRunState(base.BaseTestCase):
     def test_per_run_and_per_type(self):
         # One type object serves the process: what a run remembers lives
         # with the run's Lookup.

@@ -11,14 +11,14 @@
 #   under the License.
 
 
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.resources import _barbican_api
 from tests.unit.resources.barbican_fakes import ENDPOINT
 
 
-class TestIds(testtools.TestCase):
+class TestIds(base.BaseTestCase):
     def test_href_uuid(self):
         id_ = '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9'
         self.assertEqual(

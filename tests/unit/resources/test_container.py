@@ -15,14 +15,14 @@ import copy
 import os
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import movers
 from osmigrateclient import plan
 from osmigrateclient import resources
-from osmigrateclient.resources import base
+from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import refs
 from osmigrateclient.transfer.swift import blobs
 from tests.unit.transfer.swift import fakes as fake
@@ -39,7 +39,7 @@ def entry(name='c1', objects=(), **params):
     }
 
 
-class TestCheck(testtools.TestCase):
+class TestCheck(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.resource = resources.get('container')
@@ -111,7 +111,7 @@ class TestCheck(testtools.TestCase):
         )
 
 
-class TestExportImport(testtools.TestCase):
+class TestExportImport(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.data_dir = self.useFixture(fixtures.TempDir()).path
@@ -211,7 +211,8 @@ class TestExportImport(testtools.TestCase):
         self.dst.requests.clear()
         outcomes = self.import_(src_cloud='src')
         self.assertEqual(
-            [base.DONE[base.UNCHANGED]] * 2, [o.action for o in outcomes]
+            [resource_base.DONE[resource_base.UNCHANGED]] * 2,
+            [o.action for o in outcomes],
         )
         self.assertEqual([], self.dst.writes())
         self.assertEqual(

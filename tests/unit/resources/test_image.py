@@ -19,10 +19,10 @@ import types
 
 import fixtures
 from openstack.image.v2 import image as sdk_image
-import testtools
+from oslotest import base
 
 from osmigrateclient import movers
-from osmigrateclient.resources import base
+from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import image
 from osmigrateclient.resources import refs
 from tests.unit import fakes
@@ -80,7 +80,7 @@ def fake_put(conn, obj, *args, **kwargs):
     return size
 
 
-class ImageTestCase(testtools.TestCase):
+class ImageTestCase(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.src = ImageConnection(project_id=SRC)
@@ -413,7 +413,7 @@ class TestImport(ImageTestCase):
         self.assertEqual(['p-x'], self.dst.members_of['img-new'])
 
 
-class TestSdkImage(testtools.TestCase):
+class TestSdkImage(base.BaseTestCase):
     def test_unknown_attrs_are_flattened(self):
         body = (
             sdk_image.Image.new(name='x', hw_firmware_type='uefi')
@@ -423,7 +423,7 @@ class TestSdkImage(testtools.TestCase):
         self.assertEqual({'name': 'x', 'hw_firmware_type': 'uefi'}, body)
 
 
-class TestApplyInThreads(testtools.TestCase):
+class TestApplyInThreads(base.BaseTestCase):
     def test_each_thread_uploads_its_own_entry(self):
         # Two imports of the one (cached) Image type at once: update() of
         # each must put the data of the entry its own apply() was given.
@@ -437,13 +437,15 @@ class TestApplyInThreads(testtools.TestCase):
             existing = types.SimpleNamespace(
                 id='img-' + entry['params']['name'], status='queued'
             )
-            return base.Plan(base.UNCHANGED, '', existing)
+            return resource_base.Plan(resource_base.UNCHANGED, '', existing)
 
         def put_data(lookup, obj, entry):
             uploaded[threading.current_thread().name] = entry['params']['name']
             return obj
 
-        self.useFixture(fixtures.MockPatchObject(base.Resource, 'plan', plan))
+        self.useFixture(
+            fixtures.MockPatchObject(resource_base.Resource, 'plan', plan)
+        )
         self.useFixture(
             fixtures.MockPatchObject(resource, '_put_data', put_data)
         )

@@ -12,11 +12,11 @@
 
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.resources import _octavia_tree
-from osmigrateclient.resources import base
+from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import loadbalancer as lbmod
 from tests.unit.resources import octavia_fakes
 from tests.unit.resources.octavia_fakes import params
@@ -31,8 +31,8 @@ class TestPlan(octavia_fakes.ResolveCase):
             '_info': {'id': 'x'},
         }
         self.assertEqual(
-            base.Plan(
-                base.BLOCKED,
+            resource_base.Plan(
+                resource_base.BLOCKED,
                 "pools[0].members[0].subnet_ref: subnet 'nosuch' (project "
                 "'%auth%') not found",
             ),
@@ -41,7 +41,7 @@ class TestPlan(octavia_fakes.ResolveCase):
         self.assertEqual([], self.conn.write_calls())
 
 
-class TestReferences(testtools.TestCase):
+class TestReferences(base.BaseTestCase):
     def test_references_in_the_tree(self):
         p = params(
             subnet_ref=ref('sub'), server_ref=ref('vm'), network_ref=ref('n')
@@ -89,7 +89,7 @@ class TestReferences(testtools.TestCase):
         self.assertEqual('params.pools[0].members[0].weight', e.field)
 
 
-class TestOrder(testtools.TestCase):
+class TestOrder(base.BaseTestCase):
     def test_after_what_it_refers_to(self):
         from osmigrateclient import resources
 

@@ -13,7 +13,7 @@
 
 import copy
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import _octavia_diff
 from tests.unit.resources.octavia_fakes import tree
@@ -24,7 +24,7 @@ def ops(have, want):
     return [(o.verb, o.label, o.attrs) for o in found.ops], found.conflicts
 
 
-class TestDiffTree(testtools.TestCase):
+class TestDiffTree(base.BaseTestCase):
     def test_same_tree_no_write(self):
         self.assertEqual(([], []), ops(tree(), tree()))
 

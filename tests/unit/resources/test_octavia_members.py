@@ -11,7 +11,7 @@
 #   under the License.
 
 
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.resources import _octavia_members
@@ -76,7 +76,7 @@ class TestResolveMember(octavia_fakes.ResolveCase):
         )
 
 
-class TestServerPort(testtools.TestCase):
+class TestServerPort(base.BaseTestCase):
     def test_fixed_ip_of_a_server(self):
         conn = fakes.FakeConnection()
         server = conn.add('server', name='vm')

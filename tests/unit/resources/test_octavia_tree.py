@@ -11,12 +11,12 @@
 #   under the License.
 
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.resources import _octavia_tree
 
 
-class TestKeys(testtools.TestCase):
+class TestKeys(base.BaseTestCase):
     def test_keys(self):
         self.assertEqual(
             ['a', '(HTTP pool 1)', '(TCP pool 1)', '(HTTP pool 2)'],

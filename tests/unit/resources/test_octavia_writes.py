@@ -12,7 +12,7 @@
 
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.resources import _octavia_writes
@@ -35,7 +35,7 @@ class _Statuses:
         return fakes.sdk('load_balancer', id=lb_id, provisioning_status=status)
 
 
-class TestWait(testtools.TestCase):
+class TestWait(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.conn = fakes.FakeConnection()

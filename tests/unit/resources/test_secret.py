@@ -21,7 +21,7 @@ import os
 
 import fixtures
 from openstack import exceptions as sdk_exceptions
-import testtools
+from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import plan
@@ -37,7 +37,7 @@ from tests.unit.resources.barbican_fakes import options
 from tests.unit.resources.barbican_fakes import response
 
 
-class TestShapes(testtools.TestCase):
+class TestShapes(base.BaseTestCase):
     def test_expiration(self):
         res = secret.RESOURCE()
         entry = barbican_fakes.secret_entry()

@@ -18,7 +18,7 @@ import os
 import stat
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import digest as digest_mod
 from osmigrateclient import exceptions
@@ -80,7 +80,7 @@ class FakeConn:
         self.image = FakeImageProxy(*args, **kwargs)
 
 
-class TestNames(testtools.TestCase):
+class TestNames(base.BaseTestCase):
     def test_blob_path_is_the_pioneering_layout(self):
         self.assertEqual(
             '/d/image_blobs/%s-cirros 0.6' % IMAGE_ID,
@@ -144,7 +144,7 @@ class TestNames(testtools.TestCase):
         self.assertEqual(255, len(('%s-%s.part' % (image_id, name)).encode()))
 
 
-class DownloadTestCase(testtools.TestCase):
+class DownloadTestCase(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
@@ -415,7 +415,7 @@ class TestUpload(DownloadTestCase):
         self.assertIn('do not match', str(e))
 
 
-class TestCheckUploaded(testtools.TestCase):
+class TestCheckUploaded(base.BaseTestCase):
     class Img:
         def __init__(self, data, algo='sha512'):
             self.size = len(data)

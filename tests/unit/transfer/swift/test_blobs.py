@@ -14,7 +14,7 @@
 import os
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.transfer.swift import blobs
@@ -22,7 +22,7 @@ from osmigrateclient.transfer.swift import stream
 from tests.unit.transfer.swift import fakes
 
 
-class TestBlobs(testtools.TestCase):
+class TestBlobs(base.BaseTestCase):
     def test_blob_path_stays_inside(self):
         path = blobs.blob_path('/data', 'c', '../../etc/passwd')
         self.assertTrue(path.startswith('/data/container_blobs/'))

@@ -11,12 +11,12 @@
 #   under the License.
 
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.transfer.swift import containers
 
 
-class TestContainers(testtools.TestCase):
+class TestContainers(base.BaseTestCase):
     def test_params_from_headers(self):
         params = containers.container_params(
             {

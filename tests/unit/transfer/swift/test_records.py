@@ -12,14 +12,14 @@
 
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient.transfer.swift import large
 from osmigrateclient.transfer.swift import records
 from tests.unit.transfer.swift import fakes
 
 
-class TestRecords(testtools.TestCase):
+class TestRecords(base.BaseTestCase):
     def test_record_of_listing_and_head(self):
         self.assertEqual(
             {

@@ -15,13 +15,13 @@ import json
 import os
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.transfer.swift import state as swift_state
 
 
-class TestState(testtools.TestCase):
+class TestState(base.BaseTestCase):
     def test_hostile_state_file(self):
         data_dir = self.useFixture(fixtures.TempDir()).path
         state = swift_state.State(data_dir, 'acct', 'c')

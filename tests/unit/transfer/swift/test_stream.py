@@ -15,7 +15,7 @@ import io
 import os
 
 import fixtures
-import testtools
+from oslotest import base
 
 from osmigrateclient import progress
 from osmigrateclient.transfer.swift import records
@@ -25,7 +25,7 @@ from osmigrateclient.transfer.swift import work as swift_work
 from tests.unit.transfer.swift import fakes
 
 
-class TestImport(testtools.TestCase):
+class TestImport(base.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.data_dir = self.useFixture(fixtures.TempDir()).path

@@ -11,12 +11,12 @@
 #   under the License.
 
 
-import testtools
+from oslotest import base
 
 from osmigrateclient.transfer.swift import wire
 
 
-class TestPaths(testtools.TestCase):
+class TestPaths(base.BaseTestCase):
     def test_paths_are_quoted(self):
         self.assertEqual('/a%20b', wire.container_path('a b'))
         self.assertEqual(
