@@ -75,3 +75,16 @@ def opened(
         yield logger
     finally:
         handler.close()
+
+
+def say(
+    module_log: logging.Logger,
+    item_log: logging.Logger | None,
+    msg: str,
+    *args: ty.Any,
+) -> None:
+    """A step of an item's work: to the module's log, and to the item's
+    log if it has one."""
+    module_log.info(msg, *args)
+    if item_log is not None:
+        item_log.info(msg, *args)

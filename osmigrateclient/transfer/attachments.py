@@ -21,6 +21,7 @@ import typing as ty
 
 from openstack.compute.v2 import server as sdk_server
 
+from osmigrateclient import itemlog
 from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.transfer import ssh
 
@@ -88,7 +89,8 @@ def attach(
     :raises osmigrateclient.exceptions.MigrateError: the attach failed, or
         the volume or its device did not show within ``timeout`` seconds
     """
-    _say(
+    itemlog.say(
+        LOG,
         log,
         'Attaching volume %s to conversion host %s (server %s)',
         volume_id,
@@ -97,7 +99,8 @@ def attach(
     )
     before_attach()
     if held_by(conn.block_storage.get_volume(volume_id), server_id):
-        _say(
+        itemlog.say(
+            LOG,
             log,
             'Volume %s is attached to %s already (by an earlier run)',
             volume_id,
@@ -125,7 +128,9 @@ def attach(
         clock,
         pause,
     )
-    _say(log, 'Volume %s is %s on %s', volume_id, device, host.label)
+    itemlog.say(
+        LOG, log, 'Volume %s is %s on %s', volume_id, device, host.label
+    )
     return device
 
 
@@ -147,7 +152,8 @@ def detach_all(
     # waits.
     for item in attached:
         conn = conns[item['side']]
-        _say(
+        itemlog.say(
+            LOG,
             log,
             'Detaching volume %s from server %s (%s)',
             item['volume'],
@@ -178,10 +184,3 @@ def detach_all(
             clock,
             pause,
         )
-
-
-def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:
-    """A step: to this module's log, and to ``log`` if given."""
-    LOG.info(msg, *args)
-    if log is not None:
-        log.info(msg, *args)

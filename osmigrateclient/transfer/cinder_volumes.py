@@ -21,6 +21,7 @@ import threading
 import time
 import typing as ty
 
+from osmigrateclient import itemlog
 from osmigrateclient import exceptions
 
 LOG = logging.getLogger(__name__)
@@ -135,8 +136,11 @@ def delete_unrecorded(
         and (size is None or v.size == size)
     ]
     for volume_id in found:
-        _say(
-            log, 'Deleting volume %s, made by an unanswered create', volume_id
+        itemlog.say(
+            LOG,
+            log,
+            'Deleting volume %s, made by an unanswered create',
+            volume_id,
         )
         # Cinder refuses to delete a volume still being created.
         wait(
@@ -237,10 +241,3 @@ def delete_volume(
         clock,
         pause,
     )
-
-
-def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:
-    """A step: to this module's log, and to ``log`` if given."""
-    LOG.info(msg, *args)
-    if log is not None:
-        log.info(msg, *args)

@@ -41,6 +41,7 @@ import threading
 import time
 import typing as ty
 
+from osmigrateclient import itemlog
 from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import attachments
@@ -298,7 +299,8 @@ class Copier:
             progress,
             copy_timeout=self.settings.copy_timeout,
         )
-        _say(
+        itemlog.say(
+            LOG,
             self.log,
             'Copying %s (%d bytes) from %s to %s%s',
             volume.label,
@@ -309,7 +311,8 @@ class Copier:
         )
         result = copier.copy(volume, verify=self.settings.verify)
         sent = getattr(result, 'bytes_sent', None)
-        _say(
+        itemlog.say(
+            LOG,
             self.log,
             'Copied %s: %d bytes in %.1f s%s, %s',
             volume.label,
@@ -321,10 +324,3 @@ class Copier:
             else 'not verified',
         )
         return result
-
-
-def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:
-    """A step: to this module's log, and to ``log`` if given."""
-    LOG.info(msg, *args)
-    if log is not None:
-        log.info(msg, *args)

@@ -36,7 +36,6 @@ Layout::
 """
 
 import datetime
-import logging
 import os
 import typing as ty
 
@@ -130,20 +129,6 @@ def _checked(data: ty.Any, path: str) -> dict[str, ty.Any]:
     for key in ('steps', 'source'):
         data[key] = data.get(key) or {}
     return data
-
-
-class LogHandler(logging.FileHandler):
-    """The handler of a server's log file: 0600, appended, never through
-    a symbolic link."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(path, mode='a', encoding='utf-8')
-
-    def _open(self) -> ty.TextIO:
-        fd = datafile.open_private(
-            self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND
-        )
-        return open(fd, self.mode, encoding=self.encoding)
 
 
 def now() -> str:

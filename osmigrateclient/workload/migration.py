@@ -42,6 +42,7 @@ import time
 import typing as ty
 
 from osmigrateclient import datafile
+from osmigrateclient import itemlog
 from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.transfer import delta
 from osmigrateclient.transfer import volume_copy
@@ -118,10 +119,8 @@ def server_log(data_dir: str, source_id: str) -> logging.Logger:
         getattr(h, 'baseFilename', None) == path for h in logger.handlers
     ):
         datafile.ensure_dir(os.path.dirname(path), link_ok=False)
-        handler = journal_mod.LogHandler(path)
-        handler.setFormatter(
-            logging.Formatter('%(asctime)s %(levelname)s %(message)s')
-        )
+        handler = itemlog.Handler(path)
+        handler.setFormatter(logging.Formatter(itemlog.FORMAT))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
     return logger

@@ -223,7 +223,8 @@ class VolumeMover:
         source_id = entry['_info']['id']
         journal = self._journal(lookup)
         method = lookup.option('transfer_method', volume_mod.HOST_METHOD)
-        _say(
+        itemlog.say(
+            LOG,
             log,
             'Importing volume %s (%r) by %s',
             source_id,
@@ -253,7 +254,13 @@ class VolumeMover:
             raise
         self._delete_images(lookup, src, journal, source_id)
         journal.set(source_id, state=DONE, dest_id=obj.id)
-        _say(log, 'Volume %s is now %s in the destination', source_id, obj.id)
+        itemlog.say(
+            LOG,
+            log,
+            'Volume %s is now %s in the destination',
+            source_id,
+            obj.id,
+        )
         return obj
 
     def _source(self, lookup: refs.Lookup) -> ty.Any:
@@ -302,7 +309,9 @@ class VolumeMover:
         temp_name = '%svolume-%s' % (datadir.TEMP_PREFIX, source_id)
         src_volume = self._check_source(src, source_id)
         started = time.monotonic()
-        _say(log, 'Uploading volume %r to a temporary source image', name)
+        itemlog.say(
+            LOG, log, 'Uploading volume %r to a temporary source image', name
+        )
         answer = src.block_storage.upload_volume_to_image(
             src_volume,
             temp_name,
@@ -335,7 +344,8 @@ class VolumeMover:
         )
         journal.set(source_id, dst_image_id=dst_image.id)
         digest = digest_mod.digest_of(src_image)
-        _say(
+        itemlog.say(
+            LOG,
             log,
             'Streaming temporary image %s to the destination image %s',
             src_image_id,
@@ -359,13 +369,17 @@ class VolumeMover:
             raise exceptions.MigrateError(
                 'the temporary destination image does not match: %s' % problem
             )
-        _say(
-            log, 'Creating the destination volume from image %s', dst_image.id
+        itemlog.say(
+            LOG,
+            log,
+            'Creating the destination volume from image %s',
+            dst_image.id,
         )
         volume = self._create_destination(
             lookup, journal, entry, params, timeout, image_id=dst_image.id
         )
-        _say(
+        itemlog.say(
+            LOG,
             log,
             'Copied %s: %d bytes in %.1f s, %s',
             name,
@@ -433,7 +447,7 @@ class VolumeMover:
             pause=self.pause,
         )
         self._check_source(src, source_id, copier)
-        _say(log, 'Creating the empty destination volume')
+        itemlog.say(LOG, log, 'Creating the empty destination volume')
         volume = self._create_destination(
             lookup, journal, entry, entry['params'], timeout
         )
@@ -484,7 +498,9 @@ class VolumeMover:
             self._detach_all(lookup, src, journal, source_id, log)
         self._delete_images(lookup, src, journal, source_id)
         if record.get('state') != DONE and record.get('dest_id'):
-            _say(log, 'Deleting the half-made volume %s', record['dest_id'])
+            itemlog.say(
+                LOG, log, 'Deleting the half-made volume %s', record['dest_id']
+            )
             cinder_volumes.delete_volume(
                 lookup.conn,
                 record['dest_id'],
@@ -504,13 +520,6 @@ class VolumeMover:
                 self.pause,
                 log,
             )
-
-
-def _say(log: logging.Logger | None, msg: str, *args: ty.Any) -> None:
-    """A step: to this module's log, and to the volume's if there is one."""
-    LOG.info(msg, *args)
-    if log is not None:
-        log.info(msg, *args)
 
 
 def _auth_type(conn: ty.Any) -> str:

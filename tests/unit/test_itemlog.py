@@ -60,6 +60,17 @@ class TestItemLog(base.BaseTestCase):
         self.assertEqual(['INFO file only', 'INFO both'], self.lines())
         self.assertEqual('%s.v1 both\n' % parent.name, seen.output)
 
+    def test_say_goes_to_the_module_and_the_item(self):
+        module = logging.getLogger('osmigrateclient.test_itemlog.say')
+        seen = self.useFixture(
+            fixtures.FakeLogger(name=module.name, format='%(message)s')
+        )
+        with itemlog.opened(self.logs, 'v1') as log:
+            itemlog.say(module, log, 'step %s', 1)
+        itemlog.say(module, None, 'step %s', 2)
+        self.assertEqual(['INFO step 1'], self.lines())
+        self.assertEqual('step 1\nstep 2\n', seen.output)
+
     def test_no_plain_id(self):
         e = self.assertRaises(
             exceptions.DataFileError,
