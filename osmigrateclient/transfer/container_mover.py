@@ -26,6 +26,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datadir
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
@@ -98,7 +99,7 @@ class ContainerMover:
             read,
         )
         if meter is not None:
-            meter.finish('bytes kept in %s' % blobs.BLOB_DIR)
+            meter.finish('bytes kept in %s' % datadir.CONTAINER_BLOBS)
         return params, headers
 
     def _blob_reader(
@@ -248,7 +249,7 @@ class ContainerMover:
             'import with --src-cloud <cloud>, or export with --keep-blobs'
             % (
                 len(missing),
-                os.path.join(lookup.data_dir or '', blobs.BLOB_DIR),
+                os.path.join(lookup.data_dir or '', datadir.CONTAINER_BLOBS),
                 datafile.shown(missing[0]),
             )
         )

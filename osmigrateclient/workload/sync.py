@@ -164,7 +164,7 @@ class Journal:
             self._record.write(self.data)
 
 
-class Outcome(ty.NamedTuple):
+class SyncOutcome(ty.NamedTuple):
     name: str
     source_id: str
     #: 'synced' or 'failed'
@@ -190,7 +190,7 @@ class ServerSync:
         self.full = volume_copy.Copier(data_dir, src, dst, settings)
         self.delta = delta.Copier(data_dir, src, dst, settings)
 
-    def run(self) -> Outcome:
+    def run(self) -> SyncOutcome:
         volumes = sorted(
             a.get('id') if isinstance(a, dict) else a.id
             for a in self.server.attached_volumes or []
@@ -200,14 +200,14 @@ class ServerSync:
             for volume_id in volumes:
                 details.append(self._volume(volume_id))
         except Exception as e:
-            return Outcome(
+            return SyncOutcome(
                 self.server.name, self.server.id, 'failed', str(e) or repr(e)
             )
         if not self.server.attached_volumes or not _volume_booted(self.server):
             details.append(
                 'root disk not synced (image-booted: the cutover copies it)'
             )
-        return Outcome(
+        return SyncOutcome(
             self.server.name, self.server.id, 'synced', '; '.join(details)
         )
 
@@ -365,17 +365,17 @@ def sync_all(
     entries: list[dict],
     parallel: int,
     settings: volume_copy.Settings = volume_copy.DEFAULT_SETTINGS,
-) -> list[Outcome]:
+) -> list[SyncOutcome]:
     """A pass of each server of ``entries`` (workloads.yml), ``parallel``
     at once; the outcomes in the order of the entries."""
 
-    def one(entry: dict) -> Outcome:
+    def one(entry: dict) -> SyncOutcome:
         info, params = entry.get('_info') or {}, entry.get('params') or {}
         source_id, name = info.get('id'), params.get('name') or ''
         try:
             server = src.compute.get_server(source_id)
         except sdk_exceptions.NotFoundException:
-            return Outcome(name, source_id, 'failed', 'not in the source')
+            return SyncOutcome(name, source_id, 'failed', 'not in the source')
         return ServerSync(data_dir, src, dst, server, settings).run()
 
     with concurrent.futures.ThreadPoolExecutor(max(1, parallel)) as pool:

@@ -20,6 +20,7 @@ import logging
 import os
 import typing as ty
 
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.transfer.swift import wire
@@ -27,7 +28,6 @@ from osmigrateclient.transfer.swift import wire
 LOG = logging.getLogger(__name__)
 
 #: the data directory's sub-directory of the blobs
-BLOB_DIR = 'container_blobs'
 
 
 def blob_path(data_dir: str, container: str, name: str) -> str:
@@ -40,7 +40,9 @@ def blob_path(data_dir: str, container: str, name: str) -> str:
             text.encode('utf-8', errors='surrogatepass')
         ).hexdigest()
 
-    return os.path.join(data_dir, BLOB_DIR, digest(container), digest(name))
+    return os.path.join(
+        data_dir, datadir.CONTAINER_BLOBS, digest(container), digest(name)
+    )
 
 
 def refuse_links(path: str, data_dir: str) -> None:

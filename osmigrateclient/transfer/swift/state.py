@@ -20,11 +20,11 @@ import hashlib
 import json
 import os
 
+from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 
 #: the data directory's sub-directory of the state files
-STATE_DIR = 'container_state'
 
 STATE_SHAPE = {
     'container': datafile.STR,
@@ -43,7 +43,9 @@ class State:
         key = hashlib.sha256(
             ('%s\0%s' % (account, container)).encode('utf-8')
         ).hexdigest()
-        self.path = os.path.join(data_dir, STATE_DIR, key + '.json')
+        self.path = os.path.join(
+            data_dir, datadir.CONTAINER_STATE, key + '.json'
+        )
         self.container = container
 
     def read(self) -> dict[str, list[str]]:

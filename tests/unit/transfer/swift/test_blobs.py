@@ -16,6 +16,7 @@ import os
 import fixtures
 from oslotest import base
 
+from osmigrateclient import datadir
 from osmigrateclient import exceptions
 from osmigrateclient.transfer.swift import blobs
 from osmigrateclient.transfer.swift import stream
@@ -44,7 +45,7 @@ class TestBlobs(base.BaseTestCase):
         conn.add('c', 'o', b'data')
         rec = {'name': 'o', 'hash': fakes.md5(b'data'), 'bytes': 4}
         path = blobs.blob_path(data_dir, 'c', 'o')
-        os.symlink(elsewhere, os.path.join(data_dir, blobs.BLOB_DIR))
+        os.symlink(elsewhere, os.path.join(data_dir, datadir.CONTAINER_BLOBS))
         e = self.assertRaises(
             exceptions.DataFileError,
             blobs.download_blob,
@@ -56,7 +57,7 @@ class TestBlobs(base.BaseTestCase):
         )
         self.assertEqual(
             '%s: is a symbolic link: refused (it must be a directory)'
-            % os.path.join(data_dir, blobs.BLOB_DIR),
+            % os.path.join(data_dir, datadir.CONTAINER_BLOBS),
             str(e),
         )
         self.assertEqual([], os.listdir(elsewhere))
