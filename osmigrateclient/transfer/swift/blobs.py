@@ -27,8 +27,6 @@ from osmigrateclient.transfer.swift import wire
 
 LOG = logging.getLogger(__name__)
 
-#: the data directory's sub-directory of the blobs
-
 
 def blob_path(data_dir: str, container: str, name: str) -> str:
     """Where ``--keep-blobs`` keeps an object's bytes: named by hashes of

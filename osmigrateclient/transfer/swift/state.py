@@ -24,8 +24,6 @@ from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 
-#: the data directory's sub-directory of the state files
-
 STATE_SHAPE = {
     'container': datafile.STR,
     'objects': datafile.MapOf([datafile.STR]),
