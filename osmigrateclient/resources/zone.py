@@ -38,7 +38,6 @@ servers serve, with the zone ``ACTIVE`` all the same (seen with Designate
 published by Designate on its own.
 """
 
-import ipaddress
 import time
 import typing as ty
 
@@ -47,117 +46,12 @@ from openstack.dns.v2 import recordset as sdk_recordset
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient.resources import _recordsets as rrsets
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
 STR = datafile.STR
 PRIMARY, SECONDARY = 'PRIMARY', 'SECONDARY'
-#: the fields of a record set in a file
-RECORDSET_FIELDS = ('name', 'type', 'records', 'ttl', 'description')
-#: what an import may change on an existing record set
-RECORDSET_UPDATABLE = ('records', 'ttl', 'description')
-RECORDSET_SHAPE = {
-    'name': STR,
-    'type': STR,
-    'records': [STR],
-    'ttl': (int,),
-    'description': STR,
-}
-#: the record types whose records are one domain name
-NAME_TYPES = ('CNAME', 'NS', 'PTR')
-#: the records of these types: their parts, ``int`` or ``name``
-PARTS = {
-    'MX': ('int', 'name'),
-    'SRV': ('int', 'int', 'int', 'name'),
-}
-#: how a record of a type with PARTS is written, for messages
-PARTS_SHOWN = {
-    'MX': '<priority> <host ending with ".">',
-    'SRV': '<priority> <weight> <port> <host ending with ".">',
-}
-#: a record set's identity in its zone: (name in lower case, type)
-Key = tuple[str, str]
-
-
-def zone_fqdn(name: str) -> str:
-    """A zone's name with its trailing dot (a zone name is absolute)."""
-    return name if name.endswith('.') else name + '.'
-
-
-def absolute(zone: str, name: str) -> str:
-    """A record set's name in the zone ``zone`` (absolute), as a zone
-    file reads it: ``@`` is the zone's own name, a name without the
-    trailing dot is relative to the zone."""
-    zone = zone_fqdn(zone)
-    if name == '@':
-        return zone
-    return name if name.endswith('.') else '%s.%s' % (name, zone)
-
-
-def key_of(name: ty.Any, type_: ty.Any) -> Key:
-    """A record set's identity in its zone: DNS names know no case."""
-    return (str(name or '').lower(), str(type_ or '').upper())
-
-
-def is_apex_ns_or_soa(zone_name: str, name: str, type_: str) -> bool:
-    """Whether Designate makes this record set itself."""
-    type_ = (type_ or '').upper()
-    return type_ == 'SOA' or (
-        type_ == 'NS' and (name or '').lower() == (zone_name or '').lower()
-    )
-
-
-def inside(zone_name: str, name: str) -> bool:
-    """Whether the absolute ``name`` is the zone's or below it."""
-    zone, name = zone_name.lower(), name.lower()
-    return name == zone or name.endswith('.' + zone)
-
-
-def recordset_params(obj: ty.Any) -> dict[str, ty.Any]:
-    """A record set of the API as in a file: records sorted (their order
-    means nothing)."""
-    return {
-        'name': obj.name,
-        'type': obj.type,
-        'records': sorted(base.plain(obj.records or [])),
-        'ttl': obj.ttl,
-        'description': obj.description,
-    }
-
-
-def record_problem(type_: str, record: str) -> str | None:
-    """Why ``record`` is no record of ``type_``, or None (the API checks
-    the rest)."""
-    if not record.strip() or '\n' in record:
-        return 'a record must be one non-empty line, not %s' % (
-            datafile.shown(record)
-        )
-    if type_ in ('A', 'AAAA'):
-        cls = ipaddress.IPv4Address if type_ == 'A' else ipaddress.IPv6Address
-        try:
-            cls(record)
-        except ValueError:
-            return 'not an IPv%s address: %s' % (
-                4 if type_ == 'A' else 6,
-                datafile.shown(record),
-            )
-    elif type_ in NAME_TYPES:
-        if ' ' in record or not record.endswith('.'):
-            return 'not an absolute host name (ending with "."): %s' % (
-                datafile.shown(record)
-            )
-    elif type_ in PARTS:
-        parts = record.split(' ')
-        if len(parts) != len(PARTS[type_]) or not all(
-            (p.isdigit() and int(p) <= 65535)
-            if kind == 'int'
-            else (p.endswith('.') and len(p) > 1)
-            for kind, p in zip(PARTS[type_], parts, strict=True)
-        ):
-            return 'not %s: %s' % (PARTS_SHOWN[type_], datafile.shown(record))
-    return None
-
-
 #: how long a new zone's record sets wait for its create on the name
 #: servers, at most (seconds), and how often it is looked at
 CREATE_WAIT = 300
@@ -203,7 +97,7 @@ class Zone(base.Resource):
         'description': STR,
         'email': STR,
         'masters': [STR],
-        'recordsets': [RECORDSET_SHAPE],
+        'recordsets': [rrsets.RECORDSET_SHAPE],
         'ttl': (int,),
         'type': STR,
     }
@@ -226,7 +120,7 @@ class Zone(base.Resource):
         def fail(field: str, problem: str) -> ty.NoReturn:
             raise exceptions.DataFileError(problem, path, where, field)
 
-        zone = zone_fqdn(params['name'])
+        zone = rrsets.zone_fqdn(params['name'])
         if zone == '.' or zone.startswith('.') or ' ' in zone:
             fail('params.name', 'not a zone name: %s' % datafile.shown(zone))
         recordsets = params.get('recordsets') or []
@@ -239,16 +133,16 @@ class Zone(base.Resource):
                     'a secondary zone takes its record sets from its '
                     'masters: leave them out',
                 )
-        seen: dict[Key, int] = {}
+        seen: dict[rrsets.Key, int] = {}
         for i, rs in enumerate(recordsets):
             self._check_recordset(zone, rs, 'params.recordsets[%d]' % i, fail)
-            key = key_of(absolute(zone, rs['name']), rs['type'])
+            key = rrsets.key_of(rrsets.absolute(zone, rs['name']), rs['type'])
             if key in seen:
                 fail(
                     'params.recordsets[%d]' % i,
                     'record set %r (%s) is also params.recordsets[%d]: '
                     'one entry per name and type'
-                    % (absolute(zone, rs['name']), key[1], seen[key]),
+                    % (rrsets.absolute(zone, rs['name']), key[1], seen[key]),
                 )
             seen[key] = i
 
@@ -264,18 +158,18 @@ class Zone(base.Resource):
         for key in ('name', 'type', 'records'):
             if not rs.get(key):
                 fail('%s.%s' % (field, key), 'missing')
-        name, type_ = absolute(zone, rs['name']), rs['type'].upper()
+        name, type_ = rrsets.absolute(zone, rs['name']), rs['type'].upper()
         what = 'record set %s (%s)' % (datafile.shown(name, 200), type_)
         if ' ' in name or '..' in name or name.startswith('.'):
             fail(field + '.name', '%s: not a DNS name' % what)
-        if not inside(zone, name):
+        if not rrsets.inside(zone, name):
             fail(
                 field + '.name',
                 '%s is not inside the zone %r' % (what, zone),
             )
         if not type_.isalnum():
             fail(field + '.type', '%s: not a record type' % what)
-        if is_apex_ns_or_soa(zone, name, type_):
+        if rrsets.is_apex_ns_or_soa(zone, name, type_):
             fail(
                 field + '.type',
                 '%s: Designate makes the SOA and the apex NS record sets '
@@ -284,7 +178,7 @@ class Zone(base.Resource):
         if type_ == 'CNAME' and len(rs['records']) > 1:
             fail(field + '.records', '%s: a CNAME has one record' % what)
         for j, record in enumerate(rs['records']):
-            problem = record_problem(type_, record or '')
+            problem = rrsets.record_problem(type_, record or '')
             if problem:
                 fail('%s.records[%d]' % (field, j), '%s: %s' % (what, problem))
 
@@ -298,7 +192,7 @@ class Zone(base.Resource):
             rs
             for rs in lookup.all('recordset')
             if rs.zone_id == zone.id
-            and not is_apex_ns_or_soa(zone.name, rs.name, rs.type)
+            and not rrsets.is_apex_ns_or_soa(zone.name, rs.name, rs.type)
         ]
 
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:
@@ -316,10 +210,10 @@ class Zone(base.Resource):
             params['ttl'] = obj.ttl
             params['recordsets'] = sorted(
                 (
-                    recordset_params(rs)
+                    rrsets.recordset_params(rs)
                     for rs in self._recordsets_of(lookup, obj)
                 ),
-                key=lambda r: key_of(r['name'], r['type']),
+                key=lambda r: rrsets.key_of(r['name'], r['type']),
             )
         info = {f: base.plain(getattr(obj, f, None)) for f in self.info_fields}
         return {
@@ -332,7 +226,7 @@ class Zone(base.Resource):
     # -- import ---------------------------------------------------------------
 
     def find_existing(self, lookup: refs.Lookup, entry: base.Entry) -> ty.Any:
-        name = zone_fqdn(self.name_of(entry)).lower()
+        name = rrsets.zone_fqdn(self.name_of(entry)).lower()
         for zone in lookup.owned(self.kind):
             if (zone.name or '').lower() == name:
                 return zone
@@ -345,7 +239,7 @@ class Zone(base.Resource):
         found = []
         for rs in entry['params'].get('recordsets') or []:
             rs = dict(rs)
-            rs['name'] = absolute(zone, rs['name'])
+            rs['name'] = rrsets.absolute(zone, rs['name'])
             rs['type'] = rs['type'].upper()
             found.append(rs)
         return found
@@ -357,22 +251,22 @@ class Zone(base.Resource):
         the destination's and the fields that differ ([] to create)), and
         the destination's record sets that ``wanted`` does not have."""
         have = {
-            key_of(rs.name, rs.type): rs
+            rrsets.key_of(rs.name, rs.type): rs
             for rs in self._recordsets_of(lookup, existing)
         }
         todo = []
         keys = set()
         for rs in wanted:
-            key = key_of(rs['name'], rs['type'])
+            key = rrsets.key_of(rs['name'], rs['type'])
             keys.add(key)
             current = have.get(key)
             if current is None:
                 todo.append((rs, None, []))
                 continue
-            now = recordset_params(current)
+            now = rrsets.recordset_params(current)
             fields = [
                 f
-                for f in RECORDSET_UPDATABLE
+                for f in rrsets.RECORDSET_UPDATABLE
                 if f in rs
                 and not base.same(
                     now[f], sorted(rs[f]) if f == 'records' else rs[f]
@@ -449,7 +343,7 @@ class Zone(base.Resource):
             for k in ('email', 'ttl', 'description', 'masters')
             if params.get(k) is not None
         }
-        attrs['name'] = zone_fqdn(params['name'])
+        attrs['name'] = rrsets.zone_fqdn(params['name'])
         attrs['type'] = params.get('type') or PRIMARY
         if params.get('attributes'):
             attrs['attributes'] = params['attributes']
@@ -506,7 +400,7 @@ class Zone(base.Resource):
     ) -> None:
         attrs = {
             k: rs.get(k)
-            for k in RECORDSET_FIELDS
+            for k in rrsets.RECORDSET_FIELDS
             if rs.get(k) is not None or k in ('name', 'type', 'records')
         }
         made = self.proxy(lookup).create_recordset(zone, **attrs)
