@@ -34,7 +34,7 @@ from osc_lib import exceptions as osc_exceptions
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
-from osmigrateclient import plan as plan_mod
+from osmigrateclient import alltypes
 from osmigrateclient import record
 from osmigrateclient import resources
 from osmigrateclient.resources import base
@@ -434,7 +434,7 @@ def checked_projects(data_dir: str) -> list[datafile.Entry]:
         project's shape
     """
     project = resources.get('project')
-    path = plan_mod.data_path(data_dir, project)
+    path = alltypes.data_path(data_dir, project)
     entries = datafile.load_or_empty(path).resources
     for index, entry in enumerate(entries):
         project.check(entry, path, index)
@@ -458,9 +458,9 @@ def project_entries(
         LOG.info(
             'Exporting projects %s into %s',
             ', '.join(sorted(set(names) - have)),
-            plan_mod.data_path(data_dir, project),
+            alltypes.data_path(data_dir, project),
         )
-        plan_mod.export(
+        alltypes.export(
             [project],
             refs.Lookup(src, data_dir=data_dir),
             data_dir,
@@ -493,15 +493,15 @@ def create_projects(
     for entry in entries:
         name = project.label_of(entry)
         what = 'project %r' % name
-        plan = project.plan(lookup, entry)
-        if plan.action == base.CREATE:
+        decision = project.decide(lookup, entry)
+        if decision.action == base.CREATE:
             outcome = project.apply(lookup, entry)
             if outcome.action == base.DONE[base.CREATE]:
                 record.setdefault('projects_created', []).append(name)
                 changes.append(Change(side, CREATED, what))
                 continue
-            plan = base.Plan(outcome.action, outcome.detail)
-        if plan.action in (base.UNCHANGED, base.UPDATE):
+            decision = base.Decision(outcome.action, outcome.detail)
+        if decision.action in (base.UNCHANGED, base.UPDATE):
             changes.append(Change(side, UNCHANGED, what + ' exists'))
         else:
             changes.append(
@@ -509,7 +509,12 @@ def create_projects(
                     side,
                     FAILED,
                     '%s: %s: %s: %s'
-                    % (project.file_name, what, plan.action, plan.detail),
+                    % (
+                        project.file_name,
+                        what,
+                        decision.action,
+                        decision.detail,
+                    ),
                 )
             )
     return changes

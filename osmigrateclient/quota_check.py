@@ -119,7 +119,7 @@ def shortfalls(
 def quota_shortfalls(
     lookup: refs.Lookup, outcomes: list[base.Outcome]
 ) -> list[base.Outcome]:
-    """The destination quotas that the planned ``outcomes`` would exceed,
+    """The destination quotas that the decision ``outcomes`` would exceed,
     as blocked outcomes of type ``quota``; checks nothing when the plan
     creates nothing."""
     counts = to_create(outcomes)

@@ -101,12 +101,12 @@ class Barbican(base.Resource):
     def import_identity(self, entry: base.Entry) -> str:
         return '%s:%s' % (self.type, self.name_of(entry))
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
         try:
-            return super().plan(lookup, entry)
+            return super().decide(lookup, entry)
         except sdk_exceptions.SDKException as e:
             # The twin's ACL (or metadata) could not be read.
-            return base.Plan(
+            return base.Decision(
                 base.BLOCKED,
                 'cannot read the destination %s: %s'
                 % (self.cli_name, base._api_message(e)),

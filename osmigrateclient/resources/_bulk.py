@@ -49,7 +49,7 @@ def apply_bulk(
         # A second entry of the same resource waits for the first.
         if identity not in seen:
             seen.add(identity)
-            if resource.plan(lookup, entry).action == base.CREATE:
+            if resource.decide(lookup, entry).action == base.CREATE:
                 new.append(i)
     one_by_one = sorted(set(range(len(entries))) - set(new))
     groups: dict[ty.Any, list[int]] = {}

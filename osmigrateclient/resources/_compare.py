@@ -12,7 +12,7 @@
 
 """An entry against its destination twin: the params that differ, and
 what importing the entry would do (its
-:class:`~osmigrateclient.resources.base.Plan`).
+:class:`~osmigrateclient.resources.base.Decision`).
 
 Comparison re-exports the twin and compares ``params`` only, so ``_info``
 and ``_migration_params`` never cause an update.
@@ -52,26 +52,26 @@ def diff(
     return changes
 
 
-def plan(
+def decide(
     resource: 'base.Resource', lookup: refs.Lookup, entry: dict[str, ty.Any]
-) -> 'base.Plan':
+) -> 'base.Decision':
     """What importing ``entry`` would do; makes no write call."""
     try:
         resource.sdk_attrs(lookup, entry['params'])
     except exceptions.UnresolvedReference as e:
-        return base.Plan(base.BLOCKED, '%s: %s' % (e.field, e.problem))
+        return base.Decision(base.BLOCKED, '%s: %s' % (e.field, e.problem))
     try:
         existing = resource.find_existing(lookup, entry)
     except exceptions.Conflict as e:
-        return base.Plan(base.CONFLICT, e.problem)
+        return base.Decision(base.CONFLICT, e.problem)
     if existing is None:
-        return base.Plan(base.CREATE, '')
+        return base.Decision(base.CREATE, '')
     changes = resource.diff(lookup, existing, entry)
     if not changes:
-        return base.Plan(base.UNCHANGED, '', existing)
+        return base.Decision(base.UNCHANGED, '', existing)
     fixed = sorted(k for k in changes if k in resource.create_only)
     if fixed:
-        return base.Plan(
+        return base.Decision(
             base.CONFLICT,
             'cannot change %s of an existing resource: %s'
             % (
@@ -85,6 +85,6 @@ def plan(
             existing,
             changes,
         )
-    return base.Plan(
+    return base.Decision(
         base.UPDATE, ', '.join(sorted(changes)), existing, changes
     )

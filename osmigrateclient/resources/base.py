@@ -36,7 +36,7 @@ cause an update.
 This module is the declaration that resource modules import; the defaults
 that take more than a few lines live beside it: ``_export.py`` (an SDK
 object as an entry), ``_shapes.py`` (the shape check of entries),
-``_compare.py`` (an entry against its twin: diff and plan), ``_bulk.py``
+``_compare.py`` (an entry against its twin: diff and decision), ``_bulk.py``
 (Neutron's bulk create) and ``_values.py`` (the value helpers).
 """
 
@@ -67,7 +67,7 @@ LOG = logging.getLogger(__name__)
 
 Entry = datafile.Entry
 
-# Actions of a plan, and what import reports once it has done them.
+# Actions of a decision, and what import reports once it has done them.
 CREATE, UPDATE, UNCHANGED, BLOCKED, CONFLICT = (
     'create',
     'update',
@@ -110,7 +110,11 @@ class Outcome(ty.NamedTuple):
     detail: str = ''
 
 
-class Plan(ty.NamedTuple):
+class Decision(ty.NamedTuple):
+    """What :meth:`Resource.decide` found an import must do with one entry:
+    an action, why, and the destination's twin with the fields that differ.
+    (``migrate plan`` prints these; import then acts on them.)"""
+
     action: str
     detail: str
     existing: ty.Any = None
@@ -406,11 +410,11 @@ class Resource:
         """
         return _compare.diff(self, lookup, existing, entry)
 
-    def plan(self, lookup: refs.Lookup, entry: Entry) -> Plan:
+    def decide(self, lookup: refs.Lookup, entry: Entry) -> Decision:
         """What importing ``entry`` would do; makes no write call: blocked
         by a reference that does not resolve, a conflict, a create, an
         update of the params that differ, or nothing."""
-        return _compare.plan(self, lookup, entry)
+        return _compare.decide(self, lookup, entry)
 
     def create_attrs(self, lookup: refs.Lookup, entry: Entry) -> dict:
         """The SDK keyword arguments that create ``entry``'s resource."""
@@ -495,22 +499,22 @@ class Resource:
         multi-resource import goes on with the other resources.
         """
         name = self.label_of(entry)
-        plan = self.plan(lookup, entry)
-        if dry_run or plan.action in (UNCHANGED, BLOCKED, CONFLICT):
-            return Outcome(self.type, name, plan.action, plan.detail)
+        decision = self.decide(lookup, entry)
+        if dry_run or decision.action in (UNCHANGED, BLOCKED, CONFLICT):
+            return Outcome(self.type, name, decision.action, decision.detail)
         try:
-            if plan.action == CREATE:
+            if decision.action == CREATE:
                 obj = self.create(lookup, entry)
             else:
-                obj = self.update(lookup, plan.existing, plan.changes)
+                obj = self.update(lookup, decision.existing, decision.changes)
         except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:
-            LOG.debug('%s %r failed', plan.action, name, exc_info=True)
+            LOG.debug('%s %r failed', decision.action, name, exc_info=True)
             return Outcome(self.type, name, FAILED, _api_message(e))
         lookup.remember(self.kind, obj)
         detail = '; '.join(
-            d for d in (plan.detail, self.remarks(lookup, obj, entry)) if d
+            d for d in (decision.detail, self.remarks(lookup, obj, entry)) if d
         )
-        return Outcome(self.type, name, DONE[plan.action], detail)
+        return Outcome(self.type, name, DONE[decision.action], detail)
 
     def apply_bulk(
         self, lookup: refs.Lookup, entries: list[Entry]

@@ -298,26 +298,26 @@ class Container(base.Resource):
     def candidates(self, lookup: refs.Lookup, entry: base.Entry):
         return lookup.all(self.kind)
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
         params, name = entry['params'], self.name_of(entry)
         wanted = params.get('objects') or []
         mover = lookup.mover(self.cli_name)
         try:
             existing = self.find_existing(lookup, entry)
         except exceptions.Conflict as e:
-            return base.Plan(base.CONFLICT, e.problem)
+            return base.Decision(base.CONFLICT, e.problem)
         if existing is None:
             work = mover.new_work(wanted)
             missing = mover.missing_blobs(lookup, name, work)
             if missing:
-                return base.Plan(base.BLOCKED, missing)
-            return base.Plan(
+                return base.Decision(base.BLOCKED, missing)
+            return base.Decision(
                 base.CREATE, _work_detail(work), None, {OBJECTS: (work, {})}
             )
         current = mover.current(lookup, name)
         if current is None:  # deleted since the listing
             lookup.forget(self.kind, existing.id)
-            return self.plan(lookup, entry)
+            return self.decide(lookup, entry)
         changes: dict[str, ty.Any] = {}
         for key, value in params.items():
             if key not in current or key == 'objects':
@@ -331,7 +331,7 @@ class Container(base.Resource):
                 changes[key] = (have, value)
         fixed = sorted(k for k in changes if k in self.create_only)
         if fixed:
-            return base.Plan(
+            return base.Decision(
                 base.CONFLICT,
                 'cannot change %s of an existing container: %s'
                 % (
@@ -347,13 +347,13 @@ class Container(base.Resource):
         work, listing = mover.work(lookup, name, wanted)
         missing = mover.missing_blobs(lookup, name, work)
         if missing:
-            return base.Plan(base.BLOCKED, missing, existing)
+            return base.Decision(base.BLOCKED, missing, existing)
         detail = ', '.join(sorted(changes))
         changes[OBJECTS] = (work, listing)
         if not (changes.keys() - {OBJECTS}) and not (work.copy or work.fix):
-            return base.Plan(base.UNCHANGED, '', existing, changes)
+            return base.Decision(base.UNCHANGED, '', existing, changes)
         objects = _work_detail(work)
-        return base.Plan(
+        return base.Decision(
             base.UPDATE,
             '; '.join(d for d in (detail, objects) if d),
             existing,
@@ -367,20 +367,20 @@ class Container(base.Resource):
     ) -> base.Outcome:
         name = self.label_of(entry)
         try:
-            planned = self.plan(lookup, entry)
+            decision = self.decide(lookup, entry)
         except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:
             return base.Outcome(
                 self.type, name, base.FAILED, base._api_message(e)
             )
-        if dry_run or planned.action in (base.BLOCKED, base.CONFLICT):
+        if dry_run or decision.action in (base.BLOCKED, base.CONFLICT):
             return base.Outcome(
-                self.type, name, planned.action, planned.detail
+                self.type, name, decision.action, decision.detail
             )
-        changes = dict(planned.changes or {})
+        changes = dict(decision.changes or {})
         work, listing = changes.pop(OBJECTS)
         mover = lookup.mover(self.cli_name)
         try:
-            if planned.action == base.CREATE:
+            if decision.action == base.CREATE:
                 mover.create(lookup, name, entry['params'])
                 lookup.remember(
                     self.kind, types.SimpleNamespace(id=name, name=name)
@@ -406,13 +406,13 @@ class Container(base.Resource):
                     result.failures[0],
                 ),
             )
-        if planned.action == base.UNCHANGED:
+        if decision.action == base.UNCHANGED:
             return base.Outcome(self.type, name, base.DONE[base.UNCHANGED])
         return base.Outcome(
             self.type,
             name,
-            base.DONE[planned.action],
-            _done_detail(planned, work, result),
+            base.DONE[decision.action],
+            _done_detail(decision, work, result),
         )
 
 
@@ -427,9 +427,9 @@ def _work_detail(work: ty.Any) -> str:
     return 'objects: ' + ', '.join(parts) if parts else ''
 
 
-def _done_detail(planned: base.Plan, work: ty.Any, result: ty.Any) -> str:
+def _done_detail(decision: base.Decision, work: ty.Any, result: ty.Any) -> str:
     fields = ', '.join(
-        sorted(k for k in (planned.changes or {}) if k != OBJECTS)
+        sorted(k for k in (decision.changes or {}) if k != OBJECTS)
     )
     parts = []
     if result.copied:

@@ -284,7 +284,7 @@ class FloatingIP(base.Resource):
     ) -> dict[str, tuple[ty.Any, ty.Any]]:
         changes = super().diff(lookup, existing, entry)
         # How the twin was found; Neutron chose it where the file's was
-        # not free (plan() says so).
+        # not free (decide() says so).
         changes.pop('floating_ip_address', None)
         if not has_dns(lookup):
             for field in DNS_FIELDS:
@@ -311,16 +311,16 @@ class FloatingIP(base.Resource):
                 )
         return changes
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
-        plan = super().plan(lookup, entry)
-        if plan.existing is None or plan.action == base.UPDATE:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
+        decision = super().decide(lookup, entry)
+        if decision.existing is None or decision.action == base.UPDATE:
             # (an update's outcome has it from remarks())
-            return plan
-        other = self._other_address(plan.existing, entry)
+            return decision
+        other = self._other_address(decision.existing, entry)
         if not other:
-            return plan
-        return plan._replace(
-            detail='; '.join(d for d in (plan.detail, other) if d)
+            return decision
+        return decision._replace(
+            detail='; '.join(d for d in (decision.detail, other) if d)
         )
 
     def _other_address(self, obj: ty.Any, entry: base.Entry) -> str:

@@ -285,24 +285,24 @@ class Image(base.Resource):
 
     # -- import: what to do -------------------------------------------------
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
-        planned = super().plan(lookup, entry)
-        if planned.action == base.CREATE:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
+        decision = super().decide(lookup, entry)
+        if decision.action == base.CREATE:
             missing = lookup.mover(self.cli_name).missing(lookup, entry)
             if missing:
-                return base.Plan(base.BLOCKED, missing)
-            return planned
-        existing = planned.existing
-        if existing is None or planned.action == base.BLOCKED:
-            return planned
-        if existing.status == 'queued' and planned.action != base.CONFLICT:
+                return base.Decision(base.BLOCKED, missing)
+            return decision
+        existing = decision.existing
+        if existing is None or decision.action == base.BLOCKED:
+            return decision
+        if existing.status == 'queued' and decision.action != base.CONFLICT:
             missing = lookup.mover(self.cli_name).missing(lookup, entry)
             if missing:
-                return base.Plan(base.BLOCKED, missing, existing)
-            changes = dict(planned.changes or {})
+                return base.Decision(base.BLOCKED, missing, existing)
+            changes = dict(decision.changes or {})
             # update() gets the changes only: this one carries the entry.
             changes[DATA] = (None, entry)
-            return base.Plan(
+            return base.Decision(
                 base.UPDATE,
                 ', '.join(sorted(changes)),
                 existing,
@@ -311,7 +311,7 @@ class Image(base.Resource):
         wanted = digest_mod.digest_of_entry(entry)
         have = digest_mod.digest_of(existing)
         if wanted.matches(have) is False:
-            return base.Plan(
+            return base.Decision(
                 base.CONFLICT,
                 'checksum: the destination image %s holds other bytes '
                 '(checksum %s, %s %s) than the source image %s (checksum '
@@ -328,7 +328,7 @@ class Image(base.Resource):
                 ),
                 existing,
             )
-        return planned
+        return decision
 
     def diff(
         self, lookup: refs.Lookup, existing: ty.Any, entry: base.Entry

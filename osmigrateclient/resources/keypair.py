@@ -188,15 +188,15 @@ class Keypair(base.Resource):
         except sdk_exceptions.NotFoundException:
             return None
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
-        plan = super().plan(lookup, entry)
-        if plan.action != base.UPDATE:
-            return plan
-        have, want = plan.existing, entry['params']
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
+        decision = super().decide(lookup, entry)
+        if decision.action != base.UPDATE:
+            return decision
+        have, want = decision.existing, entry['params']
         if key_material(have.public_key) != key_material(
             want.get('public_key')
         ):
-            return base.Plan(
+            return base.Decision(
                 base.CONFLICT,
                 'field public_key: the destination already has a keypair '
                 'of this name with another key (fingerprint %s; the file\'s '
@@ -206,20 +206,20 @@ class Keypair(base.Resource):
                     have.fingerprint or fingerprint(have.public_key),
                     fingerprint(want.get('public_key')),
                 ),
-                plan.existing,
-                plan.changes,
+                decision.existing,
+                decision.changes,
             )
         if (have.type or 'ssh') != (want.get('type') or 'ssh'):
-            return base.Plan(
+            return base.Decision(
                 base.CONFLICT,
                 'field type: the destination keypair of this name is of '
                 'type %r, the file says %r; keypairs cannot be changed'
                 % (have.type, want.get('type')),
-                plan.existing,
-                plan.changes,
+                decision.existing,
+                decision.changes,
             )
         # Only the comment of the key differs: the same key.
-        return base.Plan(base.UNCHANGED, '', plan.existing)
+        return base.Decision(base.UNCHANGED, '', decision.existing)
 
     def create(self, lookup: refs.Lookup, entry: base.Entry) -> ty.Any:
         return self.proxy(lookup).create_keypair(

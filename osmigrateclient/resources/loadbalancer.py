@@ -351,7 +351,7 @@ class LoadBalancer(base.Resource):
         ]
         return found[0] if found else None
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
         try:
             want, remarks = octavia_file.resolve_tree(
                 lookup,
@@ -360,26 +360,26 @@ class LoadBalancer(base.Resource):
                 entry['_info'].get('unreferenced'),
             )
         except exceptions.UnresolvedReference as e:
-            return base.Plan(base.BLOCKED, '%s: %s' % (e.field, e.problem))
+            return base.Decision(base.BLOCKED, '%s: %s' % (e.field, e.problem))
         try:
             existing = self.find_existing(lookup, entry)
         except exceptions.Conflict as e:
-            return base.Plan(base.CONFLICT, e.problem)
+            return base.Decision(base.CONFLICT, e.problem)
         note = '; '.join(remarks)
         if existing is None:
-            return base.Plan(base.CREATE, note, None, {'want': want})
+            return base.Decision(base.CREATE, note, None, {'want': want})
         have = octavia_tree.resolved_from_cloud(
             octavia_tree.read_tree(lookup, existing)
         )
         found = octavia_diff.diff_tree(have, want)
         if found.conflicts:
-            return base.Plan(
+            return base.Decision(
                 base.CONFLICT,
                 '; '.join('%s: %s' % c for c in found.conflicts),
                 existing,
             )
         if not found.ops:
-            return base.Plan(base.UNCHANGED, note, existing)
+            return base.Decision(base.UNCHANGED, note, existing)
         detail = '; '.join(
             d
             for d in (
@@ -388,7 +388,7 @@ class LoadBalancer(base.Resource):
             )
             if d
         )
-        return base.Plan(
+        return base.Decision(
             base.UPDATE, detail, existing, {'want': want, 'have': have}
         )
 

@@ -306,11 +306,11 @@ class NetworkRbac(base.Resource):
 
     # -- import ---------------------------------------------------------------
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
         found = self.problem(entry['params'])
         if found:
-            return base.Plan(base.BLOCKED, '%s: %s' % found)
-        return super().plan(lookup, entry)
+            return base.Decision(base.BLOCKED, '%s: %s' % found)
+        return super().decide(lookup, entry)
 
     def sdk_attrs(self, lookup: refs.Lookup, params: dict) -> dict:
         found = self.problem(params)

@@ -260,11 +260,11 @@ class NetworkTrunk(base.Resource):
         attrs['sub_ports'] = resolve_sub_ports(lookup, sub_ports)
         return attrs
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
         if entry['params'].get('port_ref') is None:
             # (also when the file lacks it: a trunk needs its parent)
-            return base.Plan(base.BLOCKED, 'port_ref: ' + UNNAMED)
-        return super().plan(lookup, entry)
+            return base.Decision(base.BLOCKED, 'port_ref: ' + UNNAMED)
+        return super().decide(lookup, entry)
 
     def find_existing(self, lookup: refs.Lookup, entry: base.Entry) -> ty.Any:
         if entry['params'].get('name'):

@@ -104,20 +104,20 @@ class PtrRecord(base.Resource):
                 changes[key] = (have, params[key])
         return changes
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
         existing = self.find_existing(lookup, entry)
         if existing is None:
-            return base.Plan(
+            return base.Decision(
                 base.UNCHANGED,
                 'no floating IP %s in the destination project: PTR not set'
                 % self.name_of(entry),
             )
         changes = self.diff(lookup, existing, entry)
         if not changes:
-            return base.Plan(base.UNCHANGED, '', existing)
+            return base.Decision(base.UNCHANGED, '', existing)
         action = base.CREATE if not existing.ptrdname else base.UPDATE
         detail = ', '.join(sorted(changes)) if action == base.UPDATE else ''
-        return base.Plan(action, detail, existing, changes)
+        return base.Decision(action, detail, existing, changes)
 
     def create(self, lookup: refs.Lookup, entry: base.Entry) -> ty.Any:
         existing = self.find_existing(lookup, entry)

@@ -214,29 +214,29 @@ class Quota(base.Resource):
                     unknown.append(name)
                 elif have[key] != value:
                     changes[name] = (have[key], value)
-        # for the plan's detail: the limits the destination does not know
+        # for the decision's detail: the limits the destination does not know
         for name in unknown:
             lookup.note(self.cli_name, existing.id, name)
         return changes
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
         try:
             project = lookup.resolve('project', entry['params']['project_ref'])
         except exceptions.UnresolvedReference:
             project = None
         if project is not None and project.domain_id is None:
             # A dry run's stand-in for a project that it would create.
-            return base.Plan(base.UPDATE, 'every limit (new project)')
-        plan = super().plan(lookup, entry)
-        if plan.existing is None:
-            return plan
-        unknown = lookup.notes(self.cli_name, plan.existing.id)
+            return base.Decision(base.UPDATE, 'every limit (new project)')
+        decision = super().decide(lookup, entry)
+        if decision.existing is None:
+            return decision
+        unknown = lookup.notes(self.cli_name, decision.existing.id)
         if unknown:
             note = 'not in the destination, left out: %s' % ', '.join(unknown)
-            plan = plan._replace(
-                detail='; '.join(d for d in (plan.detail, note) if d)
+            decision = decision._replace(
+                detail='; '.join(d for d in (decision.detail, note) if d)
             )
-        return plan
+        return decision
 
     def update(
         self, lookup: refs.Lookup, existing: ty.Any, changes: dict

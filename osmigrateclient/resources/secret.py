@@ -270,61 +270,61 @@ class Secret(barbican.Barbican):
             'of them in the file' % first
         )
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
         applying = self.run_state(lookup).applying
         applying.payload = None
         if not self.name_of(entry):
-            return base.Plan(
+            return base.Decision(
                 base.BLOCKED,
                 'name: a secret without a name cannot be found again in the '
                 'destination: name it in the file',
             )
         duplicate = self._duplicate(lookup, entry)
         if duplicate:
-            return base.Plan(base.CONFLICT, duplicate)
+            return base.Decision(base.CONFLICT, duplicate)
         try:
             when = self.expiration(entry)
         except exceptions.MigrateError as e:
-            return base.Plan(base.BLOCKED, str(e))
+            return base.Decision(base.BLOCKED, str(e))
         if when is not None and when <= datetime.datetime.now(
             datetime.timezone.utc
         ):
-            return base.Plan(
+            return base.Decision(
                 base.BLOCKED,
                 'expiration: %s is in the past: Barbican makes no expired '
                 'secret (edit or remove it in the file)'
                 % barbican_api.iso(when),
             )
-        planned = super().plan(lookup, entry)
-        if planned.action in (base.BLOCKED, base.CONFLICT):
-            return planned
+        decision = super().decide(lookup, entry)
+        if decision.action in (base.BLOCKED, base.CONFLICT):
+            return decision
         if not hasattr(lookup.options, 'payload_key_file'):
             # "migrate plan": no option says where the payload is.
-            return planned._replace(
-                detail='; '.join(d for d in (planned.detail, UNCHECKED) if d)
+            return decision._replace(
+                detail='; '.join(d for d in (decision.detail, UNCHECKED) if d)
             )
         try:
             payload = secret_payload.wanted(lookup, entry)
         except exceptions.MigrateError as e:
-            return base.Plan(base.BLOCKED, str(e), planned.existing)
+            return base.Decision(base.BLOCKED, str(e), decision.existing)
         applying.payload = payload
-        if planned.action == base.CREATE:
-            return planned
-        existing = planned.existing
+        if decision.action == base.CREATE:
+            return decision
+        existing = decision.existing
         try:
             problem = secret_payload.other_payload(
                 lookup, self.uuid(existing), existing, entry, payload
             )
         except sdk_exceptions.SDKException as e:
-            return base.Plan(
+            return base.Decision(
                 base.BLOCKED,
                 'payload: cannot compare it with the destination '
                 "secret's: %s" % base._api_message(e),
                 existing,
             )
         if problem:
-            return base.Plan(base.CONFLICT, problem, existing)
-        return planned
+            return base.Decision(base.CONFLICT, problem, existing)
+        return decision
 
     def diff(
         self, lookup: refs.Lookup, existing: ty.Any, entry: base.Entry

@@ -143,14 +143,14 @@ class SecretContainer(barbican.Barbican):
         attrs[SECRET_REFS] = resolved
         return attrs
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
         if not self.name_of(entry):
-            return base.Plan(
+            return base.Decision(
                 base.BLOCKED,
                 'name: a container without a name cannot be found again in '
                 'the destination: name it in the file',
             )
-        return super().plan(lookup, entry)
+        return super().decide(lookup, entry)
 
     def diff(
         self, lookup: refs.Lookup, existing: ty.Any, entry: base.Entry

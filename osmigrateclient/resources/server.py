@@ -484,8 +484,8 @@ class Server(base.Resource):
 
     # -- import -------------------------------------------------------------
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
-        return base.Plan(
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
+        return base.Decision(
             base.BLOCKED,
             'servers are imported by "openstack migrate workload import" '
             '(--dry-run to check them)',

@@ -78,19 +78,19 @@ class SubnetPool(base.Resource):
     # Neutron's update does not take ``shared``.
     create_only = ('is_shared',)
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
-        plan = super().plan(lookup, entry)
-        have, want = (plan.changes or {}).get('prefixes', ([], []))
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
+        decision = super().decide(lookup, entry)
+        have, want = (decision.changes or {}).get('prefixes', ([], []))
         dropped = sorted(set(have or []) - set(want or []))
-        if plan.action == base.UPDATE and dropped:
-            return base.Plan(
+        if decision.action == base.UPDATE and dropped:
+            return base.Decision(
                 base.CONFLICT,
                 'cannot drop prefixes of an existing pool (Neutron only '
                 'adds): %s' % ', '.join(dropped),
-                plan.existing,
-                plan.changes,
+                decision.existing,
+                decision.changes,
             )
-        return plan
+        return decision
 
 
 RESOURCE = SubnetPool

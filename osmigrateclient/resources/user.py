@@ -171,12 +171,14 @@ class User(keystone.DomainOwned):
 
     # -- import -------------------------------------------------------------
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
-        plan = super().plan(lookup, entry)
-        if plan.action == base.CREATE:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
+        decision = super().decide(lookup, entry)
+        if decision.action == base.CREATE:
             has = self._password(lookup, self.name_of(entry)) is not None
-            plan = plan._replace(detail=WITH_NOTE if has else WITHOUT_NOTE)
-        return plan
+            decision = decision._replace(
+                detail=WITH_NOTE if has else WITHOUT_NOTE
+            )
+        return decision
 
     def create_sdk(self, lookup: refs.Lookup, attrs: dict) -> ty.Any:
         password = self._password(lookup, attrs.get('name'))

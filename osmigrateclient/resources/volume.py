@@ -172,25 +172,25 @@ class Volume(base.Resource):
                 changes[key] = (have, value)
         return changes
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
-        planned = super().plan(lookup, entry)
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
+        decision = super().decide(lookup, entry)
         method = lookup.option('transfer_method', HOST_METHOD)
         mover = lookup.mover(self.cli_name)
-        if planned.action == base.CREATE and method != IMAGE_METHOD:
+        if decision.action == base.CREATE and method != IMAGE_METHOD:
             missing = mover.missing_hosts(lookup)
             if missing:
-                return base.Plan(
+                return base.Decision(
                     base.BLOCKED,
                     'transfer: no %s conversion host: run "openstack migrate '
                     'conversion host deploy" first, or use '
                     '--transfer-method image' % ' or '.join(missing),
                 )
-        if planned.action == base.CREATE:
+        if decision.action == base.CREATE:
             if mover.tried(lookup, entry['_info']['id']):
-                return base.Plan(
+                return base.Decision(
                     base.CREATE, 'redo: the last copy did not finish'
                 )
-        return planned
+        return decision
 
     def sdk_attrs(self, lookup: refs.Lookup, params: dict) -> dict:
         return {

@@ -300,21 +300,23 @@ class Zone(base.Resource):
                 changes['recordsets'] = (current.get('recordsets'), wanted)
         return changes
 
-    def plan(self, lookup: refs.Lookup, entry: base.Entry) -> base.Plan:
+    def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
         kind = entry['params'].get('type') or PRIMARY
         if kind not in (PRIMARY, SECONDARY):
-            return base.Plan(
+            return base.Decision(
                 base.BLOCKED,
                 'type: must be %s or %s, not %s'
                 % (PRIMARY, SECONDARY, datafile.shown(kind)),
             )
-        plan = super().plan(lookup, entry)
-        if plan.existing is None or plan.action == base.CONFLICT:
-            return plan
+        decision = super().decide(lookup, entry)
+        if decision.existing is None or decision.action == base.CONFLICT:
+            return decision
         todo, kept = self._recordset_changes(
-            lookup, plan.existing, self.wanted(entry)
+            lookup, decision.existing, self.wanted(entry)
         )
-        said = [d for d in plan.detail.split(', ') if d and d != 'recordsets']
+        said = [
+            d for d in decision.detail.split(', ') if d and d != 'recordsets'
+        ]
         for rs, current, fields in todo:
             said.append(
                 '%s record set %s %s%s'
@@ -334,7 +336,7 @@ class Zone(base.Resource):
                     ', '.join('%s %s' % (rs.name, rs.type) for rs in kept),
                 )
             )
-        return plan._replace(detail='; '.join(said))
+        return decision._replace(detail='; '.join(said))
 
     def create_attrs(self, lookup: refs.Lookup, entry: base.Entry) -> dict:
         params = entry['params']

@@ -31,7 +31,7 @@ from osmigrateclient import datafile
 from osmigrateclient import exceptions as migrate_exceptions
 from osmigrateclient import filters
 from osmigrateclient import os_migrate
-from osmigrateclient import plan
+from osmigrateclient import alltypes
 from osmigrateclient import quota_check
 from osmigrateclient import resources
 from osmigrateclient.resources import base as resources_base
@@ -77,7 +77,7 @@ def _outcome_rows(outcomes):
 
 
 def _report_failures(cmd, outcomes, project=None):
-    failed = [o for o in outcomes if not plan.succeeded(o)]
+    failed = [o for o in outcomes if not alltypes.succeeded(o)]
     files = {r.type: r.file_name for r in resources.by_cli_name().values()}
     for o in failed:
         # <file>: <type> '<name>': <action>: <field>: <problem>
@@ -147,9 +147,9 @@ def _add_import_arguments(parser, types):
             '--parallel',
             metavar='<count>',
             type=resources_base.positive_int,
-            default=plan.DEFAULT_PARALLEL,
+            default=alltypes.DEFAULT_PARALLEL,
             help='%s (default: %d; 1: one by one)'
-            % ('; '.join(what).capitalize(), plan.DEFAULT_PARALLEL),
+            % ('; '.join(what).capitalize(), alltypes.DEFAULT_PARALLEL),
         )
 
 
@@ -249,7 +249,7 @@ def _per_project(cmd, parsed_args, side):
 
 def _export_rows(types, lookup, match, version=None):
     types = [t for t in types if t.reachable(lookup)]
-    rows = plan.export(types, lookup, lookup.data_dir, match, version)
+    rows = alltypes.export(types, lookup, lookup.data_dir, match, version)
     return [(r.resource, r.file, r.exported, r.added) for r in rows]
 
 
@@ -303,7 +303,7 @@ def _import_into(cmd, parsed_args, types, required, lookup, project=None):
     match = filters.NameFilter.from_args(parsed_args)
     types = [t for t in types if t.reachable(lookup)]
     dry_run = getattr(parsed_args, 'dry_run', True)
-    outcomes = plan.import_(
+    outcomes = alltypes.import_(
         types,
         lookup,
         lookup.data_dir,
@@ -427,14 +427,14 @@ class ImportAll(common.MigrateLister):
             return PROJECT + SUMMARY_COLUMNS, [
                 (name,) + tuple(row)
                 for name, types, outcomes in done
-                for row in plan.summarize(types, outcomes)
+                for row in alltypes.summarize(types, outcomes)
             ]
         types, outcomes = _import(
             self, parsed_args, _pre_workload_types(), False
         )
         if parsed_args.dry_run:
             return OUTCOME_COLUMNS, _outcome_rows(outcomes)
-        return SUMMARY_COLUMNS, plan.summarize(types, outcomes)
+        return SUMMARY_COLUMNS, alltypes.summarize(types, outcomes)
 
 
 class Plan(common.MigrateLister):

@@ -21,7 +21,7 @@ from osc_lib import exceptions
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import filters
-from osmigrateclient import plan
+from osmigrateclient import alltypes
 from osmigrateclient import progress as progress_mod
 from osmigrateclient import resources
 from osmigrateclient.resources import base as resources_base
@@ -73,7 +73,7 @@ def _entries(parsed_args, data_dir):
     match = filters.NameFilter.from_args(parsed_args)
     return [
         e
-        for e in plan.entries_of(resources.get('workload'), data_dir)
+        for e in alltypes.entries_of(resources.get('workload'), data_dir)
         if match((e.get('params') or {}).get('name'))
     ]
 

@@ -483,7 +483,7 @@ class TestProjectsFile(testtools.TestCase):
                 datafile.load(self.path).resources + [_project('gamma', 'p3')],
             )
 
-        with mock.patch.object(access.plan_mod, 'export', side_effect=export):
+        with mock.patch.object(access.alltypes, 'export', side_effect=export):
             entries, missing = access.project_entries(
                 object(), self.dir, ['alpha', 'gamma', 'ghost']
             )
@@ -504,7 +504,7 @@ class TestProjectsFile(testtools.TestCase):
 
     def test_nothing_exported_when_all_are_there(self):
         datafile.write(self.path, [_project('alpha', 'p1')])
-        with mock.patch.object(access.plan_mod, 'export') as export:
+        with mock.patch.object(access.alltypes, 'export') as export:
             entries, missing = access.project_entries(
                 object(), self.dir, ['alpha']
             )

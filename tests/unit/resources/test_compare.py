@@ -84,85 +84,85 @@ class TestDiff(Base):
 class TestPlan(Base):
     def test_create(self):
         self.assertEqual(
-            resource_base.Plan('create', ''),
-            self.res.plan(self.lookup, self.entry()),
+            resource_base.Decision('create', ''),
+            self.res.decide(self.lookup, self.entry()),
         )
 
     def test_other_projects_twin_is_not_ours(self):
         self.twin(project_id='p-other')
         self.assertEqual(
-            'create', self.res.plan(self.lookup, self.entry()).action
+            'create', self.res.decide(self.lookup, self.entry()).action
         )
 
     def test_unchanged(self):
         twin = self.twin()
         self.assertEqual(
-            resource_base.Plan('unchanged', '', twin),
-            self.res.plan(self.lookup, self.entry()),
+            resource_base.Decision('unchanged', '', twin),
+            self.res.decide(self.lookup, self.entry()),
         )
 
     def test_update(self):
         twin = self.twin(description='old', mtu=1400)
         self.assertEqual(
-            resource_base.Plan(
+            resource_base.Decision(
                 'update',
                 'description, mtu',
                 twin,
                 {'description': ('old', 'the network'), 'mtu': (1400, 1450)},
             ),
-            self.res.plan(self.lookup, self.entry()),
+            self.res.decide(self.lookup, self.entry()),
         )
 
     def test_blocked_names_the_field(self):
         self.src.add('qos_policy', name='qos1', id='q-src')
         entry = self.entry(qos_policy_id='q-src')
         self.assertEqual(
-            resource_base.Plan(
+            resource_base.Decision(
                 'blocked',
                 "qos_policy_ref: qos policy 'qos1' (project '%auth%') "
                 'not found',
             ),
-            self.res.plan(self.lookup, entry),
+            self.res.decide(self.lookup, entry),
         )
 
     def test_blocked_not_a_reference(self):
         entry = self.entry()
         entry['params']['qos_policy_ref'] = 'qos1'
         self.assertEqual(
-            resource_base.Plan(
+            resource_base.Decision(
                 'blocked',
                 "qos_policy_ref: not a reference (a mapping with a name): "
                 "'qos1'",
             ),
-            self.res.plan(self.lookup, entry),
+            self.res.decide(self.lookup, entry),
         )
 
     def test_conflict_two_twins(self):
         self.twin(id='d1')
         self.twin(id='d2')
         self.assertEqual(
-            resource_base.Plan(
+            resource_base.Decision(
                 'conflict',
                 "2 network resources named 'net1' in the destination "
                 'project: cannot tell which one to update',
             ),
-            self.res.plan(self.lookup, self.entry()),
+            self.res.decide(self.lookup, self.entry()),
         )
 
     def test_conflict_create_only(self):
         twin = self.twin(is_vlan_transparent=True, description='old')
-        plan = self.res.plan(
+        decision = self.res.decide(
             self.lookup, self.entry(is_vlan_transparent=False)
         )
-        self.assertEqual('conflict', plan.action)
+        self.assertEqual('conflict', decision.action)
         self.assertEqual(
             'cannot change is_vlan_transparent of an existing resource: '
             'is_vlan_transparent is True, the file says False',
-            plan.detail,
+            decision.detail,
         )
-        self.assertIs(twin, plan.existing)
+        self.assertIs(twin, decision.existing)
 
     def test_plan_makes_no_write_call(self):
         self.twin(description='old')
-        self.res.plan(self.lookup, self.entry())
+        self.res.decide(self.lookup, self.entry())
         self.assertEqual(['network.networks'], self.dst.call_names())

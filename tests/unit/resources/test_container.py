@@ -20,7 +20,7 @@ from oslotest import base
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import movers
-from osmigrateclient import plan
+from osmigrateclient import alltypes
 from osmigrateclient import resources
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import refs
@@ -147,7 +147,7 @@ class TestExportImport(base.BaseTestCase):
         )
 
     def export(self, **options):
-        return plan.export(
+        return alltypes.export(
             [self.resource],
             self.lookup(self.src, **options),
             self.data_dir,
@@ -156,7 +156,7 @@ class TestExportImport(base.BaseTestCase):
 
     def import_(self, dry_run=False, **options):
         options.setdefault('src_cloud', None)
-        return plan.import_(
+        return alltypes.import_(
             [self.resource],
             self.lookup(self.dst, **options),
             self.data_dir,
@@ -242,7 +242,7 @@ class TestExportImport(base.BaseTestCase):
             options=argparse.Namespace(),
             movers=movers.for_run(),
         )
-        outcomes = plan.import_(
+        outcomes = alltypes.import_(
             [self.resource], lookup, self.data_dir, lambda n: True, True
         )
         self.assertEqual(

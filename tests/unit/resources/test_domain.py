@@ -126,9 +126,9 @@ class TestDomain(base.BaseTestCase):
             '_info': {'id': 'p-1', 'domain_id': 'd-corp', 'parent_id': None},
         }
         lookup = refs.Lookup(self.dst)
-        plan = project.RESOURCE().plan(lookup, entry)
+        decision = project.RESOURCE().decide(lookup, entry)
         self.assertEqual(
-            ('blocked', "domain_ref: domain 'corp' not found"), plan[:2]
+            ('blocked', "domain_ref: domain 'corp' not found"), decision[:2]
         )
         self.res.apply(lookup, self.export()[0])
         self.assertEqual(

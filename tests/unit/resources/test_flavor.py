@@ -194,8 +194,8 @@ class TestFlavor(base.BaseTestCase):
     def test_unknown_access_project_blocks(self):
         entry = self.entries[1]
         entry['params']['access_project_refs'][0]['name'] = 'gone'
-        plan = self.res.plan(refs.Lookup(self.dst), entry)
+        decision = self.res.decide(refs.Lookup(self.dst), entry)
         self.assertEqual(
             ('blocked', "access_project_refs: project 'gone' not found"),
-            plan[:2],
+            decision[:2],
         )

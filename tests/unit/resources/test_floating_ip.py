@@ -196,11 +196,13 @@ class TestFloatingIP(testtools.TestCase):
             floating_ip_address=ADDR,
             floating_network_id=other.id,
         )
-        self.assertEqual('create', self.res.plan(self.dst_lookup(), entry)[0])
-        twin = self.fip(self.dst)
-        plan = self.res.plan(self.dst_lookup(), entry)
         self.assertEqual(
-            ('unchanged', twin.id), (plan.action, plan.existing.id)
+            'create', self.res.decide(self.dst_lookup(), entry)[0]
+        )
+        twin = self.fip(self.dst)
+        decision = self.res.decide(self.dst_lookup(), entry)
+        self.assertEqual(
+            ('unchanged', twin.id), (decision.action, decision.existing.id)
         )
 
     def refused_then_found(self, exc):
@@ -265,7 +267,7 @@ class TestFloatingIP(testtools.TestCase):
         vip = self.port(self.src, 'vip', ips=('10.0.0.5', '10.0.0.6'))
         entry = self.entry(port_id=vip.id, fixed_ip_address='10.0.0.6')
         self.assertEqual(
-            'blocked', self.res.plan(self.dst_lookup(), entry).action
+            'blocked', self.res.decide(self.dst_lookup(), entry).action
         )
         dvip = self.port(self.dst, 'vip', ips=('10.0.0.6', 'fd00::6'))
         self.assertEqual('created', self.apply(entry).action)
@@ -352,7 +354,7 @@ class TestFloatingIP(testtools.TestCase):
         )
         self.assertNotIn('dns_name', self.created())
         self.assertEqual(
-            'unchanged', self.res.plan(self.dst_lookup(), entry).action
+            'unchanged', self.res.decide(self.dst_lookup(), entry).action
         )
 
     def test_dns_with_the_extension(self):
@@ -365,19 +367,19 @@ class TestFloatingIP(testtools.TestCase):
         )
         # Neutron cannot change them.
         entry['params']['dns_name'] = 'web'
-        plan = self.res.plan(self.dst_lookup(), entry)
+        decision = self.res.decide(self.dst_lookup(), entry)
         self.assertEqual(
             (
                 'conflict',
                 "cannot change dns_name of an existing resource: dns_name "
                 "is 'www', the file says 'web'",
             ),
-            (plan.action, plan.detail),
+            (decision.action, decision.detail),
         )
         # null: not known, left alone
         entry['params']['dns_name'] = None
         self.assertEqual(
-            'unchanged', self.res.plan(self.dst_lookup(), entry).action
+            'unchanged', self.res.decide(self.dst_lookup(), entry).action
         )
 
     def test_extensions_listed_once(self):
@@ -423,7 +425,7 @@ class TestFloatingIP(testtools.TestCase):
             f.write('floating_ips: {x: {dest_id: [1]}}\n')
         e = self.assertRaises(
             exceptions.DataFileError,
-            self.res.plan,
+            self.res.decide,
             self.dst_lookup(),
             entry,
         )

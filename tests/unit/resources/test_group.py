@@ -148,16 +148,16 @@ class TestGroup(base.BaseTestCase):
 
     def test_same_name_other_domain_is_another_group(self):
         self.dst.add('group', name='ops', domain_id='default')
-        plan = self.res.plan(refs.Lookup(self.dst), self.export()[1])
-        self.assertEqual('create', plan.action)
+        decision = self.res.decide(refs.Lookup(self.dst), self.export()[1])
+        self.assertEqual('create', decision.action)
 
     def test_domain_cannot_change(self):
         self.dst.add('group', id='g-dst', name='empty', domain_id='default')
         entry = self.export()[0]
         entry['params']['domain_ref'] = refs.make_ref('corp')
         # Found by name within the file's domain: another group.
-        plan = self.res.plan(refs.Lookup(self.dst), entry)
-        self.assertEqual('create', plan.action)
+        decision = self.res.decide(refs.Lookup(self.dst), entry)
+        self.assertEqual('create', decision.action)
         self.assertIn('domain_ref', self.res.create_only)
 
     def test_unknown_member_blocks(self):
@@ -165,9 +165,9 @@ class TestGroup(base.BaseTestCase):
         entry['params']['member_refs'].append(
             refs.make_ref('zoe', None, 'Default')
         )
-        plan = self.res.plan(refs.Lookup(self.dst), entry)
-        self.assertEqual('blocked', plan.action)
-        self.assertEqual("member_refs: user 'zoe' not found", plan.detail)
+        decision = self.res.decide(refs.Lookup(self.dst), entry)
+        self.assertEqual('blocked', decision.action)
+        self.assertEqual("member_refs: user 'zoe' not found", decision.detail)
 
     def test_order(self):
         names = [r.cli_name for r in resources.in_order()]

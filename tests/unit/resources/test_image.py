@@ -428,23 +428,25 @@ class TestApplyInThreads(base.BaseTestCase):
         # Two imports of the one (cached) Image type at once: update() of
         # each must put the data of the entry its own apply() was given.
         resource = image.Image()
-        both_planned = threading.Barrier(2, timeout=10)
+        both_decided = threading.Barrier(2, timeout=10)
         uploaded = {}
 
-        def plan(self, lookup, entry):
+        def decide(self, lookup, entry):
             # An existing image without data, for both entries at once.
-            both_planned.wait()
+            both_decided.wait()
             existing = types.SimpleNamespace(
                 id='img-' + entry['params']['name'], status='queued'
             )
-            return resource_base.Plan(resource_base.UNCHANGED, '', existing)
+            return resource_base.Decision(
+                resource_base.UNCHANGED, '', existing
+            )
 
         def put_data(lookup, obj, entry):
             uploaded[threading.current_thread().name] = entry['params']['name']
             return obj
 
         self.useFixture(
-            fixtures.MockPatchObject(resource_base.Resource, 'plan', plan)
+            fixtures.MockPatchObject(resource_base.Resource, 'decide', decide)
         )
         self.useFixture(
             fixtures.MockPatchObject(resource, '_put_data', put_data)

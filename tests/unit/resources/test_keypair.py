@@ -157,9 +157,9 @@ class TestKeypair(base.BaseTestCase):
 
     def test_unknown_user_blocks(self):
         ref = refs.make_ref('carol', None, 'Default')
-        plan = self.res.plan(refs.Lookup(self.dst), self.entry(ref))
+        decision = self.res.decide(refs.Lookup(self.dst), self.entry(ref))
         self.assertEqual(
-            ('blocked', "user_ref: user 'carol' not found"), plan[:2]
+            ('blocked', "user_ref: user 'carol' not found"), decision[:2]
         )
 
     def test_other_key_is_a_conflict(self):

@@ -31,12 +31,12 @@ class TestPlan(octavia_fakes.ResolveCase):
             '_info': {'id': 'x'},
         }
         self.assertEqual(
-            resource_base.Plan(
+            resource_base.Decision(
                 resource_base.BLOCKED,
                 "pools[0].members[0].subnet_ref: subnet 'nosuch' (project "
                 "'%auth%') not found",
             ),
-            self.type.plan(self.lookup, entry),
+            self.type.decide(self.lookup, entry),
         )
         self.assertEqual([], self.conn.write_calls())
 

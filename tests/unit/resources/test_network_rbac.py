@@ -248,8 +248,8 @@ class TestNetworkRbac(base.BaseTestCase):
         lookup = refs.Lookup(
             self.dst, options=argparse.Namespace(), connect=connect
         )
-        plan = self.res.plan(lookup, self.entry())
-        self.assertEqual(('create', ''), (plan.action, plan.detail))
+        decision = self.res.decide(lookup, self.entry())
+        self.assertEqual(('create', ''), (decision.action, decision.detail))
         self.assertEqual([('dst', 'env')], made)
 
     def test_same_policy_unchanged(self):
@@ -263,7 +263,7 @@ class TestNetworkRbac(base.BaseTestCase):
         self.share(self.dst, self.dst_net, 'p-t1', action='access_as_external')
         entry = self.entry()
         self.assertEqual(
-            'create', self.res.plan(refs.Lookup(self.dst), entry).action
+            'create', self.res.decide(refs.Lookup(self.dst), entry).action
         )
 
     def test_missing_target_project(self):
@@ -281,13 +281,13 @@ class TestNetworkRbac(base.BaseTestCase):
     def test_missing_object(self):
         entry = self.entry()
         entry['params']['network_ref']['name'] = 'gone'
-        plan = self.res.plan(refs.Lookup(self.dst), entry)
+        decision = self.res.decide(refs.Lookup(self.dst), entry)
         self.assertEqual(
             (
                 'blocked',
                 "network_ref: network 'gone' (project '%auth%') not found",
             ),
-            (plan.action, plan.detail),
+            (decision.action, decision.detail),
         )
 
     def test_entries_that_name_no_policy(self):
@@ -322,8 +322,10 @@ class TestNetworkRbac(base.BaseTestCase):
             self.dst.store.pop('rbac_policy', None)
             self.src.store.pop('rbac_policy', None)
             entry['params'].update(change)
-            plan = self.res.plan(lookup, entry)
-            self.assertEqual(('blocked', detail), (plan.action, plan.detail))
+            decision = self.res.decide(lookup, entry)
+            self.assertEqual(
+                ('blocked', detail), (decision.action, decision.detail)
+            )
         self.assertEqual([], self.dst.write_calls())
 
     def test_target_shape_refused(self):

@@ -113,8 +113,8 @@ class TestProject(base.BaseTestCase):
     def test_same_name_other_domain_is_another_project(self):
         self.dst.add('project', name='apart', domain_id='default')
         entry = self.export()[0]
-        plan = self.res.plan(refs.Lookup(self.dst), entry)
-        self.assertEqual('create', plan.action)
+        decision = self.res.decide(refs.Lookup(self.dst), entry)
+        self.assertEqual('create', decision.action)
 
     def test_update_description_conflict_on_parent(self):
         entries = self.export()
@@ -146,9 +146,11 @@ class TestProject(base.BaseTestCase):
     def test_unknown_domain_blocks(self):
         entry = self.export()[0]
         entry['params']['domain_ref'] = refs.make_ref('Nowhere')
-        plan = self.res.plan(refs.Lookup(self.dst), entry)
-        self.assertEqual('blocked', plan.action)
-        self.assertEqual("domain_ref: domain 'Nowhere' not found", plan.detail)
+        decision = self.res.decide(refs.Lookup(self.dst), entry)
+        self.assertEqual('blocked', decision.action)
+        self.assertEqual(
+            "domain_ref: domain 'Nowhere' not found", decision.detail
+        )
 
     def test_identity_and_rank(self):
         entry = self.export()[1]

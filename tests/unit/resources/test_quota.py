@@ -186,7 +186,7 @@ class TestQuota(base.BaseTestCase):
     def test_missing_project_blocks(self):
         [entry] = self.export()
         entry['params']['project_ref']['name'] = 'gone'
-        plan = self.res.plan(refs.Lookup(self.dst), entry)
+        decision = self.res.decide(refs.Lookup(self.dst), entry)
         self.assertEqual(
-            ('blocked', "project_ref: project 'gone' not found"), plan[:2]
+            ('blocked', "project_ref: project 'gone' not found"), decision[:2]
         )

@@ -199,10 +199,10 @@ class TestRole(base.BaseTestCase):
     def test_unknown_implied_role_blocks(self):
         entry = self.export()[1]
         entry['params']['implied_role_refs'] = [refs.make_ref('nowhere')]
-        plan = self.res.plan(refs.Lookup(self.dst), entry)
+        decision = self.res.decide(refs.Lookup(self.dst), entry)
         self.assertEqual(
             ('blocked', "implied_role_refs: role 'nowhere' not found"),
-            plan[:2],
+            decision[:2],
         )
         self.assertEqual([], self.dst.write_calls())
 

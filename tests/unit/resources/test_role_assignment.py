@@ -146,7 +146,7 @@ class TestRoleAssignment(base.BaseTestCase):
         fresh = refs.Lookup(self.dst)
         self.assertEqual(
             ['unchanged', 'create'],
-            [self.res.plan(fresh, e).action for e in entries],
+            [self.res.decide(fresh, e).action for e in entries],
         )
 
     def test_import_group(self):
@@ -161,7 +161,7 @@ class TestRoleAssignment(base.BaseTestCase):
     def test_missing_user_blocks(self):
         entry = self.res.export(self.lookup, lambda name: True)[0]
         entry['params']['user_ref']['name'] = 'bob'
-        plan = self.res.plan(refs.Lookup(self.dst), entry)
+        decision = self.res.decide(refs.Lookup(self.dst), entry)
         self.assertEqual(
-            ('blocked', "user_ref: user 'bob' not found"), plan[:2]
+            ('blocked', "user_ref: user 'bob' not found"), decision[:2]
         )

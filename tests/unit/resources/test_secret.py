@@ -24,7 +24,7 @@ from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
 from osmigrateclient import datafile
-from osmigrateclient import plan
+from osmigrateclient import alltypes
 from osmigrateclient import resources
 from osmigrateclient.resources import _sdk_classes as sdk_classes
 from osmigrateclient.resources import refs
@@ -254,8 +254,8 @@ class TestImport(barbican_fakes.SecretTestCase):
         self.src_secrets()
         path = os.path.join(self.useFixture(fixtures.TempDir()).path, 'd')
         lookup = refs.Lookup(self.src, data_dir=path, options=options())
-        plan.export([self.res], lookup, path, lambda name: True)
-        outcomes = plan.import_(
+        alltypes.export([self.res], lookup, path, lambda name: True)
+        outcomes = alltypes.import_(
             [self.res],
             self.dst_lookup(src_cloud='src'),
             path,

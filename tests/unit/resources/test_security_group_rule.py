@@ -136,7 +136,7 @@ class TestSecurityGroupRule(base.BaseTestCase):
         self.rule(self.dst, self.ddb, remote_group_id='d-db')
         e = self.entry(remote_group_id=self.web.id)
         self.assertEqual(
-            'create', self.res.plan(refs.Lookup(self.dst), e).action
+            'create', self.res.decide(refs.Lookup(self.dst), e).action
         )
 
     def test_missing_remote_group_blocks(self):

@@ -432,5 +432,5 @@ class TestServerExport(base.BaseTestCase):
 
     def test_import_blocked(self):
         entry = self.export()['app-vm']
-        plan = server.Server().plan(refs.Lookup(self.conn), entry)
-        self.assertEqual('blocked', plan.action)
+        decision = server.Server().decide(refs.Lookup(self.conn), entry)
+        self.assertEqual('blocked', decision.action)

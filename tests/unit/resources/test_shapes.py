@@ -30,7 +30,7 @@ from oslotest import base
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import movers
-from osmigrateclient import plan
+from osmigrateclient import alltypes
 from osmigrateclient import resources
 from osmigrateclient import validation
 from osmigrateclient.resources import refs
@@ -123,7 +123,7 @@ class TestWrongTypes(base.BaseTestCase):
         path = os.path.join(data_dir, resource.file_name)
         datafile.write(path, [entry])
         try:
-            plan.entries_of(resource, data_dir)
+            alltypes.entries_of(resource, data_dir)
         except exceptions.DataFileError as e:
             self.assertEqual(path, e.path, where)
             self.assertTrue(e.resource.startswith('resource 0'), where)
@@ -162,7 +162,7 @@ class TestWrongTypes(base.BaseTestCase):
             if resource.cli_name == 'workload':
                 preflight.Checker(lookup, lookup).check(entry, [])
             else:
-                resource.plan(lookup, entry)
+                resource.decide(lookup, entry)
         except HANDLED:
             pass
         except Exception as e:  # noqa: BLE001 - what the test looks for

@@ -260,8 +260,8 @@ class TestShare(base.BaseTestCase):
         self.assertEqual([], self.dst.write_calls())
 
         e['params']['access_rules'] = e['params']['access_rules'][1:]
-        plan = self.res.plan(refs.Lookup(self.dst), e)
-        self.assertEqual(('update', 'access_rules'), plan[:2])
+        decision = self.res.decide(refs.Lookup(self.dst), e)
+        self.assertEqual(('update', 'access_rules'), decision[:2])
 
     def test_size_cannot_change(self):
         e = self.entry()
@@ -365,6 +365,6 @@ class TestShareType(base.BaseTestCase):
             '_info': {'id': 'x'},
             '_migration_params': {},
         }
-        self.assertEqual('unchanged', res.plan(refs.Lookup(conn), entry)[0])
+        self.assertEqual('unchanged', res.decide(refs.Lookup(conn), entry)[0])
         entry['params']['is_public'] = False
-        self.assertEqual('conflict', res.plan(refs.Lookup(conn), entry)[0])
+        self.assertEqual('conflict', res.decide(refs.Lookup(conn), entry)[0])

@@ -111,26 +111,26 @@ class TestSubnetPool(base.BaseTestCase):
 
     def test_plan_diff_names_the_fields(self):
         self.pool(self.dst, prefixes=['10.9.0.0/16'], default_quota=5)
-        plan = self.res.plan(
+        decision = self.res.decide(
             refs.Lookup(self.dst), self.entry(address_scope_id=None)
         )
-        self.assertEqual(('update', 'default_quota, prefixes'), plan[:2])
+        self.assertEqual(('update', 'default_quota, prefixes'), decision[:2])
         self.assertEqual(
             {
                 'default_quota': (5, None),
                 'prefixes': (['10.9.0.0/16'], ['10.8.0.0/16', '10.9.0.0/16']),
             },
-            plan.changes,
+            decision.changes,
         )
 
     def test_sharing_an_existing_pool_is_a_conflict(self):
         self.pool(self.dst)
-        plan = self.res.plan(
+        decision = self.res.decide(
             refs.Lookup(self.dst),
             self.entry(address_scope_id=None, is_shared=True),
         )
-        self.assertEqual('conflict', plan.action)
-        self.assertIn('cannot change is_shared', plan.detail)
+        self.assertEqual('conflict', decision.action)
+        self.assertIn('cannot change is_shared', decision.detail)
 
     def test_dropping_a_prefix_is_a_conflict(self):
         self.pool(self.dst, prefixes=['10.7.0.0/16', '10.8.0.0/16'])

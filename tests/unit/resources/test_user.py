@@ -102,9 +102,9 @@ class TestUser(base.BaseTestCase):
     def test_create_with_password(self):
         passwords = user.Passwords(alice='s3cret')
         lookup = refs.Lookup(self.dst, options=Options(passwords))
-        plan = self.res.plan(lookup, self.entry)
+        decision = self.res.decide(lookup, self.entry)
         self.assertEqual(
-            ('create', 'initial password from --password-file'), plan[:2]
+            ('create', 'initial password from --password-file'), decision[:2]
         )
         outcome = self.res.apply(lookup, self.entry)
         self.assertEqual('created', outcome.action)
@@ -131,8 +131,8 @@ class TestUser(base.BaseTestCase):
     def test_other_domain_is_another_user(self):
         self.dst.add('domain', id='d2', name='Other')
         self.dst.add('user', name='alice', domain_id='d2')
-        plan = self.res.plan(refs.Lookup(self.dst), self.entry)
-        self.assertEqual('create', plan.action)
+        decision = self.res.decide(refs.Lookup(self.dst), self.entry)
+        self.assertEqual('create', decision.action)
 
 
 class TestPasswordFile(base.BaseTestCase):

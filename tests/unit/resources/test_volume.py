@@ -64,7 +64,7 @@ class TestVolume(base.BaseTestCase):
 
     def test_conversion_host_method_needs_hosts(self):
         entry = volume.Volume().from_sdk(self._lookup(), _sdk_volume())
-        plan = volume.Volume().plan(self._lookup(), entry)
+        decision = volume.Volume().decide(self._lookup(), entry)
         self.assertEqual(
             (
                 resource_base.BLOCKED,
@@ -72,22 +72,22 @@ class TestVolume(base.BaseTestCase):
                 'migrate conversion host deploy" first, or use '
                 '--transfer-method image',
             ),
-            plan[:2],
+            decision[:2],
         )
 
     def test_conversion_host_method_with_hosts(self):
         _hosts(self.data_dir)
         entry = volume.Volume().from_sdk(self._lookup(), _sdk_volume())
-        plan = volume.Volume().plan(self._lookup(), entry)
-        self.assertEqual(resource_base.CREATE, plan.action)
+        decision = volume.Volume().decide(self._lookup(), entry)
+        self.assertEqual(resource_base.CREATE, decision.action)
 
     def test_half_done_is_redone(self):
         volumes.Journal(self.data_dir).set('v1', state='started', dest_id='x')
         entry = volume.Volume().from_sdk(self._lookup(), _sdk_volume())
-        plan = volume.Volume().plan(self._lookup('image'), entry)
+        decision = volume.Volume().decide(self._lookup('image'), entry)
         self.assertEqual(
             (resource_base.CREATE, 'redo: the last copy did not finish'),
-            plan[:2],
+            decision[:2],
         )
 
     def test_options(self):

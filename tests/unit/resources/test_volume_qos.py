@@ -85,8 +85,8 @@ class TestVolumeQos(base.BaseTestCase):
         self.dst._api_update_qos_spec = lambda q, **values: q
         self.dst._api_delete_qos_spec_metadata = lambda q, keys: None
         lookup = refs.Lookup(self.dst)
-        plan = self.res.plan(lookup, self.entry())
-        self.assertEqual(('update', 'consumer, specs'), plan[:2])
+        decision = self.res.decide(lookup, self.entry())
+        self.assertEqual(('update', 'consumer, specs'), decision[:2])
         outcome = self.res.apply(lookup, self.entry())
         self.assertEqual(('updated', 'consumer, specs'), outcome[2:])
         self.assertEqual(

@@ -211,8 +211,8 @@ class TestVolumeTypeQos(base.BaseTestCase):
         )
         self.dst._api_get_type = lambda i: twin
         lookup = refs.Lookup(self.dst)
-        plan = self.res.plan(lookup, self.entry())
-        self.assertEqual(('update', 'qos_specs_ref'), plan[:2])
+        decision = self.res.decide(lookup, self.entry())
+        self.assertEqual(('update', 'qos_specs_ref'), decision[:2])
         outcome = self.res.apply(lookup, self.entry())
         self.assertEqual(('updated', 'qos_specs_ref'), outcome[2:])
         self.assertEqual(

@@ -407,8 +407,8 @@ class TestImport(base.BaseTestCase):
 
     def test_other_project_zone_is_not_the_twin(self):
         add_zone(self.dst, sets=SETS, project_id='someone-else')
-        plan = self.res.plan(refs.Lookup(self.dst), entry())
-        self.assertEqual('create', plan.action)
+        decision = self.res.decide(refs.Lookup(self.dst), entry())
+        self.assertEqual('create', decision.action)
 
     def test_update_in_place_and_keep_others(self):
         zone = add_zone(
@@ -456,17 +456,19 @@ class TestImport(base.BaseTestCase):
 
     def test_attributes_and_type_cannot_change(self):
         add_zone(self.dst, sets=SETS)
-        plan = self.res.plan(
+        decision = self.res.decide(
             refs.Lookup(self.dst), entry(attributes={'tier': 'gold'})
         )
-        self.assertEqual('conflict', plan.action)
-        self.assertIn('cannot change attributes', plan.detail)
+        self.assertEqual('conflict', decision.action)
+        self.assertIn('cannot change attributes', decision.detail)
 
     def test_unknown_zone_type_blocked(self):
-        plan = self.res.plan(refs.Lookup(self.dst), entry(type='FORWARD'))
+        decision = self.res.decide(
+            refs.Lookup(self.dst), entry(type='FORWARD')
+        )
         self.assertEqual(
             ('blocked', "type: must be PRIMARY or SECONDARY, not 'FORWARD'"),
-            (plan.action, plan.detail),
+            (decision.action, decision.detail),
         )
 
 

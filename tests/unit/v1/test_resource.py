@@ -29,7 +29,7 @@ from oslotest import base
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions as migrate_exceptions
-from osmigrateclient import plan
+from osmigrateclient import alltypes
 from osmigrateclient import resources
 from osmigrateclient.resources import refs
 from osmigrateclient import v1
@@ -254,7 +254,9 @@ class TestParallelOption(base.BaseTestCase):
 
     def test_import_all(self):
         parser = self.parser(resource.ImportAll)
-        self.assertEqual(plan.DEFAULT_PARALLEL, parser.parse_args([]).parallel)
+        self.assertEqual(
+            alltypes.DEFAULT_PARALLEL, parser.parse_args([]).parallel
+        )
         self.assertEqual(2, parser.parse_args(['--parallel', '2']).parallel)
         for bad in ('0', '-1', 'x'):
             with mock.patch('sys.stderr', io.StringIO()):
@@ -288,7 +290,7 @@ class TestParallelOption(base.BaseTestCase):
             )
             with (
                 mock.patch.object(
-                    resource.plan, 'import_', return_value=[]
+                    resource.alltypes, 'import_', return_value=[]
                 ) as import_,
                 mock.patch.object(
                     resource.quota_check, 'quota_shortfalls', return_value=[]

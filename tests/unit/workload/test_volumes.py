@@ -17,7 +17,7 @@ from oslotest import base
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import movers
-from osmigrateclient import plan
+from osmigrateclient import alltypes
 from osmigrateclient import progress as progress_mod
 from osmigrateclient import resources
 from osmigrateclient.resources import refs
@@ -518,7 +518,7 @@ class TestConversionHostCopy(base.BaseTestCase):
                 resources, 'by_cli_name', lambda: {'volume': res}
             )
         )
-        outcomes = plan.import_(
+        outcomes = alltypes.import_(
             [res],
             self._lookup(volume_parallel=2),
             self.data_dir,

@@ -20,7 +20,7 @@ from oslotest import base
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
-from osmigrateclient import plan
+from osmigrateclient import alltypes
 from osmigrateclient import resources
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import network
@@ -105,7 +105,7 @@ class Base(base.BaseTestCase):
 
 class TestExport(Base):
     def export(self, match=everything, types=None):
-        return plan.export(
+        return alltypes.export(
             types or [self.net], refs.Lookup(self.src), self.dir, match
         )
 
@@ -115,7 +115,9 @@ class TestExport(Base):
         self.src.add('network', name='x', id='i-x', project_id='p-other')
         rows = self.export()
         path = self.path('networks.yml')
-        self.assertEqual([plan.ExportRow('network', path, 2, 2, True)], rows)
+        self.assertEqual(
+            [alltypes.ExportRow('network', path, 2, 2, True)], rows
+        )
         df = datafile.load(path)
         self.assertEqual('2.0.0', df.version)
         self.assertEqual(
@@ -127,8 +129,8 @@ class TestExport(Base):
     def test_export_for_os_migrate(self):
         self.src.add('network', name='a', id='i-a', tags=['x'])
         self.src.add('network', name='', id='i-nameless')
-        with self.assertLogs('osmigrateclient.plan', 'WARNING') as logs:
-            rows = plan.export(
+        with self.assertLogs('osmigrateclient.alltypes', 'WARNING') as logs:
+            rows = alltypes.export(
                 [self.net],
                 refs.Lookup(self.src),
                 self.dir,
@@ -136,7 +138,9 @@ class TestExport(Base):
                 '1.0.5',
             )
         path = self.path('networks.yml')
-        self.assertEqual([plan.ExportRow('network', path, 2, 2, True)], rows)
+        self.assertEqual(
+            [alltypes.ExportRow('network', path, 2, 2, True)], rows
+        )
         text = self.read('networks.yml').decode()
         self.assertTrue(text.startswith('os_migrate_version: 1.0.5\n'), text)
         self.assertEqual(
@@ -145,9 +149,9 @@ class TestExport(Base):
         )
         self.assertEqual(
             [
-                "WARNING:osmigrateclient.plan:%s: openstack.network.Network "
-                "'': left out: no name: os-migrate refuses a file with a "
-                'nameless entry' % path
+                'WARNING:osmigrateclient.alltypes:%s: '
+                "openstack.network.Network '': left out: no name: "
+                'os-migrate refuses a file with a nameless entry' % path
             ],
             logs.output,
         )
@@ -179,7 +183,7 @@ class TestExport(Base):
         rows = self.export()
         self.assertEqual(
             [
-                plan.ExportRow(
+                alltypes.ExportRow(
                     'network', self.path('networks.yml'), 2, 0, False
                 )
             ],
@@ -197,7 +201,11 @@ class TestExport(Base):
         self.src.add('network', name='a', id='i-a', description='new')
         rows = self.export()
         self.assertEqual(
-            [plan.ExportRow('network', self.path('networks.yml'), 2, 1, True)],
+            [
+                alltypes.ExportRow(
+                    'network', self.path('networks.yml'), 2, 1, True
+                )
+            ],
             rows,
         )
         df = datafile.load(self.path('networks.yml'))
@@ -248,10 +256,12 @@ class TestExport(Base):
         rows = self.export(types=[self.net, self.child])
         self.assertEqual(
             [
-                plan.ExportRow(
+                alltypes.ExportRow(
                     'network', self.path('networks.yml'), 1, 1, True
                 ),
-                plan.ExportRow('child', self.path('children.yml'), 1, 1, True),
+                alltypes.ExportRow(
+                    'child', self.path('children.yml'), 1, 1, True
+                ),
             ],
             rows,
         )
@@ -273,7 +283,7 @@ class TestEntriesOf(Base):
             ],
         )
         e = self.assertRaises(
-            exceptions.DataFileError, plan.entries_of, self.net, self.dir
+            exceptions.DataFileError, alltypes.entries_of, self.net, self.dir
         )
         self.assertEqual(
             "%s: resource 1 (openstack.subnet.Subnet 's'): field type: is "
@@ -285,25 +295,26 @@ class TestEntriesOf(Base):
 
     def test_missing_file(self):
         e = self.assertRaises(
-            exceptions.DataFileError, plan.entries_of, self.net, self.dir
+            exceptions.DataFileError, alltypes.entries_of, self.net, self.dir
         )
         self.assertEqual(
             '%s: no such file' % self.path('networks.yml'), str(e)
         )
         self.assertEqual(
-            [], plan.entries_of(self.net, self.dir, required=False)
+            [], alltypes.entries_of(self.net, self.dir, required=False)
         )
 
     def test_data_path(self):
         self.assertEqual(
-            os.path.join('/d', 'networks.yml'), plan.data_path('/d', self.net)
+            os.path.join('/d', 'networks.yml'),
+            alltypes.data_path('/d', self.net),
         )
 
 
 class TestImport(Base):
     def import_(self, types=None, dry_run=False, required=True, match=None):
         self.lookup = refs.Lookup(self.dst)
-        return plan.import_(
+        return alltypes.import_(
             types or [self.net, self.child],
             self.lookup,
             self.dir,
@@ -382,7 +393,7 @@ class TestImport(Base):
         self.assertEqual([], self.dst.store.get('network', []))
 
     def test_dry_run_without_placeholder_is_blocked(self):
-        # Only the child file is planned: nothing creates n1.
+        # Only the child file is decision: nothing creates n1.
         datafile.write(self.path('children.yml'), [child_entry('c1', 'n1')])
         outcomes = self.import_(types=[self.child], dry_run=True)
         self.assertEqual('blocked', outcomes[0].action)
@@ -489,7 +500,7 @@ class TestParallelImport(Base):
 
     def test_applied_at_once_in_file_order(self):
         resource = Parallel(workers=4, together=4)
-        outcomes = plan.import_(
+        outcomes = alltypes.import_(
             [resource], refs.Lookup(self.dst), self.dir, everything
         )
         self.assertEqual(
@@ -506,7 +517,7 @@ class TestParallelImport(Base):
 
     def test_no_more_than_the_workers(self):
         resource = Parallel(workers=2, together=2)
-        outcomes = plan.import_(
+        outcomes = alltypes.import_(
             [resource], refs.Lookup(self.dst), self.dir, everything
         )
         self.assertEqual(4, len(outcomes))
@@ -514,7 +525,7 @@ class TestParallelImport(Base):
 
     def test_dry_run_one_by_one(self):
         resource = Parallel(workers=4, together=4)
-        outcomes = plan.import_(
+        outcomes = alltypes.import_(
             [resource],
             refs.Lookup(self.dst),
             self.dir,
@@ -641,7 +652,7 @@ class TestPooledImport(Base):
 
     def import_(self, types, parallel=4, dry_run=False):
         self.lookup = refs.Lookup(self.dst)
-        return plan.import_(
+        return alltypes.import_(
             types,
             self.lookup,
             self.dir,
@@ -775,18 +786,20 @@ class TestPooledImport(Base):
         # One of its entries might wait for another entry of the pool.
         a = Pooled('a', 'ka')
         net, child = network.Network(), PooledChild()
-        self.assertTrue(plan._poolable(child, [plan._Batch(a, [], 0)]))
+        self.assertTrue(alltypes._poolable(child, [alltypes._Batch(a, [], 0)]))
         self.assertFalse(
-            plan._poolable(
+            alltypes._poolable(
                 child,
-                [plan._Batch(net, [], 0), plan._Batch(child, [], 1)],
+                [alltypes._Batch(net, [], 0), alltypes._Batch(child, [], 1)],
             )
         )
         tree = Pooled('tree', 'tree')
         tree.references = {
             'parent_ref': resource_base.RefField('tree', 'parent_id')
         }
-        self.assertFalse(plan._poolable(tree, [plan._Batch(tree, [], 0)]))
+        self.assertFalse(
+            alltypes._poolable(tree, [alltypes._Batch(tree, [], 0)])
+        )
 
     def test_types_that_do_not_say_so_stay_in_this_thread(self):
         in_flight = InFlight()
@@ -872,26 +885,26 @@ class TestSummary(base.BaseTestCase):
         ]
         self.assertEqual(
             [
-                plan.Summary('network', 2, 1, 1, 2),
-                plan.Summary('child', 0, 0, 1, 1),
+                alltypes.Summary('network', 2, 1, 1, 2),
+                alltypes.Summary('child', 0, 0, 1, 1),
             ],
-            plan.summarize([net, child], outcomes),
+            alltypes.summarize([net, child], outcomes),
         )
 
     def test_summarize_nothing(self):
         self.assertEqual(
-            [plan.Summary('network', 0, 0, 0, 0)],
-            plan.summarize([network.Network()], []),
+            [alltypes.Summary('network', 0, 0, 0, 0)],
+            alltypes.summarize([network.Network()], []),
         )
 
     def test_succeeded(self):
         for action in ('created', 'updated', 'unchanged', 'create', 'update'):
             self.assertTrue(
-                plan.succeeded(resource_base.Outcome(NET, 'a', action))
+                alltypes.succeeded(resource_base.Outcome(NET, 'a', action))
             )
         for action in ('failed', 'blocked', 'conflict'):
             self.assertFalse(
-                plan.succeeded(resource_base.Outcome(NET, 'a', action))
+                alltypes.succeeded(resource_base.Outcome(NET, 'a', action))
             )
 
 
@@ -916,7 +929,7 @@ class TestBulkImport(Base):
     def import_(self, resource, entries, parallel=4):
         datafile.write(self.path(resource.file_name), entries)
         self.lookup = refs.Lookup(self.dst)
-        return plan.import_(
+        return alltypes.import_(
             [resource], self.lookup, self.dir, everything, parallel=parallel
         )
 
