@@ -34,9 +34,11 @@ project owns:
 
 Glance stores every property but the core fields as a string, so values
 are sent as strings (``true``/``false`` for booleans).
+
+An image's members (the projects it is shared with) are read, resolved
+and added by ``_image_members.py``.
 """
 
-import logging
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
@@ -45,10 +47,9 @@ from openstack.image.v2 import image as sdk_image
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import digest as digest_mod
+from osmigrateclient.resources import _image_members
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
-
-LOG = logging.getLogger(__name__)
 
 #: the pioneering tool's params (os-migrate-facts.md §1, Image), refs aside
 PIONEER_PARAMS = (
@@ -229,32 +230,15 @@ class Image(base.Resource):
         )
         members = None
         if obj.visibility == 'shared':
-            members = self._member_ids(lookup, obj)
+            members = _image_members.member_ids(lookup, obj)
         if members is None:
             entry['params']['members'] = []
         else:
             entry['_info']['member_ids'] = sorted(members)
             entry['params']['members'] = base.sort_list(
-                [self._member_ref(lookup, m) for m in members]
+                [_image_members.member_ref(lookup, m) for m in members]
             )
         return entry
-
-    @staticmethod
-    def _member_ids(lookup: refs.Lookup, obj: ty.Any) -> list[str] | None:
-        """The projects an image is shared with; None if not visible."""
-        try:
-            return [m.member_id for m in lookup.conn.image.members(obj)]
-        except (
-            sdk_exceptions.ForbiddenException,
-            sdk_exceptions.NotFoundException,
-        ) as e:
-            LOG.info('Members of image %r not visible: %s', obj.name, e)
-            return None
-
-    @staticmethod
-    def _member_ref(lookup: refs.Lookup, project_id: str) -> dict:
-        name, domain = lookup.project_names(project_id)
-        return {'project_name': name, 'domain_name': domain}
 
     def export(
         self, lookup: refs.Lookup, match: ty.Callable[[str], bool]
@@ -355,7 +339,9 @@ class Image(base.Resource):
                 have, value = base.sort_list(have), base.sort_list(value)
             if not base.same(have, value):
                 changes[key] = (have, value)
-        missing = self._missing_members(lookup, existing, entry)
+        missing = _image_members.missing_ids(
+            lookup, self.kind, existing, entry
+        )
         if missing:
             changes['members'] = (None, missing)
         return changes
@@ -400,7 +386,7 @@ class Image(base.Resource):
         self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
     ) -> ty.Any:
         obj = self._put_data(lookup, obj, entry)
-        self._add_members(lookup, obj, entry)
+        _image_members.add_wanted(lookup, self.kind, obj, entry)
         return obj
 
     def update(
@@ -434,7 +420,7 @@ class Image(base.Resource):
         if data is not None:
             obj = self._put_data(lookup, obj, data[1])
         if members:
-            self._add_member_ids(lookup, obj, members)
+            _image_members.add_ids(lookup, self.kind, obj, members)
         return obj
 
     def _put_data(
@@ -443,71 +429,6 @@ class Image(base.Resource):
         """Put the bytes into an empty destination image (the run's image
         mover), checked against the source's."""
         return lookup.mover(self.cli_name).put(lookup, obj, entry)
-
-    # -- members ------------------------------------------------------------
-
-    def _wanted_members(
-        self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
-    ) -> list[str]:
-        """Destination ids of the entry's member projects that resolve;
-        the others are noted."""
-        ids = []
-        for member in entry['params'].get('members') or []:
-            name = member.get('project_name')
-            project_id = (
-                lookup.project_id_for(name, member.get('domain_name'))
-                if name
-                else None
-            )
-            if project_id is None:
-                lookup.note(
-                    self.kind,
-                    obj.id,
-                    'member project %s not added (not visible to the caller '
-                    'in the destination)'
-                    % (name or '(unnamed in the source)'),
-                )
-            elif project_id != lookup.project_id:
-                ids.append(project_id)
-        return ids
-
-    def _missing_members(
-        self, lookup: refs.Lookup, existing: ty.Any, entry: base.Entry
-    ) -> list[str]:
-        if not entry['params'].get('members'):
-            return []
-        wanted = self._wanted_members(lookup, existing, entry)
-        if not wanted:
-            return []
-        have = self._member_ids(lookup, existing) or []
-        return sorted(set(wanted) - set(have))
-
-    def _add_members(
-        self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
-    ) -> None:
-        if entry['params'].get('members'):
-            self._add_member_ids(
-                lookup, obj, self._wanted_members(lookup, obj, entry)
-            )
-
-    def _add_member_ids(
-        self, lookup: refs.Lookup, obj: ty.Any, ids: list[str]
-    ) -> None:
-        for project_id in ids:
-            try:
-                lookup.conn.image.add_member(obj, member_id=project_id)
-            except sdk_exceptions.ConflictException:
-                pass  # already a member
-            except (
-                sdk_exceptions.ForbiddenException,
-                sdk_exceptions.BadRequestException,
-            ) as e:
-                lookup.note(
-                    self.kind,
-                    obj.id,
-                    'member project %s not added: %s'
-                    % (project_id, base._api_message(e)),
-                )
 
     # -- outcomes -----------------------------------------------------------
 

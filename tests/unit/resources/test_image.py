@@ -231,21 +231,6 @@ class TestExport(ImageTestCase):
         # One list call for every image, no get per image.
         self.assertEqual(['image.images'], self.src.call_names())
 
-    def test_members_of_shared_images(self):
-        self.src.add('domain', id='d1', name='Default')
-        self.src.add('project', id='p-x', name='x', domain_id='d1')
-        obj = self.source(visibility='shared')
-        self.src.members_of[obj.id] = ['p-x', 'p-hidden']
-        e = self.res.from_sdk(refs.Lookup(self.src), obj)
-        self.assertEqual(
-            [
-                {'project_name': 'x', 'domain_name': 'Default'},
-                {'project_name': None, 'domain_name': None},
-            ],
-            e['params']['members'],
-        )
-        self.assertEqual(['p-hidden', 'p-x'], e['_info']['member_ids'])
-
 
 class TestImport(ImageTestCase):
     def test_blob_missing_blocks(self):
@@ -393,24 +378,6 @@ class TestImport(ImageTestCase):
         self.assertEqual('failed', outcome.action)
         self.assertIn('--src-cloud', outcome.detail)
         self.assertEqual([], self.dst.store['image'])
-
-    def test_members_added_where_resolvable(self):
-        self.dst.add('domain', id='d1', name='Default')
-        self.dst.add('project', id='p-x', name='x', domain_id='d1')
-        e = self.entry(visibility='shared')
-        e['params']['members'] = [
-            {'project_name': 'x', 'domain_name': 'Default'},
-            {'project_name': None, 'domain_name': None},
-        ]
-        self.write_blob(e)
-        outcome = self.res.apply(self.dst_lookup(), e)
-        self.assertEqual('created', outcome.action)
-        self.assertEqual(
-            'member project (unnamed in the source) not added (not visible '
-            'to the caller in the destination)',
-            outcome.detail,
-        )
-        self.assertEqual(['p-x'], self.dst.members_of['img-new'])
 
 
 class TestSdkImage(base.BaseTestCase):
