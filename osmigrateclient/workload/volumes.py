@@ -10,17 +10,16 @@
 #   License for the specific language governing permissions and limitations
 #   under the License.
 
-"""The journalled import of detached volumes, bytes included.
+"""The journalled import of detached volumes: the copy and its clean-up.
 
 The type is declared in :mod:`osmigrateclient.resources.volume`; its
 create hands the copy to :class:`VolumeMover`, the volume mover of the
 run (:mod:`osmigrateclient.movers`).
 
-The journal, ``volume_logs/journal.yml`` in the data directory, maps a
-source volume id to its destination volume id and state.  A volume whose
-copy finished is found there and left alone (or updated); one whose copy
-did not finish is deleted, with the temporary images, and copied again,
-never duplicated.
+Each copy is journalled (:mod:`osmigrateclient.workload.volume_journal`).
+A volume whose copy finished is found there and left alone (or updated);
+one whose copy did not finish is deleted, with the temporary images, and
+copied again, never duplicated.
 
 ``--transfer-method image`` (API only): the source volume is uploaded to a
 temporary qcow2 image in the source, the image's bytes are streamed from
@@ -37,25 +36,21 @@ host without writing zeros to the new volume, verified unless
 attachment before it is made, so the next run undoes a killed run's.
 
 ``--parallel N`` imports N volumes at once (threads; the journal has one
-lock).  Each volume's steps, progress and summary go to
-``volume_logs/<source volume id>.log`` in the data dir.
+lock).  Each volume's steps, progress and summary go to its log in the
+data dir.
 """
 
-import contextlib
 import logging
-import os
 import threading
 import time
 import typing as ty
 
 from osmigrateclient import clouds
 from osmigrateclient import datadir
-from osmigrateclient import datafile
 from osmigrateclient import digest as digest_mod
 from osmigrateclient import exceptions
 from osmigrateclient import itemlog
 from osmigrateclient import progress as progress_mod
-from osmigrateclient import record
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume as volume_mod
@@ -65,13 +60,10 @@ from osmigrateclient.transfer import conversion_host
 from osmigrateclient.transfer import image_blobs
 from osmigrateclient.transfer import ssh
 from osmigrateclient.transfer import volume_copy
+from osmigrateclient.workload import volume_journal
 
 LOG = logging.getLogger(__name__)
 
-#: where the journal is, in the data directory
-JOURNAL = os.path.join(datadir.VOLUME_LOGS, datadir.JOURNAL)
-# Journal states of a volume.
-STARTED, DONE = 'started', 'done'
 #: auth types whose token cannot be renewed past its own expiry
 TOKEN_AUTH_TYPES = (
     'token',
@@ -80,60 +72,6 @@ TOKEN_AUTH_TYPES = (
     'admin_token',
     'v3oidcaccesstoken',
 )
-
-
-def journal_path(data_dir: str) -> str:
-    return os.path.join(data_dir, JOURNAL)
-
-
-class Journal(record.Ledger):
-    """Source volume id -> what its import did, kept in the data dir.
-
-    Thread-safe; Journal objects of one file see each other's writes.
-    """
-
-    def __init__(self, data_dir: str | None) -> None:
-        super().__init__(
-            journal_path(data_dir) if data_dir else None,
-            'volumes',
-            {
-                'state': datafile.STR,
-                'dest_id': datafile.STR,
-                'src_image_id': datafile.STR,
-                'dst_image_id': datafile.STR,
-                'attached': [
-                    {
-                        'side': datafile.STR,
-                        'server': datafile.STR,
-                        'volume': datafile.STR,
-                    }
-                ],
-            },
-        )
-
-
-def log_path(data_dir: str, source_id: str) -> str:
-    """The log of one volume's import: its steps and progress.
-
-    :raises osmigrateclient.exceptions.DataFileError: the id (from a data
-        file) is no plain id: it could lead out of the directory
-    """
-    return itemlog.path_of(
-        os.path.join(data_dir, datadir.VOLUME_LOGS), source_id
-    )
-
-
-@contextlib.contextmanager
-def volume_log(data_dir: str | None, source_id: str):
-    """A logger that writes to the volume's log file (0600, appended,
-    timestamped); None without a data dir."""
-    if not data_dir:
-        yield None
-        return
-    with itemlog.opened(
-        os.path.join(data_dir, datadir.VOLUME_LOGS), source_id
-    ) as log:
-        yield log
 
 
 class VolumeMover:
@@ -161,13 +99,13 @@ class VolumeMover:
 
     # -- what the journal says ----------------------------------------------
 
-    def _journal(self, lookup: refs.Lookup) -> Journal:
-        return Journal(lookup.data_dir)
+    def _journal(self, lookup: refs.Lookup) -> volume_journal.Journal:
+        return volume_journal.Journal(lookup.data_dir)
 
     def copied(self, lookup: refs.Lookup, source_id: str) -> str | None:
         """The destination volume id of a finished copy of ``source_id``."""
         record = self._journal(lookup).get(source_id)
-        if record.get('state') != DONE:
+        if record.get('state') != volume_journal.DONE:
             return None
         return record.get('dest_id') or None
 
@@ -211,7 +149,7 @@ class VolumeMover:
         run made.  Every step goes to the volume's log in the data dir.
         """
         source_id = entry['_info']['id']
-        with volume_log(lookup.data_dir, source_id) as log:
+        with volume_journal.volume_log(lookup.data_dir, source_id) as log:
             try:
                 return self._create(lookup, entry, log)
             except BaseException as e:
@@ -233,10 +171,10 @@ class VolumeMover:
         )
         src = self._source(lookup)
         self._clean(lookup, src, journal, source_id, log)
-        if journal.get(source_id).get('state') == DONE:
+        if journal.get(source_id).get('state') == volume_journal.DONE:
             # A new copy (the last one's volume is gone): no old creates.
             journal.set(source_id, creating=None)
-        journal.set(source_id, state=STARTED, dest_id=None)
+        journal.set(source_id, state=volume_journal.STARTED, dest_id=None)
         try:
             if method == volume_mod.IMAGE_METHOD:
                 obj = self._copy_by_image(lookup, src, journal, entry, log)
@@ -253,7 +191,7 @@ class VolumeMover:
                     log.warning('Cannot clean up after %s: %s', e, problem)
             raise
         self._delete_images(lookup, src, journal, source_id)
-        journal.set(source_id, state=DONE, dest_id=obj.id)
+        journal.set(source_id, state=volume_journal.DONE, dest_id=obj.id)
         itemlog.say(
             LOG,
             log,
@@ -497,7 +435,8 @@ class VolumeMover:
         if record.get('attached'):
             self._detach_all(lookup, src, journal, source_id, log)
         self._delete_images(lookup, src, journal, source_id)
-        if record.get('state') != DONE and record.get('dest_id'):
+        unfinished = record.get('state') != volume_journal.DONE
+        if unfinished and record.get('dest_id'):
             itemlog.say(
                 LOG, log, 'Deleting the half-made volume %s', record['dest_id']
             )
@@ -509,7 +448,7 @@ class VolumeMover:
                 self.pause,
             )
             journal.set(source_id, dest_id=None)
-        if record.get('state') != DONE and record.get('creating'):
+        if unfinished and record.get('creating'):
             # Killed (or the answer lost) before a create call answered.
             # The note stays: a late create may land after this clean-up.
             cinder_volumes.delete_unrecorded(

@@ -71,7 +71,7 @@ import faultproxy  # noqa: E402
 import workloads  # noqa: E402
 
 from osmigrateclient import datadir  # noqa: E402
-from osmigrateclient.workload import volumes as volume_mod  # noqa: E402
+from osmigrateclient.workload import volume_journal  # noqa: E402
 
 MiB = workloads.MiB
 GiB = workloads.GiB
@@ -596,7 +596,7 @@ class Campaign:
         for v in dst.block_storage.volumes():
             if v.name in names:
                 dst_vols[v.name].append(v)
-        journal = volume_mod.Journal(self.data_dir)
+        journal = volume_journal.Journal(self.data_dir)
         for v in volumes:
             now = src.block_storage.get_volume(v.id)
             if now.status != 'available' or now.attachments:
@@ -670,7 +670,7 @@ class Campaign:
         names = {v.name for v in volumes}
         self.delete_dst_volumes(lambda v: v.name in names)
         # The journal of these volumes only (the dense one may be done).
-        journal = volume_mod.journal_path(self.data_dir)
+        journal = volume_journal.journal_path(self.data_dir)
         if os.path.exists(journal):
             with open(journal) as f:
                 data = yaml.safe_load(f) or {}
@@ -952,7 +952,7 @@ class Campaign:
 
     def copying(self, volume):
         """The volume's log says its byte copy began."""
-        path = volume_mod.log_path(self.data_dir, volume.id)
+        path = volume_journal.log_path(self.data_dir, volume.id)
         try:
             with open(path) as f:
                 text = f.read()
@@ -962,7 +962,7 @@ class Campaign:
         return ' Copying ' in text[text.rfind('Importing volume') :]
 
     def flowing(self, volume):
-        path = volume_mod.log_path(self.data_dir, volume.id)
+        path = volume_journal.log_path(self.data_dir, volume.id)
         try:
             with open(path) as f:
                 text = f.read()

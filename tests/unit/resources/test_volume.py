@@ -12,7 +12,7 @@ from osmigrateclient import movers
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume
-from osmigrateclient.workload import volumes
+from osmigrateclient.workload import volume_journal
 from tests.unit.transfer import fakes as transfer_fakes
 
 
@@ -82,7 +82,9 @@ class TestVolume(base.BaseTestCase):
         self.assertEqual(resource_base.CREATE, decision.action)
 
     def test_half_done_is_redone(self):
-        volumes.Journal(self.data_dir).set('v1', state='started', dest_id='x')
+        volume_journal.Journal(self.data_dir).set(
+            'v1', state='started', dest_id='x'
+        )
         entry = volume.Volume().from_sdk(self._lookup(), _sdk_volume())
         decision = volume.Volume().decide(self._lookup('image'), entry)
         self.assertEqual(
