@@ -24,9 +24,11 @@ records and nothing else, so access that existed before ``grant`` stays.
 When both sides use the same identity service (one Keystone serving two
 regions), the destination side is the source side: it is recorded as
 ``same_as`` and nothing is done twice.
+
+The destination projects that ``grant --create-projects`` makes are
+:mod:`osmigrateclient.access_projects`'s; the journal keeps their names.
 """
 
-import logging
 import typing as ty
 
 from osc_lib import exceptions as osc_exceptions
@@ -34,13 +36,7 @@ from osc_lib import exceptions as osc_exceptions
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
-from osmigrateclient import alltypes
 from osmigrateclient import record
-from osmigrateclient import resources
-from osmigrateclient.resources import base
-from osmigrateclient.resources import refs
-
-LOG = logging.getLogger(__name__)
 
 JOURNAL_VERSION_KEY = 'os_migrate_access_version'
 JOURNAL_VERSION = 1
@@ -424,97 +420,3 @@ def grants(
             )
         )
     return sorted(found)
-
-
-def checked_projects(data_dir: str) -> list[datafile.Entry]:
-    """The entries of the data directory's projects.yml (none if it is
-    missing), each shape-checked.
-
-    :raises osmigrateclient.exceptions.MigrateError: an entry is not of a
-        project's shape
-    """
-    project = resources.get('project')
-    path = alltypes.data_path(data_dir, project)
-    entries = datafile.load_or_empty(path).resources
-    for index, entry in enumerate(entries):
-        project.check(entry, path, index)
-    return entries
-
-
-def project_entries(
-    src: ty.Any, data_dir: str, names: list[str]
-) -> tuple[list[datafile.Entry], list[Change]]:
-    """The entries of projects.yml for ``names``, in file order, those
-    missing from the file exported into it from ``src`` first; and a
-    failure of the destination for each name still missing."""
-    project = resources.get('project')
-
-    def wanted():
-        entries = checked_projects(data_dir)
-        return [e for e in entries if project.name_of(e) in names]
-
-    have = {project.name_of(e) for e in wanted()}
-    if set(names) - have:
-        LOG.info(
-            'Exporting projects %s into %s',
-            ', '.join(sorted(set(names) - have)),
-            alltypes.data_path(data_dir, project),
-        )
-        alltypes.export(
-            [project],
-            refs.Lookup(src, data_dir=data_dir),
-            data_dir,
-            lambda n: n in names and n not in have,
-        )
-    entries = wanted()
-    found = {project.name_of(e) for e in entries}
-    return entries, [
-        Change(
-            'dst',
-            FAILED,
-            '%s: project %r not found' % (project.file_name, name),
-        )
-        for name in sorted(set(names) - found)
-    ]
-
-
-def create_projects(
-    side: str,
-    lookup: refs.Lookup,
-    entries: list[datafile.Entry],
-    journal: Journal,
-) -> list[Change]:
-    """Create the projects of ``entries`` (entries of projects.yml, parents
-    first) that the side's cloud lacks, leaving existing ones as they are;
-    record the names made."""
-    project = resources.get('project')
-    record = journal.side(side)
-    changes = []
-    for entry in entries:
-        name = project.label_of(entry)
-        what = 'project %r' % name
-        decision = project.decide(lookup, entry)
-        if decision.action == base.CREATE:
-            outcome = project.apply(lookup, entry)
-            if outcome.action == base.DONE[base.CREATE]:
-                record.setdefault('projects_created', []).append(name)
-                changes.append(Change(side, CREATED, what))
-                continue
-            decision = base.Decision(outcome.action, outcome.detail)
-        if decision.action in (base.UNCHANGED, base.UPDATE):
-            changes.append(Change(side, UNCHANGED, what + ' exists'))
-        else:
-            changes.append(
-                Change(
-                    side,
-                    FAILED,
-                    '%s: %s: %s: %s'
-                    % (
-                        project.file_name,
-                        what,
-                        decision.action,
-                        decision.detail,
-                    ),
-                )
-            )
-    return changes

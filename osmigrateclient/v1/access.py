@@ -19,6 +19,7 @@ import os
 from osc_lib import exceptions
 
 from osmigrateclient import access
+from osmigrateclient import access_projects
 from osmigrateclient import clouds
 from osmigrateclient import datadir
 from osmigrateclient import datafile
@@ -139,15 +140,17 @@ class GrantAccess(common.MigrateLister):
         names = [p.name for p in projects]
         if parsed_args.create_projects:
             # A broken projects.yml stops the grant before any change.
-            access.checked_projects(data_dir)
+            access_projects.checked_projects(data_dir)
         try:
             changes += access.grant(
                 'src', src, projects, journal, group_name, parsed_args.role
             )
             if parsed_args.create_projects:
-                entries, missing = access.project_entries(src, data_dir, names)
+                entries, missing = access_projects.project_entries(
+                    src, data_dir, names
+                )
                 changes += missing
-                changes += access.create_projects(
+                changes += access_projects.create_projects(
                     'dst',
                     refs.Lookup(dst, data_dir=data_dir),
                     entries,
