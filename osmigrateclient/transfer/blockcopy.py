@@ -54,7 +54,11 @@ copy's random name (and its children: the hashes) is killed.
 
 This module runs the copy and watches it; the command lines and scripts
 it runs are in :mod:`~osmigrateclient.transfer.copy_scripts`, the hash
-that verifies it in :mod:`~osmigrateclient.transfer.device_hash`.
+that verifies it in :mod:`~osmigrateclient.transfer.device_hash`.  The
+changed-block pass (:mod:`~osmigrateclient.transfer.delta`) is a
+:class:`BlockCopy` with another source command (:meth:`BlockCopy.push_argv`)
+and ends its processes the same way (:class:`Deadline`,
+:func:`end_process`).
 """
 
 import concurrent.futures
@@ -110,8 +114,11 @@ class Result(ty.NamedTuple):
     bytes_sent: int | None = None
 
 
-class _Deadline:
-    """Ends the processes of one copy once ``seconds`` have passed."""
+class Deadline:
+    """Ends the processes of one copy once ``seconds`` have passed.
+
+    :param seconds: None for no deadline
+    """
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
@@ -125,27 +132,32 @@ class _Deadline:
             self._timer.start()
 
     def watch(self, proc: ty.Any) -> ty.Any:
+        """Give ``proc`` to the deadline (ended at once if it passed);
+        returns ``proc``."""
         with self._lock:
             self._procs.append(proc)
             expired = self.expired
         if expired:
-            _end(proc)
+            end_process(proc)
         return proc
 
     def expire(self) -> None:
+        """End the processes watched, and any watched from now on."""
         with self._lock:
             self.expired = True
             procs = list(self._procs)
         for proc in procs:
-            _end(proc)
+            end_process(proc)
 
     def cancel(self) -> None:
+        """Stop the clock (the copy ended in time)."""
         if self._timer is not None:
             self._timer.cancel()
 
 
-def _end(proc: ty.Any) -> None:
-    """Terminate a local process (an ssh session) and reap it."""
+def end_process(proc: ty.Any) -> None:
+    """Terminate a local process (an ssh session) and reap it; nothing if
+    it has ended."""
     if proc.poll() is not None:
         return
     proc.terminate()
@@ -204,7 +216,7 @@ class BlockCopy:
         started = self._clock()
         label = volume.label or volume.source_device
         export = secrets.token_hex(16)
-        deadline = _Deadline(self.copy_timeout)
+        deadline = Deadline(self.copy_timeout)
         hashes: list[ty.Any] = []
         try:
             hashing = None
@@ -236,7 +248,7 @@ class BlockCopy:
         except BaseException as e:
             deadline.cancel()
             for proc in hashes:
-                _end(proc)
+                end_process(proc)
             self._stop(export)
             if deadline.expired:
                 raise exceptions.MigrateError(
@@ -287,7 +299,7 @@ class BlockCopy:
                 LOG.warning('cannot stop the copy on %s: %s', host.label, e)
 
     def _transfer(
-        self, volume: Volume, export: str, label: str, deadline: _Deadline
+        self, volume: Volume, export: str, label: str, deadline: Deadline
     ) -> int | None:
         """Run the copy; the bytes the source host sent, if known."""
         script = copy_scripts.copy_script(
@@ -318,7 +330,7 @@ class BlockCopy:
             err = proc.stderr.read() if proc.stderr else ''
             rc = proc.wait()
         except BaseException:
-            _end(proc)
+            end_process(proc)
             raise
         if rc != 0:
             raise exceptions.MigrateError(
@@ -353,7 +365,7 @@ class BlockCopy:
         volume: Volume,
         tool: str,
         export: str,
-        deadline: _Deadline,
+        deadline: Deadline,
         dest: bool = False,
     ):
         host, device = (self.source, volume.source_device)

@@ -227,7 +227,7 @@ class DeltaCopy(blockcopy.BlockCopy):
                     volume,
                     export,
                     label,
-                    blockcopy._Deadline(self.copy_timeout),
+                    blockcopy.Deadline(self.copy_timeout),
                 )
             phase('send')
             written = chunks.capped(chunks.runs_of(expected), chunks.MAX_RUNS)
@@ -260,13 +260,13 @@ class DeltaCopy(blockcopy.BlockCopy):
             phase('verify')
         except BaseException:
             if server is not None:
-                blockcopy._end(server)
+                blockcopy.end_process(server)
             self._stop(export)
             raise
         finally:
             self._source_ports.pop(export, None)
         if server is not None:
-            blockcopy._end(server)
+            blockcopy.end_process(server)
             self._stop(export)
         note = ', '.join('%s %.1f s' % kv for kv in phases.items())
         LOG.info(
