@@ -26,6 +26,7 @@ import typing as ty
 from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import exceptions
+from osmigrateclient.resources import _import
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -84,7 +85,7 @@ def _made(
     """The outcome of a resource that a bulk request made, once finished."""
     name = resource.label_of(entry)
     try:
-        obj = resource._finished(lookup, obj, entry)
+        obj = _import.finished(resource, lookup, obj, entry)
     except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:
         LOG.debug('create %r failed', name, exc_info=True)
         return base.Outcome(

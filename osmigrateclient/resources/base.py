@@ -36,8 +36,10 @@ cause an update.
 This module is the declaration that resource modules import; the defaults
 that take more than a few lines live beside it: ``_export.py`` (an SDK
 object as an entry), ``_shapes.py`` (the shape check of entries),
-``_compare.py`` (an entry against its twin: diff and decision), ``_bulk.py``
-(Neutron's bulk create) and ``_values.py`` (the value helpers).
+``_compare.py`` (an entry against its twin: diff and decision),
+``_import.py`` (an entry into the destination: its SDK arguments, the
+create, update and outcome of ``apply``), ``_bulk.py`` (Neutron's bulk
+create) and ``_values.py`` (the value helpers).
 """
 
 import argparse
@@ -45,13 +47,12 @@ import logging
 import re
 import typing as ty
 
-from openstack import exceptions as sdk_exceptions
-
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import _bulk
 from osmigrateclient.resources import _compare
 from osmigrateclient.resources import _export
+from osmigrateclient.resources import _import
 from osmigrateclient.resources import _shapes
 from osmigrateclient.resources import refs
 
@@ -357,25 +358,7 @@ class Resource:
         :raises osmigrateclient.exceptions.UnresolvedReference: with the
             ``field`` set to the reference that does not resolve
         """
-        attrs = {}
-        for key, value in params.items():
-            ref = self.references.get(key)
-            if ref is None:
-                attrs[key] = value
-                continue
-            try:
-                if ref.many:
-                    attrs[ref.id_attr] = [
-                        lookup.resolve(ref.kind, r).id for r in value or []
-                    ]
-                elif value is not None:
-                    attrs[ref.id_attr] = lookup.resolve(ref.kind, value).id
-                else:
-                    attrs[ref.id_attr] = None
-            except exceptions.UnresolvedReference as e:
-                e.field = key
-                raise
-        return attrs
+        return _import.sdk_attrs(self, lookup, params)
 
     def find_existing(self, lookup: refs.Lookup, entry: Entry) -> ty.Any:
         """The destination twin of ``entry``, or None.
@@ -418,14 +401,7 @@ class Resource:
 
     def create_attrs(self, lookup: refs.Lookup, entry: Entry) -> dict:
         """The SDK keyword arguments that create ``entry``'s resource."""
-        params = {
-            k: v
-            for k, v in entry['params'].items()
-            if v is not None
-            and k != self.tag_field
-            and not (k in self.skip_empty and is_empty(v))
-        }
-        return self.sdk_attrs(lookup, params)
+        return _import.create_attrs(self, lookup, entry)
 
     def create_sdk(self, lookup: refs.Lookup, attrs: dict) -> ty.Any:
         """Create the resource from its SDK arguments; return it."""
@@ -444,22 +420,10 @@ class Resource:
         return list(self.proxy(lookup)._bulk_create(self.bulk_class, attrs))
 
     def create(self, lookup: refs.Lookup, entry: Entry) -> ty.Any:
-        """Create the destination resource of ``entry``; return it."""
+        """Create the destination resource of ``entry``; return it.  One
+        that :meth:`after_create` fails to finish is deleted again."""
         obj = self.create_sdk(lookup, self.create_attrs(lookup, entry))
-        return self._finished(lookup, obj, entry)
-
-    def _finished(self, lookup: refs.Lookup, obj: ty.Any, entry: Entry):
-        """The new ``obj`` after :meth:`after_create`; deleted if that
-        fails."""
-        try:
-            return self.after_create(lookup, obj, entry)
-        except Exception:
-            # Leave nothing half-made: a re-run creates it whole.
-            LOG.debug('Deleting the half-made %s %s', self.kind, obj.id)
-            getattr(self.proxy(lookup), 'delete_' + self.kind)(
-                obj, ignore_missing=True
-            )
-            raise
+        return _import.finished(self, lookup, obj, entry)
 
     def after_create(
         self, lookup: refs.Lookup, obj: ty.Any, entry: Entry
@@ -474,17 +438,7 @@ class Resource:
         self, lookup: refs.Lookup, existing: ty.Any, changes: dict
     ) -> ty.Any:
         """Apply the changed params to the destination resource."""
-        params = {k: new for k, (_, new) in changes.items()}
-        tags = params.pop(self.tag_field, None) if self.tag_field else None
-        obj = existing
-        if params:
-            attrs = self.sdk_attrs(lookup, params)
-            obj = getattr(self.proxy(lookup), 'update_' + self.kind)(
-                existing, **attrs
-            )
-        if self.tag_field in changes:
-            obj = self.proxy(lookup).set_tags(obj, sorted(tags or []))
-        return obj
+        return _import.update(self, lookup, existing, changes)
 
     def remarks(self, lookup: refs.Lookup, obj: ty.Any, entry: Entry) -> str:
         """What a create or update could not apply, for the outcome."""
@@ -498,23 +452,7 @@ class Resource:
         Errors are reported in the outcome, never raised, so that a
         multi-resource import goes on with the other resources.
         """
-        name = self.label_of(entry)
-        decision = self.decide(lookup, entry)
-        if dry_run or decision.action in (UNCHANGED, BLOCKED, CONFLICT):
-            return Outcome(self.type, name, decision.action, decision.detail)
-        try:
-            if decision.action == CREATE:
-                obj = self.create(lookup, entry)
-            else:
-                obj = self.update(lookup, decision.existing, decision.changes)
-        except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:
-            LOG.debug('%s %r failed', decision.action, name, exc_info=True)
-            return Outcome(self.type, name, FAILED, _api_message(e))
-        lookup.remember(self.kind, obj)
-        detail = '; '.join(
-            d for d in (decision.detail, self.remarks(lookup, obj, entry)) if d
-        )
-        return Outcome(self.type, name, DONE[decision.action], detail)
+        return _import.apply(self, lookup, entry, dry_run)
 
     def apply_bulk(
         self, lookup: refs.Lookup, entries: list[Entry]
