@@ -71,11 +71,10 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     'qos_policy': lambda c: c.network.qos_policies(),
     'rbac_policy': lambda c: c.network.rbac_policies(),
     'router': lambda c: c.network.routers(),
-    'router_interface': lambda c: [
-        p
-        for owner in ROUTER_INTERFACE_OWNERS
-        for p in c.network.ports(device_owner=owner)
-    ],
+    # one request: Neutron takes a filter's values as repeated parameters
+    'router_interface': lambda c: c.network.ports(
+        device_owner=list(ROUTER_INTERFACE_OWNERS)
+    ),
     'security_group': lambda c: c.network.security_groups(),
     'security_group_rule': lambda c: c.network.security_group_rules(),
     'segment': lambda c: c.network.segments(),

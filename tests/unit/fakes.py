@@ -347,7 +347,8 @@ class FakeConnection:
         """The objects of ``kinds`` whose attributes match the filters
         (None-valued filters, like ``is_public=None``, Cinder's
         ``is_public='None'`` and Manila's ``is_public='all'`` match
-        anything)."""
+        anything; a list matches any of its values, as Neutron's
+        repeated query parameters do)."""
         found: list[ty.Any] = []
         for kind in kinds:
             for obj in self.store.get(kind, []):
@@ -357,6 +358,7 @@ class FakeConnection:
                     v is None
                     or v in ('None', 'all')
                     or getattr(obj, k, None) == v
+                    or (isinstance(v, list) and getattr(obj, k, None) in v)
                     for k, v in filters.items()
                     if k not in _PAGING
                 ):

@@ -92,10 +92,11 @@ class TestRouterInterface(base.BaseTestCase):
             ],
             e['params']['fixed_ips_refs'],
         )
-        owners = [
-            k['device_owner'] for _, k in self.src.calls_to('network.ports')
-        ]
-        self.assertEqual(list(refs.ROUTER_INTERFACE_OWNERS), owners)
+        # one request for every owner
+        self.assertEqual(
+            [((), {'device_owner': list(refs.ROUTER_INTERFACE_OWNERS)})],
+            self.src.calls_to('network.ports'),
+        )
 
     def test_gateway_address_attaches_by_subnet(self):
         lookup = refs.Lookup(self.dst)
