@@ -28,6 +28,11 @@ import time
 import openstack
 import yaml
 
+from osmigrateclient import datadir
+from osmigrateclient import resources
+from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import ssh
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location(
     'demo_seed', os.path.join(HERE, 'demo-seed.py')
@@ -36,6 +41,8 @@ seed = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(seed)
 
 MiB, GiB = seed.MiB, 1024 * seed.MiB
+#: the data file of the servers
+WORKLOADS = resources.get('workload').file_name
 
 
 def size(n):
@@ -59,7 +66,7 @@ def _migrator_first(rule):
 
 
 def hosts(args, conns):
-    path = os.path.join(args.data_dir, 'conversion', 'hosts.yml')
+    path = conversion_host.hosts_path(args.data_dir)
     records = load_yaml(path).get('hosts') or {}
     dst_link = (records.get('dst') or {}).get('link_address')
     for side in ('src', 'dst'):
@@ -102,9 +109,14 @@ def hosts(args, conns):
             '    admits only ' + '; '.join(sorted(whom, key=_migrator_first))
         )
     print(
-        'keys in %s: ssh.key (migrator to hosts), link-ssh.key (destination '
-        'host to source host); host keys pinned from the console logs in '
-        'known_hosts' % os.path.join(args.data_dir, 'conversion')
+        'keys in %s: %s (migrator to hosts), %s (destination host to source '
+        'host); host keys pinned from the console logs in %s'
+        % (
+            ssh.conversion_dir(args.data_dir),
+            datadir.SSH_KEY,
+            datadir.LINK_SSH_KEY,
+            datadir.KNOWN_HOSTS,
+        )
     )
 
 
@@ -115,9 +127,7 @@ def migrated_volumes(data_dir, report):
     """[(source volume id, destination volume id)] of the report."""
     entries = {
         (e.get('_info') or {}).get('id'): e
-        for e in load_yaml(os.path.join(data_dir, 'workloads.yml')).get(
-            'resources'
-        )
+        for e in load_yaml(os.path.join(data_dir, WORKLOADS)).get('resources')
         or []
     }
     found = []
@@ -205,7 +215,7 @@ def summary(args, conns):
         report = json.load(f)
     counts = collections.Counter()
     for path in glob.glob(os.path.join(args.data_dir, '*.yml')):
-        if os.path.basename(path) == 'workloads.yml':
+        if os.path.basename(path) == WORKLOADS:
             continue
         # networks.yml -> networks, router_interfaces.yml -> router interfaces
         kind = os.path.basename(path)[: -len('.yml')].replace('_', ' ')

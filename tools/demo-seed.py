@@ -32,14 +32,16 @@ import tempfile
 
 import openstack
 
+from osmigrateclient import datadir
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'bench'))
 from blockcopy import backing_file  # noqa: E402
 
 MiB = 1024 * 1024
 PREFIX = 'demo-'
 #: --name of "conversion host deploy" (servers <name>-src, <name>-dst);
-#: the osmigrate-conv- prefix keeps them out of the workload export
-CONV = 'osmigrate-conv-demo'
+#: the conversion hosts' prefix keeps them out of the workload export
+CONV = datadir.CONVERSION_HOST_PREFIX + 'demo'
 #: the conversion hosts are real (loopback hosts on one flat bridge), so
 #: their ranges must differ between the regions and from the tests'
 CONV_CIDRS = {'src': '10.61.91.0/24', 'dst': '10.61.92.0/24'}

@@ -71,6 +71,7 @@ import faultproxy  # noqa: E402
 import workloads  # noqa: E402
 
 from osmigrateclient import datadir  # noqa: E402
+from osmigrateclient.transfer import conversion_host  # noqa: E402
 from osmigrateclient.workload import volume_journal  # noqa: E402
 
 MiB = workloads.MiB
@@ -288,7 +289,7 @@ class Campaign:
         self.hosts = {
             side: record['server_id']
             for side, record in yaml.safe_load(
-                open(os.path.join(self.data_dir, 'conversion', 'hosts.yml'))
+                open(conversion_host.hosts_path(self.data_dir))
             )['hosts'].items()
         }
         self.sources = {
@@ -662,7 +663,8 @@ class Campaign:
             lambda v: self.mine(v.name) and '-vm-' in v.name
         )
         shutil.rmtree(
-            os.path.join(self.data_dir, 'workload_logs'), ignore_errors=True
+            os.path.join(self.data_dir, datadir.WORKLOAD_LOGS),
+            ignore_errors=True,
         )
 
     def reset_volumes(self, volumes=None):
@@ -716,7 +718,7 @@ class Campaign:
         where = os.path.join(
             self.results, 'failed-%d' % self.stats['invariant checks failed']
         )
-        for sub in ('workload_logs', 'volume_logs'):
+        for sub in (datadir.WORKLOAD_LOGS, datadir.VOLUME_LOGS):
             path = os.path.join(self.data_dir, sub)
             if os.path.isdir(path):
                 shutil.copytree(path, os.path.join(where, sub))
@@ -1019,8 +1021,6 @@ class Campaign:
 
 def conversion_label(data_dir, side):
     """How the tool names a conversion host in messages."""
-    from osmigrateclient.transfer import conversion_host
-
     hosts = conversion_host.load_hosts(data_dir)
     return conversion_host.ssh_host(data_dir, hosts[side]).label
 
