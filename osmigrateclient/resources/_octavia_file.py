@@ -21,6 +21,7 @@ import typing as ty
 from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import exceptions
+from osmigrateclient.resources import _listers as listers
 from osmigrateclient.resources import _octavia_members as octavia_members
 from osmigrateclient.resources import _octavia_tree as octavia_tree
 from osmigrateclient.resources import base
@@ -87,7 +88,7 @@ def listener_params(
 
 
 def _container_ref(lookup: refs.Lookup, href: str):
-    if octavia_tree.CONTAINER not in refs.LISTERS:
+    if octavia_tree.CONTAINER not in listers.LISTERS:
         return None
     return lookup.ref(octavia_tree.CONTAINER, href)
 

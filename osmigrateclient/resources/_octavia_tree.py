@@ -42,7 +42,7 @@ from osmigrateclient import exceptions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
-#: kinds of refs.LISTERS this type lists (one request each)
+#: kinds of _listers.LISTERS this type lists (one request each)
 LB, LISTENER, POOL, HM, POLICY = (
     'load_balancer',
     'lb_listener',

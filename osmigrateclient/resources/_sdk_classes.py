@@ -13,7 +13,7 @@
 """openstacksdk resource classes of our own, where openstacksdk's lack
 what a list or a write needs: a field (a volume type's QoS specs), a path
 (Designate's project-wide record sets), Barbican's paging, or a Manila API
-version.  The listers of :data:`osmigrateclient.resources.refs.LISTERS` and
+version.  The listers of :data:`osmigrateclient.resources._listers.LISTERS` and
 the types' writes use them.
 """
 

@@ -131,7 +131,7 @@ class Resource:
     cli_name: ty.ClassVar[str]
     #: the data file, in the data directory
     file_name: ty.ClassVar[str]
-    #: the key of :data:`refs.LISTERS` that lists these resources
+    #: the key of :data:`_listers.LISTERS` that lists these resources
     kind: ty.ClassVar[str]
     #: ``cli_name`` of the types whose resources these ones reference
     depends_on: ty.ClassVar[tuple[str, ...]] = ()

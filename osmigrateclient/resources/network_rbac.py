@@ -53,7 +53,7 @@ from osmigrateclient.resources import refs
 
 LOG = logging.getLogger(__name__)
 
-#: Neutron's ``object_type`` -> the kind (``refs.LISTERS``) of the object
+#: Neutron's ``object_type`` -> the kind (``_listers.LISTERS``) of the object
 OBJECT_KINDS = {
     'address_group': 'address_group',
     'address_scope': 'address_scope',

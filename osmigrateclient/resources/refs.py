@@ -18,138 +18,25 @@ to": the source project on export, the destination project on import.  A
 project that the caller may not look up is written as ``None``, and the
 reference is then resolved by name alone.
 
-:class:`Lookup` lists each kind of resource once per cloud and answers every
-later question from that list, so that importing N resources does not cost
-N identical API calls.  It is safe to share between threads: each list is
+:class:`Lookup` lists each kind of resource once per cloud (with the listers
+of :mod:`osmigrateclient.resources._listers`) and answers every later
+question from that list, so that importing N resources does not cost N
+identical API calls.  It is safe to share between threads: each list is
 made once, under a lock of its kind, and replaced, never changed in place,
 so that a reader always holds a whole list.
 """
 
-import logging
 import threading
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import exceptions
-from osmigrateclient.resources import _sdk_classes as sdk_classes
-
-LOG = logging.getLogger(__name__)
+from osmigrateclient.resources import _listers as listers
 
 AUTH = '%auth%'
 
 Ref = dict[str, ty.Any]
-
-#: The ``device_owner`` of a router's interface ports (plain, HA, DVR).
-ROUTER_INTERFACE_OWNERS = (
-    'network:router_interface',
-    'network:ha_router_replicated_interface',
-    'network:router_interface_distributed',
-)
-
-
-#: Barbican's largest page (its ``max_limit_paging``)
-BARBICAN_PAGE = 100
-
-
-def _barbican(conn: ty.Any, cls: type) -> list[ty.Any]:
-    """Every resource of ``cls`` of the caller's project, ``project_id``
-    set (Barbican lists the caller's project's own only)."""
-    listed = list(conn.key_manager._list(cls, limit=BARBICAN_PAGE))
-    for obj in listed:
-        obj._update(project_id=conn.current_project_id)
-    return listed
-
-
-#: How to list every visible resource of a kind, in one (paginated) call.
-LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
-    'address_group': lambda c: c.network.address_groups(),
-    'address_scope': lambda c: c.network.address_scopes(),
-    'network': lambda c: c.network.networks(),
-    'network_flavor': lambda c: c.network.flavors(),
-    'port': lambda c: c.network.ports(),
-    'qos_policy': lambda c: c.network.qos_policies(),
-    'rbac_policy': lambda c: c.network.rbac_policies(),
-    'router': lambda c: c.network.routers(),
-    # one request: Neutron takes a filter's values as repeated parameters
-    'router_interface': lambda c: c.network.ports(
-        device_owner=list(ROUTER_INTERFACE_OWNERS)
-    ),
-    'security_group': lambda c: c.network.security_groups(),
-    'security_group_rule': lambda c: c.network.security_group_rules(),
-    'segment': lambda c: c.network.segments(),
-    'subnet': lambda c: c.network.subnets(),
-    'subnet_pool': lambda c: c.network.subnet_pools(),
-    'trunk': lambda c: c.network.trunks(),
-    'flavor': lambda c: c.compute.flavors(is_public=None),
-    'image': lambda c: _images(c),
-    'keypair': lambda c: c.compute.keypairs(),
-    'domain': lambda c: c.identity.domains(),
-    'project': lambda c: c.identity.projects(),
-    'role': lambda c: c.identity.roles(),
-    'user': lambda c: c.identity.users(),
-    'group': lambda c: c.identity.groups(),
-    'role_assignment': lambda c: c.identity.role_assignments(),
-    'volume': lambda c: c.block_storage.volumes(details=True),
-    # 'None': private types too (an admin's list); the proxy's own lister
-    # with the class that keeps the QoS specs' id
-    'volume_type': lambda c: c.block_storage._list(
-        sdk_classes.VolumeType, is_public='None'
-    ),
-    'volume_qos': lambda c: c.block_storage.qos_specs(),
-    'server': lambda c: c.compute.servers(details=True),
-    'server_group': lambda c: c.compute.server_groups(),
-    'floating_ip': lambda c: c.network.ips(),
-    # Swift: the account's containers (they belong to no project field)
-    'container': lambda c: c.object_store.containers(),
-    'secret': lambda c: _barbican(c, sdk_classes.Secret),
-    'secret_container': lambda c: _barbican(c, sdk_classes.SecretContainer),
-    # Octavia: a load balancer's tree (members and L7 rules are listed
-    # per pool and per policy: Octavia has no project-wide list of them)
-    'load_balancer': lambda c: c.load_balancer.load_balancers(),
-    'lb_listener': lambda c: c.load_balancer.listeners(),
-    'lb_pool': lambda c: c.load_balancer.pools(),
-    'lb_health_monitor': lambda c: c.load_balancer.health_monitors(),
-    'lb_l7_policy': lambda c: c.load_balancer.l7_policies(),
-    'lb_flavor': lambda c: c.load_balancer.flavors(),
-    'lb_provider': lambda c: c.load_balancer.providers(),
-    # Designate: the project's zones, and the record sets of all of them
-    'zone': lambda c: c.dns.zones(),
-    'recordset': lambda c: c.dns._list(sdk_classes.ZoneRecordset),
-    # the reverse DNS of the project's floating IPs (set or not)
-    'ptr_record': lambda c: c.dns.floating_ips(),
-    # Manila: an admin lists every share type ('all': private ones too);
-    # access rules and export locations are listed per share (Manila has
-    # no project-wide list of them)
-    'share_type': lambda c: c.shared_file_system._list(
-        sdk_classes.ShareType, is_public='all'
-    ),
-    'share_network': lambda c: c.shared_file_system._list(
-        sdk_classes.ShareNetwork, base_path='/share-networks/detail'
-    ),
-    'share': lambda c: c.shared_file_system._list(
-        sdk_classes.Share, base_path='/shares/detail'
-    ),
-    # Neutron's extensions (for what a field needs: dns-integration)
-    'extension': lambda c: c.network.extensions(),
-}
-
-#: Glance's usual largest page (it gives 25 unless asked)
-IMAGE_PAGE = 1000
-
-
-def _images(conn: ty.Any) -> list[ty.Any]:
-    """Every visible image, in one request where one page holds them.
-
-    With a ``limit``, openstacksdk asks for one more page even after a
-    short one (an empty answer): ask for one page, and only when it is
-    full list them all.
-    """
-    page = list(conn.image.images(paginated=False, limit=IMAGE_PAGE))
-    if len(page) < IMAGE_PAGE:
-        return page
-    return list(conn.image.images(limit=IMAGE_PAGE))
-
 
 #: The target of a Neutron RBAC policy that shares with every project.
 EVERY_PROJECT = '*'
@@ -351,23 +238,8 @@ class Lookup:
         # Threads that ask at once wait for one listing, not one each.
         with self._kind_lock(kind):
             if kind not in self._lists:
-                self._lists[kind] = self._list(kind)
+                self._lists[kind] = listers.listed(self.conn, kind)
             return self._lists[kind]
-
-    #: how many times a listing is tried (see :meth:`_list`)
-    LIST_TRIES = 3
-
-    def _list(self, kind: str) -> list[ty.Any]:
-        LOG.debug('Listing %s resources', kind)
-        for _ in range(self.LIST_TRIES - 1):
-            try:
-                return list(LISTERS[kind](self.conn))
-            except sdk_exceptions.NotFoundException:
-                # Neutron answers a list with 404 when a resource it is
-                # listing goes meanwhile (a rule's group deleted by someone
-                # else): the list itself exists, so ask again.
-                LOG.debug('Listing %s: 404, again', kind, exc_info=True)
-        return list(LISTERS[kind](self.conn))
 
     def get(self, kind: str, id_: str | None) -> ty.Any:
         """The resource of ``kind`` with this id, or None."""

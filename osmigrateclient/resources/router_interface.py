@@ -31,6 +31,7 @@ from openstack.network.v2 import port as sdk_port
 
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient.resources import _listers as listers
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -166,7 +167,7 @@ class RouterInterface(base.Resource):
                 network_id=attrs['network_id'],
                 fixed_ips=attrs['fixed_ips'],
                 device_id=attrs['device_id'],
-                device_owner=refs.ROUTER_INTERFACE_OWNERS[0],
+                device_owner=listers.ROUTER_INTERFACE_OWNERS[0],
                 project_id=lookup.project_id,
             )
             lookup.remember('port', port)
@@ -207,7 +208,7 @@ class RouterInterface(base.Resource):
         self.proxy(lookup).add_interface_to_router(router_id, port=port.id)
         # What Neutron now holds, without fetching the port again.
         port.device_id = router_id
-        port.device_owner = refs.ROUTER_INTERFACE_OWNERS[0]
+        port.device_owner = listers.ROUTER_INTERFACE_OWNERS[0]
         lookup.remember('port', port)
         return port
 

@@ -27,7 +27,7 @@ Usage::
     conn.fail('network.set_tags', exc)          # make a call raise
 
 Calls are recorded as ``('<service>.<method>', args, kwargs)``.  Every
-lister of :data:`osmigrateclient.resources.refs.LISTERS` is answered from
+lister of :data:`osmigrateclient.resources._listers.LISTERS` is answered from
 ``conn.store[kind]`` of the kinds listed by that proxy method, filtered by
 its keyword arguments (``ports(device_owner=...)``); ``create_<kind>``,
 ``update_<kind>``, ``delete_<kind>``, ``set_tags`` and the identity
@@ -41,6 +41,7 @@ import typing as ty
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient.resources import _listers as listers
 from osmigrateclient.resources import refs
 
 PROJECT = 'proj-auth'
@@ -119,7 +120,7 @@ def sdk(kind: str, **attrs: ty.Any) -> ty.Any:
 
 
 class _ListerRecorder:
-    """Finds out which proxy method a lister of refs.LISTERS calls."""
+    """Finds out which proxy method a lister of _listers.LISTERS calls."""
 
     def __init__(self) -> None:
         self.found: tuple[str, str] | None = None
@@ -139,9 +140,9 @@ class _ListerRecorder:
 
 
 def _lister_methods() -> dict[str, list[str]]:
-    """'<service>.<method>' -> kinds, for every lister of refs.LISTERS."""
+    """'<service>.<method>' -> kinds, for every lister of _listers.LISTERS."""
     methods: dict[str, list[str]] = {}
-    for kind, lister in refs.LISTERS.items():
+    for kind, lister in listers.LISTERS.items():
         rec = _ListerRecorder()
         lister(rec)
         if rec.found:

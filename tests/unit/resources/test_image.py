@@ -22,6 +22,7 @@ from openstack.image.v2 import image as sdk_image
 from oslotest import base
 
 from osmigrateclient import movers
+from osmigrateclient.resources import _listers as listers
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import image
 from osmigrateclient.resources import refs
@@ -154,7 +155,7 @@ class TestExport(ImageTestCase):
         self.assertEqual('openstack.image.Image', self.res.type)
         self.assertEqual('images.yml', self.res.file_name)
         self.assertEqual('image', self.res.service)
-        self.assertIn(self.res.kind, refs.LISTERS)
+        self.assertIn(self.res.kind, listers.LISTERS)
         self.assertEqual(44, len(image.PIONEER_PARAMS))
 
     def test_pioneer_keys(self):

@@ -15,6 +15,7 @@
 from openstack.network.v2 import network as sdk_network
 from oslotest import base
 
+from osmigrateclient.resources import _listers as listers
 from osmigrateclient.resources import network
 from osmigrateclient.resources import refs
 from tests.unit import fakes
@@ -106,9 +107,9 @@ class TestDeclaration(base.BaseTestCase):
         self.assertEqual('tags', res.tag_field)
         self.assertFalse(res.admin_only)
         self.assertTrue(res.pre_workload)
-        self.assertIn(res.kind, refs.LISTERS)
+        self.assertIn(res.kind, listers.LISTERS)
         for ref in res.references.values():
-            self.assertIn(ref.kind, refs.LISTERS)
+            self.assertIn(ref.kind, listers.LISTERS)
 
 
 class TestExport(base.BaseTestCase):

@@ -12,13 +12,13 @@
 
 import sys
 import threading
-from unittest import mock
 
 import fixtures
 from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
 from osmigrateclient import exceptions
+from osmigrateclient.resources import _listers as listers
 from osmigrateclient.resources import refs
 from tests.unit import fakes
 
@@ -57,7 +57,7 @@ class TestHelpers(base.BaseTestCase):
 
     def test_every_kind_is_listed_once(self):
         conn = fakes.FakeConnection()
-        for kind in refs.LISTERS:
+        for kind in listers.LISTERS:
             lookup = refs.Lookup(conn)
             conn.calls.clear()
             self.assertEqual([], lookup.all(kind))
@@ -364,7 +364,9 @@ class TestLookupThreads(base.BaseTestCase):
 
         self.useFixture(
             fixtures.MockPatchObject(
-                refs, 'LISTERS', dict(refs.LISTERS, network=slow_networks)
+                listers,
+                'LISTERS',
+                dict(listers.LISTERS, network=slow_networks),
             )
         )
         self.lookup = refs.Lookup(conn)
@@ -452,66 +454,3 @@ class TestLookupThreads(base.BaseTestCase):
             t.join(10)
         self.assertEqual(1, len(self.conn.calls_to('identity.get_project')))
         self.assertEqual(1, len(self.conn.calls_to('identity.find_project')))
-
-
-class TestListingRace(base.BaseTestCase):
-    def lookup_with(self, failures):
-        conn = fakes.FakeConnection()
-        calls = []
-
-        def networks(conn):
-            calls.append(1)
-            if len(calls) <= failures:
-                raise sdk_exceptions.NotFoundException(
-                    'Security group x does not exist'
-                )
-            return ['listed']
-
-        self.useFixture(
-            fixtures.MockPatchObject(
-                refs, 'LISTERS', dict(refs.LISTERS, network=networks)
-            )
-        )
-        return refs.Lookup(conn), calls
-
-    def test_a_404_of_a_list_is_asked_again(self):
-        # What went meanwhile is not in the next answer.
-        lookup, calls = self.lookup_with(failures=2)
-        self.assertEqual(['listed'], lookup.all('network'))
-        self.assertEqual(3, len(calls))
-
-    def test_not_forever(self):
-        lookup, calls = self.lookup_with(failures=3)
-        self.assertRaises(
-            sdk_exceptions.NotFoundException, lookup.all, 'network'
-        )
-        self.assertEqual(3, len(calls))
-
-
-class TestImages(base.BaseTestCase):
-    """One request where one page of images holds them all."""
-
-    def conn(self, n):
-        calls = []
-
-        def images(**query):
-            calls.append(query)
-            if query.get('paginated') is False:
-                return iter(range(min(n, query['limit'])))
-            return iter(range(n))
-
-        conn = mock.Mock()
-        conn.image.images = images
-        return conn, calls
-
-    def test_a_short_page_is_all(self):
-        conn, calls = self.conn(3)
-        self.assertEqual([0, 1, 2], refs._images(conn))
-        self.assertEqual([{'paginated': False, 'limit': 1000}], calls)
-
-    def test_a_full_page_lists_them_all(self):
-        conn, calls = self.conn(1500)
-        self.assertEqual(1500, len(refs._images(conn)))
-        self.assertEqual(
-            [{'paginated': False, 'limit': 1000}, {'limit': 1000}], calls
-        )

@@ -21,9 +21,9 @@ from unittest import mock
 from oslotest import base
 
 from osmigrateclient import resources
+from osmigrateclient.resources import _listers as listers
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import network
-from osmigrateclient.resources import refs
 
 
 class Fake(resource_base.Resource):
@@ -58,7 +58,7 @@ class TestRegistry(base.BaseTestCase):
         for cli_name, res in every.items():
             self.assertIsInstance(res, resource_base.Resource)
             self.assertEqual(cli_name, res.cli_name)
-            self.assertIn(res.kind, refs.LISTERS, cli_name)
+            self.assertIn(res.kind, listers.LISTERS, cli_name)
             self.assertTrue(res.file_name.endswith('.yml'), cli_name)
             for dep in res.depends_on:
                 self.assertIn(dep, every, cli_name)

@@ -14,6 +14,7 @@
 
 from oslotest import base
 
+from osmigrateclient.resources import _listers as listers
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import router_interface
 from tests.unit import fakes
@@ -94,7 +95,7 @@ class TestRouterInterface(base.BaseTestCase):
         )
         # one request for every owner
         self.assertEqual(
-            [((), {'device_owner': list(refs.ROUTER_INTERFACE_OWNERS)})],
+            [((), {'device_owner': list(listers.ROUTER_INTERFACE_OWNERS)})],
             self.src.calls_to('network.ports'),
         )
 
