@@ -10,17 +10,19 @@
 #   License for the specific language governing permissions and limitations
 #   under the License.
 
-"""Conversion hosts: one server per side that moves volume bytes.
+"""Conversion hosts: the servers that move volume bytes, a pool of pairs
+(:mod:`~osmigrateclient.transfer.host_pool`), one host per side in each.
 
-``deploy`` makes, idempotently, per side: the SSH key pairs of the data
-directory (``<data-dir>/conversion/ssh.key`` and ``link-ssh.key``, 0600),
-a Nova keypair, a security group admitting tcp/22 only from the migrator's
-address (and, on the source, from the destination host) and nothing else,
-and the server.  It then pins the host key from the console log, waits for
-SSH, checks the tools and links the hosts: the destination host gets the
-private half of the link key and the source host's pinned key, the source
-host the public half in ``authorized_keys``, restricted to the destination
-host's address, the copy's one command and its one reverse forwarding
+``deploy`` makes, idempotently, per host: the SSH key pairs of the data
+directory (``<data-dir>/conversion/ssh.key`` and the pair's link key,
+0600), a Nova keypair, a security group admitting tcp/22 only from the
+migrator's address (and, on a source host, from its pair's destination
+host) and nothing else, and the server.  It then pins the host key from
+the console log, waits for SSH, checks the tools and links the hosts of
+each pair: the destination host gets the private half of the pair's link
+key and the source host's pinned key, the source host the public half in
+``authorized_keys``, restricted to the destination host's address, the
+copy's one command and its one reverse forwarding
 (:func:`~osmigrateclient.transfer.host_scripts.link_key_line`).
 
 What ``deploy`` made is recorded in ``<data-dir>/conversion/hosts.yml``
@@ -37,7 +39,6 @@ import shlex
 import time
 import typing as ty
 
-import yaml
 from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datadir
@@ -45,14 +46,15 @@ from osmigrateclient import exceptions
 from osmigrateclient import record as record_mod
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import host_cloud
+from osmigrateclient.transfer import host_pool
 from osmigrateclient.transfer import host_records
 from osmigrateclient.transfer import host_scripts
 from osmigrateclient.transfer import ssh
 
 LOG = logging.getLogger(__name__)
 
-SRC, DST = 'src', 'dst'
-SIDES = (SRC, DST)
+SIDES = host_pool.SIDES
+SRC, DST = SIDES
 DEFAULT_NAMES = {side: datadir.CONVERSION_HOST_PREFIX + side for side in SIDES}
 DEFAULT_IMAGE = 'os_migrate_conv'
 #: seconds for the server to go ACTIVE, its host key to show, SSH to answer
@@ -64,48 +66,21 @@ def hosts_path(data_dir: str) -> str:
     return os.path.join(ssh.conversion_dir(data_dir), datadir.HOSTS)
 
 
-def _parse_hosts(text: str, path: str) -> ty.Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        problem = ' '.join(str(e).split())
-        raise exceptions.DataFileError('cannot read: %s' % problem, path=path)
-
-
-def _checked_hosts(doc: ty.Any, path: str) -> dict:
-    if doc is None:
-        return {}
-    if not isinstance(doc, dict) or not isinstance(
-        doc.get('hosts') or {}, dict
-    ):
-        raise exceptions.DataFileError(
-            'must be a mapping with a "hosts" mapping (side -> host)',
-            path=path,
-        )
-    for side, record in (doc.get('hosts') or {}).items():
-        if side not in SIDES:
-            raise exceptions.DataFileError(
-                'unknown side %r (one of: %s)' % (side, ', '.join(SIDES)),
-                path=path,
-            )
-        host_records.check(record, path, 'host %s' % side)
-    return doc
-
-
 def hosts_record(data_dir: str) -> record_mod.Record:
     """``hosts.yml``: two commands (deploys of either side) may write it
     at once."""
     return record_mod.Record(
         hosts_path(data_dir),
-        _checked_hosts,
-        parse=_parse_hosts,
+        host_records.check_file,
+        parse=host_records.parse,
         link_ok=True,
         shared=True,
     )
 
 
 def load_hosts(data_dir: str) -> dict:
-    """side -> record of ``hosts.yml`` (empty when none).
+    """key (:func:`~osmigrateclient.transfer.host_pool.key`: ``src`` and
+    ``dst`` for pair 1) -> record of ``hosts.yml`` (empty when none).
 
     :raises osmigrateclient.exceptions.DataFileError: it cannot be read,
         or is not of the shape ``deploy`` writes (the message names the
@@ -114,15 +89,15 @@ def load_hosts(data_dir: str) -> dict:
     return hosts_record(data_dir).read().get('hosts') or {}
 
 
-def check_complete(data_dir: str, side: str, record: dict) -> None:
+def check_complete(data_dir: str, key: str, record: dict) -> None:
     """:raises osmigrateclient.exceptions.DataFileError: the host of
-    ``side`` lacks what a copy needs (its deploy did not finish)"""
+    ``key`` lacks what a copy needs (its deploy did not finish)"""
     for field in ('server_id', 'address'):
         if not record.get(field):
             raise exceptions.DataFileError(
                 'missing: deploy the conversion host again',
                 path=hosts_path(data_dir),
-                resource='host %s' % side,
+                resource='host %s' % key,
                 field=field,
             )
 
@@ -160,9 +135,12 @@ class Options(ty.NamedTuple):
     server: str | None = None
     user: str = 'root'
     install_tools: bool = False
+    #: where Nova puts the server (its default when None)
+    availability_zone: str | None = None
 
 
 class Status(ty.NamedTuple):
+    pair: int
     side: str
     name: str
     id: str
@@ -172,7 +150,11 @@ class Status(ty.NamedTuple):
 
 
 class Hosts:
-    """Deploys, checks and deletes the conversion hosts of a data dir."""
+    """Deploys, checks and deletes the conversion hosts of a data dir.
+
+    A host is named by its key in ``hosts.yml`` (``src``, ``dst``,
+    ``src-2``, ...: :mod:`~osmigrateclient.transfer.host_pool`).
+    """
 
     def __init__(
         self,
@@ -190,23 +172,23 @@ class Hosts:
         self.timeout = timeout
         self.ssh_timeout = ssh_timeout
         self.records = load_hosts(data_dir)
-        #: what the file held when last read or written, by side
+        #: what the file held when last read or written, by key
         self._known = copy.deepcopy(self.records)
 
     def _save(self) -> None:
-        """Write the sides this object changed; keep what another command
+        """Write the hosts this object changed; keep what another command
         (a deploy of the other side, say) wrote to the others since."""
 
         def merge(doc: dict) -> None:
             on_disk = doc.get('hosts') or {}
-            for side in SIDES:
-                ours = self.records.get(side)
-                if ours == self._known.get(side) and ours != on_disk.get(side):
+            for key in set(self.records) | set(self._known) | set(on_disk):
+                ours = self.records.get(key)
+                if ours == self._known.get(key) and ours != on_disk.get(key):
                     # unchanged here, changed by another command: theirs
-                    if side in on_disk:
-                        self.records[side] = on_disk[side]
+                    if key in on_disk:
+                        self.records[key] = on_disk[key]
                     else:
-                        self.records.pop(side, None)
+                        self.records.pop(key, None)
             doc.clear()
             doc['hosts'] = self.records
 
@@ -227,20 +209,44 @@ class Hosts:
             self.pause(delay)
             delay = min(delay * 2, 5.0)
 
+    # -- the pool -----------------------------------------------------------
+
+    def keys(self) -> list[str]:
+        """The keys of the recorded hosts, by pair, the source first."""
+        return host_pool.ordered(self.records)
+
+    def plan(self, count: int) -> list[int]:
+        """The pair numbers of a pool of ``count`` pairs.
+
+        :raises osmigrateclient.exceptions.MigrateError: the pool has more
+            (:func:`~osmigrateclient.transfer.host_pool.plan`)
+        """
+        return host_pool.plan(self.records, count, hosts_path(self.data_dir))
+
+    def named(self, names: ty.Iterable[str]) -> list[str]:
+        """The keys of the hosts of these names (or server IDs).
+
+        :raises osmigrateclient.exceptions.MigrateError: one is unknown
+        """
+        return host_pool.named(self.records, names, hosts_path(self.data_dir))
+
     # -- deploy -------------------------------------------------------------
 
-    def deploy(self, side: str, conn: ty.Any, opts: Options) -> dict:
-        """Make (or find) the host of ``side``; its record."""
+    def deploy(self, key: str, conn: ty.Any, opts: Options) -> dict:
+        """Make (or find) the host of ``key``; its record."""
         if not host_records.USER_NAME.match(opts.user):
             raise exceptions.MigrateError(
                 'not a user name: %r (letters, digits, _ . -)' % opts.user
             )
         public = ssh.ensure_key(self.runner, ssh.key_path(self.data_dir))
-        ssh.ensure_key(self.runner, ssh.link_key_path(self.data_dir))
-        record = dict(self.records.get(side) or {})
+        ssh.ensure_key(
+            self.runner,
+            host_pool.link_key_path(self.data_dir, host_pool.pair_of(key)),
+        )
+        record = dict(self.records.get(key) or {})
         record.update(name=opts.name, user=opts.user)
         record.setdefault('created', {})
-        self.records[side] = record
+        self.records[key] = record
         if opts.server:
             server = conn.compute.find_server(
                 opts.server, ignore_missing=False
@@ -262,6 +268,8 @@ class Hosts:
             lambda: host_cloud.active(conn, record['server_id']),
             self.timeout,
         )
+        if getattr(server, 'availability_zone', None):
+            record['availability_zone'] = server.availability_zone
         record['address'] = host_cloud.fixed_address(
             conn, server, opts.network
         )
@@ -277,7 +285,7 @@ class Hosts:
                     ssh.local_address(self.runner, record['address'])
                 )
             ]
-            self.admit(conn, side)
+            self.admit(conn, key)
         self._pin(conn, record)
         host = ssh_host(self.data_dir, record)
         self._poll(
@@ -300,11 +308,12 @@ class Hosts:
             )
         return record
 
-    def admit(self, conn, side: str) -> None:
-        """Make the security group of ``side``'s host admit exactly tcp/22
-        from the migrator (and, on the source, from the destination host):
-        other ingress rules are deleted.  Records what it then admits."""
-        record = self.records[side]
+    def admit(self, conn, key: str) -> None:
+        """Make the security group of ``key``'s host admit exactly tcp/22
+        from the migrator (and, on a source host, from its pair's
+        destination host): other ingress rules are deleted.  Records what
+        it then admits."""
+        record = self.records[key]
         group_id = record['created'].get('security_group')
         if not group_id:
             return
@@ -312,9 +321,13 @@ class Hosts:
         want = set(
             record.get('migrator_cidrs', record.get('allowed_cidrs')) or []
         )
-        dst = self.records.get(DST)
-        if side == SRC and dst and dst.get('link_address'):
-            want.add(host_cloud.as_cidr(dst['link_address']))
+        other = self.records.get(host_pool.partner(key))
+        if (
+            host_pool.side_of(key) == SRC
+            and other
+            and other.get('link_address')
+        ):
+            want.add(host_cloud.as_cidr(other['link_address']))
         record['allowed_cidrs'] = host_cloud.admit_ssh(conn, group_id, want)
         self._save()
 
@@ -342,19 +355,22 @@ class Hosts:
         )
         return [w for w in done.stdout.splitlines() if w.strip()]
 
-    def link(self, src_conn: ty.Any | None) -> None:
-        """Let the destination host log into the source host."""
-        src, dst = self.records.get(SRC), self.records.get(DST)
+    def link(self, src_conn: ty.Any | None, pair: int = 1) -> None:
+        """Let ``pair``'s destination host log into its source host."""
+        src_key = host_pool.key(SRC, pair)
+        src = self.records.get(src_key)
+        dst = self.records.get(host_pool.key(DST, pair))
         if not (src and dst and src.get('address') and dst.get('address')):
             return
         if src_conn is not None and src.get('owned'):
-            self.admit(src_conn, SRC)
+            self.admit(src_conn, src_key)
         link = link_of(src)
         src_host = ssh_host(self.data_dir, src)
         dst_host = ssh_host(self.data_dir, dst)
-        with open(ssh.link_key_path(self.data_dir), encoding='utf-8') as f:
+        key_path = host_pool.link_key_path(self.data_dir, pair)
+        with open(key_path, encoding='utf-8') as f:
             private = f.read()
-        public = host_scripts.link_public(self.data_dir)
+        public = host_scripts.link_public(key_path)
         # Recorded first: delete takes the key off even after a failure.
         src['link_from'] = dst.get('link_address') or dst['address']
         dst['link_key'] = True
@@ -384,24 +400,22 @@ class Hosts:
                 '%s' % (dst['name'], link.address, done.stderr.strip())
             )
 
-    def _unlink(self, side: str) -> list[str]:
-        """Take the link key off the hosts that stay when ``side``'s host
-        goes: the source host's authorized_keys (unless that server is
-        deleted), a brought-in destination host's key files.  A host that
-        cannot be reached keeps it (logged)."""
+    def _unlink(self, key: str) -> list[str]:
+        """Take the link key off the hosts that stay when ``key``'s host
+        goes: its pair's source host's authorized_keys (unless that server
+        is deleted), a brought-in destination host's key files.  A host
+        that cannot be reached keeps it (logged)."""
         done = []
-        src, dst = self.records.get(SRC), self.records.get(DST)
+        side, pair = host_pool.side_of(key), host_pool.pair_of(key)
+        src_key, dst_key = host_pool.key(SRC, pair), host_pool.key(DST, pair)
+        src, dst = self.records.get(src_key), self.records.get(dst_key)
         todo = []
         if src and src.get('link_from'):
             if not (side == SRC and src.get('owned')):
-                todo.append(
-                    (
-                        SRC,
-                        host_scripts.unauthorize_script(
-                            host_scripts.link_public(self.data_dir)
-                        ),
-                    )
+                public = host_scripts.link_public(
+                    host_pool.link_key_path(self.data_dir, pair)
                 )
+                todo.append((src_key, host_scripts.unauthorize_script(public)))
         if (
             side == DST
             and dst
@@ -412,7 +426,7 @@ class Hosts:
             files = ' '.join(
                 shlex.quote(p) for p in (link.key_file, link.known_hosts)
             )
-            todo.append((DST, 'rm -f %s' % files))
+            todo.append((dst_key, 'rm -f %s' % files))
         for where, script in todo:
             record = self.records[where]
             host = ssh_host(self.data_dir, record)
@@ -423,17 +437,19 @@ class Hosts:
                     'cannot take the link key off %s: %s', host.label, e
                 )
                 continue
-            record.pop('link_from' if where == SRC else 'link_key', None)
+            field = 'link_from' if where == src_key else 'link_key'
+            record.pop(field, None)
             self._save()
             done.append('link key on %s' % host.label)
         return done
 
     # -- list ---------------------------------------------------------------
 
-    def status(self, side: str, conn: ty.Any) -> Status:
-        record = self.records.get(side)
+    def status(self, key: str, conn: ty.Any) -> Status:
+        side, pair = host_pool.side_of(key), host_pool.pair_of(key)
+        record = self.records.get(key)
         if not record:
-            return Status(side, '', '', '', 'not deployed', 'no')
+            return Status(pair, side, '', '', '', 'not deployed', 'no')
         try:
             if not record.get('server_id'):
                 raise sdk_exceptions.NotFoundException('no server')
@@ -451,6 +467,7 @@ class Hosts:
             except exceptions.MigrateError:
                 ready = 'no: SSH fails'
         return Status(
+            pair,
             side,
             record.get('name', ''),
             record.get('server_id', ''),
@@ -461,13 +478,14 @@ class Hosts:
 
     # -- delete -------------------------------------------------------------
 
-    def delete(self, side: str, conn: ty.Any) -> list[str]:
-        """Remove what ``deploy`` made on ``side``; what was removed."""
-        record = self.records.get(side)
+    def delete(self, key: str, conn: ty.Any) -> list[str]:
+        """Remove what ``deploy`` made for ``key``'s host; what was
+        removed."""
+        record = self.records.get(key)
         if not record:
             return []
         created = record.get('created') or {}
-        done = self._unlink(side)
+        done = self._unlink(key)
         if created.get('floating_ip'):
             conn.network.delete_ip(created['floating_ip'], ignore_missing=True)
             done.append('floating IP %s' % created['floating_ip'])
@@ -507,6 +525,6 @@ class Hosts:
                 created['keypair'], ignore_missing=True
             )
             done.append('keypair %s' % created['keypair'])
-        del self.records[side]
+        del self.records[key]
         self._save()
         return done

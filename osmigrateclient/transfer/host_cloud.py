@@ -140,6 +140,11 @@ def make_server(
     image = conn.image.find_image(opts.image, ignore_missing=False)
     flavor = compute.find_flavor(opts.flavor, ignore_missing=False)
     net = network.find_network(opts.network, ignore_missing=False)
+    where = (
+        {'availability_zone': opts.availability_zone}
+        if opts.availability_zone
+        else {}
+    )
     server = compute.create_server(
         name=opts.name,
         image_id=image.id,
@@ -147,6 +152,7 @@ def make_server(
         networks=[{'uuid': net.id}],
         key_name=opts.name,
         security_groups=[{'name': group.id}],
+        **where,
     )
     created['server'] = server.id
     record['server_id'] = server.id

@@ -10,8 +10,9 @@
 #   License for the specific language governing permissions and limitations
 #   under the License.
 
-"""What a host record of ``hosts.yml`` may hold: the values that reach ssh
-or a shell (addresses, user names, keys) must be plain, so that a
+"""What ``hosts.yml`` may hold: a ``hosts`` mapping of host keys
+(:mod:`~osmigrateclient.transfer.host_pool`) to records whose values that
+reach ssh or a shell (addresses, user names, keys) must be plain, so that a
 hand-edited or hostile file is refused with the host and field it names.
 """
 
@@ -19,7 +20,11 @@ import ipaddress
 import re
 import typing as ty
 
+import yaml
+
+from osmigrateclient import datafile
 from osmigrateclient import exceptions
+from osmigrateclient.transfer import host_pool
 from osmigrateclient.transfer import ssh
 
 #: a user name ssh logs in as
@@ -77,6 +82,7 @@ _FIELDS: dict[str, tuple[ty.Callable[[ty.Any], bool], str]] = {
     ),
     'owned': (lambda v: isinstance(v, bool), 'true or false'),
     'link_key': (lambda v: isinstance(v, bool), 'true or false'),
+    'availability_zone': (_is_text, 'a name (one line of printable text)'),
     'allowed_cidrs': (_list_of(_is_cidr), 'a list of CIDRs'),
     'migrator_cidrs': (_list_of(_is_cidr), 'a list of CIDRs'),
     'host_keys': (
@@ -105,3 +111,42 @@ def check(record: ty.Any, path: str, resource: str) -> None:
             raise exceptions.DataFileError(
                 'must be %s' % what, path=path, resource=resource, field=field
             )
+
+
+def parse(text: str, path: str) -> ty.Any:
+    """The YAML document of ``hosts.yml``.
+
+    :raises osmigrateclient.exceptions.DataFileError: it is not YAML
+    """
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        problem = ' '.join(str(e).split())
+        raise exceptions.DataFileError('cannot read: %s' % problem, path=path)
+
+
+def check_file(doc: ty.Any, path: str) -> dict:
+    """``doc``, the document of ``hosts.yml``, once checked (``{}`` for
+    none).
+
+    :raises osmigrateclient.exceptions.DataFileError: it is not of the
+        shape ``deploy`` writes (the message names the host and field)
+    """
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict) or not isinstance(
+        doc.get('hosts') or {}, dict
+    ):
+        raise exceptions.DataFileError(
+            'must be a mapping with a "hosts" mapping (key -> host)',
+            path=path,
+        )
+    for key, record in (doc.get('hosts') or {}).items():
+        if host_pool.parse_key(key) is None:
+            raise exceptions.DataFileError(
+                'unknown host key %s (one of: %s)'
+                % (datafile.shown(key), host_pool.KEYS_HELP),
+                path=path,
+            )
+        check(record, path, 'host %s' % key)
+    return doc

@@ -149,9 +149,10 @@ def link_check_argv(link: blockcopy.Link) -> list[str]:
     )
 
 
-def link_public(data_dir: str) -> str:
-    """The link key's public half (``<type> <base64>``)."""
-    with open(ssh.link_key_path(data_dir) + '.pub', encoding='utf-8') as f:
+def link_public(key_path: str) -> str:
+    """The public half (``<type> <base64>``) of the link key whose private
+    half is ``key_path``."""
+    with open(key_path + '.pub', encoding='utf-8') as f:
         return ' '.join(f.read().split()[:2])
 
 

@@ -20,11 +20,13 @@ from osc_lib import exceptions as osc_exceptions
 from osmigrateclient import clouds
 from osmigrateclient.transfer import conversion_host as ch
 from osmigrateclient.transfer import host_cloud
+from osmigrateclient.transfer import host_pool
 from osmigrateclient.v1 import common
 
 LOG = logging.getLogger(__name__)
 
-LIST_COLUMNS = ('Side', 'Name', 'ID', 'Address', 'Status', 'Ready')
+LIST_COLUMNS = ('Pair', 'Side', 'Name', 'ID', 'Address', 'Status', 'Ready')
+DELETE_COLUMNS = ('Side', 'Host', 'Deleted')
 
 
 def _add_common(parser):
@@ -35,7 +37,7 @@ def _add_common(parser):
         '--side',
         choices=('src', 'dst', 'both'),
         default='both',
-        help='The conversion host of the source, of the destination, or '
+        help='The conversion hosts of the source, of the destination, or '
         'both (default)',
     )
 
@@ -46,17 +48,34 @@ def _sides(parsed_args):
     return [parsed_args.side]
 
 
+class _Connections:
+    """One connection per side, made when first needed."""
+
+    def __init__(self, command, parsed_args):
+        self._command, self._args, self._conns = command, parsed_args, {}
+
+    def __getitem__(self, side):
+        if side not in self._conns:
+            self._conns[side] = self._command.connect(side, self._args)
+        return self._conns[side]
+
+
 class DeployConversionHost(common.MigrateLister):
     """Deploy the conversion hosts that copy volume bytes (idempotent).
 
-    Per side: SSH keys in <data-dir>/conversion/ (0600), a Nova keypair, a
-    security group admitting tcp/22 only from the migrator's address (and,
-    on the source, from the destination host), the server, its host key
-    pinned from the console log, the required tools checked, and the
-    destination host linked to the source host with a dedicated key that
-    the source host accepts from the destination host only, for the copy
-    only. A security group of the host's name that this data directory did
-    not make is refused.
+    A pool of --count pairs, one host per side in each (one pair by
+    default). Per host: SSH keys in <data-dir>/conversion/ (0600), a Nova
+    keypair, a security group admitting tcp/22 only from the migrator's
+    address (and, on a source host, from its pair's destination host), the
+    server, its host key pinned from the console log, the required tools
+    checked; then each pair's destination host is linked to its source
+    host with a key of the pair's own that the source host accepts from
+    that destination host only, for the copy only. A security group of the
+    host's name that this data directory did not make is refused.
+
+    Deploying again changes nothing; a larger --count adds pairs; a
+    smaller one is refused ("conversion host delete --host" removes
+    hosts).
     """
 
     def get_parser(self, prog_name):
@@ -67,8 +86,30 @@ class DeployConversionHost(common.MigrateLister):
             metavar='<name>',
             default=None,
             help='Server name (default: %s / %s); with --side both, used '
-            'as a prefix: <name>-src, <name>-dst'
+            'as a prefix: <name>-src, <name>-dst; with --count above 1, '
+            'the pair\'s number follows: <name>-src-1, <name>-src-2, ... '
+            '(a host deployed earlier keeps its name)'
             % (ch.DEFAULT_NAMES['src'], ch.DEFAULT_NAMES['dst']),
+        )
+        parser.add_argument(
+            '--count',
+            metavar='<count>',
+            type=int,
+            default=1,
+            help='Pairs of hosts in the pool, one host per side in each '
+            '(default: 1; at most %d). Each host is a server of --flavor '
+            'with its keypair and security group' % host_pool.MAX_COUNT,
+        )
+        parser.add_argument(
+            '--availability-zone',
+            metavar='<zone>',
+            dest='zones',
+            action='append',
+            default=[],
+            help='Place the hosts in this availability zone (repeat for '
+            'several: pair 1 in the first, pair 2 in the second, and so '
+            'round; default: where Nova puts them). Hosts already '
+            'deployed stay where they are',
         )
         parser.add_argument(
             '--image',
@@ -136,69 +177,61 @@ class DeployConversionHost(common.MigrateLister):
         sides = _sides(parsed_args)
         if parsed_args.server and len(sides) != 1:
             raise osc_exceptions.CommandError('--server needs --side src|dst')
-        hosts = ch.Hosts(data_dir)
-        conns = {}
-        for side in sides:
-            conns[side] = self.connect(side, parsed_args)
-            name = ch.DEFAULT_NAMES[side]
-            if parsed_args.name:
-                name = parsed_args.name
-                if len(sides) > 1:
-                    name = '%s-%s' % (name, side)
-            hosts.deploy(
-                side,
-                conns[side],
-                ch.Options(
-                    name=name,
-                    image=parsed_args.image,
-                    flavor=parsed_args.flavor,
-                    network=parsed_args.network,
-                    allowed_cidrs=tuple(
-                        host_cloud.as_cidr(c)
-                        for c in parsed_args.allowed_cidrs
-                    ),
-                    floating_ip=parsed_args.floating_ip,
-                    floating_network=parsed_args.floating_network,
-                    server=parsed_args.server,
-                    user=parsed_args.ssh_user,
-                    install_tools=parsed_args.install_tools,
-                ),
+        if parsed_args.server and parsed_args.count != 1:
+            raise osc_exceptions.CommandError(
+                '--server brings one host: it needs --count 1'
             )
-        if ch.SRC in hosts.records and ch.DST in hosts.records:
-            src_conn = conns.get(ch.SRC)
-            if src_conn is None:
-                src_conn = self.connect(ch.SRC, parsed_args)
-            hosts.link(src_conn)
-        rows = [tuple(hosts.status(s, conns[s])) for s in sides]
+        hosts = ch.Hosts(data_dir)
+        # Refused before anything is made.
+        pairs = hosts.plan(parsed_args.count)
+        conns = _Connections(self, parsed_args)
+        for pair in pairs:
+            for side in sides:
+                key = host_pool.key(side, pair)
+                hosts.deploy(
+                    key,
+                    conns[side],
+                    _options(parsed_args, hosts, key, len(sides) > 1),
+                )
+        for pair in pairs:
+            if all(host_pool.key(s, pair) in hosts.records for s in ch.SIDES):
+                hosts.link(conns[ch.SRC], pair)
+        rows = [
+            tuple(hosts.status(host_pool.key(side, pair), conns[side]))
+            for pair in pairs
+            for side in sides
+        ]
         return LIST_COLUMNS, rows
+
+
+def _options(parsed_args, hosts, key, both):
+    side, pair = host_pool.side_of(key), host_pool.pair_of(key)
+    base = ch.DEFAULT_NAMES[side]
+    if parsed_args.name:
+        base = parsed_args.name
+        if both:
+            base = '%s-%s' % (base, side)
+    return ch.Options(
+        name=host_pool.host_name(hosts.records, key, base, parsed_args.count),
+        image=parsed_args.image,
+        flavor=parsed_args.flavor,
+        network=parsed_args.network,
+        allowed_cidrs=tuple(
+            host_cloud.as_cidr(c) for c in parsed_args.allowed_cidrs
+        ),
+        floating_ip=parsed_args.floating_ip,
+        floating_network=parsed_args.floating_network,
+        server=parsed_args.server,
+        user=parsed_args.ssh_user,
+        install_tools=parsed_args.install_tools,
+        availability_zone=host_pool.zone(pair, parsed_args.zones),
+    )
 
 
 class ListConversionHost(common.MigrateLister):
-    """List the conversion hosts of the data directory and their state."""
+    """List the conversion hosts of the data directory and their state.
 
-    def get_parser(self, prog_name):
-        parser = super().get_parser(prog_name)
-        _add_common(parser)
-        return parser
-
-    def take_action(self, parsed_args):
-        hosts = ch.Hosts(common.data_dir(parsed_args))
-        rows = []
-        for side in _sides(parsed_args):
-            if side not in hosts.records:
-                rows.append(tuple(hosts.status(side, None)))
-                continue
-            conn = self.connect(side, parsed_args)
-            rows.append(tuple(hosts.status(side, conn)))
-        return LIST_COLUMNS, rows
-
-
-class DeleteConversionHost(common.MigrateLister):
-    """Delete what "conversion host deploy" made (and only that).
-
-    The link key comes off the hosts that stay: a source host brought with
-    --server, or the source host when only the destination one goes (its
-    security group then admits the destination host no more).
+    One row per host, by pair, the source host first.
     """
 
     def get_parser(self, prog_name):
@@ -208,15 +241,61 @@ class DeleteConversionHost(common.MigrateLister):
 
     def take_action(self, parsed_args):
         hosts = ch.Hosts(common.data_dir(parsed_args))
+        conns = _Connections(self, parsed_args)
         rows = []
-        gone = [s for s in _sides(parsed_args) if s in hosts.records]
-        for side in gone:
-            conn = self.connect(side, parsed_args)
-            for what in hosts.delete(side, conn):
-                rows.append((side, what))
-        src = hosts.records.get(ch.SRC)
-        if ch.DST in gone and src and src.get('owned'):
-            # The source host's group admits the destination host no
-            # more.
-            hosts.admit(self.connect(ch.SRC, parsed_args), ch.SRC)
-        return ('Side', 'Deleted'), rows
+        for pair in host_pool.pairs(hosts.records) or [1]:
+            for side in _sides(parsed_args):
+                key = host_pool.key(side, pair)
+                conn = conns[side] if key in hosts.records else None
+                rows.append(tuple(hosts.status(key, conn)))
+        return LIST_COLUMNS, rows
+
+
+class DeleteConversionHost(common.MigrateLister):
+    """Delete what "conversion host deploy" made (and only that).
+
+    All the hosts of the chosen sides, or those named with --host. The
+    link key comes off the hosts that stay: a source host brought with
+    --server, or the source host of a pair whose destination host alone
+    goes (its security group then admits that host no more).
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        _add_common(parser)
+        parser.add_argument(
+            '--host',
+            metavar='<name>',
+            dest='hosts',
+            action='append',
+            default=[],
+            help='Delete only this host (name or server ID; repeat for '
+            'several); with --side, only those of that side. Shrinks a '
+            'pool: "deploy" never deletes hosts',
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        hosts = ch.Hosts(common.data_dir(parsed_args))
+        sides = _sides(parsed_args)
+        keys = (
+            hosts.named(parsed_args.hosts)
+            if parsed_args.hosts
+            else hosts.keys()
+        )
+        conns = _Connections(self, parsed_args)
+        rows = []
+        gone = [k for k in keys if host_pool.side_of(k) in sides]
+        for key in gone:
+            side = host_pool.side_of(key)
+            name = hosts.records[key].get('name') or key
+            for what in hosts.delete(key, conns[side]):
+                rows.append((side, name, what))
+        for key in gone:
+            src_key = host_pool.partner(key)
+            src = hosts.records.get(src_key)
+            if host_pool.side_of(key) == ch.DST and src and src.get('owned'):
+                # The source host's group admits the destination host no
+                # more.
+                hosts.admit(conns[ch.SRC], src_key)
+        return DELETE_COLUMNS, rows

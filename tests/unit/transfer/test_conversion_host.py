@@ -11,6 +11,7 @@ from oslotest import base
 
 from osmigrateclient import exceptions
 from osmigrateclient.transfer import conversion_host as ch
+from osmigrateclient.transfer import host_pool
 from osmigrateclient.transfer import host_scripts
 from osmigrateclient.transfer import ssh
 from tests.unit.transfer import test_ssh
@@ -90,24 +91,37 @@ class FakeCloud:
             create_security_group_rule=self._create_rule,
             delete_security_group_rule=self._delete_rule,
             find_network=lambda n, ignore_missing: Obj(id='n-' + n),
-            # a port on another network first: the deployed-on one counts
-            ports=lambda device_id, network_id=None: [
-                p
-                for p in (
-                    Obj(
-                        network_id='n-other',
-                        fixed_ips=[{'ip_address': '192.0.2.9'}],
-                    ),
-                    Obj(
-                        network_id='n-net',
-                        fixed_ips=[{'ip_address': self.prefix + '.5'}],
-                    ),
-                )
-                if network_id in (None, p.network_id)
-            ],
+            ports=self._ports,
         )
         self.image = types.SimpleNamespace(
             find_image=lambda n, ignore_missing: Obj(id='i-' + n)
+        )
+
+    def _ports(self, device_id, network_id=None):
+        # a port on another network first: the deployed-on one counts
+        return [
+            p
+            for p in (
+                Obj(
+                    network_id='n-other',
+                    fixed_ips=[{'ip_address': '192.0.2.9'}],
+                ),
+                Obj(
+                    network_id='n-net',
+                    fixed_ips=[{'ip_address': self.address(device_id)}],
+                ),
+            )
+            if network_id in (None, p.network_id)
+        ]
+
+    def address(self, server_id):
+        """<prefix>.5 for a server of one pair or of pair 1, .6 for the
+        server of pair 2 (its name ends in -2), ..."""
+        server = self.servers.get(server_id)
+        tail = (server.name if server else '').rsplit('-', 1)[-1]
+        return '%s.%d' % (
+            self.prefix,
+            4 + (int(tail) if tail.isdigit() else 1),
         )
 
     def _del(self, kind, store, key):
@@ -169,7 +183,9 @@ def _opts(side, **kw):
     return ch.Options(name=ch.DEFAULT_NAMES[side], **kw)
 
 
-class TestHosts(base.BaseTestCase):
+class HostsTestCase(base.BaseTestCase):
+    """A data dir and the fakes of both clouds."""
+
     def setUp(self):
         super().setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
@@ -188,6 +204,8 @@ class TestHosts(base.BaseTestCase):
         hosts.link(self.src)
         return hosts
 
+
+class TestHosts(HostsTestCase):
     def test_two_commands_deploy_one_side_each(self):
         # both read hosts.yml before either wrote it
         first, second = self._hosts(), self._hosts()
@@ -528,6 +546,7 @@ class TestHosts(base.BaseTestCase):
         hosts = self._deploy_both()
         self.assertEqual(
             ch.Status(
+                1,
                 'src',
                 'osmigrate-conv-src',
                 's-osmigrate-conv-src',
@@ -540,8 +559,88 @@ class TestHosts(base.BaseTestCase):
         del self.src.servers['s-osmigrate-conv-src']
         self.assertEqual('missing', hosts.status('src', self.src).status)
         self.assertEqual(
-            ch.Status('src', '', '', '', 'not deployed', 'no'),
+            ch.Status(1, 'src', '', '', '', 'not deployed', 'no'),
             ch.Hosts(os.path.join(self.dir, 'x')).status('src', None),
+        )
+
+
+class TestPool(HostsTestCase):
+    """Two pairs: each its own link key, its own rules."""
+
+    def _deploy_pool(self):
+        hosts = self._hosts()
+        for pair in (1, 2):
+            for side, cloud in (('src', self.src), ('dst', self.dst)):
+                hosts.deploy(
+                    host_pool.key(side, pair),
+                    cloud,
+                    _opts(side)._replace(name='c-%s-%d' % (side, pair)),
+                )
+            hosts.link(self.src, pair)
+        return hosts
+
+    def _public(self, pair):
+        with open(host_pool.link_key_path(self.dir, pair) + '.pub') as f:
+            return ' '.join(f.read().split()[:2])
+
+    def test_each_pair_links_with_its_own_key(self):
+        hosts = self._deploy_pool()
+        self.assertEqual(['src', 'dst', 'src-2', 'dst-2'], hosts.keys())
+        self.assertNotEqual(self._public(1), self._public(2))
+        authorized = [
+            c for c in self.runner.commands() if 'authorized_keys' in c
+        ]
+        self.assertEqual(
+            [
+                host_scripts.authorize_script(
+                    host_scripts.link_key_line(self._public(pair), address),
+                    self._public(pair),
+                )
+                for pair, address in ((1, '10.200.0.5'), (2, '10.200.0.6'))
+            ],
+            authorized,
+        )
+        # A source host admits its own pair's destination host only.
+        records = ch.load_hosts(self.dir)
+        self.assertEqual(
+            ['10.200.0.5/32', '169.254.100.1/32'],
+            records['src']['allowed_cidrs'],
+        )
+        self.assertEqual(
+            ['10.200.0.6/32', '169.254.100.1/32'],
+            records['src-2']['allowed_cidrs'],
+        )
+        self.assertEqual('10.100.0.6', records['src-2']['address'])
+
+    def test_deleting_one_host_leaves_the_other_pair_alone(self):
+        hosts = self._deploy_pool()
+        del self.runner.ran[:]
+        self.assertEqual(
+            [
+                'link key on c-src-2',
+                'server s-c-dst-2',
+                'security group g-c-dst-2',
+                'keypair c-dst-2',
+            ],
+            hosts.delete('dst-2', self.dst),
+        )
+        self.assertEqual(
+            [host_scripts.unauthorize_script(self._public(2))],
+            self.runner.commands(),
+        )
+        records = ch.load_hosts(self.dir)
+        self.assertEqual(['dst', 'src', 'src-2'], sorted(records))
+        self.assertEqual('10.200.0.5', records['src']['link_from'])
+        self.assertNotIn('link_from', records['src-2'])
+
+    def test_availability_zone(self):
+        hosts = self._hosts()
+        hosts.deploy('src-2', self.src, _opts('src', availability_zone='az2'))
+        [create] = [c[1] for c in self.src.calls if c[0] == 'create_server']
+        self.assertEqual('az2', create['availability_zone'])
+        self.assertEqual('az2', hosts.records['src-2']['availability_zone'])
+        self.assertEqual(
+            'az2', ch.load_hosts(self.dir)['src-2']['availability_zone']
         )
 
 
@@ -583,7 +682,22 @@ class TestHostsFile(base.BaseTestCase):
         for text, message in (
             ('- a\n', 'P: must be a mapping with a "hosts" mapping'),
             ('hosts: [a]\n', 'P: must be a mapping with a "hosts" mapping'),
-            ('hosts: {x: {}}\n', "P: unknown side 'x' (one of: src, dst)"),
+            (
+                'hosts: {x: {}}\n',
+                "P: unknown host key 'x' (one of: src, dst, or src-<n>, "
+                'dst-<n> for pair n from 2 to 100)',
+            ),
+            ('hosts: {src-1: {}}\n', "P: unknown host key 'src-1'"),
+            ('hosts: {dst-101: {}}\n', "P: unknown host key 'dst-101'"),
+            ('hosts: {7: {}}\n', 'P: unknown host key 7'),
+            (
+                'hosts: {src-2: {address: x}}\n',
+                'P: host src-2: field address: must be an IP address',
+            ),
+            (
+                'hosts: {dst-3: {availability_zone: [a]}}\n',
+                'P: host dst-3: field availability_zone: must be a name',
+            ),
             ('hosts: {src: [a]}\n', 'P: host src: must be a mapping'),
             (
                 'hosts: {src: {name: [a]}}\n',

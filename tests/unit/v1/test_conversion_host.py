@@ -70,8 +70,8 @@ class TestCommands(base.BaseTestCase):
         self.assertEqual(cmd_mod.LIST_COLUMNS, columns)
         self.assertEqual(
             [
-                ('src', 'c-src', 's-c-src', '10.100.0.5', 'ACTIVE', 'yes'),
-                ('dst', 'c-dst', 's-c-dst', '10.200.0.5', 'ACTIVE', 'yes'),
+                (1, 'src', 'c-src', 's-c-src', '10.100.0.5', 'ACTIVE', 'yes'),
+                (1, 'dst', 'c-dst', 's-c-dst', '10.200.0.5', 'ACTIVE', 'yes'),
             ],
             rows,
         )
@@ -83,10 +83,10 @@ class TestCommands(base.BaseTestCase):
         # The source host stays: the link key comes off it.
         self.assertEqual(
             [
-                ('dst', 'link key on c-src'),
-                ('dst', 'server s-c-dst'),
-                ('dst', 'security group g-c-dst'),
-                ('dst', 'keypair c-dst'),
+                ('dst', 'c-dst', 'link key on c-src'),
+                ('dst', 'c-dst', 'server s-c-dst'),
+                ('dst', 'c-dst', 'security group g-c-dst'),
+                ('dst', 'c-dst', 'keypair c-dst'),
             ],
             deleted,
         )
@@ -96,7 +96,9 @@ class TestCommands(base.BaseTestCase):
             [r.remote_ip_prefix for r in self.conns['src'].rules],
         )
         _, listed = self.run_cmd(cmd_mod.ListConversionHost)
-        self.assertEqual(('dst', '', '', '', 'not deployed', 'no'), listed[1])
+        self.assertEqual(
+            (1, 'dst', '', '', '', 'not deployed', 'no'), listed[1]
+        )
 
     def test_bad_hosts_file_changes_nothing(self):
         path = ch.hosts_path(self.dir)
@@ -127,3 +129,169 @@ class TestCommands(base.BaseTestCase):
             'mine',
         )
         self.assertEqual('--server needs --side src|dst', str(e))
+
+    def _names(self, rows):
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def test_pool(self):
+        deploy = (
+            cmd_mod.DeployConversionHost,
+            '--flavor',
+            'm1.tiny',
+            '--network',
+            'net',
+            '--name',
+            'c',
+            '--availability-zone',
+            'az1',
+            '--availability-zone',
+            'az2',
+        )
+        _, rows = self.run_cmd(*deploy, '--count', '2')
+        self.assertEqual(
+            [
+                (1, 'src', 'c-src-1'),
+                (1, 'dst', 'c-dst-1'),
+                (2, 'src', 'c-src-2'),
+                (2, 'dst', 'c-dst-2'),
+            ],
+            self._names(rows),
+        )
+        self.assertEqual(['yes'] * 4, [r[-1] for r in rows])
+        self.assertEqual(
+            ['az1', 'az2'],
+            [
+                c[1]['availability_zone']
+                for c in self.conns['dst'].calls
+                if c[0] == 'create_server'
+            ],
+        )
+        _, listed = self.run_cmd(cmd_mod.ListConversionHost)
+        self.assertEqual(rows, listed)
+
+        # Again: nothing changes.
+        calls = [list(c.calls) for c in self.conns.values()]
+        hosts_yml = ch.hosts_path(self.dir)
+        with open(hosts_yml) as f:
+            before = f.read()
+        _, again = self.run_cmd(*deploy, '--count', '2')
+        self.assertEqual(rows, again)
+        self.assertEqual(calls, [c.calls for c in self.conns.values()])
+        with open(hosts_yml) as f:
+            self.assertEqual(before, f.read())
+
+        # Fewer: refused, nothing changes.
+        e = self.assertRaises(
+            exceptions.CommandError, self.run_cmd, *deploy, '--count', '1'
+        )
+        self.assertEqual(
+            'the pool of %s has 2 pairs of conversion hosts, more than '
+            '--count 1: remove the ones you no longer want with "openstack '
+            'migrate conversion host delete --host NAME" (hosts: c-src-1, '
+            'c-dst-1, c-src-2, c-dst-2)' % hosts_yml,
+            str(e),
+        )
+        self.assertEqual(calls, [c.calls for c in self.conns.values()])
+
+        # One pair goes by name.
+        _, deleted = self.run_cmd(
+            cmd_mod.DeleteConversionHost,
+            '--host',
+            'c-dst-1',
+            '--host',
+            'c-src-1',
+        )
+        self.assertEqual(
+            [
+                ('src', 'c-src-1', 'server s-c-src-1'),
+                ('src', 'c-src-1', 'security group g-c-src-1'),
+                ('src', 'c-src-1', 'keypair c-src-1'),
+                ('dst', 'c-dst-1', 'server s-c-dst-1'),
+                ('dst', 'c-dst-1', 'security group g-c-dst-1'),
+                ('dst', 'c-dst-1', 'keypair c-dst-1'),
+            ],
+            deleted,
+        )
+        _, listed = self.run_cmd(cmd_mod.ListConversionHost)
+        self.assertEqual(rows[2:], listed)
+
+        # More: the free pair number first, in its zone.
+        _, rows = self.run_cmd(*deploy, '--count', '3')
+        self.assertEqual(
+            [
+                (1, 'src', 'c-src-1'),
+                (1, 'dst', 'c-dst-1'),
+                (2, 'src', 'c-src-2'),
+                (2, 'dst', 'c-dst-2'),
+                (3, 'src', 'c-src-3'),
+                (3, 'dst', 'c-dst-3'),
+            ],
+            self._names(rows),
+        )
+        self.assertEqual(
+            ['az1', 'az2', 'az1', 'az1'],
+            [
+                c[1]['availability_zone']
+                for c in self.conns['src'].calls
+                if c[0] == 'create_server'
+            ],
+        )
+
+        _, deleted = self.run_cmd(cmd_mod.DeleteConversionHost)
+        self.assertEqual(18, len(deleted))
+        for cloud in self.conns.values():
+            self.assertEqual({}, cloud.servers)
+            self.assertEqual({}, cloud.groups)
+            self.assertEqual({}, cloud.keypairs)
+        self.assertEqual({}, ch.load_hosts(self.dir))
+
+    def test_pool_of_one_grows(self):
+        # A pool of one (or the one pair of an earlier version) keeps its
+        # hosts' names when it grows.
+        deploy = (
+            cmd_mod.DeployConversionHost,
+            '--flavor',
+            'm1.tiny',
+            '--network',
+            'net',
+        )
+        _, one = self.run_cmd(*deploy)
+        _, two = self.run_cmd(*deploy, '--count', '2')
+        self.assertEqual(one, two[:2])
+        self.assertEqual(
+            [
+                (2, 'src', 'osmigrate-conv-src-2'),
+                (2, 'dst', 'osmigrate-conv-dst-2'),
+            ],
+            self._names(two[2:]),
+        )
+
+    def test_unknown_host(self):
+        e = self.assertRaises(
+            exceptions.CommandError,
+            self.run_cmd,
+            cmd_mod.DeleteConversionHost,
+            '--host',
+            'nope',
+        )
+        self.assertEqual(
+            'no conversion host named nope in %s (hosts: none)'
+            % ch.hosts_path(self.dir),
+            str(e),
+        )
+
+    def test_server_brings_one_host(self):
+        e = self.assertRaises(
+            exceptions.CommandError,
+            self.run_cmd,
+            cmd_mod.DeployConversionHost,
+            '--side',
+            'src',
+            '--server',
+            'mine',
+            '--count',
+            '2',
+        )
+        self.assertEqual(
+            '--server brings one host: it needs --count 1', str(e)
+        )

@@ -1,0 +1,159 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""A pool of conversion hosts: pairs numbered from 1, each a source host
+and a destination host linked by a key of their own.
+
+In ``hosts.yml`` a host's record is under its *key*: ``src`` and ``dst``
+for pair 1 (so that the one pair of earlier versions reads as a pool of
+one, and a pool of one is written as before), ``src-<n>`` and ``dst-<n>``
+for pair ``n`` from 2.  Pair 1's link key is ``conversion/link-ssh.key``,
+pair ``n``'s ``conversion/link-ssh-<n>.key``.
+
+A pool of ``count`` pairs keeps the pairs it has (whatever their numbers,
+after ``delete --host``) and takes the lowest free numbers for the ones it
+adds; it never drops a pair by itself.
+"""
+
+import os
+import re
+import typing as ty
+
+from osmigrateclient import datadir
+from osmigrateclient import exceptions
+from osmigrateclient.transfer import ssh
+
+SIDES = ('src', 'dst')
+#: the most pairs a pool may have (the keys of hosts.yml are checked
+#: against it)
+MAX_COUNT = 100
+_KEY = re.compile(r'(src|dst)(?:-([2-9]|[1-9][0-9]{1,2}))?\Z')
+#: what a key may be, for a message
+KEYS_HELP = 'src, dst, or src-<n>, dst-<n> for pair n from 2 to %d' % (
+    MAX_COUNT
+)
+
+
+def key(side: str, pair: int) -> str:
+    """The key in ``hosts.yml`` of the host of ``side`` in ``pair``."""
+    return side if pair == 1 else '%s-%d' % (side, pair)
+
+
+def parse_key(text: ty.Any) -> tuple[str, int] | None:
+    """(side, pair) of a key of ``hosts.yml``, or None if it is not one."""
+    found = _KEY.match(text) if isinstance(text, str) else None
+    if not found or int(found.group(2) or 1) > MAX_COUNT:
+        return None
+    return found.group(1), int(found.group(2) or 1)
+
+
+def side_of(host_key: str) -> str:
+    return ty.cast(tuple, parse_key(host_key))[0]
+
+
+def pair_of(host_key: str) -> int:
+    return ty.cast(tuple, parse_key(host_key))[1]
+
+
+def partner(host_key: str) -> str:
+    """The key of the other host of the same pair."""
+    side, pair = ty.cast(tuple, parse_key(host_key))
+    return key(SIDES[1 - SIDES.index(side)], pair)
+
+
+def pairs(records: ty.Mapping[str, ty.Any]) -> list[int]:
+    """The numbers of the pairs that have a host, in order."""
+    return sorted({pair_of(k) for k in records})
+
+
+def ordered(records: ty.Mapping[str, ty.Any]) -> list[str]:
+    """The keys of ``records`` by pair, the source host first."""
+    return sorted(records, key=lambda k: (pair_of(k), SIDES.index(side_of(k))))
+
+
+def plan(
+    records: ty.Mapping[str, dict], count: int, hosts_file: str
+) -> list[int]:
+    """The numbers of the ``count`` pairs of a pool that has ``records``:
+    those it has, then the lowest free ones.
+
+    :raises osmigrateclient.exceptions.MigrateError: ``count`` is out of
+        range, or the pool has more pairs (they are never deleted
+        implicitly)
+    """
+    if not 1 <= count <= MAX_COUNT:
+        raise exceptions.MigrateError(
+            '--count must be from 1 to %d, not %d' % (MAX_COUNT, count)
+        )
+    have = pairs(records)
+    if len(have) > count:
+        names = [records[k].get('name') or k for k in ordered(records)]
+        raise exceptions.MigrateError(
+            'the pool of %s has %d pairs of conversion hosts, more than '
+            '--count %d: remove the ones you no longer want with '
+            '"openstack migrate conversion host delete --host NAME" '
+            '(hosts: %s)' % (hosts_file, len(have), count, ', '.join(names))
+        )
+    free = (n for n in range(1, MAX_COUNT + 1) if n not in have)
+    return sorted(have + [next(free) for _ in range(count - len(have))])
+
+
+def host_name(
+    records: ty.Mapping[str, dict], host_key: str, base: str, count: int
+) -> str:
+    """The name of the host of ``host_key``: the one it has, else ``base``
+    for the one pair of a pool of one, else ``<base>-<pair>``."""
+    recorded = (records.get(host_key) or {}).get('name')
+    if recorded:
+        return recorded
+    pair = pair_of(host_key)
+    return base if count == 1 and pair == 1 else '%s-%d' % (base, pair)
+
+
+def zone(pair: int, zones: ty.Sequence[str]) -> str | None:
+    """The availability zone of ``pair``'s hosts: ``zones`` in turn."""
+    return zones[(pair - 1) % len(zones)] if zones else None
+
+
+def link_key_path(data_dir: str, pair: int) -> str:
+    """The private key of ``pair``'s destination host to its source
+    host."""
+    if pair == 1:
+        return ssh.link_key_path(data_dir)
+    stem, ext = os.path.splitext(datadir.LINK_SSH_KEY)
+    return os.path.join(
+        ssh.conversion_dir(data_dir), '%s-%d%s' % (stem, pair, ext)
+    )
+
+
+def named(
+    records: ty.Mapping[str, dict], names: ty.Iterable[str], hosts_file: str
+) -> list[str]:
+    """The keys of the hosts of these names (or server IDs), in order.
+
+    :raises osmigrateclient.exceptions.MigrateError: one is unknown
+    """
+    found = set()
+    for name in names:
+        keys = {
+            k
+            for k, record in records.items()
+            if name in (record.get('name'), record.get('server_id'))
+        }
+        if not keys:
+            known = [records[k].get('name') or k for k in ordered(records)]
+            raise exceptions.MigrateError(
+                'no conversion host named %s in %s (hosts: %s)'
+                % (name, hosts_file, ', '.join(known) or 'none')
+            )
+        found |= keys
+    return ordered({k: None for k in found})

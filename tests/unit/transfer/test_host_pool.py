@@ -1,0 +1,110 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
+
+from oslotest import base
+
+from osmigrateclient import exceptions
+from osmigrateclient.transfer import host_pool
+
+
+class TestKeys(base.BaseTestCase):
+    def test_pair_one_keeps_the_keys_of_one_pair(self):
+        self.assertEqual('src', host_pool.key('src', 1))
+        self.assertEqual('dst-12', host_pool.key('dst', 12))
+        self.assertEqual(('src', 1), host_pool.parse_key('src'))
+        self.assertEqual(('dst', 100), host_pool.parse_key('dst-100'))
+        self.assertEqual('src-3', host_pool.partner('dst-3'))
+        self.assertEqual('dst', host_pool.partner('src'))
+
+    def test_not_keys(self):
+        for text in ('x', 'src-1', 'src-0', 'src-02', 'dst-101', 'src-', 7):
+            self.assertIsNone(host_pool.parse_key(text), text)
+
+    def test_ordered_by_pair_source_first(self):
+        records = {k: {} for k in ('dst-2', 'src-10', 'dst', 'src-2', 'src')}
+        self.assertEqual(
+            ['src', 'dst', 'src-2', 'dst-2', 'src-10'],
+            host_pool.ordered(records),
+        )
+        self.assertEqual([1, 2, 10], host_pool.pairs(records))
+
+
+class TestPlan(base.BaseTestCase):
+    def test_keeps_what_it_has_and_fills_the_gaps(self):
+        records = {'src': {}, 'dst': {}, 'src-3': {}}
+        self.assertEqual([1, 3], host_pool.plan(records, 2, 'P'))
+        self.assertEqual([1, 2, 3, 4], host_pool.plan(records, 4, 'P'))
+        self.assertEqual([1], host_pool.plan({}, 1, 'P'))
+
+    def test_never_shrinks(self):
+        records = {
+            'src': {'name': 'c-src'},
+            'dst': {'name': 'c-dst'},
+            'src-2': {'name': 'c-src-2'},
+        }
+        e = self.assertRaises(
+            exceptions.MigrateError, host_pool.plan, records, 1, 'P'
+        )
+        self.assertEqual(
+            'the pool of P has 2 pairs of conversion hosts, more than '
+            '--count 1: remove the ones you no longer want with "openstack '
+            'migrate conversion host delete --host NAME" (hosts: c-src, '
+            'c-dst, c-src-2)',
+            str(e),
+        )
+
+    def test_count_in_range(self):
+        for count in (0, -1, host_pool.MAX_COUNT + 1):
+            e = self.assertRaises(
+                exceptions.MigrateError, host_pool.plan, {}, count, 'P'
+            )
+            self.assertEqual(
+                '--count must be from 1 to 100, not %d' % count, str(e)
+            )
+
+
+class TestNames(base.BaseTestCase):
+    def test_host_name(self):
+        self.assertEqual('c-src', host_pool.host_name({}, 'src', 'c-src', 1))
+        self.assertEqual('c-src-1', host_pool.host_name({}, 'src', 'c-src', 2))
+        self.assertEqual(
+            'c-dst-2', host_pool.host_name({}, 'dst-2', 'c-dst', 2)
+        )
+        # a pool of one grown to two keeps its first host's name
+        records = {'src': {'name': 'c-src'}}
+        self.assertEqual(
+            'c-src', host_pool.host_name(records, 'src', 'c-src', 2)
+        )
+
+    def test_zones_in_turn(self):
+        zones = ['az1', 'az2']
+        self.assertEqual(
+            ['az1', 'az2', 'az1'],
+            [host_pool.zone(n, zones) for n in (1, 2, 3)],
+        )
+        self.assertIsNone(host_pool.zone(1, []))
+
+    def test_link_key_per_pair(self):
+        self.assertEqual(
+            '/d/conversion/link-ssh.key', host_pool.link_key_path('/d', 1)
+        )
+        self.assertEqual(
+            '/d/conversion/link-ssh-2.key', host_pool.link_key_path('/d', 2)
+        )
+
+    def test_named(self):
+        records = {
+            'src': {'name': 'a', 'server_id': 's1'},
+            'dst-2': {'name': 'b', 'server_id': 's2'},
+            'src-2': {'name': 'c', 'server_id': 's3'},
+        }
+        self.assertEqual(
+            ['src-2', 'dst-2'], host_pool.named(records, ['b', 's3'], 'P')
+        )
+        e = self.assertRaises(
+            exceptions.MigrateError, host_pool.named, records, ['x'], 'P'
+        )
+        self.assertEqual(
+            'no conversion host named x in P (hosts: a, c, b)', str(e)
+        )
