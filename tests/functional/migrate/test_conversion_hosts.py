@@ -14,6 +14,11 @@ The data directory's path holds ``%d`` and ``%h``, which ssh would expand;
 a rule added by hand to a host's security group is gone after the next
 deploy; the link key works for the copy only, from the destination host
 only, and comes off the source host when the destination host is deleted.
+
+A pool of two pairs (``--count 2``): four hosts ready, each pair linked by
+its own key, a second deploy changes nothing, a smaller ``--count`` is
+refused, ``delete --host`` removes one pair, and ``delete`` the rest,
+leaving no server, port, keypair or security group in either region.
 """
 
 import os
@@ -23,6 +28,7 @@ import subprocess
 import fixtures
 
 from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import host_pool
 from osmigrateclient.transfer import host_scripts
 from osmigrateclient.transfer import ssh
 from tests.functional import base
@@ -339,3 +345,150 @@ class TestConversionHosts(base.FunctionalTestCase):
         )
         self.assertEqual(['src'] * 3, [r['Side'] for r in deleted])
         self.assertEqual([], self._left())
+
+    def _deploy(self, *extra, expect_fail=False):
+        return self.openstack(
+            *self._args('conversion', 'host', 'deploy'),
+            '--name',
+            self.prefix,
+            '--image',
+            LOOPBACK_IMAGE,
+            '--flavor',
+            base.FLAVOR,
+            '--network',
+            self.net_name,
+            '--no-floating-ip',
+            '--allowed-cidr',
+            migrator_address() + '/32',
+            *extra,
+            '-f',
+            'json',
+            expect_fail=expect_fail,
+        )
+
+    def _ports_of(self, server_ids):
+        return [
+            p.id
+            for conn in (self.src, self.dst)
+            for server_id in server_ids
+            for p in conn.network.ports(device_id=server_id)
+        ]
+
+    def test_pool(self):
+        deployed = self._deploy('--count', '2')
+        names = [
+            (1, 'src', self.prefix + '-src-1'),
+            (1, 'dst', self.prefix + '-dst-1'),
+            (2, 'src', self.prefix + '-src-2'),
+            (2, 'dst', self.prefix + '-dst-2'),
+        ]
+        self.assertEqual(
+            [n + ('ACTIVE', 'yes') for n in names],
+            [
+                (r['Pair'], r['Side'], r['Name'], r['Status'], r['Ready'])
+                for r in deployed
+            ],
+        )
+        listed = self.openstack(
+            *self._args('conversion', 'host', 'list'), '-f', 'json'
+        )
+        self.assertEqual(deployed, listed)
+        server_ids = [r['ID'] for r in deployed]
+        self.assertEqual(4, len(set(server_ids)))
+
+        # Each pair: its own link key, its source host admits its own
+        # destination host only.
+        hosts = conversion_host.load_hosts(self.data_dir)
+        self.assertEqual(['dst', 'dst-2', 'src', 'src-2'], sorted(hosts))
+        for pair in (1, 2):
+            src_key = host_pool.key('src', pair)
+            dst_key = host_pool.key('dst', pair)
+            dst_address = hosts[dst_key]['link_address']
+            self.assertEqual(
+                sorted([migrator_address() + '/32', dst_address + '/32']),
+                self._ingress(hosts[src_key]['created']['security_group']),
+            )
+            link = conversion_host.link_of(hosts[src_key])
+            check = host_scripts.link_check_argv(link)
+            done = ssh.run(
+                ssh.Runner(),
+                conversion_host.ssh_host(self.data_dir, hosts[dst_key]),
+                check,
+                timeout=60,
+                check=False,
+            )
+            self.assertEqual(0, done.returncode, done.stderr)
+        publics = set()
+        for pair in (1, 2):
+            with open(
+                host_pool.link_key_path(self.data_dir, pair) + '.pub'
+            ) as f:
+                publics.add(f.read().split()[1])
+        self.assertEqual(2, len(publics))
+        # ... and not the other pair's source host.
+        crossed = ssh.run(
+            ssh.Runner(),
+            conversion_host.ssh_host(self.data_dir, hosts['dst-2']),
+            host_scripts.link_check_argv(
+                conversion_host.link_of(hosts['src'])
+            ),
+            timeout=60,
+            check=False,
+        )
+        self.assertNotEqual(0, crossed.returncode)
+
+        # Idempotent: nothing changes.
+        hosts_yml = conversion_host.hosts_path(self.data_dir)
+        with open(hosts_yml) as f:
+            before = f.read()
+        again = self._deploy('--count', '2')
+        self.assertEqual(deployed, again)
+        with open(hosts_yml) as f:
+            self.assertEqual(before, f.read())
+
+        # A smaller pool is refused: hosts go by name only.
+        refused = self._deploy('--count', '1', expect_fail=True)
+        self.assertIn(
+            'the pool of %s has 2 pairs of conversion hosts, more than '
+            '--count 1: remove the ones you no longer want with "openstack '
+            'migrate conversion host delete --host NAME" (hosts: %s)'
+            % (hosts_yml, ', '.join(n[2] for n in names)),
+            refused.stderr,
+        )
+        with open(hosts_yml) as f:
+            self.assertEqual(before, f.read())
+
+        # One pair goes.
+        deleted = self.openstack(
+            *self._args('conversion', 'host', 'delete'),
+            '--host',
+            self.prefix + '-src-1',
+            '--host',
+            self.prefix + '-dst-1',
+            '-f',
+            'json',
+        )
+        self.assertEqual(
+            [self.prefix + '-src-1'] * 3 + [self.prefix + '-dst-1'] * 3,
+            [r['Host'] for r in deleted],
+        )
+        listed = self.openstack(
+            *self._args('conversion', 'host', 'list'), '-f', 'json'
+        )
+        self.assertEqual(deployed[2:], listed)
+        self.assertEqual([], self._ports_of(server_ids[:2]))
+        self.assertEqual(
+            sorted(
+                self.prefix + '-%s-2' % side
+                for side in ('src', 'src', 'src', 'dst', 'dst', 'dst')
+            ),
+            self._left(),
+        )
+
+        # The rest goes: nothing is left in either region.
+        self.openstack(
+            *self._args('conversion', 'host', 'delete'), '-f', 'json'
+        )
+        self.assertEqual([], self._left())
+        self.assertEqual([], self._ports_of(server_ids))
+        self.assertEqual({}, conversion_host.load_hosts(self.data_dir))
