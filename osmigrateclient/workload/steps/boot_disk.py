@@ -17,12 +17,15 @@ temporary volume made of the snapshot; with ``boot_disk_copy``, an
 image-booted server's disk is snapshotted by Nova into an image, and a
 temporary volume made of that image.  Either temporary volume is copied
 into a new destination volume (:mod:`copies`), then the temporaries are
-deleted.  Records, besides a copy's fields: ``snapshot``, ``image``,
+deleted.  In a warm migration's cutover, a boot volume that a sync pass
+filled gets its changed chunks only, from the temporary volume into the
+synced volume (:meth:`copies.VolumeCopy.last_pass`), which the server then
+boots from.  Records, besides a copy's fields: ``snapshot``, ``image``,
 ``temp_volume`` and ``creating_temp`` (the note of the temporary volume's
 create).
 
-Undo: the copy's (the destination volume deleted), then the temporaries
-in the source.
+Undo: the copy's (the destination volume deleted; a synced volume is
+kept), then the temporaries in the source.
 """
 
 import math
@@ -31,6 +34,7 @@ import typing as ty
 from osmigrateclient import datadir
 from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.workload import checked
+from osmigrateclient.workload import sync
 from osmigrateclient.workload.steps import copies
 
 
@@ -41,62 +45,118 @@ class BootDisk(copies.VolumeCopy):
 
     def do(self) -> str:
         self.clean()
-        src = self.src
         bv = self.resolved.boot_volume
-        if bv is not None:
-            self.say('snapshotting the boot volume %s', bv.source_id)
-            snap = src.block_storage.create_snapshot(
-                volume_id=bv.source_id,
-                force=True,
-                name=datadir.TEMP_PREFIX + bv.source_id,
-                description='os-migrate: temporary copy of a boot volume',
+        if bv is None:
+            return self._image_disk()
+        synced = sync.synced_volume(
+            self.ctx.data_dir, self.resolved.source_id, bv.source_id, self.dst
+        )
+        if synced:
+            return self._synced_volume(bv, synced)
+        snap_id = self._snapshot(
+            bv,
+            datadir.TEMP_PREFIX + bv.source_id,
+            'os-migrate: temporary copy of a boot volume',
+        )
+        temp = self._temp_volume(
+            {
+                'snapshot_id': snap_id,
+                'size': bv.size,
+                'name': datadir.TEMP_PREFIX + self.resolved.source_id,
+            }
+        )
+        dest_id = self.copy(
+            temp.id, bv.size, dict(bv.attrs), True, bv.image_metadata
+        )
+        self.delete_temporaries()
+        return dest_id
+
+    def _image_disk(self) -> str:
+        """boot_disk_copy: an image-booted server's disk, through a server
+        snapshot image."""
+        src = self.src
+        self.say('snapshotting the image-booted disk of the server')
+        image = src.compute.create_server_image(
+            self.resolved.source_id,
+            datadir.TEMP_PREFIX + self.resolved.name,
+        )
+        self.note(image=image.id)
+        image = self.ctx.wait(
+            'server snapshot image %s' % image.id,
+            lambda: src.image.get_image(image.id),
+            lambda i: i.status == 'active',
+            lambda i: i.status in ('killed', 'deleted'),
+        )
+        size = max(
+            math.ceil((image.size or 0) / checked.GiB),
+            image.min_disk or 0,
+            1,
+        )
+        temp = self._temp_volume(
+            {
+                'image_id': image.id,
+                'size': size,
+                'name': datadir.TEMP_PREFIX + self.resolved.source_id,
+            }
+        )
+        attrs = {'name': self.resolved.name}
+        attrs.update(self.resolved.boot_volume_attrs)
+        dest_id = self.copy(temp.id, size, attrs, True, {})
+        self.delete_temporaries()
+        return dest_id
+
+    def _synced_volume(self, bv: checked.ServerVolume, synced: str) -> str:
+        """Warm migration's cutover: a boot volume cannot be detached from
+        its (stopped) server, so its snapshot's volume is read, as in a
+        cold copy; its temporaries are named as a sync pass's, so that a
+        killed cutover's unanswered creates are found by name."""
+        name = datadir.SYNC_TEMP_PREFIX + bv.source_id
+
+        def snapshot_volume() -> str:
+            snap_id = self._snapshot(
+                bv, name, 'os-migrate: temporary copy of a boot volume'
             )
-            self.note(snapshot=snap.id)
-            self.ctx.wait(
-                'snapshot %s' % snap.id,
-                lambda: src.block_storage.get_snapshot(snap.id),
-                lambda s: s.status == 'available',
-                lambda s: s.status.startswith('error'),
+            temp = self._temp_volume(
+                {'snapshot_id': snap_id, 'size': bv.size, 'name': name}
             )
-            size = bv.size
-            temp_attrs = {'snapshot_id': snap.id, 'size': size}
-            attrs = dict(bv.attrs)
-            image_metadata = bv.image_metadata
-        else:
-            self.say('snapshotting the image-booted disk of the server')
-            image = src.compute.create_server_image(
-                self.resolved.source_id,
-                datadir.TEMP_PREFIX + self.resolved.name,
-            )
-            self.note(image=image.id)
-            image = self.ctx.wait(
-                'server snapshot image %s' % image.id,
-                lambda: src.image.get_image(image.id),
-                lambda i: i.status == 'active',
-                lambda i: i.status in ('killed', 'deleted'),
-            )
-            size = max(
-                math.ceil((image.size or 0) / checked.GiB),
-                image.min_disk or 0,
-                1,
-            )
-            temp_attrs = {'image_id': image.id, 'size': size}
-            attrs = {'name': self.resolved.name}
-            attrs.update(self.resolved.boot_volume_attrs)
-            image_metadata = {}
-        temp_attrs['name'] = datadir.TEMP_PREFIX + self.resolved.source_id
-        temp = cinder_volumes.create_volume(
-            src,
-            temp_attrs,
+            return temp.id
+
+        self.last_pass(bv._replace(bootable=True), synced, snapshot_volume)
+        self.delete_temporaries()
+        return synced
+
+    def _snapshot(
+        self, bv: checked.ServerVolume, name: str, description: str
+    ) -> str:
+        """A forced snapshot of the boot volume, recorded, available."""
+        src = self.src
+        self.say('snapshotting the boot volume %s', bv.source_id)
+        snap = src.block_storage.create_snapshot(
+            volume_id=bv.source_id,
+            force=True,
+            name=name,
+            description=description,
+        )
+        self.note(snapshot=snap.id)
+        self.ctx.wait(
+            'snapshot %s' % snap.id,
+            lambda: src.block_storage.get_snapshot(snap.id),
+            lambda s: s.status == 'available',
+            lambda s: s.status.startswith('error'),
+        )
+        return snap.id
+
+    def _temp_volume(self, attrs: dict) -> ty.Any:
+        """The temporary volume to copy from, recorded, available."""
+        return cinder_volumes.create_volume(
+            self.src,
+            attrs,
             self.ctx.settings.timeout,
             record=lambda id_: self.note(temp_volume=id_),
             clock=self.ctx.clock,
             pause=self.ctx.pause,
             pending=self.noted_create('creating_temp'),
         )
-        dest_id = self.copy(temp.id, size, attrs, True, image_metadata)
-        self.delete_temporaries()
-        return dest_id
 
     def create_notes(self) -> list[tuple[str, ty.Any]]:
         return super().create_notes() + [('creating_temp', self.src)]

@@ -20,6 +20,10 @@ sent, for an answer that never comes), ``attached`` (what the copier
 attached to the conversion hosts) and ``copy`` (bytes, seconds,
 checksum).
 
+In a warm migration's cutover a step copies instead into the volume a
+sync pass filled, sending only the changed chunks (:meth:`VolumeCopy.
+last_pass`); recorded as ``synced_volume``, never deleted.
+
 Undo (also the start of a step that a killed run left started): the
 conversion hosts' attachments are detached and the destination volume,
 recorded or found by its create note, is deleted.
@@ -32,6 +36,7 @@ from openstack import exceptions as sdk_exceptions
 from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.workload import checked
 from osmigrateclient.workload import journal as journal_mod
+from osmigrateclient.workload import sync
 from osmigrateclient.workload.steps import base
 
 
@@ -175,6 +180,68 @@ class VolumeCopy(base.Step):
         )
         set_like_source(self.dst, dest.id, bootable, image_metadata)
         return dest.id
+
+    def last_pass(
+        self,
+        volume: checked.ServerVolume,
+        synced: str,
+        read_from: ty.Callable[[], str],
+    ) -> None:
+        """Warm migration's cutover: the changed chunks of the stopped
+        server's volume sent into ``synced``, the volume a sync pass
+        filled.  ``read_from()`` gives the source volume to read (one that
+        does not change).  Recorded as synced_volume, not dest_volume: an
+        undo or a revert keeps it."""
+        self.note(synced_volume=synced)
+        # A killed sync pass's attachment and temporaries go first.
+        sync.ServerSync(
+            self.ctx.data_dir,
+            self.src,
+            self.dst,
+            self.source_server(),
+            self.ctx.settings,
+        ).clean(volume.source_id)
+        # The source grew since the last sync pass (the pre-flight held
+        # the file to its size): so does its copy.
+        cinder_volumes.grow(
+            self.dst, synced, volume.size, self.ctx.settings.timeout
+        )
+        source_id = read_from()
+        self.say(
+            'last pass of volume %s into the synced volume %s (changed '
+            'chunks only)',
+            volume.source_id,
+            synced,
+        )
+        result = self.server_import.delta_copier.copy(
+            source_id,
+            synced,
+            volume.size * checked.GiB,
+            '%s %s' % (self.resolved.name, volume.attrs.get('name') or synced),
+            dest_is_zero=False,
+            record=lambda items: self.note(attached=items),
+        )
+        self.note(
+            copy={
+                'bytes': result.size,
+                'seconds': round(result.seconds, 3),
+                'algo': result.algo,
+                'digest': result.digest,
+                'bytes_sent': result.bytes_sent or 0,
+                'delta': True,
+            }
+        )
+        self.say(
+            'sent %d bytes (%d of %d chunks changed) in %.1f s: %s',
+            result.bytes_sent or 0,
+            result.chunks_changed,
+            result.chunks,
+            result.seconds,
+            result.note,
+        )
+        set_like_source(
+            self.dst, synced, volume.bootable, volume.image_metadata
+        )
 
 
 def set_like_source(

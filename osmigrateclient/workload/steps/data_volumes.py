@@ -85,58 +85,13 @@ class DataVolume(copies.VolumeCopy):
     def _synced_volume(self, volume: checked.ServerVolume, synced: str) -> str:
         """Warm migration's cutover: the stopped server's volume, detached
         from it as in a cold copy (no snapshot: it does not change), sends
-        its changed pieces into the volume a sync pass filled.  Recorded as
-        synced_volume, not dest_volume: an undo or a revert keeps it."""
-        self.note(synced_volume=synced)
-        # A killed sync pass's attachment and temporaries go first.
-        sync.ServerSync(
-            self.ctx.data_dir,
-            self.src,
-            self.dst,
-            self.source_server(),
-            self.ctx.settings,
-        ).clean(volume.source_id)
-        # The source grew since the last sync pass (the pre-flight held
-        # the file to its size): so does its copy.
-        cinder_volumes.grow(
-            self.dst, synced, volume.size, self.ctx.settings.timeout
-        )
-        source.detach_volume(self, volume)
-        self.say(
-            'last pass of volume %s into the synced volume %s (changed '
-            'chunks only)',
-            volume.source_id,
-            synced,
-        )
-        result = self.server_import.delta_copier.copy(
-            volume.source_id,
-            synced,
-            volume.size * checked.GiB,
-            '%s %s' % (self.resolved.name, volume.attrs.get('name') or synced),
-            dest_is_zero=False,
-            record=lambda items: self.note(attached=items),
-        )
-        self.note(
-            copy={
-                'bytes': result.size,
-                'seconds': round(result.seconds, 3),
-                'algo': result.algo,
-                'digest': result.digest,
-                'bytes_sent': result.bytes_sent or 0,
-                'delta': True,
-            }
-        )
-        self.say(
-            'sent %d bytes (%d of %d chunks changed) in %.1f s: %s',
-            result.bytes_sent or 0,
-            result.chunks_changed,
-            result.chunks,
-            result.seconds,
-            result.note,
-        )
-        copies.set_like_source(
-            self.dst, synced, volume.bootable, volume.image_metadata
-        )
+        its changed pieces into the volume a sync pass filled."""
+
+        def detached() -> str:
+            source.detach_volume(self, volume)
+            return volume.source_id
+
+        self.last_pass(volume, synced, detached)
         source.reattach_volumes(self)
         return synced
 
