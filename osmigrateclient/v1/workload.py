@@ -397,7 +397,10 @@ class SyncWorkload(common.MigrateLister):
     changed.  The temporary snapshot and volume are deleted (a re-run
     after a crash deletes what a killed run left).  Run it as often as
     wanted; the passes are journalled in <data-dir>/workload_sync/.  An
-    image-booted server's root disk is not synced.
+    image-booted server's root disk is not synced.  After a pass, what
+    the cutover need not wait for is made in the destination: the server
+    group and (port creation mode neutron) the ports and trunks, which
+    "workload import" then takes.
     """
 
     def get_parser(self, prog_name):
@@ -428,11 +431,11 @@ class SyncWorkload(common.MigrateLister):
         dst = self.lookup(clouds.DESTINATION, parsed_args, data_dir=data_dir)
         entries = _entries(parsed_args, data_dir)
         datafile.make_private(data_dir)
-        outcomes = sync.sync_all(
-            data_dir, src.conn, dst.conn, entries, parsed_args.parallel
+        outcomes = runner.sync(
+            data_dir, src, dst, entries, parsed_args.parallel
         )
         for o in outcomes:
-            if o.action != 'synced':
+            if o.action != sync.SYNCED:
                 LOG.error('%s %r: %s', o.action, o.name, o.detail)
                 self.exit_code = 1
         if parsed_args.report:

@@ -341,6 +341,28 @@ class ServerImport:
         )
         return result
 
+    # -- warm migration -----------------------------------------------------
+
+    def make_ahead(self) -> str:
+        """What of the server needs no stopped source, made while it runs
+        (``workload sync``): its server group, and its ports and their
+        trunks (port_creation_mode neutron).  The steps' records are
+        written, not marked done: the cutover runs them again, and they
+        take what is there (the group by name, the ports and trunks
+        recorded) and make only what is missing, so that a port the file
+        gained since is made then.  What there is, said."""
+        made = []
+        try:
+            if self.resolved.server_group:
+                server_group.ServerGroup(self).do()
+                made.append('server group')
+            if self.resolved.port_mode != 'nova' and self.resolved.ports:
+                count = len(ports.Ports(self).do())
+                made.append('%d port%s' % (count, '' if count == 1 else 's'))
+        finally:
+            close_server_log(self.log)
+        return ', '.join(made)
+
     # -- reverting ----------------------------------------------------------
 
     def _recorded_steps(self) -> list[base.Step]:

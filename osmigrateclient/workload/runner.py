@@ -24,16 +24,21 @@ volume streams, sharing the conversion-host pair.
 
 import concurrent.futures
 import json
+import logging
 import typing as ty
 
 from osmigrateclient import datafile
 from osmigrateclient.resources import refs
 from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import checked
 from osmigrateclient.workload import journal as journal_mod
 from osmigrateclient.workload import migration
 from osmigrateclient.workload import preflight
+from osmigrateclient.workload import sync as sync_mod
 from osmigrateclient.workload.steps import server as server_step
+
+LOG = logging.getLogger(__name__)
 
 BLOCKED, CONFLICT, SKIPPED, PLANNED = (
     'blocked',
@@ -115,6 +120,74 @@ def triage(
             continue
         todo.append(resolved)
     return todo, outcomes
+
+
+def make_ahead(
+    ctx: migration.Context,
+    entries: list[dict],
+    src: refs.Lookup,
+    dst: refs.Lookup,
+) -> dict[str, str]:
+    """Warm migration: per server of ``entries`` that no import has begun,
+    what of it the cutover need not wait for, made now
+    (:meth:`migration.ServerImport.make_ahead`); what was made, or why
+    nothing, by source server id.  The pre-flight is the import's (the
+    source may run: it is synced, not stopped), its lists read once."""
+    checker = preflight.Checker(src, dst, stop=True)
+    said = {}
+    for entry in entries:
+        params, info = entry.get('params') or {}, entry.get('_info') or {}
+        source_id, name = info.get('id'), params.get('name')
+        if journal_mod.Journal(ctx.data_dir, source_id, name).phase:
+            continue  # the cutover began: its steps are its own
+        resolved, problems = checker.check(entry)
+        if resolved is None:
+            said[source_id] = 'nothing made ahead: %s' % '; '.join(problems)
+            continue
+        try:
+            made = migration.ServerImport(ctx, resolved).make_ahead()
+        except Exception as e:
+            # The cutover makes what is missing: the sync pass stands.
+            LOG.warning('%s: made ahead in part: %s', name, e)
+            said[source_id] = 'made ahead in part: %s' % e
+            continue
+        if made:
+            said[source_id] = 'made ahead: %s' % made
+    return said
+
+
+def sync(
+    data_dir: str,
+    src: refs.Lookup,
+    dst: refs.Lookup,
+    entries: list[dict],
+    parallel: int,
+) -> list[sync_mod.SyncOutcome]:
+    """``workload sync``: a pass of every server of ``entries``
+    (:func:`sync_mod.sync_all`), then, for the servers synced, what the
+    cutover need not wait for made (:func:`make_ahead`); the outcomes say
+    both."""
+    outcomes = sync_mod.sync_all(
+        data_dir, src.conn, dst.conn, entries, parallel
+    )
+    synced = {o.source_id for o in outcomes if o.action == sync_mod.SYNCED}
+    ctx = migration.Context(
+        data_dir, src.conn, dst.conn, volume_copy.DEFAULT_SETTINGS
+    )
+    said = make_ahead(
+        ctx,
+        [e for e in entries if (e.get('_info') or {}).get('id') in synced],
+        src,
+        dst,
+    )
+    return [
+        o._replace(
+            detail='; '.join(
+                d for d in (o.detail, said.get(o.source_id or '')) if d
+            )
+        )
+        for o in outcomes
+    ]
 
 
 def _copies(entry: dict) -> bool:

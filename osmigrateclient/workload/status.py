@@ -65,14 +65,16 @@ def standings(
             {
                 'source_id': source_id,
                 'name': data.get('name'),
-                'phase': 'synced',
+                'phase': sync.SYNCED,
             },
         )
     return [
         Standing(
             j.get('name'),
             j['source_id'],
-            j.get('phase'),
+            # (a journal without a phase: a sync made ports ahead)
+            j.get('phase')
+            or (sync.SYNCED if j['source_id'] in synced else None),
             j.get('step'),
             copied(j.get('steps')),
             copied(j.get('steps'), 'bytes_sent'),

@@ -164,10 +164,13 @@ class Journal:
             self._record.write(self.data)
 
 
+SYNCED, FAILED = 'synced', 'failed'
+
+
 class SyncOutcome(ty.NamedTuple):
     name: str
     source_id: str
-    #: 'synced' or 'failed'
+    #: SYNCED or FAILED
     action: str
     detail: str
 
@@ -201,14 +204,14 @@ class ServerSync:
                 details.append(self._volume(volume_id))
         except Exception as e:
             return SyncOutcome(
-                self.server.name, self.server.id, 'failed', str(e) or repr(e)
+                self.server.name, self.server.id, FAILED, str(e) or repr(e)
             )
         if not self.server.attached_volumes or not _volume_booted(self.server):
             details.append(
                 'root disk not synced (image-booted: the cutover copies it)'
             )
         return SyncOutcome(
-            self.server.name, self.server.id, 'synced', '; '.join(details)
+            self.server.name, self.server.id, SYNCED, '; '.join(details)
         )
 
     # -- one volume ---------------------------------------------------------
@@ -375,7 +378,7 @@ def sync_all(
         try:
             server = src.compute.get_server(source_id)
         except sdk_exceptions.NotFoundException:
-            return SyncOutcome(name, source_id, 'failed', 'not in the source')
+            return SyncOutcome(name, source_id, FAILED, 'not in the source')
         return ServerSync(data_dir, src, dst, server, settings).run()
 
     with concurrent.futures.ThreadPoolExecutor(max(1, parallel)) as pool:

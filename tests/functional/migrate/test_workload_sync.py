@@ -42,6 +42,8 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
             networks=[{'uuid': net.id}],
         )
         self.cleanup_resource(c, 'server', server)
+        # a sync makes its ports in the destination ahead of the cutover
+        self.addCleanup(self._delete_dst_server, self.prefix + '-vm')
         server = c.compute.wait_for_server(
             server, status='ACTIVE', failures=['ERROR'], wait=base.WAIT
         )
@@ -259,6 +261,12 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
 
     def test_cutover(self):
         server, volume, name, report, dest_id = self._synced_once()
+        # The sync made the server's port ahead, with the source's MAC.
+        [mac] = [
+            p.mac_address for p in self.src.network.ports(device_id=server.id)
+        ]
+        [made] = self.dst.network.ports(mac_address=mac)
+        self.assertEqual('', made.device_id)
         # written after the last pass: only the cutover carries it
         for offset, length in CHANGES:
             self._guest_write(volume.id, offset, os.urandom(length))
@@ -287,6 +295,11 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
         )
         self.assertLess(step['copy']['bytes_sent'], 3 * MiB)
         self.assertSameBytes(volume.id, dest_id)
+        # the cutover took that port, and made none
+        self.assertEqual(
+            [made.id],
+            [p.id for p in self.dst.network.ports(device_id=dst_server)],
+        )
         rows = self.openstack(*args)
         self.assertEqual(['unchanged'], [r['Action'] for r in rows], rows)
 

@@ -488,3 +488,59 @@ class TestRetryRemarks(importing.ImportTestCase):
         self.assertNotIn(
             'remarks', journal.Journal(self.data_dir, 'vm1', 'x').data
         )
+
+
+class TestMakeAhead(importing.ImportTestCase):
+    """Warm migration: what needs no stopped source is made by the sync;
+    the cutover takes it and makes the rest."""
+
+    def test_cutover_takes_what_was_made_ahead(self):
+        self.assertEqual('server group, 1 port', self.importer().make_ahead())
+        self.assertEqual(
+            ['compute.create_server_group', 'network.create_port'],
+            self.dst.write_calls(),
+        )
+        group, port = self.one('server_group'), self.one('port')
+        data = self.journal()
+        self.assertNotIn('phase', data)
+        # recorded, not done: the cutover runs the steps again
+        self.assertEqual(
+            ({'created': group.id}, {'created': {'p-a': port.id}}),
+            (data['steps']['server_group'], data['steps']['ports']),
+        )
+        # A second sync makes nothing.
+        self.dst.calls.clear()
+        self.assertEqual('server group, 1 port', self.importer().make_ahead())
+        self.assertEqual([], self.dst.write_calls())
+
+        outcome = self.run_import()
+        self.assertEqual('created', outcome.action)
+        self.assertEqual(
+            [
+                'block_storage.create_volume',
+                'compute.create_server',
+                'network.create_ip',
+            ],
+            self.dst.write_calls(),
+        )
+        [kwargs] = self.kwargs(self.dst, 'compute.create_server')
+        self.assertEqual(
+            ([{'port': port.id}], {'group': group.id}),
+            (kwargs['networks'], kwargs['scheduler_hints']),
+        )
+
+    def test_failed_cutover_removes_them_and_the_next_makes_them(self):
+        self.importer().make_ahead()
+        self.dst.server_status = 'ERROR'
+        self.assertEqual('failed', self.run_import().action)
+        self.assertEqual(
+            ([], []),
+            (
+                self.dst.store.get('port', []),
+                self.dst.store.get('server_group', []),
+            ),
+        )
+        self.dst.server_status = 'ACTIVE'
+        self.assertEqual('created', self.run_import().action)
+        self.assertEqual(1, len(self.dst.store['port']))
+        self.assertEqual(1, len(self.dst.store['server_group']))

@@ -246,6 +246,59 @@ class TestTriage(base.BaseTestCase):
         self.assertFalse(os.path.exists(journal.directory(self.data_dir)))
 
 
+class TestMakeAhead(base.BaseTestCase):
+    def setUp(self):
+        super().setUp()
+        self.data_dir = self.useFixture(fixtures.TempDir()).path
+        self.addCleanup(fakes.close_server_logs, self.data_dir)
+        self.src = fakes.source()
+        self.dst = fakes.destination()
+        self.ctx = migration.Context(
+            self.data_dir,
+            self.src,
+            self.dst,
+            volume_copy.Settings(timeout=60.0),
+            clock=fakes.Clock(),
+            pause=self.fail,
+        )
+
+    def make_ahead(self):
+        return runner.make_ahead(
+            self.ctx,
+            [fakes.server_entry()],
+            refs.Lookup(self.src),
+            refs.Lookup(self.dst),
+        )
+
+    def test_a_running_source_gets_its_ports_and_group(self):
+        self.src.find('server', 'vm1').status = 'ACTIVE'
+        self.assertEqual(
+            {'vm1': 'made ahead: server group, 1 port'}, self.make_ahead()
+        )
+        self.assertEqual(
+            ['compute.create_server_group', 'network.create_port'],
+            self.dst.write_calls(),
+        )
+
+    def test_problems_make_nothing(self):
+        self.dst.store['flavor'] = []
+        self.assertEqual(
+            {
+                'vm1': "nothing made ahead: flavor_ref: flavor 'm1.tiny' "
+                'not found'
+            },
+            self.make_ahead(),
+        )
+        self.assertEqual([], self.dst.write_calls())
+
+    def test_nothing_once_the_import_began(self):
+        journal.Journal(self.data_dir, 'vm1', 'app-vm').set(
+            phase=journal.RUNNING
+        )
+        self.assertEqual({}, self.make_ahead())
+        self.assertEqual([], self.dst.calls)
+
+
 class TestRun(base.BaseTestCase):
     def setUp(self):
         super().setUp()

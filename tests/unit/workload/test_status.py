@@ -92,3 +92,22 @@ class TestStandings(base.BaseTestCase):
 
     def test_no_journals(self):
         self.assertEqual([], status.standings(self.dir, _every))
+
+    def test_synced_with_ports_made_ahead(self):
+        # a sync wrote the import journal's port step, no phase
+        journal.Journal(self.dir, 'src-2', 'db').update_step(
+            'ports', created={'p1': 'd1'}
+        )
+        sync.Journal(self.dir, 'src-2', 'db').update(
+            'v3', passes=1, last={'at': '2026-12-05T10:00:00Z'}
+        )
+        [standing] = status.standings(self.dir, _every)
+        self.assertEqual(
+            ('db', 'synced', None, 1),
+            (
+                standing.name,
+                standing.phase,
+                standing.step,
+                standing.sync_passes,
+            ),
+        )
