@@ -20,6 +20,19 @@ from tests.unit.workload import fakes
 GiB = fakes.GiB
 
 
+def _context(test, pause):
+    """The run's context of ``test``'s data dir and fake clouds, on a
+    fake clock."""
+    return migration.Context(
+        test.data_dir,
+        test.src,
+        test.dst,
+        volume_copy.Settings(timeout=60.0),
+        clock=fakes.Clock(),
+        pause=pause,
+    )
+
+
 def _outcome(action, detail='', dest_id=None, name='app-vm', id_='vm1'):
     return migration.ImportOutcome(name, id_, action, dest_id, detail)
 
@@ -31,14 +44,7 @@ class TestTriage(base.BaseTestCase):
         fakes.save_hosts(self.data_dir)
         self.src = fakes.source()
         self.dst = fakes.destination()
-        self.ctx = migration.Context(
-            self.data_dir,
-            self.src,
-            self.dst,
-            volume_copy.Settings(timeout=60.0),
-            clock=fakes.Clock(),
-            pause=self.fail,
-        )
+        self.ctx = _context(self, pause=self.fail)
 
     def triage(self, *entries):
         return runner.triage(
@@ -253,14 +259,7 @@ class TestMakeAhead(base.BaseTestCase):
         self.addCleanup(fakes.close_server_logs, self.data_dir)
         self.src = fakes.source()
         self.dst = fakes.destination()
-        self.ctx = migration.Context(
-            self.data_dir,
-            self.src,
-            self.dst,
-            volume_copy.Settings(timeout=60.0),
-            clock=fakes.Clock(),
-            pause=self.fail,
-        )
+        self.ctx = _context(self, pause=self.fail)
 
     def make_ahead(self):
         return runner.make_ahead(
@@ -307,14 +306,7 @@ class TestRun(base.BaseTestCase):
         self.src = fakes.Cloud()
         self.dst = fakes.Cloud()
         self.pauses = []
-        self.ctx = migration.Context(
-            self.data_dir,
-            self.src,
-            self.dst,
-            volume_copy.Settings(timeout=60.0),
-            clock=fakes.Clock(),
-            pause=self.pauses.append,
-        )
+        self.ctx = _context(self, pause=self.pauses.append)
 
     def test_nothing_to_do(self):
         self.assertEqual([], runner.run(self.ctx, [], parallel=4))
