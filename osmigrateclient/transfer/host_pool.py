@@ -22,10 +22,17 @@ pair ``n``'s ``conversion/link-ssh-<n>.key``.
 A pool of ``count`` pairs keeps the pairs it has (whatever their numbers,
 after ``delete --host``) and takes the lowest free numbers for the ones it
 adds; it never drops a pair by itself.
+
+The copies of a run share the pool through one :class:`Scheduler` per
+data directory and process (:func:`scheduler`): each copy takes the pair
+with the fewest copies running, at most ``per_host`` on each, and gives it
+back when done.
 """
 
+import contextlib
 import os
 import re
+import threading
 import typing as ty
 
 from osmigrateclient import datadir
@@ -157,3 +164,62 @@ def named(
             )
         found |= keys
     return ordered({k: None for k in found})
+
+
+class Scheduler:
+    """Hands the pairs of a pool out to copies: the pair with the fewest
+    copies running (of those, the one handed out least), at most
+    ``per_host`` at once on each; a copy waits for a place when every pair
+    is full."""
+
+    def __init__(self, pairs: ty.Iterable[int], per_host: int) -> None:
+        self.per_host = max(1, per_host)
+        #: pair -> copies running on it
+        self.active = {pair: 0 for pair in pairs}
+        #: pair -> copies it was given, so that copies one after the other
+        #: take the pairs in turn
+        self.given = dict.fromkeys(self.active, 0)
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def take(self, held: int | None = None) -> ty.Iterator[int]:
+        """A pair, for the time of the ``with`` block.
+
+        :param held: the pair a volume of the copy is attached to already
+            (a late attach of an earlier run): that one, whatever its load
+        """
+        with self._changed:
+            while held not in self.active:
+                free = [p for p, n in self.active.items() if n < self.per_host]
+                if free:
+                    held = min(
+                        free,
+                        key=lambda p: (self.active[p], self.given[p], p),
+                    )
+                    break
+                self._changed.wait()
+            self.active[held] += 1
+            self.given[held] += 1
+        try:
+            yield held
+        finally:
+            with self._changed:
+                self.active[held] -= 1
+                self._changed.notify_all()
+
+
+_SCHEDULERS: dict[tuple, Scheduler] = {}
+_SCHEDULERS_LOCK = threading.Lock()
+
+
+def scheduler(
+    hosts_file: str, pairs: ty.Iterable[int], per_host: int
+) -> Scheduler:
+    """The scheduler that every copier of this process shares for the pool
+    of ``hosts_file`` (its ``pairs``, ``per_host``): so that the parallel
+    copies of a run, each with a copier of its own, share the pool."""
+    key = (os.path.abspath(hosts_file), tuple(sorted(pairs)), per_host)
+    with _SCHEDULERS_LOCK:
+        if key not in _SCHEDULERS:
+            _SCHEDULERS[key] = Scheduler(key[1], per_host)
+        return _SCHEDULERS[key]

@@ -18,14 +18,18 @@ volumes of a workload)::
     copier = volume_copy.Copier(data_dir, src_conn, dst_conn, settings)
     result = copier.copy(source_id, dest_id, size, label, record=save)
 
-:meth:`Copier.copy` attaches the source volume to the source conversion
-host and the destination volume to the destination host through Nova,
+:meth:`Copier.copy` takes a pair of conversion hosts from the pool (the
+one with the fewest copies running: :class:`~osmigrateclient.transfer.
+host_pool.Scheduler`, shared by the copiers of a process), attaches the
+source volume to its source host and the destination volume to its
+destination host through Nova,
 finds each device by its serial
 (:mod:`osmigrateclient.transfer.attachments`), copies the bytes host to
 host (:mod:`osmigrateclient.transfer.blockcopy`) and detaches both volumes
 on every path.  Before each attach call it hands the caller the list of
-attachments made so far (``record``), so that a killed run's attachments
-can be undone by the next run (:meth:`Copier.detach`).  Its callers make,
+attachments made so far (``record``: each names the host's server), so
+that a killed run's attachments can be undone by the next run, on the
+hosts that hold them (:meth:`Copier.detach`).  Its callers make,
 grow and delete the volumes with
 :mod:`osmigrateclient.transfer.cinder_volumes`.
 
@@ -47,6 +51,7 @@ from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import attachments
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import host_pool
 from osmigrateclient.transfer import ssh
 
 LOG = logging.getLogger(__name__)
@@ -73,6 +78,8 @@ class Settings(ty.NamedTuple):
     timeout: float = TIMEOUT
     #: seconds the byte copy of one volume may take; None: no limit
     copy_timeout: float | None = None
+    #: copies at once on each pair of conversion hosts (more wait)
+    per_host: int = 2
 
 
 DEFAULT_SETTINGS = Settings()
@@ -139,10 +146,11 @@ class LoggedMeter:
 class Copier:
     """Copies Cinder volumes between the conversion hosts of a data dir.
 
-    Thread-safe: several copies may run at once, each its own stream.
+    Thread-safe: several copies may run at once, each its own stream, on
+    the pool's pairs.  A pair with a host on one side only is not used.
 
     :raises osmigrateclient.exceptions.MigrateError: the data dir has no
-        conversion host on a side (``no conversion hosts: run "openstack
+        pair of conversion hosts (``no conversion hosts: run "openstack
         migrate conversion host deploy" first``)
     """
 
@@ -162,11 +170,23 @@ class Copier:
         clock: ty.Callable[[], float] = time.monotonic,
         pause: ty.Callable[[float], None] = time.sleep,
     ) -> None:
-        self.hosts = conversion_host.load_hosts(data_dir)
-        if any(s not in self.hosts for s in conversion_host.SIDES):
+        #: key (host_pool.key) -> record of the hosts of whole pairs
+        self.hosts = {}
+        records = conversion_host.load_hosts(data_dir)
+        for pair in host_pool.pairs(records):
+            keys = [
+                host_pool.key(side, pair) for side in conversion_host.SIDES
+            ]
+            if all(k in records for k in keys):
+                for k in keys:
+                    conversion_host.check_complete(data_dir, k, records[k])
+                    self.hosts[k] = records[k]
+        if not self.hosts:
             raise exceptions.MigrateError(NO_HOSTS)
-        for side in conversion_host.SIDES:
-            conversion_host.check_complete(data_dir, side, self.hosts[side])
+        self.pairs = host_pool.pairs(self.hosts)
+        self.scheduler = host_pool.scheduler(
+            conversion_host.hosts_path(data_dir), self.pairs, settings.per_host
+        )
         self.data_dir = data_dir
         self.conns = {
             conversion_host.SRC: src_conn,
@@ -179,8 +199,8 @@ class Copier:
         self.clock = clock
         self.pause = pause
         self.ssh_hosts = {
-            side: conversion_host.ssh_host(data_dir, self.hosts[side])
-            for side in conversion_host.SIDES
+            k: conversion_host.ssh_host(data_dir, record)
+            for k, record in self.hosts.items()
         }
 
     def copy(
@@ -216,19 +236,33 @@ class Copier:
                 if record is not None:
                     record([dict(a) for a in attached])
 
+        held = self._held(source_volume_id, dest_volume_id)
         try:
-            # Both hosts at once: two clouds, two servers.
-            with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                src_attach = pool.submit(
-                    self._attach, conversion_host.SRC, source_volume_id, note
+            with self.scheduler.take(held) as pair:
+                # Both hosts at once: two clouds, two servers.
+                with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                    src_attach = pool.submit(
+                        self._attach,
+                        conversion_host.SRC,
+                        pair,
+                        source_volume_id,
+                        note,
+                    )
+                    dst_attach = pool.submit(
+                        self._attach,
+                        conversion_host.DST,
+                        pair,
+                        dest_volume_id,
+                        note,
+                    )
+                    src_dev = src_attach.result()
+                    dst_dev = dst_attach.result()
+                result = self._copy_bytes(
+                    blockcopy.Volume(
+                        src_dev, dst_dev, size, dest_is_zero, label
+                    ),
+                    pair,
                 )
-                dst_attach = pool.submit(
-                    self._attach, conversion_host.DST, dest_volume_id, note
-                )
-                src_dev, dst_dev = src_attach.result(), dst_attach.result()
-            result = self._copy_bytes(
-                blockcopy.Volume(src_dev, dst_dev, size, dest_is_zero, label)
-            )
         except BaseException:
             try:
                 self.detach(attached)
@@ -248,13 +282,38 @@ class Copier:
 
     def usable(self, side: str, volume: ty.Any) -> bool:
         """Whether :meth:`copy` can take ``volume`` on ``side``: available,
-        or attached to that side's conversion host alone.  Only this tool
-        attaches volumes there: that is an attach of an earlier run that
-        was carried out after the run's clean-up (its answer was late), and
-        the copy uses it and detaches it afterwards."""
-        return volume.status == 'available' or attachments.held_by(
-            volume, self.hosts[side]['server_id']
+        or attached to one of that side's conversion hosts alone.  Only
+        this tool attaches volumes there: that is an attach of an earlier
+        run that was carried out after the run's clean-up (its answer was
+        late), and the copy uses that host's pair and detaches it
+        afterwards."""
+        return (
+            volume.status == 'available'
+            or self._holder(side, volume) is not None
         )
+
+    def _holder(self, side: str, volume: ty.Any) -> int | None:
+        """The pair whose ``side`` host alone holds ``volume``, if any."""
+        for pair in self.pairs:
+            record = self.hosts[host_pool.key(side, pair)]
+            if attachments.held_by(volume, record['server_id']):
+                return pair
+        return None
+
+    def _held(self, source_volume_id: str, dest_volume_id: str) -> int | None:
+        """The pair a volume of the copy is attached to already, if any:
+        the copy must run there (a volume attaches to one server)."""
+        if len(self.pairs) == 1:
+            return None
+        for side, volume_id in (
+            (conversion_host.SRC, source_volume_id),
+            (conversion_host.DST, dest_volume_id),
+        ):
+            volume = self.conns[side].block_storage.get_volume(volume_id)
+            pair = self._holder(side, volume)
+            if pair is not None:
+                return pair
+        return None
 
     def detach(self, attached: list[dict]) -> None:
         """Detach what :meth:`copy` attached (or recorded, in a run that
@@ -271,13 +330,15 @@ class Copier:
 
     # -- steps --------------------------------------------------------------
 
-    def _attach(self, side: str, volume_id: str, note) -> str:
-        """Attach ``volume_id`` to the ``side`` host; its device there."""
-        server_id = self.hosts[side]['server_id']
+    def _attach(self, side: str, pair: int, volume_id: str, note) -> str:
+        """Attach ``volume_id`` to ``pair``'s ``side`` host; its device
+        there."""
+        key = host_pool.key(side, pair)
+        server_id = self.hosts[key]['server_id']
         return attachments.attach(
             self.conns[side],
             self.runner,
-            self.ssh_hosts[side],
+            self.ssh_hosts[key],
             server_id,
             volume_id,
             self.settings.timeout,
@@ -287,14 +348,20 @@ class Copier:
             self.log,
         )
 
-    def _copy_bytes(self, volume: blockcopy.Volume) -> blockcopy.Result:
+    def _copy_bytes(
+        self, volume: blockcopy.Volume, pair: int
+    ) -> blockcopy.Result:
         progress = self.progress
         if self.log is not None:
             progress = LoggedProgress(progress, self.log)
+        src, dst = (
+            host_pool.key(conversion_host.SRC, pair),
+            host_pool.key(conversion_host.DST, pair),
+        )
         copier = (self.copy_class or blockcopy.BlockCopy)(
-            self.ssh_hosts[conversion_host.SRC],
-            self.ssh_hosts[conversion_host.DST],
-            conversion_host.link_of(self.hosts[conversion_host.SRC]),
+            self.ssh_hosts[src],
+            self.ssh_hosts[dst],
+            conversion_host.link_of(self.hosts[src]),
             self.runner,
             progress,
             copy_timeout=self.settings.copy_timeout,

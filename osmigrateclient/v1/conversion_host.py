@@ -97,8 +97,10 @@ class DeployConversionHost(common.MigrateLister):
             type=int,
             default=1,
             help='Pairs of hosts in the pool, one host per side in each '
-            '(default: 1; at most %d). Each host is a server of --flavor '
-            'with its keypair and security group' % host_pool.MAX_COUNT,
+            '(default: 1; at most %d). Volume copies spread over the '
+            'pairs, at most two at once on each; each host is a server of '
+            '--flavor with its keypair and security group'
+            % host_pool.MAX_COUNT,
         )
         parser.add_argument(
             '--availability-zone',

@@ -19,10 +19,13 @@ A pool of two pairs (``--count 2``): four hosts ready, each pair linked by
 its own key, a second deploy changes nothing, a smaller ``--count`` is
 refused, ``delete --host`` removes one pair, and ``delete`` the rest,
 leaving no server, port, keypair or security group in either region.
+Four volumes imported at ``--parallel 4`` through a pool of two pairs use
+both pairs, and arrive byte for byte.
 """
 
 import os
 import random
+import re
 import subprocess
 
 import fixtures
@@ -492,3 +495,79 @@ class TestConversionHosts(base.FunctionalTestCase):
         self.assertEqual([], self._left())
         self.assertEqual([], self._ports_of(server_ids))
         self.assertEqual({}, conversion_host.load_hosts(self.data_dir))
+
+    def test_pool_copies(self):
+        deployed = self._deploy('--count', '2')
+        src_hosts = {
+            r['ID']: r['Name'] for r in deployed if r['Side'] == 'src'
+        }
+        volumes = [
+            self.src.block_storage.create_volume(
+                name='%s-data-%d' % (self.prefix, i),
+                size=1,
+                volume_type=base.VOLUME_TYPE,
+            )
+            for i in range(4)
+        ]
+        paths = {}
+        for volume in volumes:
+            test_volumes._wait_status(
+                self.src.block_storage, volume.id, 'available'
+            )
+            paths[volume.name] = test_volumes.backing_file('r1', volume.id)
+            with open(paths[volume.name], 'r+b') as f:
+                for offset, length in CHUNKS:
+                    f.seek(offset)
+                    f.write(os.urandom(length))
+        select = ['--name-regex', '^%s-data-' % self.prefix]
+        self.openstack(
+            'migrate',
+            'export',
+            'volume',
+            '--data-dir',
+            self.data_dir,
+            '--src-cloud',
+            'src',
+            *select,
+            '-f',
+            'json',
+        )
+        rows = self.openstack(
+            *self._args('import', 'volume'),
+            *select,
+            '--parallel',
+            '4',
+            '-f',
+            'json',
+        )
+        self.assertEqual(
+            sorted((v.name, 'created') for v in volumes),
+            sorted((r['Name'], r['Action']) for r in rows),
+        )
+        copies = {
+            v.name: v
+            for v in self.dst.block_storage.volumes()
+            if (v.name or '').startswith(self.prefix + '-data-')
+        }
+        for volume in volumes:
+            self.assertEqual(
+                test_volumes._sha256(paths[volume.name]),
+                test_volumes._sha256(
+                    test_volumes.backing_file('r2', copies[volume.name].id)
+                ),
+            )
+        # Each volume's log names the source host it was attached to.
+        used = set()
+        for volume in volumes:
+            log = os.path.join(
+                self.data_dir, 'volume_logs', '%s.log' % volume.id
+            )
+            with open(log) as f:
+                used.update(
+                    re.findall(
+                        r'Attaching volume %s to conversion host \S+ '
+                        r'\(server (\S+)\)' % volume.id,
+                        f.read(),
+                    )
+                )
+        self.assertEqual(sorted(src_hosts), sorted(used))

@@ -2,6 +2,8 @@
 #   not use this file except in compliance with the License. You may obtain
 #   a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 
+import threading
+
 from oslotest import base
 
 from osmigrateclient import exceptions
@@ -108,3 +110,54 @@ class TestNames(base.BaseTestCase):
         self.assertEqual(
             'no conversion host named x in P (hosts: a, c, b)', str(e)
         )
+
+
+class TestScheduler(base.BaseTestCase):
+    def test_at_most_per_host_copies_on_a_pair(self):
+        scheduler = host_pool.Scheduler([1, 2], per_host=1)
+        with scheduler.take() as a, scheduler.take() as b:
+            self.assertEqual((1, 2), (a, b))
+            waited = []
+
+            def third():
+                with scheduler.take() as c:
+                    waited.append(c)
+
+            t = threading.Thread(target=third)
+            t.start()
+            t.join(0.2)
+            self.assertEqual([], waited)
+        t.join(10)
+        self.assertEqual(1, len(waited))
+
+    def test_fewest_active_first(self):
+        scheduler = host_pool.Scheduler([1, 2, 3], per_host=2)
+        with scheduler.take() as a, scheduler.take() as b:
+            with scheduler.take() as c, scheduler.take() as d:
+                self.assertEqual([1, 2, 3, 1], [a, b, c, d])
+                self.assertEqual({1: 2, 2: 1, 3: 1}, scheduler.active)
+
+    def test_held_pair_whatever_its_load(self):
+        scheduler = host_pool.Scheduler([1, 2], per_host=1)
+        with scheduler.take() as a, scheduler.take(held=1) as b:
+            self.assertEqual((1, 1), (a, b))
+            self.assertEqual({1: 2, 2: 0}, scheduler.active)
+        self.assertEqual({1: 0, 2: 0}, scheduler.active)
+
+    def test_one_per_pool(self):
+        self.assertIs(
+            host_pool.scheduler('/d/hosts.yml', [1, 2], 2),
+            host_pool.scheduler('/d/../d/hosts.yml', [2, 1], 2),
+        )
+        self.assertIsNot(
+            host_pool.scheduler('/d/hosts.yml', [1, 2], 2),
+            host_pool.scheduler('/e/hosts.yml', [1, 2], 2),
+        )
+
+    def test_in_turn_one_after_the_other(self):
+        scheduler = host_pool.Scheduler([1, 2], per_host=2)
+        taken = []
+        for _ in range(3):
+            with scheduler.take() as pair:
+                taken.append(pair)
+        self.assertEqual([1, 2, 1], taken)

@@ -325,3 +325,102 @@ class TestCopier(base.BaseTestCase):
             {'/dev/disk/by-id/virtio-d1', '/dev/disk/by-id/virtio-d2'},
             {vol.dest_device for _, vol, _ in self.copies},
         )
+
+
+class TestPool(TestCopier):
+    """Two pairs: S/D and S2/D2, and a third source host without its pair
+    (unused); every test of TestCopier holds on them too."""
+
+    def setUp(self):
+        super().setUp()
+        conversion_host.save_hosts(
+            self.data_dir,
+            {
+                'src': {'name': 'cs', 'server_id': 'S', 'address': '10.1.0.5'},
+                'dst': {'name': 'cd', 'server_id': 'D', 'address': '10.2.0.5'},
+                'src-2': {
+                    'name': 'cs2',
+                    'server_id': 'S2',
+                    'address': '10.1.0.6',
+                },
+                'dst-2': {
+                    'name': 'cd2',
+                    'server_id': 'D2',
+                    'address': '10.2.0.6',
+                },
+                'src-3': {'name': 'cs3', 'server_id': 'S3'},
+            },
+        )
+        for i in (2, 3, 4):
+            self.src_volumes['v%d' % i] = fakes.sdk_volume(id='v%d' % i)
+            self.dst_volumes['d%d' % i] = fakes.sdk_volume(id='d%d' % i)
+
+    def _parallel(self, copier, count):
+        together = threading.Barrier(count, timeout=10)
+        self.during_copy = lambda blockcopier: together.wait()
+        threads = [
+            threading.Thread(
+                target=copier.copy,
+                args=('v%d' % i, 'd%d' % i, 1024**3, 'v%d' % i),
+            )
+            for i in range(1, count + 1)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+
+    def test_copies_spread_over_the_pairs(self):
+        copier = self._copier()
+        self.assertEqual([1, 2], copier.pairs)
+        self._parallel(copier, 4)
+        self.assertEqual(4, len(self.copies))
+        # Two copies on each pair, each between the hosts of one pair.
+        self.assertCountEqual(
+            [('10.1.0.5', '10.2.0.5', '10.1.0.5')] * 2
+            + [('10.1.0.6', '10.2.0.6', '10.1.0.6')] * 2,
+            [
+                (c.source.address, c.dest.address, c.link.address)
+                for c, _, _ in self.copies
+            ],
+        )
+        attached = {}
+        for what, _side, server, volume in self.log:
+            if what == 'attach':
+                attached.setdefault(volume, []).append(server)
+        self.assertEqual(
+            {('S', 'D'), ('S2', 'D2')},
+            {
+                (attached['v%d' % i][0], attached['d%d' % i][0])
+                for i in range(1, 5)
+            },
+        )
+        self.assertEqual({1: 0, 2: 0}, copier.scheduler.active)
+
+    def test_one_copier_per_copy_shares_the_pool(self):
+        # (workload runs make a copier per server)
+        first, second = self._copier(), self._copier()
+        self.assertIs(first.scheduler, second.scheduler)
+
+    def test_volume_held_by_a_host_keeps_its_pair(self):
+        # An earlier run's late attach to the source host of pair 2.
+        self.src_volumes['v1'].status = 'in-use'
+        self.src_volumes['v1'].attachments = [{'server_id': 'S2'}]
+        copier = self._copier()
+        self.assertTrue(copier.usable('src', self.src_volumes['v1']))
+        self._copy(copier)
+        self.assertEqual(
+            [
+                ('attach', 'dst', 'D2', 'd1'),
+                ('detach', 'src', 'S2', 'v1'),
+                ('detach', 'dst', 'D2', 'd1'),
+            ],
+            self.log,
+        )
+
+    def test_half_pair_unused(self):
+        conversion_host.save_hosts(
+            self.data_dir, {'src-2': {'server_id': 'S2'}}
+        )
+        e = self.assertRaises(exceptions.MigrateError, self._copier)
+        self.assertEqual(volume_copy.NO_HOSTS, str(e))
