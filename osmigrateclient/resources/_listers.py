@@ -19,6 +19,7 @@ per cloud with :func:`listed` from :data:`LISTERS`, the table a type's
 """
 
 import logging
+import time
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
@@ -138,19 +139,31 @@ def images(conn: ty.Any) -> list[ty.Any]:
     return list(conn.image.images(limit=IMAGE_PAGE))
 
 
-#: how many times a listing is tried (see :func:`listed`)
-TRIES = 3
+#: how many times a listing is tried (see :func:`listed`), and the
+#: seconds before the second try, doubled before each next one (3.75 s
+#: in all: a burst of deletions in the project is over by then)
+TRIES = 5
+PAUSE = 0.25
 
 
-def listed(conn: ty.Any, kind: str) -> list[ty.Any]:
+def listed(
+    conn: ty.Any,
+    kind: str,
+    pause: ty.Callable[[float], None] = time.sleep,
+) -> list[ty.Any]:
     """Every visible resource of ``kind`` in ``conn``'s cloud."""
     LOG.debug('Listing %s resources', kind)
+    delay = PAUSE
     for _ in range(TRIES - 1):
         try:
             return list(LISTERS[kind](conn))
         except sdk_exceptions.NotFoundException:
             # Neutron answers a list with 404 when a resource it is
             # listing goes meanwhile (a rule's group deleted by someone
-            # else): the list itself exists, so ask again.
+            # else): the list itself exists, so ask again once the
+            # deletion is over (asked at once, the answer was a 404 again
+            # while many groups went).
             LOG.debug('Listing %s: 404, again', kind, exc_info=True)
+            pause(delay)
+            delay *= 2
     return list(LISTERS[kind](conn))

@@ -45,15 +45,23 @@ class TestListingRace(base.BaseTestCase):
     def test_a_404_of_a_list_is_asked_again(self):
         # What went meanwhile is not in the next answer.
         conn, calls = self.conn_with(failures=2)
-        self.assertEqual(['listed'], listers.listed(conn, 'network'))
-        self.assertEqual(3, len(calls))
+        pauses = []
+        self.assertEqual(
+            ['listed'], listers.listed(conn, 'network', pauses.append)
+        )
+        self.assertEqual((3, [0.25, 0.5]), (len(calls), pauses))
 
     def test_not_forever(self):
-        conn, calls = self.conn_with(failures=3)
+        conn, calls = self.conn_with(failures=5)
+        pauses = []
         self.assertRaises(
-            sdk_exceptions.NotFoundException, listers.listed, conn, 'network'
+            sdk_exceptions.NotFoundException,
+            listers.listed,
+            conn,
+            'network',
+            pauses.append,
         )
-        self.assertEqual(3, len(calls))
+        self.assertEqual((5, [0.25, 0.5, 1.0, 2.0]), (len(calls), pauses))
 
 
 class TestImages(base.BaseTestCase):
