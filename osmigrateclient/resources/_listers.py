@@ -95,8 +95,8 @@ LISTERS: dict[str, ty.Callable[[ty.Any], ty.Iterable[ty.Any]]] = {
     # Octavia: a load balancer's tree (members and L7 rules are listed
     # per pool and per policy: Octavia has no project-wide list of them)
     'load_balancer': lambda c: c.load_balancer.load_balancers(),
-    'lb_listener': lambda c: c.load_balancer.listeners(),
-    'lb_pool': lambda c: c.load_balancer.pools(),
+    'lb_listener': lambda c: c.load_balancer._list(sdk_classes.LbListener),
+    'lb_pool': lambda c: c.load_balancer._list(sdk_classes.LbPool),
     'lb_health_monitor': lambda c: c.load_balancer.health_monitors(),
     'lb_l7_policy': lambda c: c.load_balancer.l7_policies(),
     'lb_flavor': lambda c: c.load_balancer.flavors(),

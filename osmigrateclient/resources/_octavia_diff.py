@@ -101,6 +101,27 @@ def _fixed(kind: str, where: str, have: dict, want: dict) -> list:
     ]
 
 
+def _fixed_vips(have: dict, want: dict) -> list:
+    """The conflict of additional VIPs on other subnets: Octavia sets
+    them on create only."""
+    wanted = want.get('additional_vips')
+    if wanted is None:
+        return []
+    subnets = [
+        sorted(v['subnet_id'] for v in x or [])
+        for x in (have.get('additional_vips'), wanted)
+    ]
+    if subnets[0] == subnets[1]:
+        return []
+    return [
+        (
+            'load balancer.additional_vips',
+            'cannot change: the destination has them on subnets %r, the '
+            'file says %r' % tuple(subnets),
+        )
+    ]
+
+
 def _pair(have: list[dict], want: list[dict]):
     """(destination node or None, file node or None) by key."""
     by_key = {n['key']: n for n in have}
@@ -121,8 +142,11 @@ def diff_tree(have: dict, want: dict) -> TreeDiff:
     conflicts: list[tuple[str, str]] = []
     late: list[Op] = []
     conflicts += _fixed('lb', 'load balancer', have['attrs'], want['attrs'])
+    conflicts += _fixed_vips(have['attrs'], want['attrs'])
     changed = _changed('lb', have['attrs'], want['attrs'])
+    # (addresses are asked for, not enforced; the VIPs' subnets are fixed)
     changed.pop('vip_address', None)
+    changed.pop('additional_vips', None)
     if changed:
         ops.append(
             Op('update', 'lb', 'load balancer', changed, target=have.get('id'))

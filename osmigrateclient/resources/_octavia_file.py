@@ -16,6 +16,7 @@ export writes of a cloud's tree (children by name, members on servers and
 certificate containers by reference), and the resolved tree that an
 import makes of them (:func:`resolve_tree`)."""
 
+import re
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
@@ -31,10 +32,48 @@ UNNAMED_CONTAINER = (
     'the certificate container has no name or was not visible to the '
     'export: name it by reference'
 )
+UNNAMED_SECRET = (
+    'the secret has no name or was not visible to the export: '  # noqa: S105
+    'name it by reference'
+)
 UNNAMED_POOL = (
     'a pool without a name cannot be referenced: name the pool in the '
     'source and export the load balancers again'
 )
+UNNAMED_OTHER = (
+    'what it names was not visible to the export: name it by reference'
+)
+#: why an export leaves a field null (its warning), by the kind it names
+EXPORT_WHY = {
+    octavia_tree.CONTAINER: 'a certificate container without a name, or not '
+    'visible',
+    octavia_tree.SECRET: 'a secret without a name, or not visible',
+    'pool': 'a pool without a name',
+    'subnet': 'a subnet not visible',
+    'security_group': 'a security group not visible',
+}
+#: what an import says of a field the export left null, by kind
+IMPORT_WHY = {
+    octavia_tree.CONTAINER: UNNAMED_CONTAINER,
+    octavia_tree.SECRET: UNNAMED_SECRET,
+    'pool': UNNAMED_POOL,
+}
+
+
+def kind_named_by(field: str) -> str:
+    """The kind of what a field of ``_info.unreferenced`` names
+    (``listeners[0].client_ca_tls_container_ref``: a secret)."""
+    last = re.sub(r'\[\d+\]$', '', field.rsplit('.', 1)[-1])
+    refs_of = dict(octavia_tree.LISTENER_TLS_REFS)
+    refs_of.update(octavia_tree.POOL_TLS_REFS)
+    refs_of.update(
+        {
+            'sni_container_refs': octavia_tree.CONTAINER,
+            'subnet_ref': 'subnet',
+            'vip_sg_refs': 'security_group',
+        }
+    )
+    return refs_of.get(last, 'pool')
 
 
 # -- export -----------------------------------------------------------------
@@ -45,6 +84,9 @@ def pool_params(lookup: refs.Lookup, pool: dict) -> dict:
     and health monitor."""
     params = octavia_tree.pick(pool, octavia_tree.POOL_FIELDS)
     params['tags'] = sorted(params['tags'] or [])
+    for field, kind in octavia_tree.POOL_TLS_REFS.items():
+        if pool.get(field):
+            params[field] = _barbican_ref(lookup, kind, pool[field])
     params['members'] = []
     for m in pool['members']:
         params['members'].append(octavia_members.member_params(lookup, m))
@@ -63,13 +105,12 @@ def listener_params(
     params = octavia_tree.pick(listener, octavia_tree.LISTENER_FIELDS)
     params['tags'] = sorted(params['tags'] or [])
     params['default_pool'] = pool_names.get(listener.get('default_pool_id'))
-    if listener.get('default_tls_container_ref'):
-        params['default_tls_container_ref'] = _container_ref(
-            lookup, listener['default_tls_container_ref']
-        )
+    for field, kind in octavia_tree.LISTENER_TLS_REFS.items():
+        if listener.get(field):
+            params[field] = _barbican_ref(lookup, kind, listener[field])
     if listener.get('sni_container_refs'):
         params['sni_container_refs'] = [
-            _container_ref(lookup, href)
+            _barbican_ref(lookup, octavia_tree.CONTAINER, href)
             for href in listener['sni_container_refs']
         ]
     params['l7policies'] = []
@@ -87,10 +128,32 @@ def listener_params(
     return params
 
 
-def _container_ref(lookup: refs.Lookup, href: str):
-    if octavia_tree.CONTAINER not in listers.LISTERS:
+def _barbican_ref(lookup: refs.Lookup, kind: str, href: str):
+    if kind not in listers.LISTERS:
         return None
-    return lookup.ref(octavia_tree.CONTAINER, href)
+    return lookup.ref(kind, href)
+
+
+def vip_params(lookup: refs.Lookup, tree: dict) -> dict:
+    """The params of a load balancer's additional VIPs (subnet by
+    reference, address asked for) and VIP security groups (by
+    reference); null where the source's Octavia does not have them."""
+    vips = tree.get('additional_vips')
+    groups = tree.get('vip_sg_ids')
+    return {
+        'additional_vips': None
+        if vips is None
+        else [
+            {
+                'subnet_ref': lookup.ref('subnet', v.get('subnet_id')),
+                'ip_address': v.get('ip_address'),
+            }
+            for v in octavia_tree.additional_vips(vips) or []
+        ],
+        'vip_sg_refs': None
+        if groups is None
+        else [lookup.ref('security_group', g) for g in groups],
+    }
 
 
 def unreferenced_fields(tree: dict, params: dict) -> list[str]:
@@ -103,10 +166,9 @@ def unreferenced_fields(tree: dict, params: dict) -> list[str]:
         where = 'listeners[%d]' % i
         if x.get('default_pool_id') and p['default_pool'] is None:
             found.append(where + '.default_pool')
-        if x.get('default_tls_container_ref') and not p.get(
-            'default_tls_container_ref'
-        ):
-            found.append(where + '.default_tls_container_ref')
+        for field in octavia_tree.LISTENER_TLS_REFS:
+            if x.get(field) and not p.get(field):
+                found.append('%s.%s' % (where, field))
         for k, ref in enumerate(p.get('sni_container_refs') or []):
             if ref is None:
                 found.append('%s.sni_container_refs[%d]' % (where, k))
@@ -115,6 +177,18 @@ def unreferenced_fields(tree: dict, params: dict) -> list[str]:
         ):
             if pol.get('redirect_pool_id') and pp['redirect_pool'] is None:
                 found.append('%s.l7policies[%d].redirect_pool' % (where, j))
+    for i, (pool, p) in enumerate(
+        zip(tree['pools'], params['pools'], strict=True)
+    ):
+        for field in octavia_tree.POOL_TLS_REFS:
+            if pool.get(field) and not p.get(field):
+                found.append('pools[%d].%s' % (i, field))
+    for i, v in enumerate(params.get('additional_vips') or []):
+        if v['subnet_ref'] is None:
+            found.append('additional_vips[%d].subnet_ref' % i)
+    for i, group in enumerate(params.get('vip_sg_refs') or []):
+        if group is None:
+            found.append('vip_sg_refs[%d]' % i)
     return found
 
 
@@ -143,7 +217,7 @@ def resolve_tree(
     """
     _refuse_unreferenced(params, unreferenced)
     remarks: list[str] = []
-    lb = _lb_attrs(lookup, params, references)
+    lb = _lb_attrs(lookup, params, references, remarks)
     pools, by_name = _pools(lookup, params, remarks)
     listeners = _listeners(lookup, params, by_name)
     tree = {'attrs': lb, 'pools': pools, 'listeners': listeners}
@@ -164,13 +238,16 @@ def _refuse_unreferenced(params: dict, unreferenced: ty.Any) -> None:
                 value = None
         if value is None:
             raise exceptions.UnresolvedReference(
-                UNNAMED_CONTAINER if 'container' in field else UNNAMED_POOL,
+                IMPORT_WHY.get(kind_named_by(field), UNNAMED_OTHER),
                 field=field,
             )
 
 
 def _lb_attrs(
-    lookup: refs.Lookup, params: dict, references: dict[str, base.RefField]
+    lookup: refs.Lookup,
+    params: dict,
+    references: dict[str, base.RefField],
+    remarks: list[str],
 ) -> dict:
     """The load balancer's own fields, its VIP's references, flavor and
     provider resolved."""
@@ -186,6 +263,7 @@ def _lb_attrs(
     if params.get('vip_subnet_ref') is not None:
         # (the subnet says the network)
         lb.pop('vip_network_id', None)
+    lb.update(_vip_extras(lookup, params, remarks))
     lb['flavor_id'] = None
     if params.get('flavor'):
         listed = list_or_none(lookup, octavia_tree.FLAVOR)
@@ -220,6 +298,50 @@ def _lb_attrs(
     return lb
 
 
+def _vip_extras(lookup: refs.Lookup, params: dict, remarks: list[str]) -> dict:
+    """The additional VIPs and the VIP security groups resolved; null,
+    with a remark, where the destination's Octavia does not have them."""
+    found: dict[str, ty.Any] = {'additional_vips': None, 'vip_sg_ids': None}
+    for field, param, what in (
+        ('additional_vips', 'additional_vips', 'additional VIPs'),
+        ('vip_sg_ids', 'vip_sg_refs', 'VIP security groups'),
+    ):
+        value = params.get(param)
+        if value is None:
+            continue
+        since = octavia_tree.LB_FIELD_VERSIONS[field]
+        version = octavia_tree.api_version(lookup) if value else None
+        if version is not None and version < since:
+            remarks.append(
+                '%s left out: the destination\'s Octavia API is v%d.%d, it '
+                'takes %s from v%d.%d' % ((param,) + version + (what,) + since)
+            )
+            continue
+        if field == 'vip_sg_ids':
+            found[field] = [
+                octavia_tree.resolve(
+                    lookup, 'security_group', g, 'vip_sg_refs[%d]' % i
+                ).id
+                for i, g in enumerate(value)
+            ]
+            continue
+        vips = []
+        for i, v in enumerate(value):
+            where = 'additional_vips[%d].subnet_ref' % i
+            if v.get('subnet_ref') is None:
+                raise exceptions.UnresolvedReference(
+                    'missing: an additional VIP needs its subnet', field=where
+                )
+            subnet = octavia_tree.resolve(
+                lookup, 'subnet', v['subnet_ref'], where
+            )
+            vips.append(
+                {'subnet_id': subnet.id, 'ip_address': v.get('ip_address')}
+            )
+        found[field] = octavia_tree.additional_vips(vips)
+    return found
+
+
 def _pools(
     lookup: refs.Lookup, params: dict, remarks: list[str]
 ) -> tuple[list[dict], dict]:
@@ -242,10 +364,14 @@ def _pools(
                 )
         _unique(members, where + '.members', 'member')
         hm = pool.get('healthmonitor')
+        attrs = {f: pool.get(f) for f in octavia_tree.POOL_FIELDS}
+        attrs.update(
+            _tls_refs(lookup, pool, octavia_tree.POOL_TLS_REFS, where)
+        )
         pools.append(
             {
                 'key': key,
-                'attrs': {f: pool.get(f) for f in octavia_tree.POOL_FIELDS},
+                'attrs': attrs,
                 'members': members,
                 'healthmonitor': (
                     {'attrs': {f: hm.get(f) for f in octavia_tree.HM_FIELDS}}
@@ -265,15 +391,13 @@ def _listeners(lookup: refs.Lookup, params: dict, by_name: dict) -> list:
         where = 'listeners[%d]' % i
         attrs = {f: x.get(f) for f in octavia_tree.LISTENER_FIELDS}
         attrs['default_pool'] = _pool_key(x, 'default_pool', by_name, where)
-        ref = x.get('default_tls_container_ref')
-        if ref is not None:
-            attrs['default_tls_container_ref'] = octavia_tree.resolve(
-                lookup,
-                octavia_tree.CONTAINER,
-                ref,
-                where + '.default_tls_container_ref',
-            ).id
-        elif x.get('protocol') == 'TERMINATED_HTTPS':
+        attrs.update(
+            _tls_refs(lookup, x, octavia_tree.LISTENER_TLS_REFS, where)
+        )
+        if (
+            x.get('default_tls_container_ref') is None
+            and x.get('protocol') == 'TERMINATED_HTTPS'
+        ):
             raise exceptions.UnresolvedReference(
                 'a TERMINATED_HTTPS listener needs its certificate '
                 'container: name it by reference',
@@ -322,6 +446,20 @@ def _listeners(lookup: refs.Lookup, params: dict, by_name: dict) -> list:
         )
     _unique(listeners, 'listeners', 'listener')
     return listeners
+
+
+def _tls_refs(
+    lookup: refs.Lookup, node: dict, fields: dict[str, str], where: str
+) -> dict:
+    """The Barbican hrefs of a listener's or pool's references that the
+    file sets."""
+    return {
+        field: octavia_tree.resolve(
+            lookup, kind, node[field], '%s.%s' % (where, field)
+        ).id
+        for field, kind in fields.items()
+        if node.get(field) is not None
+    }
 
 
 def _unique(nodes: list[dict], where: str, what: str) -> None:

@@ -28,17 +28,20 @@ with a listener's ``default_pool`` and a policy's ``redirect_pool`` as the
 pool's key.
 """
 
+import re
 import typing as ty
 import weakref
+
+from keystoneauth1 import exceptions as ksa_exceptions
+from openstack import exceptions as sdk_exceptions
 
 from openstack.load_balancer.v2 import health_monitor as sdk_hm
 from openstack.load_balancer.v2 import l7_policy as sdk_l7_policy
 from openstack.load_balancer.v2 import l7_rule as sdk_l7_rule
-from openstack.load_balancer.v2 import listener as sdk_listener
 from openstack.load_balancer.v2 import member as sdk_member
-from openstack.load_balancer.v2 import pool as sdk_pool
 
 from osmigrateclient import exceptions
+from osmigrateclient.resources import _sdk_classes as sdk_classes
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -51,7 +54,20 @@ LB, LISTENER, POOL, HM, POLICY = (
     'lb_l7_policy',
 )
 FLAVOR, PROVIDER = 'lb_flavor', 'lb_provider'
-CONTAINER = 'secret_container'
+CONTAINER, SECRET = 'secret_container', 'secret'
+
+#: the fields of a listener and a pool that name a Barbican certificate
+#: container or secret: in the file, references by name
+LISTENER_TLS_REFS = {
+    'default_tls_container_ref': CONTAINER,
+    'client_ca_tls_container_ref': SECRET,
+    'client_crl_container_ref': SECRET,
+}
+POOL_TLS_REFS = {
+    'tls_container_ref': CONTAINER,
+    'ca_tls_container_ref': SECRET,
+    'crl_container_ref': SECRET,
+}
 
 #: the fields of each child, as Octavia's API names them
 LISTENER_FIELDS = (
@@ -73,6 +89,7 @@ LISTENER_FIELDS = (
     'hsts_max_age',
     'hsts_include_subdomains',
     'hsts_preload',
+    'client_authentication',
     'tags',
 )
 POOL_FIELDS = (
@@ -143,13 +160,16 @@ LB_FIELDS = (
 )
 
 #: list fields whose order means nothing
-UNORDERED = ('tags', 'allowed_cidrs')
+UNORDERED = ('tags', 'allowed_cidrs', 'vip_sg_ids')
+
+#: the Octavia API version that brought a load balancer's field
+LB_FIELD_VERSIONS = {'additional_vips': (2, 26), 'vip_sg_ids': (2, 29)}
 
 
 #: the openstacksdk class of each child kind
 SDK = {
-    'listener': sdk_listener.Listener,
-    'pool': sdk_pool.Pool,
+    'listener': sdk_classes.LbListener,
+    'pool': sdk_classes.LbPool,
     'member': sdk_member.Member,
     'healthmonitor': sdk_hm.HealthMonitor,
     'l7policy': sdk_l7_policy.L7Policy,
@@ -304,6 +324,55 @@ def read_tree(lookup: refs.Lookup, lb: ty.Any) -> dict:
     return tree
 
 
+#: per Lookup: its cloud's Octavia API version, asked once
+_VERSIONS: 'weakref.WeakKeyDictionary[refs.Lookup, ty.Any]' = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def api_version(lookup: refs.Lookup) -> tuple[int, int] | None:
+    """The highest API version that the cloud's Octavia lists in its
+    version document, or None when it does not say."""
+    if lookup not in _VERSIONS:
+        _VERSIONS[lookup] = _ask_version(lookup.conn.load_balancer)
+    return _VERSIONS[lookup]
+
+
+def _ask_version(proxy: ty.Any) -> tuple[int, int] | None:
+    try:
+        # (the document is at the endpoint's root, above /v2 or /v2.0)
+        root = re.sub(r'/v2(\.0)?/?$', '', proxy.get_endpoint()) + '/'
+        listed = proxy.get(root).json()['versions']
+        found = [
+            re.fullmatch(r'v(\d{1,4})\.(\d{1,4})', str(v.get('id')))
+            for v in listed
+        ]
+    except (
+        sdk_exceptions.SDKException,
+        ksa_exceptions.ClientException,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ):
+        return None
+    versions = [(int(m[1]), int(m[2])) for m in found if m]
+    return max(versions) if versions else None
+
+
+def additional_vips(value: ty.Any) -> list[dict] | None:
+    """A load balancer's additional VIPs as both sides compare them:
+    subnet and address, in the order of their subnets."""
+    if value is None:
+        return None
+    vips = [
+        {'subnet_id': v.get('subnet_id'), 'ip_address': v.get('ip_address')}
+        for v in value
+        if isinstance(v, dict)
+    ]
+    return sorted(vips, key=lambda v: str(v['subnet_id']))
+
+
 def pick(obj: dict, fields: tuple) -> dict:
     """``fields`` of ``obj``, as plain values."""
     return {f: base.plain(obj.get(f)) for f in fields}
@@ -327,9 +396,11 @@ def resolved_from_cloud(tree: dict) -> dict:
             'vip_subnet_id',
             'vip_network_id',
             'vip_qos_policy_id',
+            'vip_sg_ids',
             'tags',
         ),
     )
+    lb_attrs['additional_vips'] = additional_vips(tree.get('additional_vips'))
     out = {'attrs': lb_attrs, 'id': tree['id'], 'pools': [], 'listeners': []}
     for pool, key in zip(pools, keys, strict=True):
         members = []
@@ -343,7 +414,7 @@ def resolved_from_cloud(tree: dict) -> dict:
             {
                 'key': key,
                 'id': pool['id'],
-                'attrs': pick(pool, POOL_FIELDS),
+                'attrs': pick(pool, POOL_FIELDS + tuple(POOL_TLS_REFS)),
                 'members': members,
                 'healthmonitor': (
                     {'attrs': pick(hm, HM_FIELDS), 'id': hm['id']}
@@ -356,7 +427,8 @@ def resolved_from_cloud(tree: dict) -> dict:
         attrs = pick(
             listener,
             LISTENER_FIELDS
-            + ('default_tls_container_ref', 'sni_container_refs'),
+            + tuple(LISTENER_TLS_REFS)
+            + ('sni_container_refs',),
         )
         attrs['default_pool'] = key_of.get(listener.get('default_pool_id'))
         policies = []

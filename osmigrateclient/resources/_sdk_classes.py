@@ -12,9 +12,10 @@
 
 """openstacksdk resource classes of our own, where openstacksdk's lack
 what a list or a write needs: a field (a volume type's QoS specs), a path
-(Designate's project-wide record sets), Barbican's paging, or a Manila API
-version.  The listers of :data:`osmigrateclient.resources._listers.LISTERS` and
-the types' writes use them.
+(Designate's project-wide record sets), Barbican's paging, a Manila API
+version or Octavia's TLS fields.  The listers of
+:data:`osmigrateclient.resources._listers.LISTERS` and the types' writes
+use them.
 """
 
 import typing as ty
@@ -25,6 +26,8 @@ from openstack.dns.v2 import recordset as sdk_dns_recordset
 from openstack.key_manager.v1 import _format as sdk_km_format
 from openstack.key_manager.v1 import container as sdk_km_container
 from openstack.key_manager.v1 import secret as sdk_km_secret
+from openstack.load_balancer.v2 import listener as sdk_lb_listener
+from openstack.load_balancer.v2 import pool as sdk_lb_pool
 from openstack.shared_file_system.v2 import share as sdk_share
 from openstack.shared_file_system.v2 import share_network as sdk_share_net
 from openstack.shared_file_system.v2 import share_type as sdk_share_type
@@ -82,6 +85,24 @@ class SecretContainer(_BarbicanList, sdk_km_container.Container):
     container_id = sdk_resource.Body(
         'container_ref', alternate_id=True, type=sdk_km_format.HREFToUUID
     )
+
+
+class LbListener(sdk_lb_listener.Listener):
+    """An Octavia listener with its TLS client authentication (API 2.8),
+    which openstacksdk's class drops."""
+
+    client_authentication = sdk_resource.Body('client_authentication')
+    client_ca_tls_container_ref = sdk_resource.Body(
+        'client_ca_tls_container_ref'
+    )
+    client_crl_container_ref = sdk_resource.Body('client_crl_container_ref')
+
+
+class LbPool(sdk_lb_pool.Pool):
+    """An Octavia pool with the certificate it shows its members (API
+    2.8), which openstacksdk's class drops."""
+
+    tls_container_ref = sdk_resource.Body('tls_container_ref')
 
 
 class ZoneRecordset(sdk_dns_recordset.Recordset):

@@ -15,8 +15,10 @@
 One entry per load balancer.  Its ``params`` hold the load balancer's own
 fields (as Octavia's API names them: ``admin_state_up``), the VIP by
 reference (``vip_subnet_ref``, ``vip_network_ref``, ``vip_qos_policy_ref``)
-with the address asked for (``vip_address``), the provider by name and the
-flavor by name (``flavor``); then ``pools`` (each with its ``members`` and
+with the address asked for (``vip_address``), its additional VIPs (each
+one's ``subnet_ref`` and address asked for) and security groups
+(``vip_sg_refs``), the provider by name and the flavor by name
+(``flavor``); then ``pools`` (each with its ``members`` and
 its ``healthmonitor``) and ``listeners`` (each with its ``l7policies``,
 each with its ``rules``).  A listener's ``default_pool`` and a policy's
 ``redirect_pool`` name a pool of the same load balancer; a pool without a
@@ -30,7 +32,13 @@ that network; a server that the destination does not hold yet leaves the
 member out, with a remark: import the load balancers again after the
 workload import.  Other members keep their ``address`` and ``subnet_ref``.
 TLS listeners refer to Barbican certificate containers by reference
-(``default_tls_container_ref``, ``sni_container_refs``).
+(``default_tls_container_ref``, ``sni_container_refs``), and to the CA and
+revocation list of their client authentication as secrets by reference;
+a re-encrypting pool likewise (``tls_container_ref``: a container;
+``ca_tls_container_ref``, ``crl_container_ref``: secrets).  Additional
+VIPs and VIP security groups go only to a destination whose Octavia API
+has them (2.26, 2.29); an older one gets the load balancer without them,
+and the outcome says so.
 
 Import finds the destination twin by name (an unnamed load balancer, by
 its VIP address), and the children of its tree by name (unnamed ones by
@@ -38,7 +46,8 @@ their natural key: a listener by protocol and port, a member by address
 and port, an L7 policy by position; rules are compared whole).  What
 differs is updated, what is missing made, what the file does not hold
 deleted; fields that cannot change (a listener's protocol or port, a
-pool's protocol, the provider, the VIP's subnet) are a conflict, except a
+pool's protocol, the provider, the VIP's subnet, the additional VIPs'
+subnets) are a conflict, except a
 member's address and a health monitor's type: those are made again.  A
 null field in the file is not compared (the destination keeps its value).
 The VIP address is asked for; when Octavia refuses it (taken, or outside
@@ -114,7 +123,10 @@ LISTENER_SHAPE = {
     'hsts_preload': BOOL,
     'tags': [STR],
     'default_pool': STR,
+    'client_authentication': STR,
     'default_tls_container_ref': REF,
+    'client_ca_tls_container_ref': REF,
+    'client_crl_container_ref': REF,
     'sni_container_refs': [REF],
     'l7policies': [POLICY_SHAPE],
 }
@@ -161,6 +173,9 @@ POOL_SHAPE = {
     'tls_ciphers': STR,
     'tls_versions': [STR],
     'alpn_protocols': [STR],
+    'tls_container_ref': REF,
+    'ca_tls_container_ref': REF,
+    'crl_container_ref': REF,
     'tags': [STR],
     'members': [MEMBER_SHAPE],
     'healthmonitor': HM_SHAPE,
@@ -187,6 +202,8 @@ class LoadBalancer(base.Resource):
         'network',
         'subnet',
         'network qos policy',
+        'security group',
+        'secret',
         'secret container',
     )
     export_what = "the source project's load balancers, each with its tree,"
@@ -201,15 +218,23 @@ class LoadBalancer(base.Resource):
         'provisioning_status',
         'updated_at',
         'vip_port_id',
+        'vip_sg_ids',
+        'additional_vips',
     )
     references = {
         'vip_subnet_ref': base.RefField('subnet', 'vip_subnet_id'),
         'vip_network_ref': base.RefField('network', 'vip_network_id'),
         'vip_qos_policy_ref': base.RefField('qos_policy', 'vip_qos_policy_id'),
     }
-    info_shapes = {'unreferenced': [STR]}
+    info_shapes = {
+        'unreferenced': [STR],
+        'vip_sg_ids': [STR],
+        'additional_vips': [datafile.MapOf(STR)],
+    }
     param_shapes = {
         'admin_state_up': BOOL,
+        'additional_vips': [{'subnet_ref': REF, 'ip_address': STR}],
+        'vip_sg_refs': [REF],
         'listeners': [LISTENER_SHAPE],
         'pools': [POOL_SHAPE],
     }
@@ -272,6 +297,7 @@ class LoadBalancer(base.Resource):
         for param, ref in self.references.items():
             info[ref.id_attr] = tree.get(ref.id_attr)
             params[param] = lookup.ref(ref.kind, tree.get(ref.id_attr))
+        params.update(octavia_file.vip_params(lookup, tree))
         names = {p['id']: p.get('name') or None for p in tree['pools']}
         params['pools'] = [
             octavia_file.pool_params(lookup, p) for p in tree['pools']
@@ -300,9 +326,7 @@ class LoadBalancer(base.Resource):
                     'balancer will not import until the file names it',
                     self.label_of(entry),
                     field,
-                    'a certificate container without a name, or not visible'
-                    if 'container' in field
-                    else 'a pool without a name',
+                    octavia_file.EXPORT_WHY[octavia_file.kind_named_by(field)],
                 )
         return entries
 
@@ -310,16 +334,23 @@ class LoadBalancer(base.Resource):
 
     def references_in(self, params: dict) -> list[tuple[str, str, ty.Any]]:
         found = super().references_in(params)
-        for i, x in enumerate(params.get('listeners') or []):
-            where = 'params.listeners[%d]' % i
-            if x.get('default_tls_container_ref') is not None:
+        for i, v in enumerate(params.get('additional_vips') or []):
+            if v.get('subnet_ref') is not None:
                 found.append(
                     (
-                        where + '.default_tls_container_ref',
-                        octavia_tree.CONTAINER,
-                        x['default_tls_container_ref'],
+                        'params.additional_vips[%d].subnet_ref' % i,
+                        'subnet',
+                        v['subnet_ref'],
                     )
                 )
+        for i, group in enumerate(params.get('vip_sg_refs') or []):
+            if group is not None:
+                found.append(
+                    ('params.vip_sg_refs[%d]' % i, 'security_group', group)
+                )
+        for i, x in enumerate(params.get('listeners') or []):
+            where = 'params.listeners[%d]' % i
+            found += _tls_references(where, x, octavia_tree.LISTENER_TLS_REFS)
             for k, ref in enumerate(x.get('sni_container_refs') or []):
                 found.append(
                     (
@@ -329,6 +360,9 @@ class LoadBalancer(base.Resource):
                     )
                 )
         for i, pool in enumerate(params.get('pools') or []):
+            found += _tls_references(
+                'params.pools[%d]' % i, pool, octavia_tree.POOL_TLS_REFS
+            )
             for j, m in enumerate(pool.get('members') or []):
                 where = 'params.pools[%d].members[%d]' % (i, j)
                 for key, kind in (
@@ -400,20 +434,26 @@ class LoadBalancer(base.Resource):
         attrs = {
             k: v
             for k, v in want['attrs'].items()
-            if not base.is_empty(v) and k != 'vip_address'
+            if not base.is_empty(v)
+            and k not in ('vip_address', 'additional_vips')
         }
         address = want['attrs'].get('vip_address')
+        vips = want['attrs'].get('additional_vips') or []
         lb = None
-        if address:
+        tries = _address_tries(address, vips)
+        for i, (asked, asked_vips) in enumerate(tries):
+            if asked_vips:
+                attrs['additional_vips'] = asked_vips
             try:
-                lb = proxy.create_load_balancer(vip_address=address, **attrs)
+                lb = proxy.create_load_balancer(**asked, **attrs)
+                break
             except (
                 sdk_exceptions.BadRequestException,
                 sdk_exceptions.ConflictException,
             ) as e:
-                LOG.debug('VIP address %s refused: %s', address, e)
-        if lb is None:
-            lb = proxy.create_load_balancer(**attrs)
+                if i == len(tries) - 1:
+                    raise
+                LOG.debug('VIP addresses %s refused: %s', asked, e)
         name = self.label_of(entry)
         writer = self.writer(lookup, name)
         try:
@@ -476,13 +516,62 @@ class LoadBalancer(base.Resource):
         return outcome
 
     def remarks(self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry):
+        found = []
         wanted = entry['params'].get('vip_address')
         if wanted and obj.vip_address != wanted:
-            return 'VIP address %s not free: the load balancer has %s' % (
-                wanted,
-                obj.vip_address,
+            found.append(
+                'VIP address %s not free: the load balancer has %s'
+                % (wanted, obj.vip_address)
             )
-        return ''
+        have = {
+            v.get('subnet_id'): v.get('ip_address')
+            for v in obj.additional_vips or []
+        }
+        try:
+            want, _ = octavia_file.resolve_tree(
+                lookup, entry['params'], self.references
+            )
+        except exceptions.MigrateError:
+            return '; '.join(found)
+        for v in want['attrs'].get('additional_vips') or []:
+            given = have.get(v['subnet_id'])
+            if v['ip_address'] and given != v['ip_address']:
+                found.append(
+                    'additional VIP address %s not free: the load balancer '
+                    'has %s' % (v['ip_address'], given)
+                )
+        return '; '.join(found)
+
+
+def _address_tries(address: ty.Any, vips: list[dict]) -> list[tuple]:
+    """The VIP addresses to ask for, in turn, while Octavia refuses them
+    (taken, or outside the subnet): all of them, the primary one, the
+    additional ones, none; as (``vip_address`` argument, additional
+    VIPs)."""
+    bare = [{'subnet_id': v['subnet_id']} for v in vips]
+    full = [{k: v for k, v in vip.items() if v is not None} for vip in vips]
+    tries: list[tuple] = []
+    for primary, extra in (
+        (address, full),
+        (address, bare),
+        (None, full),
+        (None, bare),
+    ):
+        asked = {'vip_address': primary} if primary else {}
+        if (asked, extra) not in tries:
+            tries.append((asked, extra))
+    return tries
+
+
+def _tls_references(
+    where: str, node: dict, fields: dict[str, str]
+) -> list[tuple[str, str, ty.Any]]:
+    """The Barbican references of a listener or pool."""
+    return [
+        ('%s.%s' % (where, field), kind, node[field])
+        for field, kind in fields.items()
+        if node.get(field) is not None
+    ]
 
 
 RESOURCE = LoadBalancer

@@ -92,8 +92,8 @@ SDK_CLASSES = {
     'share_network': 'osmigrateclient.resources._sdk_classes:ShareNetwork',
     'share': 'osmigrateclient.resources._sdk_classes:Share',
     'load_balancer': 'openstack.load_balancer.v2.load_balancer:LoadBalancer',
-    'lb_listener': 'openstack.load_balancer.v2.listener:Listener',
-    'lb_pool': 'openstack.load_balancer.v2.pool:Pool',
+    'lb_listener': 'osmigrateclient.resources._sdk_classes:LbListener',
+    'lb_pool': 'osmigrateclient.resources._sdk_classes:LbPool',
     'lb_health_monitor': (
         'openstack.load_balancer.v2.health_monitor:HealthMonitor'
     ),

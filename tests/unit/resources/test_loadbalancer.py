@@ -98,6 +98,8 @@ class TestOrder(base.BaseTestCase):
             'network',
             'subnet',
             'network qos policy',
+            'security group',
+            'secret',
             'secret container',
         ):
             self.assertLess(
@@ -157,3 +159,88 @@ class TestImport(octavia_fakes.ResolveCase):
         )
         self.assertEqual('unchanged', outcome.action)
         self.assertEqual([], self.conn.write_calls())
+
+
+class TestVipsAndTls(octavia_fakes.ResolveCase):
+    def test_references_of_vips_and_barbican(self):
+        p = params(address='10.0.0.5')
+        p['additional_vips'] = [
+            {'subnet_ref': ref('sub2'), 'ip_address': None}
+        ]
+        p['vip_sg_refs'] = [ref('sg')]
+        p['listeners'][0]['client_ca_tls_container_ref'] = ref('ca')
+        p['pools'][0]['crl_container_ref'] = ref('crl')
+        p['pools'][0]['tls_container_ref'] = ref('cert')
+        self.assertEqual(
+            [
+                ('params.vip_network_ref', 'network', None),
+                ('params.vip_qos_policy_ref', 'qos_policy', None),
+                ('params.vip_subnet_ref', 'subnet', ref('sub')),
+                (
+                    'params.additional_vips[0].subnet_ref',
+                    'subnet',
+                    ref('sub2'),
+                ),
+                ('params.vip_sg_refs[0]', 'security_group', ref('sg')),
+                (
+                    'params.listeners[0].client_ca_tls_container_ref',
+                    'secret',
+                    ref('ca'),
+                ),
+                (
+                    'params.pools[0].tls_container_ref',
+                    'secret_container',
+                    ref('cert'),
+                ),
+                ('params.pools[0].crl_container_ref', 'secret', ref('crl')),
+            ],
+            self.type.references_in(p),
+        )
+
+    def test_address_tries(self):
+        vips = [{'subnet_id': 's2', 'ip_address': '10.1.0.5'}]
+        self.assertEqual(
+            [
+                ({'vip_address': '10.0.0.5'}, vips),
+                ({'vip_address': '10.0.0.5'}, [{'subnet_id': 's2'}]),
+                ({}, vips),
+                ({}, [{'subnet_id': 's2'}]),
+            ],
+            lbmod._address_tries('10.0.0.5', vips),
+        )
+        self.assertEqual(
+            [({'vip_address': '10.0.0.5'}, []), ({}, [])],
+            lbmod._address_tries('10.0.0.5', []),
+        )
+        self.assertEqual(
+            [({}, [{'subnet_id': 's2'}])],
+            lbmod._address_tries(
+                None, [{'subnet_id': 's2', 'ip_address': None}]
+            ),
+        )
+
+    def test_remarks_say_which_address_was_not_free(self):
+        sub2 = self.conn.add('subnet', name='sub2', network_id=self.net.id)
+        self.useFixture(
+            fixtures.MockPatchObject(
+                _octavia_tree, 'api_version', lambda lookup: (2, 30)
+            )
+        )
+        p = params(address='10.0.0.5')
+        p['additional_vips'] = [
+            {'subnet_ref': ref('sub2'), 'ip_address': '10.1.0.5'}
+        ]
+        entry = {'type': self.type.type, 'params': p, '_info': {'id': 'x'}}
+        lb = self.conn.add(
+            'load_balancer',
+            name='lb',
+            vip_address='10.0.0.50',
+            additional_vips=[{'subnet_id': sub2.id, 'ip_address': '10.1.0.7'}],
+        )
+        self.assertEqual(
+            'additional VIP address 10.1.0.5 not free: the load balancer '
+            'has 10.1.0.7',
+            self.type.remarks(self.lookup, lb, entry),
+        )
+        lb.additional_vips = [{'subnet_id': sub2.id, 'ip_address': '10.1.0.5'}]
+        self.assertEqual('', self.type.remarks(self.lookup, lb, entry))

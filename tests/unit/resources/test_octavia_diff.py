@@ -182,3 +182,81 @@ class TestDiffTree(base.BaseTestCase):
             ],
             [(v, label) for v, label, _ in ops(empty, want)[0]],
         )
+
+
+class TestVips(base.BaseTestCase):
+    def with_vips(self, vips, groups=None):
+        found = tree()
+        found['attrs']['additional_vips'] = vips
+        found['attrs']['vip_sg_ids'] = groups
+        return found
+
+    def test_addresses_are_asked_for_subnets_are_fixed(self):
+        have = self.with_vips([{'subnet_id': 's2', 'ip_address': '10.1.0.5'}])
+        # another address: not a write (Octavia gave what was free)
+        want = self.with_vips([{'subnet_id': 's2', 'ip_address': '10.1.0.9'}])
+        self.assertEqual(([], []), ops(have, want))
+        # null: not compared
+        self.assertEqual(([], []), ops(have, self.with_vips(None)))
+        want = self.with_vips([{'subnet_id': 's3', 'ip_address': None}])
+        self.assertEqual(
+            (
+                [],
+                [
+                    (
+                        'load balancer.additional_vips',
+                        "cannot change: the destination has them on subnets "
+                        "['s2'], the file says ['s3']",
+                    )
+                ],
+            ),
+            ops(have, want),
+        )
+        self.assertEqual(
+            [
+                (
+                    'load balancer.additional_vips',
+                    "cannot change: the destination has them on subnets "
+                    "['s2'], the file says []",
+                )
+            ],
+            ops(have, self.with_vips([]))[1],
+        )
+
+    def test_security_groups_are_updated_in_any_order(self):
+        have = self.with_vips([], ['g1', 'g2'])
+        self.assertEqual(([], []), ops(have, self.with_vips([], ['g2', 'g1'])))
+        self.assertEqual(
+            ([('update', 'load balancer', {'vip_sg_ids': ['g3']})], []),
+            ops(have, self.with_vips([], ['g3'])),
+        )
+        self.assertEqual(
+            ([('update', 'load balancer', {'vip_sg_ids': []})], []),
+            ops(have, self.with_vips([], [])),
+        )
+
+    def test_barbican_references_are_updated(self):
+        have = tree()
+        have['listeners'][0]['attrs']['client_ca_tls_container_ref'] = 'h1'
+        have['pools'][0]['attrs']['ca_tls_container_ref'] = 'h1'
+        want = copy.deepcopy(have)
+        want['listeners'][0]['attrs']['client_ca_tls_container_ref'] = 'h2'
+        want['pools'][0]['attrs']['ca_tls_container_ref'] = 'h2'
+        self.assertEqual(
+            (
+                [
+                    (
+                        'update',
+                        'pool web',
+                        {'ca_tls_container_ref': 'h2'},
+                    ),
+                    (
+                        'update',
+                        'listener http',
+                        {'client_ca_tls_container_ref': 'h2'},
+                    ),
+                ],
+                [],
+            ),
+            ops(have, want),
+        )
