@@ -653,7 +653,9 @@ def uuid_of(href):
     return href.rstrip('/').rsplit('/', 1)[-1]
 
 
-class TestTlsListener(LoadBalancerTestCase):
+class BarbicanTestCase(LoadBalancerTestCase):
+    """Load balancers that refer to Barbican's secrets and containers."""
+
     def grant_octavia(self, cloud, hrefs):
         """Let Octavia's service user read these secrets and containers
         (a Barbican ACL), as an operator does for TLS listeners."""
@@ -713,6 +715,8 @@ class TestTlsListener(LoadBalancerTestCase):
         )
         return container
 
+
+class TestTlsListener(BarbicanTestCase):
     def test_tls_listener_refers_to_the_migrated_container(self):
         p = self.prefix
         for cloud in ('src', 'dst'):
@@ -794,3 +798,318 @@ class TestTlsListener(LoadBalancerTestCase):
                 if r[0] != 'GET' and not r[1].endswith('/auth/tokens')
             ],
         )
+
+
+def revocation_list(ca_pem, ca_key_pem):
+    """An empty certificate revocation list in PEM, signed by the CA."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
+
+    ca = x509.load_pem_x509_certificate(ca_pem.encode())
+    key = serialization.load_pem_private_key(ca_key_pem.encode(), None)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.subject)
+        .last_update(now - datetime.timedelta(days=1))
+        .next_update(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return crl.public_bytes(serialization.Encoding.PEM).decode()
+
+
+#: what the tests compare of a listener and a pool with TLS, besides
+#: their Barbican references (compared by name)
+TLS_LISTENER = (
+    'client_authentication',
+    'tls_ciphers',
+    'tls_versions',
+    'alpn_protocols',
+    'hsts_max_age',
+    'hsts_include_subdomains',
+    'hsts_preload',
+    'timeout_client_data',
+    'insert_headers',
+)
+TLS_POOL = (
+    'tls_enabled',
+    'tls_ciphers',
+    'tls_versions',
+    'alpn_protocols',
+    'session_persistence',
+)
+SUB2_CIDR = '10.93.1.0/24'
+VIP2 = '10.93.1.60'
+
+
+class TestTlsEverywhere(BarbicanTestCase):
+    def names_of(self, conn):
+        """Barbican hrefs -> names, security group and subnet ids ->
+        names, in ``conn``'s project."""
+        km = conn.key_manager
+        names = {s.secret_ref: s.name for s in km.secrets()}
+        names.update({c.container_ref: c.name for c in km.containers()})
+        names.update({g.id: g.name for g in conn.network.security_groups()})
+        names.update({s.id: s.name for s in conn.network.subnets()})
+        return names
+
+    def tls_tree(self, conn):
+        """The load balancer ``-lb`` of ``conn``'s cloud: its VIPs, its
+        listener and its pool, each field that this test sets, with the
+        resources they name by name."""
+        from osmigrateclient.resources import _sdk_classes
+
+        lb = conn.load_balancer
+        names = self.names_of(conn)
+        (x,) = [
+            o for o in lb.load_balancers() if o.name == self.prefix + '-lb'
+        ]
+        (li,) = [
+            o.to_dict(computed=False, original_names=True)
+            for o in lb._list(_sdk_classes.LbListener)
+            if x.id in [i['id'] for i in o.load_balancers]
+        ]
+        (pool,) = [
+            o.to_dict(computed=False, original_names=True)
+            for o in lb._list(_sdk_classes.LbPool)
+            if x.id in [i['id'] for i in o.loadbalancers]
+        ]
+        return {
+            'vip': (x.vip_address, names.get(x.vip_subnet_id)),
+            'additional_vips': [
+                (v['ip_address'], names.get(v['subnet_id']))
+                for v in x.additional_vips
+            ],
+            'vip_sgs': sorted(names.get(g) for g in x.vip_sg_ids or []),
+            'listener': dict(
+                {f: li[f] for f in TLS_LISTENER},
+                certificates=[
+                    names.get(li[f])
+                    for f in (
+                        'default_tls_container_ref',
+                        'client_ca_tls_container_ref',
+                        'client_crl_container_ref',
+                    )
+                ],
+            ),
+            'pool': dict(
+                {f: pool[f] for f in TLS_POOL},
+                certificates=[
+                    names.get(pool[f])
+                    for f in (
+                        'tls_container_ref',
+                        'ca_tls_container_ref',
+                        'crl_container_ref',
+                    )
+                ],
+            ),
+        }
+
+    def ca_secrets(self, cloud):
+        """Secrets ``-ca`` (a CA certificate) and ``-crl`` (its revocation
+        list) in ``cloud``, that Octavia may read."""
+        km = self.conn(cloud).key_manager
+        ca_pem, ca_key = self_signed('client-ca.example.com')
+        made = [
+            km.create_secret(
+                name=self.prefix + name,
+                secret_type='opaque',
+                payload=payload,
+                payload_content_type='text/plain',
+            )
+            for name, payload in (
+                ('-ca', ca_pem),
+                ('-crl', revocation_list(ca_pem, ca_key)),
+            )
+        ]
+        self.grant_octavia(cloud, [('secrets', s.secret_ref) for s in made])
+        return made
+
+    def test_vips_client_authentication_and_reencryption(self):
+        from osmigrateclient.resources import _sdk_classes
+
+        p = self.prefix
+        for cloud in ('src', 'dst'):
+            self.addCleanup(self.purge_barbican, self.conn(cloud))
+            self.addCleanup(purge_lbs, self.conn(cloud), p)
+        src = self.conn('src')
+        network = src.network.create_network(name=p + '-net')
+        subnet = src.network.create_subnet(
+            name=p + '-sub', network_id=network.id, ip_version=4, cidr=CIDR
+        )
+        sub2 = src.network.create_subnet(
+            name=p + '-sub2',
+            network_id=network.id,
+            ip_version=4,
+            cidr=SUB2_CIDR,
+        )
+        group = src.network.create_security_group(name=p + '-sg')
+        container = self.tls_container('src')
+        ca, crl = self.ca_secrets('src')
+        lb = src.load_balancer
+        x = lb.create_load_balancer(
+            name=p + '-lb',
+            vip_subnet_id=subnet.id,
+            vip_address=VIP,
+            additional_vips=[{'subnet_id': sub2.id, 'ip_address': VIP2}],
+            vip_sg_ids=[group.id],
+        )
+        wait_active(src, x.id)
+        pool = lb._create(
+            _sdk_classes.LbPool,
+            name=p + '-backend',
+            loadbalancer_id=x.id,
+            protocol='HTTP',
+            lb_algorithm='ROUND_ROBIN',
+            session_persistence={'type': 'HTTP_COOKIE'},
+            tls_enabled=True,
+            tls_container_ref=container.container_ref,
+            ca_tls_container_ref=ca.secret_ref,
+            crl_container_ref=crl.secret_ref,
+            tls_ciphers='ECDHE-RSA-AES256-GCM-SHA384',
+            tls_versions=['TLSv1.2', 'TLSv1.3'],
+            alpn_protocols=['http/1.1'],
+        )
+        wait_active(src, x.id)
+        lb._create(
+            _sdk_classes.LbListener,
+            name=p + '-https',
+            loadbalancer_id=x.id,
+            protocol='TERMINATED_HTTPS',
+            protocol_port=443,
+            default_pool_id=pool.id,
+            default_tls_container_ref=container.container_ref,
+            client_authentication='MANDATORY',
+            client_ca_tls_container_ref=ca.secret_ref,
+            client_crl_container_ref=crl.secret_ref,
+            tls_ciphers='ECDHE-RSA-AES128-GCM-SHA256',
+            tls_versions=['TLSv1.3'],
+            alpn_protocols=['h2', 'http/1.1'],
+            hsts_max_age=31536000,
+            hsts_include_subdomains=True,
+            hsts_preload=True,
+            timeout_client_data=30000,
+            insert_headers={'X-Forwarded-Proto': 'true'},
+        )
+        wait_active(src, x.id)
+        want = self.tls_tree(src)
+        # (what the source holds: the test made it so)
+        self.assertEqual(
+            {
+                'vip': (VIP, p + '-sub'),
+                'additional_vips': [(VIP2, p + '-sub2')],
+                'vip_sgs': [p + '-sg'],
+            },
+            {k: want[k] for k in ('vip', 'additional_vips', 'vip_sgs')},
+        )
+
+        self.export(
+            'network',
+            'subnet',
+            'security group',
+            'secret',
+            'secret container',
+            'loadbalancer',
+        )
+        (entry,) = self.load(FILE)['resources']
+        params = entry['params']
+        ref = lambda n: {  # noqa: E731
+            'name': p + n,
+            'project_name': '%auth%',
+            'domain_name': '%auth%',
+        }
+        self.assertEqual(
+            (
+                [{'subnet_ref': ref('-sub2'), 'ip_address': VIP2}],
+                [ref('-sg')],
+                [],
+            ),
+            (
+                params['additional_vips'],
+                params['vip_sg_refs'],
+                entry['_info']['unreferenced'],
+            ),
+        )
+        (listener,) = params['listeners']
+        self.assertEqual(
+            ('MANDATORY', ref('-cert'), ref('-ca'), ref('-crl')),
+            (
+                listener['client_authentication'],
+                listener['default_tls_container_ref'],
+                listener['client_ca_tls_container_ref'],
+                listener['client_crl_container_ref'],
+            ),
+        )
+        (backend,) = params['pools']
+        self.assertEqual(
+            (True, ref('-cert'), ref('-ca'), ref('-crl')),
+            (
+                backend['tls_enabled'],
+                backend['tls_container_ref'],
+                backend['ca_tls_container_ref'],
+                backend['crl_container_ref'],
+            ),
+        )
+
+        for kind in ('network', 'subnet', 'security group'):
+            self.import_(kind)
+        self.import_('secret', '--src-cloud', 'src')
+        self.import_('secret container')
+        # The CRL is not in the destination's Barbican: the load balancer
+        # is blocked on the field that names it.
+        km = self.conn('dst').key_manager
+        (dst_crl,) = [s for s in km.secrets() if s.name == p + '-crl']
+        km.delete_secret(uuid_of(dst_crl.secret_ref))
+        result = self.import_lb(expect_fail=True)
+        self.assertIn(
+            "%s: %s %r: blocked: pools[0].crl_container_ref: "
+            "secret %r (project '%%auth%%') not found\n"
+            % (FILE, LB, p + '-lb', p + '-crl'),
+            result.stderr,
+        )
+        self.assertEqual([], self.dst_lbs())
+        self.import_('secret', '--src-cloud', 'src')
+
+        # The operator lets Octavia read the destination's copies.
+        (dst_container,) = [
+            c for c in km.containers() if c.name == p + '-cert'
+        ]
+        self.grant_octavia(
+            'dst',
+            [('containers', dst_container.container_ref)]
+            + [('secrets', s['secret_ref']) for s in dst_container.secret_refs]
+            + [
+                ('secrets', s.secret_ref)
+                for s in km.secrets()
+                if s.name in (p + '-ca', p + '-crl')
+            ],
+        )
+        rows = self.import_lb()
+        self.assertEqual(('created', ''), rows[p + '-lb'])
+        # field by field, what the source has, by name
+        self.assertEqual(want, self.tls_tree(self.conn('dst')))
+
+        # Again: unchanged, and not one write.
+        rows, requests = self.import_logged(what='loadbalancer')
+        self.assertEqual(
+            [(p + '-lb', 'unchanged', '')],
+            [(r['Name'], r['Action'], r['Detail']) for r in rows],
+        )
+        self.assertEqual(
+            [],
+            [
+                r
+                for r in requests
+                if r[0] != 'GET' and not r[1].endswith('/auth/tokens')
+            ],
+        )
+
+    def dst_lbs(self):
+        return [
+            x.name
+            for x in self.conn('dst').load_balancer.load_balancers()
+            if x.name.startswith(self.prefix)
+        ]
