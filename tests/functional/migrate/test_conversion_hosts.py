@@ -134,6 +134,20 @@ class TestConversionHosts(base.FunctionalTestCase):
             ]
         return sorted(n for n in left if n.startswith(self.prefix))
 
+    def _export_volumes(self, select):
+        self.openstack(
+            'migrate',
+            'export',
+            'volume',
+            '--data-dir',
+            self.data_dir,
+            '--src-cloud',
+            'src',
+            *select,
+            '-f',
+            'json',
+        )
+
     def _on(self, side, command, check=True):
         """Run ``command`` on the conversion host of ``side``."""
         record = conversion_host.load_hosts(self.data_dir)[side]
@@ -155,9 +169,8 @@ class TestConversionHosts(base.FunctionalTestCase):
             )
         )
 
-    def test_deploy_migrate_delete(self):
-        cidr = migrator_address() + '/32'
-        deployed = self.openstack(
+    def _deploy(self, *extra, expect_fail=False):
+        return self.openstack(
             *self._args('conversion', 'host', 'deploy'),
             '--name',
             self.prefix,
@@ -169,10 +182,16 @@ class TestConversionHosts(base.FunctionalTestCase):
             self.net_name,
             '--no-floating-ip',
             '--allowed-cidr',
-            cidr,
+            migrator_address() + '/32',
+            *extra,
             '-f',
             'json',
+            expect_fail=expect_fail,
         )
+
+    def test_deploy_migrate_delete(self):
+        cidr = migrator_address() + '/32'
+        deployed = self._deploy()
         self.assertEqual(
             [
                 ('src', self.prefix + '-src', 'ACTIVE', 'yes'),
@@ -237,22 +256,7 @@ class TestConversionHosts(base.FunctionalTestCase):
         )
 
         # Idempotent: a second deploy makes nothing new.
-        again = self.openstack(
-            *self._args('conversion', 'host', 'deploy'),
-            '--name',
-            self.prefix,
-            '--image',
-            LOOPBACK_IMAGE,
-            '--flavor',
-            base.FLAVOR,
-            '--network',
-            self.net_name,
-            '--no-floating-ip',
-            '--allowed-cidr',
-            cidr,
-            '-f',
-            'json',
-        )
+        again = self._deploy()
         self.assertEqual([r['ID'] for r in deployed], [r['ID'] for r in again])
         self.assertEqual(rules, self._ingress(group.id))
         self.assertEqual(
@@ -283,18 +287,7 @@ class TestConversionHosts(base.FunctionalTestCase):
                 f.seek(offset)
                 f.write(data)
         select = ['--name-regex', '^' + self.prefix]
-        self.openstack(
-            'migrate',
-            'export',
-            'volume',
-            '--data-dir',
-            self.data_dir,
-            '--src-cloud',
-            'src',
-            *select,
-            '-f',
-            'json',
-        )
+        self._export_volumes(select)
         rows = self.openstack(
             *self._args('import', 'volume'), *select, '-f', 'json'
         )
@@ -348,26 +341,6 @@ class TestConversionHosts(base.FunctionalTestCase):
         )
         self.assertEqual(['src'] * 3, [r['Side'] for r in deleted])
         self.assertEqual([], self._left())
-
-    def _deploy(self, *extra, expect_fail=False):
-        return self.openstack(
-            *self._args('conversion', 'host', 'deploy'),
-            '--name',
-            self.prefix,
-            '--image',
-            LOOPBACK_IMAGE,
-            '--flavor',
-            base.FLAVOR,
-            '--network',
-            self.net_name,
-            '--no-floating-ip',
-            '--allowed-cidr',
-            migrator_address() + '/32',
-            *extra,
-            '-f',
-            'json',
-            expect_fail=expect_fail,
-        )
 
     def _ports_of(self, server_ids):
         return [
@@ -520,18 +493,7 @@ class TestConversionHosts(base.FunctionalTestCase):
                     f.seek(offset)
                     f.write(os.urandom(length))
         select = ['--name-regex', '^%s-data-' % self.prefix]
-        self.openstack(
-            'migrate',
-            'export',
-            'volume',
-            '--data-dir',
-            self.data_dir,
-            '--src-cloud',
-            'src',
-            *select,
-            '-f',
-            'json',
-        )
+        self._export_volumes(select)
         rows = self.openstack(
             *self._args('import', 'volume'),
             *select,

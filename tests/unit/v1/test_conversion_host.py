@@ -17,6 +17,16 @@ from osmigrateclient.v1 import conversion_host as cmd_mod
 from tests.unit.transfer import test_conversion_host as fakes
 
 
+#: a deploy with the options every host needs
+DEPLOY = (
+    cmd_mod.DeployConversionHost,
+    '--flavor',
+    'm1.tiny',
+    '--network',
+    'net',
+)
+
+
 class TestCommands(base.BaseTestCase):
     def setUp(self):
         super().setUp()
@@ -58,15 +68,7 @@ class TestCommands(base.BaseTestCase):
         return columns, list(rows)
 
     def test_deploy_list_delete(self):
-        columns, rows = self.run_cmd(
-            cmd_mod.DeployConversionHost,
-            '--flavor',
-            'm1.tiny',
-            '--network',
-            'net',
-            '--name',
-            'c',
-        )
+        columns, rows = self.run_cmd(*DEPLOY, '--name', 'c')
         self.assertEqual(cmd_mod.LIST_COLUMNS, columns)
         self.assertEqual(
             [
@@ -134,12 +136,7 @@ class TestCommands(base.BaseTestCase):
         return [(r[0], r[1], r[2]) for r in rows]
 
     def test_pool(self):
-        deploy = (
-            cmd_mod.DeployConversionHost,
-            '--flavor',
-            'm1.tiny',
-            '--network',
-            'net',
+        deploy = DEPLOY + (
             '--name',
             'c',
             '--availability-zone',
@@ -248,15 +245,8 @@ class TestCommands(base.BaseTestCase):
     def test_pool_of_one_grows(self):
         # A pool of one (or the one pair of an earlier version) keeps its
         # hosts' names when it grows.
-        deploy = (
-            cmd_mod.DeployConversionHost,
-            '--flavor',
-            'm1.tiny',
-            '--network',
-            'net',
-        )
-        _, one = self.run_cmd(*deploy)
-        _, two = self.run_cmd(*deploy, '--count', '2')
+        _, one = self.run_cmd(*DEPLOY)
+        _, two = self.run_cmd(*DEPLOY, '--count', '2')
         self.assertEqual(one, two[:2])
         self.assertEqual(
             [
