@@ -5,7 +5,9 @@
 the development cloud's conversion hosts (loopback hosts): a first pass
 copies the volume whole, a change on the source, a second pass sends the
 changed chunks only; both times the destination volume holds the bytes
-of the source, and no temporary snapshot or volume is left."""
+of the source, and no temporary snapshot or volume is left.  The cutover
+(``workload import``) of a synced server sends the changed chunks only,
+of its data volumes and of a boot-from-volume server's boot volume."""
 
 import ipaddress
 import json
@@ -24,6 +26,8 @@ MiB = test_volumes.MiB
 GiB = test_volumes.GiB
 #: written into the source volume between the passes: two chunks
 CHANGES = ((10 * MiB + 100, 4096), (900 * MiB, 3 * 4096))
+#: written into a boot volume (made of the image) before its server boots
+BOOT_DATA = ((100 * MiB, 4 * MiB), (700 * MiB, 4 * MiB))
 
 
 class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
@@ -475,6 +479,199 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
         # count; the cutover's last pass is the import's)
         self.assertEqual(2, row['Sync Passes'])
         self.assertGreater(row['Downtime'], 0)
+
+    def _bfv_server(self):
+        """A running boot-from-volume server on the hosts' network: its
+        boot volume made of the image, data written beyond the image's
+        bytes, exported and synced once: (server, boot volume, name,
+        destination volume)."""
+        c = self.src
+        image = c.image.find_image(base.IMAGE, ignore_missing=False)
+        flavor = c.compute.find_flavor(base.FLAVOR, ignore_missing=False)
+        net = c.network.find_network(self.hosts.net_name, ignore_missing=False)
+        boot = c.block_storage.create_volume(
+            name=self.prefix + '-boot',
+            size=1,
+            image_id=image.id,
+            volume_type=base.VOLUME_TYPE,
+        )
+        boot = test_volumes._wait_status(c.block_storage, boot.id, 'available')
+        with open(test_volumes.backing_file('r1', boot.id), 'r+b') as f:
+            for offset, length in BOOT_DATA:
+                f.seek(offset)
+                f.write(os.urandom(length))
+        name = self.prefix + '-vm'
+        server = c.compute.create_server(
+            name=name,
+            flavor_id=flavor.id,
+            networks=[{'uuid': net.id}],
+            block_device_mapping=[
+                {
+                    'boot_index': 0,
+                    'uuid': boot.id,
+                    'source_type': 'volume',
+                    'destination_type': 'volume',
+                    'delete_on_termination': False,
+                }
+            ],
+        )
+        self.cleanup_resource(c, 'server', server)
+        # the sync makes its ports ahead; the cutover, the server
+        self.addCleanup(self._delete_dst_server, name)
+        server = c.compute.wait_for_server(
+            server, status='ACTIVE', failures=['ERROR'], wait=base.WAIT
+        )
+        self._export(name)
+        rows = self._sync(os.path.join(self.data_dir, 'report.json'))
+        self.assertEqual(['synced'], [r['Action'] for r in rows], rows)
+        self.assertNotIn('root disk not synced', rows[0]['Detail'])
+        record = self._journal(server.id)['volumes'][boot.id]
+        self.assertEqual((1, True), (record['passes'], record['last']['full']))
+        self.assertSameBytes(boot.id, record['dest_volume'])
+        self.assertNoTemporaries(boot.id)
+        return server, boot, name, record['dest_volume']
+
+    def _stopped_after_changes(self, server, volume_id):
+        """Bytes written into the running server's volume after the last
+        pass (only the cutover carries them), then the server stopped."""
+        for offset, length in CHANGES:
+            self._guest_write(volume_id, offset, os.urandom(length))
+        self.src.compute.stop_server(server)
+        self.src.compute.wait_for_server(
+            server, status='SHUTOFF', failures=['ERROR'], wait=base.WAIT
+        )
+
+    def assertBootsFromSyncedVolume(self, dst_server, boot, dest_id):
+        """The destination server boots from the synced volume, alone in
+        the destination, holding the stopped source's bytes; nothing of
+        the cutover left in the source or on the conversion hosts."""
+        self.assertEqual(
+            [dest_id],
+            [
+                a.volume_id
+                for a in self.dst.compute.volume_attachments(dst_server)
+            ],
+        )
+        dest = self.dst.block_storage.get_volume(dest_id)
+        self.assertTrue(dest.is_bootable)
+        self.assertEqual(
+            self.src.block_storage.get_volume(boot.id).volume_image_metadata[
+                'image_name'
+            ],
+            dest.volume_image_metadata['image_name'],
+        )
+        self.assertSameBytes(boot.id, dest_id)
+        self.assertNoTemporaries(boot.id)
+        self.assertEqual(
+            [dest_id],
+            [
+                v.id
+                for v in self.dst.block_storage.volumes()
+                if v.name == self.prefix + '-boot'
+            ],
+        )
+
+    def test_cutover_of_a_boot_volume(self):
+        """A synced boot-from-volume server: the cutover's last pass sends
+        the boot volume's changed chunks into the synced volume, which the
+        destination server boots from."""
+        server, boot, name, dest_id = self._bfv_server()
+        self._stopped_after_changes(server, boot.id)
+        report = os.path.join(self.data_dir, 'import.json')
+        args = self._import_args(name)
+        rows = self.openstack(*args, '--report', report)
+        self.assertEqual(['created'], [r['Action'] for r in rows], rows)
+        dst_server = rows[0]['Destination ID']
+        self.assertBootsFromSyncedVolume(dst_server, boot, dest_id)
+        with open(
+            os.path.join(self.data_dir, 'workload_logs', server.id + '.yml')
+        ) as f:
+            step = yaml.safe_load(f)['steps']['boot_disk']
+        self.assertEqual(
+            (dest_id, dest_id, True, GiB),
+            (
+                step['synced_volume'],
+                step['result'],
+                step['copy']['delta'],
+                step['copy']['bytes'],
+            ),
+        )
+        self.assertLess(step['copy']['bytes_sent'], 3 * MiB)
+        with open(
+            os.path.join(self.data_dir, 'workload_logs', server.id + '.log')
+        ) as f:
+            self.assertIn(
+                'last pass of volume %s into the synced volume %s (changed '
+                'chunks only)' % (boot.id, dest_id),
+                f.read(),
+            )
+        with open(report) as f:
+            [item] = json.load(f)['servers']
+        self.assertEqual(
+            [('boot_disk', dest_id, True, step['copy']['bytes_sent'])],
+            [
+                (v['step'], v['dest_id'], v['delta'], v['bytes_sent'])
+                for v in item['volumes']
+            ],
+        )
+        rows = self.openstack(*args)
+        self.assertEqual(['unchanged'], [r['Action'] for r in rows], rows)
+
+    def test_killed_cutover_of_a_boot_volume(self):
+        """A cutover killed in the boot volume's last pass is finished by
+        the next run: no temporary or attachment left, the synced volume
+        used."""
+        server, boot, name, dest_id = self._bfv_server()
+        self._stopped_after_changes(server, boot.id)
+        import_journal = os.path.join(
+            self.data_dir, 'workload_logs', server.id + '.yml'
+        )
+
+        def attached():
+            with open(import_journal) as f:
+                return yaml.safe_load(f)['steps']['boot_disk'].get('attached')
+
+        args = self._import_args(name)
+        self._killed(args, attached)
+        with open(import_journal) as f:
+            step = yaml.safe_load(f)['steps']['boot_disk']
+        # killed in the last pass: both hosts held their volume
+        self.assertEqual(
+            ('started', dest_id, 2),
+            (step['state'], step['synced_volume'], len(step['attached'])),
+        )
+        rows = self.openstack(*args)
+        self.assertEqual(['created'], [r['Action'] for r in rows], rows)
+        self.assertBootsFromSyncedVolume(
+            rows[0]['Destination ID'], boot, dest_id
+        )
+        with open(import_journal) as f:
+            step = yaml.safe_load(f)['steps']['boot_disk']
+        self.assertEqual(
+            ('done', dest_id, True, []),
+            (
+                step['state'],
+                step['synced_volume'],
+                step['copy']['delta'],
+                step['attached'],
+            ),
+        )
+        self.assertEqual(
+            [],
+            [
+                v.id
+                for v in self.src.block_storage.volumes()
+                if (v.name or '').startswith('os-migrate-')
+            ],
+        )
+        self.assertEqual(
+            [],
+            [
+                s.id
+                for s in self.src.block_storage.snapshots()
+                if (s.name or '').startswith('os-migrate-')
+            ],
+        )
 
     def _delete_dst_server(self, name):
         """The imported server and the ports the import made for it (they
