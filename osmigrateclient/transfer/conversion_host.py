@@ -215,13 +215,15 @@ class Hosts:
         """The keys of the recorded hosts, by pair, the source first."""
         return host_pool.ordered(self.records)
 
-    def plan(self, count: int) -> list[int]:
+    def pair_numbers(self, count: int) -> list[int]:
         """The pair numbers of a pool of ``count`` pairs.
 
         :raises osmigrateclient.exceptions.MigrateError: the pool has more
-            (:func:`~osmigrateclient.transfer.host_pool.plan`)
+            (:func:`~osmigrateclient.transfer.host_pool.pair_numbers`)
         """
-        return host_pool.plan(self.records, count, hosts_path(self.data_dir))
+        return host_pool.pair_numbers(
+            self.records, count, hosts_path(self.data_dir)
+        )
 
     def named(self, names: ty.Iterable[str]) -> list[str]:
         """The keys of the hosts of these names (or server IDs).

@@ -87,7 +87,7 @@ def ordered(records: ty.Mapping[str, ty.Any]) -> list[str]:
     return sorted(records, key=lambda k: (pair_of(k), SIDES.index(side_of(k))))
 
 
-def plan(
+def pair_numbers(
     records: ty.Mapping[str, dict], count: int, hosts_file: str
 ) -> list[int]:
     """The numbers of the ``count`` pairs of a pool that has ``records``:

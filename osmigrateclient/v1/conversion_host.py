@@ -185,7 +185,7 @@ class DeployConversionHost(common.MigrateLister):
             )
         hosts = ch.Hosts(data_dir)
         # Refused before anything is made.
-        pairs = hosts.plan(parsed_args.count)
+        pairs = hosts.pair_numbers(parsed_args.count)
         conns = _Connections(self, parsed_args)
         for pair in pairs:
             for side in sides:

@@ -32,12 +32,12 @@ class TestKeys(base.BaseTestCase):
         self.assertEqual([1, 2, 10], host_pool.pairs(records))
 
 
-class TestPlan(base.BaseTestCase):
+class TestPairNumbers(base.BaseTestCase):
     def test_keeps_what_it_has_and_fills_the_gaps(self):
         records = {'src': {}, 'dst': {}, 'src-3': {}}
-        self.assertEqual([1, 3], host_pool.plan(records, 2, 'P'))
-        self.assertEqual([1, 2, 3, 4], host_pool.plan(records, 4, 'P'))
-        self.assertEqual([1], host_pool.plan({}, 1, 'P'))
+        self.assertEqual([1, 3], host_pool.pair_numbers(records, 2, 'P'))
+        self.assertEqual([1, 2, 3, 4], host_pool.pair_numbers(records, 4, 'P'))
+        self.assertEqual([1], host_pool.pair_numbers({}, 1, 'P'))
 
     def test_never_shrinks(self):
         records = {
@@ -46,7 +46,7 @@ class TestPlan(base.BaseTestCase):
             'src-2': {'name': 'c-src-2'},
         }
         e = self.assertRaises(
-            exceptions.MigrateError, host_pool.plan, records, 1, 'P'
+            exceptions.MigrateError, host_pool.pair_numbers, records, 1, 'P'
         )
         self.assertEqual(
             'the pool of P has 2 pairs of conversion hosts, more than '
@@ -59,7 +59,7 @@ class TestPlan(base.BaseTestCase):
     def test_count_in_range(self):
         for count in (0, -1, host_pool.MAX_COUNT + 1):
             e = self.assertRaises(
-                exceptions.MigrateError, host_pool.plan, {}, count, 'P'
+                exceptions.MigrateError, host_pool.pair_numbers, {}, count, 'P'
             )
             self.assertEqual(
                 '--count must be from 1 to 100, not %d' % count, str(e)
