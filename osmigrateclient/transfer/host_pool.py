@@ -82,6 +82,24 @@ def pairs(records: ty.Mapping[str, ty.Any]) -> list[int]:
     return sorted({pair_of(k) for k in records})
 
 
+def whole_pairs(records: ty.Mapping[str, ty.Any]) -> list[int]:
+    """The numbers of the pairs that have both their hosts: the ones a
+    copy can use."""
+    return [
+        p for p in pairs(records) if all(key(s, p) in records for s in SIDES)
+    ]
+
+
+def missing_sides(records: ty.Mapping[str, ty.Any]) -> list[str]:
+    """The sides a copy lacks a host of: none when a pair has both hosts;
+    else the sides no pair has a host of (both, when the hosts there are
+    belong to different pairs)."""
+    if whole_pairs(records):
+        return []
+    have = {side_of(k) for k in records}
+    return [s for s in SIDES if s not in have] or list(SIDES)
+
+
 def ordered(records: ty.Mapping[str, ty.Any]) -> list[str]:
     """The keys of ``records`` by pair, the source host first."""
     return sorted(records, key=lambda k: (pair_of(k), SIDES.index(side_of(k))))

@@ -173,14 +173,11 @@ class Copier:
         #: key (host_pool.key) -> record of the hosts of whole pairs
         self.hosts = {}
         records = conversion_host.load_hosts(data_dir)
-        for pair in host_pool.pairs(records):
-            keys = [
-                host_pool.key(side, pair) for side in conversion_host.SIDES
-            ]
-            if all(k in records for k in keys):
-                for k in keys:
-                    conversion_host.check_complete(data_dir, k, records[k])
-                    self.hosts[k] = records[k]
+        for pair in host_pool.whole_pairs(records):
+            for side in conversion_host.SIDES:
+                k = host_pool.key(side, pair)
+                conversion_host.check_complete(data_dir, k, records[k])
+                self.hosts[k] = records[k]
         if not self.hosts:
             raise exceptions.MigrateError(NO_HOSTS)
         self.pairs = host_pool.pairs(self.hosts)

@@ -30,6 +30,7 @@ import typing as ty
 from osmigrateclient import datafile
 from osmigrateclient.resources import refs
 from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import host_pool
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import checked
 from osmigrateclient.workload import journal as journal_mod
@@ -65,7 +66,12 @@ def triage(
     """(the servers to import, the outcomes of the others)."""
     checker = preflight.Checker(src, dst, stop=ctx.stop)
     hosts = conversion_host.load_hosts(ctx.data_dir)
-    src_host = (hosts.get(conversion_host.SRC) or {}).get('server_id')
+    src_hosts = {
+        r.get('server_id')
+        for k, r in hosts.items()
+        if host_pool.side_of(k) == conversion_host.SRC
+    } - {None}
+    missing = host_pool.missing_sides(hosts)
     todo, outcomes = [], []
     for entry in entries:
         params, info = entry.get('params') or {}, entry.get('_info') or {}
@@ -76,7 +82,7 @@ def triage(
                 migration.ImportOutcome(n, i, action, dest_id, detail)
             )
 
-        if source_id and source_id == src_host:
+        if source_id and source_id in src_hosts:
             outcome(SKIPPED, 'the source conversion host')
             continue
         j = journal_mod.Journal(ctx.data_dir, source_id, name)
@@ -108,7 +114,6 @@ def triage(
             continue
         detached = [d['volume'] for d in j.source.get('detached') or []]
         resolved, problems = checker.check(entry, detached)
-        missing = [s for s in conversion_host.SIDES if s not in hosts]
         if missing and _copies(entry):
             problems = problems + [
                 'volumes: no %s conversion host: run "openstack migrate '

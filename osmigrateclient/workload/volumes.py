@@ -57,6 +57,7 @@ from osmigrateclient.resources import volume as volume_mod
 from osmigrateclient.transfer import attachments
 from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import host_pool
 from osmigrateclient.transfer import image_blobs
 from osmigrateclient.transfer import ssh
 from osmigrateclient.transfer import volume_copy
@@ -116,7 +117,7 @@ class VolumeMover:
     def missing_hosts(self, lookup: refs.Lookup) -> list[str]:
         """The sides (``src``, ``dst``) that have no conversion host."""
         hosts = conversion_host.load_hosts(lookup.data_dir or '')
-        return [s for s in conversion_host.SIDES if s not in hosts]
+        return host_pool.missing_sides(hosts)
 
     def warn_tokens(self, lookup: refs.Lookup) -> None:
         """Warn if a side authenticates with a bare token, which a long

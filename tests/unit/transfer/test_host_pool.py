@@ -32,6 +32,27 @@ class TestKeys(base.BaseTestCase):
         self.assertEqual([1, 2, 10], host_pool.pairs(records))
 
 
+class TestWholePairs(base.BaseTestCase):
+    def test_a_copy_needs_both_hosts_of_a_pair(self):
+        for keys, whole, missing in (
+            (('src', 'dst', 'src-2'), [1], []),
+            (('src-2', 'dst-2', 'dst-3'), [2], []),
+            (('src',), [], ['dst']),
+            ((), [], ['src', 'dst']),
+            # two hosts, no pair
+            (('src', 'dst-2'), [], ['src', 'dst']),
+        ):
+            records = {k: {} for k in keys}
+            self.assertEqual(
+                (whole, missing),
+                (
+                    host_pool.whole_pairs(records),
+                    host_pool.missing_sides(records),
+                ),
+                keys,
+            )
+
+
 class TestPairNumbers(base.BaseTestCase):
     def test_keeps_what_it_has_and_fills_the_gaps(self):
         records = {'src': {}, 'dst': {}, 'src-3': {}}

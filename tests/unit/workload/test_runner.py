@@ -10,6 +10,7 @@ import fixtures
 from oslotest import base
 
 from osmigrateclient.resources import refs
+from osmigrateclient.transfer import conversion_host
 from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import journal
 from osmigrateclient.workload import migration
@@ -205,6 +206,52 @@ class TestTriage(base.BaseTestCase):
                 ],
                 outcomes,
             )
+
+    def test_a_pool_without_its_first_pair(self):
+        # delete --host took pair 1: pair 2 copies, its source host is no
+        # workload
+        conversion_host.save_hosts(
+            self.data_dir,
+            {
+                'src-2': {'name': 'cs2', 'server_id': 'S2'},
+                'dst-2': {'name': 'cd2', 'server_id': 'D2'},
+            },
+        )
+        conv = fakes.server_entry(name='cs2')
+        conv['_info']['id'] = 'S2'
+        todo, outcomes = self.triage(fakes.server_entry(), conv)
+        self.assertEqual(['vm1'], [r.source_id for r in todo])
+        self.assertEqual(
+            [
+                _outcome(
+                    'skipped',
+                    'the source conversion host',
+                    name='cs2',
+                    id_='S2',
+                )
+            ],
+            outcomes,
+        )
+
+    def test_hosts_of_different_pairs_are_no_pair(self):
+        conversion_host.save_hosts(
+            self.data_dir,
+            {
+                'src': {'name': 'cs', 'server_id': 'S'},
+                'dst-2': {'name': 'cd2', 'server_id': 'D2'},
+            },
+        )
+        _todo, outcomes = self.triage()
+        self.assertEqual(
+            [
+                _outcome(
+                    'blocked',
+                    'volumes: no src or dst conversion host: run "openstack '
+                    'migrate conversion host deploy" first',
+                )
+            ],
+            outcomes,
+        )
 
     def test_boot_disk_copy_needs_conversion_hosts(self):
         fakes.save_hosts(self.data_dir, ())
