@@ -304,6 +304,13 @@ class LoadBalancerTestCase(netres.MigrateTestCase):
                 cloud='src',
             )
 
+    def dst_lbs(self):
+        return [
+            x.name
+            for x in self.conn('dst').load_balancer.load_balancers()
+            if x.name.startswith(self.prefix)
+        ]
+
     def import_lb(self, *args, expect_fail=False):
         rows = self.import_('loadbalancer', *args, expect_fail=expect_fail)
         if expect_fail:
@@ -521,13 +528,6 @@ class TestLoadBalancers(LoadBalancerTestCase):
         )
         self.assertEqual(9, edited['pools'][p + '-web']['healthmonitor'][2])
 
-    def dst_lbs(self):
-        return [
-            x.name
-            for x in self.conn('dst').load_balancer.load_balancers()
-            if x.name.startswith(self.prefix)
-        ]
-
     def test_missing_subnet_blocks_and_bad_tree_leaves_nothing(self):
         p = self.prefix
         self.seed()
@@ -656,6 +656,13 @@ def uuid_of(href):
 class BarbicanTestCase(LoadBalancerTestCase):
     """Load balancers that refer to Barbican's secrets and containers."""
 
+    def setUp(self):
+        super().setUp()
+        for cloud in ('src', 'dst'):
+            self.addCleanup(self.purge_barbican, self.conn(cloud))
+            # (load balancers first: they use the containers)
+            self.addCleanup(purge_lbs, self.conn(cloud), self.prefix)
+
     def grant_octavia(self, cloud, hrefs):
         """Let Octavia's service user read these secrets and containers
         (a Barbican ACL), as an operator does for TLS listeners."""
@@ -719,10 +726,6 @@ class BarbicanTestCase(LoadBalancerTestCase):
 class TestTlsListener(BarbicanTestCase):
     def test_tls_listener_refers_to_the_migrated_container(self):
         p = self.prefix
-        for cloud in ('src', 'dst'):
-            self.addCleanup(self.purge_barbican, self.conn(cloud))
-            # (load balancers first: they use the containers)
-            self.addCleanup(purge_lbs, self.conn(cloud), p)
         src = self.conn('src')
         network = src.network.create_network(name=p + '-net')
         subnet = src.network.create_subnet(
@@ -932,9 +935,6 @@ class TestTlsEverywhere(BarbicanTestCase):
         from osmigrateclient.resources import _sdk_classes
 
         p = self.prefix
-        for cloud in ('src', 'dst'):
-            self.addCleanup(self.purge_barbican, self.conn(cloud))
-            self.addCleanup(purge_lbs, self.conn(cloud), p)
         src = self.conn('src')
         network = src.network.create_network(name=p + '-net')
         subnet = src.network.create_subnet(
@@ -1106,10 +1106,3 @@ class TestTlsEverywhere(BarbicanTestCase):
                 if r[0] != 'GET' and not r[1].endswith('/auth/tokens')
             ],
         )
-
-    def dst_lbs(self):
-        return [
-            x.name
-            for x in self.conn('dst').load_balancer.load_balancers()
-            if x.name.startswith(self.prefix)
-        ]
