@@ -26,12 +26,12 @@ import typing as ty
 from osc_lib import exceptions
 from osc_lib import utils
 
+from osmigrateclient import alltypes
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions as migrate_exceptions
 from osmigrateclient import filters
 from osmigrateclient import os_migrate
-from osmigrateclient import alltypes
 from osmigrateclient import quota_check
 from osmigrateclient import resources
 from osmigrateclient.resources import base as resources_base

@@ -18,9 +18,9 @@ import fixtures
 from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
+from osmigrateclient import alltypes
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
-from osmigrateclient import alltypes
 from osmigrateclient import resources
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import network

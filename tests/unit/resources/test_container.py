@@ -17,10 +17,10 @@ import os
 import fixtures
 from oslotest import base
 
+from osmigrateclient import alltypes
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import movers
-from osmigrateclient import alltypes
 from osmigrateclient import resources
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import refs

@@ -23,8 +23,8 @@ import fixtures
 from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
-from osmigrateclient import datafile
 from osmigrateclient import alltypes
+from osmigrateclient import datafile
 from osmigrateclient import resources
 from osmigrateclient.resources import _sdk_classes as sdk_classes
 from osmigrateclient.resources import refs

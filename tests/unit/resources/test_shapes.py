@@ -27,10 +27,10 @@ import fixtures
 from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
+from osmigrateclient import alltypes
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import movers
-from osmigrateclient import alltypes
 from osmigrateclient import resources
 from osmigrateclient import validation
 from osmigrateclient.resources import refs

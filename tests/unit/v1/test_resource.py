@@ -26,10 +26,10 @@ import fixtures
 from osc_lib import exceptions
 from oslotest import base
 
+from osmigrateclient import alltypes
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions as migrate_exceptions
-from osmigrateclient import alltypes
 from osmigrateclient import resources
 from osmigrateclient.resources import refs
 from osmigrateclient import v1

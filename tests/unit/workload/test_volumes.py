@@ -14,10 +14,10 @@ import types
 import fixtures
 from oslotest import base
 
+from osmigrateclient import alltypes
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import movers
-from osmigrateclient import alltypes
 from osmigrateclient import progress as progress_mod
 from osmigrateclient import resources
 from osmigrateclient.resources import refs
