@@ -40,6 +40,9 @@ from osmigrateclient.resources import refs
 IMAGE_METHOD, HOST_METHOD = 'image', 'conversion-host'
 #: seconds an upload, a volume create or an image may take
 TIMEOUT = 1800
+#: ``--per-host`` when not given (the copier's own default: a unit test
+#: holds them equal; resources/ imports no transfer/)
+PER_HOST = 2
 
 
 class Volume(base.Resource):
@@ -112,6 +115,14 @@ class Volume(base.Resource):
             help='Volumes, conversion-host method: do not hash the source '
             'and destination devices after the copy (faster; the journal '
             'then records no hash)',
+        )
+        parser.add_argument(
+            '--per-host',
+            metavar='<count>',
+            type=base.positive_int,
+            help='Volumes, conversion-host method: copies at once on each '
+            'pair of conversion hosts; more wait for a place (default: %d)'
+            % PER_HOST,
         )
         parser.add_argument(
             '--parallel',

@@ -18,10 +18,10 @@ import time
 
 from osc_lib import exceptions
 
+from osmigrateclient import alltypes
 from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import filters
-from osmigrateclient import alltypes
 from osmigrateclient import progress as progress_mod
 from osmigrateclient import resources
 from osmigrateclient.resources import base as resources_base
@@ -66,6 +66,17 @@ class ExportWorkload(resource.ExportResource):
     """
 
     resource_name = 'workload'
+
+
+def add_per_host_argument(parser):
+    parser.add_argument(
+        '--per-host',
+        metavar='<count>',
+        type=resources_base.positive_int,
+        default=volume_copy.DEFAULT_SETTINGS.per_host,
+        help='Volume copies at once on each pair of conversion hosts; more '
+        'wait for a place (default: %(default)s)',
+    )
 
 
 def _entries(parsed_args, data_dir):
@@ -142,6 +153,7 @@ class ImportWorkload(common.MigrateLister):
             help='Seconds the byte copy of one volume may take (default: no '
             'limit)',
         )
+        add_per_host_argument(parser)
         parser.add_argument(
             '--report',
             metavar='<file>',
@@ -175,6 +187,7 @@ class ImportWorkload(common.MigrateLister):
                 verify=parsed_args.verify,
                 timeout=float(parsed_args.timeout),
                 copy_timeout=parsed_args.copy_timeout,
+                per_host=parsed_args.per_host,
             ),
             stop=parsed_args.stop,
             progress=progress_mod.Progress(),
@@ -416,6 +429,7 @@ class SyncWorkload(common.MigrateLister):
             default=PARALLEL,
             help='Servers synced at once (default: %d)' % PARALLEL,
         )
+        add_per_host_argument(parser)
         parser.add_argument(
             '--report',
             metavar='<file>',
@@ -432,7 +446,12 @@ class SyncWorkload(common.MigrateLister):
         entries = _entries(parsed_args, data_dir)
         datafile.make_private(data_dir)
         outcomes = runner.sync(
-            data_dir, src, dst, entries, parsed_args.parallel
+            data_dir,
+            src,
+            dst,
+            entries,
+            parsed_args.parallel,
+            volume_copy.Settings(per_host=parsed_args.per_host),
         )
         for o in outcomes:
             if o.action != sync.SYNCED:

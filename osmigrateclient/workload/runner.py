@@ -167,18 +167,17 @@ def sync(
     dst: refs.Lookup,
     entries: list[dict],
     parallel: int,
+    settings: volume_copy.Settings = volume_copy.DEFAULT_SETTINGS,
 ) -> list[sync_mod.SyncOutcome]:
     """``workload sync``: a pass of every server of ``entries``
     (:func:`sync_mod.sync_all`), then, for the servers synced, what the
     cutover need not wait for made (:func:`make_ahead`); the outcomes say
     both."""
     outcomes = sync_mod.sync_all(
-        data_dir, src.conn, dst.conn, entries, parallel
+        data_dir, src.conn, dst.conn, entries, parallel, settings
     )
     synced = {o.source_id for o in outcomes if o.action == sync_mod.SYNCED}
-    ctx = migration.Context(
-        data_dir, src.conn, dst.conn, volume_copy.DEFAULT_SETTINGS
-    )
+    ctx = migration.Context(data_dir, src.conn, dst.conn, settings)
     said = make_ahead(
         ctx,
         [e for e in entries if (e.get('_info') or {}).get('id') in synced],

@@ -378,6 +378,9 @@ class VolumeMover:
                 verify=lookup.option('volume_verify', True),
                 timeout=timeout,
                 copy_timeout=lookup.option('copy_timeout'),
+                per_host=lookup.option(
+                    'per_host', volume_copy.DEFAULT_SETTINGS.per_host
+                ),
             ),
             runner=self.runner,
             progress=self._progress(lookup),

@@ -12,6 +12,7 @@ from osmigrateclient import movers
 from osmigrateclient.resources import base as resource_base
 from osmigrateclient.resources import refs
 from osmigrateclient.resources import volume
+from osmigrateclient.transfer import volume_copy
 from osmigrateclient.workload import volume_journal
 from tests.unit.transfer import fakes as transfer_fakes
 
@@ -106,12 +107,23 @@ class TestVolume(base.BaseTestCase):
                 args.transfer_method,
             ),
         )
+        # left to the copier's default, which the help names
+        self.assertIsNone(args.per_host)
+        self.assertEqual(
+            volume_copy.DEFAULT_SETTINGS.per_host, volume.PER_HOST
+        )
         args = parser.parse_args(
             ['--parallel', '3', '--no-verify', '--copy-timeout', '60']
+            + ['--per-host', '4']
         )
         self.assertEqual(
-            (3, False, 60),
-            (args.volume_parallel, args.volume_verify, args.copy_timeout),
+            (3, False, 60, 4),
+            (
+                args.volume_parallel,
+                args.volume_verify,
+                args.copy_timeout,
+                args.per_host,
+            ),
         )
         stderr = self.useFixture(fixtures.StringStream('stderr'))
         self.useFixture(fixtures.MonkeyPatch('sys.stderr', stderr.stream))

@@ -124,3 +124,13 @@ class TestWorkloadStatus(base.BaseTestCase):
             ],
             [(r[0], r[1], r[2], r[6], r[7], r[8], r[9]) for r in rows],
         )
+
+
+class TestPerHost(base.BaseTestCase):
+    def test_import_and_sync(self):
+        for cls in (workload.ImportWorkload, workload.SyncWorkload):
+            parser = cls(None, None).get_parser('openstack migrate workload')
+            args = parser.parse_args(['--data-dir', 'd'])
+            self.assertEqual(2, args.per_host)
+            args = parser.parse_args(['--data-dir', 'd', '--per-host', '3'])
+            self.assertEqual(3, args.per_host)
