@@ -78,8 +78,8 @@ def parse_time(value: ty.Any) -> datetime.datetime | None:
         raise ValueError(value)
     if when.tzinfo is None:
         # Barbican's times are UTC, without a zone.
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    return when.astimezone(datetime.timezone.utc)
+        when = when.replace(tzinfo=datetime.UTC)
+    return when.astimezone(datetime.UTC)
 
 
 def iso(when: datetime.datetime) -> str:

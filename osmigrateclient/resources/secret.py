@@ -286,9 +286,7 @@ class Secret(barbican.Barbican):
             when = self.expiration(entry)
         except exceptions.MigrateError as e:
             return base.Decision(base.BLOCKED, str(e))
-        if when is not None and when <= datetime.datetime.now(
-            datetime.timezone.utc
-        ):
+        if when is not None and when <= datetime.datetime.now(datetime.UTC):
             return base.Decision(
                 base.BLOCKED,
                 'expiration: %s is in the past: Barbican makes no expired '

@@ -246,7 +246,7 @@ def service_up(services, binary, since):
             continue
         updated = datetime.datetime.fromisoformat(
             s.updated_at.replace('Z', '')
-        ).replace(tzinfo=datetime.timezone.utc)
+        ).replace(tzinfo=datetime.UTC)
         if updated.timestamp() >= since:
             return True
     return False
@@ -377,7 +377,7 @@ def seed_shares(conn, region, since):
             and s['state'] == 'up'
             and s['status'] == 'enabled'
             and datetime.datetime.fromisoformat(s['updated_at'])
-            .replace(tzinfo=datetime.timezone.utc)
+            .replace(tzinfo=datetime.UTC)
             .timestamp()
             >= since
         }

@@ -628,7 +628,7 @@ def self_signed(name):
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -813,7 +813,7 @@ def revocation_list(ca_pem, ca_key_pem):
 
     ca = x509.load_pem_x509_certificate(ca_pem.encode())
     key = serialization.load_pem_private_key(ca_key_pem.encode(), None)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     crl = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(ca.subject)

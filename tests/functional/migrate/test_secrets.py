@@ -149,8 +149,7 @@ class TestSecrets(base.FunctionalTestCase):
         km = self.conn('src').key_manager
         p = self.prefix
         self.expiration = (
-            datetime.datetime.now(datetime.timezone.utc)
-            + datetime.timedelta(days=30)
+            datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30)
         ).replace(microsecond=0, tzinfo=None)
         pass_ = km.create_secret(
             name=p + '-pass',

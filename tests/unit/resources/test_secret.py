@@ -50,7 +50,7 @@ class TestShapes(base.BaseTestCase):
             entry['params']['expiration'] = good
             res.check(entry, 'secrets.yml', 0)
             self.assertEqual(
-                datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc),
+                datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC),
                 res.expiration(entry),
             )
         entry['params']['expiration'] = 'next tuesday'
