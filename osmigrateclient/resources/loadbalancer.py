@@ -69,6 +69,7 @@ from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import _octavia_diff as octavia_diff
 from osmigrateclient.resources import _octavia_file as octavia_file
+from osmigrateclient.resources import _octavia_shapes as octavia_shapes
 from osmigrateclient.resources import _octavia_tree as octavia_tree
 from osmigrateclient.resources import _octavia_writes as octavia_writes
 from osmigrateclient.resources import base
@@ -77,109 +78,8 @@ from osmigrateclient.resources import refs
 LOG = logging.getLogger(__name__)
 
 STR = datafile.STR
-INT = (int,)
 BOOL = (bool,)
 REF = datafile.REF
-
-RULE_SHAPE = {
-    'type': STR,
-    'compare_type': STR,
-    'key': STR,
-    'value': STR,
-    'invert': BOOL,
-    'admin_state_up': BOOL,
-    'tags': [STR],
-}
-POLICY_SHAPE = {
-    'name': STR,
-    'description': STR,
-    'action': STR,
-    'position': INT,
-    'redirect_pool': STR,
-    'redirect_url': STR,
-    'redirect_prefix': STR,
-    'admin_state_up': BOOL,
-    'tags': [STR],
-    'rules': [RULE_SHAPE],
-}
-LISTENER_SHAPE = {
-    'name': STR,
-    'description': STR,
-    'protocol': STR,
-    'protocol_port': INT,
-    'admin_state_up': BOOL,
-    'connection_limit': INT,
-    'timeout_client_data': INT,
-    'timeout_member_connect': INT,
-    'timeout_member_data': INT,
-    'timeout_tcp_inspect': INT,
-    'insert_headers': datafile.MapOf(STR),
-    'allowed_cidrs': [STR],
-    'tls_ciphers': STR,
-    'tls_versions': [STR],
-    'alpn_protocols': [STR],
-    'hsts_max_age': INT,
-    'hsts_include_subdomains': BOOL,
-    'hsts_preload': BOOL,
-    'tags': [STR],
-    'default_pool': STR,
-    'client_authentication': STR,
-    'default_tls_container_ref': REF,
-    'client_ca_tls_container_ref': REF,
-    'client_crl_container_ref': REF,
-    'sni_container_refs': [REF],
-    'l7policies': [POLICY_SHAPE],
-}
-MEMBER_SHAPE = {
-    'name': STR,
-    'address': STR,
-    'protocol_port': INT,
-    'weight': INT,
-    'backup': BOOL,
-    'monitor_address': STR,
-    'monitor_port': INT,
-    'admin_state_up': BOOL,
-    'tags': [STR],
-    'subnet_ref': REF,
-    'server_ref': REF,
-    'network_ref': REF,
-}
-HM_SHAPE = {
-    'name': STR,
-    'type': STR,
-    'delay': INT,
-    'timeout': INT,
-    'max_retries': INT,
-    'max_retries_down': INT,
-    'http_method': STR,
-    'url_path': STR,
-    'expected_codes': STR,
-    'admin_state_up': BOOL,
-    'tags': [STR],
-}
-POOL_SHAPE = {
-    'name': STR,
-    'description': STR,
-    'protocol': STR,
-    'lb_algorithm': STR,
-    'session_persistence': {
-        'type': STR,
-        'cookie_name': STR,
-        'persistence_timeout': INT,
-        'persistence_granularity': STR,
-    },
-    'admin_state_up': BOOL,
-    'tls_enabled': BOOL,
-    'tls_ciphers': STR,
-    'tls_versions': [STR],
-    'alpn_protocols': [STR],
-    'tls_container_ref': REF,
-    'ca_tls_container_ref': REF,
-    'crl_container_ref': REF,
-    'tags': [STR],
-    'members': [MEMBER_SHAPE],
-    'healthmonitor': HM_SHAPE,
-}
 
 #: ``--loadbalancer-wait`` when not given
 DEFAULT_WAIT = 600
@@ -235,8 +135,8 @@ class LoadBalancer(base.Resource):
         'admin_state_up': BOOL,
         'additional_vips': [{'subnet_ref': REF, 'ip_address': STR}],
         'vip_sg_refs': [REF],
-        'listeners': [LISTENER_SHAPE],
-        'pools': [POOL_SHAPE],
+        'listeners': [octavia_shapes.LISTENER_SHAPE],
+        'pools': [octavia_shapes.POOL_SHAPE],
     }
     tag_field = None
 
