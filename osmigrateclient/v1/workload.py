@@ -290,8 +290,9 @@ class PlanWorkload(common.MigrateLister):
     estimated seconds of copy.  The throughput comes from the copies that
     earlier imports of this data directory finished, or from --throughput.
     Then the whole wave: the servers to import, the bytes, and the
-    estimated copy time at --parallel servers at once.  Nothing is changed
-    in either cloud.
+    estimated copy time at --parallel servers at once (each copies one
+    volume at a time; at most --per-host copies run on each pair of the
+    data dir's conversion hosts).  Nothing is changed in either cloud.
     """
 
     def get_parser(self, prog_name):
@@ -321,6 +322,7 @@ class PlanWorkload(common.MigrateLister):
             help='Bytes of volume copied per second and copy, in MiB/s '
             '(default: as measured by earlier imports of the data dir)',
         )
+        add_per_host_argument(parser)
         return parser
 
     def take_action(self, parsed_args):
@@ -365,29 +367,41 @@ class PlanWorkload(common.MigrateLister):
             )
             if o is not None and o.action not in runner.SUCCEEDED:
                 self.exit_code = 1
+        at_once, pairs = estimate.copies_at_once(
+            data_dir, parsed_args.parallel, parsed_args.per_host
+        )
         self.app.stdout.flush()
         self.app.stderr.write(
-            _wave_line(wave, rate, source, parsed_args.parallel) + '\n'
+            _wave_line(
+                wave, rate, source, parsed_args.parallel, at_once, pairs
+            )
+            + '\n'
         )
         return PLAN_COLUMNS, rows
 
 
-def _wave_line(wave, rate, source, parallel):
+def _wave_line(wave, rate, source, parallel, at_once, pairs):
     size = sum(s.size for s in wave)
     line = '%d server(s) to import, %d volume(s), %.1f GiB' % (
         len(wave),
         sum(s.volumes for s in wave),
         size / estimate.GiB,
     )
-    seconds = estimate.wave_seconds(wave, rate, parallel)
+    seconds = estimate.wave_seconds(wave, rate, at_once)
     if seconds is None:
         return line + (
             '; no copy time known: give --throughput, or import a few '
             'servers first'
         )
+    pool = ''
+    if at_once < parallel:
+        pool = ', %d copies at once on %d pair(s) of conversion hosts' % (
+            at_once,
+            pairs,
+        )
     return line + (
-        '; about %s of copy at --parallel %d (%.0f MiB/s per copy, %s)'
-        % (_duration(seconds), parallel, rate / estimate.MiB, source)
+        '; about %s of copy at --parallel %d%s (%.0f MiB/s per copy, %s)'
+        % (_duration(seconds), parallel, pool, rate / estimate.MiB, source)
     )
 
 

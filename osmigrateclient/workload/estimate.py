@@ -31,6 +31,8 @@ are not counted.
 import typing as ty
 
 from osmigrateclient.resources import refs
+from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import host_pool
 from osmigrateclient.workload import journal as journal_mod
 
 GiB = 1024**3
@@ -124,12 +126,25 @@ def server(
     )
 
 
+def copies_at_once(
+    data_dir: str, parallel: int, per_host: int
+) -> tuple[int, int]:
+    """(copies at once, pairs of the pool): each of the ``parallel``
+    servers copies one volume at a time, and a pair of conversion hosts
+    takes ``per_host`` copies at once; a data dir without a pool yet:
+    ``parallel``."""
+    pairs = len(host_pool.whole_pairs(conversion_host.load_hosts(data_dir)))
+    if not pairs:
+        return parallel, 0
+    return min(parallel, pairs * per_host), pairs
+
+
 def wave_seconds(
     servers: list[ServerEstimate], rate: float | None, parallel: int
 ) -> float | None:
-    """Seconds of copy of the whole wave, ``parallel`` servers at once: the
-    bytes at ``parallel`` times the rate, but never less than the longest
-    server alone."""
+    """Seconds of copy of the whole wave, ``parallel`` copies at once
+    (:func:`copies_at_once`): the bytes at ``parallel`` times the rate, but
+    never less than the longest server alone."""
     if not rate:
         return None
     total = sum(s.size for s in servers)

@@ -17,6 +17,7 @@ import fixtures
 from oslotest import base
 
 from osmigrateclient.v1 import workload
+from osmigrateclient.workload import estimate
 from osmigrateclient.workload import journal
 from osmigrateclient.workload import sync
 
@@ -134,3 +135,20 @@ class TestPerHost(base.BaseTestCase):
             self.assertEqual(2, args.per_host)
             args = parser.parse_args(['--data-dir', 'd', '--per-host', '3'])
             self.assertEqual(3, args.per_host)
+
+
+class TestWaveLine(base.BaseTestCase):
+    def test_the_pool_caps_the_copies(self):
+        wave = [estimate.ServerEstimate('a', 'a', 1, 8 * estimate.GiB, None)]
+        rate = 100 * estimate.MiB
+        self.assertEqual(
+            '1 server(s) to import, 1 volume(s), 8.0 GiB; about 0:01:22 of '
+            'copy at --parallel 8, 2 copies at once on 1 pair(s) of '
+            'conversion hosts (100 MiB/s per copy, --throughput)',
+            workload._wave_line(wave, rate, '--throughput', 8, 2, 1),
+        )
+        self.assertEqual(
+            '1 server(s) to import, 1 volume(s), 8.0 GiB; about 0:01:22 of '
+            'copy at --parallel 2 (100 MiB/s per copy, --throughput)',
+            workload._wave_line(wave, rate, '--throughput', 2, 2, 1),
+        )

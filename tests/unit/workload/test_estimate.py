@@ -7,6 +7,7 @@ import fixtures
 from oslotest import base
 
 from osmigrateclient.resources import refs
+from osmigrateclient.transfer import conversion_host
 from osmigrateclient.workload import estimate
 from osmigrateclient.workload import journal
 from tests.unit import fakes
@@ -104,6 +105,24 @@ class TestMeasured(base.BaseTestCase):
             estimate.Measured(6 * GiB / 20.0, 2),
             estimate.measured(self.data_dir),
         )
+
+
+class TestCopiesAtOnce(base.BaseTestCase):
+    def test_the_pool_caps_the_servers_at_once(self):
+        data_dir = self.useFixture(fixtures.TempDir()).path
+        # no pool yet: the servers at once
+        self.assertEqual((8, 0), estimate.copies_at_once(data_dir, 8, 2))
+        conversion_host.save_hosts(
+            data_dir,
+            {
+                k: {'name': k, 'server_id': k}
+                for k in ('src', 'dst', 'src-2', 'dst-2', 'src-3')
+            },
+        )
+        # two whole pairs of two copies each
+        self.assertEqual((4, 2), estimate.copies_at_once(data_dir, 8, 2))
+        self.assertEqual((3, 2), estimate.copies_at_once(data_dir, 3, 2))
+        self.assertEqual((6, 2), estimate.copies_at_once(data_dir, 8, 3))
 
 
 class TestWave(base.BaseTestCase):
