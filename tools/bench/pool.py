@@ -33,6 +33,7 @@ Run it as root on the machine of the development cloud.  Asserts nothing
 """
 
 import argparse
+import datetime
 import os
 import re
 import secrets
@@ -67,7 +68,37 @@ IDLE_SAMPLE = 5.0
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 #: the file of the export (volume resources' data file)
 DETACHED_VOLUMES = 'detached_volumes.yml'
+#: a volume log's line: its time and text
+LINE = re.compile(r'(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \S+ (.*)')
+COPIED = re.compile(r'Copied .*: \d+ bytes in ([\d.]+) s \((\d+) bytes sent')
 RATE = re.compile(r'(\d+(?:\.\d+)?)(k|m|g)?(bit|bps)\Z', re.IGNORECASE)
+
+
+def copy_window(logs):
+    """(seconds from the first copy's start to the last copy's end, bytes
+    sent over SSH, [seconds of each copy]) from a run's volume logs."""
+    starts, ends, sent, seconds = [], [], 0, []
+    for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+        if not name.endswith('.log'):
+            continue
+        with open(os.path.join(logs, name), encoding='utf-8') as f:
+            for raw in f:
+                m = LINE.match(raw)
+                if not m:
+                    continue
+                when = datetime.datetime.strptime(
+                    m.group(1), '%Y-%m-%d %H:%M:%S,%f'
+                )
+                if m.group(2).startswith('Copying '):
+                    starts.append(when)
+                copied = COPIED.match(m.group(2))
+                if copied:
+                    ends.append(when)
+                    seconds.append(float(copied.group(1)))
+                    sent += int(copied.group(2))
+    if not starts or not ends:
+        return float('nan'), 0, seconds
+    return (max(ends) - min(starts)).total_seconds(), sent, seconds
 
 
 def rate_bytes(text):
@@ -94,6 +125,10 @@ class Round:
         self.idle_cpu = float('nan')
         self.load = ''
         self.cpu_groups = {}
+        #: from the volume logs: the copies' window, what they sent
+        self.window = float('nan')
+        self.sent = 0
+        self.copy_seconds = []
         self.problems = []
 
 
@@ -301,6 +336,7 @@ class Bench(workloads.Bench):
         logs = os.path.join(path, datadir.VOLUME_LOGS)
         if os.path.isdir(logs):
             shutil.copytree(logs, os.path.join(self.results, label + '-logs'))
+        rnd.window, rnd.sent, rnd.copy_seconds = copy_window(logs)
         if rnd.rc:
             rnd.problems.append(
                 'import exited %d: see %s/%s.err'
@@ -401,13 +437,35 @@ def report(rounds, args):
             )
         )
     print(
+        '\n%6s %12s %14s %14s %14s'
+        % ('pairs', 'copies s', 'copies MiB/s', 'copy s/vol', 'max')
+    )
+    for pairs in sorted(by_pairs):
+        runs = by_pairs[pairs]
+        window = statistics.median(r.window for r in runs)
+        sent = statistics.median(r.sent for r in runs)
+        per_volume = [s for r in runs for s in r.copy_seconds]
+        print(
+            '%6d %12.1f %14.1f %14.1f %14.1f'
+            % (
+                pairs,
+                window,
+                sent / MiB / window if window else float('nan'),
+                statistics.median(per_volume) if per_volume else float('nan'),
+                max(per_volume, default=float('nan')),
+            )
+        )
+    print(
         'wall: the import command (start-up, attach, copy, verification by '
         'hashing both devices, detach); MiB/s: the data of all volumes over '
         'the wall time; caps MiB/s: the sum of the pairs\' source links; '
         'cpu: how busy the machine\'s CPUs were during the round (both '
         'clouds, the hosts, the migrator and whatever else runs here); cpu '
         'before: the same over %.0f s before the round (the rest of the '
-        'machine\'s load)' % IDLE_SAMPLE
+        'machine\'s load); copies s: from the first copy\'s start to the '
+        'last one\'s end (volume logs); copies MiB/s: the bytes sent over '
+        'SSH meanwhile, over that window; copy s/vol: each copy, hashing '
+        'included (median, max)' % IDLE_SAMPLE
     )
     groups = sorted({g for r in rounds for g in r.cpu_groups})
     print('\nCPU seconds by whose processes (last round of each size)')
