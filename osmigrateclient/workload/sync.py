@@ -25,27 +25,37 @@ atomically) records, per source volume, the destination volume, the
 passes and their bytes, and the temporaries of the pass running; a pass
 killed at any point leaves them recorded, and the next run deletes them
 first (and any temporary of that name whose create was not answered), so
-nothing is left behind.  An image-booted server's root disk is not
-synced (it has no Cinder volume to snapshot): the cutover copies it.
+nothing is left behind.
+
+The root disk of an image-booted server with ``boot_disk_copy`` has no
+Cinder volume to snapshot: a pass takes a Nova server snapshot image of it
+instead (crash-consistent, the server keeps running), makes the temporary
+volume of the image and copies it as above into the destination root
+volume, journalled under the server's own id (never a volume's).  Without
+``boot_disk_copy`` the root disk is not synced: the cutover boots the
+destination server from the image, as a cold import does.
 
 Layout::
 
     name: <server name>
     source_id: <source server id>
     volumes:
-      <source volume id>:
+      <source volume id, or the source server id for the root disk>:
         dest_volume: <id>          # made by the first pass
+        size: <GiB>                # the root disk's copies' size
         copied: true               # a first pass finished
         passes: <count>
         bytes_sent: <sum over the passes>
         last: {seconds, chunks_changed, bytes_sent, digest, at}
         snapshot: <id>             # the running pass's temporaries
+        image: <id>                # (the root disk's server snapshot)
         temp_volume: <id>
         attached: [{side, server, volume}]
 """
 
 import concurrent.futures
 import logging
+import math
 import os
 import typing as ty
 
@@ -73,6 +83,7 @@ SHAPE = {
     'volumes': datafile.MapOf(
         {
             'dest_volume': STR,
+            'size': datafile.NUMBER,
             'copied': (bool,),
             'passes': datafile.NUMBER,
             'bytes_sent': datafile.NUMBER,
@@ -86,6 +97,7 @@ SHAPE = {
                 'chunks_zeroed': datafile.NUMBER,
             },
             'snapshot': STR,
+            'image': STR,
             'temp_volume': STR,
             'attached': [{'side': STR, 'server': STR, 'volume': STR}],
         }
@@ -176,7 +188,8 @@ class SyncOutcome(ty.NamedTuple):
 
 
 class ServerSync:
-    """One sync pass of one source server's volumes."""
+    """One sync pass of one source server's volumes (and, given
+    ``root``, of its image-booted root disk)."""
 
     def __init__(
         self,
@@ -185,10 +198,15 @@ class ServerSync:
         dst: ty.Any,
         server: ty.Any,
         settings: volume_copy.Settings = volume_copy.DEFAULT_SETTINGS,
+        root: dict | None = None,
     ) -> None:
+        """``root``: the create attributes of the destination root volume
+        (:func:`root_attrs`), for an image-booted server whose root disk
+        is synced; None when it is not."""
         self.src, self.dst = src, dst
         self.server = server
         self.settings = settings
+        self.root = root
         self.journal = Journal(data_dir, server.id, server.name)
         self.full = volume_copy.Copier(data_dir, src, dst, settings)
         self.delta = delta.Copier(data_dir, src, dst, settings)
@@ -198,15 +216,22 @@ class ServerSync:
             a.get('id') if isinstance(a, dict) else a.id
             for a in self.server.attached_volumes or []
         )
+        image_booted = not self.server.attached_volumes or not _volume_booted(
+            self.server
+        )
+        todo = [(v, self._volume) for v in volumes]
+        if image_booted and self.root is not None:
+            todo.insert(0, (self.server.id, lambda _key: self._root()))
         details = []
-        try:
-            for volume_id in volumes:
-                details.append(self._volume(volume_id))
-        except Exception as e:
-            return SyncOutcome(
-                self.server.name, self.server.id, FAILED, str(e) or repr(e)
-            )
-        if not self.server.attached_volumes or not _volume_booted(self.server):
+        for key, one in todo:
+            try:
+                details.append(one(key))
+            except Exception as e:
+                self._clean_after(key)
+                return SyncOutcome(
+                    self.server.name, self.server.id, FAILED, str(e) or repr(e)
+                )
+        if image_booted and self.root is None:
             details.append(
                 'root disk not synced (image-booted: the cutover copies it)'
             )
@@ -214,7 +239,20 @@ class ServerSync:
             self.server.name, self.server.id, SYNCED, '; '.join(details)
         )
 
-    # -- one volume ---------------------------------------------------------
+    def _clean_after(self, key: str) -> None:
+        """The temporaries of a failed pass deleted now (those of a killed
+        one, by the next run)."""
+        try:
+            self.clean(key)
+        except Exception as e:
+            LOG.warning(
+                '%s: temporaries of %s left for the next run: %s',
+                self.server.name,
+                _disk(key, self.server.id),
+                e,
+            )
+
+    # -- one disk -----------------------------------------------------------
 
     def _volume(self, volume_id: str) -> str:
         j = self.journal
@@ -242,18 +280,73 @@ class ServerSync:
             timeout,
             record=lambda id_: j.update(volume_id, temp_volume=id_),
         )
-        dest_id = self._dest(volume_id, source)
-        first = not j.volume(volume_id).get('copied')
+        attrs = {'name': source.name or volume_id, 'size': source.size}
+        if source.description:
+            attrs['description'] = source.description
+        if source.volume_type:
+            attrs['volume_type'] = source.volume_type
+        dest_id = self._dest(volume_id, attrs)
+        return (
+            volume_id
+            + ': '
+            + self._pass(
+                volume_id,
+                temp.id,
+                dest_id,
+                source.size,
+                '%s %s' % (self.server.name, source.name or volume_id),
+            )
+        )
+
+    def _root(self) -> str:
+        """A pass of the image-booted root disk, through a server snapshot
+        image (named, so that an unanswered create is found by name)."""
+        j = self.journal
+        key = self.server.id
+        self.clean(key)
+        name = datadir.SYNC_TEMP_PREFIX + key
+        timeout = self.settings.timeout
+        image = self.src.compute.create_server_image(self.server.id, name)
+        j.update(key, image=image.id)
+        image = cinder_volumes.wait(
+            'server snapshot image %s' % image.id,
+            lambda: self.src.image.get_image(image.id),
+            lambda i: i.status == 'active',
+            lambda i: i.status in ('killed', 'deleted'),
+            timeout,
+        )
+        # Never smaller than the last pass's copy: the delta compares
+        # whole devices.
+        size = max(image_disk_size(image), j.volume(key).get('size') or 0)
+        temp = cinder_volumes.create_volume(
+            self.src,
+            {'image_id': image.id, 'size': size, 'name': name},
+            timeout,
+            record=lambda id_: j.update(key, temp_volume=id_),
+        )
+        dest_id = self._dest(key, dict(self.root or {}, size=size))
+        j.update(key, size=size)
+        label = '%s %s' % (self.server.name, self.root.get('name') or key)
+        return 'root disk: ' + self._pass(key, temp.id, dest_id, size, label)
+
+    def _pass(
+        self, key: str, temp_id: str, dest_id: str, size: int, label: str
+    ) -> str:
+        """Copy a pass's temporary volume into the destination volume of
+        ``key`` (whole the first time, changed chunks later), journal it,
+        delete the temporaries; what was done."""
+        j = self.journal
+        first = not j.volume(key).get('copied')
         copier = self.full if first else self.delta
         result = copier.copy(
-            temp.id,
+            temp_id,
             dest_id,
-            source.size * GiB,
-            '%s %s' % (self.server.name, source.name or volume_id),
+            size * GiB,
+            label,
             dest_is_zero=first,
-            record=lambda items: j.update(volume_id, attached=items or None),
+            record=lambda items: j.update(key, attached=items or None),
         )
-        record = j.volume(volume_id)
+        record = j.volume(key)
         sent = result.bytes_sent or 0
         last = {
             'at': journal_mod.now(),
@@ -266,74 +359,77 @@ class ServerSync:
             last['chunks_changed'] = result.chunks_changed
             last['chunks_zeroed'] = result.chunks_zeroed
         j.update(
-            volume_id,
+            key,
             copied=True,
             passes=record.get('passes', 0) + 1,
             bytes_sent=record.get('bytes_sent', 0) + sent,
             last=last,
         )
-        self.clean(volume_id)
-        return '%s: pass %d (%s), %d bytes sent' % (
-            volume_id,
+        self.clean(key)
+        return 'pass %d (%s), %d bytes sent' % (
             record.get('passes', 0) + 1,
             'full copy' if first else 'changed chunks',
             sent,
         )
 
-    def _dest(self, volume_id: str, source: ty.Any) -> str:
-        """The destination volume of ``volume_id``: made on the first
-        pass (recorded as soon as it exists), the same one afterwards."""
+    def _dest(self, key: str, attrs: dict) -> str:
+        """The destination volume of ``key``: made of ``attrs`` on the
+        first pass (recorded as soon as it exists), the same one
+        afterwards, grown to ``attrs['size']``."""
         j = self.journal
-        dest_id = j.volume(volume_id).get('dest_volume')
+        dest_id = j.volume(key).get('dest_volume')
         if dest_id:
             try:
                 dest = self.dst.block_storage.get_volume(dest_id)
             except sdk_exceptions.NotFoundException:
                 # deleted by hand: a new one and a full copy
-                j.update(volume_id, dest_volume=None, copied=None)
+                j.update(key, dest_volume=None, copied=None)
             else:
                 # (a killed pass's attachment is gone by now: clean)
                 if dest.status == 'in-use':
                     raise exceptions.MigrateError(
-                        'destination volume %s of volume %s is in use (the '
+                        'destination volume %s of %s is in use (the '
                         'server was imported): not synced again'
-                        % (dest_id, volume_id)
+                        % (dest_id, _disk(key, self.server.id))
                     )
                 # The source grew since the last pass: so does its copy.
                 cinder_volumes.grow(
-                    self.dst, dest_id, source.size, self.settings.timeout
+                    self.dst, dest_id, attrs['size'], self.settings.timeout
                 )
                 return dest_id
-        attrs = {'name': source.name or volume_id, 'size': source.size}
-        if source.description:
-            attrs['description'] = source.description
-        if source.volume_type:
-            attrs['volume_type'] = source.volume_type
         made = cinder_volumes.create_volume(
             self.dst,
             attrs,
             self.settings.timeout,
-            record=lambda id_: j.update(volume_id, dest_volume=id_),
+            record=lambda id_: j.update(key, dest_volume=id_),
         )
         return made.id
 
-    def clean(self, volume_id: str) -> None:
+    def clean(self, key: str) -> None:
         """Detach and delete the temporaries of a pass (this one's, or a
-        killed one's: recorded, or only named)."""
+        killed one's: recorded, or only named) of a volume, or of the
+        root disk when ``key`` is the server's id."""
         j = self.journal
-        record = j.volume(volume_id)
+        record = j.volume(key)
         if record.get('attached'):
             self.full.detach(record['attached'])
-            j.update(volume_id, attached=None)
+            j.update(key, attached=None)
         block = self.src.block_storage
-        name = datadir.SYNC_TEMP_PREFIX + volume_id
+        name = datadir.SYNC_TEMP_PREFIX + key
         temps = {record.get('temp_volume')} - {None}
         temps |= {v.id for v in block.volumes(name=name)}
         for temp_id in sorted(temps):
             cinder_volumes.delete_volume(
                 self.src, temp_id, self.settings.timeout
             )
-        j.update(volume_id, temp_volume=None)
+        j.update(key, temp_volume=None)
+        if key == self.server.id:
+            images = {record.get('image')} - {None}
+            images |= {i.id for i in self.src.image.images(name=name)}
+            for image_id in sorted(images):
+                self.src.image.delete_image(image_id, ignore_missing=True)
+            j.update(key, image=None)
+            return
         snaps = {record.get('snapshot')} - {None}
         snaps |= {s.id for s in block.snapshots(name=name)}
         for snap_id in sorted(snaps):
@@ -345,7 +441,36 @@ class ServerSync:
                 lambda s: s.status == 'error_deleting',
                 self.settings.timeout,
             )
-        j.update(volume_id, snapshot=None)
+        j.update(key, snapshot=None)
+
+
+def _disk(key: str, server_id: str) -> str:
+    return 'the root disk' if key == server_id else 'volume %s' % key
+
+
+def image_disk_size(image: ty.Any) -> int:
+    """The GiB of a volume made of a server snapshot image: its bytes
+    rounded up, at least its min_disk."""
+    return max(math.ceil((image.size or 0) / GiB), image.min_disk or 0, 1)
+
+
+def root_attrs(entry: dict) -> dict | None:
+    """The create attributes of the destination root volume of a
+    workloads.yml entry whose image-booted root disk is copied
+    (``boot_disk_copy``), as the cold import names it; None otherwise."""
+    params = entry.get('params') or {}
+    migration = entry.get('_migration_params') or {}
+    if not migration.get('boot_disk_copy'):
+        return None
+    if migration.get('data_copy', True) is False:
+        return None
+    attrs = {'name': params.get('name') or (entry.get('_info') or {})['id']}
+    attrs.update(
+        (k, v)
+        for k, v in (migration.get('boot_volume_params') or {}).items()
+        if v is not None
+    )
+    return attrs
 
 
 def _snapshot_or_none(block: ty.Any, snap_id: str) -> ty.Any:
@@ -379,7 +504,9 @@ def sync_all(
             server = src.compute.get_server(source_id)
         except sdk_exceptions.NotFoundException:
             return SyncOutcome(name, source_id, FAILED, 'not in the source')
-        return ServerSync(data_dir, src, dst, server, settings).run()
+        return ServerSync(
+            data_dir, src, dst, server, settings, root_attrs(entry)
+        ).run()
 
     with concurrent.futures.ThreadPoolExecutor(max(1, parallel)) as pool:
         return list(pool.map(one, entries))
@@ -388,10 +515,11 @@ def sync_all(
 def synced_volume(
     data_dir: str, server_id: str, volume_id: str, dst: ty.Any
 ) -> str | None:
-    """The destination volume a sync pass filled for ``volume_id`` and that
-    is still there, available (the cutover's final pass goes into it), or
-    None.  In use is fine while the journal holds a killed pass's
-    attachment: :meth:`ServerSync.clean` detaches it first."""
+    """The destination volume a sync pass filled for ``volume_id`` (the
+    server's own id: its image-booted root disk) and that is still there,
+    available (the cutover's final pass goes into it), or None.  In use
+    is fine while the journal holds a killed pass's attachment:
+    :meth:`ServerSync.clean` detaches it first."""
     record = (read(data_dir, server_id).get('volumes') or {}).get(volume_id)
     if not record or not record.get('copied') or not record.get('dest_volume'):
         return None

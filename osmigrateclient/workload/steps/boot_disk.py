@@ -17,21 +17,21 @@ temporary volume made of the snapshot; with ``boot_disk_copy``, an
 image-booted server's disk is snapshotted by Nova into an image, and a
 temporary volume made of that image.  Either temporary volume is copied
 into a new destination volume (:mod:`copies`), then the temporaries are
-deleted.  In a warm migration's cutover, a boot volume that a sync pass
-filled gets its changed chunks only, from the temporary volume into the
-synced volume (:meth:`copies.VolumeCopy.last_pass`), which the server then
-boots from.  Records, besides a copy's fields: ``snapshot``, ``image``,
-``temp_volume`` and ``creating_temp`` (the note of the temporary volume's
-create).
+deleted.  In a warm migration's cutover, a boot volume or image-booted
+root disk that sync passes filled gets its changed chunks only, from the
+temporary volume into the synced volume
+(:meth:`copies.VolumeCopy.last_pass`), which the server then boots from.
+Records, besides a copy's fields: ``snapshot``, ``image``, ``temp_volume``
+and ``creating_temp`` (the note of the temporary volume's create).
 
 Undo: the copy's (the destination volume deleted; a synced volume is
 kept), then the temporaries in the source.
 """
 
-import math
 import typing as ty
 
 from osmigrateclient import datadir
+from osmigrateclient import exceptions
 from osmigrateclient.transfer import cinder_volumes
 from osmigrateclient.workload import checked
 from osmigrateclient.workload import sync
@@ -74,36 +74,79 @@ class BootDisk(copies.VolumeCopy):
     def _image_disk(self) -> str:
         """boot_disk_copy: an image-booted server's disk, through a server
         snapshot image."""
+        source_id = self.resolved.source_id
+        # A sync pass journals the root disk under the server's own id.
+        synced = sync.synced_volume(
+            self.ctx.data_dir, source_id, source_id, self.dst
+        )
+        if synced:
+            return self._synced_image_disk(synced)
+        image = self._server_image(datadir.TEMP_PREFIX + self.resolved.name)
+        size = sync.image_disk_size(image)
+        temp = self._temp_volume(
+            {
+                'image_id': image.id,
+                'size': size,
+                'name': datadir.TEMP_PREFIX + source_id,
+            }
+        )
+        dest_id = self.copy(temp.id, size, self._root_attrs(), True, {})
+        self.delete_temporaries()
+        return dest_id
+
+    def _root_attrs(self) -> dict:
+        attrs = {'name': self.resolved.name}
+        attrs.update(self.resolved.boot_volume_attrs)
+        return attrs
+
+    def _server_image(self, name: str) -> ty.Any:
+        """A server snapshot image of the source server, recorded,
+        active."""
         src = self.src
         self.say('snapshotting the image-booted disk of the server')
-        image = src.compute.create_server_image(
-            self.resolved.source_id,
-            datadir.TEMP_PREFIX + self.resolved.name,
-        )
+        image = src.compute.create_server_image(self.resolved.source_id, name)
         self.note(image=image.id)
-        image = self.ctx.wait(
+        return self.ctx.wait(
             'server snapshot image %s' % image.id,
             lambda: src.image.get_image(image.id),
             lambda i: i.status == 'active',
             lambda i: i.status in ('killed', 'deleted'),
         )
-        size = max(
-            math.ceil((image.size or 0) / checked.GiB),
-            image.min_disk or 0,
-            1,
+
+    def _synced_image_disk(self, synced: str) -> str:
+        """Warm migration's cutover of an image-booted root disk that sync
+        passes filled: the changed chunks of a snapshot image of the
+        stopped server sent into the synced volume.  Its temporaries are
+        named as a sync pass's (found by name after a killed cutover)."""
+        source_id = self.resolved.source_id
+        name = datadir.SYNC_TEMP_PREFIX + source_id
+        size = self.dst.block_storage.get_volume(synced).size
+        root = checked.ServerVolume(
+            source_id=source_id,
+            name=self.resolved.name,
+            size=size,
+            device=None,
+            bootable=True,
+            attrs=self._root_attrs(),
+            image_metadata={},
         )
-        temp = self._temp_volume(
-            {
-                'image_id': image.id,
-                'size': size,
-                'name': datadir.TEMP_PREFIX + self.resolved.source_id,
-            }
-        )
-        attrs = {'name': self.resolved.name}
-        attrs.update(self.resolved.boot_volume_attrs)
-        dest_id = self.copy(temp.id, size, attrs, True, {})
+
+        def image_volume() -> str:
+            image = self._server_image(name)
+            if sync.image_disk_size(image) > size:
+                raise exceptions.MigrateError(
+                    'the root disk of %s grew to %d GiB since its last '
+                    'sync pass (%d GiB): sync it again'
+                    % (self.resolved.name, sync.image_disk_size(image), size)
+                )
+            temp = self._temp_volume(
+                {'image_id': image.id, 'size': size, 'name': name}
+            )
+            return temp.id
+
+        self.last_pass(root, synced, image_volume)
         self.delete_temporaries()
-        return dest_id
+        return synced
 
     def _synced_volume(self, bv: checked.ServerVolume, synced: str) -> str:
         """Warm migration's cutover: a boot volume cannot be detached from

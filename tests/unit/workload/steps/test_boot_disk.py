@@ -452,3 +452,154 @@ class TestBootDiskCutover(importing.ImportTestCase):
         )
         self.assertNothingLeftInTheSource()
         self.assertEqual(1, len(self.delta.copies))
+
+
+class TestImageDiskCutover(importing.ImportTestCase):
+    """An image-booted root disk (boot_disk_copy) that sync passes filled:
+    the cutover sends the changed chunks of a snapshot image of the
+    stopped server into the synced volume."""
+
+    def setUp(self):
+        super().setUp()
+        transfer_fakes.save_hosts(self.data_dir)
+        self.dst.add(
+            'volume',
+            id='synced-root',
+            name='app-vm',
+            size=3,
+            status='available',
+        )
+        # A sync pass journals the root disk under the server's id.
+        sync.Journal(self.data_dir, 'vm1', 'app-vm').update(
+            'vm1', dest_volume='synced-root', size=3, copied=True, passes=2
+        )
+        self.delta = DeltaCopier()
+
+    def run_import(self, resolved=None, stop=False):
+        server_import = self.importer(
+            resolved
+            or fakes.resolved(
+                image_id=None,
+                copy_image_disk=True,
+                boot_volume_attrs={'volume_type': 'ssd'},
+                data_volumes=[],
+                floating_ips=[],
+                server_group=None,
+            ),
+            stop,
+        )
+        server_import._delta_copier = self.delta
+        return server_import.run()
+
+    def assertNothingLeftInTheSource(self):
+        self.assertEqual(['vol1'], [v.id for v in self.src.store['volume']])
+        self.assertEqual([], self.src.store['image'])
+
+    def test_last_pass_into_the_synced_root_volume(self):
+        outcome = self.run_import()
+        self.assertEqual('created', outcome.action)
+        self.assertEqual(
+            [(('vm1', 'os-migrate-sync-vm1'), {})],
+            self.src.calls_to('compute.create_server_image'),
+        )
+        (image_id,) = [
+            a[0] for a, _ in self.src.calls_to('image.delete_image')
+        ]
+        self.assertEqual(
+            [{'image_id': image_id, 'size': 3, 'name': 'os-migrate-sync-vm1'}],
+            self.kwargs(self.src, 'block_storage.create_volume'),
+        )
+        (temp_id,) = [
+            a[0] for a, _ in self.src.calls_to('block_storage.delete_volume')
+        ]
+        # Changed chunks only, into the synced volume; no full copy.
+        self.assertEqual(
+            [(temp_id, 'synced-root', 3 * fakes.GiB, 'app-vm app-vm', False)],
+            self.delta.copies,
+        )
+        self.assertEqual([], self.copier.copies)
+        self.assertEqual([], self.dst.calls_to('block_storage.create_volume'))
+        self.assertNothingLeftInTheSource()
+        (synced,) = self.dst.store['volume']
+        self.assertEqual('synced-root', synced.id)
+        self.assertTrue(synced.is_bootable)
+        self.assertEqual(
+            [], self.dst.calls_to('block_storage.set_volume_image_metadata')
+        )
+        (server_kwargs,) = self.kwargs(self.dst, 'compute.create_server')
+        self.assertNotIn('image_id', server_kwargs)
+        self.assertEqual(
+            [importing.volume_bdm('synced-root', 0)],
+            server_kwargs['block_device_mapping'],
+        )
+        step = self.journal()['steps']['boot_disk']
+        self.assertEqual(
+            {
+                'state': 'done',
+                'synced_volume': 'synced-root',
+                'result': 'synced-root',
+                'attached': [],
+                'image': None,
+                'temp_volume': None,
+                'creating_temp': None,
+                'copy': {
+                    'bytes': 3 * fakes.GiB,
+                    'seconds': 1.5,
+                    'algo': 'blake2b',
+                    'digest': 'h-%s' % temp_id,
+                    'bytes_sent': 128 * 1024,
+                    'delta': True,
+                },
+            },
+            {k: v for k, v in step.items() if k != 'seconds'},
+        )
+
+    def test_a_revert_keeps_the_synced_root_volume(self):
+        self.dst.server_status = 'ERROR'
+        self.assertEqual('failed', self.run_import().action)
+        self.assertEqual(
+            ['synced-root'], [v.id for v in self.dst.store['volume']]
+        )
+        self.assertEqual([], self.dst.calls_to('block_storage.delete_volume'))
+        self.assertNothingLeftInTheSource()
+        self.dst.server_status = 'ACTIVE'
+        self.assertEqual('created', self.run_import().action)
+        self.assertEqual(
+            ['synced-root', 'synced-root'],
+            [c[1] for c in self.delta.copies],
+        )
+        self.assertEqual([], self.copier.copies)
+        self.assertNothingLeftInTheSource()
+
+    def test_never_synced_is_copied_whole(self):
+        # A first pass that did not finish: as a cold import.
+        sync.Journal(self.data_dir, 'vm1', 'app-vm').update('vm1', copied=None)
+        self.assertEqual('created', self.run_import().action)
+        self.assertEqual([], self.delta.copies)
+        self.assertEqual(
+            [(('vm1', 'os-migrate-app-vm'), {})],
+            self.src.calls_to('compute.create_server_image'),
+        )
+        self.assertEqual(
+            [{'name': 'app-vm', 'volume_type': 'ssd', 'size': 3}],
+            self.kwargs(self.dst, 'block_storage.create_volume'),
+        )
+        ((_, dest_id, _, _, dest_is_zero),) = self.copier.copies
+        self.assertNotEqual('synced-root', dest_id)
+        self.assertTrue(dest_is_zero)
+        self.assertNothingLeftInTheSource()
+
+    def test_a_grown_root_disk_is_not_cut_over(self):
+        self.src.image_size = 5 * fakes.GiB
+        outcome = self.run_import()
+        self.assertEqual('failed', outcome.action)
+        self.assertIn(
+            'the root disk of app-vm grew to 5 GiB since its last sync pass '
+            '(3 GiB): sync it again',
+            outcome.detail,
+        )
+        self.assertEqual([], self.delta.copies)
+        self.assertEqual(
+            ['synced-root'], [v.id for v in self.dst.store['volume']]
+        )
+        self.assertNothingLeftInTheSource()
