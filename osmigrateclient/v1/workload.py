@@ -424,7 +424,9 @@ class SyncWorkload(common.MigrateLister):
     changed.  The temporary snapshot and volume are deleted (a re-run
     after a crash deletes what a killed run left).  Run it as often as
     wanted; the passes are journalled in <data-dir>/workload_sync/.  An
-    image-booted server's root disk is not synced.  After a pass, what
+    image-booted server's root disk is synced the same way through a
+    server snapshot image when its _migration_params.boot_disk_copy is
+    true, and not synced otherwise.  After a pass, what
     the cutover need not wait for is made in the destination: the server
     group and (port creation mode neutron) the ports and trunks, which
     "workload import" then takes.
