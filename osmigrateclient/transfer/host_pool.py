@@ -26,7 +26,8 @@ adds; it never drops a pair by itself.
 The copies of a run share the pool through one :class:`Scheduler` per
 data directory and process (:func:`scheduler`): each copy takes the pair
 with the fewest copies running, at most ``per_host`` on each, and gives it
-back when done.
+back when done.  A pair whose host failed leaves the pool for the rest of
+the process (the run): it is never handed out again.
 """
 
 import contextlib
@@ -188,7 +189,8 @@ class Scheduler:
     """Hands the pairs of a pool out to copies: the pair with the fewest
     copies running (of those, the one handed out least), at most
     ``per_host`` at once on each; a copy waits for a place when every pair
-    is full."""
+    is full.  A pair marked failed (:meth:`fail`) is never handed out
+    again."""
 
     def __init__(self, pairs: ty.Iterable[int], per_host: int) -> None:
         self.per_host = max(1, per_host)
@@ -197,18 +199,40 @@ class Scheduler:
         #: pair -> copies it was given, so that copies one after the other
         #: take the pairs in turn
         self.given = dict.fromkeys(self.active, 0)
+        #: pair -> why it left the pool (for the rest of the process)
+        self.failed: dict[int, str] = {}
         self._changed = threading.Condition()
+
+    def fail(self, pair: int, why: str) -> None:
+        """Take ``pair`` out of the pool (the first ``why`` stays); the
+        copies waiting for a place are woken: they take another pair, or
+        fail when none is left."""
+        with self._changed:
+            self.failed.setdefault(pair, why)
+            self._changed.notify_all()
+
+    def healthy(self) -> list[int]:
+        """The pairs not marked failed."""
+        return [p for p in self.active if p not in self.failed]
 
     @contextlib.contextmanager
     def take(self, held: int | None = None) -> ty.Iterator[int]:
         """A pair, for the time of the ``with`` block.
 
         :param held: the pair a volume of the copy is attached to already
-            (a late attach of an earlier run): that one, whatever its load
+            (a late attach of an earlier run): that one, whatever its load,
+            unless it failed
+        :raises osmigrateclient.exceptions.MigrateError: every pair failed
+            (the message says which hosts and why)
         """
         with self._changed:
+            if held in self.failed:
+                held = None
             while held not in self.active:
-                free = [p for p, n in self.active.items() if n < self.per_host]
+                healthy = self.healthy()
+                if not healthy:
+                    raise exceptions.MigrateError(self.none_left())
+                free = [p for p in healthy if self.active[p] < self.per_host]
                 if free:
                     held = min(
                         free,
@@ -224,6 +248,15 @@ class Scheduler:
             with self._changed:
                 self.active[held] -= 1
                 self._changed.notify_all()
+
+    def none_left(self) -> str:
+        """The message of a copy that finds no pair left."""
+        return 'no pair of conversion hosts left in the pool: %s' % (
+            '; '.join(
+                'pair %d: %s' % (p, why)
+                for p, why in sorted(self.failed.items())
+            )
+        )
 
 
 _SCHEDULERS: dict[tuple, Scheduler] = {}

@@ -160,6 +160,20 @@ def pin_host_keys(
 # -- running commands --------------------------------------------------------
 
 
+#: the exit code of ssh's own failures (the host unreachable, the login
+#: refused, the connection lost)
+SSH_FAILED = 255
+
+
+class Unreachable(exceptions.MigrateError):
+    """ssh could not reach or log into ``host``, or lost it (exit code
+    :data:`SSH_FAILED`)."""
+
+    def __init__(self, problem: str, host: 'Host') -> None:
+        super().__init__(problem)
+        self.host = host
+
+
 class Completed(ty.NamedTuple):
     returncode: int
     stdout: str
@@ -377,19 +391,20 @@ def run(
     """Run ``command`` on ``host`` and wait for it.
 
     :raises osmigrateclient.exceptions.MigrateError: it failed (exit code
-        not 0) and ``check`` is set; ssh's own failures have code 255
+        not 0) and ``check`` is set; :class:`Unreachable` for ssh's own
+        failures (code 255)
     """
     done = runner.run(ssh_argv(host, command), timeout=timeout)
     if check and done.returncode != 0:
-        raise exceptions.MigrateError(
-            '%s on %s failed (exit code %d): %s'
-            % (
-                _short(command),
-                host.label,
-                done.returncode,
-                done.stderr.strip() or done.stdout.strip(),
-            )
+        problem = '%s on %s failed (exit code %d): %s' % (
+            _short(command),
+            host.label,
+            done.returncode,
+            done.stderr.strip() or done.stdout.strip(),
         )
+        if done.returncode == SSH_FAILED:
+            raise Unreachable(problem, host)
+        raise exceptions.MigrateError(problem)
     return done
 
 

@@ -29,7 +29,10 @@ host (:mod:`osmigrateclient.transfer.blockcopy`) and detaches both volumes
 on every path.  Before each attach call it hands the caller the list of
 attachments made so far (``record``: each names the host's server), so
 that a killed run's attachments can be undone by the next run, on the
-hosts that hold them (:meth:`Copier.detach`).  Its callers make,
+hosts that hold them (:meth:`Copier.detach`).  When a copy fails because
+of one of its pair's hosts (:func:`host_fault`) in a pool of more than one
+pair, the pair leaves the pool for the run and the copy, once detached, is
+tried again on another pair, once.  Its callers make,
 grow and delete the volumes with
 :mod:`osmigrateclient.transfer.cinder_volumes`.
 
@@ -41,9 +44,12 @@ copy may outlast any token.
 
 import concurrent.futures
 import logging
+import re
 import threading
 import time
 import typing as ty
+
+from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import itemlog
 from osmigrateclient import exceptions
@@ -83,6 +89,94 @@ class Settings(ty.NamedTuple):
 
 
 DEFAULT_SETTINGS = Settings()
+
+
+# -- host faults -------------------------------------------------------------
+
+
+class Fault(ty.NamedTuple):
+    """Why a copy failed because of a conversion host."""
+
+    why: str
+    #: the address of the host at fault, when the error names one
+    address: str | None = None
+
+
+#: what ssh prints when it cannot reach or log into a host, or loses it
+_SSH_LOST = re.compile(
+    r'ssh: connect to host (?P<a1>\S+) port \d+: .*'
+    r'|ssh: Could not resolve hostname (?P<a2>[^:\s]+): .*'
+    r'|Connection (?:closed|reset) by (?P<a3>\S+) port \d+.*'
+    r'|Connection to (?P<a4>\S+) closed by remote host.*'
+    r'|Timeout, server (?P<a5>\S+) not responding.*'
+    r'|kex_exchange_identification: .*'
+    r'|Host key verification failed.*'
+    r'|\S+@(?P<a6>\S+): Permission denied \(.*'
+)
+#: what a shell prints for a tool the host lacks (bash, dash)
+_NO_TOOL = re.compile(
+    r'(?P<t1>[\w.+-]+): command not found|sh: \d+: (?P<t2>[\w.+-]+): not found'
+)
+#: the attach waits that fail in the host's server or its compute node
+#: (attachments.attach); a volume in "error" is the volume's fault
+_ATTACH_FAILED = re.compile(
+    r'volume \S+ to attach: (?:status (?:error_attaching|available)\Z'
+    r'|still \S+ after \d+ s\Z)'
+    r'|the device of volume \S+ on .*: still not there after \d+ s\Z'
+)
+
+
+def host_fault(error: BaseException, attaching: bool = False) -> Fault | None:
+    """Why ``error`` is the fault of a conversion host: SSH to it failed
+    (unreachable, refused, lost), it lacks a tool, or (``attaching``: the
+    error came from an attach to it) the attach failed or timed out in its
+    server.  None for anything else (the volume in error, a hash mismatch,
+    a timeout of the copy, an API error), which may not be the host's."""
+    if attaching and isinstance(error, sdk_exceptions.ConflictException):
+        # Nova refuses an attach to a server in error or busy.
+        return Fault('attach refused: %s' % error)
+    if not isinstance(error, exceptions.MigrateError):
+        return None
+    text = str(error)
+    lost = _SSH_LOST.search(text)
+    if lost:
+        address = next((a for a in lost.groupdict().values() if a), None)
+        return Fault('SSH failed: %s' % lost.group(0).strip(), address)
+    if isinstance(error, ssh.Unreachable):
+        return Fault('SSH failed: %s' % text, error.host.address)
+    tool = _NO_TOOL.search(text)
+    if tool:
+        return Fault(
+            'tools missing: %s' % (tool.group('t1') or tool.group('t2'))
+        )
+    if attaching and _ATTACH_FAILED.search(text):
+        return Fault('attach failed: %s' % text)
+    return None
+
+
+class _Reaching:
+    """A runner whose ssh calls raise :class:`ssh.Unreachable` when ssh
+    fails twice in a row: a wait for a device on a host that is gone ends
+    at once, not at its timeout; a single failure (a connection dropped
+    by a busy sshd) is tried again."""
+
+    def __init__(self, runner: ssh.Runner, host: ssh.Host, pause) -> None:
+        self.runner = runner
+        self.host = host
+        self.pause = pause
+
+    def run(self, argv, timeout=None, input=None) -> ssh.Completed:
+        done = self.runner.run(argv, timeout=timeout, input=input)
+        if done.returncode == ssh.SSH_FAILED:
+            self.pause(1.0)
+            done = self.runner.run(argv, timeout=timeout, input=input)
+            if done.returncode == ssh.SSH_FAILED:
+                raise ssh.Unreachable(
+                    'ssh to %s failed: %s'
+                    % (self.host.label, done.stderr.strip()),
+                    self.host,
+                )
+        return done
 
 
 # -- progress ----------------------------------------------------------------
@@ -220,10 +314,61 @@ class Copier:
             ``{'side', 'server', 'volume'}``) before each attach call, and
             with ``[]`` once both are detached again
         :raises osmigrateclient.exceptions.MigrateError: a step failed or
-            timed out, or the hashes differ
+            timed out, or the hashes differ; or no pair is left in the pool
+
+        In a pool of more than one pair, a failure that is a host's
+        (:func:`host_fault`) takes its pair out of the pool for the run,
+        and the copy, once its volumes are detached from that pair (its
+        processes ended by the block copy), is tried again on another
+        pair, once; the volume's log names the host that left, and why.
+        The retry keeps ``dest_is_zero``: the failed try wrote the
+        source's bytes only, where the source is not zero.
         """
-        attached: list[dict] = []
+        held = self._held(source_volume_id, dest_volume_id)
+        dropped = ''
+        while True:
+            attached: list[dict] = []
+            blamed: list[tuple[str, Fault, Exception]] = []
+            with self.scheduler.take(held) as pair:
+                try:
+                    result = self._copy_on(
+                        pair,
+                        blockcopy.Volume('', '', size, dest_is_zero, label),
+                        source_volume_id,
+                        dest_volume_id,
+                        attached,
+                        blamed,
+                        record,
+                    )
+                except Exception as e:
+                    left = self._drop(pair, e, blamed)
+                    # Once only, and only once the volumes are off the
+                    # failed pair: no two copies ever write a volume.
+                    if left is None or dropped or attached:
+                        raise
+                    dropped = left
+                    self._warn('%s; %s is tried on another pair', left, label)
+                    held = None
+                    continue
+            if dropped:
+                self._warn('%s; copied on pair %d', dropped, pair)
+            return result
+
+    def _copy_on(
+        self,
+        pair: int,
+        volume: blockcopy.Volume,
+        source_volume_id: str,
+        dest_volume_id: str,
+        attached: list[dict],
+        blamed: list[tuple[str, Fault, Exception]],
+        record: ty.Callable[[list[dict]], None] | None,
+    ) -> blockcopy.Result:
+        """One try of :meth:`copy` on ``pair``.  ``attached`` is empty
+        afterwards unless a detach failed; ``blamed`` gets (host key,
+        fault, error) of a failed attach."""
         lock = threading.Lock()
+        label = volume.label
 
         def note(side: str, server_id: str, volume_id: str) -> None:
             with lock:
@@ -233,33 +378,31 @@ class Copier:
                 if record is not None:
                     record([dict(a) for a in attached])
 
-        held = self._held(source_volume_id, dest_volume_id)
         try:
-            with self.scheduler.take(held) as pair:
-                # Both hosts at once: two clouds, two servers.
-                with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                    src_attach = pool.submit(
-                        self._attach,
-                        conversion_host.SRC,
-                        pair,
-                        source_volume_id,
-                        note,
-                    )
-                    dst_attach = pool.submit(
-                        self._attach,
-                        conversion_host.DST,
-                        pair,
-                        dest_volume_id,
-                        note,
-                    )
-                    src_dev = src_attach.result()
-                    dst_dev = dst_attach.result()
-                result = self._copy_bytes(
-                    blockcopy.Volume(
-                        src_dev, dst_dev, size, dest_is_zero, label
-                    ),
+            # Both hosts at once: two clouds, two servers.
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                src_attach = pool.submit(
+                    self._attach,
+                    conversion_host.SRC,
                     pair,
+                    source_volume_id,
+                    note,
+                    blamed,
                 )
+                dst_attach = pool.submit(
+                    self._attach,
+                    conversion_host.DST,
+                    pair,
+                    dest_volume_id,
+                    note,
+                    blamed,
+                )
+                src_dev = src_attach.result()
+                dst_dev = dst_attach.result()
+            result = self._copy_bytes(
+                volume._replace(source_device=src_dev, dest_device=dst_dev),
+                pair,
+            )
         except BaseException:
             try:
                 self.detach(attached)
@@ -269,13 +412,60 @@ class Copier:
                 if self.log is not None:
                     self.log.warning('cannot detach after a failure: %s', e)
             else:
+                del attached[:]
                 if record is not None:
                     record([])
             raise
         self.detach(attached)
+        del attached[:]
         if record is not None:
             record([])
         return result
+
+    def _drop(
+        self,
+        pair: int,
+        error: Exception,
+        blamed: list[tuple[str, Fault, Exception]],
+    ) -> str | None:
+        """Take ``pair`` out of the pool if ``error`` is one of its hosts'
+        fault (in a pool of more than one pair); what left and why."""
+        if len(self.pairs) == 1:
+            return None
+        # The attach that failed the copy: its host is known.
+        attach = [(k, f) for k, f, e in blamed if e is error]
+        if attach:
+            keys, fault = [attach[0][0]], attach[0][1]
+        else:
+            fault = host_fault(error)
+            if fault is None:
+                return None
+            keys = [
+                host_pool.key(side, pair) for side in conversion_host.SIDES
+            ]
+            named = [k for k in keys if fault.address in self._addresses(k)]
+            keys = named or keys
+        names = ' and '.join(self.ssh_hosts[k].label for k in keys)
+        left = 'conversion host%s %s left the pool: %s' % (
+            's' if len(keys) > 1 else '',
+            names,
+            fault.why,
+        )
+        self.scheduler.fail(pair, left)
+        return left
+
+    def _warn(self, msg: str, *args: ty.Any) -> None:
+        LOG.warning(msg, *args)
+        if self.log is not None:
+            self.log.warning(msg, *args)
+
+    def _addresses(self, host_key: str) -> set[str]:
+        """The addresses a host is reached at: the migrator's, and the
+        link's for a source host."""
+        found = {self.ssh_hosts[host_key].address}
+        if host_pool.side_of(host_key) == conversion_host.SRC:
+            found.add(conversion_host.link_of(self.hosts[host_key]).address)
+        return found
 
     def usable(self, side: str, volume: ty.Any) -> bool:
         """Whether :meth:`copy` can take ``volume`` on ``side``: available,
@@ -327,23 +517,34 @@ class Copier:
 
     # -- steps --------------------------------------------------------------
 
-    def _attach(self, side: str, pair: int, volume_id: str, note) -> str:
+    def _attach(
+        self, side: str, pair: int, volume_id: str, note, blamed: list
+    ) -> str:
         """Attach ``volume_id`` to ``pair``'s ``side`` host; its device
-        there."""
+        there.  A failure that is the host's goes into ``blamed``."""
         key = host_pool.key(side, pair)
         server_id = self.hosts[key]['server_id']
-        return attachments.attach(
-            self.conns[side],
-            self.runner,
-            self.ssh_hosts[key],
-            server_id,
-            volume_id,
-            self.settings.timeout,
-            lambda: note(side, server_id, volume_id),
-            self.clock,
-            self.pause,
-            self.log,
-        )
+        runner = self.runner
+        if len(self.pairs) > 1:
+            runner = _Reaching(runner, self.ssh_hosts[key], self.pause)
+        try:
+            return attachments.attach(
+                self.conns[side],
+                runner,
+                self.ssh_hosts[key],
+                server_id,
+                volume_id,
+                self.settings.timeout,
+                lambda: note(side, server_id, volume_id),
+                self.clock,
+                self.pause,
+                self.log,
+            )
+        except Exception as e:
+            fault = host_fault(e, attaching=True)
+            if fault is not None:
+                blamed.append((key, fault, e))
+            raise
 
     def _copy_bytes(
         self, volume: blockcopy.Volume, pair: int

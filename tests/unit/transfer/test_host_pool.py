@@ -182,3 +182,72 @@ class TestScheduler(base.BaseTestCase):
             with scheduler.take() as pair:
                 taken.append(pair)
         self.assertEqual([1, 2, 1], taken)
+
+    def test_failed_pair_never_handed_out_again(self):
+        scheduler = host_pool.Scheduler([1, 2], per_host=2)
+        scheduler.fail(1, 'cs left')
+        scheduler.fail(1, 'a later reason')
+        self.assertEqual({1: 'cs left'}, scheduler.failed)
+        self.assertEqual([2], scheduler.healthy())
+        taken = []
+        for held in (None, None, 1):
+            with scheduler.take(held) as pair:
+                taken.append(pair)
+        self.assertEqual([2, 2, 2], taken)
+
+    def test_no_pair_left(self):
+        scheduler = host_pool.Scheduler([1, 2], per_host=2)
+        scheduler.fail(2, 'conversion host cd2 left the pool: SSH failed')
+        scheduler.fail(1, 'conversion host cs left the pool: tools missing')
+        e = self.assertRaises(
+            exceptions.MigrateError, scheduler.take().__enter__
+        )
+        self.assertEqual(
+            'no pair of conversion hosts left in the pool: pair 1: '
+            'conversion host cs left the pool: tools missing; pair 2: '
+            'conversion host cd2 left the pool: SSH failed',
+            str(e),
+        )
+
+    def _waiter(self, scheduler):
+        """A copy that waits for a place; what it got: a pair or an
+        error."""
+        got = []
+
+        def wait():
+            try:
+                with scheduler.take() as pair:
+                    got.append(pair)
+            except exceptions.MigrateError as e:
+                got.append(str(e))
+
+        t = threading.Thread(target=wait)
+        t.start()
+        t.join(0.2)
+        self.assertEqual([], got)
+        return t, got
+
+    def test_waiting_copy_woken_takes_a_healthy_pair(self):
+        scheduler = host_pool.Scheduler([1, 2], per_host=1)
+        with scheduler.take() as first:
+            with scheduler.take() as second:
+                self.assertEqual((1, 2), (first, second))
+                t, got = self._waiter(scheduler)
+                scheduler.fail(2, 'cd2 left')
+            # Pair 2 is free now, but failed: the copy still waits ...
+            t.join(0.2)
+            self.assertEqual([], got)
+        # ... for pair 1.
+        t.join(10)
+        self.assertEqual([1], got)
+
+    def test_waiting_copy_woken_fails_when_no_pair_is_left(self):
+        scheduler = host_pool.Scheduler([1], per_host=1)
+        with scheduler.take():
+            t, got = self._waiter(scheduler)
+            scheduler.fail(1, 'cs left')
+            t.join(10)
+        self.assertEqual(
+            ['no pair of conversion hosts left in the pool: pair 1: cs left'],
+            got,
+        )

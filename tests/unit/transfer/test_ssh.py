@@ -195,6 +195,23 @@ class TestCommands(base.BaseTestCase):
             str(e),
         )
 
+    def test_ssh_failure_is_unreachable_other_failures_are_not(self):
+        class Runner:
+            code = 255
+
+            def run(self, argv, timeout=None, input=None):
+                return ssh.Completed(self.code, '', 'refused')
+
+        host = ssh.Host('192.0.2.7', 'k', 'kh', name='conv-src')
+        runner = Runner()
+        e = self.assertRaises(ssh.Unreachable, ssh.run, runner, host, 'true')
+        self.assertIs(host, e.host)
+        runner.code = 1
+        e = self.assertRaises(
+            exceptions.MigrateError, ssh.run, runner, host, 'true'
+        )
+        self.assertNotIsInstance(e, ssh.Unreachable)
+
 
 class TestDeathSignal(base.BaseTestCase):
     def setUp(self):

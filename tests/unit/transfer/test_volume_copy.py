@@ -7,6 +7,7 @@ import logging
 import threading
 
 import fixtures
+from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
 from osmigrateclient import exceptions
@@ -16,6 +17,158 @@ from osmigrateclient.transfer import conversion_host
 from osmigrateclient.transfer import ssh
 from osmigrateclient.transfer import volume_copy
 from tests.unit.transfer import fakes
+
+
+REFUSED = 'ssh: connect to host 10.1.0.5 port 22: Connection refused'
+
+
+class TestHostFault(base.BaseTestCase):
+    def _fault(self, error, attaching=False):
+        return volume_copy.host_fault(error, attaching)
+
+    def test_ssh_lost(self):
+        host = ssh.Host('10.9.9.9', 'k', 'kh', name='cs')
+        for text, fault in (
+            (
+                "'x' on cs failed (exit code 255): " + REFUSED,
+                ('SSH failed: ' + REFUSED, '10.1.0.5'),
+            ),
+            (
+                'copy of /dev/a on cs to /dev/b on cd failed (exit code '
+                '255): ssh: connect to host 10.1.0.5 port 22: No route to '
+                'host',
+                (
+                    'SSH failed: ssh: connect to host 10.1.0.5 port 22: No '
+                    'route to host',
+                    '10.1.0.5',
+                ),
+            ),
+            (
+                'cannot hash data on cs: ssh: Could not resolve hostname '
+                'h1: Name or service not known',
+                (
+                    'SSH failed: ssh: Could not resolve hostname h1: Name '
+                    'or service not known',
+                    'h1',
+                ),
+            ),
+            (
+                'x: Connection closed by 10.1.0.6 port 22',
+                (
+                    'SSH failed: Connection closed by 10.1.0.6 port 22',
+                    '10.1.0.6',
+                ),
+            ),
+            (
+                'x: Connection to 10.1.0.6 closed by remote host.',
+                (
+                    'SSH failed: Connection to 10.1.0.6 closed by remote '
+                    'host.',
+                    '10.1.0.6',
+                ),
+            ),
+            (
+                'x: Timeout, server 10.1.0.6 not responding.',
+                (
+                    'SSH failed: Timeout, server 10.1.0.6 not responding.',
+                    '10.1.0.6',
+                ),
+            ),
+            (
+                'x: kex_exchange_identification: read: Connection reset',
+                (
+                    'SSH failed: kex_exchange_identification: read: '
+                    'Connection reset',
+                    None,
+                ),
+            ),
+            (
+                'x: Host key verification failed.',
+                ('SSH failed: Host key verification failed.', None),
+            ),
+            (
+                'x: root@10.1.0.6: Permission denied (publickey).',
+                (
+                    'SSH failed: root@10.1.0.6: Permission denied '
+                    '(publickey).',
+                    '10.1.0.6',
+                ),
+            ),
+        ):
+            self.assertEqual(
+                fault, self._fault(exceptions.MigrateError(text)), text
+            )
+        # ssh's exit code without a message ssh prints
+        self.assertEqual(
+            ('SSH failed: ssh to cs failed: ', '10.9.9.9'),
+            self._fault(ssh.Unreachable('ssh to cs failed: ', host)),
+        )
+
+    def test_tools_missing(self):
+        for text, tool in (
+            (
+                'copy of /dev/a on cs to /dev/b on cd failed (exit code '
+                '127): bash: line 1: nbdcopy: command not found',
+                'nbdcopy',
+            ),
+            (
+                'no NBD server would start: sh: 1: nbdkit: not found',
+                'nbdkit',
+            ),
+        ):
+            self.assertEqual(
+                ('tools missing: %s' % tool, None),
+                self._fault(exceptions.MigrateError(text)),
+            )
+
+    def test_attach_failed_or_timed_out(self):
+        for text in (
+            'volume v1 to attach: status error_attaching',
+            'volume v1 to attach: status available',
+            'volume v1 to attach: still attaching after 1800 s',
+            'the device of volume v1 on cs: still not there after 3 s',
+        ):
+            error = exceptions.MigrateError(text)
+            self.assertEqual(
+                ('attach failed: ' + text, None),
+                self._fault(error, attaching=True),
+            )
+            # ... an attach's wait only
+            self.assertIsNone(self._fault(error))
+        refused = sdk_exceptions.ConflictException('server in error')
+        self.assertEqual(
+            'attach refused: server in error',
+            self._fault(refused, attaching=True).why,
+        )
+        self.assertIsNone(self._fault(refused))
+
+    def test_not_the_hosts(self):
+        for error in (
+            # the volume in error
+            exceptions.MigrateError('volume v1 to attach: status error'),
+            exceptions.MigrateError(
+                'copy of data does not match: xxh128sum a on the source, b '
+                'on the destination'
+            ),
+            exceptions.MigrateError(
+                'copy of data did not finish within 60 s: stopped'
+            ),
+            exceptions.MigrateError('volume new: status error'),
+            exceptions.MigrateError('copy broke'),
+            sdk_exceptions.HttpException(
+                'VolumeLimitExceeded: Maximum number of volumes allowed '
+                '(10) exceeded',
+                http_status=413,
+            ),
+            sdk_exceptions.ResourceNotFound('No Volume found for v1'),
+            # the API's connection, not a host's
+            sdk_exceptions.SDKException(
+                "('Connection aborted.', ConnectionResetError(104, "
+                "'Connection reset by peer'))"
+            ),
+            KeyboardInterrupt(),
+        ):
+            self.assertIsNone(self._fault(error, attaching=True), error)
 
 
 class TestCopier(base.BaseTestCase):
@@ -222,12 +375,14 @@ class TestCopier(base.BaseTestCase):
         self.assertEqual('copy broke', str(e))
         self.assertEqual(2, len(self.recorded[-1]))
 
-    def test_device_never_shows(self):
+    def _blind_copier(self):
+        """A copier whose hosts never show a device (3 s to wait)."""
+
         class Nothing:
             def run(self, argv, timeout=None, input=None):
                 return ssh.Completed(0, '', '')
 
-        copier = volume_copy.Copier(
+        return volume_copy.Copier(
             self.data_dir,
             self.src,
             self.dst,
@@ -236,6 +391,9 @@ class TestCopier(base.BaseTestCase):
             clock=fakes.Clock(),
             pause=fakes.no_pause,
         )
+
+    def test_device_never_shows(self):
+        copier = self._blind_copier()
         e = self.assertRaises(exceptions.MigrateError, self._copy, copier)
         self.assertEqual(
             'the device of volume v1 on cs: still not there after 3 s', str(e)
@@ -325,6 +483,15 @@ class TestCopier(base.BaseTestCase):
             {'/dev/disk/by-id/virtio-d1', '/dev/disk/by-id/virtio-d2'},
             {vol.dest_device for _, vol, _ in self.copies},
         )
+
+    def test_host_fault(self):
+        # A pool of one: as before, no retry and the pair stays.
+        self.fail_copy = exceptions.MigrateError(REFUSED)
+        copier = self._copier()
+        e = self.assertRaises(exceptions.MigrateError, self._copy, copier)
+        self.assertEqual(REFUSED, str(e))
+        self.assertEqual(1, len(self.copies))
+        self.assertEqual({}, copier.scheduler.failed)
 
 
 class TestPool(TestCopier):
@@ -424,3 +591,250 @@ class TestPool(TestCopier):
         )
         e = self.assertRaises(exceptions.MigrateError, self._copier)
         self.assertEqual(volume_copy.NO_HOSTS, str(e))
+
+    # -- a failing host leaves the pool ---------------------------------------
+
+    def _fail_on(self, address, error):
+        """The copy fails with ``error`` on the pair whose source host is
+        at ``address``."""
+
+        def during(blockcopier):
+            if blockcopier.source.address == address:
+                raise error
+
+        self.during_copy = during
+
+    def _logged(self):
+        stream = io.StringIO()
+        log = logging.Logger('test')  # noqa: LOG001
+        log.addHandler(logging.StreamHandler(stream))
+        return log, stream
+
+    def test_host_fault(self):
+        # Tried again on another pair.
+        self._fail_on('10.1.0.5', exceptions.MigrateError(REFUSED))
+        log, stream = self._logged()
+        copier = self._copier(log=log)
+        result = self._copy(copier)
+        self.assertEqual(
+            blockcopy.Result(1024**3, 'xxh128', 'abc', 2.0), result
+        )
+        self.assertEqual(
+            ['10.1.0.5', '10.1.0.6'],
+            [c.source.address for c, _, _ in self.copies],
+        )
+        # Detached from pair 1 before anything is attached to pair 2.
+        self.assertCountEqual(
+            [('detach', 'src', 'S', 'v1'), ('detach', 'dst', 'D', 'd1')],
+            self.log[2:4],
+        )
+        self.assertCountEqual(
+            [('attach', 'src', 'S2', 'v1'), ('attach', 'dst', 'D2', 'd1')],
+            self.log[4:6],
+        )
+        self.assertEqual([], self.recorded[-1])
+        left = 'conversion host cs left the pool: SSH failed: ' + REFUSED
+        self.assertEqual({1: left}, copier.scheduler.failed)
+        lines = stream.getvalue().splitlines()
+        self.assertIn(left + '; data is tried on another pair', lines)
+        self.assertEqual(left + '; copied on pair 2', lines[-1])
+        # The pair stays out for the rest of the run.
+        self.during_copy = None
+        self._copy(self._copier())
+        self.assertEqual('10.1.0.6', self.copies[-1][0].source.address)
+
+    def test_host_named_by_its_link_address(self):
+        hosts = conversion_host.load_hosts(self.data_dir)
+        hosts['src']['link_address'] = '192.168.0.5'
+        conversion_host.save_hosts(self.data_dir, hosts)
+        self._fail_on(
+            '10.1.0.5',
+            exceptions.MigrateError(
+                'copy of a on cs to b on cd failed (exit code 255): '
+                'ssh: connect to host 192.168.0.5 port 22: Connection timed '
+                'out'
+            ),
+        )
+        copier = self._copier()
+        self._copy(copier)
+        self.assertTrue(
+            copier.scheduler.failed[1].startswith(
+                'conversion host cs left the pool: '
+            )
+        )
+
+    def test_pair_named_when_the_host_is_unknown(self):
+        self._fail_on(
+            '10.1.0.5',
+            exceptions.MigrateError('bash: nbdcopy: command not found'),
+        )
+        copier = self._copier()
+        self._copy(copier)
+        self.assertEqual(
+            {
+                1: 'conversion hosts cs and cd left the pool: tools missing: '
+                'nbdcopy'
+            },
+            copier.scheduler.failed,
+        )
+
+    def test_other_errors_not_retried(self):
+        mismatch = exceptions.MigrateError(
+            'copy of data does not match: xxh128sum a on the source, b on '
+            'the destination'
+        )
+        self._fail_on('10.1.0.5', mismatch)
+        copier = self._copier()
+        e = self.assertRaises(exceptions.MigrateError, self._copy, copier)
+        self.assertIs(mismatch, e)
+        self.assertEqual(1, len(self.copies))
+        self.assertEqual({}, copier.scheduler.failed)
+        self.assertEqual([], self.recorded[-1])
+
+    def test_interrupt_not_retried(self):
+        self._fail_on('10.1.0.5', KeyboardInterrupt())
+        copier = self._copier()
+        self.assertRaises(KeyboardInterrupt, self._copy, copier)
+        self.assertEqual(1, len(self.copies))
+        self.assertEqual({}, copier.scheduler.failed)
+
+    def test_retried_once_only(self):
+        def during(blockcopier):
+            raise exceptions.MigrateError(
+                'ssh: connect to host %s port 22: Connection refused'
+                % blockcopier.source.address
+            )
+
+        self.during_copy = during
+        copier = self._copier()
+        e = self.assertRaises(exceptions.MigrateError, self._copy, copier)
+        self.assertEqual(
+            'ssh: connect to host 10.1.0.6 port 22: Connection refused', str(e)
+        )
+        self.assertEqual(2, len(self.copies))
+        self.assertEqual([1, 2], sorted(copier.scheduler.failed))
+        self.assertEqual([], self.recorded[-1])
+        # Later copies find no pair left, and say which hosts and why.
+        e = self.assertRaises(exceptions.MigrateError, self._copy, copier)
+        self.assertEqual(
+            'no pair of conversion hosts left in the pool: pair 1: '
+            'conversion host cs left the pool: SSH failed: ' + REFUSED + '; '
+            'pair 2: conversion host cs2 left the pool: SSH failed: ssh: '
+            'connect to host 10.1.0.6 port 22: Connection refused',
+            str(e),
+        )
+        self.assertEqual(2, len(self.copies))
+
+    def test_no_healthy_pair_to_retry_on(self):
+        copier = self._copier()
+        copier.scheduler.fail(2, 'conversion host cd2 left the pool: x')
+        self._fail_on('10.1.0.5', exceptions.MigrateError(REFUSED))
+        e = self.assertRaises(exceptions.MigrateError, self._copy, copier)
+        self.assertEqual(
+            'no pair of conversion hosts left in the pool: pair 1: '
+            'conversion host cs left the pool: SSH failed: ' + REFUSED + '; '
+            'pair 2: conversion host cd2 left the pool: x',
+            str(e),
+        )
+        self.assertEqual(1, len(self.copies))
+        self.assertEqual([], self.recorded[-1])
+
+    def test_not_retried_while_a_volume_stays_attached(self):
+        # The failed pair still holds a volume: a retry could write it
+        # from two hosts.
+        self._fail_on('10.1.0.5', exceptions.MigrateError(REFUSED))
+        self.dst.compute.fail_detach = exceptions.MigrateError('nova says no')
+        copier = self._copier()
+        e = self.assertRaises(exceptions.MigrateError, self._copy, copier)
+        self.assertEqual(REFUSED, str(e))
+        self.assertEqual(1, len(self.copies))
+        self.assertEqual([1], list(copier.scheduler.failed))
+        self.assertEqual(2, len(self.recorded[-1]))
+
+    def test_unreachable_host_ends_the_device_wait(self):
+        class Runner(fakes.HostRunner):
+            def run(self, argv, timeout=None, input=None):
+                if '10.1.0.5' in argv:
+                    calls.append(argv)
+                    return ssh.Completed(255, '', REFUSED + '\n')
+                return super().run(argv, timeout, input)
+
+        calls = []
+        log, stream = self._logged()
+        copier = self._copier(
+            volume_copy.Settings(timeout=1800), runner=Runner(), log=log
+        )
+        self._copy(copier)
+        # Tried twice (a busy sshd may drop one connection), not for
+        # 1800 s.
+        self.assertEqual(2, len(calls))
+        self.assertEqual(
+            ['10.1.0.6'], [c.source.address for c, _, _ in self.copies]
+        )
+        self.assertEqual(
+            'conversion host cs left the pool: SSH failed: %s; copied on '
+            'pair 2' % REFUSED,
+            stream.getvalue().splitlines()[-1],
+        )
+
+    def test_attach_error_names_its_host(self):
+        dst_attach = self.dst.compute.create_volume_attachment
+
+        def attach(server, volume_id):
+            if server == 'D':
+                raise sdk_exceptions.ConflictException('D is in error')
+            dst_attach(server, volume_id)
+
+        self.dst.compute.create_volume_attachment = attach
+        copier = self._copier()
+        self._copy(copier)
+        self.assertEqual(
+            {
+                1: 'conversion host cd left the pool: attach refused: D is in '
+                'error'
+            },
+            copier.scheduler.failed,
+        )
+        self.assertEqual(
+            ['10.2.0.6'], [c.dest.address for c, _, _ in self.copies]
+        )
+
+    # TestCopier's attach failures, in a pool: tried on the other pair too.
+
+    def test_recorded_before_the_attach_call(self):
+        seen = []
+        self.src.compute.create_volume_attachment = lambda server, volume_id: (
+            seen.append(list(self.recorded))
+        )
+        self.src.block_storage.get_volume = lambda vid: fakes.sdk_volume(
+            status='error_attaching'
+        )
+        copier = self._copier()
+        e = self.assertRaises(exceptions.MigrateError, self._copy, copier)
+        self.assertEqual('volume v1 to attach: status error_attaching', str(e))
+        # The last record before each attach call names its host.
+        first, second = (records[-1] for records in seen)
+        self.assertIn({'side': 'src', 'server': 'S', 'volume': 'v1'}, first)
+        self.assertIn({'side': 'src', 'server': 'S2', 'volume': 'v1'}, second)
+        self.assertIn(('detach', 'src', 'S', 'v1'), self.log)
+        self.assertIn(('detach', 'src', 'S2', 'v1'), self.log)
+        self.assertEqual([], self.recorded[-1])
+        self.assertEqual(
+            {
+                1: 'conversion host cs left the pool: attach failed: volume '
+                'v1 to attach: status error_attaching',
+                2: 'conversion host cs2 left the pool: attach failed: volume '
+                'v1 to attach: status error_attaching',
+            },
+            copier.scheduler.failed,
+        )
+
+    def test_device_never_shows(self):
+        copier = self._blind_copier()
+        e = self.assertRaises(exceptions.MigrateError, self._copy, copier)
+        self.assertEqual(
+            'the device of volume v1 on cs2: still not there after 3 s', str(e)
+        )
+        self.assertIn(('detach', 'src', 'S', 'v1'), self.log)
+        self.assertIn(('detach', 'src', 'S2', 'v1'), self.log[-2:])
+        self.assertEqual([1, 2], sorted(copier.scheduler.failed))
