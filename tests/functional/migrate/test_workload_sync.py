@@ -673,6 +673,147 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
             ],
         )
 
+    def _image_disk_server(self):
+        """A running image-booted server on the hosts' network, exported
+        with _migration_params.boot_disk_copy true: (server, name)."""
+        c = self.src
+        image = c.image.find_image(base.IMAGE, ignore_missing=False)
+        flavor = c.compute.find_flavor(base.FLAVOR, ignore_missing=False)
+        net = c.network.find_network(self.hosts.net_name, ignore_missing=False)
+        name = self.prefix + '-vm'
+        server = c.compute.create_server(
+            name=name,
+            image_id=image.id,
+            flavor_id=flavor.id,
+            networks=[{'uuid': net.id}],
+        )
+        self.cleanup_resource(c, 'server', server)
+        self.addCleanup(self._delete_dst_server, name)
+        server = c.compute.wait_for_server(
+            server, status='ACTIVE', failures=['ERROR'], wait=base.WAIT
+        )
+        self._export(name)
+        path = os.path.join(self.data_dir, 'workloads.yml')
+        with open(path) as f:
+            data = yaml.safe_load(f)
+        for entry in data['resources']:
+            entry['_migration_params']['boot_disk_copy'] = True
+        with open(path, 'w') as f:
+            yaml.safe_dump(data, f)
+        return server, name
+
+    def assertHoldsTheImage(self, dest_id):
+        """The fake guest's root disk cannot be written: a server snapshot
+        of it uploads the bytes of the server's image (tools/devcloud)."""
+        image = self.src.image.find_image(base.IMAGE, ignore_missing=False)
+        path = os.path.join(self.data_dir, 'image')
+        with open(path, 'wb') as f:
+            self.src.image.download_image(image, output=f)
+        done = subprocess.run(
+            [
+                'qemu-img',
+                'compare',
+                '-U',
+                path,
+                test_volumes.backing_file('r2', dest_id),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        self.assertEqual(0, done.returncode, done.stdout + done.stderr)
+
+    def assertNoRootTemporaries(self, server_id):
+        name = 'os-migrate-sync-' + server_id
+        self.assertEqual([], list(self.src.block_storage.volumes(name=name)))
+        self.assertEqual([], list(self.src.image.images(name=name)))
+        self.assertNothingAttached()
+
+    def test_sync_and_cutover_of_an_image_booted_root_disk(self):
+        """An image-booted server with boot_disk_copy: each sync pass
+        copies its root disk (through a server snapshot image) into one
+        destination volume, whole then changed chunks only; the cutover's
+        last pass, from a snapshot of the stopped server, goes into that
+        volume, which the new server boots from.  (The fake guest's root
+        disk cannot be written, so no pass after the first has anything
+        to send: what is proved is that they send next to nothing.)"""
+        server, name = self._image_disk_server()
+        report = os.path.join(self.data_dir, 'report.json')
+        rows = self._sync(report)
+        self.assertEqual(['synced'], [r['Action'] for r in rows], rows)
+        self.assertIn('root disk: pass 1 (full copy)', rows[0]['Detail'])
+        self.assertNotIn('root disk not synced', rows[0]['Detail'])
+        record = self._journal(server.id)['volumes'][server.id]
+        dest_id = record['dest_volume']
+        self.assertEqual(
+            (1, True, 1),
+            (record['passes'], record['last']['full'], record['size']),
+        )
+        dest = self.dst.block_storage.get_volume(dest_id)
+        self.assertEqual((name, 'available'), (dest.name, dest.status))
+        self.assertHoldsTheImage(dest_id)
+        self.assertNoRootTemporaries(server.id)
+        self.assertEqual(
+            'ACTIVE', self.src.compute.get_server(server.id).status
+        )
+
+        self._sync(report)
+        record = self._journal(server.id)['volumes'][server.id]
+        self.assertEqual(
+            (dest_id, 2, False),
+            (record['dest_volume'], record['passes'], record['last']['full']),
+        )
+        self.assertLess(record['last']['bytes_sent'], MiB)
+        self.assertNoRootTemporaries(server.id)
+        with open(report) as f:
+            [item] = json.load(f)['servers']
+        self.assertEqual(2, item['volumes'][server.id]['passes'])
+
+        self.src.compute.stop_server(server)
+        self.src.compute.wait_for_server(
+            server, status='SHUTOFF', failures=['ERROR'], wait=base.WAIT
+        )
+        args = self._import_args(name)
+        import_report = os.path.join(self.data_dir, 'import.json')
+        rows = self.openstack(*args, '--report', import_report)
+        self.assertEqual(['created'], [r['Action'] for r in rows], rows)
+        dst_server = rows[0]['Destination ID']
+        self.assertEqual(
+            [dest_id],
+            [
+                a.volume_id
+                for a in self.dst.compute.volume_attachments(dst_server)
+            ],
+        )
+        self.assertTrue(self.dst.block_storage.get_volume(dest_id).is_bootable)
+        self.assertEqual(
+            [dest_id],
+            [v.id for v in self.dst.block_storage.volumes() if v.name == name],
+        )
+        with open(
+            os.path.join(self.data_dir, 'workload_logs', server.id + '.yml')
+        ) as f:
+            step = yaml.safe_load(f)['steps']['boot_disk']
+        self.assertEqual(
+            (dest_id, dest_id, True, GiB),
+            (
+                step['synced_volume'],
+                step['result'],
+                step['copy']['delta'],
+                step['copy']['bytes'],
+            ),
+        )
+        self.assertLess(step['copy']['bytes_sent'], MiB)
+        with open(import_report) as f:
+            [item] = json.load(f)['servers']
+        self.assertEqual(
+            [('boot_disk', dest_id, True)],
+            [(v['step'], v['dest_id'], v['delta']) for v in item['volumes']],
+        )
+        self.assertHoldsTheImage(dest_id)
+        self.assertNoRootTemporaries(server.id)
+        rows = self.openstack(*args)
+        self.assertEqual(['unchanged'], [r['Action'] for r in rows], rows)
+
     def _delete_dst_server(self, name):
         """The imported server and the ports the import made for it (they
         outlive the server), so that the hosts' network can go."""
