@@ -603,3 +603,44 @@ class TestImageDiskCutover(importing.ImportTestCase):
             ['synced-root'], [v.id for v in self.dst.store['volume']]
         )
         self.assertNothingLeftInTheSource()
+
+    def test_killed_last_pass_is_done_again(self):
+        self.delta.fail = importing.Killed()
+        self.assertRaises(importing.Killed, self.run_import)
+        ((killed_temp, _, _, _, _),) = self.delta.copies
+        (killed_image,) = [i.id for i in self.src.store['image']]
+        step = self.journal()['steps']['boot_disk']
+        self.assertEqual(
+            ('started', 'synced-root', killed_temp, killed_image),
+            (
+                step['state'],
+                step['synced_volume'],
+                step['temp_volume'],
+                step['image'],
+            ),
+        )
+        self.delta.fail = None
+        self.assertEqual('created', self.run_import().action)
+        # The killed pass's attachments detached, its image and temporary
+        # volume gone, the pass done again into the same volume.
+        self.assertEqual(
+            [fakes.attachments(killed_temp, 'synced-root')],
+            self.copier.detached,
+        )
+        self.assertIn(
+            ((killed_image,), {'ignore_missing': True}),
+            self.src.calls_to('image.delete_image'),
+        )
+        self.assertEqual(
+            [
+                (killed_temp, 'synced-root'),
+                (self.delta.copies[1][0], 'synced-root'),
+            ],
+            [c[:2] for c in self.delta.copies],
+        )
+        self.assertNotEqual(killed_temp, self.delta.copies[1][0])
+        self.assertEqual([], self.copier.copies)
+        self.assertNothingLeftInTheSource()
+        self.assertEqual(
+            ['synced-root'], [v.id for v in self.dst.store['volume']]
+        )
