@@ -20,13 +20,18 @@ its own key, a second deploy changes nothing, a smaller ``--count`` is
 refused, ``delete --host`` removes one pair, and ``delete`` the rest,
 leaving no server, port, keypair or security group in either region.
 Four volumes imported at ``--parallel 4`` through a pool of two pairs use
-both pairs, and arrive byte for byte.
+both pairs, and arrive byte for byte.  With the sshd of pair 1's source
+host stopped, three volumes imported at ``--parallel 2`` all arrive byte
+for byte: the host leaves the pool, named in the log of the volume whose
+copy it failed, and that copy is finished on pair 2.
 """
 
 import os
 import random
 import re
+import signal
 import subprocess
+import time
 
 import fixtures
 
@@ -469,41 +474,45 @@ class TestConversionHosts(base.FunctionalTestCase):
         self.assertEqual([], self._ports_of(server_ids))
         self.assertEqual({}, conversion_host.load_hosts(self.data_dir))
 
-    def test_pool_copies(self):
-        deployed = self._deploy('--count', '2')
-        src_hosts = {
-            r['ID']: r['Name'] for r in deployed if r['Side'] == 'src'
-        }
+    def _pool_volumes(self, count):
+        """``count`` source volumes of 1 GiB with random chunks, exported;
+        [(volume, its backing file)] and the filter that selects them."""
         volumes = [
             self.src.block_storage.create_volume(
                 name='%s-data-%d' % (self.prefix, i),
                 size=1,
                 volume_type=base.VOLUME_TYPE,
             )
-            for i in range(4)
+            for i in range(count)
         ]
-        paths = {}
+        made = []
         for volume in volumes:
             test_volumes._wait_status(
                 self.src.block_storage, volume.id, 'available'
             )
-            paths[volume.name] = test_volumes.backing_file('r1', volume.id)
-            with open(paths[volume.name], 'r+b') as f:
+            path = test_volumes.backing_file('r1', volume.id)
+            with open(path, 'r+b') as f:
                 for offset, length in CHUNKS:
                     f.seek(offset)
                     f.write(os.urandom(length))
+            made.append((volume, path))
         select = ['--name-regex', '^%s-data-' % self.prefix]
         self._export_volumes(select)
+        return made, select
+
+    def _import_pool_volumes(self, made, select, parallel):
+        """Import them at ``--parallel``; every one created, its bytes
+        identical."""
         rows = self.openstack(
             *self._args('import', 'volume'),
             *select,
             '--parallel',
-            '4',
+            str(parallel),
             '-f',
             'json',
         )
         self.assertEqual(
-            sorted((v.name, 'created') for v in volumes),
+            sorted((v.name, 'created') for v, _ in made),
             sorted((r['Name'], r['Action']) for r in rows),
         )
         copies = {
@@ -511,25 +520,81 @@ class TestConversionHosts(base.FunctionalTestCase):
             for v in self.dst.block_storage.volumes()
             if (v.name or '').startswith(self.prefix + '-data-')
         }
-        for volume in volumes:
+        for volume, path in made:
             self.assertEqual(
-                test_volumes._sha256(paths[volume.name]),
+                test_volumes._sha256(path),
                 test_volumes._sha256(
                     test_volumes.backing_file('r2', copies[volume.name].id)
                 ),
             )
+
+    def _volume_log(self, volume):
+        path = os.path.join(self.data_dir, 'volume_logs', '%s.log' % volume.id)
+        with open(path) as f:
+            return f.read()
+
+    def test_pool_copies(self):
+        deployed = self._deploy('--count', '2')
+        src_hosts = {
+            r['ID']: r['Name'] for r in deployed if r['Side'] == 'src'
+        }
+        made, select = self._pool_volumes(4)
+        self._import_pool_volumes(made, select, 4)
         # Each volume's log names the source host it was attached to.
         used = set()
-        for volume in volumes:
-            log = os.path.join(
-                self.data_dir, 'volume_logs', '%s.log' % volume.id
-            )
-            with open(log) as f:
-                used.update(
-                    re.findall(
-                        r'Attaching volume %s to conversion host \S+ '
-                        r'\(server (\S+)\)' % volume.id,
-                        f.read(),
-                    )
+        for volume, _ in made:
+            used.update(
+                re.findall(
+                    r'Attaching volume %s to conversion host \S+ '
+                    r'\(server (\S+)\)' % volume.id,
+                    self._volume_log(volume),
                 )
+            )
         self.assertEqual(sorted(src_hosts), sorted(used))
+
+    def _stop_sshd(self, host_key):
+        """Stop the sshd of a loopback host (what answers on its port 22):
+        the host is unreachable from then on."""
+        server_id = conversion_host.load_hosts(self.data_dir)[host_key][
+            'server_id'
+        ]
+        home = os.environ.get('DEVCLOUD_HOME') or os.path.join(
+            base.REPO, '.devcloud'
+        )
+        pidfile = os.path.join(home, 'run', 'loopback', server_id, 'sshd.pid')
+        with open(pidfile) as f:
+            pid = int(f.read().split()[0])
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            if not os.path.exists('/proc/%d' % pid):
+                break
+            time.sleep(0.1)
+        done = self._on(host_key, 'true', check=False)
+        self.assertEqual(255, done.returncode, done.stderr)
+
+    def test_pool_host_unreachable(self):
+        self._deploy('--count', '2')
+        made, select = self._pool_volumes(3)
+        hosts = conversion_host.load_hosts(self.data_dir)
+        gone = hosts['src']['name']
+        self._stop_sshd('src')
+        self._import_pool_volumes(made, select, 2)
+        # The host left the pool once, named in the log of the volume
+        # whose copy it failed; that copy finished on pair 2, and no
+        # device ever showed on the host.
+        dropped = []
+        for volume, _ in made:
+            log = self._volume_log(volume)
+            dropped += re.findall(
+                r'conversion host %s left the pool: SSH failed: ssh: '
+                r'connect to host %s port 22: Connection refused; copied on '
+                r'pair 2'
+                % (re.escape(gone), re.escape(hosts['src']['address'])),
+                log,
+            )
+            self.assertNotRegex(log, r'Volume \S+ is \S+ on %s\b' % gone)
+            self.assertEqual(
+                'available',
+                self.src.block_storage.get_volume(volume.id).status,
+            )
+        self.assertEqual(1, len(dropped))
