@@ -30,10 +30,10 @@ on every path.  Before each attach call it hands the caller the list of
 attachments made so far (``record``: each names the host's server), so
 that a killed run's attachments can be undone by the next run, on the
 hosts that hold them (:meth:`Copier.detach`).  When a copy fails because
-of one of its pair's hosts (:func:`host_fault`) in a pool of more than one
-pair, the pair leaves the pool for the run and the copy, once detached, is
-tried again on another pair, once.  Its callers make,
-grow and delete the volumes with
+of one of its pair's hosts (:mod:`~osmigrateclient.transfer.host_faults`)
+in a pool of more than one pair, the pair leaves the pool for the run and
+the copy, once detached, is tried again on another pair, once.  Its
+callers make, grow and delete the volumes with
 :mod:`osmigrateclient.transfer.cinder_volumes`.
 
 The OpenStack calls go through the connections given; keystoneauth
@@ -44,12 +44,9 @@ copy may outlast any token.
 
 import concurrent.futures
 import logging
-import re
 import threading
 import time
 import typing as ty
-
-from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import itemlog
 from osmigrateclient import exceptions
@@ -57,6 +54,7 @@ from osmigrateclient import progress as progress_mod
 from osmigrateclient.transfer import attachments
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import conversion_host
+from osmigrateclient.transfer import host_faults
 from osmigrateclient.transfer import host_pool
 from osmigrateclient.transfer import ssh
 
@@ -89,94 +87,6 @@ class Settings(ty.NamedTuple):
 
 
 DEFAULT_SETTINGS = Settings()
-
-
-# -- host faults -------------------------------------------------------------
-
-
-class Fault(ty.NamedTuple):
-    """Why a copy failed because of a conversion host."""
-
-    why: str
-    #: the address of the host at fault, when the error names one
-    address: str | None = None
-
-
-#: what ssh prints when it cannot reach or log into a host, or loses it
-_SSH_LOST = re.compile(
-    r'ssh: connect to host (?P<a1>\S+) port \d+: .*'
-    r'|ssh: Could not resolve hostname (?P<a2>[^:\s]+): .*'
-    r'|Connection (?:closed|reset) by (?P<a3>\S+) port \d+.*'
-    r'|Connection to (?P<a4>\S+) closed by remote host.*'
-    r'|Timeout, server (?P<a5>\S+) not responding.*'
-    r'|kex_exchange_identification: .*'
-    r'|Host key verification failed.*'
-    r'|\S+@(?P<a6>\S+): Permission denied \(.*'
-)
-#: what a shell prints for a tool the host lacks (bash, dash)
-_NO_TOOL = re.compile(
-    r'(?P<t1>[\w.+-]+): command not found|sh: \d+: (?P<t2>[\w.+-]+): not found'
-)
-#: the attach waits that fail in the host's server or its compute node
-#: (attachments.attach); a volume in "error" is the volume's fault
-_ATTACH_FAILED = re.compile(
-    r'volume \S+ to attach: (?:status (?:error_attaching|available)\Z'
-    r'|still \S+ after \d+ s\Z)'
-    r'|the device of volume \S+ on .*: still not there after \d+ s\Z'
-)
-
-
-def host_fault(error: BaseException, attaching: bool = False) -> Fault | None:
-    """Why ``error`` is the fault of a conversion host: SSH to it failed
-    (unreachable, refused, lost), it lacks a tool, or (``attaching``: the
-    error came from an attach to it) the attach failed or timed out in its
-    server.  None for anything else (the volume in error, a hash mismatch,
-    a timeout of the copy, an API error), which may not be the host's."""
-    if attaching and isinstance(error, sdk_exceptions.ConflictException):
-        # Nova refuses an attach to a server in error or busy.
-        return Fault('attach refused: %s' % error)
-    if not isinstance(error, exceptions.MigrateError):
-        return None
-    text = str(error)
-    lost = _SSH_LOST.search(text)
-    if lost:
-        address = next((a for a in lost.groupdict().values() if a), None)
-        return Fault('SSH failed: %s' % lost.group(0).strip(), address)
-    if isinstance(error, ssh.Unreachable):
-        return Fault('SSH failed: %s' % text, error.host.address)
-    tool = _NO_TOOL.search(text)
-    if tool:
-        return Fault(
-            'tools missing: %s' % (tool.group('t1') or tool.group('t2'))
-        )
-    if attaching and _ATTACH_FAILED.search(text):
-        return Fault('attach failed: %s' % text)
-    return None
-
-
-class _Reaching:
-    """A runner whose ssh calls raise :class:`ssh.Unreachable` when ssh
-    fails twice in a row: a wait for a device on a host that is gone ends
-    at once, not at its timeout; a single failure (a connection dropped
-    by a busy sshd) is tried again."""
-
-    def __init__(self, runner: ssh.Runner, host: ssh.Host, pause) -> None:
-        self.runner = runner
-        self.host = host
-        self.pause = pause
-
-    def run(self, argv, timeout=None, input=None) -> ssh.Completed:
-        done = self.runner.run(argv, timeout=timeout, input=input)
-        if done.returncode == ssh.SSH_FAILED:
-            self.pause(1.0)
-            done = self.runner.run(argv, timeout=timeout, input=input)
-            if done.returncode == ssh.SSH_FAILED:
-                raise ssh.Unreachable(
-                    'ssh to %s failed: %s'
-                    % (self.host.label, done.stderr.strip()),
-                    self.host,
-                )
-        return done
 
 
 # -- progress ----------------------------------------------------------------
@@ -317,10 +227,11 @@ class Copier:
             timed out, or the hashes differ; or no pair is left in the pool
 
         In a pool of more than one pair, a failure that is a host's
-        (:func:`host_fault`) takes its pair out of the pool for the run,
-        and the copy, once its volumes are detached from that pair (its
-        processes ended by the block copy), is tried again on another
-        pair, once; the volume's log names the host that left, and why.
+        (:func:`.host_faults.host_fault`) takes its pair out of the pool
+        for the run, and the copy, once its volumes are detached from that
+        pair (its processes ended by the block copy), is tried again on
+        another pair, once; the volume's log names the host that left, and
+        why.
         The retry keeps ``dest_is_zero``: the failed try wrote the
         source's bytes only, where the source is not zero.
         """
@@ -328,7 +239,7 @@ class Copier:
         dropped = ''
         while True:
             attached: list[dict] = []
-            blamed: list[tuple[str, Fault, Exception]] = []
+            blamed: list[tuple[str, host_faults.Fault, Exception]] = []
             with self.scheduler.take(held) as pair:
                 try:
                     result = self._copy_on(
@@ -361,7 +272,7 @@ class Copier:
         source_volume_id: str,
         dest_volume_id: str,
         attached: list[dict],
-        blamed: list[tuple[str, Fault, Exception]],
+        blamed: list[tuple[str, host_faults.Fault, Exception]],
         record: ty.Callable[[list[dict]], None] | None,
     ) -> blockcopy.Result:
         """One try of :meth:`copy` on ``pair``.  ``attached`` is empty
@@ -426,7 +337,7 @@ class Copier:
         self,
         pair: int,
         error: Exception,
-        blamed: list[tuple[str, Fault, Exception]],
+        blamed: list[tuple[str, host_faults.Fault, Exception]],
     ) -> str | None:
         """Take ``pair`` out of the pool if ``error`` is one of its hosts'
         fault (in a pool of more than one pair); what left and why."""
@@ -437,7 +348,7 @@ class Copier:
         if attach:
             keys, fault = [attach[0][0]], attach[0][1]
         else:
-            fault = host_fault(error)
+            fault = host_faults.host_fault(error)
             if fault is None:
                 return None
             keys = [
@@ -526,7 +437,9 @@ class Copier:
         server_id = self.hosts[key]['server_id']
         runner = self.runner
         if len(self.pairs) > 1:
-            runner = _Reaching(runner, self.ssh_hosts[key], self.pause)
+            runner = host_faults.Reaching(
+                runner, self.ssh_hosts[key], self.pause
+            )
         try:
             return attachments.attach(
                 self.conns[side],
@@ -541,7 +454,7 @@ class Copier:
                 self.log,
             )
         except Exception as e:
-            fault = host_fault(e, attaching=True)
+            fault = host_faults.host_fault(e, attaching=True)
             if fault is not None:
                 blamed.append((key, fault, e))
             raise
