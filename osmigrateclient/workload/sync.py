@@ -233,7 +233,8 @@ class ServerSync:
                 )
         if image_booted and self.root is None:
             details.append(
-                'root disk not synced (image-booted: the cutover copies it)'
+                'root disk not synced (image-booted without boot_disk_copy: '
+                'the new server boots from the image)'
             )
         return SyncOutcome(
             self.server.name, self.server.id, SYNCED, '; '.join(details)

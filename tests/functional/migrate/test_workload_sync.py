@@ -193,7 +193,8 @@ class TestWorkloadSync(test_volume_copy.ConversionHostTestCase):
             [(r['Name'], r['Source ID'], r['Action']) for r in rows],
         )
         self.assertIn(
-            'root disk not synced (image-booted: the cutover copies it)',
+            'root disk not synced (image-booted without boot_disk_copy: '
+            'the new server boots from the image)',
             rows[0]['Detail'],
         )
         record = self._journal(server.id)['volumes'][volume.id]

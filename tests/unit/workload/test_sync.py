@@ -371,7 +371,8 @@ class TestRootDiskPass(base.BaseTestCase):
     def test_without_boot_disk_copy(self):
         outcome = self.run_pass(root=None)
         self.assertEqual(
-            'root disk not synced (image-booted: the cutover copies it)',
+            'root disk not synced (image-booted without boot_disk_copy: '
+            'the new server boots from the image)',
             outcome.detail,
         )
         self.assertEqual([], self.src.write_calls())
