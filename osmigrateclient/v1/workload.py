@@ -34,6 +34,7 @@ from osmigrateclient.workload import migration
 from osmigrateclient.workload import runner
 from osmigrateclient.workload import status
 from osmigrateclient.workload import sync
+from osmigrateclient.workload import sync_journal
 
 LOG = logging.getLogger(__name__)
 
@@ -480,9 +481,9 @@ class SyncWorkload(common.MigrateLister):
                     'servers': [
                         dict(
                             o._asdict(),
-                            volumes=sync.read(data_dir, o.source_id).get(
-                                'volumes', {}
-                            )
+                            volumes=sync_journal.read(
+                                data_dir, o.source_id
+                            ).get('volumes', {})
                             if o.source_id
                             else {},
                         )

@@ -17,6 +17,7 @@ import typing as ty
 
 from osmigrateclient.workload import journal
 from osmigrateclient.workload import sync
+from osmigrateclient.workload import sync_journal
 
 
 class Standing(ty.NamedTuple):
@@ -57,7 +58,7 @@ def standings(
 ) -> list[Standing]:
     """The servers of the import and sync journals whose names ``match``,
     by name."""
-    synced = sync.load_all(data_dir)
+    synced = sync_journal.load_all(data_dir)
     imports = {j['source_id']: j for j in journal.load_all(data_dir)}
     for source_id, data in synced.items():
         imports.setdefault(
@@ -78,7 +79,7 @@ def standings(
             j.get('step'),
             copied(j.get('steps')),
             copied(j.get('steps'), 'bytes_sent'),
-            *sync.passes(synced.get(j['source_id']) or {}),
+            *sync_journal.passes(synced.get(j['source_id']) or {}),
             j.get('downtime_seconds'),
             j.get('dest_id'),
             j.get('error'),

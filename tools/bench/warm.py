@@ -42,7 +42,7 @@ import time
 import yaml
 
 from osmigrateclient.workload import journal
-from osmigrateclient.workload import sync as sync_mod
+from osmigrateclient.workload import sync_journal
 
 # The workload benchmark's setup and helpers (this directory is on
 # sys.path when a benchmark runs as a script).
@@ -181,7 +181,7 @@ class Bench(workloads.Bench):
         )
         if rc:
             raise RuntimeError('%s failed: see %s' % (label, self.results))
-        path = sync_mod.path_of(self.data_dir, self.servers[WARM].id)
+        path = sync_journal.path_of(self.data_dir, self.servers[WARM].id)
         with open(path) as f:
             record = yaml.safe_load(f)['volumes'][self.volumes[WARM].id]
         return dict(record['last'], dest_volume=record['dest_volume'])

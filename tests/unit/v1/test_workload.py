@@ -19,7 +19,7 @@ from oslotest import base
 from osmigrateclient.v1 import workload
 from osmigrateclient.workload import estimate
 from osmigrateclient.workload import journal
-from osmigrateclient.workload import sync
+from osmigrateclient.workload import sync_journal
 
 
 class TestWorkloadStatus(base.BaseTestCase):
@@ -103,10 +103,10 @@ class TestWorkloadStatus(base.BaseTestCase):
         self.assertEqual(['web'], [r[0] for r in rows])
 
     def test_sync_passes_and_downtime(self):
-        sj = sync.Journal(self.dir, 'src-1', 'web')
+        sj = sync_journal.Journal(self.dir, 'src-1', 'web')
         sj.update('v1', passes=3, last={'at': '2026-12-05T10:00:00Z'})
         sj.update('v2', passes=3, last={'at': '2026-12-05T10:00:09Z'})
-        sync.Journal(self.dir, 'src-2', 'db').update('v3', passes=1)
+        sync_journal.Journal(self.dir, 'src-2', 'db').update('v3', passes=1)
         j = journal.Journal(self.dir, 'src-1', 'web')
         j.set(phase='done', dest_id='dst-1', downtime_seconds=7.5)
         _, rows = self.status()

@@ -17,7 +17,7 @@ from oslotest import base
 
 from osmigrateclient.workload import journal
 from osmigrateclient.workload import status
-from osmigrateclient.workload import sync
+from osmigrateclient.workload import sync_journal
 
 
 def _every(name):
@@ -51,7 +51,7 @@ class TestStandings(base.BaseTestCase):
             'volume:v1', state=journal.DONE, copy={'bytes': 8, 'bytes_sent': 2}
         )
         j.set(phase='failed', step='server', error='no room')
-        sync.Journal(self.dir, 'src-2', 'db').update(
+        sync_journal.Journal(self.dir, 'src-2', 'db').update(
             'v3', passes=2, last={'at': '2026-12-05T10:00:00Z'}
         )
         self.assertEqual(
@@ -98,7 +98,7 @@ class TestStandings(base.BaseTestCase):
         journal.Journal(self.dir, 'src-2', 'db').update_step(
             'ports', created={'p1': 'd1'}
         )
-        sync.Journal(self.dir, 'src-2', 'db').update(
+        sync_journal.Journal(self.dir, 'src-2', 'db').update(
             'v3', passes=1, last={'at': '2026-12-05T10:00:00Z'}
         )
         [standing] = status.standings(self.dir, _every)

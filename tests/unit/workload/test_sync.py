@@ -1,20 +1,17 @@
 # Licensed under the Apache License, Version 2.0 (the "License"); you may
 # not use this file except in compliance with the License. You may obtain
 # a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
-"""The sync journal (the passes themselves:
-tests/functional/migrate/test_workload_sync.py)."""
+"""A sync pass, the root disk's, and the synced volume a cutover fills
+(the passes on real clouds: tests/functional/migrate/test_workload_sync.py)."""
 
-import os
-import stat
 import types
 
 import fixtures
 from openstack import exceptions as sdk_exceptions
 from oslotest import base
 
-from osmigrateclient import datadir
-from osmigrateclient import exceptions
 from osmigrateclient.workload import sync
+from osmigrateclient.workload import sync_journal
 from tests.unit.transfer import fakes as transfer_fakes
 from tests.unit.workload import fakes as workload_fakes
 from tests.unit.workload import importing
@@ -22,52 +19,6 @@ from tests.unit.workload.steps import test_boot_disk
 
 #: the destination root volume's create attributes (boot_disk_copy)
 ROOT = {'name': 'app-vm', 'volume_type': 'ssd'}
-
-
-class TestJournal(base.BaseTestCase):
-    def setUp(self):
-        super().setUp()
-        self.data_dir = self.useFixture(fixtures.TempDir()).path
-
-    def test_never_synced(self):
-        self.assertEqual({}, sync.read(self.data_dir, 's1'))
-
-    def test_written_private_and_read_back(self):
-        j = sync.Journal(self.data_dir, 's1', 'web')
-        j.update('v1', dest_volume='d1', snapshot='n1', passes=1)
-        j.update('v1', snapshot=None)
-        path = sync.path_of(self.data_dir, 's1')
-        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
-        self.assertEqual(
-            {
-                'name': 'web',
-                'source_id': 's1',
-                'volumes': {'v1': {'dest_volume': 'd1', 'passes': 1}},
-            },
-            sync.read(self.data_dir, 's1'),
-        )
-        again = sync.Journal(self.data_dir, 's1', 'web')
-        self.assertEqual(
-            {'dest_volume': 'd1', 'passes': 1}, again.volume('v1')
-        )
-
-    def test_bad_shape(self):
-        os.makedirs(os.path.join(self.data_dir, datadir.WORKLOAD_SYNC))
-        path = sync.path_of(self.data_dir, 's1')
-        with open(path, 'w') as f:
-            f.write('volumes: {v1: {dest_volume: [x]}}\n')
-        e = self.assertRaises(
-            exceptions.DataFileError, sync.read, self.data_dir, 's1'
-        )
-        self.assertEqual(
-            '%s: volumes.v1.dest_volume: must be a string, not a list' % path,
-            str(e),
-        )
-
-    def test_server_id_must_be_plain(self):
-        self.assertRaises(
-            exceptions.DataFileError, sync.path_of, self.data_dir, '../x'
-        )
 
 
 class _Block:
@@ -90,7 +41,7 @@ class TestSyncedVolume(base.BaseTestCase):
         self.data_dir = self.useFixture(fixtures.TempDir()).path
 
     def _synced(self, volumes, **record):
-        sync.Journal(self.data_dir, 's1', 'web').update('v1', **record)
+        sync_journal.Journal(self.data_dir, 's1', 'web').update('v1', **record)
         dst = types.SimpleNamespace(block_storage=_Block(volumes))
         return sync.synced_volume(self.data_dir, 's1', 'v1', dst)
 
@@ -234,7 +185,7 @@ class TestRootDiskPass(base.BaseTestCase):
         )
         self.assertEqual([], self.delta.copies)
         self.assertNothingLeftInTheSource()
-        root = sync.read(self.data_dir, 'vm1')['volumes']['vm1']
+        root = sync_journal.read(self.data_dir, 'vm1')['volumes']['vm1']
         self.assertEqual(
             {
                 'dest_volume': dest.id,
@@ -278,7 +229,7 @@ class TestRootDiskPass(base.BaseTestCase):
             2, len(self.src.calls_to('compute.create_server_image'))
         )
         self.assertNothingLeftInTheSource()
-        root = sync.read(self.data_dir, 'vm1')['volumes']['vm1']
+        root = sync_journal.read(self.data_dir, 'vm1')['volumes']['vm1']
         self.assertEqual(
             (2, 3 * workload_fakes.GiB // 2 + 128 * 1024, False, 2),
             (
@@ -295,7 +246,7 @@ class TestRootDiskPass(base.BaseTestCase):
         self.delta.fail = importing.Killed()
         self.assertRaises(importing.Killed, self.run_pass)
         ((killed_temp, _, _, _, _),) = self.delta.copies
-        root = sync.read(self.data_dir, 'vm1')['volumes']['vm1']
+        root = sync_journal.read(self.data_dir, 'vm1')['volumes']['vm1']
         (killed_image,) = [i.id for i in self.src.store['image']]
         self.assertEqual(
             (
@@ -326,7 +277,7 @@ class TestRootDiskPass(base.BaseTestCase):
         )
         self.assertEqual(2, len(self.delta.copies))
         self.assertNothingLeftInTheSource()
-        root = sync.read(self.data_dir, 'vm1')['volumes']['vm1']
+        root = sync_journal.read(self.data_dir, 'vm1')['volumes']['vm1']
         self.assertEqual(2, root['passes'])
         self.assertNotIn('image', root)
         self.assertNotIn('temp_volume', root)
@@ -361,7 +312,7 @@ class TestRootDiskPass(base.BaseTestCase):
             {},
             {
                 k: v
-                for k, v in sync.read(self.data_dir, 'vm1')['volumes'][
+                for k, v in sync_journal.read(self.data_dir, 'vm1')['volumes'][
                     'vm1'
                 ].items()
                 if k in ('image', 'temp_volume', 'attached')

@@ -6,7 +6,7 @@
 a synced boot volume's last pass at the cutover."""
 
 from osmigrateclient.transfer import delta
-from osmigrateclient.workload import sync
+from osmigrateclient.workload import sync_journal
 from tests.unit.transfer import fakes as transfer_fakes
 from tests.unit.workload import fakes
 from tests.unit.workload import importing
@@ -197,7 +197,7 @@ class TestBootDiskCutover(importing.ImportTestCase):
         self.dst.add(
             'volume', id='synced-root', name='root', size=2, status='available'
         )
-        sync.Journal(self.data_dir, 'vm1', 'app-vm').update(
+        sync_journal.Journal(self.data_dir, 'vm1', 'app-vm').update(
             'vol-root', dest_volume='synced-root', copied=True, passes=3
         )
         self.delta = DeltaCopier()
@@ -308,7 +308,7 @@ class TestBootDiskCutover(importing.ImportTestCase):
         # The sync journal is as the sync left it.
         self.assertEqual(
             {'dest_volume': 'synced-root', 'copied': True, 'passes': 3},
-            sync.read(self.data_dir, 'vm1')['volumes']['vol-root'],
+            sync_journal.read(self.data_dir, 'vm1')['volumes']['vol-root'],
         )
 
     def test_the_synced_volume_grows_with_its_source(self):
@@ -331,7 +331,7 @@ class TestBootDiskCutover(importing.ImportTestCase):
 
     def test_never_synced_is_copied_whole(self):
         # A first pass that did not finish: as a cold import.
-        sync.Journal(self.data_dir, 'vm1', 'app-vm').update(
+        sync_journal.Journal(self.data_dir, 'vm1', 'app-vm').update(
             'vol-root', copied=None
         )
         self.assertEqual('created', self.run_import().action)
@@ -470,7 +470,7 @@ class TestImageDiskCutover(importing.ImportTestCase):
             status='available',
         )
         # A sync pass journals the root disk under the server's id.
-        sync.Journal(self.data_dir, 'vm1', 'app-vm').update(
+        sync_journal.Journal(self.data_dir, 'vm1', 'app-vm').update(
             'vm1', dest_volume='synced-root', size=3, copied=True, passes=2
         )
         self.delta = DeltaCopier()
@@ -573,7 +573,9 @@ class TestImageDiskCutover(importing.ImportTestCase):
 
     def test_never_synced_is_copied_whole(self):
         # A first pass that did not finish: as a cold import.
-        sync.Journal(self.data_dir, 'vm1', 'app-vm').update('vm1', copied=None)
+        sync_journal.Journal(self.data_dir, 'vm1', 'app-vm').update(
+            'vm1', copied=None
+        )
         self.assertEqual('created', self.run_import().action)
         self.assertEqual([], self.delta.copies)
         self.assertEqual(
