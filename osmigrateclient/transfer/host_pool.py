@@ -24,7 +24,9 @@ after ``delete --host``) and takes the lowest free numbers for the ones it
 adds; it never drops a pair by itself.
 
 The copies of a run share the pool through one :class:`Scheduler` per
-data directory and process (:func:`scheduler`): each copy takes the pair
+data directory and process (:func:`scheduler`): each copy takes a free
+pair in its volumes' availability zones if there is one (Nova may refuse
+to attach a volume across zones), else any free pair; of those, the one
 with the fewest copies running, at most ``per_host`` on each, and gives it
 back when done.  A pair whose host failed leaves the pool for the rest of
 the process (the run): it is never handed out again.
@@ -41,6 +43,7 @@ from osmigrateclient import exceptions
 from osmigrateclient.transfer import ssh
 
 SIDES = ('src', 'dst')
+_SIDE_WORDS = {'src': 'source', 'dst': 'destination'}
 #: the most pairs a pool may have (the keys of hosts.yml are checked
 #: against it)
 MAX_COUNT = 100
@@ -150,6 +153,38 @@ def zone(pair: int, zones: ty.Sequence[str]) -> str | None:
     return zones[(pair - 1) % len(zones)] if zones else None
 
 
+class Zones(ty.NamedTuple):
+    """The availability zones of a copy's two ends, or of a pair's two
+    hosts (None: not known)."""
+
+    src: str | None = None
+    dst: str | None = None
+
+
+#: zones not known
+NO_ZONES = Zones()
+
+
+def zone_of(value: ty.Any) -> str | None:
+    """An availability zone read from a cloud or a file, None unless it is
+    a name."""
+    return value if isinstance(value, str) and value else None
+
+
+def zones_of(records: ty.Mapping[str, dict]) -> dict[int, Zones]:
+    """pair -> the zones of its hosts, of the whole pairs of ``records``
+    (``availability_zone``, which deploy records)."""
+    return {
+        p: Zones(
+            *(
+                zone_of(records[key(s, p)].get('availability_zone'))
+                for s in SIDES
+            )
+        )
+        for p in whole_pairs(records)
+    }
+
+
 def link_key_path(data_dir: str, pair: int) -> str:
     """The private key of ``pair``'s destination host to its source
     host."""
@@ -186,16 +221,26 @@ def named(
 
 
 class Scheduler:
-    """Hands the pairs of a pool out to copies: the pair with the fewest
-    copies running (of those, the one handed out least), at most
-    ``per_host`` at once on each; a copy waits for a place when every pair
-    is full.  A pair marked failed (:meth:`fail`) is never handed out
-    again."""
+    """Hands the pairs of a pool out to copies: of the pairs with a free
+    place, those whose source host is in the zone of the copy's source
+    volume first, of them those whose destination host is in the zone of
+    its destination volume; then the one with the fewest copies running
+    (of those, the one handed out least); at most ``per_host`` at once on
+    each.  A copy waits for a place only when every pair is full: never
+    for a busy pair of its zones while another pair is free.  A pair
+    marked failed (:meth:`fail`) is never handed out again."""
 
-    def __init__(self, pairs: ty.Iterable[int], per_host: int) -> None:
+    def __init__(
+        self,
+        pairs: ty.Iterable[int],
+        per_host: int,
+        zones: ty.Mapping[int, Zones] | None = None,
+    ) -> None:
         self.per_host = max(1, per_host)
         #: pair -> copies running on it
         self.active = {pair: 0 for pair in pairs}
+        #: pair -> the zones of its hosts
+        self.zones = {p: (zones or {}).get(p, NO_ZONES) for p in self.active}
         #: pair -> copies it was given, so that copies one after the other
         #: take the pairs in turn
         self.given = dict.fromkeys(self.active, 0)
@@ -215,13 +260,40 @@ class Scheduler:
         """The pairs not marked failed."""
         return [p for p in self.active if p not in self.failed]
 
+    def misses(self, pair: int, wanted: Zones) -> list[str]:
+        """The sides whose host in ``pair`` is not in the zone ``wanted``
+        there (a zone not known is no miss)."""
+        return [
+            side
+            for side in SIDES
+            if getattr(wanted, side) is not None
+            and getattr(wanted, side) != getattr(self.zones[pair], side)
+        ]
+
+    def off_zones(self, pair: int, wanted: Zones) -> str:
+        """How ``pair``'s hosts miss the ``wanted`` zones, for a log (''
+        when they do not)."""
+        return '; '.join(
+            'its %s host is in %s, the volume in %s'
+            % (
+                _SIDE_WORDS[side],
+                getattr(self.zones[pair], side) or 'no known zone',
+                getattr(wanted, side),
+            )
+            for side in self.misses(pair, wanted)
+        )
+
     @contextlib.contextmanager
-    def take(self, held: int | None = None) -> ty.Iterator[int]:
+    def take(
+        self, held: int | None = None, wanted: Zones = NO_ZONES
+    ) -> ty.Iterator[int]:
         """A pair, for the time of the ``with`` block.
 
         :param held: the pair a volume of the copy is attached to already
             (a late attach of an earlier run): that one, whatever its load,
             unless it failed
+        :param wanted: the zones of the copy's volumes: a free pair there
+            is preferred (the source side first)
         :raises osmigrateclient.exceptions.MigrateError: every pair failed
             (the message says which hosts and why)
         """
@@ -236,7 +308,12 @@ class Scheduler:
                 if free:
                     held = min(
                         free,
-                        key=lambda p: (self.active[p], self.given[p], p),
+                        key=lambda p: (
+                            [s in self.misses(p, wanted) for s in SIDES],
+                            self.active[p],
+                            self.given[p],
+                            p,
+                        ),
                     )
                     break
                 self._changed.wait()
@@ -264,13 +341,22 @@ _SCHEDULERS_LOCK = threading.Lock()
 
 
 def scheduler(
-    hosts_file: str, pairs: ty.Iterable[int], per_host: int
+    hosts_file: str,
+    pairs: ty.Iterable[int],
+    per_host: int,
+    zones: ty.Mapping[int, Zones] | None = None,
 ) -> Scheduler:
     """The scheduler that every copier of this process shares for the pool
-    of ``hosts_file`` (its ``pairs``, ``per_host``): so that the parallel
-    copies of a run, each with a copier of its own, share the pool."""
-    key = (os.path.abspath(hosts_file), tuple(sorted(pairs)), per_host)
+    of ``hosts_file`` (its ``pairs``, ``per_host``, the ``zones`` of its
+    hosts): so that the parallel copies of a run, each with a copier of its
+    own, share the pool."""
+    key = (
+        os.path.abspath(hosts_file),
+        tuple(sorted(pairs)),
+        per_host,
+        tuple(sorted((zones or {}).items())),
+    )
     with _SCHEDULERS_LOCK:
         if key not in _SCHEDULERS:
-            _SCHEDULERS[key] = Scheduler(key[1], per_host)
+            _SCHEDULERS[key] = Scheduler(key[1], per_host, zones)
         return _SCHEDULERS[key]

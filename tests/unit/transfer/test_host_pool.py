@@ -251,3 +251,103 @@ class TestScheduler(base.BaseTestCase):
             ['no pair of conversion hosts left in the pool: pair 1: cs left'],
             got,
         )
+
+
+class TestZones(base.BaseTestCase):
+    """Pairs 1 and 2 in az1 (source) / az1 (destination), pair 3 in az2 /
+    az1, pair 4 in az2 / az2."""
+
+    ZONES = {
+        1: host_pool.Zones('az1', 'az1'),
+        2: host_pool.Zones('az1', 'az1'),
+        3: host_pool.Zones('az2', 'az1'),
+        4: host_pool.Zones('az2', 'az2'),
+    }
+
+    def _scheduler(self, per_host=1):
+        return host_pool.Scheduler(self.ZONES, per_host, self.ZONES)
+
+    def test_zones_of_the_records(self):
+        records = {
+            'src': {'availability_zone': 'az1'},
+            'dst': {},
+            'src-2': {'availability_zone': 7},
+            'dst-2': {'availability_zone': 'az2'},
+            'src-3': {'availability_zone': 'az3'},
+        }
+        self.assertEqual(
+            {
+                1: host_pool.Zones('az1', None),
+                2: host_pool.Zones(None, 'az2'),
+            },
+            host_pool.zones_of(records),
+        )
+
+    def test_source_zone_first_then_destination_zone(self):
+        scheduler = self._scheduler()
+        wanted = host_pool.Zones('az2', 'az2')
+        with scheduler.take(wanted=wanted) as a:
+            with scheduler.take(wanted=wanted) as b:
+                # pair 3's source host is in az2: before the pairs of az1
+                with scheduler.take(wanted=wanted) as c:
+                    self.assertEqual([4, 3, 1], [a, b, c])
+        self.assertEqual(
+            'its source host is in az1, the volume in az2; its destination '
+            'host is in az1, the volume in az2',
+            scheduler.off_zones(1, wanted),
+        )
+        self.assertEqual('', scheduler.off_zones(4, wanted))
+
+    def test_then_fewest_active(self):
+        scheduler = self._scheduler(per_host=2)
+        wanted = host_pool.Zones('az1', 'az1')
+        with scheduler.take(wanted=wanted) as a:
+            with scheduler.take(wanted=wanted) as b:
+                # pairs 3 and 4 are idle, but of another zone
+                with scheduler.take(wanted=wanted) as c:
+                    self.assertEqual([1, 2, 1], [a, b, c])
+        with scheduler.take() as d:
+            # (no zone wanted: the pair given out least)
+            self.assertEqual(3, d)
+
+    def test_free_pair_of_another_zone_rather_than_wait(self):
+        scheduler = self._scheduler()
+        wanted = host_pool.Zones('az2', None)
+        with scheduler.take(wanted=wanted) as a:
+            with scheduler.take(wanted=wanted) as b:
+                with scheduler.take(wanted=wanted) as c:
+                    self.assertEqual([3, 4, 1], [a, b, c])
+                    self.assertEqual(
+                        'its source host is in az1, the volume in az2',
+                        scheduler.off_zones(c, wanted),
+                    )
+
+    def test_unknown_zones_miss_nothing(self):
+        scheduler = host_pool.Scheduler(
+            [1, 2], 1, {2: host_pool.Zones('az1', None)}
+        )
+        self.assertEqual(['src'], scheduler.misses(1, host_pool.Zones('az1')))
+        self.assertEqual([], scheduler.misses(2, host_pool.Zones('az1')))
+        self.assertEqual([], scheduler.misses(1, host_pool.Zones()))
+        self.assertEqual(
+            ['dst'], scheduler.misses(2, host_pool.Zones(None, 'az2'))
+        )
+        self.assertEqual(
+            'its destination host is in no known zone, the volume in az2',
+            scheduler.off_zones(2, host_pool.Zones(None, 'az2')),
+        )
+
+    def test_held_pair_whatever_its_zone(self):
+        scheduler = self._scheduler()
+        with scheduler.take(held=1, wanted=host_pool.Zones('az2')) as a:
+            self.assertEqual(1, a)
+
+    def test_zones_part_of_the_pool(self):
+        self.assertIsNot(
+            host_pool.scheduler('/z/hosts.yml', [1, 2], 2, self.ZONES),
+            host_pool.scheduler('/z/hosts.yml', [1, 2], 2),
+        )
+        self.assertIs(
+            host_pool.scheduler('/z/hosts.yml', [1, 2], 2, self.ZONES),
+            host_pool.scheduler('/z/hosts.yml', [2, 1], 2, dict(self.ZONES)),
+        )
