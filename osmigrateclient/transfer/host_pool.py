@@ -262,12 +262,14 @@ class Scheduler:
 
     def misses(self, pair: int, wanted: Zones) -> list[str]:
         """The sides whose host in ``pair`` is not in the zone ``wanted``
-        there (a zone not known is no miss)."""
+        there (a zone not known, of the volume or of the host, is no miss:
+        a host deployed by an earlier version has none recorded)."""
         return [
             side
-            for side in SIDES
-            if getattr(wanted, side) is not None
-            and getattr(wanted, side) != getattr(self.zones[pair], side)
+            for side, want, have in zip(
+                SIDES, wanted, self.zones[pair], strict=True
+            )
+            if None not in (want, have) and want != have
         ]
 
     def off_zones(self, pair: int, wanted: Zones) -> str:
@@ -277,7 +279,7 @@ class Scheduler:
             'its %s host is in %s, the volume in %s'
             % (
                 _SIDE_WORDS[side],
-                getattr(self.zones[pair], side) or 'no known zone',
+                getattr(self.zones[pair], side),
                 getattr(wanted, side),
             )
             for side in self.misses(pair, wanted)

@@ -324,17 +324,22 @@ class TestZones(base.BaseTestCase):
 
     def test_unknown_zones_miss_nothing(self):
         scheduler = host_pool.Scheduler(
-            [1, 2], 1, {2: host_pool.Zones('az1', None)}
+            [1, 2, 3], 1, {2: host_pool.Zones('az1', None)}
         )
-        self.assertEqual(['src'], scheduler.misses(1, host_pool.Zones('az1')))
-        self.assertEqual([], scheduler.misses(2, host_pool.Zones('az1')))
-        self.assertEqual([], scheduler.misses(1, host_pool.Zones()))
+        scheduler.zones[3] = host_pool.Zones('az2', 'az2')
+        for pair, wanted, misses in (
+            (1, host_pool.Zones('az1', 'az2'), []),
+            (2, host_pool.Zones('az1', 'az2'), []),
+            (2, host_pool.Zones('az2', 'az2'), ['src']),
+            (3, host_pool.Zones(), []),
+            (3, host_pool.Zones(None, 'az1'), ['dst']),
+        ):
+            self.assertEqual(
+                misses, scheduler.misses(pair, wanted), (pair, wanted)
+            )
         self.assertEqual(
-            ['dst'], scheduler.misses(2, host_pool.Zones(None, 'az2'))
-        )
-        self.assertEqual(
-            'its destination host is in no known zone, the volume in az2',
-            scheduler.off_zones(2, host_pool.Zones(None, 'az2')),
+            'its destination host is in az2, the volume in az1',
+            scheduler.off_zones(3, host_pool.Zones(None, 'az1')),
         )
 
     def test_held_pair_whatever_its_zone(self):
