@@ -18,8 +18,9 @@ volumes of a workload)::
     copier = volume_copy.Copier(data_dir, src_conn, dst_conn, settings)
     result = copier.copy(source_id, dest_id, size, label, record=save)
 
-:meth:`Copier.copy` takes a pair of conversion hosts from the pool (the
-one with the fewest copies running: :class:`~osmigrateclient.transfer.
+:meth:`Copier.copy` takes a pair of conversion hosts from the pool (in
+its volumes' availability zones where one is free, then the one with the
+fewest copies running: :class:`~osmigrateclient.transfer.
 host_pool.Scheduler`, shared by the copiers of a process), attaches the
 source volume to its source host and the destination volume to its
 destination host through Nova,
@@ -186,7 +187,10 @@ class Copier:
             raise exceptions.MigrateError(NO_HOSTS)
         self.pairs = host_pool.pairs(self.hosts)
         self.scheduler = host_pool.scheduler(
-            conversion_host.hosts_path(data_dir), self.pairs, settings.per_host
+            conversion_host.hosts_path(data_dir),
+            self.pairs,
+            settings.per_host,
+            host_pool.zones_of(self.hosts),
         )
         self.data_dir = data_dir
         self.conns = {
@@ -234,13 +238,29 @@ class Copier:
         why.
         The retry keeps ``dest_is_zero``: the failed try wrote the
         source's bytes only, where the source is not zero.
+
+        In a pool of more than one pair, the copy takes a free pair whose
+        hosts are in its volumes' availability zones if there is one, else
+        any free pair, and its log says so once.
         """
-        held = self._held(source_volume_id, dest_volume_id)
-        dropped = ''
+        held, wanted = self._placement(source_volume_id, dest_volume_id)
+        dropped = off_zones = ''
         while True:
             attached: list[dict] = []
             blamed: list[tuple[str, host_faults.Fault, Exception]] = []
-            with self.scheduler.take(held) as pair:
+            with self.scheduler.take(held, wanted) as pair:
+                if not off_zones:
+                    off_zones = self.scheduler.off_zones(pair, wanted)
+                    if off_zones:
+                        itemlog.say(
+                            LOG,
+                            self.log,
+                            "%s: no free pair of conversion hosts in its "
+                            "volumes' availability zones: on pair %d, %s",
+                            label,
+                            pair,
+                            off_zones,
+                        )
                 try:
                     result = self._copy_on(
                         pair,
@@ -398,11 +418,16 @@ class Copier:
                 return pair
         return None
 
-    def _held(self, source_volume_id: str, dest_volume_id: str) -> int | None:
+    def _placement(
+        self, source_volume_id: str, dest_volume_id: str
+    ) -> tuple[int | None, host_pool.Zones]:
         """The pair a volume of the copy is attached to already, if any:
-        the copy must run there (a volume attaches to one server)."""
+        the copy must run there (a volume attaches to one server); else
+        the availability zones of its volumes, where a pair is preferred.
+        A pool of one has no choice: nothing is looked up."""
         if len(self.pairs) == 1:
-            return None
+            return None, host_pool.NO_ZONES
+        zones = []
         for side, volume_id in (
             (conversion_host.SRC, source_volume_id),
             (conversion_host.DST, dest_volume_id),
@@ -410,8 +435,11 @@ class Copier:
             volume = self.conns[side].block_storage.get_volume(volume_id)
             pair = self._holder(side, volume)
             if pair is not None:
-                return pair
-        return None
+                return pair, host_pool.NO_ZONES
+            zones.append(
+                host_pool.zone_of(getattr(volume, 'availability_zone', None))
+            )
+        return None, host_pool.Zones(*zones)
 
     def detach(self, attached: list[dict]) -> None:
         """Detach what :meth:`copy` attached (or recorded, in a run that

@@ -436,6 +436,53 @@ class TestPool(TestCopier):
             self.log,
         )
 
+    def _zones(self, **zones):
+        """The hosts of these keys in these zones."""
+        hosts = conversion_host.load_hosts(self.data_dir)
+        for k, zone in zones.items():
+            hosts[k.replace('_', '-')]['availability_zone'] = zone
+        conversion_host.save_hosts(self.data_dir, hosts)
+
+    def test_pair_in_the_volumes_zones(self):
+        self._zones(src='az1', dst='dz1', src_2='az2', dst_2='dz2')
+        self.src_volumes['v1'].availability_zone = 'az2'
+        self.dst_volumes['d1'].availability_zone = 'dz2'
+        log, stream = self._logged()
+        copier = self._copier(log=log)
+        for _ in range(2):
+            self._copy(copier)
+        # Pair 2 each time, though pair 1 is the one given out least.
+        self.assertEqual(
+            ['10.1.0.6', '10.1.0.6'],
+            [c.source.address for c, _, _ in self.copies],
+        )
+        self.assertNotIn('availability zones', stream.getvalue())
+
+    def test_off_zones_said_once(self):
+        # No pair's destination host is in the destination volume's zone;
+        # pair 2's source host is in the source volume's; it fails, and
+        # the copy goes to pair 1, in no zone of the copy.
+        self._zones(src='az1', dst='dz1', src_2='az2', dst_2='dz2')
+        self.src_volumes['v1'].availability_zone = 'az2'
+        self.dst_volumes['d1'].availability_zone = 'dz9'
+        self._fail_on('10.1.0.6', exceptions.MigrateError(REFUSED))
+        log, stream = self._logged()
+        self._copy(self._copier(log=log))
+        self.assertEqual(
+            ['10.1.0.6', '10.1.0.5'],
+            [c.source.address for c, _, _ in self.copies],
+        )
+        lines = stream.getvalue().splitlines()
+        self.assertEqual(
+            "data: no free pair of conversion hosts in its volumes' "
+            'availability zones: on pair 2, its destination host is in dz2, '
+            'the volume in dz9',
+            lines[0],
+        )
+        self.assertEqual(
+            1, len([x for x in lines if 'availability zones' in x])
+        )
+
     def test_half_pair_unused(self):
         conversion_host.save_hosts(
             self.data_dir, {'src-2': {'server_id': 'S2'}}
