@@ -26,6 +26,7 @@ grant`` gives one).
 
 import argparse
 import logging
+import urllib.parse
 
 from keystoneauth1 import exceptions as ksa_exceptions
 import openstack
@@ -136,8 +137,10 @@ def connect(
         region.region_name,
     )
     conn = retry_reads(openstack.connection.Connection(config=region))
+    discover_with_token(conn)
     if project:
         conn = retry_reads(scope(conn, side, project))
+        discover_with_token(conn)
     return conn
 
 
@@ -170,6 +173,57 @@ def retry_reads(
     session.request = retrying
     session._osm_retries_reads = True
     return conn
+
+
+def discover_with_token(conn: openstack.connection.Connection) -> None:
+    """Send ``conn``'s version discovery requests with its token once it
+    holds a valid one.
+
+    keystoneauth asks a service for its versions without a token first;
+    Cinder, Neutron, Octavia, Manila and Swift answer 401 and it asks again
+    with one: a request wasted per service and command.  Only a request to
+    a host of the token's service catalog gets the token, which every
+    request to that service carries anyway; while the token is missing or
+    about to be renewed (authentication, Keystone's own discovery, an
+    identity provider's), requests are left as they are."""
+    session = conn.session
+    if getattr(session, '_osm_discovers_with_token', False):
+        return
+    request = session.request
+
+    def with_token(url, method, *args, **kwargs):
+        # keystoneauth marks its discovery GETs unauthenticated.
+        if kwargs.get('authenticated') is False and method.upper() == 'GET':
+            auth = session.auth
+            ref = getattr(auth, 'auth_ref', None)
+            if (
+                ref is not None
+                and not ref.will_expire_soon(
+                    getattr(auth, 'MIN_TOKEN_LIFE_SECONDS', 120)
+                )
+                and _host(url) in _catalog_hosts(ref)
+            ):
+                kwargs['authenticated'] = True
+        return request(url, method, *args, **kwargs)
+
+    session.request = with_token
+    session._osm_discovers_with_token = True
+
+
+def _host(url: str) -> tuple[str, str]:
+    parsed = urllib.parse.urlsplit(url)
+    return parsed.scheme, parsed.netloc
+
+
+def _catalog_hosts(ref) -> set[tuple[str, str]]:
+    """The scheme and host of every endpoint in a token's catalog."""
+    catalog = getattr(ref, 'service_catalog', None)
+    return {
+        _host(endpoint['url'])
+        for service in (getattr(catalog, 'catalog', None) or [])
+        for endpoint in service.get('endpoints') or []
+        if isinstance(endpoint.get('url'), str)
+    }
 
 
 def all_projects(conn: openstack.connection.Connection) -> list:

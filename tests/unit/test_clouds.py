@@ -17,13 +17,17 @@ authenticate before the first API call, so no test touches the network.
 """
 
 import argparse
+import datetime
 import http.server
 import os
 import threading
 import types
+from unittest import mock
 
 import fixtures
+from keystoneauth1 import access
 from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import fixture as ks_fixture
 from keystoneauth1 import session as ks_session
 from openstack.config import loader
 from openstack import exceptions as sdk_exceptions
@@ -510,3 +514,85 @@ class TestRetryReads(base.BaseTestCase):
         clouds.retry_reads(types.SimpleNamespace(session=self.session))
         self.server.answers = [503, 200]
         self.assertEqual(200, self.session.get(self.url + '/x').status_code)
+
+
+class TestDiscoverWithToken(base.BaseTestCase):
+    """Cinder, Neutron, Octavia, Manila and Swift answer keystoneauth's
+    unauthenticated version discovery with 401, and it asks again with the
+    token: one request wasted per service (issue 17)."""
+
+    def _session(self, expires_in):
+        auth = types.SimpleNamespace(auth_ref=None, MIN_TOKEN_LIFE_SECONDS=120)
+        if expires_in is not None:
+            expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(
+                seconds=expires_in
+            )
+            token = ks_fixture.V3Token(expires=expires)
+            token.add_service('volumev3').add_standard_endpoints(
+                public='http://c:8776/v3/p'
+            )
+            token.add_service('identity').add_standard_endpoints(
+                public='http://k:5000/v3'
+            )
+            auth.auth_ref = access.create(body=token)
+        inner = mock.Mock()
+        session = types.SimpleNamespace(auth=auth, request=inner)
+        clouds.discover_with_token(types.SimpleNamespace(session=session))
+        return session, inner
+
+    def test_discovery_with_a_valid_token_sends_it(self):
+        session, inner = self._session(3600)
+        session.request('http://c:8776/v3/', 'GET', authenticated=False)
+        inner.assert_called_once_with(
+            'http://c:8776/v3/', 'GET', authenticated=True
+        )
+
+    def test_a_host_outside_the_catalog_never_gets_it(self):
+        # An identity provider's discovery, say: not a cloud's service.
+        session, inner = self._session(3600)
+        for url in ('http://idp:8776/x', 'https://c:8776/v3/'):
+            session.request(url, 'GET', authenticated=False)
+        self.assertEqual(
+            [
+                mock.call('http://idp:8776/x', 'GET', authenticated=False),
+                mock.call('https://c:8776/v3/', 'GET', authenticated=False),
+            ],
+            inner.call_args_list,
+        )
+
+    def test_without_a_token_discovery_is_unauthenticated(self):
+        # Keystone's own discovery, before the first token.
+        session, inner = self._session(None)
+        session.request('http://k:5000/v3', 'GET', authenticated=False)
+        inner.assert_called_once_with(
+            'http://k:5000/v3', 'GET', authenticated=False
+        )
+
+    def test_with_a_token_about_to_be_renewed_it_is_unauthenticated(self):
+        session, inner = self._session(60)
+        session.request('http://k:5000/v3', 'GET', authenticated=False)
+        inner.assert_called_once_with(
+            'http://k:5000/v3', 'GET', authenticated=False
+        )
+
+    def test_other_requests_are_unchanged(self):
+        session, inner = self._session(3600)
+        session.request('http://c:8776/v3/x', 'GET')
+        session.request(
+            'http://k:5000/v3/auth/tokens', 'POST', authenticated=False
+        )
+        self.assertEqual(
+            [
+                mock.call('http://c:8776/v3/x', 'GET'),
+                mock.call(
+                    'http://k:5000/v3/auth/tokens', 'POST', authenticated=False
+                ),
+            ],
+            inner.call_args_list,
+        )
+
+    def test_once_per_session(self):
+        session, inner = self._session(3600)
+        wrapped = session.request
+        clouds.discover_with_token(types.SimpleNamespace(session=session))
+        self.assertIs(wrapped, session.request)
