@@ -121,6 +121,29 @@ def link_of(record: dict) -> blockcopy.Link:
     return blockcopy.Link(record.get('link_address') or record['address'])
 
 
+def _copies(conn: ty.Any, server: ty.Any) -> int:
+    """The volumes attached to a conversion host's ``server``, its own
+    boot volume aside: one list of its attachments."""
+    found = list(conn.compute.volume_attachments(server.id))
+    devices = [a.device for a in found if isinstance(a.device, str)]
+    if _image_id(server) or not devices:
+        return len(found)
+    # Booted from a volume: the one at its root device, which Nova shows
+    # to admins only; else at its first device name (the boot volume's:
+    # later attachments get the next ones).
+    boot = getattr(server, 'root_device_name', None) or min(devices)
+    return len([a for a in found if a.device != boot])
+
+
+def _image_id(server: ty.Any) -> str | None:
+    image = getattr(server, 'image', None)
+    if isinstance(image, str):
+        return image or None
+    if isinstance(image, dict):
+        return image.get('id') or None
+    return getattr(image, 'id', None) or None
+
+
 # -- the work -----------------------------------------------------------------
 
 
@@ -146,6 +169,9 @@ class Status(ty.NamedTuple):
     id: str
     address: str
     status: str
+    #: volumes attached to the host now (its copies, during a run); '-'
+    #: when its server is not there
+    copies: int | str
     ready: str
 
 
@@ -451,11 +477,14 @@ class Hosts:
         side, pair = host_pool.side_of(key), host_pool.pair_of(key)
         record = self.records.get(key)
         if not record:
-            return Status(pair, side, '', '', '', 'not deployed', 'no')
+            return Status(pair, side, '', '', '', 'not deployed', '-', 'no')
+        copies: int | str = '-'
         try:
             if not record.get('server_id'):
                 raise sdk_exceptions.NotFoundException('no server')
-            status = conn.compute.get_server(record['server_id']).status
+            server = conn.compute.get_server(record['server_id'])
+            status = server.status
+            copies = _copies(conn, server)
         except sdk_exceptions.NotFoundException:
             status = 'missing'
         ready = 'no'
@@ -475,6 +504,7 @@ class Hosts:
             record.get('server_id', ''),
             record.get('address', ''),
             status,
+            copies,
             ready,
         )
 

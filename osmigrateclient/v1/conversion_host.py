@@ -25,7 +25,16 @@ from osmigrateclient.v1 import common
 
 LOG = logging.getLogger(__name__)
 
-LIST_COLUMNS = ('Pair', 'Side', 'Name', 'ID', 'Address', 'Status', 'Ready')
+LIST_COLUMNS = (
+    'Pair',
+    'Side',
+    'Name',
+    'ID',
+    'Address',
+    'Status',
+    'Copies',
+    'Ready',
+)
 DELETE_COLUMNS = ('Side', 'Host', 'Deleted')
 
 
@@ -233,7 +242,9 @@ def _options(parsed_args, hosts, key, both):
 class ListConversionHost(common.MigrateLister):
     """List the conversion hosts of the data directory and their state.
 
-    One row per host, by pair, the source host first.
+    One row per host, by pair, the source host first. Copies: the volumes
+    attached to the host's server now, its own boot volume aside (during a
+    run, its active copies; '-' when the server is not there).
     """
 
     def get_parser(self, prog_name):

@@ -61,6 +61,8 @@ class FakeCloud:
         self.prefix = prefix
         self.current_project_id = 'p1'
         self.servers, self.keypairs, self.groups, self.rules = {}, {}, {}, []
+        #: server ID -> its volume attachments
+        self.attachments = {}
         self.calls = []
         self.compute = types.SimpleNamespace(
             find_keypair=lambda n, ignore_missing: self.keypairs.get(n),
@@ -76,6 +78,7 @@ class FakeCloud:
             ),
             find_flavor=lambda n, ignore_missing: Obj(id='f-' + n),
             get_server_console_output=lambda i: {'output': CONSOLE},
+            volume_attachments=self._volume_attachments,
         )
         self.network = types.SimpleNamespace(
             find_security_group=lambda n, ignore_missing, project_id: next(
@@ -142,6 +145,10 @@ class FakeCloud:
         if server_id not in self.servers:
             raise sdk_exceptions.NotFoundException(server_id)
         return self.servers[server_id]
+
+    def _volume_attachments(self, server_id):
+        self._get_server(server_id)
+        return list(self.attachments.get(server_id, []))
 
     def _create_server(self, **kw):
         self.calls.append(('create_server', kw))
@@ -552,6 +559,7 @@ class TestHosts(HostsTestCase):
                 's-osmigrate-conv-src',
                 '10.100.0.5',
                 'ACTIVE',
+                0,
                 'yes',
             ),
             hosts.status('src', self.src),
@@ -559,9 +567,34 @@ class TestHosts(HostsTestCase):
         del self.src.servers['s-osmigrate-conv-src']
         self.assertEqual('missing', hosts.status('src', self.src).status)
         self.assertEqual(
-            ch.Status(1, 'src', '', '', '', 'not deployed', 'no'),
+            ch.Status(1, 'src', '', '', '', 'not deployed', '-', 'no'),
             ch.Hosts(os.path.join(self.dir, 'x')).status('src', None),
         )
+
+    def test_copies(self):
+        hosts = self._deploy_both()
+        server = self.src.servers['s-osmigrate-conv-src']
+        server.image = {'id': 'i-os_migrate_conv'}
+
+        def attached(*devices):
+            self.src.attachments[server.id] = [
+                Obj(device=d, volume_id='v%d' % i)
+                for i, d in enumerate(devices)
+            ]
+            return hosts.status('src', self.src).copies
+
+        self.assertEqual(0, attached())
+        # Booted from an image: every volume is a copy's.
+        self.assertEqual(2, attached('/dev/vdb', None))
+        # Booted from a volume: its boot volume is none.
+        server.image = {}
+        self.assertEqual(0, attached('/dev/vda'))
+        self.assertEqual(2, attached('/dev/vdc', '/dev/vda', '/dev/vdb'))
+        # ... at the root device, when Nova shows it
+        server.root_device_name = '/dev/sda'
+        self.assertEqual(1, attached('/dev/vdb', '/dev/sda'))
+        del self.src.servers[server.id]
+        self.assertEqual('-', hosts.status('src', self.src).copies)
 
 
 class TestPool(HostsTestCase):

@@ -72,8 +72,26 @@ class TestCommands(base.BaseTestCase):
         self.assertEqual(cmd_mod.LIST_COLUMNS, columns)
         self.assertEqual(
             [
-                (1, 'src', 'c-src', 's-c-src', '10.100.0.5', 'ACTIVE', 'yes'),
-                (1, 'dst', 'c-dst', 's-c-dst', '10.200.0.5', 'ACTIVE', 'yes'),
+                (
+                    1,
+                    'src',
+                    'c-src',
+                    's-c-src',
+                    '10.100.0.5',
+                    'ACTIVE',
+                    0,
+                    'yes',
+                ),
+                (
+                    1,
+                    'dst',
+                    'c-dst',
+                    's-c-dst',
+                    '10.200.0.5',
+                    'ACTIVE',
+                    0,
+                    'yes',
+                ),
             ],
             rows,
         )
@@ -99,7 +117,7 @@ class TestCommands(base.BaseTestCase):
         )
         _, listed = self.run_cmd(cmd_mod.ListConversionHost)
         self.assertEqual(
-            (1, 'dst', '', '', '', 'not deployed', 'no'), listed[1]
+            (1, 'dst', '', '', '', 'not deployed', '-', 'no'), listed[1]
         )
 
     def test_bad_hosts_file_changes_nothing(self):
