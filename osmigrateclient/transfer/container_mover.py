@@ -134,7 +134,9 @@ class ContainerMover:
                 with lock:
                     self.fetched.add((name, rec['name']))
                 if headers is not None:
-                    return headers
+                    return records.link_expiry(
+                        lookup.conn, name, rec['name'], headers
+                    )
             return records.head_object(
                 lookup.conn, name, item['name'], large.is_symlink(item)
             )

@@ -128,7 +128,29 @@ def head_object(
     )
     if response.status_code == 404:
         return None
-    return wire.check(response, 'object %r' % name).headers
+    headers = wire.check(response, 'object %r' % name).headers
+    return headers if symlink else link_expiry(conn, container, name, headers)
+
+
+def link_expiry(
+    conn: ty.Any, container: str, name: str, headers: ty.Any
+) -> ty.Any:
+    """``headers`` (of a HEAD or GET that followed the name) with the
+    expiry of the name itself.
+
+    In a container with object versioning (``versions_enabled``) the name
+    is Swift's link to the current version, and ``X-Delete-At`` lives on
+    that link, not on the version that a plain HEAD shows: one more HEAD
+    (``symlink=get``) reads it.
+    """
+    if headers is None or not headers.get('X-Object-Version-Id'):
+        return headers
+    link = head_object(conn, container, name, symlink=True)
+    headers = headers.copy()  # (case-insensitive, as Swift answers)
+    headers.pop('X-Delete-At', None)
+    if link is not None and link.get('X-Delete-At'):
+        headers['X-Delete-At'] = link['X-Delete-At']
+    return headers
 
 
 def records(

@@ -634,3 +634,85 @@ class TestContainers(base.FunctionalTestCase):
                 if c.name.startswith(self.prefix)
             ],
         )
+
+    def test_expiry_in_versioned_containers(self):
+        # Object versioning (versions_enabled) keeps X-Delete-At on its
+        # link, the name, not on the version; the older versions Swift
+        # keeps hidden are not carried.  A versions_location container is
+        # a plain one: its archived copies keep their own expiry.
+        versioned, legacy = self.name('vers'), self.name('legacy')
+        archive = self.name('archive')
+        self.put(self.src, versioned, **{'X-Versions-Enabled': 'true'})
+        self.put(self.src, archive)
+        self.put(self.src, legacy, **{'X-Versions-Location': archive})
+        first = int(time.time()) + 86400
+        second = first + 3600
+        for container in (versioned, legacy):
+            for when, data in ((first, b'one'), (second, b'two')):
+                self.put(
+                    self.src,
+                    container,
+                    'o',
+                    data,
+                    **{'X-Delete-At': str(when), 'X-Object-Meta-V': data},
+                )
+        # What Swift shows: the expiry on the link only.
+        self.assertNotIn('X-Delete-At', self.head(self.src, versioned, 'o'))
+        self.assertEqual(
+            str(second),
+            self.head(self.src, versioned, 'o', symlink='get')['X-Delete-At'],
+        )
+        [archived] = self.listing(self.src, archive)
+        self.assertEqual(
+            str(first), self.head(self.src, archive, archived)['X-Delete-At']
+        )
+
+        self.export()
+        records = {
+            e['params']['name']: e['params']['objects']
+            for e in self.data_file()['resources']
+        }
+        self.assertEqual(
+            {
+                versioned: [('o', second)],
+                legacy: [('o', second)],
+                archive: [(archived, first)],
+            },
+            {
+                k: [(r['name'], r.get('delete_at')) for r in v]
+                for k, v in records.items()
+            },
+        )
+        rows, _, _ = self.import_logged()
+        self.assertEqual(
+            {'created'}, {a for a, _ in self.rows(rows).values()}, rows
+        )
+        self.assertEqual(
+            (str(second), b'two'),
+            (
+                self.head(self.dst, versioned, 'o', symlink='get').get(
+                    'X-Delete-At'
+                ),
+                self.get(self.dst, versioned, 'o'),
+            ),
+        )
+        # One version in the destination (the current one), two in the
+        # source.
+        for conn, count in ((self.src, 2), (self.dst, 1)):
+            response = conn.object_store.get(
+                '/' + versioned, params={'format': 'json', 'versions': ''}
+            )
+            self.assertEqual(count, len(response.json()))
+        self.assertEqual(
+            str(second), self.head(self.dst, legacy, 'o')['X-Delete-At']
+        )
+        self.assert_same_object(archive, archived)
+        self.assertEqual(
+            str(first), self.head(self.dst, archive, archived)['X-Delete-At']
+        )
+        # Again: nothing to write.
+        rows, requests, _ = self.import_logged()
+        self.assertEqual(
+            {'unchanged'}, {a for a, _ in self.rows(rows).values()}, rows
+        )
+        self.assertEqual([], self.dst_writes(requests))

@@ -10,82 +10,58 @@
 #   License for the specific language governing permissions and limitations
 #   under the License.
 
+import types
 
-import fixtures
 from oslotest import base
+from requests import structures
 
-from osmigrateclient.transfer.swift import large
 from osmigrateclient.transfer.swift import records
-from tests.unit.transfer.swift import fakes
 
 
-class TestRecords(base.BaseTestCase):
-    def test_record_of_listing_and_head(self):
+class _Store:
+    """Answers a HEAD as object versioning does: the name is a link
+    that holds the expiry; a plain HEAD shows the version."""
+
+    def __init__(self, versioned, link_expiry):
+        self.versioned = versioned
+        self.link_expiry = link_expiry
+        self.heads = []
+
+    def head(self, path, params=None):
+        self.heads.append((path, dict(params or {})))
+        headers = structures.CaseInsensitiveDict({'X-Object-Meta-V': '2'})
+        if self.versioned:
+            headers['X-Object-Version-Id'] = '1.5'
+        if (params or {}).get('symlink') == 'get' and self.link_expiry:
+            headers['X-Delete-At'] = self.link_expiry
+        return types.SimpleNamespace(status_code=200, headers=headers)
+
+
+class TestLinkExpiry(base.BaseTestCase):
+    def head(self, versioned, link_expiry=None):
+        store = _Store(versioned, link_expiry)
+        conn = types.SimpleNamespace(object_store=store)
+        headers = records.head_object(conn, 'c', 'o')
+        return records.record_of({'name': 'o'}, headers), store.heads
+
+    def test_versioned_object_expiry_from_its_link(self):
+        rec, heads = self.head(True, '1800000000')
         self.assertEqual(
-            {
-                'name': 'a',
-                'hash': 'h',
-                'bytes': 3,
-                'content_type': 'text/plain',
-                'last_modified': 't',
-                'metadata': {'k': 'é'},
-                'delete_at': 99,
-            },
-            records.record_of(
-                {
-                    'name': 'a',
-                    'hash': 'h',
-                    'bytes': 3,
-                    'content_type': 'text/plain',
-                    'last_modified': 't',
-                },
-                {
-                    'X-Object-Meta-K': 'é'.encode().decode('latin-1'),
-                    'X-Delete-At': '99',
-                },
-            ),
-        )
-
-    def test_slo_is_known_by_its_slo_etag(self):
-        rec = records.record_of(
-            {
-                'name': 'big',
-                'hash': 'manifest-md5; s3_etag=x',
-                'slo_etag': '"segs"',
-                'bytes': 10,
-                'content_type': 'a/b;swift_bytes=10',
-            },
-            {},
-            [{'path': '/s/1', 'etag': 'e', 'size_bytes': 10}],
+            (1800000000, {'v': '2'}), (rec['delete_at'], rec['metadata'])
         )
         self.assertEqual(
-            ('segs', 'a/b', large.SLO),
-            (rec['hash'], rec['content_type'], large.large_kind(rec)),
+            [
+                ('/c/o', {'multipart-manifest': 'get'}),
+                ('/c/o', {'multipart-manifest': 'get', 'symlink': 'get'}),
+            ],
+            heads,
         )
 
-    def test_export_heads_only_new_or_changed_objects(self):
-        conn = fakes.FakeSwift()
-        for i in range(5):
-            conn.add('c', 'o%d' % i, b'x' * i, **{'X-Object-Meta-N': str(i)})
-        first = records.records(conn, 'c', {}, workers=3)
-        self.assertEqual(
-            [{'n': str(i)} for i in range(5)], [r['metadata'] for r in first]
-        )
-        self.assertEqual(6, len(conn.requests))  # a listing, 5 HEADs
-        conn.requests.clear()
-        conn.add('c', 'o2', b'changed')
-        again = records.records(conn, 'c', {r['name']: r for r in first})
-        self.assertEqual([('GET', '/c'), ('HEAD', '/c/o2')], conn.requests)
-        self.assertEqual(fakes.md5(b'changed'), again[2]['hash'])
-        self.assertEqual(first[:2] + first[3:], again[:2] + again[3:])
+    def test_versioned_object_without_expiry(self):
+        rec, heads = self.head(True)
+        self.assertNotIn('delete_at', rec)
+        self.assertEqual(2, len(heads))
 
-    def test_listing_is_paged(self):
-        conn = fakes.FakeSwift(page=2)
-        self.useFixture(fixtures.MockPatchObject(records, 'LIST_PAGE', 2))
-        for i in range(5):
-            conn.add('c', 'o%d' % i, b'')
-        self.assertEqual(
-            ['o0', 'o1', 'o2', 'o3', 'o4'],
-            [i['name'] for i in records.list_objects(conn, 'c')],
-        )
-        self.assertEqual(3, len(conn.requests))
+    def test_plain_object_one_head(self):
+        rec, heads = self.head(False)
+        self.assertEqual(1, len(heads))
