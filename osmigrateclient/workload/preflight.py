@@ -16,19 +16,21 @@
 For each selected server, in the destination: the flavor, the image (when
 the server boots from it), the networks, subnets and security groups of
 its ports, its keypair, the volume types of its volumes and its server
-group resolve; in the source: the server is there, in a state the import
-allows (SHUTOFF, or ACTIVE with ``--stop``), with the volumes the file
-lists attached.  All problems of a server are listed together; a server
-with problems is not touched.  :meth:`Checker.check` has one method per
-concern (the network's are in :mod:`preflight_network`); its result, a
-:class:`checked.Resolved` (destination ids), is what the import then
-uses, so it never looks a name up twice.
+group resolve, and its fixed IPs can be kept; in the source: the server
+is there, in a state the import allows (SHUTOFF, or ACTIVE with
+``--stop``), with the volumes the file lists attached.  All problems of a
+server are listed together; a server with problems is not touched.
+:meth:`Checker.check` has one method per concern (the network's are in
+:mod:`preflight_network`, the fixed IPs' in :mod:`preflight_addresses`);
+its result, a :class:`checked.Resolved` (destination ids), is what the
+import then uses, so it never looks a name up twice.
 """
 
 import typing as ty
 
 from osmigrateclient.resources import refs
 from osmigrateclient.workload import checked
+from osmigrateclient.workload import preflight_addresses
 from osmigrateclient.workload import preflight_network
 
 #: the device names a boot volume is attached at
@@ -49,6 +51,7 @@ class Checker:
         self.dst = dst
         self.stop = stop
         self._cache: dict[str, ty.Any] = {}
+        self._addresses = preflight_addresses.Addresses(dst)
 
     def _once(self, key: str, fn: ty.Callable[[], ty.Any]) -> ty.Any:
         if key not in self._cache:
@@ -108,6 +111,7 @@ class Checker:
         port_mode, ports = preflight_network.check_ports(
             self.dst, problems, params, migration
         )
+        self._addresses.check(problems, remarks, entry, ports)
         fip_mode, fips = preflight_network.check_floating_ips(
             self.dst, problems, params, migration
         )
