@@ -14,7 +14,9 @@
 
 ``params``: the container's ``name``, ``metadata`` (``X-Container-Meta-*``,
 keys in lower case; temporary URL keys are secrets and left out), the
-``read_acl`` / ``write_acl``, versioning (``versions_location``,
+``read_acl`` / ``write_acl`` (as the source has them) with
+``read_acl_refs`` / ``write_acl_refs`` (the names of the projects and
+users they name by id: :mod:`._swift_acl`), versioning (``versions_location``,
 ``history_location``, ``versions_enabled``), the ``storage_policy`` (set
 on create only), and ``objects``: one record per object, ``name``,
 ``hash`` (the MD5 ETag; a static large object's is the MD5 of its
@@ -54,6 +56,7 @@ from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
 from osmigrateclient import swift_names
+from osmigrateclient.resources import _swift_acl as swift_acl
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -63,6 +66,9 @@ LOG = logging.getLogger(__name__)
 DEFAULT_PARALLEL = 4
 #: the pseudo-change of the objects to copy or update
 OBJECTS = '(objects)'
+#: the pseudo-change that carries a new container's params, its ACLs
+#: written with the destination's ids
+NEW_PARAMS = '(params)'
 #: params whose null in a file means "not known": never sent, never a
 #: change (Swift has no way to unset them)
 NONE_IS_UNKNOWN = ('storage_policy', 'versions_enabled')
@@ -135,6 +141,8 @@ class Container(base.Resource):
     param_shapes = {
         'read_acl': datafile.STR,
         'write_acl': datafile.STR,
+        'read_acl_refs': swift_acl.REFS_SHAPE,
+        'write_acl_refs': swift_acl.REFS_SHAPE,
         'versions_location': datafile.STR,
         'history_location': datafile.STR,
         'versions_enabled': (bool,),
@@ -274,6 +282,10 @@ class Container(base.Resource):
     def from_sdk(self, lookup: refs.Lookup, obj: ty.Any) -> base.Entry:
         name = obj.name
         params, headers = lookup.mover(self.cli_name).describe(lookup, name)
+        for key in swift_acl.FIELDS:
+            found = swift_acl.export_refs(lookup, name, key, params.get(key))
+            if found:
+                params[swift_acl.refs_field(key)] = found
         info = {
             'id': name,
             'object_count': _int(headers.get('X-Container-Object-Count')),
@@ -299,7 +311,11 @@ class Container(base.Resource):
         return lookup.all(self.kind)
 
     def decide(self, lookup: refs.Lookup, entry: base.Entry) -> base.Decision:
-        params, name = entry['params'], self.name_of(entry)
+        name = self.name_of(entry)
+        try:
+            params = self._with_ids(lookup, entry)
+        except exceptions.MigrateError as e:
+            return base.Decision(base.BLOCKED, str(e))
         wanted = params.get('objects') or []
         mover = lookup.mover(self.cli_name)
         try:
@@ -312,7 +328,10 @@ class Container(base.Resource):
             if missing:
                 return base.Decision(base.BLOCKED, missing)
             return base.Decision(
-                base.CREATE, _work_detail(work), None, {OBJECTS: (work, {})}
+                base.CREATE,
+                _work_detail(work),
+                None,
+                {OBJECTS: (work, {}), NEW_PARAMS: params},
             )
         current = mover.current(lookup, name)
         if current is None:  # deleted since the listing
@@ -360,6 +379,26 @@ class Container(base.Resource):
             changes,
         )
 
+    def _with_ids(self, lookup: refs.Lookup, entry: base.Entry) -> dict:
+        """The entry's params with its ACLs written with the destination's
+        ids.
+
+        :raises osmigrateclient.exceptions.MigrateError: an ACL's names do
+            not fit it or are not in the destination (the message names
+            the file, container, field and entry)
+        """
+        params = dict(entry['params'])
+        name = self.name_of(entry)
+        for key in swift_acl.FIELDS:
+            try:
+                params[key] = swift_acl.import_acl(lookup, name, key, params)
+            except exceptions.MigrateError as e:
+                e.path = os.path.join(lookup.data_dir or '', self.file_name)
+                e.resource = datafile.label(entry)
+                raise
+            params.pop(swift_acl.refs_field(key), None)
+        return params
+
     # -- import: doing it ---------------------------------------------------
 
     def apply(
@@ -378,10 +417,11 @@ class Container(base.Resource):
             )
         changes = dict(decision.changes or {})
         work, listing = changes.pop(OBJECTS)
+        params = changes.pop(NEW_PARAMS, entry['params'])
         mover = lookup.mover(self.cli_name)
         try:
             if decision.action == base.CREATE:
-                mover.create(lookup, name, entry['params'])
+                mover.create(lookup, name, params)
                 lookup.remember(
                     self.kind, types.SimpleNamespace(id=name, name=name)
                 )
@@ -429,7 +469,11 @@ def _work_detail(work: ty.Any) -> str:
 
 def _done_detail(decision: base.Decision, work: ty.Any, result: ty.Any) -> str:
     fields = ', '.join(
-        sorted(k for k in (decision.changes or {}) if k != OBJECTS)
+        sorted(
+            k
+            for k in (decision.changes or {})
+            if k not in (OBJECTS, NEW_PARAMS)
+        )
     )
     parts = []
     if result.copied:

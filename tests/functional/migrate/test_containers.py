@@ -716,3 +716,90 @@ class TestContainers(base.FunctionalTestCase):
             {'unchanged'}, {a for a, _ in self.rows(rows).values()}, rows
         )
         self.assertEqual([], self.dst_writes(requests))
+
+    def test_acl_entries_by_name(self):
+        container = self.name('acl')
+        src_p, src_u = self.src.current_project_id, self.src.current_user_id
+        dst_p, dst_u = self.dst.current_project_id, self.dst.current_user_id
+        self.put(
+            self.src,
+            container,
+            **{
+                'X-Container-Read': '%s:%s,.r:*,.rlistings,%s:*'
+                % (src_p, src_u, dst_p),
+                'X-Container-Write': '*:%s,src:*' % src_u,
+            },
+        )
+        # A tenant (no admin): its own project and user by name, from its
+        # token; another project's id kept as it is (with a warning).
+        self.export()
+        [entry] = self.data_file()['resources']
+        me = {'name': 'src', 'project_name': None, 'domain_name': 'Default'}
+        self.assertEqual(
+            (
+                [
+                    {
+                        'entry': '%s:%s' % (src_p, src_u),
+                        'project': me,
+                        'user': me,
+                    }
+                ],
+                [{'entry': '*:%s' % src_u, 'user': me}],
+            ),
+            (
+                entry['params']['read_acl_refs'],
+                entry['params']['write_acl_refs'],
+            ),
+        )
+        doc = self.data_file()
+        refs = doc['resources'][0]['params']['read_acl_refs']
+        # A project the destination does not have blocks the container
+        # (an admin, who may list projects, imports).
+        refs[0]['project'] = dict(me, name=self.prefix + '-nowhere')
+        self.write_data_file(doc)
+        result = self.migrate(
+            'import container',
+            '--src-cloud',
+            'src',
+            '--dry-run',
+            cloud_option='--dst-cloud',
+            cloud='dst-admin',
+            expect_fail=True,
+        )
+        self.assertIn(
+            "%s: openstack.object_store.Container '%s': field "
+            "params.read_acl_refs[0].project: project '%s-nowhere' (domain "
+            "'Default') not found in the destination (entry '%s:%s')"
+            % (
+                os.path.join(self.data_dir, 'containers.yml'),
+                container,
+                self.prefix,
+                src_p,
+                src_u,
+            ),
+            result.stdout,
+        )
+        # The destination tenant's names (one Keystone serves both
+        # regions here, so its names differ from the source's): its ids.
+        him = dict(me, name='dst')
+        refs[0]['project'] = refs[0]['user'] = him
+        self.write_data_file(doc)
+        rows, _, stderr = self.import_logged()
+        self.assertEqual(('created', ''), self.rows(rows)[container])
+        head = self.head(self.dst, container)
+        self.assertEqual(
+            (
+                '%s:%s,.r:*,.rlistings,%s:*' % (dst_p, dst_u, dst_p),
+                # user 'src' of the file: the tenant may not look it up
+                '*:%s,src:*' % src_u,
+            ),
+            (head['X-Container-Read'], head['X-Container-Write']),
+        )
+        self.assertIn(
+            "container '%s': write_acl entry '*:%s' written as the source "
+            'has it' % (container, src_u),
+            stderr,
+        )
+        rows, requests, _ = self.import_logged()
+        self.assertEqual(('unchanged', ''), self.rows(rows)[container])
+        self.assertEqual([], self.dst_writes(requests))

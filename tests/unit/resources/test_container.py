@@ -342,3 +342,34 @@ class TestExportImport(base.BaseTestCase):
             ),
             (outcome.action, outcome.detail),
         )
+
+    def test_acl_names_that_do_not_fit_block_the_container(self):
+        self.export()
+        doc = datafile.load(os.path.join(self.data_dir, 'containers.yml'))
+        entries = copy.deepcopy(doc.resources)
+        entries[1]['params']['read_acl'] = 'p:u,.r:*'
+        entries[1]['params']['read_acl_refs'] = [
+            {'entry': 'q:u', 'project': refs.make_ref('p1', None, 'Default')}
+        ]
+        datafile.write(doc.path, entries)
+        outcome = self.import_(src_cloud='src')[1]
+        self.assertEqual(
+            (
+                'blocked',
+                "%s: openstack.object_store.Container 'c1': field "
+                "params.read_acl_refs[0].entry: not an entry of the ACL: "
+                "'q:u'" % doc.path,
+            ),
+            (outcome.action, outcome.detail),
+        )
+        self.assertNotIn('c1', self.dst.store)
+        entries[1]['params']['read_acl_refs'] = 'p:u'
+        datafile.write(doc.path, entries)
+        e = self.assertRaises(
+            exceptions.DataFileError, self.import_, src_cloud='src'
+        )
+        self.assertEqual(
+            "%s: resource 1 (openstack.object_store.Container 'c1'): field "
+            'params.read_acl_refs: must be a list, not a string' % doc.path,
+            str(e),
+        )
