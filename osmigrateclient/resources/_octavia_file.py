@@ -12,9 +12,9 @@
 
 
 """A load balancer's tree as its data file holds it: the params that an
-export writes of a cloud's tree (children by name, members on servers and
-certificate containers by reference), and the resolved tree that an
-import makes of them (:func:`resolve_tree`)."""
+export writes of a cloud's tree (children by name, members on servers,
+certificate containers and secrets by reference), and the resolved tree
+that an import makes of them (:func:`resolve_tree`)."""
 
 import re
 import typing as ty
@@ -29,8 +29,8 @@ from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
 UNNAMED_CONTAINER = (
-    'the certificate container has no name or was not visible to the '
-    'export: name it by reference'
+    'the certificate container (or PKCS12 secret) has no name or was not '
+    'visible to the export: name it by reference'
 )
 UNNAMED_SECRET = (
     'the secret has no name or was not visible to the export: '  # noqa: S105
@@ -45,8 +45,8 @@ UNNAMED_OTHER = (
 )
 #: why an export leaves a field null (its warning), by the kind it names
 EXPORT_WHY = {
-    octavia_tree.CONTAINER: 'a certificate container without a name, or not '
-    'visible',
+    octavia_tree.CONTAINER: 'a certificate container or secret without a '
+    'name, or not visible',
     octavia_tree.SECRET: 'a secret without a name, or not visible',
     'pool': 'a pool without a name',
     'subnet': 'a subnet not visible',
@@ -131,7 +131,49 @@ def listener_params(
 def _barbican_ref(lookup: refs.Lookup, kind: str, href: str):
     if kind not in listers.LISTERS:
         return None
-    return lookup.ref(kind, href)
+    found = lookup.ref(kind, href)
+    if found is None and kind == octavia_tree.CONTAINER:
+        # a certificate held as one PKCS12 secret (the secrets are listed
+        # only when a container is not found)
+        found = lookup.ref(octavia_tree.SECRET, href)
+        if found is not None:
+            found[octavia_tree.SECRET_KEY] = True
+    return found
+
+
+def barbican_refs(params: dict) -> list[tuple[str, str, ty.Any]]:
+    """(field, kind the field names, reference) of each Barbican
+    reference of a load balancer's listeners and pools that ``params``
+    set, the field as ``listeners[0].sni_container_refs[1]``."""
+    found = []
+    for i, x in enumerate(params.get('listeners') or []):
+        where = 'listeners[%d]' % i
+        for field, kind in octavia_tree.LISTENER_TLS_REFS.items():
+            if x.get(field) is not None:
+                found.append(('%s.%s' % (where, field), kind, x[field]))
+        for k, ref in enumerate(x.get('sni_container_refs') or []):
+            found.append(
+                (
+                    '%s.sni_container_refs[%d]' % (where, k),
+                    octavia_tree.CONTAINER,
+                    ref,
+                )
+            )
+    for i, pool in enumerate(params.get('pools') or []):
+        for field, kind in octavia_tree.POOL_TLS_REFS.items():
+            if pool.get(field) is not None:
+                found.append(('pools[%d].%s' % (i, field), kind, pool[field]))
+    return found
+
+
+def secret_key_problem(params: dict) -> tuple[str, str] | None:
+    """(field, problem) of the first Barbican reference of ``params``
+    whose ``secret`` key contradicts its field, or None."""
+    for field, kind, ref in barbican_refs(params):
+        problem = octavia_tree.secret_key_problem(kind, ref)
+        if problem:
+            return '%s.%s' % (field, octavia_tree.SECRET_KEY), problem
+    return None
 
 
 def vip_params(lookup: refs.Lookup, tree: dict) -> dict:
@@ -399,15 +441,15 @@ def _listeners(lookup: refs.Lookup, params: dict, by_name: dict) -> list:
             and x.get('protocol') == 'TERMINATED_HTTPS'
         ):
             raise exceptions.UnresolvedReference(
-                'a TERMINATED_HTTPS listener needs its certificate '
-                'container: name it by reference',
+                'a TERMINATED_HTTPS listener needs its certificate (a '
+                'container or a secret): name it by reference',
                 field=where + '.default_tls_container_ref',
             )
         if x.get('sni_container_refs') is not None:
             attrs['sni_container_refs'] = [
                 octavia_tree.resolve(
                     lookup,
-                    octavia_tree.CONTAINER,
+                    octavia_tree.named_kind(octavia_tree.CONTAINER, r),
                     r,
                     '%s.sni_container_refs[%d]' % (where, k),
                 ).id
@@ -455,7 +497,10 @@ def _tls_refs(
     file sets."""
     return {
         field: octavia_tree.resolve(
-            lookup, kind, node[field], '%s.%s' % (where, field)
+            lookup,
+            octavia_tree.named_kind(kind, node[field]),
+            node[field],
+            '%s.%s' % (where, field),
         ).id
         for field, kind in fields.items()
         if node.get(field) is not None

@@ -22,6 +22,9 @@ STR = datafile.STR
 INT = (int,)
 BOOL = (bool,)
 REF = datafile.REF
+#: a reference to a Barbican container or secret: ``secret: true`` in a
+#: certificate field names a secret (``_octavia_tree.named_kind``)
+BARBICAN_REF = dict(REF, secret=BOOL)
 
 RULE_SHAPE = {
     'type': STR,
@@ -66,10 +69,10 @@ LISTENER_SHAPE = {
     'tags': [STR],
     'default_pool': STR,
     'client_authentication': STR,
-    'default_tls_container_ref': REF,
-    'client_ca_tls_container_ref': REF,
-    'client_crl_container_ref': REF,
-    'sni_container_refs': [REF],
+    'default_tls_container_ref': BARBICAN_REF,
+    'client_ca_tls_container_ref': BARBICAN_REF,
+    'client_crl_container_ref': BARBICAN_REF,
+    'sni_container_refs': [BARBICAN_REF],
     'l7policies': [POLICY_SHAPE],
 }
 MEMBER_SHAPE = {
@@ -115,9 +118,9 @@ POOL_SHAPE = {
     'tls_ciphers': STR,
     'tls_versions': [STR],
     'alpn_protocols': [STR],
-    'tls_container_ref': REF,
-    'ca_tls_container_ref': REF,
-    'crl_container_ref': REF,
+    'tls_container_ref': BARBICAN_REF,
+    'ca_tls_container_ref': BARBICAN_REF,
+    'crl_container_ref': BARBICAN_REF,
     'tags': [STR],
     'members': [MEMBER_SHAPE],
     'healthmonitor': HM_SHAPE,

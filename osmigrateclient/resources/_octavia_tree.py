@@ -68,6 +68,11 @@ POOL_TLS_REFS = {
     'ca_tls_container_ref': SECRET,
     'crl_container_ref': SECRET,
 }
+#: the key of a reference that makes it name a secret: in a certificate
+#: field (one of :data:`CONTAINER`: a listener's certificates, a pool's),
+#: ``secret: true`` names a secret that holds the whole certificate as a
+#: PKCS12 bundle instead of a certificate container
+SECRET_KEY = 'secret'
 
 #: the fields of each child, as Octavia's API names them
 LISTENER_FIELDS = (
@@ -199,6 +204,33 @@ def differs(field: str, have: ty.Any, want: ty.Any) -> bool:
     if want is None:
         return False
     return not base.same(wanted_value(field, have), wanted_value(field, want))
+
+
+def named_kind(kind: str, ref: ty.Any) -> str:
+    """The kind that ``ref``, in a field that names a ``kind``, names: a
+    certificate field's reference with ``secret: true`` names a secret."""
+    if (
+        kind == CONTAINER
+        and isinstance(ref, dict)
+        and ref.get(SECRET_KEY) is True
+    ):
+        return SECRET
+    return kind
+
+
+def secret_key_problem(kind: str, ref: ty.Any) -> str | None:
+    """Why the ``secret`` key of ``ref``, in a field that names a
+    ``kind``, contradicts the field; None when it does not."""
+    if (
+        kind == SECRET
+        and isinstance(ref, dict)
+        and ref.get(SECRET_KEY) is False
+    ):
+        return (
+            'must be true or left out: this field names a secret (a CA or a '
+            'revocation list), never a container'
+        )
+    return None
 
 
 # -- keys of the children -----------------------------------------------------

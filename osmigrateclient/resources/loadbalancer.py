@@ -35,7 +35,9 @@ TLS listeners refer to Barbican certificate containers by reference
 (``default_tls_container_ref``, ``sni_container_refs``), and to the CA and
 revocation list of their client authentication as secrets by reference;
 a re-encrypting pool likewise (``tls_container_ref``: a container;
-``ca_tls_container_ref``, ``crl_container_ref``: secrets).  Additional
+``ca_tls_container_ref``, ``crl_container_ref``: secrets).  A certificate
+held as one PKCS12 secret instead of a container is a reference with
+``secret: true``.  Additional
 VIPs and VIP security groups go only to a destination whose Octavia API
 has them (2.26, 2.29); an older one gets the load balancer without them,
 and the outcome says so.
@@ -230,6 +232,19 @@ class LoadBalancer(base.Resource):
                 )
         return entries
 
+    # -- the file -------------------------------------------------------------
+
+    def check(self, entry: base.Entry, path: str, index: int) -> None:
+        super().check(entry, path, index)
+        found = octavia_file.secret_key_problem(entry['params'])
+        if found:
+            raise exceptions.DataFileError(
+                found[1],
+                path=path,
+                resource=datafile.label(entry, index),
+                field='params.' + found[0],
+            )
+
     # -- import: plan and apply -----------------------------------------------
 
     def references_in(self, params: dict) -> list[tuple[str, str, ty.Any]]:
@@ -248,21 +263,11 @@ class LoadBalancer(base.Resource):
                 found.append(
                     ('params.vip_sg_refs[%d]' % i, 'security_group', group)
                 )
-        for i, x in enumerate(params.get('listeners') or []):
-            where = 'params.listeners[%d]' % i
-            found += _tls_references(where, x, octavia_tree.LISTENER_TLS_REFS)
-            for k, ref in enumerate(x.get('sni_container_refs') or []):
-                found.append(
-                    (
-                        '%s.sni_container_refs[%d]' % (where, k),
-                        octavia_tree.CONTAINER,
-                        ref,
-                    )
-                )
+        found += [
+            ('params.' + field, octavia_tree.named_kind(kind, ref), ref)
+            for field, kind, ref in octavia_file.barbican_refs(params)
+        ]
         for i, pool in enumerate(params.get('pools') or []):
-            found += _tls_references(
-                'params.pools[%d]' % i, pool, octavia_tree.POOL_TLS_REFS
-            )
             for j, m in enumerate(pool.get('members') or []):
                 where = 'params.pools[%d].members[%d]' % (i, j)
                 for key, kind in (
@@ -461,17 +466,6 @@ def _address_tries(address: ty.Any, vips: list[dict]) -> list[tuple]:
         if (asked, extra) not in tries:
             tries.append((asked, extra))
     return tries
-
-
-def _tls_references(
-    where: str, node: dict, fields: dict[str, str]
-) -> list[tuple[str, str, ty.Any]]:
-    """The Barbican references of a listener or pool."""
-    return [
-        ('%s.%s' % (where, field), kind, node[field])
-        for field, kind in fields.items()
-        if node.get(field) is not None
-    ]
 
 
 RESOURCE = LoadBalancer

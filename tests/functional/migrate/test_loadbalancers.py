@@ -803,6 +803,159 @@ class TestTlsListener(BarbicanTestCase):
         )
 
 
+def pkcs12_bundle(name):
+    """A self-signed certificate for ``name`` with its key, as one PKCS12
+    bundle (no password), base64-encoded."""
+    import base64
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    cert_pem, key_pem = self_signed(name)
+    bundle = pkcs12.serialize_key_and_certificates(
+        name.encode(),
+        serialization.load_pem_private_key(key_pem.encode(), None),
+        x509.load_pem_x509_certificate(cert_pem.encode()),
+        None,
+        serialization.NoEncryption(),
+    )
+    return base64.b64encode(bundle).decode()
+
+
+class TestPkcs12Listener(BarbicanTestCase):
+    def pkcs12_secret(self, suffix, host):
+        """Secret ``-p12<suffix>`` in ``src``: a certificate for ``host``
+        and its key as one PKCS12 bundle, that Octavia may read."""
+        made = self.conn('src').key_manager.create_secret(
+            name=self.prefix + '-p12' + suffix,
+            secret_type='opaque',
+            payload=pkcs12_bundle(host),
+            payload_content_type='application/octet-stream',
+            payload_content_encoding='base64',
+        )
+        self.grant_octavia('src', [('secrets', made.secret_ref)])
+        return made
+
+    def test_certificates_held_as_pkcs12_secrets(self):
+        from osmigrateclient.resources import _sdk_classes
+
+        p = self.prefix
+        src = self.conn('src')
+        network = src.network.create_network(name=p + '-net')
+        subnet = src.network.create_subnet(
+            name=p + '-sub', network_id=network.id, ip_version=4, cidr=CIDR
+        )
+        www = self.pkcs12_secret('', 'www.example.com')
+        api = self.pkcs12_secret('-api', 'api.example.com')
+        lb = src.load_balancer
+        x = lb.create_load_balancer(name=p + '-lb', vip_subnet_id=subnet.id)
+        wait_active(src, x.id)
+        pool = lb._create(
+            _sdk_classes.LbPool,
+            name=p + '-backend',
+            loadbalancer_id=x.id,
+            protocol='HTTP',
+            lb_algorithm='ROUND_ROBIN',
+            tls_enabled=True,
+            tls_container_ref=api.secret_ref,
+        )
+        wait_active(src, x.id)
+        lb.create_listener(
+            name=p + '-https',
+            loadbalancer_id=x.id,
+            protocol='TERMINATED_HTTPS',
+            protocol_port=443,
+            default_pool_id=pool.id,
+            default_tls_container_ref=www.secret_ref,
+            sni_container_refs=[api.secret_ref],
+        )
+        wait_active(src, x.id)
+
+        self.export('network', 'subnet', 'secret', 'loadbalancer')
+        (entry,) = self.load(FILE)['resources']
+        secret = lambda n: {  # noqa: E731
+            'name': p + n,
+            'project_name': '%auth%',
+            'domain_name': '%auth%',
+            'secret': True,
+        }
+        (listener,) = entry['params']['listeners']
+        (backend,) = entry['params']['pools']
+        self.assertEqual(
+            (secret('-p12'), [secret('-p12-api')], secret('-p12-api'), []),
+            (
+                listener['default_tls_container_ref'],
+                listener['sni_container_refs'],
+                backend['tls_container_ref'],
+                entry['_info']['unreferenced'],
+            ),
+        )
+
+        self.import_('network')
+        self.import_('subnet')
+        # The destination lacks the secrets: blocked, naming the field.
+        result = self.import_lb(expect_fail=True)
+        self.assertIn(
+            "%s: %s %r: blocked: pools[0].tls_container_ref: "
+            "secret %r (project '%%auth%%') not found\n"
+            % (FILE, LB, p + '-lb', p + '-p12-api'),
+            result.stderr,
+        )
+        self.assertEqual([], self.dst_lbs())
+
+        self.import_('secret', '--src-cloud', 'src')
+        km = self.conn('dst').key_manager
+        dst_secrets = {
+            s.name: s.secret_ref
+            for s in km.secrets()
+            if s.name in (p + '-p12', p + '-p12-api')
+        }
+        self.grant_octavia(
+            'dst', [('secrets', href) for href in dst_secrets.values()]
+        )
+        rows = self.import_lb()
+        self.assertEqual(('created', ''), rows[p + '-lb'])
+        dst = self.conn('dst').load_balancer
+        (made,) = [o for o in dst.load_balancers() if o.name == p + '-lb']
+        (https,) = dst.listeners(load_balancer_id=made.id)
+        (dst_pool,) = [
+            o
+            for o in dst._list(_sdk_classes.LbPool)
+            if made.id in [i['id'] for i in o.loadbalancers]
+        ]
+        self.assertEqual(
+            (
+                dst_secrets[p + '-p12'],
+                [dst_secrets[p + '-p12-api']],
+                dst_secrets[p + '-p12-api'],
+            ),
+            (
+                https.default_tls_container_ref,
+                https.sni_container_refs,
+                dst_pool.tls_container_ref,
+            ),
+        )
+        self.assertNotIn(
+            https.default_tls_container_ref, (www.secret_ref, api.secret_ref)
+        )
+
+        # Again: unchanged, and not one write.
+        rows, requests = self.import_logged(what='loadbalancer')
+        self.assertEqual(
+            [(p + '-lb', 'unchanged', '')],
+            [(r['Name'], r['Action'], r['Detail']) for r in rows],
+        )
+        self.assertEqual(
+            [],
+            [
+                r
+                for r in requests
+                if r[0] != 'GET' and not r[1].endswith('/auth/tokens')
+            ],
+        )
+
+
 def revocation_list(ca_pem, ca_key_pem):
     """An empty certificate revocation list in PEM, signed by the CA."""
     import datetime

@@ -89,6 +89,97 @@ class TestReferences(base.BaseTestCase):
         self.assertEqual('params.pools[0].members[0].weight', e.field)
 
 
+class TestPkcs12SecretReferences(base.BaseTestCase):
+    def entry(self, cert):
+        entry = {
+            'type': lbmod.LoadBalancer.type,
+            'params': params(address='10.0.0.5'),
+            '_info': {'id': 'x'},
+        }
+        entry['params']['listeners'][0].update(
+            protocol='TERMINATED_HTTPS', default_tls_container_ref=cert
+        )
+        return entry
+
+    def check(self, entry):
+        return self.assertRaises(
+            exceptions.DataFileError,
+            lbmod.LoadBalancer().check,
+            entry,
+            'loadbalancers.yml',
+            0,
+        )
+
+    def test_a_secret_key_that_is_not_a_boolean(self):
+        e = self.check(self.entry(dict(ref('bundle'), secret='yes')))
+        self.assertEqual(
+            "loadbalancers.yml: resource 0 (openstack.loadbalancer."
+            "LoadBalancer 'lb'): field params.listeners[0]."
+            "default_tls_container_ref.secret: must be bool, not a string",
+            str(e),
+        )
+        entry = self.entry(ref('bundle'))
+        entry['params']['listeners'][0]['sni_container_refs'] = [
+            dict(ref('other'), secret=['x'])
+        ]
+        e = self.check(entry)
+        self.assertEqual(
+            (
+                'params.listeners[0].sni_container_refs[0].secret',
+                'must be bool, not a list',
+            ),
+            (e.field, e.problem),
+        )
+
+    def test_a_revocation_list_that_would_be_a_container(self):
+        entry = self.entry(ref('bundle'))
+        entry['params']['pools'][0]['crl_container_ref'] = dict(
+            ref('crl'), secret=False
+        )
+        e = self.check(entry)
+        self.assertEqual(
+            (
+                'params.pools[0].crl_container_ref.secret',
+                'must be true or left out: this field names a secret (a CA '
+                'or a revocation list), never a container',
+            ),
+            (e.field, e.problem),
+        )
+
+    def test_references_name_the_secret(self):
+        secret = dict(ref('bundle'), secret=True)
+        entry = self.entry(secret)
+        entry['params']['listeners'][0]['sni_container_refs'] = [
+            ref('cert'),
+            secret,
+        ]
+        entry['params']['pools'][0]['tls_container_ref'] = secret
+        # (valid: the check passes)
+        lbmod.LoadBalancer().check(entry, 'loadbalancers.yml', 0)
+        found = lbmod.LoadBalancer().references_in(entry['params'])
+        self.assertEqual(
+            [
+                (
+                    'params.listeners[0].default_tls_container_ref',
+                    'secret',
+                    secret,
+                ),
+                (
+                    'params.listeners[0].sni_container_refs[0]',
+                    'secret_container',
+                    ref('cert'),
+                ),
+                (
+                    'params.listeners[0].sni_container_refs[1]',
+                    'secret',
+                    secret,
+                ),
+                ('params.pools[0].tls_container_ref', 'secret', secret),
+            ],
+            [f for f in found if 'container_ref' in f[0]],
+        )
+
+
 class TestOrder(base.BaseTestCase):
     def test_after_what_it_refers_to(self):
         from osmigrateclient import resources

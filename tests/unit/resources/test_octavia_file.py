@@ -297,6 +297,137 @@ class TestBarbicanReferences(octavia_fakes.ResolveCase):
         )
 
 
+def secret_ref(name):
+    return dict(ref(name), secret=True)
+
+
+class TestPkcs12Secrets(octavia_fakes.ResolveCase):
+    """Certificates held as one PKCS12 secret instead of a container."""
+
+    def setUp(self):
+        super().setUp()
+        for name in ('bundle', 'other'):
+            self.conn.add('secret', id=href('secrets', name), name=name)
+        # (a container of the same name: the reference says which)
+        self.conn.add(
+            'secret_container', id=href('containers', 'bundle'), name='bundle'
+        )
+
+    def test_export_names_the_secret_with_its_type(self):
+        listener = {
+            'name': 'https',
+            'protocol': 'TERMINATED_HTTPS',
+            'default_tls_container_ref': href('secrets', 'bundle'),
+            'sni_container_refs': [
+                href('containers', 'bundle'),
+                href('secrets', 'other'),
+                href('secrets', 'gone'),
+            ],
+            'l7policies': [],
+        }
+        exported = _octavia_file.listener_params(self.lookup, listener, {})
+        self.assertEqual(
+            (
+                secret_ref('bundle'),
+                [ref('bundle'), secret_ref('other'), None],
+            ),
+            (
+                exported['default_tls_container_ref'],
+                exported['sni_container_refs'],
+            ),
+        )
+        pool = {
+            'name': 'web',
+            'tls_enabled': True,
+            'tls_container_ref': href('secrets', 'other'),
+            'members': [],
+            'healthmonitor': None,
+        }
+        exported_pool = _octavia_file.pool_params(self.lookup, pool)
+        self.assertEqual(
+            secret_ref('other'), exported_pool['tls_container_ref']
+        )
+        self.assertEqual(
+            ['listeners[0].sni_container_refs[2]'],
+            _octavia_file.unreferenced_fields(
+                {'listeners': [listener], 'pools': [pool]},
+                {'listeners': [exported], 'pools': [exported_pool]},
+            ),
+        )
+
+    def tls_params(self, cert):
+        p = params(address='10.0.0.5')
+        p['listeners'][0].update(
+            protocol='TERMINATED_HTTPS',
+            default_tls_container_ref=cert,
+            sni_container_refs=[ref('bundle'), secret_ref('other')],
+        )
+        p['pools'][0].update(tls_enabled=True, tls_container_ref=cert)
+        return p
+
+    def test_resolved_to_the_destination_secret(self):
+        found, _ = self.resolve(self.tls_params(secret_ref('bundle')))
+        listener = found['listeners'][0]['attrs']
+        self.assertEqual(
+            (
+                href('secrets', 'bundle'),
+                [href('containers', 'bundle'), href('secrets', 'other')],
+                href('secrets', 'bundle'),
+            ),
+            (
+                listener['default_tls_container_ref'],
+                listener['sni_container_refs'],
+                found['pools'][0]['attrs']['tls_container_ref'],
+            ),
+        )
+        found, _ = self.resolve(
+            self.tls_params(dict(ref('bundle'), secret=False))
+        )
+        self.assertEqual(
+            href('containers', 'bundle'),
+            found['listeners'][0]['attrs']['default_tls_container_ref'],
+        )
+
+    def test_a_secret_not_in_the_destination_blocks(self):
+        p = self.tls_params(secret_ref('bundle'))
+        p['listeners'][0]['sni_container_refs'][1] = secret_ref('nosuch')
+        e = self.assertRaises(exceptions.UnresolvedReference, self.resolve, p)
+        self.assertEqual(
+            (
+                'listeners[0].sni_container_refs[1]',
+                "secret 'nosuch' (project '%auth%') not found",
+            ),
+            (e.field, e.problem),
+        )
+        # (a container of that name does not stand in for it)
+        self.conn.add(
+            'secret_container', id=href('containers', 'cert'), name='cert'
+        )
+        p = self.tls_params(secret_ref('cert'))
+        e = self.assertRaises(exceptions.UnresolvedReference, self.resolve, p)
+        self.assertEqual(
+            (
+                'pools[0].tls_container_ref',
+                "secret 'cert' (project '%auth%') not found",
+            ),
+            (e.field, e.problem),
+        )
+
+    def test_a_ca_is_never_a_container(self):
+        p = self.tls_params(secret_ref('bundle'))
+        p['pools'][0]['ca_tls_container_ref'] = secret_ref('ca')
+        self.assertIsNone(_octavia_file.secret_key_problem(p))
+        p['pools'][0]['ca_tls_container_ref'] = dict(ref('ca'), secret=False)
+        self.assertEqual(
+            (
+                'pools[0].ca_tls_container_ref.secret',
+                'must be true or left out: this field names a secret (a CA '
+                'or a revocation list), never a container',
+            ),
+            _octavia_file.secret_key_problem(p),
+        )
+
+
 class TestVips(octavia_fakes.ResolveCase):
     def setUp(self):
         super().setUp()
