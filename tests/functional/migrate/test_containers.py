@@ -803,3 +803,52 @@ class TestContainers(base.FunctionalTestCase):
         rows, requests, _ = self.import_logged()
         self.assertEqual(('unchanged', ''), self.rows(rows)[container])
         self.assertEqual([], self.dst_writes(requests))
+
+    def test_acl_entries_by_name_as_admin(self):
+        # An admin's export looks every id up (one list per kind); its
+        # own account's container, a dry run of the import.
+        admin = self.conn('src-admin')
+        self.addCleanup(purge, admin, self.prefix)
+        container = self.name('admin-acl')
+        src_p = self.src.current_project_id
+        dst_u = self.dst.current_user_id
+        nobody = 'f' * 32
+        self.put(
+            admin,
+            container,
+            **{'X-Container-Read': '%s:*,*:%s,%s:*' % (src_p, dst_u, nobody)},
+        )
+        self.migrate(
+            'export container', cloud_option='--src-cloud', cloud='src-admin'
+        )
+        [entry] = self.data_file()['resources']
+        self.assertEqual(
+            [
+                {
+                    'entry': '%s:*' % src_p,
+                    'project': {
+                        'name': 'src',
+                        'project_name': None,
+                        'domain_name': 'Default',
+                    },
+                },
+                {
+                    'entry': '*:%s' % dst_u,
+                    'user': {
+                        'name': 'dst',
+                        'project_name': None,
+                        'domain_name': 'Default',
+                    },
+                },
+            ],
+            entry['params']['read_acl_refs'],
+        )
+        rows = self.migrate(
+            'import container',
+            '--src-cloud',
+            'src-admin',
+            '--dry-run',
+            cloud_option='--dst-cloud',
+            cloud='dst-admin',
+        )
+        self.assertEqual({container: ('create', '')}, self.rows(rows))
