@@ -99,6 +99,9 @@ class Volume(ty.NamedTuple):
     #: the destination device reads as zeros (a new volume)
     dest_is_zero: bool = False
     label: str = ''
+    #: what the destination device is known to hold (a changed-block copy:
+    #: the chunks.Hashes of the pass that last wrote it), else None
+    dest_chunks: ty.Any = None
 
 
 class Result(ty.NamedTuple):

@@ -40,15 +40,37 @@ READY = 'ready '
 #: uncached 8 GiB volume holding 4 GiB about 1.2 times as fast as 4 here)
 HASH_THREADS = 16
 
-#: python3 on a host: one line per chunk of the ranges read from stdin
-#: ("first count" lines; none: every chunk), its BLAKE2b or "z".  Blocks
-#: of chunks go to :data:`HASH_THREADS` threads (reads and BLAKE2b let go
-#: of the GIL: more cores hash faster too); a whole chunk is compared with
-#: zeros as bytes (a memoryview compares byte by byte, 80 times slower).
+#: the hashes of chunks a host can compute, by name: SHA-256 (128 bits of
+#: it) runs on the CPU's SHA instructions where it has them (x86 sha_ni,
+#: ARMv8 sha2), at 1.7 GB/s a core on the development machine, twice
+#: BLAKE2b's 0.87 GB/s; without them SHA-256 is about half BLAKE2b's speed
+ALGOS = ('sha256', 'blake2b')
+#: let the host choose (:data:`ALGOS`' first where its CPU has SHA
+#: instructions, else the second)
+AUTO = 'auto'
+
+#: python3 on a host: the hash it uses on a line, then one line per chunk
+#: of the ranges read from stdin ("first count" lines; none: every chunk),
+#: its hash or "z".  Blocks of chunks go to :data:`HASH_THREADS` threads
+#: (reads and hashes let go of the GIL: more cores hash faster too); a
+#: whole chunk is compared with zeros as bytes (a memoryview compares byte
+#: by byte, 80 times slower).
 _HASH_PROGRAM = r"""
 import concurrent.futures, hashlib, os, sys
 dev, size, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-threads = int(sys.argv[4])
+threads, algo = int(sys.argv[4]), sys.argv[5]
+if algo == 'auto':
+    try:
+        with open('/proc/cpuinfo') as f:
+            cpu = set(f.read().split())
+    except OSError:
+        cpu = set()
+    algo = 'sha256' if cpu & {'sha_ni', 'sha2'} else 'blake2b'
+if algo == 'sha256':
+    digest = lambda v: hashlib.sha256(v).hexdigest()[:32]
+else:
+    digest = lambda v: hashlib.blake2b(v, digest_size=16).hexdigest()
+print(algo, flush=True)
 count = (size + chunk - 1) // chunk
 runs = [tuple(map(int, l.split())) for l in sys.stdin if l.strip()]
 runs = runs or [(0, count)]
@@ -70,7 +92,7 @@ def block(first):
         if buf == zero if want == chunk else bytes(view) == zero[:want]:
             out.append('z')
         else:
-            out.append(hashlib.blake2b(view, digest_size=16).hexdigest())
+            out.append(digest(view))
     return out
 with concurrent.futures.ThreadPoolExecutor(threads) as ex:
     for out in ex.map(block, range(0, len(items), 64)):
@@ -127,6 +149,24 @@ def compare(src: list[str], dst: list[str]) -> tuple[list[int], list[int]]:
     return send, zero
 
 
+class Hashes(ty.NamedTuple):
+    """The hashes of a device's chunks, and the hash they are of."""
+
+    algo: str
+    hashes: list[str]
+
+
+def parse_hashes(output: str, expected: int) -> Hashes:
+    """What :func:`hash_script` printed, checked: ``expected`` lines."""
+    lines = output.split()
+    if not lines or lines[0] not in ALGOS or len(lines) != expected + 1:
+        raise exceptions.MigrateError(
+            'the hashes of %d chunks were expected, the host printed: %s'
+            % (expected, output[:200])
+        )
+    return Hashes(lines[0], lines[1:])
+
+
 def extents(runs, size: int, chunk: int = CHUNK) -> str:
     """nbdkit's extent list (``offset length``) of the runs' bytes."""
     return ''.join(
@@ -135,8 +175,11 @@ def extents(runs, size: int, chunk: int = CHUNK) -> str:
     )
 
 
-def hash_script(device: str, size: int, runs=(), chunk: int = CHUNK):
-    """Prints a line per chunk of ``runs`` (all when none): its hash."""
+def hash_script(
+    device: str, size: int, runs=(), chunk: int = CHUNK, algo: str = AUTO
+):
+    """Prints the hash used (``algo``, or the host's choice), then a line
+    per chunk of ``runs`` (all when none): its hash."""
     text = ''.join('%d %d\n' % r for r in runs)
     return '%s <<"OSM_RUNS"\n%sOSM_RUNS' % (
         shlex.join(
@@ -148,6 +191,7 @@ def hash_script(device: str, size: int, runs=(), chunk: int = CHUNK):
                 str(size),
                 str(chunk),
                 str(HASH_THREADS),
+                algo,
             ]
         ),
         text,

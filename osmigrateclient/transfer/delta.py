@@ -15,8 +15,10 @@
 How the bytes flow (only the chunks that differ travel)::
 
     migrator: both hosts hash their device, chunk by chunk, at once
-              (python3 hashlib BLAKE2b; an all-zero chunk is "z"), and it
-              compares the two lists
+              (python3 hashlib: SHA-256 or BLAKE2b, chunks.ALGOS; an
+              all-zero chunk is "z"), and it compares the two lists; or
+              only the source host, when the destination's list is known
+              (the list of the pass that last wrote it: Volume.dest_chunks)
 
     source host                                 destination host
     nbdkit -r file <device>                     nbdkit file <device>
@@ -89,6 +91,8 @@ class Result(ty.NamedTuple):
     chunks: int = 0
     chunks_changed: int = 0
     chunks_zeroed: int = 0
+    #: the source's chunk list: what the destination holds after the pass
+    hashes: "chunks.Hashes | None" = None
 
 
 class DeltaCopy(blockcopy.BlockCopy):
@@ -108,7 +112,7 @@ class DeltaCopy(blockcopy.BlockCopy):
         self.chunk, self.piece = chunk, piece
         self._source_ports: dict[str, str] = {}
 
-    def _refined(self, volume, send, zero, export):
+    def _refined(self, volume, send, zero, export, algo):
         """The chunks that differ, compared again in pieces on both hosts:
         (pieces to send, pieces to zero, the source's hash of each piece
         written)."""
@@ -135,13 +139,14 @@ class DeltaCopy(blockcopy.BlockCopy):
                         listed,
                         export,
                         self.piece,
+                        algo,
                     )
                     for host, device in (
                         (self.source, volume.source_device),
                         (self.dest, volume.dest_device),
                     )
                 ]
-                src_p, dst_p = (f.result() for f in found)
+                src_p, dst_p = (f.result().hashes for f in found)
         indexes = [i for a, n in listed for i in range(a, a + n)]
         send_p, zero_p = chunks.compare(src_p, dst_p)
         expected = {indexes[k]: src_p[k] for k in send_p + zero_p}
@@ -174,21 +179,11 @@ class DeltaCopy(blockcopy.BlockCopy):
             phases[name] = now - started - sum(phases.values())
 
         try:
-            with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                found = [
-                    pool.submit(
-                        self._hashes, host, device, volume.size, (), export
-                    )
-                    for host, device in (
-                        (self.source, volume.source_device),
-                        (self.dest, volume.dest_device),
-                    )
-                ]
-                src, dst = (f.result() for f in found)
+            algo, src, dst = self._whole(volume, export)
             phase('hash')
             send, zero = chunks.compare(src, dst)
             send_p, zero_p, expected = self._refined(
-                volume, send, zero, export
+                volume, send, zero, export, algo
             )
             phase('refine')
             send_runs = chunks.capped(chunks.runs_of(send_p), chunks.MAX_RUNS)
@@ -239,7 +234,8 @@ class DeltaCopy(blockcopy.BlockCopy):
                     written,
                     export,
                     self.piece,
-                )
+                    algo,
+                ).hashes
                 # (a capped run lists pieces between: unchanged, not known)
                 checked = [
                     (i, got)
@@ -285,7 +281,7 @@ class DeltaCopy(blockcopy.BlockCopy):
         ).hexdigest()
         return Result(
             volume.size,
-            'blake2b-chunks',
+            '%s-chunks' % algo,
             digest,
             self._clock() - started,
             note,
@@ -293,20 +289,71 @@ class DeltaCopy(blockcopy.BlockCopy):
             len(src),
             len(send),
             len(zero),
+            chunks.Hashes(algo, src),
         )
 
+    def _whole(self, volume, export) -> tuple[str, list[str], list[str]]:
+        """(hash, the source's chunk list, the destination's): the
+        destination's the one known where there is one, else both hosts
+        hash at once, each with the hash of its choice; where they chose
+        differently, the one that chose SHA-256 again with BLAKE2b."""
+        known = volume.dest_chunks
+        count = chunks.chunk_count(volume.size, self.chunk)
+        if known is not None and len(known.hashes) == count:
+            src = self._hashes(
+                self.source,
+                volume.source_device,
+                volume.size,
+                (),
+                export,
+                algo=known.algo,
+            )
+            return known.algo, src.hashes, known.hashes
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            found = [
+                pool.submit(
+                    self._hashes, host, device, volume.size, (), export
+                )
+                for host, device in (
+                    (self.source, volume.source_device),
+                    (self.dest, volume.dest_device),
+                )
+            ]
+            src, dst = (f.result() for f in found)
+        if src.algo != dst.algo:
+            fallback = chunks.ALGOS[-1]
+            src, dst = (
+                h
+                if h.algo == fallback
+                else self._hashes(
+                    host, device, volume.size, (), export, algo=fallback
+                )
+                for h, host, device in (
+                    (src, self.source, volume.source_device),
+                    (dst, self.dest, volume.dest_device),
+                )
+            )
+        return src.algo, src.hashes, dst.hashes
+
     def _hashes(
-        self, host, device, size, runs, export, chunk=None
-    ) -> list[str]:
+        self, host, device, size, runs, export, chunk=None, algo=chunks.AUTO
+    ) -> chunks.Hashes:
+        chunk = chunk or self.chunk
         done = self._run(
             host,
             copy_scripts.tagged(
-                chunks.hash_script(device, size, runs, chunk or self.chunk),
-                export,
+                chunks.hash_script(device, size, runs, chunk, algo), export
             ),
             timeout=HASH_TIMEOUT,
         )
-        return done.stdout.split()
+        count = chunks.chunk_count(size, chunk)
+        expected = sum(n for _a, n in runs) if runs else count
+        found = chunks.parse_hashes(done.stdout, expected)
+        if algo != chunks.AUTO and found.algo != algo:
+            raise exceptions.MigrateError(
+                'host %s hashed with %s, not %s' % (host, found.algo, algo)
+            )
+        return found
 
     def _ready(self, proc, label: str) -> str:
         """The port the source host's server answers on."""

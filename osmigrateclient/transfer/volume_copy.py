@@ -216,6 +216,7 @@ class Copier:
         label: str,
         dest_is_zero: bool = True,
         record: ty.Callable[[list[dict]], None] | None = None,
+        dest_chunks: ty.Any = None,
     ) -> blockcopy.Result:
         """Copy the first ``size`` bytes of the source volume into the
         destination volume; both must be available, and are available
@@ -227,6 +228,8 @@ class Copier:
         :param record: called with the attachments made so far (items
             ``{'side', 'server', 'volume'}``) before each attach call, and
             with ``[]`` once both are detached again
+        :param dest_chunks: what the destination volume holds, where known
+            (:attr:`.blockcopy.Volume.dest_chunks`)
         :raises osmigrateclient.exceptions.MigrateError: a step failed or
             timed out, or the hashes differ; or no pair is left in the pool
 
@@ -264,7 +267,9 @@ class Copier:
                 try:
                     result = self._copy_on(
                         pair,
-                        blockcopy.Volume('', '', size, dest_is_zero, label),
+                        blockcopy.Volume(
+                            '', '', size, dest_is_zero, label, dest_chunks
+                        ),
                         source_volume_id,
                         dest_volume_id,
                         attached,

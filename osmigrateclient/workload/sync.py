@@ -221,6 +221,8 @@ class ServerSync:
         j = self.journal
         first = not j.volume(key).get('copied')
         copier = self.full if first else self.delta
+        known = None if first else j.known_chunks(key, dest_id, size * GiB)
+        j.forget_chunks(key)
         result = copier.copy(
             temp_id,
             dest_id,
@@ -228,7 +230,10 @@ class ServerSync:
             label,
             dest_is_zero=first,
             record=lambda items: j.update(key, attached=items or None),
+            dest_chunks=known,
         )
+        if getattr(result, 'hashes', None):
+            j.keep_chunks(key, dest_id, result.hashes)
         record = j.volume(key)
         sent = result.bytes_sent or 0
         last = {

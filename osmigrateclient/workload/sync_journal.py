@@ -30,15 +30,25 @@ Layout::
         image: <id>                # (the root disk's server snapshot)
         temp_volume: <id>
         attached: [{side, server, volume}]
+
+Beside it, ``<source server id>.<volume key>.chunks`` (0600): the chunk
+hashes of the pass that last wrote the destination volume, so that the
+next pass hashes the source only.  A first line ``<hash> <destination
+volume id>``, then a line per chunk (:mod:`osmigrateclient.transfer.
+chunks`).  Removed before a pass writes the volume, written once it is
+verified: a killed pass leaves none, and its successor hashes both
+volumes again.
 """
 
 import os
+import re
 import typing as ty
 
 from osmigrateclient import datadir
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient import record
+from osmigrateclient.transfer import chunks
 
 STR = datafile.STR
 #: a journal read from disk must look so
@@ -80,6 +90,10 @@ def _checked(data: ty.Any, path: str) -> dict:
     if problem:
         raise exceptions.DataFileError('%s: %s: %s' % (path, *problem))
     return data or {}
+
+
+#: a line of a chunk list
+_CHUNK_LINE = re.compile(r'([0-9a-f]{32}|%s)\Z' % chunks.ZERO)
 
 
 def _record(data_dir: str, source_id: str) -> record.Record:
@@ -139,3 +153,62 @@ class Journal:
             for key in [k for k, v in item.items() if v is None]:
                 del item[key]
             self._record.write(self.data)
+
+    # -- the chunk list of each destination volume -------------------------
+
+    def _chunks_path(self, volume_id: str) -> str:
+        datafile.path_id(volume_id)
+        return os.path.join(
+            os.path.dirname(self.path),
+            '%s.%s.chunks' % (self.data['source_id'], volume_id),
+        )
+
+    def known_chunks(
+        self, volume_id: str, dest_id: str, size: int
+    ) -> chunks.Hashes | None:
+        """What destination volume ``dest_id`` of ``volume_id`` holds, if
+        the pass that last wrote it said so and its size is still
+        ``size`` bytes; else None.
+
+        :raises osmigrateclient.exceptions.DataFileError: the list is not
+            of the shape a pass writes (the message names the line)
+        """
+        path = self._chunks_path(volume_id)
+        if not os.path.exists(path):
+            return None
+        lines = datafile.read_text(path).split('\n')
+        head = lines[0].split(' ')
+        if len(head) != 2 or head[0] not in chunks.ALGOS:
+            raise exceptions.DataFileError(
+                'line 1: must be "<%s> <volume id>"' % '|'.join(chunks.ALGOS),
+                path=path,
+            )
+        hashes = lines[1:]
+        if hashes and hashes[-1] == '':
+            hashes.pop()
+        for n, line in enumerate(hashes, 2):
+            if not _CHUNK_LINE.match(line):
+                raise exceptions.DataFileError(
+                    'line %d: not a chunk hash (32 hex digits, or "%s")'
+                    % (n, chunks.ZERO),
+                    path=path,
+                )
+        if head[1] != dest_id or len(hashes) != chunks.chunk_count(size):
+            return None
+        return chunks.Hashes(head[0], hashes)
+
+    def keep_chunks(
+        self, volume_id: str, dest_id: str, known: chunks.Hashes
+    ) -> None:
+        """Record what a verified pass left in ``dest_id``."""
+        datafile.write_text(
+            self._chunks_path(volume_id),
+            '%s %s\n%s\n' % (known.algo, dest_id, '\n'.join(known.hashes)),
+        )
+
+    def forget_chunks(self, volume_id: str) -> None:
+        """Before a pass writes the destination volume of ``volume_id``."""
+        try:
+            os.unlink(self._chunks_path(volume_id))
+        except FileNotFoundError:
+            pass

@@ -194,13 +194,14 @@ class VolumeCopy(base.Step):
         undo or a revert keeps it."""
         self.note(synced_volume=synced)
         # A killed sync pass's attachment and temporaries go first.
-        sync.ServerSync(
+        synced_by = sync.ServerSync(
             self.ctx.data_dir,
             self.src,
             self.dst,
             self.source_server(),
             self.ctx.settings,
-        ).clean(volume.source_id)
+        )
+        synced_by.clean(volume.source_id)
         # The source grew since the last sync pass (the pre-flight held
         # the file to its size): so does its copy.
         cinder_volumes.grow(
@@ -213,13 +214,20 @@ class VolumeCopy(base.Step):
             volume.source_id,
             synced,
         )
+        # What the last sync pass left there spares hashing it again;
+        # never kept after this pass: the new server writes the volume.
+        journal = synced_by.journal
+        size = volume.size * checked.GiB
+        known = journal.known_chunks(volume.source_id, synced, size)
+        journal.forget_chunks(volume.source_id)
         result = self.server_import.delta_copier.copy(
             source_id,
             synced,
-            volume.size * checked.GiB,
+            size,
             '%s %s' % (self.resolved.name, volume.attrs.get('name') or synced),
             dest_is_zero=False,
             record=lambda items: self.note(attached=items),
+            dest_chunks=known,
         )
         self.note(
             copy={

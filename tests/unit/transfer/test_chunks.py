@@ -64,15 +64,24 @@ class TestHashScript(base.BaseTestCase):
         with open(self.path, 'wb') as f:
             f.write(self.data)
 
-    def _run(self, runs=()):
-        script = chunks.hash_script(self.path, len(self.data), runs, 1024)
+    #: the hash the tests ask for (each test runs with both: subclass)
+    algo = 'blake2b'
+
+    def _run(self, runs=(), algo=None):
+        script = chunks.hash_script(
+            self.path, len(self.data), runs, 1024, algo or self.algo
+        )
         done = subprocess.run(
             ['bash', '-c', script], capture_output=True, text=True
         )
         self.assertEqual(0, done.returncode, done.stderr)
-        return done.stdout.split()
+        lines = done.stdout.split()
+        self.assertEqual(algo or self.algo, lines[0])
+        return lines[1:]
 
     def _blake(self, data):
+        if self.algo == 'sha256':
+            return hashlib.sha256(data).hexdigest()[:32]
         return hashlib.blake2b(data, digest_size=16).hexdigest()
 
     def test_every_chunk(self):
@@ -107,6 +116,41 @@ class TestHashScript(base.BaseTestCase):
             ],
             self._run(),
         )
+
+
+class TestHashScriptSha256(TestHashScript):
+    algo = 'sha256'
+
+    def test_the_host_chooses_by_its_cpu(self):
+        with open('/proc/cpuinfo') as f:
+            flags = set(f.read().split())
+        script = chunks.hash_script(self.path, len(self.data), (), 1024)
+        done = subprocess.run(
+            ['bash', '-c', script], capture_output=True, text=True
+        )
+        self.assertEqual(
+            'sha256' if flags & {'sha_ni', 'sha2'} else 'blake2b',
+            done.stdout.split()[0],
+        )
+
+
+class TestParseHashes(base.BaseTestCase):
+    def test_the_lines_of_a_host(self):
+        self.assertEqual(
+            chunks.Hashes('sha256', ['ab', 'z']),
+            chunks.parse_hashes('sha256\nab\nz\n', 2),
+        )
+
+    def test_a_short_or_strange_answer_is_an_error(self):
+        for output in ('sha256\nab\n', 'md5\nab\nz\n', ''):
+            e = self.assertRaises(
+                exceptions.MigrateError, chunks.parse_hashes, output, 2
+            )
+            self.assertEqual(
+                'the hashes of 2 chunks were expected, the host printed: '
+                + output,
+                str(e),
+            )
 
 
 class TestScripts(base.BaseTestCase):

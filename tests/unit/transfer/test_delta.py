@@ -17,20 +17,32 @@ class TestRefined(base.BaseTestCase):
     """A chunk that differs is compared again in pieces: only the pieces
     that differ are sent or zeroed."""
 
-    def _copy(self, src, dst, chunk=8, piece=2):
+    def _copy(self, src, dst, chunk=8, piece=2, algos=None):
+        """A pass on two hosts S and D whose devices hold ``src`` and
+        ``dst``; a host hashes with ``algos[host]`` when left to choose
+        (sha256 by default).  ``copy.hashed`` lists (host, runs, algo)."""
         copy = object.__new__(delta.DeltaCopy)
         copy.chunk, copy.piece = chunk, piece
         copy.source, copy.dest = 'S', 'D'
+        copy.hashed = []
         devices = {'S': src, 'D': dst}
+        algos = algos or {}
 
-        def hashes(host, device, size, runs, export, chunk=None):
+        def hashes(
+            host, device, size, runs, export, chunk=None, algo=chunks.AUTO
+        ):
+            if algo == chunks.AUTO:
+                algo = algos.get(host, 'sha256')
+            copy.hashed.append((host, tuple(runs), algo))
             data, step = devices[host], chunk or copy.chunk
             out = []
             for a, n in runs or [(0, chunks.chunk_count(size, step))]:
                 for i in range(a, a + n):
                     part = data[i * step : (i + 1) * step]
-                    out.append('z' if not part.strip(b'\0') else part.hex())
-            return out
+                    out.append(
+                        'z' if not part.strip(b'\0') else algo + part.hex()
+                    )
+            return chunks.Hashes(algo, out)
 
         copy._hashes = hashes
         return copy
@@ -45,22 +57,85 @@ class TestRefined(base.BaseTestCase):
         volume = types.SimpleNamespace(
             size=20, source_device='/dev/s', dest_device='/dev/d'
         )
-        whole = copy._hashes('S', None, 20, (), 'x')
+        whole = copy._hashes('S', None, 20, (), 'x').hashes
         send, zero = chunks.compare(
-            whole, copy._hashes('D', None, 20, (), 'x')
+            whole, copy._hashes('D', None, 20, (), 'x').hashes
         )
         self.assertEqual(([0, 1, 2], []), (send, zero))
-        send_p, zero_p, expected = copy._refined(volume, send, zero, 'x')
+        send_p, zero_p, expected = copy._refined(
+            volume, send, zero, 'x', 'blake2b'
+        )
         self.assertEqual(([4], [2, 8]), (send_p, zero_p))
-        self.assertEqual({4: b'ab'.hex(), 2: 'z', 8: 'z'}, expected)
+        self.assertEqual(
+            {4: 'blake2b' + b'ab'.hex(), 2: 'z', 8: 'z'}, expected
+        )
+        # the pieces with the pass's hash, on both hosts
+        self.assertEqual(
+            {('S', 'blake2b'), ('D', 'blake2b')},
+            {(host, algo) for host, runs, algo in copy.hashed if runs},
+        )
 
     def test_a_chunk_become_zeros_is_zeroed_in_pieces(self):
         src, dst = bytes(16), b'c' * 16
         copy = self._copy(src, dst)
         volume = types.SimpleNamespace(size=16)
-        send_p, zero_p, expected = copy._refined(volume, [], [0, 1], 'x')
+        send_p, zero_p, expected = copy._refined(
+            volume, [], [0, 1], 'x', 'sha256'
+        )
         self.assertEqual(([], list(range(8))), (send_p, zero_p))
         self.assertEqual(dict.fromkeys(range(8), 'z'), expected)
+
+
+#: the fake hash of a chunk of 8 'a'
+A = (b'a' * 8).hex()
+
+
+class TestWhole(base.BaseTestCase):
+    """The two chunk lists a pass compares."""
+
+    _copy = TestRefined._copy
+
+    def volume(self, size, known=None):
+        return blockcopy.Volume('/dev/s', '/dev/d', size, dest_chunks=known)
+
+    def test_both_hosts_hash_with_their_choice(self):
+        copy = self._copy(b'a' * 16, b'b' * 16)
+        algo, src, dst = copy._whole(self.volume(16), 'x')
+        self.assertEqual('sha256', algo)
+        self.assertEqual(['sha256' + A] * 2, src)
+        self.assertEqual(['sha256' + (b'b' * 8).hex()] * 2, dst)
+        self.assertEqual(
+            [('S', (), 'sha256'), ('D', (), 'sha256')],
+            sorted(copy.hashed)[::-1],
+        )
+
+    def test_hosts_that_chose_differently_agree_on_blake2b(self):
+        copy = self._copy(b'a' * 16, b'a' * 16, algos={'D': 'blake2b'})
+        algo, src, dst = copy._whole(self.volume(16), 'x')
+        self.assertEqual('blake2b', algo)
+        self.assertEqual(['blake2b' + A] * 2, src)
+        self.assertEqual(src, dst)
+        # the source again, with the destination's hash; not the dest
+        self.assertEqual(
+            [('D', (), 'blake2b'), ('S', (), 'blake2b'), ('S', (), 'sha256')],
+            sorted(copy.hashed),
+        )
+
+    def test_a_known_destination_is_not_hashed(self):
+        copy = self._copy(b'a' * 16, b'?' * 16)
+        known = chunks.Hashes('blake2b', ['old', 'blake2b' + A])
+        algo, src, dst = copy._whole(self.volume(16, known), 'x')
+        self.assertEqual('blake2b', algo)
+        self.assertEqual(known.hashes, dst)
+        self.assertEqual(['blake2b' + A] * 2, src)
+        self.assertEqual([('S', (), 'blake2b')], copy.hashed)
+
+    def test_a_known_list_of_another_size_is_not_used(self):
+        copy = self._copy(b'a' * 24, b'a' * 24)
+        known = chunks.Hashes('blake2b', ['x', 'y'])
+        algo, src, dst = copy._whole(self.volume(24, known), 'x')
+        self.assertEqual(('sha256', src), (algo, dst))
+        self.assertEqual(2, len(copy.hashed))
 
 
 class TestCopier(base.BaseTestCase):

@@ -294,6 +294,8 @@ class Copier:
         self.copies = []
         #: the lists given to detach()
         self.detached = []
+        #: the dest_chunks of each copy
+        self.known = []
         self.fail = None
 
     def copy(
@@ -304,10 +306,12 @@ class Copier:
         label,
         dest_is_zero=True,
         record=None,
+        dest_chunks=None,
     ):
         self.copies.append(
             (source_volume_id, dest_volume_id, size, label, dest_is_zero)
         )
+        self.known.append(dest_chunks)
         if record is not None:
             record(attachments(source_volume_id, dest_volume_id))
         if self.fail is not None:

@@ -240,6 +240,24 @@ class TestRootDiskPass(base.BaseTestCase):
             ),
         )
 
+    def test_a_pass_leaves_its_chunk_list_for_the_next(self):
+        size = 3 * workload_fakes.GiB
+        journal = sync_journal.Journal(self.data_dir, 'vm1', 'app-vm')
+        self.run_pass()
+        (dest,) = self.dst.store['volume']
+        # a full copy hashes no chunks: none kept
+        self.assertIsNone(journal.known_chunks('vm1', dest.id, size))
+        self.run_pass()
+        ((temp2, _, _, _, _),) = self.delta.copies
+        kept = journal.known_chunks('vm1', dest.id, size)
+        self.assertEqual(test_boot_disk.chunk_list(temp2, size), kept)
+        self.run_pass()
+        self.assertEqual([None, kept], self.delta.known)
+        # a killed pass may have written the volume: nothing known after it
+        self.delta.fail = importing.Killed()
+        self.assertRaises(importing.Killed, self.run_pass)
+        self.assertIsNone(journal.known_chunks('vm1', dest.id, size))
+
     def test_killed_pass_cleaned_by_the_next(self):
         self.run_pass()
         (dest,) = self.dst.store['volume']

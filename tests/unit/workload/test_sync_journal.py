@@ -11,6 +11,7 @@ from oslotest import base
 
 from osmigrateclient import datadir
 from osmigrateclient import exceptions
+from osmigrateclient.transfer import chunks
 from osmigrateclient.workload import sync_journal
 
 
@@ -60,4 +61,67 @@ class TestJournal(base.BaseTestCase):
             sync_journal.path_of,
             self.data_dir,
             '../x',
+        )
+
+
+class TestChunkList(base.BaseTestCase):
+    """What a pass left in a destination volume."""
+
+    SIZE = 3 * 1024 * 1024  # three chunks
+
+    def setUp(self):
+        super().setUp()
+        self.data_dir = self.useFixture(fixtures.TempDir()).path
+        self.journal = sync_journal.Journal(self.data_dir, 's1', 'web')
+        self.hashes = chunks.Hashes('sha256', ['ab' * 16, 'z', 'cd' * 16])
+        self.path = os.path.join(
+            self.data_dir, datadir.WORKLOAD_SYNC, 's1.v1.chunks'
+        )
+
+    def test_kept_private_and_read_back(self):
+        self.assertIsNone(self.journal.known_chunks('v1', 'd1', self.SIZE))
+        self.journal.keep_chunks('v1', 'd1', self.hashes)
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(self.path).st_mode))
+        self.assertEqual(
+            self.hashes, self.journal.known_chunks('v1', 'd1', self.SIZE)
+        )
+        self.journal.forget_chunks('v1')
+        self.journal.forget_chunks('v1')
+        self.assertIsNone(self.journal.known_chunks('v1', 'd1', self.SIZE))
+
+    def test_of_another_volume_or_size_not_used(self):
+        self.journal.keep_chunks('v1', 'd1', self.hashes)
+        self.assertIsNone(self.journal.known_chunks('v1', 'd2', self.SIZE))
+        self.assertIsNone(self.journal.known_chunks('v1', 'd1', 2 * self.SIZE))
+
+    def test_a_list_not_of_the_shape_is_an_error(self):
+        self.journal.keep_chunks('v1', 'd1', self.hashes)
+        for text, problem in (
+            (
+                'md5 d1\nz\nz\nz\n',
+                'line 1: must be "<sha256|blake2b> <volume id>"',
+            ),
+            (
+                'sha256\nz\nz\nz\n',
+                'line 1: must be "<sha256|blake2b> <volume id>"',
+            ),
+            (
+                'sha256 d1\nz\nAB\nz\n',
+                'line 3: not a chunk hash (32 hex digits, or "z")',
+            ),
+        ):
+            with open(self.path, 'w') as f:
+                f.write(text)
+            e = self.assertRaises(
+                exceptions.DataFileError,
+                self.journal.known_chunks,
+                'v1',
+                'd1',
+                self.SIZE,
+            )
+            self.assertEqual('%s: %s' % (self.path, problem), str(e))
+
+    def test_volume_key_must_be_plain(self):
+        self.assertRaises(
+            exceptions.DataFileError, self.journal.forget_chunks, '../x'
         )

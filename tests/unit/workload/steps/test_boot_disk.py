@@ -5,6 +5,9 @@
 """The boot disk step: a boot volume or an image-booted disk, copied;
 a synced boot volume's last pass at the cutover."""
 
+import hashlib
+
+from osmigrateclient.transfer import chunks
 from osmigrateclient.transfer import delta
 from osmigrateclient.workload import sync_journal
 from tests.unit.transfer import fakes as transfer_fakes
@@ -173,7 +176,14 @@ class DeltaCopier(fakes.Copier):
             bytes_sent=128 * 1024,
             chunks=2048,
             chunks_changed=2,
+            hashes=chunk_list(args[0], done.size),
         )
+
+
+def chunk_list(source_id, size):
+    """The chunk list a fake pass from ``source_id`` leaves."""
+    digest = hashlib.md5(source_id.encode()).hexdigest()
+    return chunks.Hashes('sha256', [digest] * chunks.chunk_count(size))
 
 
 class TestBootDiskCutover(importing.ImportTestCase):
@@ -230,8 +240,21 @@ class TestBootDiskCutover(importing.ImportTestCase):
         )
         self.assertEqual([], self.src.store['snapshot'])
 
+    def test_the_last_sync_pass_chunk_list_spares_hashing_the_volume(self):
+        journal = sync_journal.Journal(self.data_dir, 'vm1', 'app-vm')
+        known = chunk_list('pass-3', 2 * fakes.GiB)
+        journal.keep_chunks('vol-root', 'synced-root', known)
+        self.assertEqual('created', self.run_import().action)
+        self.assertEqual([known], self.delta.known)
+        # never kept after the cutover: the new server writes the volume
+        self.assertIsNone(
+            journal.known_chunks('vol-root', 'synced-root', 2 * fakes.GiB)
+        )
+
     def test_last_pass_into_the_synced_volume(self):
         outcome = self.run_import()
+        # no chunk list kept by a sync pass: both volumes hashed
+        self.assertEqual([None], self.delta.known)
         self.assertEqual('created', outcome.action)
         self.assertEqual(
             [
