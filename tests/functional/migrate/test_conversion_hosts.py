@@ -19,8 +19,11 @@ A pool of two pairs (``--count 2``): four hosts ready, each pair linked by
 its own key, a second deploy changes nothing, a smaller ``--count`` is
 refused, ``delete --host`` removes one pair, and ``delete`` the rest,
 leaving no server, port, keypair or security group in either region.
-Four volumes imported at ``--parallel 4`` through a pool of two pairs use
-both pairs, and arrive byte for byte.  With the sshd of pair 1's source
+``list`` counts a volume attached to a host as its copy, and not once
+detached.  Four volumes imported at ``--parallel 4`` through a pool of two
+pairs use both pairs, in the volumes' availability zone, and arrive byte
+for byte; once ``hosts.yml`` says pair 1 is in another zone, a copy takes
+pair 2.  With the sshd of pair 1's source
 host stopped, three volumes imported at ``--parallel 2`` all arrive byte
 for byte: the host leaves the pool, named in the log of the volume whose
 copy it failed, and that copy is finished on pair 2.
@@ -376,6 +379,7 @@ class TestConversionHosts(base.FunctionalTestCase):
         self.assertEqual(deployed, listed)
         server_ids = [r['ID'] for r in deployed]
         self.assertEqual(4, len(set(server_ids)))
+        self._copies_listed(server_ids[2])
 
         # Each pair: its own link key, its source host admits its own
         # destination host only.
@@ -474,6 +478,38 @@ class TestConversionHosts(base.FunctionalTestCase):
         self.assertEqual([], self._ports_of(server_ids))
         self.assertEqual({}, conversion_host.load_hosts(self.data_dir))
 
+    def _copies_listed(self, server_id):
+        """A volume attached to the source host ``server_id``: ``list``
+        counts it as a copy of that host only, and not once detached."""
+        volume = self.src.block_storage.create_volume(
+            name=self.prefix + '-attached',
+            size=1,
+            volume_type=base.VOLUME_TYPE,
+        )
+        test_volumes._wait_status(
+            self.src.block_storage, volume.id, 'available'
+        )
+        self.src.compute.create_volume_attachment(
+            server_id, volume_id=volume.id
+        )
+        test_volumes._wait_status(self.src.block_storage, volume.id, 'in-use')
+        listed = self.openstack(
+            *self._args('conversion', 'host', 'list'), '-f', 'json'
+        )
+        self.assertEqual(
+            [(r['ID'], 1 if r['ID'] == server_id else 0) for r in listed],
+            [(r['ID'], r['Copies']) for r in listed],
+        )
+        self.src.compute.delete_volume_attachment(server_id, volume.id)
+        test_volumes._wait_status(
+            self.src.block_storage, volume.id, 'available'
+        )
+        self.src.block_storage.delete_volume(volume)
+        listed = self.openstack(
+            *self._args('conversion', 'host', 'list'), '-f', 'json'
+        )
+        self.assertEqual([0] * 4, [r['Copies'] for r in listed])
+
     def _pool_volumes(self, count):
         """``count`` source volumes of 1 GiB with random chunks, exported;
         [(volume, its backing file)] and the filter that selects them."""
@@ -551,6 +587,53 @@ class TestConversionHosts(base.FunctionalTestCase):
                 )
             )
         self.assertEqual(sorted(src_hosts), sorted(used))
+        self._copied_in_zone()
+
+    def _copied_in_zone(self):
+        """The copies above ran on pairs of their volumes' zone (the
+        development cloud's one zone, which hosts.yml records); once pair
+        1 is said to be elsewhere, a copy takes pair 2, though pair 1
+        comes first by number."""
+        hosts = conversion_host.load_hosts(self.data_dir)
+        self.assertEqual(
+            ['nova'] * 4, [h['availability_zone'] for h in hosts.values()]
+        )
+        for volume in self.src.block_storage.volumes():
+            if (volume.name or '').startswith(self.prefix + '-data-'):
+                self.assertEqual('nova', volume.availability_zone)
+                self.assertNotIn(
+                    'availability zones', self._volume_log(volume)
+                )
+        hosts['src']['availability_zone'] = 'elsewhere'
+        conversion_host.save_hosts(self.data_dir, hosts)
+        volume = self.src.block_storage.create_volume(
+            name=self.prefix + '-data-zone',
+            size=1,
+            volume_type=base.VOLUME_TYPE,
+        )
+        test_volumes._wait_status(
+            self.src.block_storage, volume.id, 'available'
+        )
+        self._export_volumes(['--name', volume.name])
+        rows = self.openstack(
+            *self._args('import', 'volume'),
+            '--name',
+            volume.name,
+            '-f',
+            'json',
+        )
+        self.assertEqual(
+            [(volume.name, 'created')],
+            [(r['Name'], r['Action']) for r in rows],
+        )
+        self.assertEqual(
+            [hosts['src-2']['server_id']],
+            re.findall(
+                r'Attaching volume %s to conversion host \S+ '
+                r'\(server (\S+)\)' % volume.id,
+                self._volume_log(volume),
+            ),
+        )
 
     def _stop_sshd(self, host_key):
         """Stop the sshd of a loopback host (what answers on its port 22):
