@@ -9,18 +9,25 @@ every HTTP request counted (token requests apart):
 1. ``openstack migrate workload export`` of the fleet;
 2. ``openstack migrate workload plan --stop`` (the pre-flight of every
    server, nothing changed);
-3. ``openstack migrate workload import --stop --dry-run``, in a child
-   process, for its peak memory (RSS).
+3. the peak memory (maximum RSS of the child process, from ``wait4``) of
+   ``openstack migrate workload import --stop --dry-run`` and of ``workload
+   plan --stop``, each in a child process: with the exported file, and
+   with a file of ``--entries`` servers (default 1,000) made of the
+   exported entries repeated under new names, so that each entry's
+   pre-flight checks a source server that exists (booting 1,000 servers
+   is too heavy for the shared development cloud); and the requests of
+   the plan of that file, which should not grow with it.
 
 Prints wall time, requests and requests per server of each step against the
 targets (export <= 0.05, pre-flight <= 0.2 requests per server; memory of
-the import of 1,000 servers <= 300 MB: the figure at this size).  The
+the import of 1,000 servers <= 300 MB).  The
 source project's compute and network quotas are raised for the run
 (``--admin``) and put back at the end.  Every ``bench-fleet-*`` resource
 is deleted at the end unless ``--keep`` (which keeps the raised quotas
 too); a run with ``--keep`` is reused by the next one.
 
-    .venv/bin/python tools/bench/fleet.py [--servers 300] [--keep]
+    .venv/bin/python tools/bench/fleet.py [--servers 300] [--entries 1000]
+        [--keep]
 
 Prints figures; asserts nothing.
 """
@@ -28,13 +35,14 @@ Prints figures; asserts nothing.
 import argparse
 from concurrent import futures
 import os
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
 import openstack
+import yaml
 
 # The network benchmark's helpers (this directory is on sys.path when a
 # script of it runs).
@@ -42,6 +50,8 @@ from network_resources import RequestCounter  # noqa: E402
 from network_resources import run  # noqa: E402
 
 PREFIX = 'bench-fleet-'
+#: the file ``workload export`` writes in the data dir
+WORKLOADS = 'workloads.yml'
 TARGETS = {'export': 0.05, 'preflight': 0.2, 'rss_1000': 300}
 IMAGE, FLAVOR = 'devcloud-image', 'm1.tiny'
 
@@ -144,23 +154,57 @@ def counted(label, argv):
     return label, rc, seconds, counter.total
 
 
+#: runs its arguments and prints their exit code and peak RSS (KiB): a
+#: small process, as a child starts with its parent's peak RSS (fork, exec)
+_MEASURE = """
+import os, sys
+null = os.open(os.devnull, os.O_WRONLY)
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=[
+    (os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
+_, status, usage = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
 def child_rss(argv):
-    """Peak RSS in MB of ``openstack <argv>`` run as a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """(rc, peak RSS in MB) of ``openstack <argv>`` run as a child process
+    of a small one, so that this large process's memory does not count."""
     openstack_cli = os.path.join(os.path.dirname(sys.executable), 'openstack')
-    proc = subprocess.run(
-        [openstack_cli] + argv,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest child so far: run this first.
-    return proc.returncode, max(after, before) / 1024.0
+    out = subprocess.run(
+        [sys.executable, '-c', _MEASURE, openstack_cli] + argv,
+        stdout=subprocess.PIPE,
+        check=True,
+        text=True,
+    ).stdout
+    rc, kib = out.split()
+    return int(rc), int(kib) / 1024.0
+
+
+def widen(data_dir, entries):
+    """A copy of ``data_dir`` whose workloads file holds ``entries``
+    servers: the exported ones, then copies of them named on from
+    bench-fleet-<servers>, each still naming its source server."""
+    wide = tempfile.mkdtemp(prefix='bench-fleet-wide-')
+    shutil.copytree(data_dir, wide, dirs_exist_ok=True)
+    path = os.path.join(wide, WORKLOADS)
+    with open(path) as f:
+        doc = yaml.safe_load(f)
+    exported = doc['resources']
+    resources = exported[:entries]
+    for i in range(len(exported), entries):
+        entry = yaml.safe_load(yaml.safe_dump(exported[i % len(exported)]))
+        entry['params']['name'] = '%s%04d' % (PREFIX, i)
+        resources.append(entry)
+    doc['resources'] = resources
+    with open(path, 'w') as f:
+        yaml.safe_dump(doc, f)
+    return wide
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--servers', type=int, default=300)
+    parser.add_argument('--entries', type=int, default=1000)
     parser.add_argument('--src', default='src')
     parser.add_argument('--dst', default='dst')
     parser.add_argument('--admin', default='src-admin')
@@ -172,31 +216,53 @@ def main():
     admin = openstack.connect(cloud=args.admin)
     saved = _raise_quotas(admin, src.current_project_id, args.servers)
     data_dir = tempfile.mkdtemp(prefix='bench-fleet-')
-    common = ['--data-dir', data_dir, '--name-regex', '^' + PREFIX]
+    regex = ['--name-regex', '^' + PREFIX]
     clouds = ['--src-cloud', args.src, '--dst-cloud', args.dst]
+    dry_run = ['migrate', 'workload', 'import', '--stop', '--dry-run']
+    plan = ['migrate', 'workload', 'plan', '--stop']
+    rss = []
+    wide = None
     try:
         seed(src, args.servers)
         _network(dst)
-        # Memory first: ru_maxrss of children keeps the largest child.
         steps = [
             counted(
                 'workload export',
                 ['migrate', 'workload', 'export', '--src-cloud', args.src]
-                + common,
-            )
-        ]
-        rc_rss, rss = child_rss(
-            ['migrate', 'workload', 'import', '--stop', '--dry-run']
-            + clouds
-            + common
-        )
-        steps.append(
+                + ['--data-dir', data_dir]
+                + regex,
+            ),
             counted(
                 'workload plan (pre-flight)',
-                ['migrate', 'workload', 'plan', '--stop'] + clouds + common,
+                plan + clouds + ['--data-dir', data_dir] + regex,
+            ),
+        ]
+        wide = widen(data_dir, args.entries)
+        steps.append(
+            counted(
+                'plan of %d entries' % args.entries,
+                plan + clouds + ['--data-dir', wide] + regex,
             )
         )
+        for label, argv in (
+            ('workload import --dry-run', dry_run),
+            ('workload plan', plan),
+        ):
+            for size, where in (
+                ('%d servers' % args.servers, data_dir),
+                (
+                    '%d entries (%d servers)' % (args.entries, args.servers),
+                    wide,
+                ),
+            ):
+                rss.append(
+                    (label, size)
+                    + child_rss(argv + clouds + ['--data-dir', where] + regex)
+                )
     finally:
+        for where in (data_dir, wide):
+            if where:
+                shutil.rmtree(where, ignore_errors=True)
         # Quotas go back only once the servers are gone: tests that share
         # the project would otherwise find it over quota.
         if not args.keep:
@@ -206,14 +272,16 @@ def main():
         elif saved:
             print('kept the servers, and the raised quotas: %s' % saved)
 
-    n = args.servers
     print()
     print(
         '%-28s %4s %8s %9s %12s %8s'
         % ('step', 'rc', 'seconds', 'requests', 'req/server', 'target')
     )
-    for (label, rc, seconds, requests), key in zip(
-        steps, ('export', 'preflight'), strict=True
+    for (label, rc, seconds, requests), key, n in zip(
+        steps,
+        ('export', 'preflight', 'preflight'),
+        (args.servers, args.servers, args.entries),
+        strict=True,
     ):
         per = requests / n
         print(
@@ -228,11 +296,21 @@ def main():
                 % (TARGETS[key], 'ok' if per <= TARGETS[key] else 'MISSED'),
             )
         )
-    print(
-        'workload import --dry-run: rc %d, peak RSS %.0f MB for %d servers'
-        % (rc_rss, rss, n)
-    )
-    if any(step[1] for step in steps) or rc_rss:
+    print()
+    for (label, size, rc, mb), n in zip(
+        rss, [args.servers, args.entries] * 2, strict=True
+    ):
+        target = ''
+        if n >= 1000:
+            target = '  (target <= %d MB: %s)' % (
+                TARGETS['rss_1000'],
+                'ok' if mb <= TARGETS['rss_1000'] else 'MISSED',
+            )
+        print(
+            '%s of %s: rc %d, peak RSS %.0f MB%s'
+            % (label, size, rc, mb, target)
+        )
+    if any(step[1] for step in steps) or any(r[2] for r in rss):
         print(
             '(rc 1 of the plan or dry run: servers blocked; their checks ran '
             'all the same)'
