@@ -180,7 +180,12 @@ class DeltaCopy(blockcopy.BlockCopy):
 
         try:
             algo, src, dst = self._whole(volume, export)
-            phase('hash')
+            known = volume.dest_chunks
+            phase(
+                'hash (source only)'
+                if known is not None and dst is known.hashes
+                else 'hash'
+            )
             send, zero = chunks.compare(src, dst)
             send_p, zero_p, expected = self._refined(
                 volume, send, zero, export, algo
