@@ -93,6 +93,7 @@ QUOTAS_SHARE = dict(
 SHARE_TYPES = {
     'default': ('DUMMY1', False),
     'dhss': ('DUMMY2', True),  # shares need a share network
+    'nfs': ('GANESHA', False),  # files served over NFSv4
 }
 #: the share API's microversion (Manila 23 knows 2.89)
 MANILA_MICROVERSION = '2.65'

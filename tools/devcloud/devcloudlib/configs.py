@@ -14,6 +14,7 @@ import os
 import shutil
 
 from devcloudlib import layout as L
+from devcloud_drivers import ganesha as GANESHA
 
 
 def ini(sections):
@@ -702,15 +703,43 @@ def designate(lay, r):
 
 
 #: Manila's backends: the dummy driver of manila's tests, which makes
-#: shares "available" without storage and invents their export locations
-#: (no NFS server or client exists here: the kernel has no nfs filesystem).
+#: shares "available" without storage and invents their export locations,
+#: and ``ganesha``, whose shares are directories served over NFSv4 by the
+#: region's NFS-Ganesha (devcloud_drivers.manila_ganesha).
 #: dhss: driver_handles_share_servers (a share network is then required,
 #: and its share servers get their ports from neutron).
-MANILA_BACKENDS = {'dummy1': False, 'dummy2': True}
+MANILA_BACKENDS = {'dummy1': False, 'dummy2': True, 'ganesha': False}
+
+
+def ganesha(r):
+    """The region's NFS-Ganesha: its configuration, and an empty list of
+    exports until Manila's share service writes it."""
+    write(
+        r.ganesha_conf,
+        GANESHA.server_conf(r.ganesha_address, r.ganesha_exports),
+    )
+    if not os.path.exists(r.ganesha_exports):
+        write(r.ganesha_exports, '')
+    os.makedirs(os.path.dirname(r.ganesha_pid), exist_ok=True)
+    os.makedirs(r.manila_shares, exist_ok=True)
+
+
+def ganesha_backend(r):
+    """The manila.conf section of the ganesha backend."""
+    return {
+        'share_backend_name': 'GANESHA',
+        'share_driver': 'devcloud_drivers.manila_ganesha.GaneshaDriver',
+        'driver_handles_share_servers': False,
+        'ganesha_shares_dir': r.manila_shares,
+        'ganesha_exports_file': r.ganesha_exports,
+        'ganesha_pid_file': r.ganesha_pid,
+        'ganesha_address': r.ganesha_address,
+    }
 
 
 def manila(lay, r):
-    """Manila's API, scheduler and share service with the dummy driver."""
+    """Manila's API, scheduler and share service (dummy and ganesha
+    backends)."""
     d = os.path.join(r.etc, 'manila')
     conf = {
         'DEFAULT': {
@@ -737,6 +766,9 @@ def manila(lay, r):
         'glance': client_auth('manila', r),
     }
     for name, dhss in MANILA_BACKENDS.items():
+        if name == 'ganesha':
+            conf[name] = ganesha_backend(r)
+            continue
         conf[name] = {
             'share_backend_name': name.upper(),
             'share_driver': 'manila.tests.share.drivers.dummy.DummyDriver',
@@ -953,5 +985,6 @@ def generate(lay, regions):
         octavia(lay, r)
         bind(r)
         designate(lay, r)
+        ganesha(r)
         manila(lay, r)
     clouds_yaml(lay)

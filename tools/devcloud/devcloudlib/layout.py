@@ -123,6 +123,15 @@ class Region:
         self.compute_host = 'devcloud-compute-%s' % self.tag
         self.volume_host = 'devcloud-volume-%s' % self.tag
         self.share_host = 'devcloud-share-%s' % self.tag
+        # Manila's NFS server (devcloud_drivers.ganesha): the shares'
+        # directories, its address, configuration and pid file
+        self.ganesha_address = '127.0.0.%d' % (10 + index)
+        self.manila_shares = os.path.join(self.data, 'manila', 'shares')
+        self.ganesha_conf = os.path.join(self.etc, 'ganesha', 'ganesha.conf')
+        self.ganesha_exports = os.path.join(
+            self.etc, 'ganesha', 'exports.conf'
+        )
+        self.ganesha_pid = os.path.join(self.data, 'ganesha', 'ganesha.pid')
         self.nfs_share = '127.0.0.1:/devcloud-cinder-%s' % self.tag
         self.nfs_export = os.path.join(self.data, 'cinder', 'nfs-export')
         # Swift's one device (a directory: mount_check is off)
