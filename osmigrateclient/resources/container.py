@@ -57,6 +57,7 @@ from osmigrateclient import exceptions
 from osmigrateclient import progress as progress_mod
 from osmigrateclient import swift_names
 from osmigrateclient.resources import _swift_acl as swift_acl
+from osmigrateclient.resources import _swift_versions as swift_versions
 from osmigrateclient.resources import base
 from osmigrateclient.resources import refs
 
@@ -66,6 +67,8 @@ LOG = logging.getLogger(__name__)
 DEFAULT_PARALLEL = 4
 #: the pseudo-change of the objects to copy or update
 OBJECTS = '(objects)'
+#: the pseudo-change of the older versions to make
+VERSIONS = '(versions)'
 #: the pseudo-change that carries a new container's params, its ACLs
 #: written with the destination's ids
 NEW_PARAMS = '(params)'
@@ -92,6 +95,9 @@ OBJECT_SHAPE = {
             'range': datafile.STR,
         }
     ],
+    'version_id': datafile.STR,
+    'delete_marker': (bool,),
+    'versions': [swift_versions.VERSION_SHAPE],
 }
 
 
@@ -231,7 +237,9 @@ class Container(base.Resource):
                 raise exceptions.DataFileError(
                     'missing', path, where, field + '.name'
                 )
-            problem = swift_names.record_problem(rec)
+            problem = swift_names.record_problem(
+                rec
+            ) or swift_versions.record_problem(rec)
             if problem:
                 raise exceptions.DataFileError(
                     problem[1], path, where, '%s.%s' % (field, problem[0])
@@ -323,15 +331,16 @@ class Container(base.Resource):
         except exceptions.Conflict as e:
             return base.Decision(base.CONFLICT, e.problem)
         if existing is None:
+            wanted, history = mover.history_work(lookup, name, wanted, False)
             work = mover.new_work(wanted)
-            missing = mover.missing_blobs(lookup, name, work)
+            missing = mover.missing_blobs(lookup, name, work, history)
             if missing:
                 return base.Decision(base.BLOCKED, missing)
             return base.Decision(
                 base.CREATE,
-                _work_detail(work),
+                _work_detail(work, history),
                 None,
-                {OBJECTS: (work, {}), NEW_PARAMS: params},
+                {OBJECTS: (work, {}), VERSIONS: history, NEW_PARAMS: params},
             )
         current = mover.current(lookup, name)
         if current is None:  # deleted since the listing
@@ -363,15 +372,27 @@ class Container(base.Resource):
                 ),
                 existing,
             )
+        wanted, history = mover.history_work(lookup, name, wanted, True)
         work, listing = mover.work(lookup, name, wanted)
-        missing = mover.missing_blobs(lookup, name, work)
+        missing = mover.missing_blobs(lookup, name, work, history)
         if missing:
             return base.Decision(base.BLOCKED, missing, existing)
         detail = ', '.join(sorted(changes))
         changes[OBJECTS] = (work, listing)
-        if not (changes.keys() - {OBJECTS}) and not (work.copy or work.fix):
-            return base.Decision(base.UNCHANGED, '', existing, changes)
-        objects = _work_detail(work)
+        changes[VERSIONS] = history
+        if (
+            not (changes.keys() - {OBJECTS, VERSIONS})
+            and not (work.copy or work.fix)
+            and not history.append
+        ):
+            if history.conflicts:
+                return base.Decision(
+                    base.CONFLICT, _history_detail(history), existing
+                )
+            return base.Decision(
+                base.UNCHANGED, _history_detail(history), existing, changes
+            )
+        objects = _work_detail(work, history)
         return base.Decision(
             base.UPDATE,
             '; '.join(d for d in (detail, objects) if d),
@@ -417,6 +438,7 @@ class Container(base.Resource):
             )
         changes = dict(decision.changes or {})
         work, listing = changes.pop(OBJECTS)
+        history = changes.pop(VERSIONS)
         params = changes.pop(NEW_PARAMS, entry['params'])
         mover = lookup.mover(self.cli_name)
         try:
@@ -427,7 +449,10 @@ class Container(base.Resource):
                 )
             elif changes:
                 mover.update(lookup, name, changes)
+            # The older versions first: a PUT makes the newest version.
+            made = mover.copy_history(lookup, name, history)
             result = mover.copy(lookup, name, entry, work, listing)
+            result = result._replace(failures=made.failures + result.failures)
         except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:
             LOG.debug('import of container %r failed', name, exc_info=True)
             return base.Outcome(
@@ -441,22 +466,60 @@ class Container(base.Resource):
                 'objects: %d of %d failed (%d copied): %s'
                 % (
                     len(result.failures),
-                    len(work.copy) + len(work.fix),
-                    result.copied,
+                    len(work.copy) + len(work.fix) + len(history.append),
+                    result.copied + made.copied,
                     result.failures[0],
                 ),
             )
+        if history.conflicts:
+            done = _done_detail(decision, work, result, made)
+            return base.Outcome(
+                self.type,
+                name,
+                base.CONFLICT,
+                '; '.join(d for d in (done, _history_detail(history)) if d),
+            )
         if decision.action == base.UNCHANGED:
-            return base.Outcome(self.type, name, base.DONE[base.UNCHANGED])
+            return base.Outcome(
+                self.type, name, base.DONE[base.UNCHANGED], decision.detail
+            )
         return base.Outcome(
             self.type,
             name,
             base.DONE[decision.action],
-            _done_detail(decision, work, result),
+            _done_detail(decision, work, result, made),
         )
 
 
-def _work_detail(work: ty.Any) -> str:
+def _history_detail(history: ty.Any) -> str:
+    """What the import leaves of the histories: conflicts (named, not
+    changed) and those not carried."""
+    parts = []
+    if history.conflicts:
+        parts.append(
+            'versions: %d object(s) whose history differs in the '
+            'destination (not changed): %s'
+            % (
+                len(history.conflicts),
+                ', '.join(
+                    '%s (%s)' % (datafile.shown(rec['name']), why)
+                    for rec, why in history.conflicts[:5]
+                ),
+            )
+        )
+    if history.unsupported:
+        parts.append(
+            'versions: %d object(s) with a large object or link among '
+            'their versions: older versions not migrated (first: %s)'
+            % (
+                len(history.unsupported),
+                datafile.shown(history.unsupported[0]['name']),
+            )
+        )
+    return '; '.join(parts)
+
+
+def _work_detail(work: ty.Any, history: ty.Any) -> str:
     parts = []
     if work.copy:
         parts.append('%d to copy' % len(work.copy))
@@ -464,15 +527,23 @@ def _work_detail(work: ty.Any) -> str:
         parts.append('%d to update' % len(work.fix))
     if work.expired:
         parts.append('%d expired (not sent)' % len(work.expired))
-    return 'objects: ' + ', '.join(parts) if parts else ''
+    if history.append:
+        parts.append(
+            '%d version(s) of %d object(s) to make'
+            % (history.count(), len(history.append))
+        )
+    objects = 'objects: ' + ', '.join(parts) if parts else ''
+    return '; '.join(d for d in (objects, _history_detail(history)) if d)
 
 
-def _done_detail(decision: base.Decision, work: ty.Any, result: ty.Any) -> str:
+def _done_detail(
+    decision: base.Decision, work: ty.Any, result: ty.Any, made: ty.Any
+) -> str:
     fields = ', '.join(
         sorted(
             k
             for k in (decision.changes or {})
-            if k not in (OBJECTS, NEW_PARAMS)
+            if k not in (OBJECTS, VERSIONS, NEW_PARAMS)
         )
     )
     parts = []
@@ -483,6 +554,11 @@ def _done_detail(decision: base.Decision, work: ty.Any, result: ty.Any) -> str:
         )
     if result.updated:
         parts.append('%d updated' % result.updated)
+    if made.copied:
+        parts.append(
+            '%d version(s) made (%s)'
+            % (made.copied, progress_mod._size(made.bytes))
+        )
     unchanged = len(work.same) + len(work.verified)
     if unchanged:
         parts.append('%d unchanged' % unchanged)

@@ -38,6 +38,7 @@ from osmigrateclient.transfer.swift import pool
 from osmigrateclient.transfer.swift import records
 from osmigrateclient.transfer.swift import state as swift_state
 from osmigrateclient.transfer.swift import stream
+from osmigrateclient.transfer.swift import versions
 from osmigrateclient.transfer.swift import work as swift_work
 
 
@@ -98,6 +99,14 @@ class ContainerMover:
             self._workers(lookup),
             read,
         )
+        if params.get('versions_enabled'):
+            params['objects'] = versions.add_histories(
+                lookup.conn,
+                name,
+                params['objects'],
+                self.known.get(name, {}),
+                self._workers(lookup),
+            )
         if meter is not None:
             meter.finish('bytes kept in %s' % datadir.CONTAINER_BLOBS)
         return params, headers
@@ -164,6 +173,12 @@ class ContainerMover:
                 and r.get('bytes')
                 and (name, r['name']) not in self.fetched
             ]
+            todo += [
+                v
+                for r in entry['params']['objects']
+                for v in versions.sequence(r)[:-1]
+                if not large.large_kind(v) and v.get('bytes')
+            ]
             if not todo:
                 continue
             meter = progress.start(
@@ -172,7 +187,10 @@ class ContainerMover:
 
             def fetch(rec: dict, name: str = name, meter=meter) -> None:
                 path = blobs.blob_path(
-                    lookup.data_dir or '', name, rec['name']
+                    lookup.data_dir or '',
+                    name,
+                    rec['name'],
+                    rec.get('version_id'),
                 )
                 try:
                     blobs.download_blob(
@@ -223,8 +241,26 @@ class ContainerMover:
         work = swift_work.look(lookup.conn, name, work, self._workers(lookup))
         return work, listing
 
+    def history_work(
+        self, lookup: ty.Any, name: str, wanted: list[dict], exists: bool
+    ) -> tuple[list[dict], versions.Plan]:
+        """(the records ``wanted`` whose current version the plain object
+        import handles, what to do with the histories of the others) in
+        the destination container ``name`` (``exists``: one ``?versions``
+        listing of it, if any record has a history)."""
+        plain, histories = versions.split(wanted)
+        listing = {}
+        if histories and exists:
+            listing = versions.list_versions(lookup.conn, name)
+        history = versions.plan(histories, listing)
+        return plain + history.classic(), history
+
     def missing_blobs(
-        self, lookup: ty.Any, name: str, work: swift_work.Work
+        self,
+        lookup: ty.Any,
+        name: str,
+        work: swift_work.Work,
+        history: versions.Plan | None = None,
     ) -> str:
         """Why the bytes to copy cannot be read, or ''.
 
@@ -235,13 +271,21 @@ class ContainerMover:
             lookup.options, 'src_cloud'
         ):
             return ''
+        todo = list(work.copy)
+        for _, wanted in history.append if history else []:
+            todo += wanted
         missing = [
             r['name']
-            for r in work.copy
+            for r in todo
             if not large.large_kind(r)
             and r.get('bytes')
             and not os.path.isfile(
-                blobs.blob_path(lookup.data_dir or '', name, r['name'])
+                blobs.blob_path(
+                    lookup.data_dir or '',
+                    name,
+                    r['name'],
+                    r.get('version_id'),
+                )
             )
         ]
         if not missing:
@@ -310,3 +354,30 @@ class ContainerMover:
             {r['name'] for r in entry['params'].get('objects') or []},
             listing,
         )
+
+    def copy_history(
+        self, lookup: ty.Any, name: str, history: versions.Plan
+    ) -> stream.Result:
+        """Make the versions that the destination container ``name``
+        lacks of the objects of ``history``, oldest first."""
+        if not history.append:
+            return stream.Result(0, 0, 0, [])
+        source = self._source(lookup)
+        total = sum(
+            v.get('bytes') or 0 for _, vs in history.append for v in vs
+        )
+        meter = self._progress(lookup).start('versions of %r' % name, total)
+        lock = threading.Lock()
+
+        def moved(n: int) -> None:
+            with lock:
+                meter.update(n)
+
+        def put(version: dict) -> int:
+            return stream.put_object(lookup.conn, source, name, version, moved)
+
+        made, sent, failures = versions.write(
+            lookup.conn, name, history, self._workers(lookup), put
+        )
+        meter.finish('%d version(s) made' % made)
+        return stream.Result(made, 0, sent, failures)

@@ -28,10 +28,16 @@ from osmigrateclient.transfer.swift import wire
 LOG = logging.getLogger(__name__)
 
 
-def blob_path(data_dir: str, container: str, name: str) -> str:
-    """Where ``--keep-blobs`` keeps an object's bytes: named by hashes of
-    the container and object names, so no name leads out of the
-    directory, and ``a`` and ``a/b`` do not collide."""
+def blob_path(
+    data_dir: str, container: str, name: str, version_id: str | None = None
+) -> str:
+    """Where ``--keep-blobs`` keeps an object's bytes (those of one of its
+    older versions, ``version_id``): named by hashes of the container and
+    object names, so no name leads out of the directory, and ``a`` and
+    ``a/b`` do not collide."""
+    if version_id:
+        # (no object name holds a NUL: no collision with a plain one)
+        name = '%s\0%s' % (name, version_id)
 
     def digest(text: str) -> str:
         return hashlib.sha256(
@@ -95,7 +101,12 @@ def download_blob(
     part = path + '.part'
     LOG.debug('GET %s (object bytes: not logged)', rec['name'])
     response = conn.object_store.get(
-        wire.object_path(container, rec['name']), stream=True, log=False
+        wire.object_path(container, rec['name']),
+        stream=True,
+        log=False,
+        params={'version-id': rec['version_id']}
+        if rec.get('version_id')
+        else {},
     )
     wire.check(response, 'read object %r' % rec['name'])
     md5 = hashlib.md5(usedforsecurity=False)

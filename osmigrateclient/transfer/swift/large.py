@@ -46,13 +46,17 @@ def is_symlink(item: dict | None) -> bool:
     )
 
 
-def slo_segments(conn: ty.Any, container: str, name: str) -> list[dict]:
-    """The segments of a static large object, as its manifest PUT takes
-    them."""
+def slo_segments(
+    conn: ty.Any, container: str, name: str, version_id: str | None = None
+) -> list[dict]:
+    """The segments of a static large object (one ``version_id`` of it),
+    as its manifest PUT takes them."""
+    params = {'multipart-manifest': 'get', 'format': 'raw'}
+    if version_id is not None:
+        params['version-id'] = version_id
     response = wire.check(
         conn.object_store.get(
-            wire.object_path(container, name),
-            params={'multipart-manifest': 'get', 'format': 'raw'},
+            wire.object_path(container, name), params=params
         ),
         'manifest of %r' % name,
     )

@@ -86,20 +86,26 @@ class Source:
         self.data_dir = data_dir
 
     def open(
-        self, container: str, name: str
+        self, container: str, name: str, version_id: str | None = None
     ) -> tuple[ty.Iterator[bytes], ty.Callable[[], None]]:
-        """(the chunks of an object's bytes, a closer)."""
+        """(the chunks of an object's bytes (of one of its older
+        versions: ``version_id``), a closer)."""
         if self.conn is not None:
             LOG.debug('GET %s (object bytes: not logged)', name)
             response = self.conn.object_store.get(
-                wire.object_path(container, name), stream=True, log=False
+                wire.object_path(container, name),
+                stream=True,
+                log=False,
+                params={'version-id': version_id} if version_id else {},
             )
             wire.check(response, 'read source object %r' % name)
             return (
                 wire.raw_chunks(response),
                 response.close,
             )
-        path = blobs.blob_path(self.data_dir or '', container, name)
+        path = blobs.blob_path(
+            self.data_dir or '', container, name, version_id
+        )
         try:
             blobs.refuse_links(path, self.data_dir or '')
             f = os.fdopen(datafile.open_private(path, os.O_RDONLY), 'rb')
@@ -156,7 +162,7 @@ def put_object(
             'put object %r' % name,
         )
         return 0
-    chunks, close = source.open(container, name)
+    chunks, close = source.open(container, name, rec.get('version_id'))
     try:
         body = Body(iter(chunks), rec['bytes'], moved)
         if rec.get('hash'):

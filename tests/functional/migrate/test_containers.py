@@ -637,8 +637,7 @@ class TestContainers(base.FunctionalTestCase):
 
     def test_expiry_in_versioned_containers(self):
         # Object versioning (versions_enabled) keeps X-Delete-At on its
-        # link, the name, not on the version; the older versions Swift
-        # keeps hidden are not carried.  A versions_location container is
+        # link, the name, not on the version.  A versions_location container is
         # a plain one: its archived copies keep their own expiry.
         versioned, legacy = self.name('vers'), self.name('legacy')
         archive = self.name('archive')
@@ -696,9 +695,8 @@ class TestContainers(base.FunctionalTestCase):
                 self.get(self.dst, versioned, 'o'),
             ),
         )
-        # One version in the destination (the current one), two in the
-        # source.
-        for conn, count in ((self.src, 2), (self.dst, 1)):
+        # The older version too (test_object_versions says more).
+        for conn, count in ((self.src, 2), (self.dst, 2)):
             response = conn.object_store.get(
                 '/' + versioned, params={'format': 'json', 'versions': ''}
             )
@@ -716,6 +714,108 @@ class TestContainers(base.FunctionalTestCase):
             {'unchanged'}, {a for a, _ in self.rows(rows).values()}, rows
         )
         self.assertEqual([], self.dst_writes(requests))
+
+    def versions(self, conn, container):
+        """The ``?versions`` listing of a container: by object name, the
+        (bytes, ETag, content type, user metadata, data) of each
+        version, oldest first (a delete marker: 'marker')."""
+        response = conn.object_store.get(
+            '/' + container, params={'format': 'json', 'versions': ''}
+        )
+        found = {}
+        for item in reversed(response.json()):
+            name = item['name']
+            if item['content_type'].startswith('application/x-deleted;'):
+                found.setdefault(name, []).append('marker')
+                continue
+            path = '/%s/%s' % (container, _quote(name))
+            query = {'version-id': item['version_id']}
+            head = conn.object_store.head(path, params=query).headers
+            data = conn.object_store.get(path, params=query, log=False)
+            found.setdefault(name, []).append(
+                (
+                    item['bytes'],
+                    item['hash'],
+                    item['content_type'],
+                    {
+                        k: v
+                        for k, v in head.items()
+                        if k.startswith('X-Object-Meta-')
+                    },
+                    data.content,
+                )
+            )
+        return found
+
+    def test_object_versions(self):
+        # A versions_enabled container: an object of three versions, one
+        # of two ending in a delete marker, a plain one.  The destination
+        # already holds the first version of the first (an interrupted
+        # import): it gets the rest, nothing twice.
+        container = self.name('hist')
+        for conn in (self.src, self.dst):
+            self.put(conn, container, **{'X-Versions-Enabled': 'true'})
+        for i, data in enumerate((b'one', b'two' * 50, b'three' * 90)):
+            self.put(
+                self.src,
+                container,
+                'doc',
+                data,
+                **{'Content-Type': 'text/v%d' % i, 'X-Object-Meta-N': str(i)},
+            )
+        for data in (b'a' * 10, b'b' * 20):
+            self.put(self.src, container, 'gone', data)
+        self.src.object_store.delete('/%s/gone' % container)
+        self.put(
+            self.src, container, 'plain', b'plain', **{'X-Object-Meta-P': 'x'}
+        )
+        self.put(
+            self.dst,
+            container,
+            'doc',
+            b'one',
+            **{'Content-Type': 'text/v0', 'X-Object-Meta-N': '0'},
+        )
+        want = self.versions(self.src, container)
+        self.assertEqual(
+            [3, 3, 1], [len(want[n]) for n in ('doc', 'gone', 'plain')]
+        )
+
+        self.export()
+        [entry] = self.data_file()['resources']
+        records = {r['name']: r for r in entry['params']['objects']}
+        self.assertEqual(
+            (2, 2, True, None),
+            (
+                len(records['doc']['versions']),
+                len(records['gone']['versions']),
+                records['gone']['delete_marker'],
+                records['plain'].get('versions'),
+            ),
+        )
+        self.assertEqual({'n': '0'}, records['doc']['versions'][0]['metadata'])
+
+        rows, requests, _ = self.import_logged()
+        self.assertEqual(
+            {
+                container: (
+                    'updated',
+                    'objects: 1 copied (5 B), 5 version(s) made (630 B)',
+                )
+            },
+            self.rows(rows),
+        )
+        # Two versions of doc, two and the marker of gone, plain.
+        self.assertEqual(
+            ['DELETE'] + ['PUT'] * 5,
+            sorted(m for m, _ in self.dst_writes(requests)),
+        )
+        self.assertEqual(want, self.versions(self.dst, container))
+        # Again: nothing to write.
+        rows, requests, _ = self.import_logged()
+        self.assertEqual({container: ('unchanged', '')}, self.rows(rows))
+        self.assertEqual([], self.dst_writes(requests))
+        self.assertEqual(want, self.versions(self.dst, container))
 
     def test_acl_entries_by_name(self):
         container = self.name('acl')

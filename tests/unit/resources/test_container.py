@@ -92,6 +92,60 @@ class TestCheck(base.BaseTestCase):
             self.refused(entry(objects=[{'hash': 'x'}])),
         )
 
+    def test_bad_versions(self):
+        self.assertEqual(
+            "/data/containers.yml: resource 0 (openstack.object_store."
+            "Container 'c1'): field params.objects[0].versions[1].version_id: "
+            "a header value has no line break nor NUL: '1\\nx'",
+            self.refused(
+                entry(
+                    objects=[
+                        {
+                            'name': 'a',
+                            'versions': [
+                                {
+                                    'version_id': '1.00000',
+                                    'delete_marker': True,
+                                },
+                                {
+                                    'version_id': '1\nx',
+                                    'hash': 'h',
+                                    'bytes': 1,
+                                },
+                            ],
+                        }
+                    ]
+                )
+            ),
+        )
+        self.assertEqual(
+            "/data/containers.yml: resource 0 (openstack.object_store."
+            "Container 'c1'): field params.objects[0].versions[0]."
+            "delete_marker: must be bool, not a string",
+            self.refused(
+                entry(
+                    objects=[
+                        {
+                            'name': 'a',
+                            'versions': [
+                                {'version_id': '1.00000', 'delete_marker': 'y'}
+                            ],
+                        }
+                    ]
+                )
+            ),
+        )
+        self.assertEqual(
+            "/data/containers.yml: resource 0 (openstack.object_store."
+            "Container 'c1'): field params.objects[0].versions[0]: a "
+            'version has a hash and bytes, or is a delete marker',
+            self.refused(
+                entry(
+                    objects=[{'name': 'a', 'versions': [{'version_id': '1'}]}]
+                )
+            ),
+        )
+
     def test_duplicate_object(self):
         self.assertIn(
             "field params.objects[1].name: a second object named 'a'",
