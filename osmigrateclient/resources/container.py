@@ -26,7 +26,10 @@ source's, never sent) and, when set, ``metadata``, ``delete_at``,
 keeps them), and
 the ``segments`` of a static large object, the ``manifest``
 (``<container>/<prefix>``) of a dynamic one, or the ``symlink`` target
-(``<container>/<object>``) of a symbolic link.
+(``<container>/<object>``) of a symbolic link.  In a container with
+object versioning, an object's older versions, oldest first, in
+``versions``, and an object whose history ends in a delete marker as a
+record with ``delete_marker`` (:mod:`._swift_versions`).
 
 Export lists each container's objects once; a HEAD reads the metadata of
 the objects that are new or changed since the last export of the data
@@ -41,7 +44,9 @@ one, and then makes its objects: the bytes streamed from the source Swift
 verified by its ETag.  Objects that the destination listing shows with
 the same bytes are not sent again; their metadata is read (a HEAD) only
 when no earlier import verified it since the destination's last write.
-An import never deletes objects.
+An import never deletes objects.  An object's older versions are made
+before its current one, where the destination holds none of them or the
+beginning of them (:mod:`osmigrateclient.transfer.swift.versions`).
 """
 
 import logging

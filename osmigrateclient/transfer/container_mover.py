@@ -99,6 +99,8 @@ class ContainerMover:
             self._workers(lookup),
             read,
         )
+        # (versioning disabled since: the current versions only)
+        params['objects'] = versions.current_only(params['objects'])
         if params.get('versions_enabled'):
             params['objects'] = versions.add_histories(
                 lookup.conn,

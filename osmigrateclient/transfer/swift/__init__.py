@@ -38,6 +38,7 @@ One module per job:
 - :mod:`.containers`: a container's HEAD, PUT and POST, and its params
 - :mod:`.records`: listings and the data file's object records
 - :mod:`.large`: static and dynamic large objects and symbolic links
+- :mod:`.versions`: the older versions of objects (object versioning)
 - :mod:`.work`: what an import has to do, by object
 - :mod:`.state`: what earlier imports verified
 - :mod:`.stream`: the copy of objects into the destination

@@ -130,6 +130,17 @@ def _marker_record(name: str, item: dict) -> dict:
     }
 
 
+def current_only(recs: list[dict]) -> list[dict]:
+    """The records without the older versions that a record of the last
+    export, taken again, may still hold."""
+    return [
+        {k: v for k, v in r.items() if k != 'versions'}
+        if 'versions' in r
+        else r
+        for r in recs
+    ]
+
+
 def add_histories(
     conn: ty.Any,
     container: str,
@@ -145,7 +156,7 @@ def add_histories(
     ``known`` record of its object (the last export's) does not hold
     with the same bytes, ``workers`` at a time.
     """
-    by_name = {r['name']: r for r in recs}
+    by_name = {r['name']: r for r in current_only(recs)}
     todo: list[tuple[str, int, dict]] = []
     for name, items in list_versions(conn, container).items():
         latest, older = items[-1], items[:-1]

@@ -817,6 +817,42 @@ class TestContainers(base.FunctionalTestCase):
         self.assertEqual([], self.dst_writes(requests))
         self.assertEqual(want, self.versions(self.dst, container))
 
+    def test_object_versions_from_blobs_and_conflict(self):
+        # The older versions' bytes kept by export --keep-blobs; an object
+        # whose destination history differs is a conflict, left alone.
+        container = self.name('histblobs')
+        for conn in (self.src, self.dst):
+            self.put(conn, container, **{'X-Versions-Enabled': 'true'})
+        for name in ('o', 'p'):
+            for i in (1, 2):
+                self.put(
+                    self.src, container, name, b'%s%d' % (name.encode(), i)
+                )
+        self.put(self.dst, container, 'p', b'other')
+        want = self.versions(self.src, container)
+        self.export('--keep-blobs')
+        result = self.migrate(
+            'import container',
+            cloud_option='--dst-cloud',
+            cloud='dst',
+            expect_fail=True,
+        )
+        self.assertEqual(
+            {
+                container: (
+                    'conflict',
+                    "objects: 2 version(s) made (4 B); versions: 1 object(s) "
+                    "whose history differs in the destination (not changed): "
+                    "'p' (the destination holds 1 version(s), the file 2, "
+                    'and they differ)',
+                )
+            },
+            self.rows(json.loads(result.stdout)),
+        )
+        have = self.versions(self.dst, container)
+        self.assertEqual(want['o'], have['o'])
+        self.assertEqual([b'other'], [v[-1] for v in have['p']])
+
     def test_acl_entries_by_name(self):
         container = self.name('acl')
         src_p, src_u = self.src.current_project_id, self.src.current_user_id

@@ -156,6 +156,14 @@ class TestAddHistories(base.BaseTestCase):
         self.assertEqual(first, again)
         self.conn.object_store.head.assert_not_called()
 
+    def test_versions_of_a_reused_record_are_dropped(self):
+        self.conn.object_store.get.return_value = response(
+            body=[item('doc', '3.00000', b'three')]
+        )
+        stale = dict(self.current[0], versions=[version(version_id='1.00000')])
+        out = versions.add_histories(self.conn, 'c', [stale], {})
+        self.assertEqual([self.current[0]], out)
+
 
 class TestPlan(base.BaseTestCase):
     def rec(self, *older, marker=False, **current):
