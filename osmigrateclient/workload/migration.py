@@ -316,6 +316,9 @@ class ServerImport:
             if down is not None:
                 self.journal.set(downtime_seconds=down)
                 self.say('downtime: %.1f s', down)
+        # The source server's volumes back once the downtime is over (a
+        # revert attaches them too; a resumed run gets here again).
+        source.reattach_volumes(source.StopSource(self))
         if nova_ports:
             made = self._run_step(ports.NovaPorts(self))
         if resolved.floating_ips:

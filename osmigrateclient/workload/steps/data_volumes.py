@@ -15,10 +15,12 @@ server as a destination volume.
 
 Makes: a new destination volume (its create sent while the source volume
 detaches from the stopped server, :func:`source.detach_volume`), the
-source volume's bytes copied into it (:mod:`copies`), then the source
-volume attached back.  In a warm migration's cutover the volume a sync
-pass filled is used instead, and only its changed chunks are sent;
-recorded as ``synced_volume``, never deleted.
+source volume's bytes copied into it (:mod:`copies`).  In a warm
+migration's cutover the volume a sync pass filled is used instead, and
+only its changed chunks are sent; recorded as ``synced_volume``, never
+deleted.  The source volumes are attached back once the destination
+server exists, outside the downtime
+(:meth:`migration.ServerImport._run_steps`).
 
 Undo: the copy's (the half-made destination volume deleted); the source
 volumes are attached back by the undo of :class:`source.StopSource`.
@@ -79,7 +81,6 @@ class DataVolume(copies.VolumeCopy):
             volume.image_metadata,
             made_id=made.id,
         )
-        source.reattach_volumes(self)
         return dest_id
 
     def _synced_volume(self, volume: checked.ServerVolume, synced: str) -> str:
@@ -92,7 +93,6 @@ class DataVolume(copies.VolumeCopy):
             return volume.source_id
 
         self.last_pass(volume, synced, detached)
-        source.reattach_volumes(self)
         return synced
 
 

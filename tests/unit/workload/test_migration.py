@@ -194,6 +194,24 @@ class TestImport(importing.ImportTestCase):
             [fip.floating_ip_address], steps['floating_ips']['result']
         )
 
+    def test_source_volumes_come_back_after_the_downtime(self):
+        seen = []
+        call = self.dst._call
+
+        def spy(service, method, args, kwargs):
+            if (service, method) == ('compute', 'create_server'):
+                seen.append(self.src.write_calls())
+            return call(service, method, args, kwargs)
+
+        self.dst._call = spy
+        self.run_import()
+        # Detached when the server was created; attached back afterwards.
+        self.assertEqual([['compute.delete_volume_attachment']], seen)
+        self.assertEqual(
+            'compute.create_volume_attachment', self.src.write_calls()[-1]
+        )
+        self.assertEqual([], self.journal()['source']['detached'])
+
     def test_server_log_file(self):
         self.run_import()
         path = journal.log_path(self.data_dir, 'vm1')
