@@ -329,14 +329,13 @@ class Container(base.Resource):
             params = self._with_ids(lookup, entry)
         except exceptions.MigrateError as e:
             return base.Decision(base.BLOCKED, str(e))
-        wanted = params.get('objects') or []
         mover = lookup.mover(self.cli_name)
         try:
             existing = self.find_existing(lookup, entry)
         except exceptions.Conflict as e:
             return base.Decision(base.CONFLICT, e.problem)
         if existing is None:
-            wanted, history = mover.history_work(lookup, name, wanted, False)
+            wanted, history = mover.history_work(lookup, name, params, False)
             work = mover.new_work(wanted)
             missing = mover.missing_blobs(lookup, name, work, history)
             if missing:
@@ -377,7 +376,7 @@ class Container(base.Resource):
                 ),
                 existing,
             )
-        wanted, history = mover.history_work(lookup, name, wanted, True)
+        wanted, history = mover.history_work(lookup, name, params, True)
         work, listing = mover.work(lookup, name, wanted)
         missing = mover.missing_blobs(lookup, name, work, history)
         if missing:
@@ -515,7 +514,8 @@ def _history_detail(history: ty.Any) -> str:
     if history.unsupported:
         parts.append(
             'versions: %d object(s) with a large object or link among '
-            'their versions: older versions not migrated (first: %s)'
+            'their versions, or in a container without versions_enabled: '
+            'older versions not migrated (first: %s)'
             % (
                 len(history.unsupported),
                 datafile.shown(history.unsupported[0]['name']),

@@ -244,17 +244,18 @@ class ContainerMover:
         return work, listing
 
     def history_work(
-        self, lookup: ty.Any, name: str, wanted: list[dict], exists: bool
+        self, lookup: ty.Any, name: str, params: dict, exists: bool
     ) -> tuple[list[dict], versions.Plan]:
-        """(the records ``wanted`` whose current version the plain object
-        import handles, what to do with the histories of the others) in
-        the destination container ``name`` (``exists``: one ``?versions``
-        listing of it, if any record has a history)."""
-        plain, histories = versions.split(wanted)
+        """(the records of ``params`` whose current version the plain
+        object import handles, what to do with the histories of the
+        others) in the destination container ``name`` (``exists``: one
+        ``?versions`` listing of it, if any record has a history)."""
+        plain, histories = versions.split(params.get('objects') or [])
+        enabled = params.get('versions_enabled') is True
         listing = {}
-        if histories and exists:
+        if histories and exists and enabled:
             listing = versions.list_versions(lookup.conn, name)
-        history = versions.plan(histories, listing)
+        history = versions.plan(histories, listing, enabled=enabled)
         return plain + history.classic(), history
 
     def missing_blobs(

@@ -64,7 +64,10 @@ def list_versions(conn: ty.Any, container: str) -> dict[str, list[dict]]:
         )
         page = response.json() if response.status_code != 204 else []
         for item in page:
-            if 'name' in item and item.get('version_id'):
+            if 'name' in item:
+                # (a Swift without object versioning lists no ids: each
+                # object is then its one "null" version)
+                item.setdefault('version_id', 'null')
                 found.setdefault(item['name'], []).append(item)
         if len(page) < records.LIST_PAGE or 'name' not in page[-1]:
             break
@@ -255,7 +258,8 @@ class Plan(ty.NamedTuple):
     same: list[dict]
     #: the destination holds another history: (record, why)
     conflicts: list[tuple[dict, str]]
-    #: a version is a large object or a link: current version only
+    #: a version is a large object or a link, or the container has no
+    #: object versioning: current version only
     unsupported: list[dict]
 
     def classic(self) -> list[dict]:
@@ -275,14 +279,17 @@ def plan(
     histories: list[dict],
     listing: dict[str, list[dict]],
     now: float | None = None,
+    enabled: bool = True,
 ) -> Plan:
     """Compare each record's history with the destination's versions
-    ``listing`` (by name, oldest first)."""
+    ``listing`` (by name, oldest first).  Without object versioning
+    (``enabled`` false: a PUT would replace, a DELETE delete), every
+    record keeps its current version only."""
     now = time.time() if now is None else now
     out = Plan([], [], [], [])
     for rec in histories:
         wanted = sequence(rec)
-        if any(large.large_kind(v) for v in wanted):
+        if not enabled or any(large.large_kind(v) for v in wanted):
             out.unsupported.append(rec)
             continue
         have = listing.get(rec['name']) or []

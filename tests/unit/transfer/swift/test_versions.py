@@ -79,6 +79,14 @@ class TestListVersions(base.BaseTestCase):
         )
         self.assertIn('versions', second[1]['params'])
 
+    def test_a_swift_without_versions_lists_null_versions(self):
+        plain = item('a', '1')
+        del plain['version_id']
+        conn = mock.Mock()
+        conn.object_store.get.return_value = response(body=[plain])
+        found = versions.list_versions(conn, 'c')
+        self.assertEqual(['null'], [i['version_id'] for i in found['a']])
+
 
 class TestAddHistories(base.BaseTestCase):
     def setUp(self):
@@ -245,6 +253,13 @@ class TestPlan(base.BaseTestCase):
         rec = self.rec(version(b'one', version_id='1.00000', manifest='s/p'))
         plan = versions.plan([rec], {})
         self.assertEqual(([], [], [], [rec]), plan)
+        self.assertEqual([rec], plan.classic())
+
+    def test_without_object_versioning_current_only(self):
+        rec = self.rec(version(b'one', version_id='1.00000'))
+        gone = self.rec(version(b'one', version_id='1.00000'), marker=True)
+        plan = versions.plan([rec, gone], {}, enabled=False)
+        self.assertEqual(([], [], [], [rec, gone]), plan)
         self.assertEqual([rec], plan.classic())
 
     def test_split(self):
