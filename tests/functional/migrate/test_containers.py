@@ -830,7 +830,19 @@ class TestContainers(base.FunctionalTestCase):
                 )
         self.put(self.dst, container, 'p', b'other')
         want = self.versions(self.src, container)
+        # A symbolic link among the versions: the current version only.
+        self.put(
+            self.src,
+            container,
+            'link',
+            b'',
+            **{'X-Symlink-Target': '%s/o' % container},
+        )
+        self.put(self.src, container, 'link', b'now')
         self.export('--keep-blobs')
+        [entry] = self.data_file()['resources']
+        [link] = [r for r in entry['params']['objects'] if r['name'] == 'link']
+        self.assertEqual('%s/o' % container, link['versions'][0]['symlink'])
         result = self.migrate(
             'import container',
             cloud_option='--dst-cloud',
@@ -841,10 +853,13 @@ class TestContainers(base.FunctionalTestCase):
             {
                 container: (
                     'conflict',
-                    "objects: 2 version(s) made (4 B); versions: 1 object(s) "
-                    "whose history differs in the destination (not changed): "
-                    "'p' (the destination holds 1 version(s), the file 2, "
-                    'and they differ)',
+                    'objects: 1 copied (3 B), 2 version(s) made (4 B); '
+                    'versions: 1 object(s) whose history differs in the '
+                    "destination (not changed): 'p' (the destination holds "
+                    '1 version(s), the file 2, and they differ); versions: '
+                    '1 object(s) with a large object or link among their '
+                    'versions, or in a container without versions_enabled: '
+                    "older versions not migrated (first: 'link')",
                 )
             },
             self.rows(json.loads(result.stdout)),
@@ -852,6 +867,7 @@ class TestContainers(base.FunctionalTestCase):
         have = self.versions(self.dst, container)
         self.assertEqual(want['o'], have['o'])
         self.assertEqual([b'other'], [v[-1] for v in have['p']])
+        self.assertEqual([b'now'], [v[-1] for v in have['link']])
 
     def test_acl_entries_by_name(self):
         container = self.name('acl')
