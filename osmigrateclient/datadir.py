@@ -23,6 +23,7 @@ named by their resource types (``file_name`` of
       access_journal.yml    what ``migrate access grant`` added
       image_blobs/          image bytes
       container_blobs/      object bytes; container_state/ their copies
+      share_files/          the shares' files verified, <share id>.yml
       volume_logs/          the detached volumes' journal.yml, <id>.log
       floating_ip_logs/     the floating IPs' journal.yml
       workload_logs/        a server's journal <id>.yml and log <id>.log
@@ -49,6 +50,8 @@ IMAGE_BLOBS = 'image_blobs'
 #: object bytes, and the state of the objects' copies
 CONTAINER_BLOBS = 'container_blobs'
 CONTAINER_STATE = 'container_state'
+#: what the copies of shares' files verified, per destination share
+SHARE_FILES = 'share_files'
 
 #: the conversion hosts: the migrator's and the link's SSH keys, the
 #: pinned host keys and what ``conversion host deploy`` made

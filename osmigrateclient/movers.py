@@ -25,6 +25,7 @@ from osmigrateclient import resources
 from osmigrateclient.resources import container
 from osmigrateclient.transfer import container_mover
 from osmigrateclient.transfer import image_mover
+from osmigrateclient.transfer import share_mover
 from osmigrateclient.workload import volumes
 
 
@@ -37,6 +38,8 @@ class Movers(ty.NamedTuple):
     image: ty.Any = None
     #: containers: Swift to Swift, or blobs in the data dir
     container: ty.Any = None
+    #: shares: their files, NFS to NFS
+    share: ty.Any = None
 
 
 def for_run() -> Movers:
@@ -47,4 +50,5 @@ def for_run() -> Movers:
         container=container_mover.ContainerMover(
             resources.get('container'), container.DEFAULT_PARALLEL
         ),
+        share=share_mover.ShareMover(),
     )

@@ -24,16 +24,20 @@ rules are added; ``error`` fails it.
 
 Export locations belong to the share where it lives: the source's are
 recorded in ``_info.export_locations``, and the import reports the new
-share's.  **The files of a share are not copied**: every import of a new
-share says so in its outcome; see the user guide for how to copy them.
-Manila lists access rules and export locations per share only: export
-reads them with two requests per share, and import reads a destination
-twin's access rules with one.
+share's.  The files of an NFS share are copied when the import has
+``--src-cloud`` and the migrator reaches both exports (the share mover,
+:mod:`osmigrateclient.transfer.share_mover`): after a new share is
+available, and on a later import whenever the source's tree differs from
+the one last copied (the pseudo-change ``(files)``); otherwise the outcome
+says why they are not.  Manila lists access rules and export locations
+per share only: export reads them with two requests per share, and import
+reads a destination twin's access rules with one.
 """
 
 import time
 import typing as ty
 
+from osmigrateclient import clouds
 from osmigrateclient import datafile
 from osmigrateclient import exceptions
 from osmigrateclient.resources import _sdk_classes as sdk_classes
@@ -50,12 +54,13 @@ GOING = ('queued_to_deny', 'denying', 'deleting', 'deleted')
 DEFAULT_WAIT = 600
 #: seconds between two looks at a new share
 POLL = 2
-#: the remark of every new share
-FILES_NOT_COPIED = (
-    'metadata only: the files of the share are not copied (osmigrateclient '
-    'does not copy share files: mount the source and the new export '
-    'locations and copy them, see the shares page of the user guide)'
-)
+#: how long a removed access rule may take to go, and between two looks
+RULE_WAIT = 60
+RULE_POLL = 0.5
+#: the pseudo-change of files to copy
+FILES = '(files)'
+#: the remark when this command cannot copy files at all
+FILES_NOT_COPIED = 'metadata only: the files of the share are not copied'
 
 
 def rules_of(rules: ty.Any) -> list[dict[str, ty.Any]]:
@@ -90,6 +95,7 @@ class Share(base.Resource):
     rank = 85
     depends_on = ('share type', 'share network')
     tag_field = None
+    parallel_transfers = True
 
     params_fields = (
         'availability_zone',
@@ -132,6 +138,15 @@ class Share(base.Resource):
             default=DEFAULT_WAIT,
             help='How long to wait for a new share to become available '
             '(default: %d)' % DEFAULT_WAIT,
+        )
+        if '--src-cloud' not in parser._option_string_actions:
+            clouds.add_cloud_argument(parser, clouds.SOURCE)
+        parser.add_argument(
+            '--nfs-client-address',
+            metavar='<address>',
+            help='Shares: the address the NFS servers see the migrator '
+            'as, for the temporary access rules of a share that does not '
+            'let it in (default: the local address routed to each server)',
         )
 
     def _rules(self, lookup: refs.Lookup, share_id: str) -> list[ty.Any]:
@@ -177,7 +192,37 @@ class Share(base.Resource):
         rules = changes.get(RULES)
         if rules is not None and rules_of(rules[1]) == rules[0]:
             del changes[RULES]
+        files = self._files_pending(lookup, existing, entry)
+        if files:
+            # (what differs, the entry whose files the update copies)
+            changes[FILES] = (files, entry)
         return changes
+
+    def _files_pending(
+        self, lookup: refs.Lookup, existing: ty.Any, entry: base.Entry
+    ) -> str:
+        """What the files of the destination share lack, or ''."""
+        try:
+            mover = lookup.mover(self.cli_name)
+        except exceptions.MigrateError:
+            return ''
+        try:
+            return mover.pending(lookup, existing, entry)
+        except exceptions.MigrateError as e:
+            # the copy says it again, as the outcome's failure
+            return str(e)
+
+    def _copy_files(
+        self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
+    ) -> None:
+        """Copy the files into the available share ``obj``; the outcome
+        says what was done, or why not."""
+        try:
+            mover = lookup.mover(self.cli_name)
+        except exceptions.MigrateError:
+            lookup.note(self.kind, obj.id, FILES_NOT_COPIED)
+            return
+        lookup.note(self.kind, obj.id, mover.copy(lookup, obj, entry))
 
     def create_attrs(self, lookup: refs.Lookup, entry: base.Entry) -> dict:
         attrs = super().create_attrs(lookup, entry)
@@ -194,6 +239,7 @@ class Share(base.Resource):
     ) -> ty.Any:
         obj = self._wait(lookup, obj, self.name_of(entry))
         self._set_rules(lookup, obj.id, [], entry['params'].get(RULES))
+        self._copy_files(lookup, obj, entry)
         return obj
 
     def _wait(self, lookup: refs.Lookup, obj: ty.Any, name: str) -> ty.Any:
@@ -232,8 +278,32 @@ class Share(base.Resource):
         add, remove = rule_changes(have, want or [])
         for rule in remove:
             proxy.delete_access_rule(rule.id, share_id)
+        # Manila keeps one rule per address: a new level waits for the old
+        readded = {r['access_to'] for r in add}
+        self._wait_gone(
+            lookup, share_id, {r.id for r in remove if r.access_to in readded}
+        )
         for rule in add:
             proxy.create_access_rule(share_id, **rule)
+
+    def _wait_gone(
+        self, lookup: refs.Lookup, share_id: str, rule_ids: set[str]
+    ) -> None:
+        """Wait until the access rules ``rule_ids`` are deleted.
+
+        :raises osmigrateclient.exceptions.MigrateError: not in time
+        """
+        deadline = time.monotonic() + RULE_WAIT
+        while rule_ids:
+            listed = {r.id for r in self.proxy(lookup).access_rules(share_id)}
+            if not rule_ids & listed:
+                return
+            if time.monotonic() >= deadline:
+                raise exceptions.MigrateError(
+                    'share %s: access rules %s still there after %d s'
+                    % (share_id, ', '.join(sorted(rule_ids)), RULE_WAIT)
+                )
+            time.sleep(RULE_POLL)
 
     def update(
         self, lookup: refs.Lookup, existing: ty.Any, changes: dict
@@ -263,7 +333,10 @@ class Share(base.Resource):
                 self._rules(lookup, existing.id),
                 changes[RULES][1],
             )
-        return proxy._get(sdk_classes.Share, existing.id)
+        obj = proxy._get(sdk_classes.Share, existing.id)
+        if FILES in changes:
+            self._copy_files(lookup, obj, changes[FILES][1])
+        return obj
 
     def remarks(
         self, lookup: refs.Lookup, obj: ty.Any, entry: base.Entry
@@ -272,10 +345,8 @@ class Share(base.Resource):
             e.path for e in self.proxy(lookup).export_locations(obj.id)
         )
         return '; '.join(
-            (
-                'export locations: %s' % (', '.join(paths) or 'none'),
-                FILES_NOT_COPIED,
-            )
+            ['export locations: %s' % (', '.join(paths) or 'none')]
+            + lookup.notes(self.kind, obj.id)
         )
 
 

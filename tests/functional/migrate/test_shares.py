@@ -3,16 +3,21 @@
 # a copy of the License at http://www.apache.org/licenses/LICENSE-2.0
 """Manila share types (as admins), share networks and shares (as the
 tenant users): region one's Manila to region two's.  The development
-cloud's Manila runs the dummy driver: shares have no files, and their
-export locations are made up."""
+cloud's Manila has dummy backends (shares without files, export locations
+made up) and a ganesha one (files served over NFSv4 on this machine)."""
 
+import hashlib
 import json
+import os
 import re
 import subprocess
 import time
 
 from openstack import exceptions as sdk_exceptions
 
+from osmigrateclient import datadir
+from osmigrateclient.transfer import nfs
+from osmigrateclient.transfer import share_files
 from tests.functional.migrate import test_compute_identity as ci
 
 TYPES = 'share_types.yml'
@@ -23,10 +28,10 @@ MV = '2.65'
 #: the states of an access rule being removed
 GOING = ('queued_to_deny', 'denying', 'deleting', 'deleted')
 FILES_NOT_COPIED = (
-    'metadata only: the files of the share are not copied (osmigrateclient '
-    'does not copy share files: mount the source and the new export '
-    'locations and copy them, see the shares page of the user guide)'
+    'metadata only: the files of the share are not copied (import with '
+    '--src-cloud to copy them over NFS)'
 )
+MiB = 1024 * 1024
 
 
 def api(conn, method, url, **kwargs):
@@ -116,7 +121,7 @@ def wait_available(conn, share_id, timeout=120):
     raise AssertionError('share %s not available' % share_id)
 
 
-class TestShares(ci.MigrateTestCase):
+class ShareTestCase(ci.MigrateTestCase):
     def purge(self, conn, admin):
         """Everything of this test's prefix in one cloud, dependents
         first (a share network's share servers go with its last share,
@@ -135,11 +140,11 @@ class TestShares(ci.MigrateTestCase):
         for t in mine(admin, 'share_types', p).values():
             api(admin, 'delete', '/types/%s' % t['id'])
 
-    def import_logged(self, what, cloud):
+    def import_logged(self, what, cloud, *extra):
         """``import <what>`` with ``--debug``: its rows, and the (method,
         url) of the writes it made."""
         argv = [self.openstack_cli, '--debug', 'migrate', 'import']
-        argv += [*what.split(), '--data-dir', self.data_dir]
+        argv += [*what.split(), *extra, '--data-dir', self.data_dir]
         argv += ['--dst-cloud', cloud, '--name-regex', '^' + self.prefix]
         argv += ['-f', 'json']
         proc = subprocess.run(
@@ -159,6 +164,8 @@ class TestShares(ci.MigrateTestCase):
         ]
         return json.loads(proc.stdout), writes
 
+
+class TestShares(ShareTestCase):
     def src_content(self):
         """Share types, a network, a share network and two shares in
         region one."""
@@ -530,4 +537,236 @@ class TestShares(ci.MigrateTestCase):
         self.assertEqual(
             [(p + '-served', 'unchanged'), (p + '-share', 'unchanged')],
             self.actions(self.import_('share', 'dst')),
+        )
+
+
+def wait_rule(conn, share_id, to, present=True, timeout=60):
+    """Wait until the ``ip`` rule for ``to`` is active (or gone)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rules = api(conn, 'get', '/share-access-rules?share_id=%s' % share_id)[
+            'access_list'
+        ]
+        states = [r['state'] for r in rules if r['access_to'] == to]
+        if (present and 'active' in states) or (not present and not states):
+            return
+        time.sleep(0.5)
+    raise AssertionError('rule for %s on %s: %s' % (to, share_id, states))
+
+
+def allow(conn, share_id, to, level):
+    api(
+        conn,
+        'post',
+        '/shares/%s/action' % share_id,
+        json={
+            'allow_access': {
+                'access_type': 'ip',
+                'access_to': to,
+                'access_level': level,
+            }
+        },
+    )
+    wait_rule(conn, share_id, to)
+
+
+def location(conn, share_id):
+    [loc] = api(conn, 'get', '/shares/%s/export_locations' % share_id)[
+        'export_locations'
+    ]
+    return loc['path']
+
+
+def comparable(tree):
+    """A tree as a copy keeps it: the mtimes and sizes of files only
+    (a directory's change as entries are added)."""
+    return {
+        path: (
+            n.kind,
+            n.mode,
+            n.size if n.kind == 'file' else None,
+            n.mtime_us if n.kind == 'file' else None,
+            n.target,
+        )
+        for path, n in tree.items()
+    }
+
+
+def put(export, path, data, mode, mtime_ns):
+    fh = export.create(path, 0o600)
+    export.pwrite(fh, 0, data, path)
+    export.close_file(fh, path)
+    export.chmod(path, mode)
+    export.utimes(path, mtime_ns)
+
+
+class TestShareFiles(ShareTestCase):
+    """The files of an NFS share on the ganesha backends, copied."""
+
+    def content(self, where):
+        """The tree of an export, and the SHA-256 of each file's bytes."""
+        with nfs.Export(nfs.url_of(where), 'test') as e:
+            tree = share_files.walk(e, 'test')
+            sums = {
+                path: hashlib.sha256(b''.join(e.chunks(path))).hexdigest()
+                for path, node in tree.items()
+                if node.kind == 'file'
+            }
+        return tree, sums
+
+    def test_files(self):
+        p = self.prefix
+        src, dst = self.conn('src'), self.conn('dst')
+        admin1, admin2 = self.conn('src-admin'), self.conn('dst-admin')
+        self.addCleanup(self.purge, dst, admin2)
+        self.addCleanup(self.purge, src, admin1)
+        for admin in (admin1, admin2):
+            api(
+                admin,
+                'post',
+                '/types',
+                json={
+                    'share_type': {
+                        'name': p + '-nfs',
+                        'share_type_access:is_public': True,
+                        'extra_specs': {
+                            'driver_handles_share_servers': False,
+                            'share_backend_name': 'GANESHA',
+                        },
+                    }
+                },
+            )
+        share = api(
+            src,
+            'post',
+            '/shares',
+            json={
+                'share': {
+                    'name': p + '-files',
+                    'size': 1,
+                    'share_proto': 'NFS',
+                    'share_type': p + '-nfs',
+                }
+            },
+        )['share']
+        wait_available(src, share['id'])
+        allow(src, share['id'], '127.0.0.1', 'rw')
+        src_where = location(src, share['id'])
+        big = os.urandom(MiB)
+        with nfs.Export(nfs.url_of(src_where), 'test') as e:
+            e.mkdir('dir', 0o750)
+            e.mkdir('dir/nested', 0o755)
+            put(e, 'top.txt', b'hello\n', 0o640, 1_600_000_000_123_456_000)
+            put(e, 'empty', b'', 0o600, 1_600_000_001_000_000_000)
+            put(e, 'dir/nested/big.bin', big, 0o644, 1_600_000_002_000_000_000)
+            e.symlink('../top.txt', 'dir/link')
+        self.export('share', 'src')
+        # The destination share lets the migrator read only: the import
+        # adds a read-write rule while it copies.
+        doc = self.load(SHARES)
+        doc['resources'][0]['params']['access_rules'] = [
+            {
+                'access_type': 'ip',
+                'access_to': '127.0.0.1',
+                'access_level': 'ro',
+            }
+        ]
+        self.save(SHARES, doc)
+
+        rows = self.import_('share', 'dst', '--src-cloud', 'src')
+        [dst_share] = mine(dst, 'shares', p).values()
+        dst_where = location(dst, dst_share['id'])
+        self.assertEqual(
+            [
+                (
+                    p + '-files',
+                    'created',
+                    'export locations: %s; files: 3 copied (1.0 MiB) and '
+                    'verified, 0 unchanged' % dst_where,
+                )
+            ],
+            [(r['Name'], r['Action'], r['Detail']) for r in rows],
+        )
+        self.assertEqual(
+            [('ip', '127.0.0.1', 'ro')],
+            share_state(dst, dst_share)['rules'],
+        )
+        src_tree, src_sums = self.content(src_where)
+        dst_tree, dst_sums = self.content(dst_where)
+        self.assertEqual(comparable(src_tree), comparable(dst_tree))
+        self.assertEqual(src_sums, dst_sums)
+        self.assertEqual(
+            {
+                'top.txt': hashlib.sha256(b'hello\n').hexdigest(),
+                'empty': hashlib.sha256(b'').hexdigest(),
+                'dir/nested/big.bin': hashlib.sha256(big).hexdigest(),
+            },
+            dst_sums,
+        )
+        self.assertEqual(
+            {
+                'dir': ('dir', 0o750, None, None, ''),
+                'dir/nested': ('dir', 0o755, None, None, ''),
+                'dir/link': ('link', 0o777, None, None, '../top.txt'),
+                'top.txt': ('file', 0o640, 6, 1_600_000_000_123_456, ''),
+                'empty': ('file', 0o600, 0, 1_600_000_001_000_000, ''),
+                'dir/nested/big.bin': (
+                    'file',
+                    0o644,
+                    MiB,
+                    1_600_000_002_000_000,
+                    '',
+                ),
+            },
+            comparable(dst_tree),
+        )
+
+        # -- again: nothing read from the destination, nothing written ----
+        rows, writes = self.import_logged('share', 'dst', '--src-cloud', 'src')
+        self.assertEqual(['unchanged'], [r['Action'] for r in rows])
+        self.assertEqual([], writes)
+
+        # -- a copy cut short in the big file: what a kill leaves --------
+        # (the file half written with a new mtime, its record and the
+        # tree's never journalled); the next import sends it alone.
+        journal = os.path.join(
+            self.data_dir, datadir.SHARE_FILES, dst_share['id'] + '.yml'
+        )
+        doc = self.load(journal)
+        del doc['files']['dir/nested/big.bin']
+        doc['tree'] = ''
+        self.save(journal, doc)
+        # (the test writes: its read-only rule becomes a read-write one)
+        [ro] = api(
+            dst, 'get', '/share-access-rules?share_id=%s' % dst_share['id']
+        )['access_list']
+        api(
+            dst,
+            'post',
+            '/shares/%s/action' % dst_share['id'],
+            json={'deny_access': {'access_id': ro['id']}},
+        )
+        wait_rule(dst, dst_share['id'], '127.0.0.1', present=False)
+        allow(dst, dst_share['id'], '127.0.0.1', 'rw')
+        with nfs.Export(nfs.url_of(dst_where), 'test') as e:
+            e.truncate('dir/nested/big.bin', MiB // 2)
+        rows = self.import_('share', 'dst', '--src-cloud', 'src')
+        self.assertEqual(
+            [
+                (
+                    p + '-files',
+                    'updated',
+                    '(files), access_rules; export locations: %s; files: 1 '
+                    'copied (1.0 MiB) and verified, 2 unchanged' % dst_where,
+                )
+            ],
+            [(r['Name'], r['Action'], r['Detail']) for r in rows],
+        )
+        dst_tree, dst_sums = self.content(dst_where)
+        self.assertEqual(
+            (comparable(src_tree), src_sums), (comparable(dst_tree), dst_sums)
+        )
+        self.assertEqual(
+            [('ip', '127.0.0.1', 'ro')],
+            share_state(dst, dst_share)['rules'],
         )
