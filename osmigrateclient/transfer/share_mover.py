@@ -25,10 +25,13 @@ per address: a read-only rule for that address is replaced meanwhile, and
 put back).
 """
 
+import contextlib
 import ipaddress
 import socket
 import time
 import typing as ty
+
+from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import clouds
 from osmigrateclient import exceptions
@@ -93,6 +96,15 @@ def lets_in(rules: ty.Iterable[ty.Any], address: str, level: str) -> bool:
         except ValueError:
             continue
     return False
+
+
+@contextlib.contextmanager
+def _api(what: str) -> ty.Iterator[None]:
+    """API errors of the share ``what`` as MigrateError."""
+    try:
+        yield
+    except sdk_exceptions.SDKException as e:
+        raise exceptions.MigrateError('%s: %s' % (what, e)) from None
 
 
 class ShareMover:
@@ -253,7 +265,8 @@ class ShareMover:
         if lookup.option('dry_run'):
             return ''
         try:
-            _, tree = self._tree(lookup, entry, repr(share.name))
+            with _api('the source of share %r' % share.name):
+                _, tree = self._tree(lookup, entry, repr(share.name))
         except NotCopied:
             return ''
         journal = self._journal(lookup, share)
