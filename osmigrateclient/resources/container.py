@@ -454,7 +454,7 @@ class Container(base.Resource):
             elif changes:
                 mover.update(lookup, name, changes)
             # The older versions first: a PUT makes the newest version.
-            made = mover.copy_history(lookup, name, history)
+            made = mover.copy_history(lookup, name, entry, history)
             result = mover.copy(lookup, name, entry, work, listing)
             result = result._replace(failures=made.failures + result.failures)
         except (sdk_exceptions.SDKException, exceptions.MigrateError) as e:

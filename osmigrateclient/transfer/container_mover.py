@@ -359,10 +359,15 @@ class ContainerMover:
         )
 
     def copy_history(
-        self, lookup: ty.Any, name: str, history: versions.Plan
+        self,
+        lookup: ty.Any,
+        name: str,
+        entry: dict,
+        history: versions.Plan,
     ) -> stream.Result:
         """Make the versions that the destination container ``name``
-        lacks of the objects of ``history``, oldest first."""
+        lacks of the objects of ``history``, oldest first; the current
+        versions made are recorded as verified."""
         if not history.append:
             return stream.Result(0, 0, 0, [])
         source = self._source(lookup)
@@ -379,8 +384,20 @@ class ContainerMover:
         def put(version: dict) -> int:
             return stream.put_object(lookup.conn, source, name, version, moved)
 
-        made, sent, failures = versions.write(
+        made, sent, failures, done = versions.write(
             lookup.conn, name, history, self._workers(lookup), put
         )
         meter.finish('%d version(s) made' % made)
+        state = self._state(lookup, name)
+        currents = [r for r, vs in history.append if vs and vs[-1] is r]
+        if state is not None and currents:
+            stream.record_state(
+                lookup.conn,
+                name,
+                state,
+                swift_work.Work(currents, [], [], [], [], []),
+                done,
+                {r['name'] for r in entry['params'].get('objects') or []},
+                {},
+            )
         return stream.Result(made, 0, sent, failures)

@@ -351,14 +351,15 @@ def write(
     work: Plan,
     workers: int,
     put: ty.Callable[[dict], int],
-) -> tuple[int, int, list[str]]:
+) -> tuple[int, int, list[str], set[str]]:
     """Append the missing versions of ``work``, ``workers`` objects at a
     time (``put(version)`` makes one and returns the bytes sent):
-    (versions made, bytes sent, failures).  Every object is tried; the
-    failures are returned, not raised."""
+    (versions made, bytes sent, failures, the objects done).  Every
+    object is tried; the failures are returned, not raised."""
     lock = threading.Lock()
     counts = {'made': 0, 'bytes': 0}
     failures: list[str] = []
+    done: set[str] = set()
 
     def counted(version: dict) -> int:
         sent = put(version)
@@ -378,6 +379,7 @@ def write(
         markers = sum(1 for v in versions if file_versions.is_marker(v))
         with lock:
             counts['made'] += markers
+            done.add(rec['name'])
 
     pool.run(one, work.append, workers, 'version')
-    return counts['made'], counts['bytes'], failures
+    return counts['made'], counts['bytes'], failures, done

@@ -811,10 +811,26 @@ class TestContainers(base.FunctionalTestCase):
             sorted(m for m, _ in self.dst_writes(requests)),
         )
         self.assertEqual(want, self.versions(self.dst, container))
-        # Again: nothing to write.
+        # Again: nothing to write, and no request per object: the
+        # container's HEAD, its ?versions listing, its listing.
         rows, requests, _ = self.import_logged()
         self.assertEqual({container: ('unchanged', '')}, self.rows(rows))
         self.assertEqual([], self.dst_writes(requests))
+        swift = [
+            (m, u.split('/' + container, 1)[-1])
+            for m, u in requests
+            if (':15908/' in u or ':15808/' in u)
+            and '/' + container in u
+            and '?marker=' not in u
+        ]
+        self.assertEqual(
+            [
+                ('HEAD', ''),
+                ('GET', '?format=json&versions=&limit=10000'),
+                ('GET', '?format=json&limit=10000'),
+            ],
+            swift,
+        )
         self.assertEqual(want, self.versions(self.dst, container))
 
     def test_object_versions_from_blobs_and_conflict(self):

@@ -292,7 +292,10 @@ class TestWrite(base.BaseTestCase):
         plan = versions.Plan(
             [(ok, versions.sequence(ok)), (bad, [bad])], [], [], []
         )
-        made, sent, failures = versions.write(dst, 'c', plan, 1, fake_put)
+        made, sent, failures, done = versions.write(
+            dst, 'c', plan, 1, fake_put
+        )
+        self.assertEqual({'o'}, done)
         self.assertEqual([('o', 'h-one')], put)
         dst.object_store.delete.assert_called_once_with('/c/o')
         self.assertEqual(
