@@ -152,6 +152,7 @@ _SIGNATURES: dict[str, tuple[ty.Any, list[ty.Any]]] = {
     'nfs_chmod': (_I, [_P, _S, _I]),
     'nfs_utimes': (_I, [_P, _S, ctypes.POINTER(_Timeval)]),
     'nfs_unlink': (_I, [_P, _S]),
+    'nfs_rmdir': (_I, [_P, _S]),
     'nfs_truncate': (_I, [_P, _S, _U64]),
 }
 
@@ -421,6 +422,9 @@ class Export:
 
     def unlink(self, path: str) -> None:
         self._check(self.lib.nfs_unlink(self.ctx, _c(path)), 'unlink', path)
+
+    def rmdir(self, path: str) -> None:
+        self._check(self.lib.nfs_rmdir(self.ctx, _c(path)), 'rmdir', path)
 
     def truncate(self, path: str, length: int) -> None:
         self._check(

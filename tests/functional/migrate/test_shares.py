@@ -570,6 +570,21 @@ def allow(conn, share_id, to, level):
     wait_rule(conn, share_id, to)
 
 
+def writable(conn, share_id):
+    """The test's read-only rule for 127.0.0.1 made a read-write one."""
+    for rule in api(conn, 'get', '/share-access-rules?share_id=%s' % share_id)[
+        'access_list'
+    ]:
+        api(
+            conn,
+            'post',
+            '/shares/%s/action' % share_id,
+            json={'deny_access': {'access_id': rule['id']}},
+        )
+    wait_rule(conn, share_id, '127.0.0.1', present=False)
+    allow(conn, share_id, '127.0.0.1', 'rw')
+
+
 def location(conn, share_id):
     [loc] = api(conn, 'get', '/shares/%s/export_locations' % share_id)[
         'export_locations'
@@ -728,7 +743,9 @@ class TestShareFiles(ShareTestCase):
 
         # -- a copy cut short in the big file: what a kill leaves --------
         # (the file half written with a new mtime, its record and the
-        # tree's never journalled); the next import sends it alone.
+        # tree's never journalled), and a new file of the source that
+        # meets a directory in the destination: that import fails for it
+        # alone, the next one sends it alone.
         journal = os.path.join(
             self.data_dir, datadir.SHARE_FILES, dst_share['id'] + '.yml'
         )
@@ -736,20 +753,32 @@ class TestShareFiles(ShareTestCase):
         del doc['files']['dir/nested/big.bin']
         doc['tree'] = ''
         self.save(journal, doc)
-        # (the test writes: its read-only rule becomes a read-write one)
-        [ro] = api(
-            dst, 'get', '/share-access-rules?share_id=%s' % dst_share['id']
-        )['access_list']
-        api(
-            dst,
-            'post',
-            '/shares/%s/action' % dst_share['id'],
-            json={'deny_access': {'access_id': ro['id']}},
-        )
-        wait_rule(dst, dst_share['id'], '127.0.0.1', present=False)
-        allow(dst, dst_share['id'], '127.0.0.1', 'rw')
+        with nfs.Export(nfs.url_of(src_where), 'test') as e:
+            put(e, 'later', b'later\n', 0o644, 1_600_000_003_000_000_000)
+        writable(dst, dst_share['id'])
         with nfs.Export(nfs.url_of(dst_where), 'test') as e:
             e.truncate('dir/nested/big.bin', MiB // 2)
+            e.mkdir('later', 0o755)
+        result = self.import_(
+            'share', 'dst', '--src-cloud', 'src', expect_fail=True
+        )
+        self.assertEqual(
+            [
+                (
+                    p + '-files',
+                    'failed',
+                    "1 path(s) not copied: share '%s-files': 'later': a file "
+                    'in the source, a dir here' % p,
+                )
+            ],
+            [
+                (r['Name'], r['Action'], r['Detail'])
+                for r in json.loads(result.stdout)
+            ],
+        )
+        writable(dst, dst_share['id'])
+        with nfs.Export(nfs.url_of(dst_where), 'test') as e:
+            e.rmdir('later')
         rows = self.import_('share', 'dst', '--src-cloud', 'src')
         self.assertEqual(
             [
@@ -757,15 +786,17 @@ class TestShareFiles(ShareTestCase):
                     p + '-files',
                     'updated',
                     '(files), access_rules; export locations: %s; files: 1 '
-                    'copied (1.0 MiB) and verified, 2 unchanged' % dst_where,
+                    'copied (6 B) and verified, 3 unchanged' % dst_where,
                 )
             ],
             [(r['Name'], r['Action'], r['Detail']) for r in rows],
         )
+        src_tree, src_sums = self.content(src_where)
         dst_tree, dst_sums = self.content(dst_where)
         self.assertEqual(
             (comparable(src_tree), src_sums), (comparable(dst_tree), dst_sums)
         )
+        self.assertEqual(4, len(dst_sums))
         self.assertEqual(
             [('ip', '127.0.0.1', 'ro')],
             share_state(dst, dst_share)['rules'],
