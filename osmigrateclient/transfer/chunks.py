@@ -49,14 +49,14 @@ ALGOS = ('sha256', 'blake2b')
 #: instructions, else the second)
 AUTO = 'auto'
 
-#: python3 on a host: the hash it uses on a line, then one line per chunk
-#: of the ranges read from stdin ("first count" lines; none: every chunk),
-#: its hash or "z".  Blocks of chunks go to :data:`HASH_THREADS` threads
-#: (reads and hashes let go of the GIL: more cores hash faster too); a
-#: whole chunk is compared with zeros as bytes (a memoryview compares byte
-#: by byte, 80 times slower).
-_HASH_PROGRAM = r"""
-import concurrent.futures, hashlib, os, sys
+#: what both host programs begin with: the arguments ``dev size chunk
+#: threads algo``, the hash (``digest``, the host's choice for ``auto``),
+#: ``read(i)`` (chunk ``i`` whole) and ``pieces(view, piece)`` (the hash
+#: of each piece, ``z`` for an all-zero one: its digest is a zero
+#: piece's).  Reads and hashes let go of the GIL: threads keep reads in
+#: flight, and more cores hash faster.
+_HOST_PRELUDE = r"""
+import concurrent.futures, hashlib, os, sys, threading
 dev, size, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 threads, algo = int(sys.argv[4]), sys.argv[5]
 if algo == 'auto':
@@ -70,35 +70,99 @@ if algo == 'sha256':
     digest = lambda v: hashlib.sha256(v).hexdigest()[:32]
 else:
     digest = lambda v: hashlib.blake2b(v, digest_size=16).hexdigest()
-print(algo, flush=True)
 count = (size + chunk - 1) // chunk
-runs = [tuple(map(int, l.split())) for l in sys.stdin if l.strip()]
-runs = runs or [(0, count)]
-items = [i for first, n in runs for i in range(first, first + n)]
-zero = bytes(chunk)
 fd = os.open(dev, os.O_RDONLY)
+def read(i, buf):
+    want = min(chunk, size - i * chunk)
+    view = memoryview(buf)[:want]
+    got = 0
+    while got < want:
+        k = os.preadv(fd, [view[got:]], i * chunk + got)
+        if k <= 0:
+            raise SystemExit('short read at %d' % (i * chunk + got))
+        got += k
+    return view
+zeros = {}
+def pieces(view, piece):
+    out = []
+    for k in range(0, len(view), piece):
+        h = digest(view[k:k + piece])
+        n = min(piece, len(view) - k)
+        if n not in zeros:
+            zeros[n] = digest(bytes(n))
+        out.append('z' if h == zeros[n] else h)
+    return out
+"""
+
+#: python3 on a host: the hash it uses on a line, then one line per chunk
+#: (argument ``piece`` 0: of the ranges read from stdin, ``first count``
+#: lines, none: every chunk), its hash or "z".  With a ``piece`` size,
+#: stdin holds the hash list of the device the chunks are compared with
+#: (one per chunk): the line of a chunk whose data differs from it goes
+#: on with the hashes of its pieces, hashed from what was read.  Blocks of
+#: chunks go to :data:`HASH_THREADS` threads; a whole chunk is compared
+#: with zeros as bytes (a memoryview compares byte by byte, 80 times
+#: slower).
+_HASH_PROGRAM = (
+    _HOST_PRELUDE
+    + r"""
+piece = int(sys.argv[6])
+print(algo, flush=True)
+lines = [l.strip() for l in sys.stdin if l.strip()]
+if piece:
+    known = lines
+    if len(known) != count:
+        raise SystemExit('%d hashes to compare with, %d chunks' % (
+            len(known), count))
+    items = range(count)
+else:
+    known = None
+    runs = [tuple(map(int, l.split())) for l in lines] or [(0, count)]
+    items = [i for first, n in runs for i in range(first, first + n)]
+zero = bytes(chunk)
 def block(first):
     buf = bytearray(chunk)
     out = []
     for i in items[first:first + 64]:
-        want = min(chunk, size - i * chunk)
-        view = memoryview(buf)[:want]
-        got = 0
-        while got < want:
-            k = os.preadv(fd, [view[got:]], i * chunk + got)
-            if k <= 0:
-                raise SystemExit('short read at %d' % (i * chunk + got))
-            got += k
-        if buf == zero if want == chunk else bytes(view) == zero[:want]:
+        view = read(i, buf)
+        n = len(view)
+        if buf == zero if n == chunk else bytes(view) == zero[:n]:
             out.append('z')
-        else:
-            out.append(digest(view))
+            continue
+        h = digest(view)
+        if known is not None and known[i] != h:
+            h = ' '.join([h] + pieces(view, piece))
+        out.append(h)
     return out
 with concurrent.futures.ThreadPoolExecutor(threads) as ex:
     for out in ex.map(block, range(0, len(items), 64)):
         if out:
-            print('\n'.join(out))
+            print('\n'.join(out), flush=known is not None)
 """
+)
+
+#: python3 on a host: for each chunk index read from stdin, as they come,
+#: a line ``index`` and the hashes of the chunk's pieces (argument
+#: ``piece``), in the order they are done.
+_PIECES_PROGRAM = (
+    _HOST_PRELUDE
+    + r"""
+piece = int(sys.argv[6])
+print(algo, flush=True)
+lock = threading.Lock()
+def one(i):
+    if not 0 <= i < count:
+        raise SystemExit('no chunk %d' % i)
+    line = '%d %s\n' % (i, ' '.join(pieces(read(i, bytearray(chunk)), piece)))
+    with lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+with concurrent.futures.ThreadPoolExecutor(threads) as ex:
+    done = [ex.submit(one, int(l)) for l in sys.stdin if l.strip()]
+    for f in done:
+        f.result()
+"""
+)
 
 
 def chunk_count(size: int, chunk: int = CHUNK) -> int:
@@ -167,6 +231,22 @@ def parse_hashes(output: str, expected: int) -> Hashes:
     return Hashes(lines[0], lines[1:])
 
 
+def parse_pieces(line: str, count: int, pieces: int) -> tuple[int, list[str]]:
+    """(chunk index, its pieces' hashes) of a line a host printed for one
+    of ``count`` chunks of ``pieces`` pieces (fewer for the last)."""
+    words = line.split()
+    try:
+        index = int(words[0])
+    except (IndexError, ValueError):
+        index = -1
+    if not 0 <= index < count or not 0 < len(words) - 1 <= pieces:
+        raise exceptions.MigrateError(
+            'the hashes of the pieces of a chunk were expected, the host '
+            'printed: %s' % line[:200]
+        )
+    return index, words[1:]
+
+
 def extents(runs, size: int, chunk: int = CHUNK) -> str:
     """nbdkit's extent list (``offset length``) of the runs' bytes."""
     return ''.join(
@@ -175,26 +255,44 @@ def extents(runs, size: int, chunk: int = CHUNK) -> str:
     )
 
 
+def _program(program: str, device: str, size: int, chunk: int, algo: str):
+    return [
+        'python3',
+        '-c',
+        program,
+        device,
+        str(size),
+        str(chunk),
+        str(HASH_THREADS),
+        algo,
+    ]
+
+
 def hash_script(
-    device: str, size: int, runs=(), chunk: int = CHUNK, algo: str = AUTO
+    device: str,
+    size: int,
+    runs=(),
+    chunk: int = CHUNK,
+    algo: str = AUTO,
+    piece: int = 0,
 ):
     """Prints the hash used (``algo``, or the host's choice), then a line
-    per chunk of ``runs`` (all when none): its hash."""
+    per chunk of ``runs`` (all when none): its hash.  With ``piece``, the
+    hash list to compare with is read from stdin (``runs`` not given)."""
+    argv = _program(_HASH_PROGRAM, device, size, chunk, algo) + [str(piece)]
+    if piece:
+        return shlex.join(argv)
     text = ''.join('%d %d\n' % r for r in runs)
-    return '%s <<"OSM_RUNS"\n%sOSM_RUNS' % (
-        shlex.join(
-            [
-                'python3',
-                '-c',
-                _HASH_PROGRAM,
-                device,
-                str(size),
-                str(chunk),
-                str(HASH_THREADS),
-                algo,
-            ]
-        ),
-        text,
+    return '%s <<"OSM_RUNS"\n%sOSM_RUNS' % (shlex.join(argv), text)
+
+
+def pieces_script(
+    device: str, size: int, chunk: int, piece: int, algo: str
+) -> str:
+    """Prints ``algo``, then for each chunk index that comes on stdin a
+    line: the index and its pieces' hashes (:func:`parse_pieces`)."""
+    return shlex.join(
+        _program(_PIECES_PROGRAM, device, size, chunk, algo) + [str(piece)]
     )
 
 

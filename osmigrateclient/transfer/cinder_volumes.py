@@ -28,7 +28,11 @@ LOG = logging.getLogger(__name__)
 
 #: the first pause of a wait, its growth factor and its most (seconds): a
 #: cloud operation is noticed at most POLL_MAX seconds after it finished
-POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.25, 1.5, 2.0
+POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.2, 1.5, 2.0
+#: seconds of a wait whose pauses stay POLL_FIRST: the stops, attaches and
+#: detaches of a cutover take a second or two each, and each one noticed
+#: late is downtime (a few more GETs per wait)
+POLL_QUICK = 2.0
 
 
 def wait(
@@ -47,7 +51,7 @@ def wait(
         <status> after <timeout> s``)
     """
     deadline = clock() + timeout
-    delay = POLL_FIRST
+    delay, quick = POLL_FIRST, round(POLL_QUICK / POLL_FIRST)
     while True:
         obj = get()
         if ready(obj):
@@ -63,7 +67,9 @@ def wait(
                 % (what, 'not there' if status is None else status, timeout)
             )
         pause(delay)
-        delay = min(delay * POLL_FACTOR, POLL_MAX)
+        quick -= 1
+        if quick <= 0:
+            delay = min(delay * POLL_FACTOR, POLL_MAX)
 
 
 # One volume create at a time in a process: the volumes of a name listed

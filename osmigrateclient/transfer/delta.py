@@ -18,7 +18,14 @@ How the bytes flow (only the chunks that differ travel)::
               (python3 hashlib: SHA-256 or BLAKE2b, chunks.ALGOS; an
               all-zero chunk is "z"), and it compares the two lists; or
               only the source host, when the destination's list is known
-              (the list of the pass that last wrote it: Volume.dest_chunks)
+              (the list of the pass that last wrote it: Volume.dest_chunks):
+
+    known list --stdin--> source host: hashes each chunk, and the pieces
+                          of a chunk that differs from the list
+                              | the chunk's index, as soon as found
+                              v
+                          migrator --stdin--> destination host: hashes
+                                              that chunk's pieces
 
     source host                                 destination host
     nbdkit -r file <device>                     nbdkit file <device>
@@ -46,7 +53,9 @@ chunk: 3.4 MB for 100 GiB at 1 MiB, 16 times that at 64 KiB) against the
 bytes sent for a scattered small write (a whole chunk).  Both are had: the
 whole device is compared in 1 MiB chunks, then only the chunks that
 differ are hashed again on both hosts in 64 KiB pieces, and only the
-pieces that differ travel or are zeroed.  Scattered 64 KiB writes (2 % of
+pieces that differ travel or are zeroed (with a known list, hashed
+while the source reads on, the source's from the chunk it has just read,
+not after it).  Scattered 64 KiB writes (2 % of
 a volume's data) sent 1.0x the changed bytes with pieces, 16x with whole
 chunks (tools/bench/warm.py).
 
@@ -59,9 +68,11 @@ The chunk arithmetic and the scripts the hosts run are in
 """
 
 import concurrent.futures
+import functools
 import hashlib
 import logging
 import secrets
+import threading
 import typing as ty
 
 from osmigrateclient import exceptions
@@ -112,19 +123,20 @@ class DeltaCopy(blockcopy.BlockCopy):
         self.chunk, self.piece = chunk, piece
         self._source_ports: dict[str, str] = {}
 
+    def _pieces(self, volume, runs) -> list[tuple[int, int]]:
+        """Runs of chunks as runs of pieces."""
+        ratio = self.chunk // self.piece
+        last = chunks.chunk_count(volume.size, self.piece)
+        return [
+            (a * ratio, min((a + n) * ratio, last) - a * ratio)
+            for a, n in runs
+        ]
+
     def _refined(self, volume, send, zero, export, algo):
         """The chunks that differ, compared again in pieces on both hosts:
         (pieces to send, pieces to zero, the source's hash of each piece
         written)."""
-        ratio = self.chunk // self.piece
-        last = chunks.chunk_count(volume.size, self.piece)
-
-        def pieces(runs):
-            return [
-                (a * ratio, min((a + n) * ratio, last) - a * ratio)
-                for a, n in runs
-            ]
-
+        pieces = functools.partial(self._pieces, volume)
         listed = pieces(chunks.capped(chunks.runs_of(send), chunks.MAX_RUNS))
         src_p: list[str] = []
         dst_p: list[str] = []
@@ -156,6 +168,141 @@ class DeltaCopy(blockcopy.BlockCopy):
         zero_p = sorted(set(expected) - set(send_p))
         return send_p, zero_p, expected
 
+    def _in_pieces(self, volume, send, zero, found):
+        """:meth:`_refined`'s answer from the pieces' hashes ``found``
+        (``{chunk: (source's, destination's)}``) of the chunks to send."""
+        ratio = self.chunk // self.piece
+        expected: dict[int, str] = {}
+        send_p = []
+        for i in send:
+            src_p, dst_p = found[i]
+            if len(src_p) != len(dst_p):
+                raise exceptions.MigrateError(
+                    'chunk %d: %d pieces on the source, %d on the '
+                    'destination' % (i, len(src_p), len(dst_p))
+                )
+            for k, (a, b) in enumerate(zip(src_p, dst_p, strict=True)):
+                if a != b:
+                    expected[i * ratio + k] = a
+                    if a != chunks.ZERO:
+                        send_p.append(i * ratio + k)
+        for a, n in self._pieces(volume, chunks.runs_of(zero)):
+            expected.update((i, chunks.ZERO) for i in range(a, a + n))
+        zero_p = sorted(set(expected) - set(send_p))
+        return send_p, zero_p, expected
+
+    def _streamed(self, volume, export, known, phase):
+        """The source's chunk list, hashed with the destination's known
+        one on its stdin; the chunks that differ are hashed again in pieces
+        on both hosts as the source finds them, the destination's while
+        the source reads on: (the source's list, ``{chunk: (source's
+        pieces, destination's)}`` of the chunks whose data differs)."""
+        count = chunks.chunk_count(volume.size, self.chunk)
+        source = dest = None
+        writer = reader = None
+        dest_lines: list[str] = []
+        try:
+            dest = ssh.start(
+                self.runner,
+                self.dest,
+                copy_scripts.tagged(
+                    chunks.pieces_script(
+                        volume.dest_device,
+                        volume.size,
+                        self.chunk,
+                        self.piece,
+                        known.algo,
+                    ),
+                    export,
+                ),
+                stdin=True,
+            )
+            # Read aside: a destination blocked on its output would stop
+            # reading the chunks it is given, and the source behind it.
+            reader = threading.Thread(
+                target=lambda: dest_lines.extend(dest.stdout), daemon=True
+            )
+            reader.start()
+            source = ssh.start(
+                self.runner,
+                self.source,
+                copy_scripts.tagged(
+                    chunks.hash_script(
+                        volume.source_device,
+                        volume.size,
+                        chunk=self.chunk,
+                        algo=known.algo,
+                        piece=self.piece,
+                    ),
+                    export,
+                ),
+                stdin=True,
+            )
+            writer = threading.Thread(
+                target=_feed, args=(source, known.hashes), daemon=True
+            )
+            writer.start()
+            src: list[str] = []
+            src_pieces: dict[int, list[str]] = {}
+            lines = iter(source.stdout)
+            algo = next(lines, '').strip()
+            for line in lines:
+                words = line.split()
+                if not words:
+                    continue
+                if len(words) > 1:
+                    src_pieces[len(src)] = words[1:]
+                    _tell(dest, '%d\n' % len(src))
+                src.append(words[0])
+            source.wait(timeout=60)
+            if source.returncode or algo != known.algo or len(src) != count:
+                raise exceptions.MigrateError(
+                    'hashing %s on %s failed (exit code %s, %d of %d '
+                    'chunks): %s'
+                    % (
+                        volume.source_device,
+                        self.source.label,
+                        source.returncode,
+                        len(src),
+                        count,
+                        source.stderr.read().strip()[:500],
+                    )
+                )
+            phase('hash (source only)')
+            _tell(dest, None)
+            dest.wait(timeout=HASH_TIMEOUT)
+            reader.join(timeout=60)
+            if dest.returncode:
+                raise exceptions.MigrateError(
+                    'hashing pieces of %s on %s failed (exit code %d): %s'
+                    % (
+                        volume.dest_device,
+                        self.dest.label,
+                        dest.returncode,
+                        dest.stderr.read().strip()[:500],
+                    )
+                )
+        finally:
+            for proc in (source, dest):
+                if proc is not None:
+                    blockcopy.end_process(proc)
+        if not dest_lines or dest_lines[0].strip() != known.algo:
+            raise exceptions.MigrateError(
+                'host %s did not hash with %s' % (self.dest.label, known.algo)
+            )
+        ratio = self.chunk // self.piece
+        dst_pieces = dict(
+            chunks.parse_pieces(line, count, ratio)
+            for line in dest_lines[1:]
+            if line.strip()
+        )
+        if set(dst_pieces) != set(src_pieces):
+            raise exceptions.MigrateError(
+                'host %s hashed the pieces of %d chunks, not %d'
+                % (self.dest.label, len(dst_pieces), len(src_pieces))
+            )
+        return src, {i: (src_pieces[i], dst_pieces[i]) for i in src_pieces}
+
     def push_argv(self, volume: blockcopy.Volume, export: str) -> list[str]:
         return chunks.delta_push(
             self._source_ports[export], export, self.piece
@@ -179,35 +326,28 @@ class DeltaCopy(blockcopy.BlockCopy):
             phases[name] = now - started - sum(phases.values())
 
         try:
-            algo, src, dst = self._whole(volume, export)
             known = volume.dest_chunks
-            phase(
-                'hash (source only)'
-                if known is not None and dst is known.hashes
-                else 'hash'
-            )
-            send, zero = chunks.compare(src, dst)
-            send_p, zero_p, expected = self._refined(
-                volume, send, zero, export, algo
-            )
+            count = chunks.chunk_count(volume.size, self.chunk)
+            if known is not None and len(known.hashes) == count:
+                algo = known.algo
+                src, found = self._streamed(volume, export, known, phase)
+                send, zero = chunks.compare(src, known.hashes)
+                send_p, zero_p, expected = self._in_pieces(
+                    volume, send, zero, found
+                )
+            else:
+                algo, src, dst = self._whole(volume, export)
+                phase('hash')
+                send, zero = chunks.compare(src, dst)
+                send_p, zero_p, expected = self._refined(
+                    volume, send, zero, export, algo
+                )
             phase('refine')
             send_runs = chunks.capped(chunks.runs_of(send_p), chunks.MAX_RUNS)
             zero_runs = chunks.runs_of(zero_p)
             sent = None
-            # Not capped: a gap filled would zero data; batches instead.
-            for k in range(0, len(zero_runs), chunks.MAX_RUNS):
-                self._run(
-                    self.dest,
-                    chunks.zero_script(
-                        volume.dest_device,
-                        zero_runs[k : k + chunks.MAX_RUNS],
-                        volume.size,
-                        self.piece,
-                    ),
-                    timeout=HASH_TIMEOUT,
-                )
-            phase('zero')
             if send_runs:
+                # Served while the destination zeroes (other pieces).
                 server = ssh.start(
                     self.runner,
                     self.source,
@@ -222,6 +362,20 @@ class DeltaCopy(blockcopy.BlockCopy):
                         export,
                     ),
                 )
+            # Not capped: a gap filled would zero data; batches instead.
+            for k in range(0, len(zero_runs), chunks.MAX_RUNS):
+                self._run(
+                    self.dest,
+                    chunks.zero_script(
+                        volume.dest_device,
+                        zero_runs[k : k + chunks.MAX_RUNS],
+                        volume.size,
+                        self.piece,
+                    ),
+                    timeout=HASH_TIMEOUT,
+                )
+            phase('zero')
+            if server is not None:
                 self._source_ports[export] = self._ready(server, label)
                 sent = self._transfer(
                     volume,
@@ -370,6 +524,25 @@ class DeltaCopy(blockcopy.BlockCopy):
             'changed-block copy of %s: the source host would not serve it: '
             '%s' % (label, err.strip())
         )
+
+
+def _tell(proc, text: str | None) -> None:
+    """``text`` on a host's stdin (None: its end); a host that has ended
+    (its exit status says why) takes no more."""
+    try:
+        if text is None:
+            proc.stdin.close()
+        else:
+            proc.stdin.write(text)
+            proc.stdin.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _feed(proc, hashes: list[str]) -> None:
+    """The list a host compares with, on its stdin, all of it."""
+    _tell(proc, '\n'.join(hashes) + '\n')
+    _tell(proc, None)
 
 
 class Copier(volume_copy.Copier):

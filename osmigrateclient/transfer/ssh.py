@@ -235,12 +235,12 @@ class Runner:
             ) from e
         return Completed(proc.returncode, proc.stdout, proc.stderr)
 
-    def start(self, argv: list[str]) -> ty.Any:
+    def start(self, argv: list[str], stdin: bool = False) -> ty.Any:
         """A running process (``subprocess.Popen``), stdout and stderr
-        piped as text."""
+        (and with ``stdin``, stdin) piped as text."""
         return subprocess.Popen(
             [*death_prefix(), *argv],
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -408,12 +408,20 @@ def run(
     return done
 
 
-def start(runner: Runner, host: Host, command: str | ty.Sequence[str]):
-    """Start ``command`` on ``host``; the local ssh process is returned.
+def start(
+    runner: Runner,
+    host: Host,
+    command: str | ty.Sequence[str],
+    stdin: bool = False,
+):
+    """Start ``command`` on ``host``; the local ssh process is returned
+    (with ``stdin``, what is written to its stdin reaches the command's).
 
     Ending the local process ends the SSH session, and with it remote
     commands that exit with their parent.
     """
+    if stdin:
+        return runner.start(ssh_argv(host, command), stdin=True)
     return runner.start(ssh_argv(host, command))
 
 

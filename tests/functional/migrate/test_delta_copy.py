@@ -80,3 +80,26 @@ class TestDeltaCopy(test_volume_copy.ConversionHostTestCase):
         )
         self.assertEqual(result.digest, again.digest)
         self.assertSameBytes(src.id, dst.id)
+
+        # The destination's list known (a sync pass's): only the source
+        # hashes whole, the destination hashes the changed chunks' pieces
+        # as the source finds them; a chunk of data become zeros is zeroed.
+        with open(test_volumes.backing_file('r1', src.id), 'r+b') as f:
+            for offset, length in WRITES[:2]:
+                f.seek(offset)
+                f.write(os.urandom(length))
+            f.seek(5 * MiB)
+            f.write(bytes(MiB))
+        known = copier.copy(
+            src.id,
+            dst.id,
+            test_volumes.GiB,
+            'delta',
+            dest_is_zero=False,
+            dest_chunks=again.hashes,
+        )
+        self.assertSameBytes(src.id, dst.id)
+        self.assertIn('hash (source only)', known.note)
+        self.assertEqual((1, 1), (known.chunks_changed, known.chunks_zeroed))
+        self.assertGreaterEqual(known.bytes_sent, chunks.PIECE)
+        self.assertLess(known.bytes_sent, chunks.PIECE + MiB)

@@ -117,6 +117,100 @@ class TestHashScript(base.BaseTestCase):
             self._run(),
         )
 
+    def _pieces(self, data):
+        """What the hosts print for the pieces (256 bytes) of a chunk."""
+        return [
+            chunks.ZERO if not any(p) else self._blake(p)
+            for p in (data[k : k + 256] for k in range(0, len(data), 256))
+        ]
+
+    def test_compared_with_a_known_list(self):
+        # the data of chunk 0 differs, chunk 1 is zero (known: data), the
+        # short last one is known: its pieces are not hashed
+        self.data = os.urandom(1024) + bytes(1024) + os.urandom(300)
+        with open(self.path, 'wb') as f:
+            f.write(self.data)
+        known = ['other', 'was-data', self._blake(self.data[2048:])]
+        script = chunks.hash_script(
+            self.path, len(self.data), chunk=1024, algo=self.algo, piece=256
+        )
+        done = subprocess.run(
+            ['bash', '-c', script],
+            input='\n'.join(known) + '\n',
+            capture_output=True,
+            text=True,
+        )
+        self.assertEqual(0, done.returncode, done.stderr)
+        self.assertEqual(
+            [
+                self.algo,
+                ' '.join(
+                    [self._blake(self.data[:1024])]
+                    + self._pieces(self.data[:1024])
+                ),
+                chunks.ZERO,
+                known[2],
+            ],
+            done.stdout.splitlines(),
+        )
+
+    def test_a_known_list_of_another_length_is_refused(self):
+        script = chunks.hash_script(
+            self.path, len(self.data), chunk=1024, algo=self.algo, piece=256
+        )
+        done = subprocess.run(
+            ['bash', '-c', script],
+            input='a\nb\n',
+            capture_output=True,
+            text=True,
+        )
+        self.assertEqual(1, done.returncode)
+        self.assertEqual(
+            '2 hashes to compare with, 3 chunks', done.stderr.strip()
+        )
+
+    def test_pieces_of_the_chunks_given(self):
+        # a piece of zeros inside chunk 0, the short last chunk's pieces
+        self.data = (
+            os.urandom(256) + bytes(256) + os.urandom(512) + os.urandom(300)
+        )
+        with open(self.path, 'wb') as f:
+            f.write(self.data)
+        script = chunks.pieces_script(
+            self.path, len(self.data), 1024, 256, self.algo
+        )
+        done = subprocess.run(
+            ['bash', '-c', script],
+            input='1\n0\n',
+            capture_output=True,
+            text=True,
+        )
+        self.assertEqual(0, done.returncode, done.stderr)
+        lines = done.stdout.splitlines()
+        self.assertEqual(self.algo, lines[0])
+        self.assertEqual(
+            {
+                0: self._pieces(self.data[:1024]),
+                1: self._pieces(self.data[1024:]),
+            },
+            dict(chunks.parse_pieces(line, 2, 4) for line in lines[1:]),
+        )
+        self.assertEqual(chunks.ZERO, self._pieces(self.data[:1024])[1])
+        self.assertEqual(2, len(self._pieces(self.data[1024:])))
+
+    def test_a_chunk_out_of_the_device_is_refused(self):
+        script = chunks.pieces_script(
+            self.path, len(self.data), 1024, 256, self.algo
+        )
+        done = subprocess.run(
+            ['bash', '-c', script],
+            input='3\n',
+            capture_output=True,
+            text=True,
+        )
+        self.assertEqual(1, done.returncode)
+        self.assertEqual('no chunk 3', done.stderr.strip())
+
 
 class TestHashScriptSha256(TestHashScript):
     algo = 'sha256'
@@ -149,6 +243,24 @@ class TestParseHashes(base.BaseTestCase):
             self.assertEqual(
                 'the hashes of 2 chunks were expected, the host printed: '
                 + output,
+                str(e),
+            )
+
+
+class TestParsePieces(base.BaseTestCase):
+    def test_a_line_of_a_host(self):
+        self.assertEqual(
+            (3, ['ab', 'z']), chunks.parse_pieces('3 ab z\n', 4, 16)
+        )
+
+    def test_a_strange_line_is_an_error(self):
+        for line in ('4 ab', 'x ab', '-1 ab', '2', '', '1 ' + 'a ' * 17):
+            e = self.assertRaises(
+                exceptions.MigrateError, chunks.parse_pieces, line, 4, 16
+            )
+            self.assertEqual(
+                'the hashes of the pieces of a chunk were expected, the '
+                'host printed: ' + line,
                 str(e),
             )
 

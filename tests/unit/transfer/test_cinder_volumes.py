@@ -78,6 +78,23 @@ class TestWait(base.BaseTestCase):
         self.assertEqual('available', vol.status)
         self.assertEqual([cinder_volumes.POLL_FIRST], pauses)
 
+    def test_quick_pauses_then_longer_ones(self):
+        got = iter(['creating'] * 16 + ['available'])
+        pauses = []
+        cinder_volumes.wait(
+            'volume x',
+            lambda: types.SimpleNamespace(status=next(got)),
+            lambda v: v.status == 'available',
+            lambda v: False,
+            60,
+            lambda: 0.0,
+            pauses.append,
+        )
+        self.assertEqual(
+            [0.2] * 10 + [0.3, 0.45, 0.675, 1.0125, 1.51875, 2.0],
+            [round(p, 5) for p in pauses],
+        )
+
     def test_times_out(self):
         now = iter([0.0, 0.0, 5.0])
         e = self.assertRaises(

@@ -85,6 +85,40 @@ class TestRefined(base.BaseTestCase):
         self.assertEqual(([], list(range(8))), (send_p, zero_p))
         self.assertEqual(dict.fromkeys(range(8), 'z'), expected)
 
+    def test_pieces_hashed_as_the_source_read_give_the_same(self):
+        # the pieces of test_pieces, as the hosts print them with a known
+        # list (_streamed): the same pieces sent, zeroed and expected
+        src = bytearray(b'a' * 20)
+        dst = bytearray(src)
+        src[9] = ord('b')
+        src[16:18] = b'\0\0'
+        src[4:6] = b'\0\0'
+        copy = self._copy(bytes(src), bytes(dst))
+        volume = types.SimpleNamespace(
+            size=20, source_device='/dev/s', dest_device='/dev/d'
+        )
+
+        def pieces(data, i):
+            part = data[i * 8 : (i + 1) * 8]
+            return [
+                'z' if not p.strip(b'\0') else 'blake2b' + p.hex()
+                for p in (part[k : k + 2] for k in range(0, len(part), 2))
+            ]
+
+        found = {i: (pieces(src, i), pieces(dst, i)) for i in (0, 1, 2)}
+        self.assertEqual(
+            copy._refined(volume, [0, 1, 2], [], 'x', 'blake2b'),
+            copy._in_pieces(volume, [0, 1, 2], [], found),
+        )
+
+    def test_a_chunk_become_zeros_with_a_known_list(self):
+        copy = self._copy(bytes(16), b'c' * 16)
+        volume = types.SimpleNamespace(size=16)
+        self.assertEqual(
+            ([], list(range(8)), dict.fromkeys(range(8), 'z')),
+            copy._in_pieces(volume, [], [0, 1], {}),
+        )
+
 
 #: the fake hash of a chunk of 8 'a'
 A = (b'a' * 8).hex()
