@@ -475,23 +475,16 @@ class Container(base.Resource):
                     result.failures[0],
                 ),
             )
-        if history.conflicts:
-            done = _done_detail(decision, work, result, made)
-            return base.Outcome(
-                self.type,
-                name,
-                base.CONFLICT,
-                '; '.join(d for d in (done, _history_detail(history)) if d),
-            )
         if decision.action == base.UNCHANGED:
             return base.Outcome(
                 self.type, name, base.DONE[base.UNCHANGED], decision.detail
             )
+        done = _done_detail(decision, work, result, made)
         return base.Outcome(
             self.type,
             name,
-            base.DONE[decision.action],
-            _done_detail(decision, work, result, made),
+            base.CONFLICT if history.conflicts else base.DONE[decision.action],
+            '; '.join(d for d in (done, _history_detail(history)) if d),
         )
 
 
