@@ -51,12 +51,18 @@ AUTO = 'auto'
 
 #: what both host programs begin with: the arguments ``dev size chunk
 #: threads algo``, the hash (``digest``, the host's choice for ``auto``),
-#: ``read(i)`` (chunk ``i`` whole) and ``pieces(view, piece)`` (the hash
-#: of each piece, ``z`` for an all-zero one: its digest is a zero
-#: piece's).  Reads and hashes let go of the GIL: threads keep reads in
-#: flight, and more cores hash faster.
+#: ``read(i, buf)`` (chunk ``i`` whole into ``buffer()``), ``is_zero`` and
+#: ``pieces(view, piece)`` (the hash of each piece, ``z`` for an all-zero
+#: one: its digest is a zero piece's).  Reads bypass the page cache
+#: (O_DIRECT into page-aligned buffers, where the device takes it): on the
+#: development machine a buffered read of a loop device cost five times
+#: the CPU (0.46 against 0.09 s a GiB) and twice the time.  Reads and
+#: hashes let go of the GIL: threads keep reads in flight, and more cores
+#: hash faster.  A whole chunk is compared with zeros as bytes (a
+#: memoryview compares byte by byte, 80 times slower), after three of its
+#: bytes (data is seldom zero there).
 _HOST_PRELUDE = r"""
-import concurrent.futures, hashlib, os, sys, threading
+import concurrent.futures, errno, hashlib, mmap, os, sys, threading
 dev, size, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 threads, algo = int(sys.argv[4]), sys.argv[5]
 if algo == 'auto':
@@ -72,16 +78,38 @@ else:
     digest = lambda v: hashlib.blake2b(v, digest_size=16).hexdigest()
 count = (size + chunk - 1) // chunk
 fd = os.open(dev, os.O_RDONLY)
+try:
+    direct = os.open(dev, os.O_RDONLY | os.O_DIRECT)
+except (AttributeError, OSError):
+    direct = None
+ALIGN = 4096
+def buffer():
+    return mmap.mmap(-1, chunk)
 def read(i, buf):
     want = min(chunk, size - i * chunk)
     view = memoryview(buf)[:want]
     got = 0
+    use = direct if direct is not None and want % ALIGN == 0 else fd
     while got < want:
-        k = os.preadv(fd, [view[got:]], i * chunk + got)
+        try:
+            k = os.preadv(use, [view[got:]], i * chunk + got)
+        except OSError as e:
+            if use == fd or e.errno != errno.EINVAL:
+                raise
+            use = fd
+            continue
         if k <= 0:
             raise SystemExit('short read at %d' % (i * chunk + got))
         got += k
+        if got % ALIGN:
+            use = fd
     return view
+zero = bytes(chunk)
+def is_zero(view):
+    n = len(view)
+    if view[0] or view[n // 2] or view[n - 1]:
+        return False
+    return view.tobytes() == (zero if n == chunk else zero[:n])
 zeros = {}
 def pieces(view, piece):
     out = []
@@ -100,9 +128,7 @@ def pieces(view, piece):
 #: stdin holds the hash list of the device the chunks are compared with
 #: (one per chunk): the line of a chunk whose data differs from it goes
 #: on with the hashes of its pieces, hashed from what was read.  Blocks of
-#: chunks go to :data:`HASH_THREADS` threads; a whole chunk is compared
-#: with zeros as bytes (a memoryview compares byte by byte, 80 times
-#: slower).
+#: chunks go to :data:`HASH_THREADS` threads.
 _HASH_PROGRAM = (
     _HOST_PRELUDE
     + r"""
@@ -119,14 +145,12 @@ else:
     known = None
     runs = [tuple(map(int, l.split())) for l in lines] or [(0, count)]
     items = [i for first, n in runs for i in range(first, first + n)]
-zero = bytes(chunk)
 def block(first):
-    buf = bytearray(chunk)
+    buf = buffer()
     out = []
     for i in items[first:first + 64]:
         view = read(i, buf)
-        n = len(view)
-        if buf == zero if n == chunk else bytes(view) == zero[:n]:
+        if is_zero(view):
             out.append('z')
             continue
         h = digest(view)
@@ -153,7 +177,7 @@ lock = threading.Lock()
 def one(i):
     if not 0 <= i < count:
         raise SystemExit('no chunk %d' % i)
-    line = '%d %s\n' % (i, ' '.join(pieces(read(i, bytearray(chunk)), piece)))
+    line = '%d %s\n' % (i, ' '.join(pieces(read(i, buffer()), piece)))
     with lock:
         sys.stdout.write(line)
         sys.stdout.flush()
