@@ -452,22 +452,10 @@ class DeltaCopy(blockcopy.BlockCopy):
         )
 
     def _whole(self, volume, export) -> tuple[str, list[str], list[str]]:
-        """(hash, the source's chunk list, the destination's): the
-        destination's the one known where there is one, else both hosts
-        hash at once, each with the hash of its choice; where they chose
-        differently, the one that chose SHA-256 again with BLAKE2b."""
-        known = volume.dest_chunks
-        count = chunks.chunk_count(volume.size, self.chunk)
-        if known is not None and len(known.hashes) == count:
-            src = self._hashes(
-                self.source,
-                volume.source_device,
-                volume.size,
-                (),
-                export,
-                algo=known.algo,
-            )
-            return known.algo, src.hashes, known.hashes
+        """(hash, the source's chunk list, the destination's), where the
+        destination's is not known: both hosts hash at once, each with the
+        hash of its choice; where they chose differently, the one that
+        chose SHA-256 again with BLAKE2b."""
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             found = [
                 pool.submit(

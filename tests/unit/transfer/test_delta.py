@@ -155,22 +155,6 @@ class TestWhole(base.BaseTestCase):
             sorted(copy.hashed),
         )
 
-    def test_a_known_destination_is_not_hashed(self):
-        copy = self._copy(b'a' * 16, b'?' * 16)
-        known = chunks.Hashes('blake2b', ['old', 'blake2b' + A])
-        algo, src, dst = copy._whole(self.volume(16, known), 'x')
-        self.assertEqual('blake2b', algo)
-        self.assertEqual(known.hashes, dst)
-        self.assertEqual(['blake2b' + A] * 2, src)
-        self.assertEqual([('S', (), 'blake2b')], copy.hashed)
-
-    def test_a_known_list_of_another_size_is_not_used(self):
-        copy = self._copy(b'a' * 24, b'a' * 24)
-        known = chunks.Hashes('blake2b', ['x', 'y'])
-        algo, src, dst = copy._whole(self.volume(24, known), 'x')
-        self.assertEqual(('sha256', src), (algo, dst))
-        self.assertEqual(2, len(copy.hashed))
-
 
 class TestCopier(base.BaseTestCase):
     def test_a_pass_copies_only_the_changed_chunks(self):
