@@ -81,29 +81,14 @@ NEW_PARAMS = '(params)'
 #: change (Swift has no way to unset them)
 NONE_IS_UNKNOWN = ('storage_policy', 'versions_enabled')
 
-OBJECT_SHAPE = {
-    'name': datafile.STR,
-    'hash': datafile.STR,
-    'bytes': datafile.NUMBER,
-    'content_type': datafile.STR,
-    'last_modified': datafile.STR,
-    'metadata': datafile.MapOf(datafile.STR),
-    'headers': {h.lower(): datafile.STR for h in swift_names.OBJECT_HEADERS},
-    'delete_at': datafile.NUMBER,
-    'manifest': datafile.STR,
-    'symlink': datafile.STR,
-    'segments': [
-        {
-            'path': datafile.STR,
-            'etag': datafile.STR,
-            'size_bytes': datafile.NUMBER,
-            'range': datafile.STR,
-        }
-    ],
-    'version_id': datafile.STR,
-    'delete_marker': (bool,),
-    'versions': [swift_versions.VERSION_SHAPE],
-}
+#: what an object may hold: what any version of it may, and its name,
+#: expiry and older versions
+OBJECT_SHAPE = dict(
+    {'name': datafile.STR},
+    **swift_versions.VERSION_SHAPE,
+    delete_at=datafile.NUMBER,
+    versions=[swift_versions.VERSION_SHAPE],
+)
 
 
 def _add_once(parser: ty.Any, option: str, **kwargs: ty.Any) -> None:
