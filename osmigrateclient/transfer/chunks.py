@@ -22,8 +22,11 @@ import typing as ty
 from osmigrateclient import exceptions
 from osmigrateclient.transfer import copy_scripts
 
-#: bytes hashed and compared as one
-CHUNK = 1024 * 1024
+#: bytes hashed and compared as one, at least (:func:`chunk_size`)
+CHUNK = 256 * 1024
+#: the most chunks of a device: a larger device's chunks are larger (a
+#: list of 33 bytes a chunk, 35 MB at most, and the migrator holds it)
+MAX_CHUNKS = 1024 * 1024
 #: what a chunk that differs is compared in again; what travels
 PIECE = 64 * 1024
 #: the most runs of chunks a pass lists (a host's command line is limited:
@@ -189,7 +192,19 @@ with concurrent.futures.ThreadPoolExecutor(threads) as ex:
 )
 
 
-def chunk_count(size: int, chunk: int = CHUNK) -> int:
+def chunk_size(size: int) -> int:
+    """The chunk of a device of ``size`` bytes: :data:`CHUNK`, doubled
+    while the device would have more than :data:`MAX_CHUNKS` (512 KiB
+    above 256 GiB, 1 MiB above 512 GiB, 2 MiB above 1 TiB)."""
+    chunk = CHUNK
+    while size > chunk * MAX_CHUNKS:
+        chunk *= 2
+    return chunk
+
+
+def chunk_count(size: int, chunk: int | None = None) -> int:
+    """A device's chunks (of :func:`chunk_size` unless ``chunk``)."""
+    chunk = chunk or chunk_size(size)
     return (size + chunk - 1) // chunk
 
 
@@ -271,7 +286,7 @@ def parse_pieces(line: str, count: int, pieces: int) -> tuple[int, list[str]]:
     return index, words[1:]
 
 
-def extents(runs, size: int, chunk: int = CHUNK) -> str:
+def extents(runs, size: int, chunk: int) -> str:
     """nbdkit's extent list (``offset length``) of the runs' bytes."""
     return ''.join(
         '%d %d\n' % (a * chunk, min((a + n) * chunk, size) - a * chunk)
@@ -296,13 +311,15 @@ def hash_script(
     device: str,
     size: int,
     runs=(),
-    chunk: int = CHUNK,
+    chunk: int | None = None,
     algo: str = AUTO,
     piece: int = 0,
 ):
     """Prints the hash used (``algo``, or the host's choice), then a line
     per chunk of ``runs`` (all when none): its hash.  With ``piece``, the
-    hash list to compare with is read from stdin (``runs`` not given)."""
+    hash list to compare with is read from stdin (``runs`` not given).
+    Chunks of :func:`chunk_size` unless ``chunk``."""
+    chunk = chunk or chunk_size(size)
     argv = _program(_HASH_PROGRAM, device, size, chunk, algo) + [str(piece)]
     if piece:
         return shlex.join(argv)
@@ -320,7 +337,7 @@ def pieces_script(
     )
 
 
-def zero_script(device: str, runs, size: int, chunk: int = CHUNK) -> str:
+def zero_script(device: str, runs, size: int, chunk: int) -> str:
     """Zeroes the runs' bytes of ``device`` on its host."""
     dev = shlex.quote(device)
     lines = ['set -e']
@@ -333,9 +350,7 @@ def zero_script(device: str, runs, size: int, chunk: int = CHUNK) -> str:
     return '\n'.join(lines)
 
 
-def serve_script(
-    device: str, runs, size: int, export: str, chunk: int = CHUNK
-) -> str:
+def serve_script(device: str, runs, size: int, export: str, chunk: int) -> str:
     """The source host's read-only NBD server of the runs' bytes of
     ``device`` (the rest reads as holes): prints ``ready <port>`` once it
     answers, then runs until it is stopped (or for a day)."""

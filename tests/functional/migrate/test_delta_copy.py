@@ -17,11 +17,13 @@ from tests.functional.migrate import test_volumes
 
 MiB = test_volumes.MiB
 #: (offset, bytes) of the random writes after the first copy: three chunks
-#: (two writes share chunk 700), each a few KiB
+#: (two writes share the one at 700 MiB), each a few KiB
 WRITES = ((5 * MiB + 4096, 4096), (700 * MiB, 512), (700 * MiB + 8192, 100))
 WRITES += ((1023 * MiB + MiB - 4096, 4096),)
-#: a chunk that was random and becomes zeros on the source
+#: a MiB that was random and becomes zeros on the source
 ZEROED = 333
+#: chunks a MiB (of a 1 GiB device: chunks.chunk_size)
+PER_MIB = MiB // chunks.CHUNK
 
 
 class TestDeltaCopy(test_volume_copy.ConversionHostTestCase):
@@ -61,13 +63,12 @@ class TestDeltaCopy(test_volume_copy.ConversionHostTestCase):
             src.id, dst.id, test_volumes.GiB, 'delta', dest_is_zero=False
         )
         self.assertSameBytes(src.id, dst.id)
-        self.assertEqual(1024, result.chunks)
+        self.assertEqual(1024 * PER_MIB, result.chunks)
         self.assertEqual(3, result.chunks_changed)
-        self.assertEqual(1, result.chunks_zeroed)
+        self.assertEqual(PER_MIB, result.chunks_zeroed)
         # three 64 KiB pieces of data (the chunks compared again in
         # pieces), plus SSH's session and NBD's framing (about 0.6 MB
-        # measured); not the zeroed chunk, and less than the three whole
-        # chunks that differ
+        # measured); not the zeroed MiB
         self.assertGreaterEqual(result.bytes_sent, 3 * chunks.PIECE)
         self.assertLess(result.bytes_sent, 3 * chunks.PIECE + MiB)
 
@@ -83,7 +84,8 @@ class TestDeltaCopy(test_volume_copy.ConversionHostTestCase):
 
         # The destination's list known (a sync pass's): only the source
         # hashes whole, the destination hashes the changed chunks' pieces
-        # as the source finds them; a chunk of data become zeros is zeroed.
+        # as the source finds them; a MiB of data become zeros is zeroed
+        # (the write at 5 MiB with it).
         with open(test_volumes.backing_file('r1', src.id), 'r+b') as f:
             for offset, length in WRITES[:2]:
                 f.seek(offset)
@@ -100,6 +102,8 @@ class TestDeltaCopy(test_volume_copy.ConversionHostTestCase):
         )
         self.assertSameBytes(src.id, dst.id)
         self.assertIn('hash (source only)', known.note)
-        self.assertEqual((1, 1), (known.chunks_changed, known.chunks_zeroed))
+        self.assertEqual(
+            (1, PER_MIB), (known.chunks_changed, known.chunks_zeroed)
+        )
         self.assertGreaterEqual(known.bytes_sent, chunks.PIECE)
         self.assertLess(known.bytes_sent, chunks.PIECE + MiB)

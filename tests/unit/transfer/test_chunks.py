@@ -45,6 +45,20 @@ class TestRuns(base.BaseTestCase):
             str(e),
         )
 
+    def test_chunk_size_grows_with_large_devices_only(self):
+        GiB = 1024**3
+        for size, chunk in (
+            (GiB, 256 * 1024),
+            (256 * GiB, 256 * 1024),
+            (256 * GiB + 1, 512 * 1024),
+            (1024 * GiB, 1024 * 1024),
+            (1024 * GiB + 1, 2 * 1024 * 1024),
+        ):
+            self.assertEqual(chunk, chunks.chunk_size(size), size)
+        self.assertEqual(4096, chunks.chunk_count(GiB))
+        self.assertEqual(2**20, chunks.chunk_count(1024 * GiB))
+        self.assertEqual(3, chunks.chunk_count(2049, 1024))
+
     def test_extents_end_at_the_size(self):
         self.assertEqual(
             '0 2048\n4096 1000\n',
@@ -275,7 +289,7 @@ class TestScripts(base.BaseTestCase):
         )
 
     def test_serve_script_is_read_only_and_strict(self):
-        script = chunks.serve_script('/dev/vdb', [(0, 1)], 4096, 'ab12')
+        script = chunks.serve_script('/dev/vdb', [(0, 1)], 4096, 'ab12', 4096)
         self.assertIn(
             'timeout 86400 nbdkit -r --exit-with-parent --foreground '
             '--ipaddr 127.0.0.1 --port "$port" --filter=exportname '

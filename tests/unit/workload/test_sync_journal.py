@@ -67,7 +67,7 @@ class TestJournal(base.BaseTestCase):
 class TestChunkList(base.BaseTestCase):
     """What a pass left in a destination volume."""
 
-    SIZE = 3 * 1024 * 1024  # three chunks
+    SIZE = 3 * chunks.CHUNK  # three chunks
 
     def setUp(self):
         super().setUp()
