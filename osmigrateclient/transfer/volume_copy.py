@@ -314,6 +314,12 @@ class Copier:
                 if record is not None:
                     record([dict(a) for a in attached])
 
+        # The hosts' master connections come up while the volumes attach.
+        shared = ssh.Shared(self.runner)
+        hosts = {
+            side: shared.host(self.ssh_hosts[host_pool.key(side, pair)])
+            for side in conversion_host.SIDES
+        }
         try:
             # Both hosts at once: two clouds, two servers.
             with concurrent.futures.ThreadPoolExecutor(2) as pool:
@@ -324,6 +330,7 @@ class Copier:
                     source_volume_id,
                     note,
                     blamed,
+                    hosts[conversion_host.SRC],
                 )
                 dst_attach = pool.submit(
                     self._attach,
@@ -332,14 +339,18 @@ class Copier:
                     dest_volume_id,
                     note,
                     blamed,
+                    hosts[conversion_host.DST],
                 )
                 src_dev = src_attach.result()
                 dst_dev = dst_attach.result()
             result = self._copy_bytes(
                 volume._replace(source_device=src_dev, dest_device=dst_dev),
+                hosts[conversion_host.SRC],
+                hosts[conversion_host.DST],
                 pair,
             )
         except BaseException:
+            shared.close()
             try:
                 self.detach(attached)
             except Exception as e:
@@ -352,6 +363,7 @@ class Copier:
                 if record is not None:
                     record([])
             raise
+        shared.close()
         self.detach(attached)
         del attached[:]
         if record is not None:
@@ -462,22 +474,27 @@ class Copier:
     # -- steps --------------------------------------------------------------
 
     def _attach(
-        self, side: str, pair: int, volume_id: str, note, blamed: list
+        self,
+        side: str,
+        pair: int,
+        volume_id: str,
+        note,
+        blamed: list,
+        host: ssh.Host,
     ) -> str:
-        """Attach ``volume_id`` to ``pair``'s ``side`` host; its device
-        there.  A failure that is the host's goes into ``blamed``."""
+        """Attach ``volume_id`` to ``pair``'s ``side`` host (``host``);
+        its device there.  A failure that is the host's goes into
+        ``blamed``."""
         key = host_pool.key(side, pair)
         server_id = self.hosts[key]['server_id']
         runner = self.runner
         if len(self.pairs) > 1:
-            runner = host_faults.Reaching(
-                runner, self.ssh_hosts[key], self.pause
-            )
+            runner = host_faults.Reaching(runner, host, self.pause)
         try:
             return attachments.attach(
                 self.conns[side],
                 runner,
-                self.ssh_hosts[key],
+                host,
                 server_id,
                 volume_id,
                 self.settings.timeout,
@@ -493,19 +510,21 @@ class Copier:
             raise
 
     def _copy_bytes(
-        self, volume: blockcopy.Volume, pair: int
+        self,
+        volume: blockcopy.Volume,
+        source: ssh.Host,
+        dest: ssh.Host,
+        pair: int,
     ) -> blockcopy.Result:
         progress = self.progress
         if self.log is not None:
             progress = LoggedProgress(progress, self.log)
-        src, dst = (
-            host_pool.key(conversion_host.SRC, pair),
-            host_pool.key(conversion_host.DST, pair),
-        )
         copier = (self.copy_class or blockcopy.BlockCopy)(
-            self.ssh_hosts[src],
-            self.ssh_hosts[dst],
-            conversion_host.link_of(self.hosts[src]),
+            source,
+            dest,
+            conversion_host.link_of(
+                self.hosts[host_pool.key(conversion_host.SRC, pair)]
+            ),
             self.runner,
             progress,
             copy_timeout=self.settings.copy_timeout,

@@ -213,6 +213,49 @@ class TestCommands(base.BaseTestCase):
         self.assertNotIsInstance(e, ssh.Unreachable)
 
 
+class TestShared(base.BaseTestCase):
+    """A copy's master connections: started, used, ended, cleaned."""
+
+    class Runner(ssh.Runner):
+        def __init__(self):
+            self.started = []
+
+        def start(self, argv, stdin=False):
+            self.started.append(argv)
+            # a stand-in for ssh -N: runs until it is ended
+            return subprocess.Popen(
+                ['sleep', '60'],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+
+    def test_calls_go_through_the_master(self):
+        runner = self.Runner()
+        host = ssh.Host('192.0.2.7', '/d/ssh.key', '/d/kh')
+        with ssh.Shared(runner) as shared:
+            one = shared.host(host)
+            two = shared.host(host._replace(address='192.0.2.8'))
+            directory = os.path.dirname(one.control_path)
+            self.assertEqual(0o700, stat.S_IMODE(os.stat(directory).st_mode))
+            self.assertNotEqual(one.control_path, two.control_path)
+            [master, _] = runner.started
+            self.assertIn('ControlMaster=yes', master)
+            self.assertIn('ControlPath=%s' % one.control_path, master)
+            self.assertEqual(['-N', '-T', '--', '192.0.2.7'], master[-4:])
+            argv = ssh.ssh_argv(one, 'true')
+            # through the master while it answers, else on its own
+            self.assertIn('ControlMaster=no', argv)
+            self.assertIn('ControlPath=%s' % one.control_path, argv)
+            procs = list(shared._masters)
+        self.assertFalse(os.path.exists(directory))
+        self.assertEqual([-signal.SIGTERM] * 2, [p.returncode for p in procs])
+
+    def test_fake_runners_share_nothing(self):
+        host = ssh.Host('192.0.2.7', '/d/ssh.key', '/d/kh')
+        with ssh.Shared(object()) as shared:
+            self.assertIs(host, shared.host(host))
+
+
 class TestDeathSignal(base.BaseTestCase):
     def setUp(self):
         super().setUp()
