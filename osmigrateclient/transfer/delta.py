@@ -82,6 +82,7 @@ from osmigrateclient import exceptions
 from osmigrateclient.transfer import blockcopy
 from osmigrateclient.transfer import chunks
 from osmigrateclient.transfer import copy_scripts
+from osmigrateclient.transfer import delta_batches
 from osmigrateclient.transfer import ssh
 from osmigrateclient.transfer import volume_copy
 
@@ -196,16 +197,41 @@ class DeltaCopy(blockcopy.BlockCopy):
         zero_p = sorted(set(expected) - set(send_p))
         return send_p, zero_p, expected
 
-    def _streamed(self, volume, export, known, phase):
+    def _streamed(self, volume, export, known, phase, on_pieces=None):
         """The source's chunk list, hashed with the destination's known
         one on its stdin; the chunks that differ are hashed again in pieces
         on both hosts as the source finds them, the destination's while
         the source reads on: (the source's list, ``{chunk: (source's
-        pieces, destination's)}`` of the chunks whose data differs)."""
+        pieces, destination's)}`` of the chunks whose data differs).
+        ``on_pieces(source's, destination's, first piece)`` hears of each
+        such chunk as soon as both hosts hashed its pieces."""
         count = chunks.chunk_count(volume.size, self.chunk)
+        ratio = self.chunk // self.piece
         source = dest = None
         writer = reader = None
         dest_lines: list[str] = []
+        src_pieces: dict[int, list[str]] = {}
+
+        def read_dest() -> None:
+            # Read aside: a destination blocked on its output would stop
+            # reading the chunks it is given, and the source behind it.
+            for line in dest.stdout:
+                dest_lines.append(line)
+                if (
+                    on_pieces is None
+                    or len(dest_lines) == 1
+                    or dest_lines[0].strip() != known.algo
+                    or not line.strip()
+                ):
+                    continue
+                try:
+                    i, dst_p = chunks.parse_pieces(line, count, ratio)
+                except exceptions.MigrateError:
+                    continue  # reported once all is read
+                src_p = src_pieces.get(i)
+                if src_p is not None and len(src_p) == len(dst_p):
+                    on_pieces(src_p, dst_p, i * ratio)
+
         try:
             dest = ssh.start(
                 self.runner,
@@ -222,11 +248,7 @@ class DeltaCopy(blockcopy.BlockCopy):
                 ),
                 stdin=True,
             )
-            # Read aside: a destination blocked on its output would stop
-            # reading the chunks it is given, and the source behind it.
-            reader = threading.Thread(
-                target=lambda: dest_lines.extend(dest.stdout), daemon=True
-            )
+            reader = threading.Thread(target=read_dest, daemon=True)
             reader.start()
             source = ssh.start(
                 self.runner,
@@ -248,7 +270,6 @@ class DeltaCopy(blockcopy.BlockCopy):
             )
             writer.start()
             src: list[str] = []
-            src_pieces: dict[int, list[str]] = {}
             lines = iter(source.stdout)
             algo = next(lines, '').strip()
             for line in lines:
@@ -295,7 +316,6 @@ class DeltaCopy(blockcopy.BlockCopy):
             raise exceptions.MigrateError(
                 'host %s did not hash with %s' % (self.dest.label, known.algo)
             )
-        ratio = self.chunk // self.piece
         dst_pieces = dict(
             chunks.parse_pieces(line, count, ratio)
             for line in dest_lines[1:]
@@ -307,6 +327,32 @@ class DeltaCopy(blockcopy.BlockCopy):
                 % (self.dest.label, len(dst_pieces), len(src_pieces))
             )
         return src, {i: (src_pieces[i], dst_pieces[i]) for i in src_pieces}
+
+    def _send(self, volume, export, label, pieces, deadline) -> int | None:
+        """Send ``pieces`` (sorted) from the source host: a server of them
+        there, and a push; the bytes sent, if ssh said."""
+        runs = chunks.capped(chunks.runs_of(pieces), chunks.MAX_RUNS)
+        server = deadline.watch(
+            ssh.start(
+                self.runner,
+                self.source,
+                copy_scripts.tagged(
+                    chunks.serve_script(
+                        volume.source_device,
+                        runs,
+                        volume.size,
+                        export,
+                        self.piece,
+                    ),
+                    export,
+                ),
+            )
+        )
+        try:
+            self._source_ports[export] = self._ready(server, label)
+            return self._transfer(volume, export, label, deadline)
+        finally:
+            blockcopy.end_process(server)
 
     def push_argv(self, volume: blockcopy.Volume, export: str) -> list[str]:
         return chunks.delta_push(
@@ -331,16 +377,29 @@ class DeltaCopy(blockcopy.BlockCopy):
             phases[name] = now - started - sum(phases.values())
 
         self.chunk = self._chunk or chunks.chunk_size(volume.size)
+        deadline = blockcopy.Deadline(self.copy_timeout)
+        batches = None
         try:
             known = volume.dest_chunks
             count = chunks.chunk_count(volume.size, self.chunk)
             if known is not None and len(known.hashes) == count:
                 algo = known.algo
-                src, found = self._streamed(volume, export, known, phase)
+                # What is found is sent while the source reads on.
+                batches = delta_batches.Batches(
+                    lambda pieces: self._send(
+                        volume, export, label, pieces, deadline
+                    ),
+                    self.piece,
+                    deadline.expire,
+                )
+                src, found = self._streamed(
+                    volume, export, known, phase, batches.found
+                )
                 send, zero = chunks.compare(src, known.hashes)
                 send_p, zero_p, expected = self._in_pieces(
                     volume, send, zero, found
                 )
+                late = batches.finish(send_p)
             else:
                 algo, src, dst = self._whole(volume, export)
                 phase('hash')
@@ -348,8 +407,9 @@ class DeltaCopy(blockcopy.BlockCopy):
                 send_p, zero_p, expected = self._refined(
                     volume, send, zero, export, algo
                 )
+                late = send_p
             phase('refine')
-            send_runs = chunks.capped(chunks.runs_of(send_p), chunks.MAX_RUNS)
+            send_runs = chunks.capped(chunks.runs_of(late), chunks.MAX_RUNS)
             zero_runs = chunks.runs_of(zero_p)
             sent = None
             if send_runs:
@@ -383,12 +443,9 @@ class DeltaCopy(blockcopy.BlockCopy):
             phase('zero')
             if server is not None:
                 self._source_ports[export] = self._ready(server, label)
-                sent = self._transfer(
-                    volume,
-                    export,
-                    label,
-                    blockcopy.Deadline(self.copy_timeout),
-                )
+                sent = self._transfer(volume, export, label, deadline)
+            if batches is not None and batches.sent is not None:
+                sent = (sent or 0) + batches.sent
             phase('send')
             written = chunks.capped(chunks.runs_of(expected), chunks.MAX_RUNS)
             if written:
@@ -420,16 +477,21 @@ class DeltaCopy(blockcopy.BlockCopy):
                     )
             phase('verify')
         except BaseException:
+            if batches is not None:
+                batches.abort()
             if server is not None:
                 blockcopy.end_process(server)
             self._stop(export)
             raise
         finally:
+            deadline.cancel()
             self._source_ports.pop(export, None)
         if server is not None:
             blockcopy.end_process(server)
             self._stop(export)
         note = ', '.join('%s %.1f s' % kv for kv in phases.items())
+        if batches is not None and batches.batches:
+            note += ' (%d batches sent while hashing)' % batches.batches
         LOG.info(
             '%s: %d of %d chunks changed (%d pieces sent), %d zeroed, '
             '%s bytes sent (%s)',

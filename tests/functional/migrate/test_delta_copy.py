@@ -8,6 +8,8 @@ a pass with nothing to send."""
 
 import os
 
+import fixtures
+
 from osmigrateclient.transfer import chunks
 from osmigrateclient.transfer import delta
 from osmigrateclient.transfer import volume_copy
@@ -85,13 +87,19 @@ class TestDeltaCopy(test_volume_copy.ConversionHostTestCase):
         # The destination's list known (a sync pass's): only the source
         # hashes whole, the destination hashes the changed chunks' pieces
         # as the source finds them; a MiB of data become zeros is zeroed
-        # (the write at 5 MiB with it).
+        # (the write at 5 MiB with it).  A batch is one piece here: the
+        # piece at 100 MiB goes while the source still reads the rest.
         with open(test_volumes.backing_file('r1', src.id), 'r+b') as f:
-            for offset, length in WRITES[:2]:
+            for offset, length in WRITES[:2] + ((100 * MiB, 4096),):
                 f.seek(offset)
                 f.write(os.urandom(length))
             f.seek(5 * MiB)
             f.write(bytes(MiB))
+        self.useFixture(
+            fixtures.MonkeyPatch(
+                'osmigrateclient.transfer.delta_batches.BATCH', chunks.PIECE
+            )
+        )
         known = copier.copy(
             src.id,
             dst.id,
@@ -102,8 +110,10 @@ class TestDeltaCopy(test_volume_copy.ConversionHostTestCase):
         )
         self.assertSameBytes(src.id, dst.id)
         self.assertIn('hash (source only)', known.note)
+        self.assertIn('batches sent while hashing', known.note)
         self.assertEqual(
-            (1, PER_MIB), (known.chunks_changed, known.chunks_zeroed)
+            (2, PER_MIB), (known.chunks_changed, known.chunks_zeroed)
         )
-        self.assertGreaterEqual(known.bytes_sent, chunks.PIECE)
-        self.assertLess(known.bytes_sent, chunks.PIECE + MiB)
+        # two pieces, in two pushes or more (each about 0.6 MB of framing)
+        self.assertGreaterEqual(known.bytes_sent, 2 * chunks.PIECE)
+        self.assertLess(known.bytes_sent, 2 * chunks.PIECE + 3 * MiB)
