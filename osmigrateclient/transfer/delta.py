@@ -26,6 +26,10 @@ How the bytes flow (only the chunks that differ travel)::
                               v
                           migrator --stdin--> destination host: hashes
                                               that chunk's pieces
+                              | the pieces that differ, both hashed
+                              v
+                          a batch of them sent as below, while the
+                          source reads on (delta_batches); the rest after
 
     source host                                 destination host
     nbdkit -r file <device>                     nbdkit file <device>
