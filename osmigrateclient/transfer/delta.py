@@ -357,6 +357,7 @@ class DeltaCopy(blockcopy.BlockCopy):
             return self._transfer(volume, export, label, deadline)
         finally:
             blockcopy.end_process(server)
+            self._source_ports.pop(export, None)
 
     def push_argv(self, volume: blockcopy.Volume, export: str) -> list[str]:
         return chunks.delta_push(
@@ -390,8 +391,8 @@ class DeltaCopy(blockcopy.BlockCopy):
                 algo = known.algo
                 # What is found is sent while the source reads on.
                 batches = delta_batches.Batches(
-                    lambda pieces: self._send(
-                        volume, export, label, pieces, deadline
+                    lambda pieces, n: self._send(
+                        volume, '%s%04x' % (export, n), label, pieces, deadline
                     ),
                     self.piece,
                     deadline.expire,
@@ -448,8 +449,10 @@ class DeltaCopy(blockcopy.BlockCopy):
             if server is not None:
                 self._source_ports[export] = self._ready(server, label)
                 sent = self._transfer(volume, export, label, deadline)
-            if batches is not None and batches.sent is not None:
-                sent = (sent or 0) + batches.sent
+            if batches is not None:
+                batches.wait()
+                if batches.sent is not None:
+                    sent = (sent or 0) + batches.sent
             phase('send')
             written = chunks.capped(chunks.runs_of(expected), chunks.MAX_RUNS)
             if written:

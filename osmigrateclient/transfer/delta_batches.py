@@ -21,9 +21,12 @@ what was found last, not of everything::
 A batch is the pieces found since the one before, once they are
 :data:`BATCH` bytes or more: one read-only NBD server of them on the
 source host and one push, as the last batch is sent
-(:meth:`delta.DeltaCopy._send`).  Only pieces of chunks whose pieces both
-hosts have hashed are sent: the destination host never reads again what
-a batch writes.
+(:meth:`delta.DeltaCopy._send`), each under a name of its own that
+begins with the pass's (a stop of the pass ends them all).  Only pieces
+of chunks whose pieces both hosts have hashed are sent: the destination
+host never reads again what a batch writes.  The last batch does not
+wait for the one being sent when the hash ends: both go at once (their
+pieces are apart; a gap merged into a run is the source's bytes too).
 """
 
 import threading
@@ -39,8 +42,8 @@ BATCH = 16 * 1024 * 1024
 class Batches:
     """Sends the pieces found, a batch at a time, in a thread of its own.
 
-    :param send: sends a batch (sorted piece indexes); the bytes sent or
-        None
+    :param send: sends a batch (sorted piece indexes, the batch's number
+        from 1); the bytes sent or None
     :param piece: bytes a piece
     :param end: ends what a batch runs (its processes), from another
         thread
@@ -48,7 +51,7 @@ class Batches:
 
     def __init__(
         self,
-        send: ty.Callable[[list[int]], int | None],
+        send: ty.Callable[[list[int], int], int | None],
         piece: int,
         end: ty.Callable[[], None],
     ) -> None:
@@ -93,26 +96,30 @@ class Batches:
                     batch = sorted(self._pending)
                     self._pending = []
                     self._taken.update(batch)
-                sent = self._send(batch)
                 self.batches += 1
+                sent = self._send(batch, self.batches)
                 if sent is not None:
                     self.sent = (self.sent or 0) + sent
         except BaseException as e:
             self.error = e
 
     def finish(self, pieces: list[int]) -> list[int]:
-        """After the hash: wait for the batch being sent; of ``pieces``
-        (all those to send), the ones no batch took.
-
-        :raises: what made a batch fail
-        """
+        """After the hash: no batch from now on; of ``pieces`` (all those
+        to send), the ones no batch took (the one being sent goes on:
+        :meth:`wait`)."""
         with self._cond:
             self._done = True
             self._cond.notify()
+            return [i for i in pieces if i not in self._taken]
+
+    def wait(self) -> None:
+        """Wait for the batch being sent, if any.
+
+        :raises: what made a batch fail
+        """
         self._thread.join()
         if self.error is not None:
             raise self.error
-        return [i for i in pieces if i not in self._taken]
 
     def abort(self) -> None:
         """End the batch being sent, if any, and the thread."""

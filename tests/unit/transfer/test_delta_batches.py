@@ -27,8 +27,8 @@ class TestBatches(base.BaseTestCase):
         self.sending = threading.Event()
         self.ended = []
 
-    def send(self, pieces):
-        self.sent.append(pieces)
+    def send(self, pieces, n):
+        self.sent.append((n, pieces))
         self.sending.set()
         return 100 * len(pieces)
 
@@ -46,7 +46,8 @@ class TestBatches(base.BaseTestCase):
         self.assertTrue(self.sending.wait(10))
         b.found(['g'], ['x'], 20)
         self.assertEqual([20, 30], b.finish([0, 1, 9, 11, 20, 30]))
-        self.assertEqual([[0, 1, 9, 11]], self.sent)
+        b.wait()
+        self.assertEqual([(1, [0, 1, 9, 11])], self.sent)
         self.assertEqual((1, 400), (b.batches, b.sent))
         self.assertEqual([], self.ended)
 
@@ -54,23 +55,25 @@ class TestBatches(base.BaseTestCase):
         b = self.batches()
         b.found(['a', 'b'], ['x', 'b'], 4)
         self.assertEqual([4], b.finish([4]))
+        b.wait()
         self.assertEqual(([], 0, None), (self.sent, b.batches, b.sent))
 
     def test_a_failed_batch_fails_the_pass(self):
-        def send(pieces):
+        def send(pieces, n):
             self.sending.set()
             raise exceptions.MigrateError('copy failed')
 
         b = self.batches(send)
         b.found(['a'] * 4, ['x'] * 4, 0)
         self.assertTrue(self.sending.wait(10))
-        e = self.assertRaises(exceptions.MigrateError, b.finish, [0, 1, 2, 3])
+        self.assertEqual([], b.finish([0, 1, 2, 3]))
+        e = self.assertRaises(exceptions.MigrateError, b.wait)
         self.assertEqual('copy failed', str(e))
 
     def test_abort_ends_the_batch_being_sent(self):
         release = threading.Event()
 
-        def send(pieces):
+        def send(pieces, n):
             self.sending.set()
             release.wait(10)
 
