@@ -22,6 +22,7 @@ export once per worker.  Paths are relative to the export's root, with
 the path; :class:`NotFound` when the path does not exist.
 """
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -47,6 +48,9 @@ TIMEOUT_MS = 60000
 
 O_RDONLY, O_WRONLY = os.O_RDONLY, os.O_WRONLY
 O_CREAT, O_TRUNC = os.O_CREAT, os.O_TRUNC
+#: the uid and gid libnfs 4.0 reports for an owner the server names (as
+#: ``root@domain``) rather than numbers: the owner is not known
+NOBODY = 65534
 
 
 class LibraryMissing(exceptions.MigrateError):
@@ -55,6 +59,11 @@ class LibraryMissing(exceptions.MigrateError):
 
 class NotFound(exceptions.MigrateError):
     """The path does not exist."""
+
+
+class NotPermitted(exceptions.MigrateError):
+    """The server refuses the change (EPERM or EACCES: a root-squashing
+    export refuses a chown)."""
 
 
 class _Stat64(ctypes.Structure):
@@ -106,6 +115,12 @@ class Stat(ty.NamedTuple):
     size: int
     #: nanoseconds since the epoch
     mtime_ns: int
+    #: the numeric owner (:data:`NOBODY`: not known)
+    uid: int = NOBODY
+    gid: int = NOBODY
+    #: the inode number, and how many names it has (hard links)
+    ino: int = 0
+    nlink: int = 1
 
     @property
     def kind(self) -> str:
@@ -134,6 +149,8 @@ _SIGNATURES: dict[str, tuple[ty.Any, list[ty.Any]]] = {
     'nfs_set_timeout': (None, [_P, _I]),
     'nfs4_set_client_name': (None, [_P, _S]),
     'nfs4_set_verifier': (None, [_P, _S]),
+    'nfs_set_uid': (None, [_P, _I]),
+    'nfs_set_gid': (None, [_P, _I]),
     'nfs_parse_url_dir': (ctypes.POINTER(_Url), [_P, _S]),
     'nfs_destroy_url': (None, [ctypes.POINTER(_Url)]),
     'nfs_mount': (_I, [_P, _S, _S]),
@@ -150,6 +167,10 @@ _SIGNATURES: dict[str, tuple[ty.Any, list[ty.Any]]] = {
     'nfs_symlink': (_I, [_P, _S, _S]),
     'nfs_readlink': (_I, [_P, _S, ctypes.c_char_p, _I]),
     'nfs_chmod': (_I, [_P, _S, _I]),
+    'nfs_chown': (_I, [_P, _S, _I, _I]),
+    'nfs_lchown': (_I, [_P, _S, _I, _I]),
+    'nfs_link': (_I, [_P, _S, _S]),
+    'nfs_rename': (_I, [_P, _S, _S]),
     'nfs_utimes': (_I, [_P, _S, ctypes.POINTER(_Timeval)]),
     'nfs_unlink': (_I, [_P, _S]),
     'nfs_rmdir': (_I, [_P, _S]),
@@ -271,6 +292,8 @@ class Export:
         msg = '%s: %s %r: %s' % (self.label, what, path, self._error())
         if -rc == errno.ENOENT:
             raise NotFound(msg)
+        if -rc in (errno.EPERM, errno.EACCES):
+            raise NotPermitted(msg)
         raise exceptions.MigrateError(msg)
 
     # -- reading ------------------------------------------------------------
@@ -284,7 +307,13 @@ class Export:
             path,
         )
         return Stat(
-            int(st.mode), int(st.size), st.mtime * 10**9 + st.mtime_nsec
+            int(st.mode),
+            int(st.size),
+            st.mtime * 10**9 + st.mtime_nsec,
+            int(st.uid),
+            int(st.gid),
+            int(st.ino),
+            int(st.nlink),
         )
 
     def listdir(self, path: str) -> list[str]:
@@ -408,6 +437,47 @@ class Export:
     def chmod(self, path: str, mode: int) -> None:
         self._check(
             self.lib.nfs_chmod(self.ctx, _c(path), mode), 'chmod', path
+        )
+
+    def chown(self, path: str, uid: int, gid: int) -> None:
+        """Set the numeric owner of a file.
+
+        libnfs 4.0 does it over NFSv4 by opening the path for writing: a
+        directory fails (EISDIR) and a symbolic link is followed (by
+        ``nfs_lchown`` too, in that version), so neither is given here:
+        they are made with their owner (:meth:`as_user`).
+
+        :raises NotPermitted: the server refuses it
+        """
+        self._check(
+            self.lib.nfs_chown(self.ctx, _c(path), uid, gid), 'chown', path
+        )
+
+    @contextlib.contextmanager
+    def as_user(self, uid: int, gid: int) -> ty.Iterator[None]:
+        """Requests made meanwhile carry the credentials ``uid`` and
+        ``gid`` (AUTH_SYS): what they create is owned so by a server that
+        does not squash them.  Then the process's own again (libnfs's
+        default)."""
+        self.lib.nfs_set_uid(self.ctx, uid)
+        self.lib.nfs_set_gid(self.ctx, gid)
+        try:
+            yield
+        finally:
+            self.lib.nfs_set_uid(self.ctx, os.getuid())
+            self.lib.nfs_set_gid(self.ctx, os.getgid())
+
+    def rename(self, old: str, new: str) -> None:
+        self._check(
+            self.lib.nfs_rename(self.ctx, _c(old), _c(new)), 'rename', old
+        )
+
+    def link(self, existing: str, path: str) -> None:
+        """A new name ``path`` for the file ``existing`` (a hard link)."""
+        self._check(
+            self.lib.nfs_link(self.ctx, _c(existing), _c(path)),
+            'make the hard link',
+            path,
         )
 
     def utimes(self, path: str, mtime_ns: int) -> None:

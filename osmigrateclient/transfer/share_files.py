@@ -18,20 +18,34 @@ sides: :mod:`~osmigrateclient.transfer.nfs`)::
     source export                    migrator                  destination
     (read only)                                                export
       walk: READDIR + LOOKUP --> the tree: paths, kinds,  <-- walk
-                                 modes, sizes, mtimes
+                                 modes, sizes, mtimes,
+                                 owners, inodes
                                  plan (what differs,
                                  the journal's word)
       READ 1 MiB --------------> SHA-256 while sending -----> WRITE (3 KiB
                                                               requests)
                                  SHA-256 of the bytes <------ READ back
-                                 equal? then mode, mtime ---> SETATTR
+                                 equal? then owner, mode, --> SETATTR
+                                 mtime
                                  journal: path verified
 
 Directories come first (made with the source's mode; an existing one
 keeps its own), then the files,
 ``--parallel`` at a time (each worker mounts both exports: a libnfs
-context serves one thread), then the symbolic links (made as they are,
-never followed).  A file is sent again only when it differs: the journal
+context serves one thread), then the further names of files with several
+(hard links of the first name, in sorted order, whose bytes were sent),
+then the symbolic links (made as they are, never followed).
+
+Owners are numeric: a file gets its owner by a chown; a directory or a
+link cannot (libnfs 4.0 opens the path for it), so each is made with its
+owner's credentials (AUTH_SYS) in a staging directory and moved in place
+as the migrator (the server must not squash root).  An owner the server
+reports as a name (root's, often) is not known to libnfs
+(:data:`~osmigrateclient.transfer.nfs.NOBODY`): the entry keeps the
+server's default.  Where the server refuses an owner, the copy goes on
+and the result says how many entries kept the default.
+
+A file is sent again only when it differs: the journal
 (``share_files/<destination share id>.yml`` in the data directory) keeps,
 for each path verified, the source's size and mtime it had; a
 destination file of that size and mtime whose record matches the source's
@@ -40,7 +54,8 @@ record (a journal lost) is hashed on both sides and left alone when the
 bytes are equal.  So an interrupted copy resumes with the files not yet
 verified; a re-import of an unchanged tree (the digest of its listing is
 the journal's ``tree``) does not even mount the destination.  Nothing in
-the destination is ever deleted; special files (devices, FIFOs, sockets)
+the destination is ever deleted (but the staging directory, once
+empty); special files (devices, FIFOs, sockets)
 are skipped and counted.  Every name read from the source is checked: no
 empty name, ``.``, ``..``, ``/`` or NUL.
 """
@@ -52,6 +67,7 @@ import os
 import threading
 import time
 import typing as ty
+import uuid
 
 from osmigrateclient import datadir
 from osmigrateclient import datafile
@@ -66,6 +82,9 @@ LOG = logging.getLogger(__name__)
 PROGRESS_EVERY = 10.0
 #: verified files between two writes of the journal
 JOURNAL_EVERY = 64
+#: the directory at the destination's root where directories and links
+#: are made with their owner's credentials before they are moved in place
+STAGING = '.osmigrate-staging-%s'
 JOURNAL_SHAPE = {
     'share': datafile.STR,
     'tree': datafile.STR,
@@ -85,6 +104,13 @@ class Node(ty.NamedTuple):
     mtime_us: int
     #: a link's target
     target: str = ''
+    #: the numeric owner (:data:`~osmigrateclient.transfer.nfs.NOBODY`:
+    #: not known)
+    uid: int = nfs.NOBODY
+    gid: int = nfs.NOBODY
+    #: the inode number and its count of names: hard links
+    ino: int = 0
+    nlink: int = 1
 
 
 class Plan(ty.NamedTuple):
@@ -102,6 +128,14 @@ class Plan(ty.NamedTuple):
     conflicts: list[tuple[str, str]]
     #: special files of the source
     skipped: list[str]
+    #: files whose owner only differs
+    chown: list[str]
+    #: further names of a source inode to make as hard links of the first
+    #: (:func:`hard_links`), not yet one in the destination
+    hardlinks: list[str]
+    #: existing directories whose known owner the destination's lacks:
+    #: libnfs 4.0 cannot change it (:meth:`nfs.Export.chown`)
+    owners_kept: list[str]
 
 
 class Result(ty.NamedTuple):
@@ -111,6 +145,10 @@ class Result(ty.NamedTuple):
     dirs: int
     links: int
     skipped: int
+    #: hard links made
+    hardlinks: int = 0
+    #: '' or why some entries kept the server's default owner
+    owners: str = ''
 
 
 def check_name(name: str, label: str, parent: str) -> str:
@@ -133,8 +171,39 @@ def join(parent: str, name: str) -> str:
 
 def node_of(st: nfs.Stat, target: str = '') -> Node:
     return Node(
-        st.kind, st.mode & 0o7777, st.size, st.mtime_ns // 1000, target
+        st.kind,
+        st.mode & 0o7777,
+        st.size,
+        st.mtime_ns // 1000,
+        target,
+        st.uid,
+        st.gid,
+        st.ino,
+        st.nlink,
     )
+
+
+def owner_of(node: Node) -> tuple[int, int] | None:
+    """(uid, gid) of a node, None when either is not known."""
+    if nfs.NOBODY in (node.uid, node.gid):
+        return None
+    return node.uid, node.gid
+
+
+def hard_links(tree: dict[str, Node]) -> dict[str, str]:
+    """Each further name of a file with several names in ``tree`` -> its
+    first name (in sorted order): the one whose bytes are copied."""
+    first: dict[int, str] = {}
+    names: dict[str, str] = {}
+    for path in sorted(tree):
+        node = tree[path]
+        if node.kind != 'file' or node.nlink < 2:
+            continue
+        if node.ino in first:
+            names[path] = first[node.ino]
+        else:
+            first[node.ino] = path
+    return names
 
 
 def walk(export: nfs.Export, label: str) -> dict[str, Node]:
@@ -175,9 +244,11 @@ def plan(
     """What makes ``dst`` hold ``src`` (nothing of ``dst`` removed);
     ``verified``: the journal's [size, mtime_us] of the source when each
     path was last verified."""
-    p = Plan([], [], [], [], [], [], [], [])
+    p = Plan([], [], [], [], [], [], [], [], [], [], [])
+    links_of = hard_links(src)
     for path in sorted(src):
         s, d = src[path], dst.get(path)
+        owner = owner_of(s)
         if s.kind == 'other':
             p.skipped.append(path)
         elif d is not None and (s.kind == 'dir') != (d.kind == 'dir'):
@@ -187,11 +258,28 @@ def plan(
         elif s.kind == 'dir':
             # (an existing directory keeps its mode: libnfs 4.0 cannot
             # change a directory's over NFSv4)
+            # (nor its owner: made with it, or kept)
             if d is None:
                 p.dirs.append(path)
+            elif owner is not None and owner_of(d) != owner:
+                p.owners_kept.append(path)
         elif s.kind == 'link':
-            if d is None or d.kind != 'link' or d.target != s.target:
+            # (a link of another owner is made again: its owner cannot
+            # change either)
+            if (
+                d is None
+                or d.kind != 'link'
+                or d.target != s.target
+                or (owner is not None and owner_of(d) != owner)
+            ):
                 p.links.append(path)
+        elif path in links_of:
+            # one inode with the first name's, or made so
+            first = dst.get(links_of[path])
+            if d is None or first is None or d.ino != first.ino:
+                p.hardlinks.append(path)
+            else:
+                p.unchanged.append(path)
         elif (
             d is None
             or d.kind != 'file'
@@ -205,6 +293,8 @@ def plan(
                 p.compare.append(path)
             if d.mode != s.mode:
                 p.chmod.append(path)
+            if owner is not None and owner_of(d) != owner:
+                p.chown.append(path)
     return p
 
 
@@ -290,16 +380,36 @@ def _hash(export: nfs.Export, path: str) -> str:
     return h.hexdigest()
 
 
+def set_owner(
+    dst: nfs.Export, path: str, node: Node, refused: list[str]
+) -> None:
+    """Give a file the source's owner when known; a refusal (a
+    root-squashing server) is noted in ``refused``, not raised.  Then
+    the mode again when it has setuid or setgid: a chown clears them."""
+    owner = owner_of(node)
+    if owner is None:
+        return
+    try:
+        dst.chown(path, *owner)
+    except nfs.NotPermitted:
+        refused.append(path)
+        return
+    if node.mode & 0o6000:
+        dst.chmod(path, node.mode)
+
+
 def copy_file(
     src: nfs.Export,
     dst: nfs.Export,
     path: str,
     node: Node,
     meter: _Meter,
+    refused: list[str] | None = None,
 ) -> None:
-    """Copy one file, verify it by reading it back, then set its mode and
-    mtime (so that a file cut short never looks done).
+    """Copy one file, verify it by reading it back, then set its owner,
+    mode and mtime (so that a file cut short never looks done).
 
+    :param refused: where the paths whose owner the server refused go
     :raises osmigrateclient.exceptions.MigrateError: it failed, or the
         bytes read back differ
     """
@@ -319,9 +429,107 @@ def copy_file(
             '%s: %r: the bytes read back differ from those sent'
             % (dst.label, path)
         )
+    # the owner first: a chown clears setuid and setgid
+    set_owner(dst, path, node, [] if refused is None else refused)
     dst.chmod(path, node.mode)
     dst.utimes(path, node.mtime_us * 1000)
     meter.add(0, file_done=True)
+
+
+def make_hard_link(dst: nfs.Export, path: str, first: str, node: Node) -> None:
+    """Make ``path`` a new name of the (verified) file ``first``, in place
+    of whatever non-directory is there, and check that it is.
+
+    :raises osmigrateclient.exceptions.MigrateError: it failed, or the
+        name is not of that file
+    """
+    try:
+        dst.unlink(path)
+    except nfs.NotFound:
+        pass
+    dst.link(first, path)
+    made, of = dst.lstat(path), dst.lstat(first)
+    if (made.ino, made.size) != (of.ino, node.size):
+        raise exceptions.MigrateError(
+            '%s: %r: not a hard link of %r of %d byte(s) once made'
+            % (dst.label, path, first, node.size)
+        )
+
+
+class Maker:
+    """Makes directories and symbolic links in the destination with the
+    source's owner: each is made with the owner's credentials in a
+    staging directory (mode 1777, made at the root when first needed),
+    then moved in place.  Where the server refuses either step (a
+    squashing one), it is made in place with the server's default owner
+    and its path noted in ``refused``."""
+
+    def __init__(self, dst: nfs.Export, refused: list[str]) -> None:
+        self.dst, self.refused = dst, refused
+        #: None: not made yet; '': cannot be
+        self.stage: str | None = None
+
+    def make(
+        self, path: str, node: Node, make: ty.Callable[[str], None]
+    ) -> None:
+        """``make(p)`` makes the entry at ``p``."""
+        owner = owner_of(node)
+        if owner is not None and self._staging():
+            staged = join(ty.cast(str, self.stage), uuid.uuid4().hex)
+            try:
+                with self.dst.as_user(*owner):
+                    make(staged)
+            except nfs.NotPermitted:
+                pass
+            else:
+                try:
+                    self.dst.rename(staged, path)
+                    return
+                except nfs.NotPermitted:
+                    with self.dst.as_user(*owner):
+                        if node.kind == 'dir':
+                            self.dst.rmdir(staged)
+                        else:
+                            self.dst.unlink(staged)
+        make(path)
+        if owner is not None:
+            self.refused.append(path)
+
+    def _staging(self) -> bool:
+        if self.stage is None:
+            name = STAGING % uuid.uuid4().hex
+            try:
+                self.dst.mkdir(name, 0o1777)
+                self.stage = name
+            except nfs.NotPermitted:
+                self.stage = ''
+        return bool(self.stage)
+
+    def close(self) -> None:
+        """Remove the staging directory (once)."""
+        if self.stage:
+            try:
+                self.dst.rmdir(self.stage)
+            except exceptions.MigrateError as e:
+                LOG.warning('%s: %s', self.dst.label, e)
+            self.stage = ''
+
+
+def owners_remark(kept: list[str], refused: list[str]) -> str:
+    """'' or what says which entries kept the server's default owner."""
+    if not kept and not refused:
+        return ''
+    why = []
+    if refused:
+        why.append('the server refused to change it')
+    if kept:
+        why.append("libnfs 4.0 cannot change an existing directory's")
+    paths = sorted(kept + refused)
+    return "%d entrie(s) kept the server's default owner (%s), first %r" % (
+        len(paths),
+        '; '.join(why),
+        paths[0],
+    )
 
 
 def copy_tree(
@@ -340,10 +548,20 @@ def copy_tree(
         (after every file was tried; what was verified is journalled)
     """
     doc = journal.read() if journal else {'files': {}}
+    #: paths whose owner the server refused
+    refused: list[str] = []
     with open_dst() as dst:
         the_plan = plan(src_tree, walk(dst, label), doc.get('files') or {})
-        for path in the_plan.dirs:
-            dst.mkdir(path, src_tree[path].mode)
+        maker = Maker(dst, refused)
+        try:
+            for path in the_plan.dirs:
+                maker.make(
+                    path,
+                    src_tree[path],
+                    lambda p, m=src_tree[path].mode: dst.mkdir(p, m),
+                )
+        finally:
+            maker.close()
     todo = the_plan.files + the_plan.compare
     meter = _Meter(
         label,
@@ -352,6 +570,10 @@ def copy_tree(
     )
     failures: list[str] = []
     copied = [0, 0]
+    #: files sent (a new inode: their further names follow), files that
+    #: failed
+    sent: set[str] = set()
+    failed: set[str] = set()
     lock = threading.Lock()
     local = threading.local()
     mounts: list[nfs.Export] = []
@@ -372,7 +594,9 @@ def copy_tree(
             ):
                 LOG.debug('%s: %r: equal bytes, not sent', label, path)
             else:
-                copy_file(src, dst, path, node, meter)
+                with lock:
+                    sent.add(path)
+                copy_file(src, dst, path, node, meter, refused)
                 with lock:
                     copied[0] += 1
                     copied[1] += node.size
@@ -381,6 +605,10 @@ def copy_tree(
         except exceptions.MigrateError as e:
             with lock:
                 failures.append(str(e))
+                failed.add(path)
+
+    links_of = hard_links(src_tree)
+    linked = 0
 
     try:
         if todo:
@@ -388,13 +616,42 @@ def copy_tree(
                 max(1, min(workers, len(todo)))
             ) as pool:
                 list(pool.map(one, todo))
+        # further names of a file sent again follow its new inode; none
+        # of a file not there
+        relink = the_plan.hardlinks + [
+            path
+            for path in the_plan.unchanged
+            if path in links_of and links_of[path] in sent
+        ]
+        not_there = failed | {path for path, _ in the_plan.conflicts}
         with open_dst() as dst:
-            for path in the_plan.links:
+            for path in sorted(relink):
+                if links_of[path] in not_there:
+                    continue
                 try:
-                    dst.unlink(path)
-                except nfs.NotFound:
-                    pass
-                dst.symlink(src_tree[path].target, path)
+                    make_hard_link(dst, path, links_of[path], src_tree[path])
+                except exceptions.MigrateError as e:
+                    failures.append(str(e))
+                    continue
+                linked += 1
+                if journal:
+                    journal.verified(path, src_tree[path])
+            maker = Maker(dst, refused)
+            try:
+                for path in the_plan.links:
+                    try:
+                        dst.unlink(path)
+                    except nfs.NotFound:
+                        pass
+                    maker.make(
+                        path,
+                        src_tree[path],
+                        lambda p, t=src_tree[path].target: dst.symlink(t, p),
+                    )
+            finally:
+                maker.close()
+            for path in the_plan.chown:
+                set_owner(dst, path, src_tree[path], refused)
             for path in the_plan.chmod:
                 dst.chmod(path, src_tree[path].mode)
     finally:
@@ -416,8 +673,10 @@ def copy_tree(
     return Result(
         copied[0],
         copied[1],
-        regular - copied[0],
+        regular - copied[0] - linked,
         len(the_plan.dirs),
         len(the_plan.links),
         len(the_plan.skipped),
+        linked,
+        owners_remark(the_plan.owners_kept, refused),
     )

@@ -308,6 +308,10 @@ class ShareMover:
             progress._size(result.bytes),
             result.unchanged,
         )
+        if result.hardlinks:
+            text += ', %d hard link(s) made' % result.hardlinks
         if result.skipped:
             text += ', %d special file(s) skipped' % result.skipped
+        if result.owners:
+            text += '; ' + result.owners
         return text

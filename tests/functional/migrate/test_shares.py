@@ -607,6 +607,25 @@ def comparable(tree):
     }
 
 
+#: the owners the source's entries of another owner keep (NOBODY: root's,
+#: that the server names instead of numbering)
+OWNED = {
+    'pub/home': (2001, 2002),
+    'pub/home/link': (2001, 2002),
+    'pub/home/own.txt': (2001, 2002),
+    'pub/hard': (2001, 2002),
+}
+
+
+def owners(tree):
+    """The known owners of a tree's entries."""
+    return {
+        path: (n.uid, n.gid)
+        for path, n in tree.items()
+        if (n.uid, n.gid) != (nfs.NOBODY, nfs.NOBODY)
+    }
+
+
 def put(export, path, data, mode, mtime_ns):
     fh = export.create(path, 0o600)
     export.pwrite(fh, 0, data, path)
@@ -675,6 +694,16 @@ class TestShareFiles(ShareTestCase):
             put(e, 'empty', b'', 0o600, 1_600_000_001_000_000_000)
             put(e, 'dir/nested/big.bin', big, 0o644, 1_600_000_002_000_000_000)
             e.symlink('../top.txt', 'dir/link')
+            # Entries of another owner (made with its credentials in a
+            # directory open to all: libnfs 4.0 chowns files only), and a
+            # file of two names.
+            e.mkdir('pub', 0o1777)
+            with e.as_user(2001, 2002):
+                e.mkdir('pub/home', 0o750)
+                e.symlink('../../top.txt', 'pub/home/link')
+            put(e, 'pub/home/own.txt', b'mine\n', 0o640, 1_600_000_004 * 10**9)
+            e.chown('pub/home/own.txt', 2001, 2002)
+            e.link('pub/home/own.txt', 'pub/hard')
         self.export('share', 'src')
         # The destination share lets the migrator read only: the import
         # adds a read-write rule while it copies.
@@ -696,8 +725,8 @@ class TestShareFiles(ShareTestCase):
                 (
                     p + '-files',
                     'created',
-                    'export locations: %s; files: 3 copied (1.0 MiB) and '
-                    'verified, 0 unchanged' % dst_where,
+                    'export locations: %s; files: 4 copied (1.0 MiB) and '
+                    'verified, 0 unchanged, 1 hard link(s) made' % dst_where,
                 )
             ],
             [(r['Name'], r['Action'], r['Detail']) for r in rows],
@@ -715,6 +744,8 @@ class TestShareFiles(ShareTestCase):
                 'top.txt': hashlib.sha256(b'hello\n').hexdigest(),
                 'empty': hashlib.sha256(b'').hexdigest(),
                 'dir/nested/big.bin': hashlib.sha256(big).hexdigest(),
+                'pub/hard': hashlib.sha256(b'mine\n').hexdigest(),
+                'pub/home/own.txt': hashlib.sha256(b'mine\n').hexdigest(),
             },
             dst_sums,
         )
@@ -732,8 +763,29 @@ class TestShareFiles(ShareTestCase):
                     1_600_000_002_000_000,
                     '',
                 ),
+                'pub': ('dir', 0o1777, None, None, ''),
+                'pub/home': ('dir', 0o750, None, None, ''),
+                'pub/home/link': ('link', 0o777, None, None, '../../top.txt'),
+                'pub/home/own.txt': (
+                    'file',
+                    0o640,
+                    5,
+                    1_600_000_004_000_000,
+                    '',
+                ),
+                'pub/hard': ('file', 0o640, 5, 1_600_000_004_000_000, ''),
             },
             comparable(dst_tree),
+        )
+        self.assertEqual(OWNED, owners(dst_tree))
+        self.assertEqual(owners(src_tree), owners(dst_tree))
+        self.assertEqual(
+            (2, 2, dst_tree['pub/hard'].ino),
+            (
+                dst_tree['pub/hard'].nlink,
+                dst_tree['pub/home/own.txt'].nlink,
+                dst_tree['pub/home/own.txt'].ino,
+            ),
         )
 
         # -- again: nothing read from the destination, nothing written ----
@@ -756,9 +808,14 @@ class TestShareFiles(ShareTestCase):
         with nfs.Export(nfs.url_of(src_where), 'test') as e:
             put(e, 'later', b'later\n', 0o644, 1_600_000_003_000_000_000)
         writable(dst, dst_share['id'])
+        # The hard link undone and a file of the wrong owner: fixed by
+        # that import, without sending them.
         with nfs.Export(nfs.url_of(dst_where), 'test') as e:
             e.truncate('dir/nested/big.bin', MiB // 2)
             e.mkdir('later', 0o755)
+            e.unlink('pub/home/own.txt')
+            put(e, 'pub/home/own.txt', b'mine\n', 0o640, 1_600_000_004 * 10**9)
+            e.chown('pub/hard', 3003, 3004)
         result = self.import_(
             'share', 'dst', '--src-cloud', 'src', expect_fail=True
         )
@@ -786,7 +843,7 @@ class TestShareFiles(ShareTestCase):
                     p + '-files',
                     'updated',
                     '(files), access_rules; export locations: %s; files: 1 '
-                    'copied (6 B) and verified, 3 unchanged' % dst_where,
+                    'copied (6 B) and verified, 5 unchanged' % dst_where,
                 )
             ],
             [(r['Name'], r['Action'], r['Detail']) for r in rows],
@@ -796,7 +853,12 @@ class TestShareFiles(ShareTestCase):
         self.assertEqual(
             (comparable(src_tree), src_sums), (comparable(dst_tree), dst_sums)
         )
-        self.assertEqual(4, len(dst_sums))
+        self.assertEqual(6, len(dst_sums))
+        self.assertEqual(OWNED, owners(dst_tree))
+        self.assertEqual(
+            (2, dst_tree['pub/hard'].ino),
+            (dst_tree['pub/hard'].nlink, dst_tree['pub/home/own.txt'].ino),
+        )
         self.assertEqual(
             [('ip', '127.0.0.1', 'ro')],
             share_state(dst, dst_share)['rules'],
