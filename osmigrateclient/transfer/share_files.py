@@ -55,7 +55,7 @@ bytes are equal.  So an interrupted copy resumes with the files not yet
 verified; a re-import of an unchanged tree (the digest of its listing is
 the journal's ``tree``) does not even mount the destination.  Nothing in
 the destination is ever deleted (but the staging directory, once
-empty); special files (devices, FIFOs, sockets)
+empty, and a killed run's); special files (devices, FIFOs, sockets)
 are skipped and counted.  Every name read from the source is checked: no
 empty name, ``.``, ``..``, ``/`` or NUL.
 """
@@ -64,6 +64,7 @@ import concurrent.futures
 import hashlib
 import logging
 import os
+import re
 import threading
 import time
 import typing as ty
@@ -85,6 +86,8 @@ JOURNAL_EVERY = 64
 #: the directory at the destination's root where directories and links
 #: are made with their owner's credentials before they are moved in place
 STAGING = '.osmigrate-staging-%s'
+#: the name of one (a uuid4's hex): a killed run's is removed by the next
+_STAGED = re.compile(r'\.osmigrate-staging-[0-9a-f]{32}\Z')
 JOURNAL_SHAPE = {
     'share': datafile.STR,
     'tree': datafile.STR,
@@ -226,6 +229,23 @@ def walk(export: nfs.Export, label: str) -> dict[str, Node]:
             if node.kind == 'dir':
                 todo.append(path)
     return tree
+
+
+def remove_staging(export: nfs.Export, label: str) -> None:
+    """Remove the staging directories a killed run left at the root (this
+    tool's alone: what is in them was never moved in place)."""
+
+    def remove(path: str) -> None:
+        if export.lstat(path).kind == 'dir':
+            for name in export.listdir(path):
+                remove(join(path, check_name(name, label, path)))
+            export.rmdir(path)
+        else:
+            export.unlink(path)
+
+    for name in export.listdir(''):
+        if _STAGED.match(name):
+            remove(name)
 
 
 def tree_digest(tree: dict[str, Node]) -> str:
@@ -551,6 +571,7 @@ def copy_tree(
     #: paths whose owner the server refused
     refused: list[str] = []
     with open_dst() as dst:
+        remove_staging(dst, label)
         the_plan = plan(src_tree, walk(dst, label), doc.get('files') or {})
         maker = Maker(dst, refused)
         try:

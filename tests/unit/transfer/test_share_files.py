@@ -478,6 +478,18 @@ class TestCopy(base.BaseTestCase):
         self.assertEqual(sf.Result(0, 0, 3, 0, 0, 0, 0, ''), result)
         self.assertEqual([], self.dst.writes)
 
+    def test_a_killed_runs_staging_is_removed(self):
+        stale = sf.STAGING % ('ab' * 16)
+        self.dst.add(stale, 'dir', 0o1777)
+        self.dst.add(stale + '/d', 'dir', 0o750, (1001, 1002))
+        self.dst.add(stale + '/d/l', 'link', owner=(1001, 1002), target='x')
+        self.dst.add('.osmigrate-staging-mine', 'dir', 0o755)
+        self.copy()
+        self.assertEqual(
+            sorted([*self.src.paths, '.osmigrate-staging-mine']),
+            sorted(self.dst.paths),
+        )
+
     def test_owner_fixed_alone(self):
         self.copy()
         self.dst.paths['pub/hard'].uid = 3003
