@@ -44,6 +44,7 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -416,13 +417,46 @@ def master_argv(host: Host) -> list[str]:
     )
 
 
+#: the start of a copy's socket directory's name (in the temporary
+#: directory), then the migrator's pid and a dash
+SOCKETS = 'osm-ssh-'
+_SOCKETS_NAME = re.compile(r'%s([0-9]+)-[^/]+\Z' % SOCKETS)
+
+
+def remove_stale_sockets(tmp: str | None = None) -> None:
+    """Remove the socket directories of migrators that are gone (a killed
+    one leaves its own): this user's, whose pid runs no more."""
+    tmp = tmp or tempfile.gettempdir()
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return
+    for name in names:
+        match = _SOCKETS_NAME.match(name)
+        if not match:
+            continue
+        path = os.path.join(tmp, name)
+        try:
+            st = os.lstat(path)
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            pass  # gone
+        except (OSError, OverflowError):
+            continue  # running (another user's pid), or no such path
+        else:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 class Shared:
     """The master connections of one copy, one per host, each on a socket
     in a private directory; :meth:`host` gives the host whose calls go
     through it.  Nothing waits for a master: a call made before it
     answers, or after it failed, connects on its own.  A master is a
     process of the thread that made it (:class:`Runner`), ended by
-    :meth:`close`; ending it ends the sessions through it.  Fake runners
+    :meth:`close`; ending it ends the sessions through it.  A killed
+    migrator's directory is removed by the next copy.  Fake runners
     (tests') share nothing."""
 
     def __init__(self, runner: 'Runner') -> None:
@@ -434,8 +468,11 @@ class Shared:
         if not isinstance(self.runner, Runner):
             return host
         if self._dir is None:
+            remove_stale_sockets()
             # short: a socket's path has at most 107 bytes
-            self._dir = tempfile.mkdtemp(prefix='osm-ssh-')
+            self._dir = tempfile.mkdtemp(
+                prefix='%s%d-' % (SOCKETS, os.getpid())
+            )
         shared = host._replace(
             control_path=os.path.join(self._dir, str(len(self._masters)))
         )

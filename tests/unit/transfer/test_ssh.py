@@ -250,6 +250,35 @@ class TestShared(base.BaseTestCase):
         self.assertFalse(os.path.exists(directory))
         self.assertEqual([-signal.SIGTERM] * 2, [p.returncode for p in procs])
 
+    def test_a_killed_migrators_sockets_go(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        self.useFixture(fixtures.MonkeyPatch('tempfile.tempdir', tmp))
+        ended = subprocess.Popen(['true'])
+        ended.wait()
+        stale = os.path.join(tmp, 'osm-ssh-%d-abc' % ended.pid)
+        live = os.path.join(tmp, 'osm-ssh-%d-def' % os.getpid())
+        other = os.path.join(tmp, 'osm-ssh-xyz')
+        for path in (stale, live, other):
+            os.mkdir(path)
+            open(os.path.join(path, '0'), 'w').close()
+        with ssh.Shared(self.Runner()) as shared:
+            one = shared.host(ssh.Host('192.0.2.7', '/d/ssh.key', '/d/kh'))
+            self.assertEqual(
+                sorted(
+                    [
+                        os.path.basename(live),
+                        'osm-ssh-xyz',
+                        os.path.basename(os.path.dirname(one.control_path)),
+                    ]
+                ),
+                sorted(os.listdir(tmp)),
+            )
+            self.assertTrue(
+                os.path.basename(os.path.dirname(one.control_path)).startswith(
+                    'osm-ssh-%d-' % os.getpid()
+                )
+            )
+
     def test_fake_runners_share_nothing(self):
         host = ssh.Host('192.0.2.7', '/d/ssh.key', '/d/kh')
         with ssh.Shared(object()) as shared:
