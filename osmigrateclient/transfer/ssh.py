@@ -387,22 +387,16 @@ def command_text(command: str | ty.Sequence[str]) -> str:
 
 def ssh_argv(host: Host, command: str | ty.Sequence[str]) -> list[str]:
     """The local argv that runs ``command`` on ``host``."""
-    return (
-        ['ssh']
-        + ssh_options(
-            host.key_file,
-            host.known_hosts,
-            host.connect_timeout,
-            control_path=host.control_path,
-        )
-        + ['-p', str(host.port), '-l', host.user, '-T', '--', host.address]
-        + [command_text(command)]
-    )
+    return _argv(host, ['-T', '--', host.address, command_text(command)])
 
 
 def master_argv(host: Host) -> list[str]:
     """The local argv of the master connection at ``host.control_path``:
     no command, in the foreground until it is ended."""
+    return _argv(host, ['-N', '-T', '--', host.address], master=True)
+
+
+def _argv(host: Host, tail: list[str], master: bool = False) -> list[str]:
     return (
         ['ssh']
         + ssh_options(
@@ -410,10 +404,10 @@ def master_argv(host: Host) -> list[str]:
             host.known_hosts,
             host.connect_timeout,
             control_path=host.control_path,
-            master=True,
+            master=master,
         )
-        + ['-p', str(host.port), '-l', host.user, '-N', '-T', '--']
-        + [host.address]
+        + ['-p', str(host.port), '-l', host.user]
+        + tail
     )
 
 
