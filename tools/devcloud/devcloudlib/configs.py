@@ -480,13 +480,20 @@ def swift(lay, r):
                 },
                 'pipeline:main': {
                     'pipeline': 'catch_errors gatekeeper healthcheck '
-                    'proxy-logging listing_formats bulk authtoken '
+                    'proxy-logging cache listing_formats bulk authtoken '
                     'keystoneauth copy slo dlo versioned_writes symlink '
                     'proxy-logging proxy-server'
                 },
                 'app:proxy-server': {
                     'use': 'egg:swift#proxy',
                     'account_autocreate': True,
+                },
+                # one memcached per region: the regions share keystone, so
+                # their account names (and cache keys) are the same
+                'filter:cache': {
+                    'use': 'egg:swift#memcache',
+                    'memcache_servers': '%s:%d'
+                    % (L.HOST, r.port('swift-memcached')),
                 },
                 'filter:authtoken': auth,
                 'filter:keystoneauth': {

@@ -37,6 +37,7 @@ REGION_PORTS = {
     'swift-object': 15800,
     'swift-container': 15801,
     'swift-account': 15802,
+    'swift-memcached': 15805,  # the proxy's cache, as every Swift has
 }
 
 #: the Swift storage servers: ring and service name -> REGION_PORTS key
