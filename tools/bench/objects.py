@@ -18,6 +18,12 @@ All three with 10 transfers at once (``--parallel 10``; swift's own default
 lines are counted (Swift requests only: Keystone's are left out).  Then a
 re-run of ours over the full destination: requests and time of a no-op.
 
+Each way also gets the CPU seconds it cost, read from ``/proc``: of its
+own processes (the client) and of each Swift server of the development
+cloud (``rN proxy``, ``rN object``, ...), so that a run shows whether the
+clouds' servers or the client bound it: on a two-core machine the
+servers' share is a floor that no client can go under.
+
     .venv/bin/python tools/bench/objects.py [--src src] [--dst dst] [--keep]
 
 Needs the ``swift`` command (``pip install python-swiftclient``).  Prints
@@ -29,6 +35,7 @@ import concurrent.futures
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -120,13 +127,44 @@ def purge(conn):
         store.delete(wire.container_path(container))
 
 
-def run(argv, env=None):
-    """(seconds, Swift requests by method) of a command run with
-    --debug."""
-    start = time.monotonic()
+TICKS = os.sysconf('SC_CLK_TCK')
+SERVER = re.compile(r'swift-(\w+)-server\b.*/(r\d+)/swift/')
+
+
+def cpu_now():
+    """CPU seconds so far: of this process's waited-for children
+    (``client``) and of each Swift server process on the machine."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = {'client': use.ru_utime + use.ru_stime}
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                cmd = f.read().replace(b'\0', b' ').decode(errors='replace')
+            with open('/proc/%s/stat' % pid) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        m = SERVER.search(cmd)
+        if m:
+            key = '%s %s' % (m.group(2), m.group(1))
+            ticks = int(fields[11]) + int(fields[12])  # utime + stime
+            out[key] = out.get(key, 0) + ticks / TICKS
+    return out
+
+
+def cpu_since(before):
+    now = cpu_now()
+    return {k: v - before.get(k, 0) for k, v in now.items()}
+
+
+def run(argv, env=None, cwd=None):
+    """(seconds, Swift requests by method, CPU seconds by process) of a
+    command run with --debug."""
+    start, cpu = time.monotonic(), cpu_now()
     proc = subprocess.run(
         argv,
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -134,7 +172,7 @@ def run(argv, env=None):
     seconds = time.monotonic() - start
     if proc.returncode:
         sys.exit('%s failed:\n%s' % (' '.join(argv), proc.stderr[-3000:]))
-    return seconds, count_lines(proc.stderr)
+    return seconds, count_lines(proc.stderr), cpu_since(cpu)
 
 
 def total_bytes():
@@ -170,14 +208,14 @@ def ours(args, work, keep_blobs):
     ] + common
     if not keep_blobs:
         imp += ['--src-cloud', args.src]
-    s1, c1 = run(export)
-    s2, c2 = run(imp)
-    return s1 + s2, merge(c1, c2), imp
+    s1, c1, u1 = run(export)
+    s2, c2, u2 = run(imp)
+    return s1 + s2, merge(c1, c2), merge(u1, u2), imp
 
 
 def baseline(args, src, dst, work):
     down = tempfile.mkdtemp(dir=work)
-    seconds, counts = 0.0, {}
+    seconds, counts, cpu = 0.0, {}, {}
     for conn, verb in ((src, 'download'), (dst, 'upload')):
         auth = [
             '--os-auth-token',
@@ -217,19 +255,9 @@ def baseline(args, src, dst, work):
                     *names,
                 ]
                 cwd = where
-            start = time.monotonic()
-            proc = subprocess.run(
-                argv,
-                cwd=cwd,
-                capture_output=True,
-                text=True,
-                stdin=subprocess.DEVNULL,
-            )
-            seconds += time.monotonic() - start
-            if proc.returncode:
-                sys.exit('swift %s failed:\n%s' % (verb, proc.stderr[-3000:]))
-            counts = merge(counts, count_lines(proc.stderr))
-    return seconds, counts
+            s, c, u = run(argv, cwd=cwd)
+            seconds, counts, cpu = seconds + s, merge(counts, c), merge(cpu, u)
+    return seconds, counts, cpu
 
 
 def count_lines(stderr):
@@ -271,6 +299,25 @@ def line(label, seconds, counts):
     )
 
 
+def cpu_line(label, seconds, cpu):
+    servers = sum(v for k, v in cpu.items() if k != 'client')
+    print(
+        '%-34s CPU %5.1f s client + %5.1f s Swift servers = %.2f cores '
+        'busy (%s)'
+        % (
+            label,
+            cpu['client'],
+            servers,
+            (cpu['client'] + servers) / seconds,
+            ', '.join(
+                '%s %.1f' % kv
+                for kv in sorted(cpu.items())
+                if kv[0] != 'client' and kv[1] >= 0.05
+            ),
+        )
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--src', default='src')
@@ -297,12 +344,14 @@ def main():
     work = tempfile.mkdtemp(dir=os.environ.get('TMPDIR'))
     try:
         purge(dst)
-        base_s, base_c = baseline(args, src, dst, work)
+        base_s, base_c, base_u = baseline(args, src, dst, work)
         purge(dst)
-        blob_s, blob_c, _ = ours(args, work, keep_blobs=True)
+        blob_s, blob_c, blob_u, _ = ours(args, work, keep_blobs=True)
         purge(dst)
-        direct_s, direct_c, again = ours(args, work, keep_blobs=False)
-        noop_s, noop_c = run(again)
+        direct_s, direct_c, direct_u, again = ours(
+            args, work, keep_blobs=False
+        )
+        noop_s, noop_c, _ = run(again)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         purge(dst)
@@ -311,6 +360,9 @@ def main():
     line('swift download + upload', base_s, base_c)
     line('ours: export --keep-blobs + import', blob_s, blob_c)
     line('ours: export + import --src-cloud', direct_s, direct_c)
+    cpu_line('swift download + upload', base_s, base_u)
+    cpu_line('ours: export --keep-blobs + import', blob_s, blob_u)
+    cpu_line('ours: export + import --src-cloud', direct_s, direct_u)
     print(
         'ours, again (nothing to do): %.1f s, %d requests (%s)'
         % (
