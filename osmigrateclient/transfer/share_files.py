@@ -9,7 +9,6 @@
 #   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 #   License for the specific language governing permissions and limitations
 #   under the License.
-
 """The copy of a share's files from one NFS export to another.
 
 How the bytes flow (through the migrator, NFSv4 in userspace on both
@@ -34,16 +33,9 @@ keeps its own), then the files,
 ``--parallel`` at a time (each worker mounts both exports: a libnfs
 context serves one thread), then the further names of files with several
 (hard links of the first name, in sorted order, whose bytes were sent),
-then the symbolic links (made as they are, never followed).
-
-Owners are numeric: a file gets its owner by a chown; a directory or a
-link cannot (libnfs 4.0 opens the path for it), so each is made with its
-owner's credentials (AUTH_SYS) in a staging directory and moved in place
-as the migrator (the server must not squash root).  An owner the server
-reports as a name (root's, often) is not known to libnfs
-(:data:`~osmigrateclient.transfer.nfs.NOBODY`): the entry keeps the
-server's default.  Where the server refuses an owner, the copy goes on
-and the result says how many entries kept the default.
+then the symbolic links (made as they are, never followed).  The trees
+are read by :mod:`~osmigrateclient.transfer.share_tree`; owners are given
+by :mod:`~osmigrateclient.transfer.share_owners`.
 
 A file is sent again only when it differs: the journal
 (``share_files/<destination share id>.yml`` in the data directory) keeps,
@@ -64,11 +56,9 @@ import concurrent.futures
 import hashlib
 import logging
 import os
-import re
 import threading
 import time
 import typing as ty
-import uuid
 
 from osmigrateclient import datadir
 from osmigrateclient import datafile
@@ -76,6 +66,8 @@ from osmigrateclient import exceptions
 from osmigrateclient import record
 from osmigrateclient import shapes
 from osmigrateclient.transfer import nfs
+from osmigrateclient.transfer import share_owners
+from osmigrateclient.transfer import share_tree
 
 LOG = logging.getLogger(__name__)
 
@@ -83,37 +75,11 @@ LOG = logging.getLogger(__name__)
 PROGRESS_EVERY = 10.0
 #: verified files between two writes of the journal
 JOURNAL_EVERY = 64
-#: the directory at the destination's root where directories and links
-#: are made with their owner's credentials before they are moved in place
-STAGING = '.osmigrate-staging-%s'
-#: the name of one (a uuid4's hex): a killed run's is removed by the next
-_STAGED = re.compile(r'\.osmigrate-staging-[0-9a-f]{32}\Z')
 JOURNAL_SHAPE = {
     'share': datafile.STR,
     'tree': datafile.STR,
     'files': datafile.MapOf([datafile.NUMBER]),
 }
-
-
-class Node(ty.NamedTuple):
-    """One entry of a tree."""
-
-    #: 'file', 'dir', 'link' or 'other'
-    kind: str
-    #: the permission bits (with setuid, setgid and sticky)
-    mode: int
-    size: int
-    #: microseconds since the epoch: what NFS's SETATTR keeps
-    mtime_us: int
-    #: a link's target
-    target: str = ''
-    #: the numeric owner (:data:`~osmigrateclient.transfer.nfs.NOBODY`:
-    #: not known)
-    uid: int = nfs.NOBODY
-    gid: int = nfs.NOBODY
-    #: the inode number and its count of names: hard links
-    ino: int = 0
-    nlink: int = 1
 
 
 class Plan(ty.NamedTuple):
@@ -134,7 +100,7 @@ class Plan(ty.NamedTuple):
     #: files whose owner only differs
     chown: list[str]
     #: further names of a source inode to make as hard links of the first
-    #: (:func:`hard_links`), not yet one in the destination
+    #: (:func:`share_tree.hard_links`), not yet one in the destination
     hardlinks: list[str]
     #: existing directories whose known owner the destination's lacks:
     #: libnfs 4.0 cannot change it (:meth:`nfs.Export.chown`)
@@ -154,121 +120,19 @@ class Result(ty.NamedTuple):
     owners: str = ''
 
 
-def check_name(name: str, label: str, parent: str) -> str:
-    """``name``, read from the directory ``parent`` of a share, once
-    checked to be one plain path component.
-
-    :raises osmigrateclient.exceptions.MigrateError: it is not
-    """
-    if name in ('', '.', '..') or '/' in name or '\0' in name:
-        raise exceptions.MigrateError(
-            '%s: the directory %r holds an unsafe name %s'
-            % (label, parent or '/', shapes.shown(name))
-        )
-    return name
-
-
-def join(parent: str, name: str) -> str:
-    return '%s/%s' % (parent, name) if parent else name
-
-
-def node_of(st: nfs.Stat, target: str = '') -> Node:
-    return Node(
-        st.kind,
-        st.mode & 0o7777,
-        st.size,
-        st.mtime_ns // 1000,
-        target,
-        st.uid,
-        st.gid,
-        st.ino,
-        st.nlink,
-    )
-
-
-def owner_of(node: Node) -> tuple[int, int] | None:
-    """(uid, gid) of a node, None when either is not known."""
-    if nfs.NOBODY in (node.uid, node.gid):
-        return None
-    return node.uid, node.gid
-
-
-def hard_links(tree: dict[str, Node]) -> dict[str, str]:
-    """Each further name of a file with several names in ``tree`` -> its
-    first name (in sorted order): the one whose bytes are copied."""
-    first: dict[int, str] = {}
-    names: dict[str, str] = {}
-    for path in sorted(tree):
-        node = tree[path]
-        if node.kind != 'file' or node.nlink < 2:
-            continue
-        if node.ino in first:
-            names[path] = first[node.ino]
-        else:
-            first[node.ino] = path
-    return names
-
-
-def walk(export: nfs.Export, label: str) -> dict[str, Node]:
-    """Every path under the export's root, with what it is."""
-    tree: dict[str, Node] = {}
-    todo = ['']
-    while todo:
-        parent = todo.pop()
-        for name in sorted(export.listdir(parent)):
-            path = join(parent, check_name(name, label, parent))
-            st = export.lstat(path)
-            node = node_of(
-                st, export.readlink(path) if st.kind == 'link' else ''
-            )
-            if '\0' in node.target:
-                raise exceptions.MigrateError(
-                    '%s: the link %r has a NUL in its target' % (label, path)
-                )
-            tree[path] = node
-            if node.kind == 'dir':
-                todo.append(path)
-    return tree
-
-
-def remove_staging(export: nfs.Export, label: str) -> None:
-    """Remove the staging directories a killed run left at the root (this
-    tool's alone: what is in them was never moved in place)."""
-
-    def remove(path: str) -> None:
-        if export.lstat(path).kind == 'dir':
-            for name in export.listdir(path):
-                remove(join(path, check_name(name, label, path)))
-            export.rmdir(path)
-        else:
-            export.unlink(path)
-
-    for name in export.listdir(''):
-        if _STAGED.match(name):
-            remove(name)
-
-
-def tree_digest(tree: dict[str, Node]) -> str:
-    """What the listing of a tree is, in one value."""
-    h = hashlib.sha256()
-    for path in sorted(tree):
-        h.update(('%s\0%r\n' % (path, tuple(tree[path]))).encode())
-    return h.hexdigest()
-
-
 def plan(
-    src: dict[str, Node],
-    dst: dict[str, Node],
+    src: dict[str, share_tree.Node],
+    dst: dict[str, share_tree.Node],
     verified: dict[str, list[int]],
 ) -> Plan:
     """What makes ``dst`` hold ``src`` (nothing of ``dst`` removed);
     ``verified``: the journal's [size, mtime_us] of the source when each
     path was last verified."""
     p = Plan([], [], [], [], [], [], [], [], [], [], [])
-    links_of = hard_links(src)
+    links_of = share_tree.hard_links(src)
     for path in sorted(src):
         s, d = src[path], dst.get(path)
-        owner = owner_of(s)
+        owner = share_owners.owner_of(s)
         if s.kind == 'other':
             p.skipped.append(path)
         elif d is not None and (s.kind == 'dir') != (d.kind == 'dir'):
@@ -281,7 +145,7 @@ def plan(
             # (nor its owner: made with it, or kept)
             if d is None:
                 p.dirs.append(path)
-            elif owner is not None and owner_of(d) != owner:
+            elif owner is not None and share_owners.owner_of(d) != owner:
                 p.owners_kept.append(path)
         elif s.kind == 'link':
             # (a link of another owner is made again: its owner cannot
@@ -290,7 +154,7 @@ def plan(
                 d is None
                 or d.kind != 'link'
                 or d.target != s.target
-                or (owner is not None and owner_of(d) != owner)
+                or (owner is not None and share_owners.owner_of(d) != owner)
             ):
                 p.links.append(path)
         elif path in links_of:
@@ -313,7 +177,7 @@ def plan(
                 p.compare.append(path)
             if d.mode != s.mode:
                 p.chmod.append(path)
-            if owner is not None and owner_of(d) != owner:
+            if owner is not None and share_owners.owner_of(d) != owner:
                 p.chown.append(path)
     return p
 
@@ -338,7 +202,7 @@ class Journal:
             return {'files': {}, 'tree': ''}
         return doc
 
-    def verified(self, path: str, node: Node) -> None:
+    def verified(self, path: str, node: share_tree.Node) -> None:
         """Note ``path`` verified as the source's ``node``; written every
         :data:`JOURNAL_EVERY` files and by :meth:`flush`."""
         with self._lock:
@@ -400,29 +264,11 @@ def _hash(export: nfs.Export, path: str) -> str:
     return h.hexdigest()
 
 
-def set_owner(
-    dst: nfs.Export, path: str, node: Node, refused: list[str]
-) -> None:
-    """Give a file the source's owner when known; a refusal (a
-    root-squashing server) is noted in ``refused``, not raised.  Then
-    the mode again when it has setuid or setgid: a chown clears them."""
-    owner = owner_of(node)
-    if owner is None:
-        return
-    try:
-        dst.chown(path, *owner)
-    except nfs.NotPermitted:
-        refused.append(path)
-        return
-    if node.mode & 0o6000:
-        dst.chmod(path, node.mode)
-
-
 def copy_file(
     src: nfs.Export,
     dst: nfs.Export,
     path: str,
-    node: Node,
+    node: share_tree.Node,
     meter: _Meter,
     refused: list[str] | None = None,
 ) -> None:
@@ -450,13 +296,15 @@ def copy_file(
             % (dst.label, path)
         )
     # the owner first: a chown clears setuid and setgid
-    set_owner(dst, path, node, [] if refused is None else refused)
+    share_owners.set_owner(dst, path, node, [] if refused is None else refused)
     dst.chmod(path, node.mode)
     dst.utimes(path, node.mtime_us * 1000)
     meter.add(0, file_done=True)
 
 
-def make_hard_link(dst: nfs.Export, path: str, first: str, node: Node) -> None:
+def make_hard_link(
+    dst: nfs.Export, path: str, first: str, node: share_tree.Node
+) -> None:
     """Make ``path`` a new name of the (verified) file ``first``, in place
     of whatever non-directory is there, and check that it is.
 
@@ -476,86 +324,10 @@ def make_hard_link(dst: nfs.Export, path: str, first: str, node: Node) -> None:
         )
 
 
-class Maker:
-    """Makes directories and symbolic links in the destination with the
-    source's owner: each is made with the owner's credentials in a
-    staging directory (mode 1777, made at the root when first needed),
-    then moved in place.  Where the server refuses either step (a
-    squashing one), it is made in place with the server's default owner
-    and its path noted in ``refused``."""
-
-    def __init__(self, dst: nfs.Export, refused: list[str]) -> None:
-        self.dst, self.refused = dst, refused
-        #: None: not made yet; '': cannot be
-        self.stage: str | None = None
-
-    def make(
-        self, path: str, node: Node, make: ty.Callable[[str], None]
-    ) -> None:
-        """``make(p)`` makes the entry at ``p``."""
-        owner = owner_of(node)
-        if owner is not None and self._staging():
-            staged = join(ty.cast(str, self.stage), uuid.uuid4().hex)
-            try:
-                with self.dst.as_user(*owner):
-                    make(staged)
-            except nfs.NotPermitted:
-                pass
-            else:
-                try:
-                    self.dst.rename(staged, path)
-                    return
-                except nfs.NotPermitted:
-                    with self.dst.as_user(*owner):
-                        if node.kind == 'dir':
-                            self.dst.rmdir(staged)
-                        else:
-                            self.dst.unlink(staged)
-        make(path)
-        if owner is not None:
-            self.refused.append(path)
-
-    def _staging(self) -> bool:
-        if self.stage is None:
-            name = STAGING % uuid.uuid4().hex
-            try:
-                self.dst.mkdir(name, 0o1777)
-                self.stage = name
-            except nfs.NotPermitted:
-                self.stage = ''
-        return bool(self.stage)
-
-    def close(self) -> None:
-        """Remove the staging directory (once)."""
-        if self.stage:
-            try:
-                self.dst.rmdir(self.stage)
-            except exceptions.MigrateError as e:
-                LOG.warning('%s: %s', self.dst.label, e)
-            self.stage = ''
-
-
-def owners_remark(kept: list[str], refused: list[str]) -> str:
-    """'' or what says which entries kept the server's default owner."""
-    if not kept and not refused:
-        return ''
-    why = []
-    if refused:
-        why.append('the server refused to change it')
-    if kept:
-        why.append("libnfs 4.0 cannot change an existing directory's")
-    paths = sorted(kept + refused)
-    return "%d entrie(s) kept the server's default owner (%s), first %r" % (
-        len(paths),
-        '; '.join(why),
-        paths[0],
-    )
-
-
 def copy_tree(
     open_src: ty.Callable[[], nfs.Export],
     open_dst: ty.Callable[[], nfs.Export],
-    src_tree: dict[str, Node],
+    src_tree: dict[str, share_tree.Node],
     journal: Journal | None,
     workers: int,
     label: str,
@@ -571,9 +343,11 @@ def copy_tree(
     #: paths whose owner the server refused
     refused: list[str] = []
     with open_dst() as dst:
-        remove_staging(dst, label)
-        the_plan = plan(src_tree, walk(dst, label), doc.get('files') or {})
-        maker = Maker(dst, refused)
+        share_owners.remove_staging(dst, label)
+        the_plan = plan(
+            src_tree, share_tree.walk(dst, label), doc.get('files') or {}
+        )
+        maker = share_owners.Maker(dst, refused)
         try:
             for path in the_plan.dirs:
                 maker.make(
@@ -628,7 +402,7 @@ def copy_tree(
                 failures.append(str(e))
                 failed.add(path)
 
-    links_of = hard_links(src_tree)
+    links_of = share_tree.hard_links(src_tree)
     linked = 0
 
     try:
@@ -657,7 +431,7 @@ def copy_tree(
                 linked += 1
                 if journal:
                     journal.verified(path, src_tree[path])
-            maker = Maker(dst, refused)
+            maker = share_owners.Maker(dst, refused)
             try:
                 for path in the_plan.links:
                     try:
@@ -672,7 +446,7 @@ def copy_tree(
             finally:
                 maker.close()
             for path in the_plan.chown:
-                set_owner(dst, path, src_tree[path], refused)
+                share_owners.set_owner(dst, path, src_tree[path], refused)
             for path in the_plan.chmod:
                 dst.chmod(path, src_tree[path].mode)
     finally:
@@ -689,7 +463,7 @@ def copy_tree(
             % (len(failures), '; '.join(failures[:5]))
         )
     if journal:
-        journal.flush(tree_digest(src_tree))
+        journal.flush(share_tree.tree_digest(src_tree))
     regular = sum(1 for n in src_tree.values() if n.kind == 'file')
     return Result(
         copied[0],
@@ -699,5 +473,5 @@ def copy_tree(
         len(the_plan.links),
         len(the_plan.skipped),
         linked,
-        owners_remark(the_plan.owners_kept, refused),
+        share_owners.owners_remark(the_plan.owners_kept, refused),
     )

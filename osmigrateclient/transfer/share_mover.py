@@ -38,6 +38,7 @@ from osmigrateclient import exceptions
 from osmigrateclient import progress
 from osmigrateclient.transfer import nfs
 from osmigrateclient.transfer import share_files
+from osmigrateclient.transfer import share_tree
 
 #: the NFS port: what "reachable" means
 NFS_PORT = 2049
@@ -241,7 +242,7 @@ class ShareMover:
             )
             try:
                 with self._mount(where, 'source %s' % label) as src:
-                    tree = share_files.walk(src, 'source %s' % label)
+                    tree = share_tree.walk(src, 'source %s' % label)
             finally:
                 undo()
             self._trees[share_id] = (where, tree)
@@ -270,7 +271,7 @@ class ShareMover:
         except NotCopied:
             return ''
         journal = self._journal(lookup, share)
-        digest = share_files.tree_digest(tree)
+        digest = share_tree.tree_digest(tree)
         if journal is not None and journal.read().get('tree') == digest:
             return ''
         return 'files to check or copy'

@@ -17,7 +17,7 @@ from openstack import exceptions as sdk_exceptions
 
 from osmigrateclient import datadir
 from osmigrateclient.transfer import nfs
-from osmigrateclient.transfer import share_files
+from osmigrateclient.transfer import share_tree
 from tests.functional.migrate import test_compute_identity as ci
 
 TYPES = 'share_types.yml'
@@ -640,7 +640,7 @@ class TestShareFiles(ShareTestCase):
     def content(self, where):
         """The tree of an export, and the SHA-256 of each file's bytes."""
         with nfs.Export(nfs.url_of(where), 'test') as e:
-            tree = share_files.walk(e, 'test')
+            tree = share_tree.walk(e, 'test')
             sums = {
                 path: hashlib.sha256(b''.join(e.chunks(path))).hexdigest()
                 for path, node in tree.items()

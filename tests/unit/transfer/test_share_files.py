@@ -16,35 +16,25 @@ from oslotest import base
 from osmigrateclient import exceptions
 from osmigrateclient.transfer import nfs
 from osmigrateclient.transfer import share_files as sf
+from osmigrateclient.transfer import share_owners
+from osmigrateclient.transfer import share_tree
 
-F = sf.Node('file', 0o644, 5, 100)
-D = sf.Node('dir', 0o755, 4096, 7)
-L = sf.Node('link', 0o777, 3, 9, '../a')
+F = share_tree.Node('file', 0o644, 5, 100)
+D = share_tree.Node('dir', 0o755, 4096, 7)
+L = share_tree.Node('link', 0o777, 3, 9, '../a')
 #: a file of uid 1001, gid 1002, of two names (inode 7)
 OWN = F._replace(uid=1001, gid=1002)
 H = OWN._replace(ino=7, nlink=2)
 
 
-class TestNames(base.BaseTestCase):
-    def test_plain_names_pass(self):
-        for name in ('a', '.hidden', 'a b', '..x', 'é'):
-            self.assertEqual(name, sf.check_name(name, 'share s', 'd'))
-
-    def test_unsafe_names_fail(self):
-        for name in ('', '.', '..', 'a/b', 'a\0b'):
-            e = self.assertRaises(
-                exceptions.MigrateError, sf.check_name, name, 'share s', 'd'
-            )
-            self.assertIn("share s: the directory 'd' holds an unsafe", str(e))
-
-    def test_join(self):
-        self.assertEqual('a', sf.join('', 'a'))
-        self.assertEqual('a/b', sf.join('a', 'b'))
-
-
 class TestPlan(base.BaseTestCase):
     def test_new_tree_copies_everything(self):
-        src = {'d': D, 'd/f': F, 'l': L, 'fifo': sf.Node('other', 0, 0, 0)}
+        src = {
+            'd': D,
+            'd/f': F,
+            'l': L,
+            'fifo': share_tree.Node('other', 0, 0, 0),
+        }
         p = sf.plan(src, {}, {})
         self.assertEqual(
             (['d'], ['d/f'], [], [], ['l'], [], [], ['fifo'], [], [], []),
@@ -129,7 +119,9 @@ class TestPlan(base.BaseTestCase):
             'g': H._replace(ino=9),
         }
         # the first name of each inode, and a file of one name, are files
-        self.assertEqual({'b': 'a', 'f': 'e', 'g': 'e'}, sf.hard_links(tree))
+        self.assertEqual(
+            {'b': 'a', 'f': 'e', 'g': 'e'}, share_tree.hard_links(tree)
+        )
 
     def test_further_names_are_linked_not_copied(self):
         src = {'a': H, 'b': H}
@@ -145,58 +137,6 @@ class TestPlan(base.BaseTestCase):
         apart = {'a': OWN._replace(ino=50), 'b': OWN._replace(ino=51)}
         p = sf.plan(src, apart, {'a': [5, 100]})
         self.assertEqual((['a'], ['b']), (p.unchanged, p.hardlinks))
-
-
-class TestRemark(base.BaseTestCase):
-    def test_none(self):
-        self.assertEqual('', sf.owners_remark([], []))
-
-    def test_refused(self):
-        self.assertEqual(
-            "2 entrie(s) kept the server's default owner (the server "
-            "refused to change it), first 'a/b'",
-            sf.owners_remark([], ['c', 'a/b']),
-        )
-
-    def test_both(self):
-        self.assertEqual(
-            "3 entrie(s) kept the server's default owner (the server "
-            "refused to change it; libnfs 4.0 cannot change an existing "
-            "directory's), first 'a'",
-            sf.owners_remark(['d', 'a'], ['c']),
-        )
-
-
-class TestNodes(base.BaseTestCase):
-    def test_node_of_a_stat(self):
-        st = nfs.Stat(0o104755, 3, 1_500_000_123_456_789, 1001, 1002, 42, 2)
-        self.assertEqual(
-            sf.Node(
-                'file', 0o4755, 3, 1_500_000_123_456, '', 1001, 1002, 42, 2
-            ),
-            sf.node_of(st),
-        )
-
-    def test_owner_of(self):
-        self.assertEqual((1001, 1002), sf.owner_of(OWN))
-        self.assertEqual((0, 0), sf.owner_of(OWN._replace(uid=0, gid=0)))
-        self.assertIsNone(sf.owner_of(F))
-        self.assertIsNone(sf.owner_of(OWN._replace(uid=nfs.NOBODY)))
-
-
-class TestDigest(base.BaseTestCase):
-    def test_digest_follows_the_listing(self):
-        tree = {'a': F, 'b': L}
-        self.assertEqual(sf.tree_digest(tree), sf.tree_digest(dict(tree)))
-        for other in (
-            F._replace(mtime_us=101),
-            F._replace(uid=1001),
-            F._replace(gid=1001),
-            F._replace(ino=1, nlink=2),
-        ):
-            self.assertNotEqual(
-                sf.tree_digest(tree), sf.tree_digest({'a': other, 'b': L})
-            )
 
 
 class TestJournal(base.BaseTestCase):
@@ -425,7 +365,7 @@ class TestCopy(base.BaseTestCase):
 
     def copy(self, dst=None):
         dst = dst or self.dst
-        tree = sf.walk(FakeExport(self.src), 'source')
+        tree = share_tree.walk(FakeExport(self.src), 'source')
         return sf.copy_tree(
             lambda: FakeExport(self.src),
             lambda: FakeExport(dst),
@@ -479,7 +419,7 @@ class TestCopy(base.BaseTestCase):
         self.assertEqual([], self.dst.writes)
 
     def test_a_killed_runs_staging_is_removed(self):
-        stale = sf.STAGING % ('ab' * 16)
+        stale = share_owners.STAGING % ('ab' * 16)
         self.dst.add(stale, 'dir', 0o1777)
         self.dst.add(stale + '/d', 'dir', 0o750, (1001, 1002))
         self.dst.add(stale + '/d/l', 'link', owner=(1001, 1002), target='x')
