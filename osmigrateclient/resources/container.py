@@ -34,7 +34,10 @@ record with ``delete_marker`` (:mod:`._swift_versions`).
 Export lists each container's objects once; a HEAD reads the metadata of
 the objects that are new or changed since the last export of the data
 directory.  With ``--keep-blobs`` the bytes are also written under
-``container_blobs/`` of the data directory.  What is read and written of
+``container_blobs/`` of the data directory.  With ``--metadata-at-copy``
+plain objects are recorded from the listing alone, marked ``at_copy``
+(no HEAD): the import (``--src-cloud`` only) reads their metadata with
+the GET that copies them.  What is read and written of
 Swift is the run's container mover's
 (:mod:`osmigrateclient.transfer.container_mover`).
 
@@ -88,6 +91,8 @@ OBJECT_SHAPE = dict(
     **swift_versions.VERSION_SHAPE,
     delete_at=datafile.NUMBER,
     versions=[swift_versions.VERSION_SHAPE],
+    # export --metadata-at-copy: recorded from the listing alone
+    at_copy=(bool,),
 )
 
 
@@ -164,6 +169,17 @@ class Container(base.Resource):
                 help='Containers: also write the objects\' bytes under '
                 'container_blobs/ of the data directory (an import without '
                 '--src-cloud reads them there)',
+            )
+            parser.add_argument(
+                '--metadata-at-copy',
+                action='store_true',
+                help='Containers: record plain objects (not empty, not '
+                'large objects nor links) from the listing alone, with no '
+                'request per object; their metadata, content type and '
+                'expiry are read at import, by the GET that copies them '
+                '(which then needs --src-cloud).  No effect with '
+                '--keep-blobs, whose GET reads the metadata anyway, nor in '
+                'containers with object versioning',
             )
             _add_once(
                 parser,
@@ -315,6 +331,19 @@ class Container(base.Resource):
         except exceptions.MigrateError as e:
             return base.Decision(base.BLOCKED, str(e))
         mover = lookup.mover(self.cli_name)
+        index = mover.source_needed(lookup, entry['params'])
+        if index is not None:
+            return base.Decision(
+                base.BLOCKED,
+                exceptions.MigrateError(
+                    'exported with --metadata-at-copy: its metadata is read '
+                    'from the source at import: import with --src-cloud '
+                    '<cloud>',
+                    os.path.join(lookup.data_dir or '', self.file_name),
+                    datafile.label(entry),
+                    'params.objects[%d].at_copy' % index,
+                ).message,
+            )
         try:
             existing = self.find_existing(lookup, entry)
         except exceptions.Conflict as e:
@@ -545,8 +574,9 @@ def _done_detail(
     unchanged = len(work.same) + len(work.verified)
     if unchanged:
         parts.append('%d unchanged' % unchanged)
-    if work.expired:
-        parts.append('%d expired (not sent)' % len(work.expired))
+    expired = len(work.expired) + result.gone
+    if expired:
+        parts.append('%d expired (not sent)' % expired)
     objects = 'objects: ' + ', '.join(parts) if parts else ''
     return '; '.join(p for p in (fields, objects) if p)
 

@@ -76,12 +76,25 @@ class ContainerMover:
     def _keep_blobs(self, lookup: ty.Any) -> bool:
         return bool(lookup.option('keep_blobs') and lookup.data_dir)
 
+    def _at_copy(self, lookup: ty.Any, params: dict) -> bool:
+        """Whether plain objects are recorded from the listing alone
+        (``--metadata-at-copy``).  Not with ``--keep-blobs``, whose GET
+        brings the metadata anyway, nor in a container with object
+        versioning, whose names are links that keep the expiry (the
+        import's GET would not show it)."""
+        return bool(
+            lookup.option('metadata_at_copy')
+            and not self._keep_blobs(lookup)
+            and not params.get('versions_enabled')
+        )
+
     def describe(
         self, lookup: ty.Any, name: str
     ) -> tuple[dict[str, ty.Any], ty.Mapping[str, str]]:
         """The params of the source container ``name`` (its objects'
-        records included, their bytes kept with ``--keep-blobs``) and
-        its headers."""
+        records included, their bytes kept with ``--keep-blobs``, the
+        metadata of plain ones left to the import's GET with
+        ``--metadata-at-copy``) and its headers."""
         headers = containers.head_container(lookup.conn, name) or {}
         params: dict[str, ty.Any] = {'name': name}
         params.update(containers.container_params(headers))
@@ -98,6 +111,7 @@ class ContainerMover:
             self.known.get(name, {}),
             self._workers(lookup),
             read,
+            self._at_copy(lookup, params),
         )
         # (versioning disabled since: the current versions only)
         params['objects'] = versions.current_only(params['objects'])
@@ -240,8 +254,31 @@ class ContainerMover:
         work = swift_work.classify(
             wanted, listing, state.read() if state is not None else {}
         )
-        work = swift_work.look(lookup.conn, name, work, self._workers(lookup))
+        src = None
+        if lookup.option('src_cloud') and any(
+            r.get('at_copy') for r in work.check
+        ):
+            src = lookup.other_side(clouds.SOURCE)
+        work = swift_work.look(
+            lookup.conn, name, work, self._workers(lookup), src
+        )
         return work, listing
+
+    def source_needed(self, lookup: ty.Any, params: dict) -> int | None:
+        """The index in ``params``' objects of the first record exported
+        with ``--metadata-at-copy`` when the import has no source to read
+        its metadata from (no ``--src-cloud``), or None.
+
+        ``migrate plan`` has no source option: it is not refused.
+        """
+        if lookup.option('src_cloud') or not hasattr(
+            lookup.options, 'src_cloud'
+        ):
+            return None
+        for i, rec in enumerate(params.get('objects') or []):
+            if isinstance(rec, dict) and rec.get('at_copy'):
+                return i
+        return None
 
     def history_work(
         self, lookup: ty.Any, name: str, params: dict, exists: bool

@@ -14,7 +14,12 @@
 """The objects of a container as a data file records them: one (paged)
 listing, and a HEAD for what a listing lacks (user metadata,
 ``X-Delete-At``, large-object manifests), only for the objects whose
-record is not already known (see :func:`records`)."""
+record is not already known (see :func:`records`).
+
+A record marked ``at_copy`` (export ``--metadata-at-copy``) is a plain
+object recorded from the listing alone: the import reads its metadata
+with the GET that copies its bytes (:func:`filled`).
+"""
 
 import logging
 import typing as ty
@@ -115,6 +120,37 @@ def record_of(
     return rec
 
 
+def is_plain(item: dict) -> bool:
+    """Whether a listed object can be recorded from its listing alone
+    (``at_copy``): it has bytes (an empty one may be a dynamic large
+    object's manifest, which a listing cannot tell) and is neither a
+    static large object nor a symbolic link."""
+    return bool(
+        item.get('bytes')
+        and not item.get('slo_etag')
+        and not large.is_symlink(item)
+    )
+
+
+#: the fields of a record that an ``at_copy`` one lacks: the source's
+#: headers give them at import
+AT_COPY_FIELDS = ('content_type', 'metadata', 'delete_at', 'headers')
+
+
+def filled(rec: dict, headers: ty.Mapping[str, str]) -> dict:
+    """An ``at_copy`` record with what the source's ``headers`` (of a GET
+    or HEAD of the object) say of its content type, metadata, expiry and
+    kept headers; the rest (bytes, marker, last write) is the record's,
+    so that its :func:`.work.wanted_digest` stays the file's."""
+    got = record_of(
+        {'name': rec['name'], 'content_type': headers.get('Content-Type')},
+        headers,
+    )
+    out = {k: v for k, v in rec.items() if k not in AT_COPY_FIELDS}
+    out.update({k: got[k] for k in AT_COPY_FIELDS if got.get(k) is not None})
+    return out
+
+
 def head_object(
     conn: ty.Any, container: str, name: str, symlink: bool = False
 ) -> ty.Any:
@@ -153,12 +189,23 @@ def link_expiry(
     return headers
 
 
+def same_listing(rec: dict, item: dict) -> bool:
+    """Whether a listing ``item`` shows a record's ETag, size and last
+    write."""
+    return (rec.get('hash'), rec.get('bytes'), rec.get('last_modified')) == (
+        listed_hash(item),
+        item.get('bytes'),
+        item.get('last_modified'),
+    )
+
+
 def records(
     conn: ty.Any,
     container: str,
     known: dict[str, dict],
     workers: int = 1,
     read: ty.Callable[[dict], ty.Any] | None = None,
+    at_copy: bool = False,
 ) -> list[dict]:
     """The records of a container's objects, in name order.
 
@@ -166,19 +213,25 @@ def records(
     told otherwise) and a static large object's manifest only for the
     objects whose listing differs from their ``known`` record (the last
     export's: same ETag, size and last write, whose time changes with any
-    metadata change too), ``workers`` at a time.
+    metadata change too), ``workers`` at a time.  With ``at_copy``, the
+    plain objects (:func:`is_plain`) are recorded from the listing alone,
+    marked ``at_copy``: no HEAD.
     """
     items = list_objects(conn, container)
     out: list[dict | None] = [None] * len(items)
     todo = []
     for i, item in enumerate(items):
         old = known.get(item['name'])
-        if old is not None and (
-            old.get('hash'),
-            old.get('bytes'),
-            old.get('last_modified'),
-        ) == (listed_hash(item), item.get('bytes'), item.get('last_modified')):
+        # (an at_copy record lacks what an export without the option
+        # records)
+        if (
+            old is not None
+            and (at_copy or not old.get('at_copy'))
+            and same_listing(old, item)
+        ):
             out[i] = old
+        elif at_copy and is_plain(item):
+            out[i] = dict(record_of(item, None), at_copy=True)
         else:
             todo.append(i)
 

@@ -24,6 +24,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 import typing as ty
 
 from openstack import exceptions as sdk_exceptions
@@ -91,13 +92,7 @@ class Source:
         """(the chunks of an object's bytes (of one of its older
         versions: ``version_id``), a closer)."""
         if self.conn is not None:
-            LOG.debug('GET %s (object bytes: not logged)', name)
-            response = self.conn.object_store.get(
-                wire.object_path(container, name),
-                stream=True,
-                log=False,
-                params={'version-id': version_id} if version_id else {},
-            )
+            response = self.get(container, name, version_id)
             wire.check(response, 'read source object %r' % name)
             return (
                 wire.raw_chunks(response),
@@ -115,6 +110,67 @@ class Source:
                 'import with --src-cloud' % (name, e.problem)
             )
         return iter(lambda: f.read(wire.CHUNK_SIZE), b''), f.close
+
+    def get(
+        self, container: str, name: str, version_id: str | None = None
+    ) -> ty.Any:
+        """The source Swift's streamed response to a GET of an object."""
+        LOG.debug('GET %s (object bytes: not logged)', name)
+        return self.conn.object_store.get(
+            wire.object_path(container, name),
+            stream=True,
+            log=False,
+            params={'version-id': version_id} if version_id else {},
+        )
+
+
+class Gone(Exception):
+    """An ``at_copy`` object that the source no longer holds, or whose
+    expiry has passed: not sent (as an expired record is not)."""
+
+
+def open_at_copy(
+    source: Source, container: str, rec: dict, now: float | None = None
+) -> tuple[ty.Iterator[bytes], ty.Callable[[], None], dict]:
+    """(the chunks of an ``at_copy`` record's bytes, a closer, the record
+    filled with the source's metadata): the GET that reads the bytes
+    gives the metadata too.
+
+    :raises Gone: the source no longer holds it, or it has expired
+    :raises osmigrateclient.exceptions.MigrateError: no source Swift, or
+        the object has become a large object since the export
+    """
+    name = rec['name']
+    if source.conn is None:
+        raise exceptions.MigrateError(
+            'object %r was exported with --metadata-at-copy: import with '
+            '--src-cloud <cloud>' % name
+        )
+    response = source.get(container, name)
+    if response.status_code == 404:  # deleted since the export
+        response.close()
+        raise Gone(name)
+    wire.check(response, 'read source object %r' % name)
+    headers = records.link_expiry(
+        source.conn, container, name, response.headers
+    )
+    full = records.filled(rec, headers)
+    now = time.time() if now is None else now
+    problem = ''
+    if headers.get('X-Object-Manifest') or headers.get(
+        'X-Static-Large-Object'
+    ):
+        problem = 'is now a large object'
+    elif full.get('delete_at') is not None and full['delete_at'] <= now:
+        problem = 'gone'
+    if problem:
+        response.close()
+        if problem == 'gone':
+            raise Gone(name)
+        raise exceptions.MigrateError(
+            'object %r %s in the source: export it again' % (name, problem)
+        )
+    return wire.raw_chunks(response), response.close, full
 
 
 def object_headers(rec: dict) -> dict[str, ty.Any]:
@@ -162,7 +218,11 @@ def put_object(
             'put object %r' % name,
         )
         return 0
-    chunks, close = source.open(container, name, rec.get('version_id'))
+    if rec.get('at_copy'):
+        chunks, close, rec = open_at_copy(source, container, rec)
+        headers = object_headers(rec)
+    else:
+        chunks, close = source.open(container, name, rec.get('version_id'))
     try:
         body = Body(iter(chunks), rec['bytes'], moved)
         if rec.get('hash'):
@@ -225,6 +285,8 @@ class Result(ty.NamedTuple):
     updated: int
     bytes: int
     failures: list[str]
+    #: ``at_copy`` objects found gone or expired in the source: not sent
+    gone: int = 0
 
 
 def import_objects(
@@ -255,7 +317,7 @@ def import_objects(
         if work.copy
         else None
     )
-    counts = {'copied': 0, 'updated': 0, 'bytes': 0}
+    counts = {'copied': 0, 'updated': 0, 'bytes': 0, 'gone': 0}
     failures: list[str] = []
     written: set[str] = set()
 
@@ -271,6 +333,10 @@ def import_objects(
     def copy(rec: dict) -> None:
         try:
             sent = put_object(dst, source, container, rec, moved)
+        except Gone:
+            with lock:
+                counts['gone'] += 1
+            return None
         except (exceptions.MigrateError, sdk_exceptions.SDKException) as e:
             return failed(e)
         with lock:
@@ -299,7 +365,11 @@ def import_objects(
         if state is not None:
             record_state(dst, container, state, work, written, keep, listing)
     return Result(
-        counts['copied'], counts['updated'], counts['bytes'], failures
+        counts['copied'],
+        counts['updated'],
+        counts['bytes'],
+        failures,
+        counts['gone'],
     )
 
 

@@ -27,7 +27,17 @@ from osmigrateclient.transfer.swift import records
 
 def wanted_digest(rec: dict) -> str:
     """A digest of everything an object's record asks of the destination
-    beyond its listing: metadata, expiry, manifest."""
+    beyond its listing: metadata, expiry, manifest.
+
+    An ``at_copy`` record holds no metadata: the source's last write
+    (whose time changes with any metadata change too) stands for it, so
+    that a change of the source's metadata, exported again, makes the
+    import look again.
+    """
+    if rec.get('at_copy'):
+        wanted = {k: rec.get(k) for k in ('hash', 'at_copy', 'last_modified')}
+        text = json.dumps(wanted, sort_keys=True)
+        return hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]
     wanted = {
         k: rec.get(k)
         for k in (
@@ -131,13 +141,40 @@ def classify(
     return work
 
 
-def look(dst: ty.Any, container: str, work: Work, workers: int) -> Work:
+def look(
+    dst: ty.Any,
+    container: str,
+    work: Work,
+    workers: int,
+    src: ty.Any = None,
+    now: float | None = None,
+) -> Work:
     """``work`` with its objects to check looked at (a HEAD each,
-    ``workers`` at a time): each one to copy, to fix or verified."""
+    ``workers`` at a time): each one to copy, to fix or verified.
+
+    An ``at_copy`` record is compared with the source ``src`` (one more
+    HEAD; the record filled with its headers takes its place), or gone
+    into expired if the source no longer holds it or it has expired.
+    Without ``src`` (``migrate plan``) it cannot be compared: to fix.
+    """
+    now = time.time() if now is None else now
     found: dict[int, str] = {}
+    recs = list(work.check)
 
     def head(i: int) -> None:
-        rec = work.check[i]
+        rec = recs[i]
+        if rec.get('at_copy'):
+            if src is None:
+                found[i] = 'fix'
+                return
+            source = records.head_object(src, container, rec['name'])
+            if source is None:  # deleted since the export
+                found[i] = 'expired'
+                return
+            rec = recs[i] = records.filled(rec, source)
+            if rec.get('delete_at') is not None and rec['delete_at'] <= now:
+                found[i] = 'expired'
+                return
         headers = records.head_object(
             dst, container, rec['name'], large.large_kind(rec) == large.SYMLINK
         )
@@ -151,7 +188,9 @@ def look(dst: ty.Any, container: str, work: Work, workers: int) -> Work:
             found[i] = 'fix' if problem else 'verified'
 
     pool.run(head, list(range(len(work.check))), workers, 'head')
-    out = Work(list(work.copy), [], [], [], list(work.same), work.expired)
-    for i, rec in enumerate(work.check):
+    out = Work(
+        list(work.copy), [], [], [], list(work.same), list(work.expired)
+    )
+    for i, rec in enumerate(recs):
         getattr(out, found[i]).append(rec)
     return out
