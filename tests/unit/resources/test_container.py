@@ -146,6 +146,17 @@ class TestCheck(base.BaseTestCase):
             ),
         )
 
+    def test_at_copy_is_a_bool(self):
+        self.resource.check(
+            entry(objects=[{'name': 'a', 'at_copy': True}]), PATH, 0
+        )
+        self.assertEqual(
+            "/data/containers.yml: resource 0 (openstack.object_store."
+            "Container 'c1'): field params.objects[0].at_copy: must be "
+            'bool, not a string',
+            self.refused(entry(objects=[{'name': 'a', 'at_copy': 'yes'}])),
+        )
+
     def test_duplicate_object(self):
         self.assertIn(
             "field params.objects[1].name: a second object named 'a'",
@@ -338,6 +349,79 @@ class TestExportImport(base.BaseTestCase):
             self.src.store['c1']['o']['o2']['data'],
             self.dst.store['c1']['o']['o2']['data'],
         )
+
+    def test_metadata_at_copy(self):
+        self.export(metadata_at_copy=True)
+        # A HEAD of the containers and of the empty object only.
+        self.assertEqual(
+            ['/a-segs', '/c1', '/c1/dlo'],
+            sorted(p for m, p in self.src.requests if m == 'HEAD'),
+        )
+        objects = self.entries()[1]['params']['objects']
+        self.assertEqual(
+            [
+                ('dlo', None, 'a-segs/s', None),
+                ('o0', True, None, None),
+                ('o1', True, None, None),
+                ('o2', True, None, None),
+            ],
+            [
+                (
+                    r['name'],
+                    r.get('at_copy'),
+                    r.get('manifest'),
+                    r.get('metadata'),
+                )
+                for r in objects
+            ],
+        )
+        # Without --src-cloud: refused before any write, naming the file,
+        # the container and the field.
+        outcomes = self.import_()
+        self.assertEqual(
+            (
+                'blocked',
+                "%s: openstack.object_store.Container 'c1': field "
+                'params.objects[1].at_copy: exported with --metadata-at-copy:'
+                ' its metadata is read from the source at import: import '
+                'with --src-cloud <cloud>'
+                % os.path.join(self.data_dir, 'containers.yml'),
+            ),
+            (outcomes[1].action, outcomes[1].detail),
+        )
+        self.assertNotIn('c1', self.dst.store)
+        # With it: the metadata of the GETs.
+        self.src.requests.clear()
+        outcomes = self.import_(src_cloud='src')
+        self.assertEqual(
+            [
+                ('a-segs', 'created', 'objects: 1 copied (3 B)'),
+                ('c1', 'created', 'objects: 4 copied (33 B)'),
+            ],
+            [(o.name, o.action, o.detail) for o in outcomes],
+        )
+        self.assertEqual([], [r for r in self.src.requests if r[0] == 'HEAD'])
+        for i in range(3):
+            got = self.dst.store['c1']['o']['o%d' % i]
+            self.assertEqual(
+                ('text/x', {'X-Object-Meta-I': str(i)}),
+                (got['ctype'], got['headers']),
+            )
+        self.dst.requests.clear()
+        self.src.requests.clear()
+        outcomes = self.import_(src_cloud='src')
+        self.assertEqual(
+            [resource_base.DONE[resource_base.UNCHANGED]] * 2,
+            [o.action for o in outcomes],
+        )
+        self.assertEqual([], self.dst.writes())
+        self.assertEqual([], self.src.requests)
+
+    def test_metadata_at_copy_with_keep_blobs_does_nothing(self):
+        self.export(metadata_at_copy=True, keep_blobs=True)
+        objects = self.entries()[1]['params']['objects']
+        self.assertEqual([None] * 4, [r.get('at_copy') for r in objects])
+        self.assertEqual({'i': '1'}, objects[2]['metadata'])
 
     def test_edited_container(self):
         self.export()
