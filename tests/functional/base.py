@@ -106,6 +106,10 @@ class FunctionalTestCase(base.BaseTestCase):
             'LANG': os.environ.get('LANG', 'C.UTF-8'),
             'OS_CLIENT_CONFIG_FILE': self.clouds_yaml,
         }
+        # A work tree run with the venv of another (PYTHONPATH=<tree>):
+        # its CLI runs that tree's code too.
+        if os.environ.get('PYTHONPATH'):
+            clean['PYTHONPATH'] = os.environ['PYTHONPATH']
         clean.update(env or {})
         return clean
 
