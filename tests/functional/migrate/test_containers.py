@@ -126,6 +126,36 @@ class TestContainers(base.FunctionalTestCase):
             'export container', *args, cloud_option='--src-cloud', cloud='src'
         )
 
+    def export_logged(self, *args):
+        """``export container --src-cloud src`` with ``--debug``: the
+        (method, url) of every request it made."""
+        proc = subprocess.run(
+            [
+                self.openstack_cli,
+                '--debug',
+                'migrate',
+                'export',
+                'container',
+                '--data-dir',
+                self.data_dir,
+                '--src-cloud',
+                'src',
+                '--name-regex',
+                '^' + self.prefix,
+                '-f',
+                'json',
+                *args,
+            ],
+            env=self.cli_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=self.CLI_TIMEOUT,
+        )
+        self.assertEqual(0, proc.returncode, proc.stderr[-5000:])
+        requests = re.findall(r'REQ: curl .*?-X (\w+) (\S+)', proc.stderr)
+        return [(m, u.strip('"')) for m, u in requests]
+
     def import_logged(self, *args, clouds_yaml=None, expect_fail=False):
         """``import container --src-cloud src`` with ``--debug``: its
         rows (or stderr when it must fail), and the (method, url) of
@@ -533,6 +563,189 @@ class TestContainers(base.FunctionalTestCase):
         for name, blob in data.items():
             self.assertEqual(md5(blob), listing[name]['hash'])
             self.assertEqual(blob, self.get(self.dst, container, name))
+
+    def test_metadata_at_copy(self):
+        container = self.name('lazy')
+        self.put(self.src, container)
+        later = int(time.time()) + 86400
+        data = {}
+        for i in range(5):
+            name = 'dir/o%d' % i
+            data[name] = os.urandom(1000 + i)
+            self.put(
+                self.src,
+                container,
+                name,
+                data[name],
+                **{
+                    'Content-Type': 'text/x-%d' % i,
+                    'X-Object-Meta-Index': str(i),
+                    'X-Delete-At': str(later),
+                    'Content-Disposition': 'inline',
+                },
+            )
+        # Empty: maybe a dynamic large object's manifest, HEAD at export.
+        self.put(
+            self.src,
+            container,
+            'empty',
+            b'',
+            **{'Content-Type': 'a/b', 'X-Object-Meta-E': '1'},
+        )
+        names = sorted(data) + ['empty']
+        src_url = self.src.object_store.get_endpoint().rstrip('/')
+        objects_url = '%s/%s/' % (src_url, container)
+
+        def object_requests(requests, *methods):
+            return [
+                (m, u[len(objects_url) :])
+                for m, u in requests
+                if u.startswith(objects_url) and m in methods
+            ]
+
+        requests = self.export_logged('--metadata-at-copy')
+        # One HEAD, of the empty object; the others from the listing.
+        self.assertEqual(
+            [('HEAD', 'empty?multipart-manifest=get')],
+            object_requests(requests, 'HEAD', 'GET'),
+        )
+        [entry] = self.data_file()['resources']
+        records = {r['name']: r for r in entry['params']['objects']}
+        self.assertEqual(names, sorted(records))
+        for name in data:
+            self.assertEqual(True, records[name]['at_copy'], name)
+            for key in ('metadata', 'delete_at', 'headers'):
+                self.assertNotIn(key, records[name], name)
+        self.assertNotIn('at_copy', records['empty'])
+        self.assertEqual({'e': '1'}, records['empty']['metadata'])
+
+        # Without --src-cloud: refused, nothing written.
+        path = os.path.join(self.data_dir, 'containers.yml')
+        result = self.migrate(
+            'import container',
+            cloud_option='--dst-cloud',
+            cloud='dst',
+            expect_fail=True,
+        )
+        [row] = json.loads(result.stdout)
+        self.assertEqual(
+            (
+                'blocked',
+                "%s: openstack.object_store.Container '%s': field "
+                'params.objects[0].at_copy: exported with '
+                '--metadata-at-copy: its metadata is read from the source '
+                'at import: import with --src-cloud <cloud>'
+                % (path, container),
+            ),
+            (row['Action'], row['Detail']),
+        )
+        self.assertEqual(
+            [],
+            [
+                c.name
+                for c in self.dst.object_store.containers()
+                if c.name.startswith(self.prefix)
+            ],
+        )
+
+        # With it: the GET that copies an object gives its metadata.
+        rows, requests, stderr = self.import_logged()
+        self.assertEqual(
+            {container: ('created', 'objects: 6 copied (4.9 KiB)')},
+            self.rows(rows),
+        )
+        # (the GETs of bytes are logged by name only)
+        self.assertEqual(
+            sorted(data),
+            sorted(re.findall(r'GET (.*) \(object bytes: not logged', stderr)),
+        )
+        self.assertEqual([], object_requests(requests, 'HEAD'))
+        for name in names:
+            self.assert_same_object(container, name)
+        for i, name in enumerate(sorted(data)):
+            head = self.head(self.dst, container, name)
+            self.assertEqual(
+                (
+                    'text/x-%d' % i,
+                    str(i),
+                    str(later),
+                    'inline',
+                    str(len(data[name])),
+                ),
+                (
+                    head['Content-Type'],
+                    head['X-Object-Meta-Index'],
+                    head['X-Delete-At'],
+                    head['Content-Disposition'],
+                    head['Content-Length'],
+                ),
+            )
+            self.assertEqual(data[name], self.get(self.dst, container, name))
+        self.assertEqual(
+            ('a/b', '1'),
+            tuple(
+                self.head(self.dst, container, 'empty')[h]
+                for h in ('Content-Type', 'X-Object-Meta-E')
+            ),
+        )
+
+        # Again: nothing written, no request per object.
+        rows, requests, _ = self.import_logged()
+        self.assertEqual({container: ('unchanged', '')}, self.rows(rows))
+        self.assertEqual([], self.dst_writes(requests))
+        self.assertEqual(
+            [],
+            [u for _, u in requests if '/%s/' % container in u],
+        )
+
+        # New metadata in the source, exported again: one object looked
+        # at (a HEAD of each side) and updated.
+        changed = sorted(data)[2]
+        response = self.src.object_store.post(
+            '/%s/%s' % (container, _quote(changed)),
+            headers={
+                'X-Object-Meta-Index': 'new',
+                'X-Object-Meta-Added': 'yes',
+                'X-Delete-At': str(later),
+                'Content-Type': 'text/changed',
+            },
+        )
+        self.assertEqual(202, response.status_code, response.text)
+        requests = self.export_logged('--metadata-at-copy')
+        self.assertEqual(
+            [], object_requests(requests, 'HEAD', 'GET'), 'export again'
+        )
+        rows, requests, _ = self.import_logged()
+        self.assertEqual(
+            {container: ('updated', 'objects: 1 updated, 5 unchanged')},
+            self.rows(rows),
+        )
+        self.assertEqual(
+            [('HEAD', _quote(changed) + '?multipart-manifest=get')],
+            object_requests(requests, 'HEAD', 'GET'),
+        )
+        self.assertEqual(
+            [('POST', _quote(changed))],
+            [
+                (m, u.rsplit('/%s/' % container, 1)[1])
+                for m, u in self.dst_writes(requests)
+            ],
+        )
+        head = self.head(self.dst, container, changed)
+        self.assertEqual(
+            ('new', 'yes', 'text/changed', str(later)),
+            (
+                head['X-Object-Meta-Index'],
+                head['X-Object-Meta-Added'],
+                head['Content-Type'],
+                head['X-Delete-At'],
+            ),
+        )
+        for name in names:
+            self.assert_same_object(container, name)
+        rows, requests, _ = self.import_logged()
+        self.assertEqual({container: ('unchanged', '')}, self.rows(rows))
+        self.assertEqual([], self.dst_writes(requests))
 
     def test_keep_blobs_then_import_from_them(self):
         container = self.name('blobs')
