@@ -9,11 +9,14 @@ empty destination:
   ``migrate import container`` (from the blobs);
 - ours, direct: ``migrate export container`` + ``migrate import container
   --src-cloud`` (source Swift straight to the destination Swift);
+- ours, metadata at copy: ``migrate export container --metadata-at-copy``
+  (no HEAD per plain object) + ``migrate import container --src-cloud``
+  (the GET that copies an object gives its metadata);
 - the baseline: ``swift download`` of both containers into a directory +
   ``swift upload`` of it into the destination (python-swiftclient, with a
   token and storage URL from the same clouds.yaml).
 
-All three with 10 transfers at once (``--parallel 10``; swift's own default
+All four with 10 transfers at once (``--parallel 10``; swift's own default
 ``--object-threads 10``), as subprocesses with ``--debug``, whose request
 lines are counted (Swift requests only: Keystone's are left out).  Then a
 re-run of ours over the full destination: requests and time of a no-op.
@@ -175,11 +178,15 @@ def run(argv, env=None, cwd=None):
     return seconds, count_lines(proc.stderr), cpu_since(cpu)
 
 
+#: the fourth way's label
+LAZY = 'ours: export --metadata-at-copy + import --src-cloud'
+
+
 def total_bytes():
     return sum(small_sizes().values()) + BIG_COUNT * BIG_SIZE
 
 
-def ours(args, work, keep_blobs):
+def ours(args, work, keep_blobs, at_copy=False):
     data_dir = tempfile.mkdtemp(dir=work)
     common = ['--data-dir', data_dir, '--name-regex', '^bench-objs-']
     export = [
@@ -195,6 +202,8 @@ def ours(args, work, keep_blobs):
     ] + common
     if keep_blobs:
         export.append('--keep-blobs')
+    if at_copy:
+        export.append('--metadata-at-copy')
     imp = [
         OPENSTACK,
         '--debug',
@@ -287,7 +296,7 @@ def line(label, seconds, counts):
     objects = SMALL_COUNT + BIG_COUNT
     requests = sum(counts.values())
     print(
-        '%-34s %7.1f s %7.1f MB/s %6d requests (%.2f per object: %s)'
+        '%-52s %7.1f s %7.1f MB/s %6d requests (%.2f per object: %s)'
         % (
             label,
             seconds,
@@ -302,7 +311,7 @@ def line(label, seconds, counts):
 def cpu_line(label, seconds, cpu):
     servers = sum(v for k, v in cpu.items() if k != 'client')
     print(
-        '%-34s CPU %5.1f s client + %5.1f s Swift servers = %.2f cores '
+        '%-52s CPU %5.1f s client + %5.1f s Swift servers = %.2f cores '
         'busy (%s)'
         % (
             label,
@@ -352,6 +361,10 @@ def main():
             args, work, keep_blobs=False
         )
         noop_s, noop_c, _ = run(again)
+        purge(dst)
+        lazy_s, lazy_c, lazy_u, _ = ours(
+            args, work, keep_blobs=False, at_copy=True
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
         purge(dst)
@@ -360,9 +373,11 @@ def main():
     line('swift download + upload', base_s, base_c)
     line('ours: export --keep-blobs + import', blob_s, blob_c)
     line('ours: export + import --src-cloud', direct_s, direct_c)
+    line(LAZY, lazy_s, lazy_c)
     cpu_line('swift download + upload', base_s, base_u)
     cpu_line('ours: export --keep-blobs + import', blob_s, blob_u)
     cpu_line('ours: export + import --src-cloud', direct_s, direct_u)
+    cpu_line(LAZY, lazy_s, lazy_u)
     print(
         'ours, again (nothing to do): %.1f s, %d requests (%s)'
         % (
@@ -372,13 +387,16 @@ def main():
         )
     )
     print(
-        'speed-up against swift: %.2fx (blobs), %.2fx (direct); requests '
-        'per object: %.2f / %.2f against %.2f'
+        'speed-up against swift: %.2fx (blobs), %.2fx (direct), %.2fx '
+        '(metadata at copy); requests per object: %.2f / %.2f / %.2f '
+        'against %.2f'
         % (
             base_s / blob_s,
             base_s / direct_s,
+            base_s / lazy_s,
             sum(blob_c.values()) / (SMALL_COUNT + BIG_COUNT),
             sum(direct_c.values()) / (SMALL_COUNT + BIG_COUNT),
+            sum(lazy_c.values()) / (SMALL_COUNT + BIG_COUNT),
             sum(base_c.values()) / (SMALL_COUNT + BIG_COUNT),
         )
     )
@@ -387,7 +405,7 @@ def main():
     cores = os.cpu_count() or 1
     floor = min(
         sum(v for k, v in cpu.items() if k != 'client') / cores
-        for cpu in (blob_u, direct_u)
+        for cpu in (blob_u, direct_u, lazy_u)
     )
     print(
         'the Swift servers alone need at least %.1f s of %d core(s) for '
