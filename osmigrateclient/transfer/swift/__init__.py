@@ -16,7 +16,9 @@
 A container's objects are known from one (paged) listing per side: name,
 ETag (MD5), bytes, content type and the time of the last write.  What a
 listing lacks (user metadata, ``X-Delete-At``, large-object manifests) is
-read with a HEAD, only for the objects whose record is not already known;
+read with a HEAD, only for the objects whose record is not already known
+(or, for plain objects exported with ``--metadata-at-copy``, by the GET of
+the import that copies them);
 an import leaves an object alone when the destination listing shows the
 same bytes and its state file vouches that its metadata was verified since
 the destination's last write.

@@ -279,3 +279,18 @@ class TestImport(base.BaseTestCase):
             sorted(result.failures)[0],
         )
         self.assertEqual([], self.dst.writes())
+
+    def test_plan_cannot_compare_without_a_source(self):
+        wanted = self.export()
+        self.run_import(wanted)
+        self.src.post('/c/o2', headers={'X-Object-Meta-N': 'new'})
+        wanted = self.export(wanted)
+        state = swift_state.State(self.data_dir, self.dst.get_endpoint(), 'c')
+        listing = {i['name']: i for i in records.list_objects(self.dst, 'c')}
+        work = swift_work.classify(wanted, listing, state.read())
+        self.src.requests.clear()
+        self.dst.requests.clear()
+        work = swift_work.look(self.dst, 'c', work, 2)
+        # (what an import would look at: said to be updated)
+        self.assertEqual(['o2'], [r['name'] for r in work.fix])
+        self.assertEqual([], self.src.requests + self.dst.requests)
