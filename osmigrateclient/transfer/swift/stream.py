@@ -150,26 +150,25 @@ def open_at_copy(
     if response.status_code == 404:  # deleted since the export
         response.close()
         raise Gone(name)
-    wire.check(response, 'read source object %r' % name)
-    headers = records.link_expiry(
-        source.conn, container, name, response.headers
-    )
-    full = records.filled(rec, headers)
     now = time.time() if now is None else now
-    problem = ''
-    if headers.get('X-Object-Manifest') or headers.get(
-        'X-Static-Large-Object'
-    ):
-        problem = 'is now a large object'
-    elif full.get('delete_at') is not None and full['delete_at'] <= now:
-        problem = 'gone'
-    if problem:
-        response.close()
-        if problem == 'gone':
-            raise Gone(name)
-        raise exceptions.MigrateError(
-            'object %r %s in the source: export it again' % (name, problem)
+    try:
+        wire.check(response, 'read source object %r' % name)
+        headers = records.link_expiry(
+            source.conn, container, name, response.headers
         )
+        if headers.get('X-Object-Manifest') or headers.get(
+            'X-Static-Large-Object'
+        ):
+            raise exceptions.MigrateError(
+                'object %r is now a large object in the source: export it '
+                'again' % name
+            )
+        full = records.filled(rec, headers)
+        if full.get('delete_at') is not None and full['delete_at'] <= now:
+            raise Gone(name)
+    except BaseException:
+        response.close()
+        raise
     return wire.raw_chunks(response), response.close, full
 
 

@@ -294,3 +294,18 @@ class TestImport(base.BaseTestCase):
         # (what an import would look at: said to be updated)
         self.assertEqual(['o2'], [r['name'] for r in work.fix])
         self.assertEqual([], self.src.requests + self.dst.requests)
+
+    def test_become_a_large_object_since_the_export(self):
+        wanted = self.export()
+        self.src.store['c']['o']['o1']['headers']['X-Object-Manifest'] = 'c/x'
+        _, result = self.run_import(wanted)
+        self.assertEqual(
+            (
+                3,
+                [
+                    "object 'o1' is now a large object in the source: export "
+                    'it again'
+                ],
+            ),
+            (result.copied, result.failures),
+        )
