@@ -126,63 +126,29 @@ class TestContainers(base.FunctionalTestCase):
             'export container', *args, cloud_option='--src-cloud', cloud='src'
         )
 
-    def export_logged(self, *args):
-        """``export container --src-cloud src`` with ``--debug``: the
-        (method, url) of every request it made."""
+    def logged(self, verb, clouds, *args, clouds_yaml=None, expect_fail=False):
+        """``<verb> container`` of the test's containers with ``--debug``
+        and the ``clouds`` options: the process, and the (method, url) of
+        every request it made."""
+        env = self.cli_env()
+        if clouds_yaml:
+            env['OS_CLIENT_CONFIG_FILE'] = clouds_yaml
         proc = subprocess.run(
             [
                 self.openstack_cli,
                 '--debug',
                 'migrate',
-                'export',
+                verb,
                 'container',
                 '--data-dir',
                 self.data_dir,
-                '--src-cloud',
-                'src',
+                *clouds,
                 '--name-regex',
                 '^' + self.prefix,
                 '-f',
                 'json',
                 *args,
             ],
-            env=self.cli_env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=self.CLI_TIMEOUT,
-        )
-        self.assertEqual(0, proc.returncode, proc.stderr[-5000:])
-        requests = re.findall(r'REQ: curl .*?-X (\w+) (\S+)', proc.stderr)
-        return [(m, u.strip('"')) for m, u in requests]
-
-    def import_logged(self, *args, clouds_yaml=None, expect_fail=False):
-        """``import container --src-cloud src`` with ``--debug``: its
-        rows (or stderr when it must fail), and the (method, url) of
-        every request it made."""
-        argv = [
-            self.openstack_cli,
-            '--debug',
-            'migrate',
-            'import',
-            'container',
-            '--data-dir',
-            self.data_dir,
-            '--src-cloud',
-            'src',
-            '--dst-cloud',
-            'dst',
-            '--name-regex',
-            '^' + self.prefix,
-            '-f',
-            'json',
-            *args,
-        ]
-        env = self.cli_env()
-        if clouds_yaml:
-            env['OS_CLIENT_CONFIG_FILE'] = clouds_yaml
-        proc = subprocess.run(
-            argv,
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -194,8 +160,26 @@ class TestContainers(base.FunctionalTestCase):
         else:
             self.assertEqual(0, proc.returncode, proc.stderr[-5000:])
         requests = re.findall(r'REQ: curl .*?-X (\w+) (\S+)', proc.stderr)
+        return proc, [(m, u.strip('"')) for m, u in requests]
+
+    def export_logged(self, *args):
+        """``export container --src-cloud src`` with ``--debug``: the
+        (method, url) of every request it made."""
+        return self.logged('export', ('--src-cloud', 'src'), *args)[1]
+
+    def import_logged(self, *args, clouds_yaml=None, expect_fail=False):
+        """``import container --src-cloud src`` with ``--debug``: its
+        rows (or stderr when it must fail), and the (method, url) of
+        every request it made."""
+        proc, requests = self.logged(
+            'import',
+            ('--src-cloud', 'src', '--dst-cloud', 'dst'),
+            *args,
+            clouds_yaml=clouds_yaml,
+            expect_fail=expect_fail,
+        )
         rows = json.loads(proc.stdout) if proc.stdout.strip() else []
-        return rows, [(m, u.strip('"')) for m, u in requests], proc.stderr
+        return rows, requests, proc.stderr
 
     def rows(self, rows):
         return {r['Name']: (r['Action'], r['Detail']) for r in rows}
