@@ -114,14 +114,20 @@ class FunctionalTestCase(base.BaseTestCase):
         return clean
 
     def openstack(
-        self, *args, cloud=None, parse_json=None, expect_fail=False, env=None
+        self,
+        *args,
+        cloud=None,
+        parse_json=None,
+        expect_fail=False,
+        env=None,
+        full=False,
     ):
         """Run ``openstack [--os-cloud CLOUD] ARGS...`` and check its exit.
 
         Returns the parsed JSON output when ``parse_json`` is true (default:
         when ``-f json`` is among the arguments), else stdout as text.  With
-        ``expect_fail=True`` the command must fail; a :class:`CommandResult`
-        is returned.
+        ``expect_fail=True`` the command must fail, and with ``full=True``
+        (stderr too) a :class:`CommandResult` is returned.
         """
         argv = [self.openstack_cli]
         if cloud:
@@ -150,6 +156,8 @@ class FunctionalTestCase(base.BaseTestCase):
                 'stderr:\n%s'
                 % (proc.returncode, ' '.join(argv), proc.stdout, proc.stderr)
             )
+        if full:
+            return result
         if parse_json is None:
             parse_json = _wants_json(argv)
         if parse_json:

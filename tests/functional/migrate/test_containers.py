@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 
@@ -128,37 +127,27 @@ class TestContainers(base.FunctionalTestCase):
 
     def logged(self, verb, clouds, *args, clouds_yaml=None, expect_fail=False):
         """``<verb> container`` of the test's containers with ``--debug``
-        and the ``clouds`` options: the process, and the (method, url) of
-        every request it made."""
-        env = self.cli_env()
-        if clouds_yaml:
-            env['OS_CLIENT_CONFIG_FILE'] = clouds_yaml
-        proc = subprocess.run(
-            [
-                self.openstack_cli,
-                '--debug',
-                'migrate',
-                verb,
-                'container',
-                '--data-dir',
-                self.data_dir,
-                *clouds,
-                '--name-regex',
-                '^' + self.prefix,
-                '-f',
-                'json',
-                *args,
-            ],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=self.CLI_TIMEOUT,
+        and the ``clouds`` options: its :class:`CommandResult`, and the
+        (method, url) of every request it made."""
+        proc = self.openstack(
+            '--debug',
+            'migrate',
+            verb,
+            'container',
+            '--data-dir',
+            self.data_dir,
+            *clouds,
+            '--name-regex',
+            '^' + self.prefix,
+            '-f',
+            'json',
+            *args,
+            env={'OS_CLIENT_CONFIG_FILE': clouds_yaml}
+            if clouds_yaml
+            else None,
+            expect_fail=expect_fail,
+            full=True,
         )
-        if expect_fail:
-            self.assertNotEqual(0, proc.returncode, proc.stderr[-3000:])
-        else:
-            self.assertEqual(0, proc.returncode, proc.stderr[-5000:])
         requests = re.findall(r'REQ: curl .*?-X (\w+) (\S+)', proc.stderr)
         return proc, [(m, u.strip('"')) for m, u in requests]
 

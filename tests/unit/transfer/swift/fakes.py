@@ -20,6 +20,9 @@ import types
 from urllib import parse
 
 from osmigrateclient.transfer.swift import records
+from osmigrateclient.transfer.swift import state as swift_state
+from osmigrateclient.transfer.swift import stream
+from osmigrateclient.transfer.swift import work as swift_work
 
 
 def md5(data):
@@ -191,3 +194,25 @@ class FakeSwift:
 
     def writes(self):
         return [r for r in self.requests if r[0] not in ('GET', 'HEAD')]
+
+
+def import_into(dst, src, data_dir, wanted, workers, progress, now=None):
+    """(work, result) of one import of the ``wanted`` records of
+    container ``c`` into ``dst``, from ``src`` (None: no source Swift),
+    as the container mover makes it: classify, look, copy."""
+    state = swift_state.State(data_dir, dst.get_endpoint(), 'c')
+    listing = {i['name']: i for i in records.list_objects(dst, 'c')}
+    work = swift_work.classify(wanted, listing, state.read(), now=now)
+    work = swift_work.look(dst, 'c', work, workers, src)
+    result = stream.import_objects(
+        dst,
+        stream.Source(conn=src),
+        'c',
+        work,
+        workers,
+        progress,
+        state,
+        {r['name'] for r in wanted},
+        listing,
+    )
+    return work, result

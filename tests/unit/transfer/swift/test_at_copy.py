@@ -23,7 +23,6 @@ from oslotest import base
 from osmigrateclient import progress
 from osmigrateclient.transfer.swift import records
 from osmigrateclient.transfer.swift import state as swift_state
-from osmigrateclient.transfer.swift import stream
 from osmigrateclient.transfer.swift import work as swift_work
 from tests.unit.transfer.swift import fakes
 
@@ -155,24 +154,14 @@ class TestImport(base.BaseTestCase):
         )
 
     def run_import(self, wanted, source=True):
-        state = swift_state.State(self.data_dir, self.dst.get_endpoint(), 'c')
-        listing = {i['name']: i for i in records.list_objects(self.dst, 'c')}
-        work = swift_work.classify(wanted, listing, state.read())
-        work = swift_work.look(
-            self.dst, 'c', work, 2, self.src if source else None
-        )
-        result = stream.import_objects(
+        return fakes.import_into(
             self.dst,
-            stream.Source(conn=self.src if source else None),
-            'c',
-            work,
+            self.src if source else None,
+            self.data_dir,
+            wanted,
             2,
             self.progress,
-            state,
-            {r['name'] for r in wanted},
-            listing,
         )
-        return work, result
 
     def test_copy_with_the_metadata_of_the_get_then_nothing(self):
         wanted = self.export()

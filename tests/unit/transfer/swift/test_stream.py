@@ -20,7 +20,6 @@ from oslotest import base
 from osmigrateclient import progress
 from osmigrateclient.transfer.swift import records
 from osmigrateclient.transfer.swift import state as swift_state
-from osmigrateclient.transfer.swift import stream
 from osmigrateclient.transfer.swift import work as swift_work
 from tests.unit.transfer.swift import fakes
 
@@ -43,23 +42,15 @@ class TestImport(base.BaseTestCase):
         self.progress = progress.Progress(io.StringIO(), bar=False)
 
     def run_import(self, wanted=None, workers=3):
-        wanted = wanted or self.wanted
-        state = swift_state.State(self.data_dir, self.dst.get_endpoint(), 'c')
-        listing = {i['name']: i for i in records.list_objects(self.dst, 'c')}
-        work = swift_work.classify(wanted, listing, state.read(), now=0)
-        work = swift_work.look(self.dst, 'c', work, workers)
-        result = stream.import_objects(
+        return fakes.import_into(
             self.dst,
-            stream.Source(conn=self.src),
-            'c',
-            work,
+            self.src,
+            self.data_dir,
+            wanted or self.wanted,
             workers,
             self.progress,
-            state,
-            {r['name'] for r in wanted},
-            listing,
+            now=0,
         )
-        return work, result
 
     def test_copy_then_nothing(self):
         work, result = self.run_import()
